@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { main } from './main.js';
+
+const controller = new AbortController();
+let signals = 0;
+for (const name of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(name, () => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    process.stderr.write(`Received ${name}: stopping intake, draining and closing (send again to exit at once).\n`);
+    controller.abort(new Error(`Received ${name}.`));
+  });
+}
+
+process.exitCode = await main(process.argv.slice(2), undefined, controller.signal);

@@ -1,0 +1,3 @@
+export { main, mainHelp } from './main.js';
+export type { CliIo } from './io.js';
+export { createBuiltinRegistry } from './builtins.js';

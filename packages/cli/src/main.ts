@@ -1,0 +1,64 @@
+import { isSluiceError } from '@sluice/plugin-api';
+import { startCommand } from './commands/start.js';
+import { processIo, type CliIo } from './io.js';
+import { UsageError } from './usageError.js';
+import { cliVersion } from './version.js';
+
+type Command = (args: readonly string[], io: CliIo, signal: AbortSignal) => Promise<number>;
+
+/** The subcommands, with one line of help each. */
+const commands: Record<string, { run: Command; summary: string }> = {
+  start: { run: startCommand, summary: 'run the pipelines of a configuration directory' },
+};
+
+export function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return `Usage: sluice <command> [options]
+
+Sluice keeps MySQL, PostgreSQL, Elasticsearch and Redis in sync with canal's change messages.
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+
+Options:
+  -h, --help     show this help (sluice <command> --help for a command's options)
+  -v, --version  print the version
+
+Exit codes: 0 success, 1 failure, 2 usage error.
+`;
+}
+
+/**
+ * Runs the `sluice` command line and returns the exit code: 0 success, 1 failure, 2 usage error.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  // `pnpm start -- --once` passes pnpm's `--` separator through: drop it.
+  const separator = argv.indexOf('--');
+  const [first, ...rest] = separator < 0 ? argv : [...argv.slice(0, separator), ...argv.slice(separator + 1)];
+  try {
+    if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+      io.stdout(mainHelp());
+      return first === undefined ? 2 : 0;
+    }
+    if (first === '-v' || first === '--version') {
+      io.stdout(`sluice ${cliVersion()}\n`);
+      return 0;
+    }
+    if (first.startsWith('-')) throw new UsageError(`sluice: unknown option "${first}"`);
+    const command = commands[first];
+    if (!command) {
+      throw new UsageError(`sluice: unknown command "${first}"; commands: ${Object.keys(commands).join(', ')}`);
+    }
+    return await command.run(rest, io, signal);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`${error.message}\nRun "sluice --help" for usage.\n`);
+      return 2;
+    }
+    const message = isSluiceError(error) ? `${error.message} [${error.code}]` : (error as Error).stack ?? String(error);
+    io.stderr(`sluice: ${message}\n`);
+    return 1;
+  }
+}

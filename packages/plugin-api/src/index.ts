@@ -1,0 +1,73 @@
+export type {
+  ColumnMeta,
+  ColumnValue,
+  ChangeEvent,
+  DdlChangeEvent,
+  DdlEventType,
+  EventPosition,
+  RowChangeEvent,
+  RowEventType,
+  RowImage,
+} from './changeEvent.js';
+export { comparePositions, currentImage } from './changeEvent.js';
+export {
+  ErrorCodes,
+  FatalError,
+  NotConnectedError,
+  PermanentEventError,
+  RetryableError,
+  SinkClosedError,
+  SluiceError,
+  classifyError,
+  isSluiceError,
+} from './errors.js';
+export type { ErrorCode, FailureClass } from './errors.js';
+export { PLUGIN_API_VERSION, SINK_BRAND, SOURCE_BRAND } from './plugin.js';
+export type { PluginMeta } from './plugin.js';
+export type {
+  AnySchema,
+  ArraySchema,
+  BooleanSchema,
+  MapSchema,
+  NumberSchema,
+  ObjectSchema,
+  Schema,
+  StringSchema,
+} from './schema.js';
+export { coreServices } from './services.js';
+export type {
+  Clock,
+  DataSourceOptions,
+  DataSources,
+  Logger,
+  MetricLabels,
+  Metrics,
+  ResolvedDeps,
+  ServiceDeps,
+  ServiceRef,
+} from './services.js';
+export { APPLIED, allApplied, defineSink } from './sink.js';
+export type {
+  EtlRequest,
+  EtlResult,
+  MappingFile,
+  MappingSpec,
+  SinkContext,
+  SinkDefinition,
+  SinkDefinitionInput,
+  SinkInstance,
+  SinkRecord,
+  WriteOutcome,
+  WriteResult,
+} from './sink.js';
+export { defineSource } from './source.js';
+export type {
+  SourceBatch,
+  SourceContext,
+  SourceDefinition,
+  SourceDefinitionInput,
+  SourceHandler,
+  SourceInstance,
+  SourceMessage,
+  SourceRunOptions,
+} from './source.js';

@@ -1,0 +1,2 @@
+export { formatChange } from './formatChange.js';
+export { loggerSink } from './loggerSink.js';

@@ -1,0 +1,2 @@
+export { fileSource, fileSourceOptions } from './fileSource.js';
+export type { FileSourceOptions } from './fileSource.js';
