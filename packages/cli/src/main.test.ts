@@ -1,0 +1,137 @@
+import { mkdtemp, readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from './main.js';
+import type { CliIo } from './io.js';
+
+function capture(): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: (t) => void (out += t),
+    stderr: (t) => void (err += t),
+    out: () => out,
+    err: () => err,
+  };
+}
+
+describe('sluice command line', () => {
+  it('prints help with --help and exits 0', async () => {
+    const io = capture();
+    expect(await main(['--help'], io)).toBe(0);
+    expect(io.out()).toContain('Usage: sluice <command>');
+    expect(io.out()).toContain('start');
+  });
+
+  it('prints help and exits 2 without a command', async () => {
+    const io = capture();
+    expect(await main([], io)).toBe(2);
+    expect(io.out()).toContain('Usage: sluice <command>');
+  });
+
+  it('prints the package version with --version and -v', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const io = capture();
+      expect(await main([flag], io)).toBe(0);
+      expect(io.out().trim()).toBe(`sluice ${pkg.version}`);
+    }
+  });
+
+  it('rejects an unknown command with exit code 2 and names it', async () => {
+    const io = capture();
+    expect(await main(['strat'], io)).toBe(2);
+    expect(io.err()).toContain('unknown command "strat"');
+    expect(io.err()).toContain('sluice --help');
+  });
+
+  it('rejects an unknown top-level option with exit code 2', async () => {
+    const io = capture();
+    expect(await main(['--verbose'], io)).toBe(2);
+    expect(io.err()).toContain('unknown option "--verbose"');
+  });
+
+  it('rejects an unknown option of start with exit code 2', async () => {
+    const io = capture();
+    expect(await main(['start', '--onse'], io)).toBe(2);
+    expect(io.err()).toContain("Unknown option '--onse'");
+  });
+
+  it('rejects start --config without a value with exit code 2', async () => {
+    const io = capture();
+    expect(await main(['start', '--config'], io)).toBe(2);
+    expect(io.err()).toMatch(/--config/);
+  });
+
+  it('shows the help of start', async () => {
+    const io = capture();
+    expect(await main(['start', '--help'], io)).toBe(0);
+    expect(io.out()).toContain('Usage: sluice start [--config DIR] [--once]');
+  });
+
+  it('accepts pnpm\'s "--" separator before options', async () => {
+    const io = capture();
+    expect(await main(['start', '--', '--help'], io)).toBe(0);
+    expect(io.out()).toContain('Usage: sluice start');
+  });
+
+  it('fails with exit code 1 and a clear message when the config directory does not exist', async () => {
+    const io = capture();
+    expect(await main(['start', '--config', '/nonexistent/sluice-conf', '--once'], io)).toBe(1);
+    expect(io.err()).toContain('/nonexistent/sluice-conf');
+  });
+
+  it('runs a file-mode configuration with --once and dead-letters a bad line with its line number', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-cli-'));
+    await mkdir(join(dir, 'in'));
+    const good = (id: number) =>
+      JSON.stringify({
+        data: [{ id: String(id), name: `n${id}` }],
+        database: 'd',
+        es: 1,
+        gtid: '',
+        id: 1,
+        isDdl: false,
+        mysqlType: { id: 'int', name: 'varchar(10)' },
+        old: null,
+        pkNames: ['id'],
+        sql: '',
+        sqlType: { id: 4, name: 12 },
+        table: 't',
+        ts: 2,
+        type: 'INSERT',
+      });
+    await writeFile(join(dir, 'in', 'a.jsonl'), [good(1), '{not json', good(2)].join('\n') + '\n');
+    await writeFile(
+      join(dir, 'application.yml'),
+      [
+        'canal.conf:',
+        '  mode: file',
+        '  consumerProperties:',
+        '    file.path: in',
+        '  canalAdapters:',
+        '  - instance: example',
+        '    groups:',
+        '    - groupId: g1',
+        '      outerAdapters:',
+        '      - name: logger',
+        '        properties:',
+        '          output: stderr',
+        'sluice:',
+        '  deadLetter:',
+        `    dir: ${join(dir, 'dlq')}`,
+        '',
+      ].join('\n'),
+    );
+    const io = capture();
+    expect(await main(['start', '--config', dir, '--once'], io)).toBe(0);
+    expect(io.err()).toContain('line 2 of in/a.jsonl');
+    const dlqFiles = await readdir(join(dir, 'dlq'));
+    expect(dlqFiles).toHaveLength(1);
+    const records = (await readFile(join(dir, 'dlq', dlqFiles[0]!), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ offset: '2', payload: '{not json', partition: 'in/a.jsonl' });
+    expect(String(records[0]!['reason'])).toContain('not valid JSON');
+  });
+});
