@@ -34,6 +34,7 @@ export default defineConfig({
     typecheck: {
       enabled: true,
       include: ['packages/*/src/**/*.test-d.ts', 'packages/*/test/**/*.test-d.ts'],
+      tsconfig: './tsconfig.typecheck.json',
     },
   },
 });

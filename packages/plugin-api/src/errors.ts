@@ -5,7 +5,18 @@
  * Every error carries a stable `code` from {@link ErrorCodes}.
  */
 
-/** The catalogue of error codes, `SLUICE_ERR_<AREA>_<WHAT>`. */
+/**
+ * The catalogue of error codes, `SLUICE_ERR_<AREA>_<WHAT>`. Codes are stable: match on them,
+ * never on messages.
+ *
+ * - `retryable`, `notConnected`, `permanent`, `fatal`, `closed`: what a plugin reports (see the
+ *   classes below).
+ * - `decode`: a source message that is not a canal message (dead-lettered).
+ * - `config`: the configuration is invalid.
+ * - `plugin*`: loading and wiring plugins: not found, duplicate name, incompatible
+ *   `apiVersion`, not a branded definition, the module failed to load, an undeclared or unknown
+ *   core service.
+ */
 export const ErrorCodes = {
   retryable: 'SLUICE_ERR_SINK_RETRYABLE',
   notConnected: 'SLUICE_ERR_SINK_NOT_CONNECTED',
@@ -18,6 +29,8 @@ export const ErrorCodes = {
   pluginDuplicate: 'SLUICE_ERR_PLUGIN_DUPLICATE',
   pluginVersion: 'SLUICE_ERR_PLUGIN_VERSION_MISMATCH',
   pluginInvalid: 'SLUICE_ERR_PLUGIN_INVALID',
+  pluginLoad: 'SLUICE_ERR_PLUGIN_LOAD',
+  pluginDependency: 'SLUICE_ERR_PLUGIN_DEPENDENCY_MISSING',
 } as const;
 
 /** One of the codes in {@link ErrorCodes}. */
@@ -25,6 +38,7 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 /** Base class of every error Sluice defines. */
 export class SluiceError extends Error {
+  /** The stable code; what {@link classifyError} looks at. */
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -38,6 +52,7 @@ export class SluiceError extends Error {
  * exponentially (at least `waitMs` when given) and retries the same batch.
  */
 export class RetryableError extends SluiceError {
+  /** The least time to wait before the retry (e.g. from a `Retry-After` header), ms. */
   readonly waitMs: number | undefined;
   constructor(message: string, options?: { cause?: unknown; waitMs?: number }) {
     super(ErrorCodes.retryable, message, options);
@@ -104,6 +119,8 @@ export function classifyError(error: unknown): FailureClass {
     case ErrorCodes.pluginDuplicate:
     case ErrorCodes.pluginVersion:
     case ErrorCodes.pluginInvalid:
+    case ErrorCodes.pluginLoad:
+    case ErrorCodes.pluginDependency:
       return 'fatal';
     default:
       return 'retryable';

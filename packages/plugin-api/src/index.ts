@@ -22,8 +22,8 @@ export {
   isSluiceError,
 } from './errors.js';
 export type { ErrorCode, FailureClass } from './errors.js';
-export { PLUGIN_API_VERSION, SINK_BRAND, SOURCE_BRAND } from './plugin.js';
-export type { PluginMeta } from './plugin.js';
+export { PLUGIN_API_VERSION, SINK_BRAND, SOURCE_BRAND, pluginKindOf } from './plugin.js';
+export type { PluginKind, PluginMeta } from './plugin.js';
 export type {
   AnySchema,
   ArraySchema,
@@ -32,6 +32,7 @@ export type {
   NumberSchema,
   ObjectSchema,
   Schema,
+  SchemaBase,
   StringSchema,
 } from './schema.js';
 export { coreServices } from './services.js';
@@ -46,7 +47,7 @@ export type {
   ServiceDeps,
   ServiceRef,
 } from './services.js';
-export { APPLIED, allApplied, defineSink } from './sink.js';
+export { APPLIED, allApplied, defineSink, failed } from './sink.js';
 export type {
   EtlRequest,
   EtlResult,

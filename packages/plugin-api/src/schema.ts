@@ -13,7 +13,10 @@ export type Schema =
   | ArraySchema
   | AnySchema;
 
-interface SchemaBase {
+/** Fields every schema node may carry. */
+export interface SchemaBase {
+  /** The node type. */
+  readonly type: string;
   /** Shown in `sluice validate` and in generated documentation. */
   readonly description?: string;
   /** The value is a secret: redacted in every printout and log line. */
@@ -22,19 +25,25 @@ interface SchemaBase {
   readonly default?: unknown;
 }
 
+/** A string (YAML scalars are read as text). */
 export interface StringSchema extends SchemaBase {
   readonly type: 'string';
+  /** The allowed values, when the set is closed. */
   readonly enum?: readonly string[];
   /** Allowed values are also matched case-insensitively, like Spring's enum binding. */
   readonly caseInsensitive?: boolean;
 }
 
+/** A number; `integer` rejects fractions. */
 export interface NumberSchema extends SchemaBase {
   readonly type: 'integer' | 'number';
+  /** Inclusive lower bound. */
   readonly minimum?: number;
+  /** Inclusive upper bound. */
   readonly maximum?: number;
 }
 
+/** `true`/`false` (also `"true"`/`"false"` text, like Spring). */
 export interface BooleanSchema extends SchemaBase {
   readonly type: 'boolean';
 }
@@ -42,18 +51,23 @@ export interface BooleanSchema extends SchemaBase {
 /** An object with known keys; keys are matched with Spring's relaxed binding. */
 export interface ObjectSchema extends SchemaBase {
   readonly type: 'object';
+  /** The known keys and their schemas. */
   readonly properties: Readonly<Record<string, Schema>>;
+  /** Keys that must be present and non-empty. */
   readonly required?: readonly string[];
 }
 
 /** A map with free keys kept verbatim (`properties`, `targetColumns`, …). */
 export interface MapSchema extends SchemaBase {
   readonly type: 'map';
+  /** Schema of every value. */
   readonly values: Schema;
 }
 
+/** A YAML sequence. */
 export interface ArraySchema extends SchemaBase {
   readonly type: 'array';
+  /** Schema of every item. */
   readonly items: Schema;
 }
 

@@ -4,11 +4,19 @@
  * same keys. Only declared services are provided.
  */
 
-/** Structured logger. Fields first, then a capitalised message ending with a period. */
+/**
+ * Structured logger (`coreServices.logger`), already scoped to the plugin instance. A capitalised
+ * message ending with a period, plus fields. Synchronous, never throws, safe from any flow.
+ * Secret-looking fields (password, token, …) are redacted.
+ */
 export interface Logger {
+  /** Detail for troubleshooting; off by default. */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** Normal operation worth a line (started, connected). */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Something went wrong but the pipeline copes (a retry, a dead-lettered event). */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** Data loss or operator action needed. */
   error(message: string, fields?: Record<string, unknown>): void;
   /** A logger that adds `fields` to every line. */
   child(fields: Record<string, unknown>): Logger;
@@ -17,7 +25,10 @@ export interface Logger {
 /** Labels of one metric series. */
 export type MetricLabels = Readonly<Record<string, string>>;
 
-/** Metrics registry (exposed by the admin API as Prometheus text). */
+/**
+ * Metrics registry (`coreServices.metrics`), exposed by the admin API as Prometheus text.
+ * Synchronous, never throws, safe from any flow. Names are `sluice_<plugin>_<what>[_total]`.
+ */
 export interface Metrics {
   /** Adds `value` (default 1) to a counter. */
   increment(name: string, labels?: MetricLabels, value?: number): void;
@@ -27,7 +38,7 @@ export interface Metrics {
   observe(name: string, value: number, labels?: MetricLabels): void;
 }
 
-/** Wall clock, replaceable in tests. */
+/** Wall clock (`coreServices.clock`), replaceable in tests. Synchronous, never throws. */
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
@@ -35,12 +46,19 @@ export interface Clock {
 
 /** Connection options of one `srcDataSources` entry, parsed from its JDBC URL. */
 export interface DataSourceOptions {
+  /** The `srcDataSources` key (what mappings name in `dataSourceKey`). */
   readonly key: string;
+  /** The database product, from the JDBC URL scheme. */
   readonly kind: 'mysql' | 'mariadb' | 'postgresql';
+  /** Host name or address. */
   readonly host: string;
+  /** TCP port. */
   readonly port: number;
+  /** Database (schema) name from the URL path. */
   readonly database: string;
+  /** `username`. */
   readonly user: string;
+  /** `password`; a secret: never log it. */
   readonly password: string;
   /** JDBC URL parameters (`useUnicode`, `characterEncoding`, …). */
   readonly params: Readonly<Record<string, string>>;
@@ -48,14 +66,23 @@ export interface DataSourceOptions {
   readonly maxActive: number;
 }
 
-/** The `srcDataSources` of `application.yml`, by key. */
+/**
+ * The `srcDataSources` of `application.yml`, by key (`coreServices.dataSources`). Options only:
+ * the plugin opens (and closes) its own connections in `connect`/`close`/`etl`.
+ */
 export interface DataSources {
+  /** The options of one data source, or `undefined` when no entry has that key. */
   get(key: string): DataSourceOptions | undefined;
+  /** Every configured key. */
   keys(): readonly string[];
 }
 
-/** A typed reference to a core service. */
+/**
+ * A typed reference to a core service. Plugins list refs in `deps`; the core resolves each one
+ * by its `id` in the runtime's container and hands the instance to `create` under the same key.
+ */
 export interface ServiceRef<T> {
+  /** The service's identifier, `core.<name>`. */
   readonly id: string;
   /** Phantom field carrying the service type; never set at run time. */
   readonly __type?: T;
@@ -65,7 +92,10 @@ function serviceRef<T>(id: string): ServiceRef<T> {
   return Object.freeze({ id });
 }
 
-/** The services the core provides. */
+/**
+ * The services the core provides. Declare what you need:
+ * `deps: { logger: coreServices.logger, clock: coreServices.clock }`.
+ */
 export const coreServices = Object.freeze({
   logger: serviceRef<Logger>('core.logger'),
   metrics: serviceRef<Metrics>('core.metrics'),

@@ -9,29 +9,53 @@ export interface MappingFile<M = unknown> {
   readonly file: string;
   /** The file name, which is canal's task name in `/etl/{type}/{key}/{task}`. */
   readonly name: string;
-  /** The validated content of the file. */
+  /** The validated content of the file (see {@link MappingSpec.schema}). */
   readonly config: M;
 }
 
-/** One event to apply, with the mapping that selected it (undefined for sinks without mappings). */
+/**
+ * One event to apply, with the mapping that selected it. `mapping` is `undefined` for sinks
+ * without mapping files (such as `logger`). An event that matches several mappings of one sink
+ * instance arrives as several records, one per mapping.
+ */
 export interface SinkRecord<M = unknown> {
+  /** The change to apply. */
   readonly event: ChangeEvent;
+  /** The mapping file that routed the event to this sink instance, if the sink has mappings. */
   readonly mapping: MappingFile<M> | undefined;
 }
 
-/** The outcome of one record of a batch. */
+/**
+ * The outcome of one record of a batch.
+ *
+ * - `applied`: the record's effect is in the target (durable once `flush` resolves). The core
+ *   may commit the source offset past it.
+ * - `failed`: this record alone can never be applied. The core sends it to the dead-letter queue
+ *   with `error.message` and goes on. Use a {@link PermanentEventError} (the error's class does not
+ *   change the routing, but it documents intent). A transient failure must not be reported here:
+ *   throw from `write` instead, so the whole batch is retried.
+ */
 export type WriteOutcome =
   | { readonly status: 'applied' }
   | { readonly status: 'failed'; readonly error: Error };
 
 /**
- * One outcome per record, in the order of the batch. A result shorter or longer than the batch is
- * a contract violation: the core treats every record of that batch as not applied and retries.
+ * One outcome per record, in the order of the batch: `result[i]` is the outcome of `batch[i]`.
+ *
+ * An event left out is an error, never a success: a result shorter or longer than the batch is a
+ * contract violation, and the core treats the whole batch as not applied (it retries it and
+ * finally stops with a fatal error naming the sink). The contract suite checks this on every
+ * write.
  */
 export type WriteResult = readonly WriteOutcome[];
 
-/** The outcome every record of a batch shares when the whole batch was applied. */
+/** The outcome of a record that was applied. Frozen; share it freely. */
 export const APPLIED: WriteOutcome = Object.freeze({ status: 'applied' });
+
+/** The outcome of a record that can never be applied (it goes to the dead-letter queue). */
+export function failed(error: Error): WriteOutcome {
+  return Object.freeze({ status: 'failed', error });
+}
 
 /** A result saying every record of `batch` was applied. */
 export function allApplied(batch: readonly unknown[]): WriteResult {
@@ -40,61 +64,133 @@ export function allApplied(batch: readonly unknown[]): WriteResult {
 
 /** A full-sync request (`sluice etl`, `POST /etl/{type}/{key}/{task}`). */
 export interface EtlRequest<M = unknown> {
+  /** The mapping to sync, with its `etlCondition` and source data source key. */
   readonly mapping: MappingFile<M>;
   /** canal's `params`: values for the `{}` placeholders of the mapping's `etlCondition`. */
   readonly params: readonly string[];
-  /** Called now and then with the number of rows done so far. */
+  /** Called now and then (from the sink's own flow, never concurrently) with the rows done so far. */
   readonly onProgress?: (rowsDone: number) => void;
 }
 
 /** What a full sync did. */
 export interface EtlResult {
+  /** Rows written to the target. */
   readonly rows: number;
+  /** One human-readable line per row or chunk that could not be written. */
   readonly errors: readonly string[];
 }
 
 /**
- * A running sink. The core drives it:
+ * A running sink instance: one per `outerAdapters[]` entry. The core drives it; a sink never
+ * calls the core back.
  *
- * - `connect` is called once before the first write, and again after a
- *   {@link NotConnectedError}; the core retries it with backoff.
- * - `write` is called with batches from one lane at a time per key, but **several batches may be
- *   in flight at once** (one per lane): implementations must be safe for concurrent `write` calls.
- *   Every record gets an outcome. Writes must be idempotent: the same batch applied twice leaves
- *   the same state (delivery is at-least-once).
- * - `flush` makes everything written so far durable; called before offsets are committed at
- *   shutdown and before `close`.
- * - `close` is idempotent; `write`/`flush` after `close` reject with {@link SinkClosedError}.
+ * Lifecycle: `create` (no I/O) → `connect` → `write`* / `flush`* → `flush` → `close`.
  *
- * Throwing from `write` means the whole batch failed: {@link RetryableError} (back off and retry),
- * {@link NotConnectedError} (reconnect, then retry), {@link FatalError} (stop cleanly); any other
- * error is retried. A failure of one record only goes into its outcome
- * ({@link PermanentEventError} → dead-letter queue).
+ * Errors thrown from a method (other than per-record outcomes) mean:
+ *
+ * - {@link RetryableError}: transient; the core backs off exponentially (at least `waitMs`)
+ *   and retries the same call, up to canal's `retries`.
+ * - {@link NotConnectedError}: the connection is gone; the core calls `connect` again (with
+ *   backoff), then retries the call.
+ * - {@link FatalError}: nothing can go on (bad credentials, missing index, misconfiguration);
+ *   the core stops the pipeline cleanly and exits non-zero with the message.
+ * - anything else: treated as retryable.
+ *
+ * @see docs/plugins.md for the same contract, in prose, with a worked example.
  */
 export interface SinkInstance<M = unknown> {
+  /**
+   * Opens connections, checks the target exists, loads what the sink needs.
+   *
+   * Called once before the first `write`, and again after any call failed with
+   * {@link NotConnectedError}. Never called concurrently with itself; other lanes' `write` calls
+   * may still be running when a reconnect happens, and they may fail with
+   * {@link NotConnectedError} too. Calling it on a connected instance must be harmless
+   * (reconnect or no-op). Throw {@link RetryableError}/{@link NotConnectedError} to have the core retry
+   * with backoff, {@link FatalError} when retrying cannot help (wrong password, no such table).
+   *
+   * @param signal aborted at shutdown: give up and reject promptly.
+   */
   connect(signal: AbortSignal): Promise<void>;
+
+  /**
+   * Applies a batch and reports one outcome per record (see {@link WriteResult}).
+   *
+   * Called many times, only after `connect` resolved. Records of one key always arrive in source
+   * order, within a batch and across batches, and a key is never in two concurrent batches; but
+   * **several batches may be in flight at once** (one per lane), so the instance must be safe
+   * for concurrent `write` calls. Writes must be idempotent: delivery is at-least-once, so the
+   * same records (or a replay from an earlier position) may arrive again and must converge on the
+   * same target state (upserts, delete-by-key, versions from `event.position`).
+   *
+   * Resolve with a `failed` outcome for a record that can never be applied (constraint
+   * violation, rejected document): that record goes to the dead-letter queue, the others
+   * count as applied. Throw (see the interface's error list) when the whole batch failed.
+   * After `close`, reject with {@link SinkClosedError}.
+   *
+   * @param batch between 1 and the configured batch size of records; never mutate it.
+   * @param signal aborted at shutdown: finish or abandon promptly (an abandoned batch is
+   *   retried after restart).
+   */
   write(batch: readonly SinkRecord<M>[], signal: AbortSignal): Promise<WriteResult>;
+
+  /**
+   * Makes everything written so far durable (sends buffered requests, commits, fsyncs). May be a
+   * no-op for a sink whose `write` is already durable when it resolves.
+   *
+   * Called before source offsets are committed at shutdown, before `close`, and periodically;
+   * never concurrently with `write` of the same instance. Errors mean the same as for `write`
+   * (the core retries). After `close`, reject with {@link SinkClosedError}.
+   */
   flush(signal: AbortSignal): Promise<void>;
+
+  /**
+   * Releases connections and handles. Idempotent: a second call resolves and does nothing.
+   *
+   * Called once at shutdown, after the last `flush`; also after a failed `connect`. The core
+   * does not call `write`/`flush` after it; if something does, they reject with
+   * {@link SinkClosedError}. Should not throw; an error is logged and ignored.
+   */
   close(): Promise<void>;
-  /** Full sync of one mapping from its source data source. */
+
+  /**
+   * Full sync of one mapping from its source data source (`sluice etl`, `POST /etl/…`).
+   * Optional: sinks without it answer "not supported". Called on demand, possibly while
+   * `write` runs; must be idempotent like `write`. Throw {@link FatalError} for a mapping
+   * that cannot be synced (no `etlCondition` data source), anything else for transient failure.
+   */
   etl?(request: EtlRequest<M>, signal: AbortSignal): Promise<EtlResult>;
-  /** Number of rows/documents in the mapping's target (`GET /count/{type}/{key}/{task}`). */
+
+  /**
+   * Number of rows/documents in the mapping's target (`GET /count/{type}/{key}/{task}`).
+   * Optional. Called on demand, possibly while `write` runs.
+   */
   count?(mapping: MappingFile<M>, signal: AbortSignal): Promise<number>;
-  /** Cheap probe used by `/health/ready`; never called before `connect`. */
+
+  /**
+   * Cheap probe used by `/health/ready`: resolves when the target answers, rejects with the
+   * reason otherwise. Optional. Never called before `connect` resolved; may run concurrently
+   * with `write`; called every few seconds, so it must not be expensive.
+   */
   healthcheck?(signal: AbortSignal): Promise<void>;
 }
 
 /** What `create` receives. Nothing in it does I/O. */
 export interface SinkContext<P, D extends ServiceDeps> {
-  /** The instance key (`outerAdapters[].key`, or the generated one). */
+  /** The instance key (`outerAdapters[].key`, or the generated one). Use it in log lines. */
   readonly key: string;
-  /** The configured adapter name (`outerAdapters[].name`). */
+  /** The configured adapter name (`outerAdapters[].name`): the plugin's name or an alias. */
   readonly name: string;
   /** `outerAdapters[].hosts`, when set. */
   readonly hosts: string | undefined;
   /** `outerAdapters[].properties`, validated against `propertiesSchema`. */
   readonly properties: P;
-  /** The declared services, resolved. */
+  /** Absolute path of the configuration directory: resolve relative paths in properties here. */
+  readonly configDir: string;
+  /**
+   * The services declared in `deps`, resolved, under the same keys. Reading a key that was not
+   * declared throws `SLUICE_ERR_PLUGIN_DEPENDENCY_MISSING` naming the plugin and the service.
+   */
   readonly deps: ResolvedDeps<D>;
 }
 
@@ -106,39 +202,64 @@ export interface MappingSpec {
    * the configured name is used.
    */
   readonly directories: readonly string[];
-  /** Schema of one mapping file. */
+  /** Schema of one mapping file; the core validates every file against it at startup. */
   readonly schema: ObjectSchema;
 }
 
 /** What a plugin author passes to {@link defineSink}. */
 export interface SinkDefinitionInput<P, M, D extends ServiceDeps> extends PluginMeta {
-  /** The API version the plugin was written for; must be {@link PLUGIN_API_VERSION}. */
+  /**
+   * The API version the plugin was written for. Optional: {@link defineSink} stamps the version
+   * of the `@sluice/plugin-api` it was compiled against; any other value is a type error.
+   */
   readonly apiVersion?: typeof PLUGIN_API_VERSION;
-  /** Schema of `outerAdapters[].properties`. */
+  /** Schema of `outerAdapters[].properties`; the core validates them before `create`. */
   readonly propertiesSchema?: ObjectSchema;
   /** Mapping files, for sinks that have them. */
   readonly mappings?: MappingSpec;
   /**
    * True when applying only the last event per key of a batch gives the same result as applying
-   * all of them (final image wins, insert-then-delete cancels). Default false.
+   * all of them (final image wins, insert-then-delete cancels), so the core may coalesce.
+   * Default false (every event is delivered).
    */
   readonly coalescing?: boolean;
-  /** Core services this plugin needs. */
+  /**
+   * Core services this plugin needs, as a map of local name → ref from `coreServices`. Resolved
+   * by the core before `create`; an unknown service is an error naming the plugin and the service.
+   */
   readonly deps?: D;
-  /** Builds an instance. Must not do I/O: connections are made in `connect`. */
+  /**
+   * Builds an instance for one `outerAdapters[]` entry.
+   *
+   * Called once per configured instance at startup (and again on a configuration reload), on the
+   * main flow, never concurrently. Must not do I/O (connections are made in `connect`): it may
+   * only read `context` and build objects. Throw {@link FatalError} (or any error) for
+   * properties that cannot work; startup then fails with the message.
+   */
   create(context: SinkContext<P, D>): SinkInstance<M>;
 }
 
-/** A branded sink definition, as the registry expects it. */
+/** A branded sink definition, as the registry expects it. Produced only by {@link defineSink}. */
 export interface SinkDefinition<P = unknown, M = unknown, D extends ServiceDeps = ServiceDeps>
   extends SinkDefinitionInput<P, M, D> {
+  /** The brand the registry recognises. */
   readonly $$type: typeof SINK_BRAND;
+  /** The plugin API version the definition was built for. */
   readonly apiVersion: typeof PLUGIN_API_VERSION;
+  /** Whether the core may coalesce per key (false unless the input said true). */
   readonly coalescing: boolean;
+  /** The declared dependencies (`{}` when none). */
   readonly deps: D;
 }
 
-/** Declares a sink plugin. The result is what a plugin package exports. */
+/**
+ * Declares a sink plugin. The result is what a plugin package exports (as its default export or
+ * a named one). Pure: no I/O, no registration side effect; the returned object is frozen.
+ *
+ * @typeParam P - the type of `properties` after validation.
+ * @typeParam M - the type of one mapping file's content.
+ * @typeParam D - the declared services (inferred from `deps`).
+ */
 export function defineSink<P = Record<string, string>, M = unknown, D extends ServiceDeps = {}>(
   input: SinkDefinitionInput<P, M, D>,
 ): SinkDefinition<P, M, D> {

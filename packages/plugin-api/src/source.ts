@@ -4,33 +4,42 @@ import type { ResolvedDeps, ServiceDeps } from './services.js';
 
 /** One raw canal message as the source read it. */
 export interface SourceMessage {
-  /** Offset within the partition, as a decimal string. Strictly increasing. */
+  /**
+   * Offset within the partition, as a decimal string (may exceed 2^53). Strictly increasing
+   * within a partition; gaps are allowed.
+   */
   readonly offset: string;
-  /** The message body: FlatMessage JSON text, or protobuf bytes. */
+  /** The message body: FlatMessage JSON text, or protobuf bytes. Decoded by the core. */
   readonly payload: Uint8Array | string;
   /** When the message was written to the source (ms since the epoch), when known. */
   readonly timestamp?: number;
 }
 
-/** Consecutive messages of one partition. */
+/** Consecutive messages of one partition, in offset order. */
 export interface SourceBatch {
+  /** The partition: the unit of order (a Kafka partition, a file, a queue). */
   readonly partition: string;
+  /** At least one message, offsets increasing. */
   readonly messages: readonly SourceMessage[];
 }
 
-/** How the core receives messages from a source. */
+/** How the core receives messages from a source. Implemented by the core, called by the source. */
 export interface SourceHandler {
   /**
    * Takes a batch. Batches of one partition arrive in order and one at a time: the source waits
    * for the returned promise before delivering that partition's next batch (this is how the core
    * applies back-pressure). Batches of different partitions may be delivered concurrently.
+   *
+   * Resolves when the batch is accepted (not necessarily applied: applied offsets come back
+   * through {@link SourceInstance.commit}). Rejects with a fatal error when the pipeline must
+   * stop; the source then stops delivering and `run` rejects with that error.
    */
   deliver(batch: SourceBatch): Promise<void>;
-  /** Partitions were assigned to this process (before their first batch). */
+  /** Partitions were assigned to this process. Awaited before their first batch. */
   assigned?(partitions: readonly string[]): Promise<void>;
   /**
-   * Partitions are being taken away. Resolve once in-flight work for them has been finished
-   * (and committed) or abandoned; the source then gives them up.
+   * Partitions are being taken away. Resolves once in-flight work for them has been finished
+   * (and committed) or abandoned; the source gives them up after that.
    */
   revoked?(partitions: readonly string[]): Promise<void>;
 }
@@ -39,25 +48,44 @@ export interface SourceHandler {
 export interface SourceRunOptions {
   /** Deliver what is available now, then return (`sluice start --once`). */
   readonly once: boolean;
-  /** Aborted at shutdown: stop delivering and return. */
+  /** Aborted at shutdown: stop delivering and return (resolve, do not reject). */
   readonly signal: AbortSignal;
 }
 
 /**
- * A running source: yields ordered partitions of canal messages and accepts commits.
+ * A running source: yields partitions of ordered canal messages and accepts commits.
  *
- * `commit(partition, offset)` says every message of the partition before `offset` has been
- * applied or dead-lettered; the source persists it (a Kafka offset commit) and resumes from it
- * after a restart. The core calls it with increasing offsets per partition.
+ * Lifecycle: `create` (no I/O) → `connect` → `run` (long-running) with `commit` calls while it
+ * runs and after → `close`.
+ *
+ * Errors: {@link RetryableError} / {@link NotConnectedError} from `connect` are retried with
+ * backoff; {@link FatalError} (or a rejected `run`) stops the process with the message.
  */
 export interface SourceInstance {
+  /**
+   * Connects (joins the consumer group, opens the file). Called once before `run`; retried by
+   * the core on retryable errors. Must not deliver anything.
+   */
   connect(signal: AbortSignal): Promise<void>;
+  /**
+   * Delivers batches to `handler` until the signal aborts (resolve) or, with `once`, until what
+   * was available at the start has been delivered. Called once per instance. Resumes each
+   * partition from its last committed offset. Waits for each `deliver` of a partition before the
+   * next one of that partition. Rejects when the source fails for good or `deliver` rejected.
+   */
   run(handler: SourceHandler, options: SourceRunOptions): Promise<void>;
+  /**
+   * Every message of `partition` before `nextOffset` has been applied or dead-lettered: persist
+   * it (a Kafka offset commit) so a restart resumes there. Called by the core with increasing
+   * offsets per partition, possibly concurrently for different partitions, during and after
+   * `run`. A failure is retried at the next commit; losing a commit only causes a replay.
+   */
   commit(partition: string, nextOffset: string): Promise<void>;
+  /** Releases everything. Idempotent; called once after `run` returned (or failed). */
   close(): Promise<void>;
 }
 
-/** What `create` receives. */
+/** What a source's `create` receives. Nothing in it does I/O. */
 export interface SourceContext<D extends ServiceDeps> {
   /** `canalAdapters[].instance`: the Kafka topic, canal destination, queue or file label. */
   readonly instance: string;
@@ -67,29 +95,39 @@ export interface SourceContext<D extends ServiceDeps> {
   readonly properties: Readonly<Record<string, string>>;
   /** The configuration directory (relative paths in properties resolve against it). */
   readonly configDir: string;
-  /** The declared services, resolved. */
+  /** The services declared in `deps`, resolved (undeclared keys throw, naming the service). */
   readonly deps: ResolvedDeps<D>;
 }
 
 /** What a plugin author passes to {@link defineSource}. */
 export interface SourceDefinitionInput<D extends ServiceDeps> extends PluginMeta {
+  /** The API version the plugin was written for; stamped by {@link defineSource} when omitted. */
   readonly apiVersion?: typeof PLUGIN_API_VERSION;
   /** Schema of the `consumerProperties` this source reads. */
   readonly propertiesSchema?: ObjectSchema;
+  /** Core services this plugin needs (local name → ref from `coreServices`). */
   readonly deps?: D;
-  /** Builds an instance without I/O. */
+  /**
+   * Builds an instance for one `canalAdapters[].groups[]` entry. Called once per group at
+   * startup, never concurrently. Must not do I/O.
+   */
   create(context: SourceContext<D>): SourceInstance;
 }
 
-/** A branded source definition. */
+/** A branded source definition. Produced only by {@link defineSource}. */
 export interface SourceDefinition<D extends ServiceDeps = ServiceDeps>
   extends SourceDefinitionInput<D> {
+  /** The brand the registry recognises. */
   readonly $$type: typeof SOURCE_BRAND;
+  /** The plugin API version the definition was built for. */
   readonly apiVersion: typeof PLUGIN_API_VERSION;
+  /** The declared dependencies (`{}` when none). */
   readonly deps: D;
 }
 
-/** Declares a source plugin (the name is canal's `canal.conf.mode`). */
+/**
+ * Declares a source plugin (its name is canal's `canal.conf.mode`). Pure; the result is frozen.
+ */
 export function defineSource<D extends ServiceDeps = {}>(
   input: SourceDefinitionInput<D>,
 ): SourceDefinition<D> {
