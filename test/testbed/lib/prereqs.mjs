@@ -106,7 +106,15 @@ export async function ensurePrereqs(ids) {
   await run('apt-get', ['update', '-q'], { env });
   await run(
     'apt-get',
-    ['install', '-y', '-q', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confold', ...pkgs],
+    [
+      'install',
+      '-y',
+      '-q',
+      '--no-install-recommends',
+      '-o',
+      'Dpkg::Options::=--force-confold',
+      ...pkgs,
+    ],
     { env },
   );
   const still = missing.filter((r) => !r.check());

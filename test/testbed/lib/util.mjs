@@ -246,7 +246,9 @@ export async function waitFor(what, probe, opts) {
     } catch (e) {
       lastErr = e instanceof Error ? e.message : String(e);
     }
-    const logHint = opts.logFile ? `\n--- ${opts.logFile} (tail) ---\n${tailFile(opts.logFile)}` : '';
+    const logHint = opts.logFile
+      ? `\n--- ${opts.logFile} (tail) ---\n${tailFile(opts.logFile)}`
+      : '';
     if (opts.isAlive && !opts.isAlive())
       throw new TestbedError(`${what}: the process exited before it was ready.${logHint}`);
     if (Date.now() > deadline)

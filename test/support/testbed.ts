@@ -1,0 +1,196 @@
+/**
+ * Endpoints of the real services that integration and end-to-end tests talk to.
+ *
+ * Each service comes from its environment variable when set (SLUICE_TEST_KAFKA, SLUICE_TEST_ES,
+ * SLUICE_TEST_MYSQL, SLUICE_TEST_PG, SLUICE_TEST_REDIS), otherwise from the state file that
+ * `pnpm testbed up` writes. A service that is neither set nor running is an error naming
+ * `pnpm testbed up` — tests never skip silently.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export type ServiceName = 'kafka' | 'es' | 'mysql' | 'pg' | 'redis';
+
+export interface MysqlEndpoint {
+  host: string;
+  port: number;
+  /** An account with all privileges (root on the managed testbed). */
+  user: string;
+  password: string;
+  /** mysql://user:pass@host:port */
+  uri: string;
+  /** A replication account (SELECT, REPLICATION SLAVE, REPLICATION CLIENT), as canal uses. */
+  replication: { user: string; password: string };
+  /** Pre-created databases on the managed testbed; on an external server create your own. */
+  sourceDatabase: string;
+  targetDatabase: string;
+}
+
+export interface PgEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  /** postgres://user[:pass]@host:port/database */
+  uri: string;
+}
+
+export interface TestbedEndpoints {
+  /** Kafka bootstrap server, host:port. */
+  kafka: string;
+  /** Elasticsearch base URL, e.g. http://127.0.0.1:19200 */
+  es: string;
+  mysql: MysqlEndpoint;
+  pg: PgEndpoint;
+  /** redis://host:port */
+  redis: string;
+}
+
+const ENV_VARS: Record<ServiceName, string> = {
+  kafka: 'SLUICE_TEST_KAFKA',
+  es: 'SLUICE_TEST_ES',
+  mysql: 'SLUICE_TEST_MYSQL',
+  pg: 'SLUICE_TEST_PG',
+  redis: 'SLUICE_TEST_REDIS',
+};
+
+/** Same rule as test/testbed/lib/paths.mjs. */
+export function testbedStateFile(): string {
+  const cache =
+    process.env.SLUICE_TESTBED_CACHE ||
+    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'sluice-testbed');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const run =
+    process.env.SLUICE_TESTBED_RUN || (isRoot ? '/var/tmp/sluice-testbed' : join(cache, 'run'));
+  return join(run, 'state.json');
+}
+
+interface ServiceState {
+  endpoint: string;
+  managed: boolean;
+  pid?: number;
+}
+
+function readStateServices(): Record<string, ServiceState> {
+  try {
+    const parsed = JSON.parse(readFileSync(testbedStateFile(), 'utf8')) as {
+      services?: Record<string, ServiceState>;
+    };
+    return parsed.services ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class TestbedMissingError extends Error {
+  constructor(service: ServiceName, why: string) {
+    super(
+      `The ${service} test service is not available (${why}). ` +
+        `Run \`pnpm testbed up\` (or \`pnpm test\`, which does it), ` +
+        `or set ${ENV_VARS[service]} to your own instance.`,
+    );
+    this.name = 'TestbedMissingError';
+  }
+}
+
+/** The raw endpoint string of one service (env var first, then the testbed state file). */
+export function testbedEndpoint(service: ServiceName): string {
+  const fromEnv = process.env[ENV_VARS[service]]?.trim();
+  if (fromEnv) return fromEnv;
+  const st = readStateServices()[service];
+  if (!st?.endpoint) throw new TestbedMissingError(service, `not in ${testbedStateFile()}`);
+  if (st.managed && st.pid !== undefined && !pidAlive(st.pid))
+    throw new TestbedMissingError(service, `its recorded process ${st.pid} is gone`);
+  return st.endpoint;
+}
+
+export function kafkaBroker(): string {
+  return testbedEndpoint('kafka').replace(/^[a-z]+:\/\//, '');
+}
+
+export function esUrl(): string {
+  return testbedEndpoint('es').replace(/\/+$/, '');
+}
+
+export function redisUrl(): string {
+  return testbedEndpoint('redis');
+}
+
+export function mysqlEndpoint(): MysqlEndpoint {
+  const raw = testbedEndpoint('mysql');
+  const u = new URL(raw);
+  const user = decodeURIComponent(u.username) || 'root';
+  const password = decodeURIComponent(u.password);
+  const port = Number(u.port || 3306);
+  const db = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  const repl = process.env.SLUICE_TEST_MYSQL_REPLICATION?.split(':');
+  return {
+    host: u.hostname,
+    port,
+    user,
+    password,
+    uri: `mysql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${u.hostname}:${port}`,
+    replication: { user: repl?.[0] ?? 'canal', password: repl?.slice(1).join(':') ?? 'canal' },
+    sourceDatabase: db || 'mytest',
+    targetDatabase: 'sluice_target',
+  };
+}
+
+export function pgEndpoint(): PgEndpoint {
+  const raw = testbedEndpoint('pg');
+  const u = new URL(raw);
+  const user = decodeURIComponent(u.username) || 'postgres';
+  const password = decodeURIComponent(u.password);
+  const port = Number(u.port || 5432);
+  const database = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres';
+  const auth = password
+    ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}`
+    : encodeURIComponent(user);
+  return {
+    host: u.hostname,
+    port,
+    user,
+    password,
+    database,
+    uri: `postgres://${auth}@${u.hostname}:${port}/${encodeURIComponent(database)}`,
+  };
+}
+
+/** All five endpoints; throws (naming `pnpm testbed up`) if any service is missing. */
+export function testbedEndpoints(): TestbedEndpoints {
+  return {
+    kafka: kafkaBroker(),
+    es: esUrl(),
+    mysql: mysqlEndpoint(),
+    pg: pgEndpoint(),
+    redis: redisUrl(),
+  };
+}
+
+let counter = 0;
+const runTag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
+
+/**
+ * A name unique across test files, workers and runs, valid as a Kafka topic, an Elasticsearch
+ * index (lowercase), a MySQL/PostgreSQL database or table, and a Redis key prefix:
+ * `[a-z][a-z0-9_]*`, at most 48 characters. E.g. uniqueName('orders') → "orders_k3x9f1ab2_1_x7q".
+ */
+export function uniqueName(prefix = 't'): string {
+  counter += 1;
+  let p = prefix.toLowerCase().replace(/[^a-z0-9_]+/g, '_');
+  if (!/^[a-z]/.test(p)) p = `t_${p}`;
+  const rand = Math.random().toString(36).slice(2, 5);
+  const suffix = `_${runTag}_${counter.toString(36)}_${rand}`;
+  return `${p.slice(0, 48 - suffix.length)}${suffix}`;
+}
