@@ -2,7 +2,11 @@ import { PluginRegistry } from '@sluice/core';
 import { loggerSink } from '@sluice/sink-logger';
 import { fileSource } from '@sluice/source-file';
 
-/** A registry holding the plugins that ship with Sluice. */
+/**
+ * A new registry holding the plugins that ship with Sluice. Called once per runtime (each call
+ * returns a fresh registry with its own container); plugins from `sluice.plugins` are added to it
+ * by `loadConfiguredPlugins`.
+ */
 export function createBuiltinRegistry(): PluginRegistry {
   const registry = new PluginRegistry();
   registry.register(fileSource, 'built-in @sluice/source-file');

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { coreServices, type DataSources, type Logger, type ServiceDeps } from '@sluice/plugin-api';
+import type { DataSources, Logger } from '@sluice/plugin-api';
 import type { ResolvedConfig } from './config/types.js';
 import { FileDeadLetterQueue } from './deadLetter.js';
 import { MetricsRegistry } from './metrics.js';
@@ -19,49 +19,31 @@ export interface RunOptions {
 
 const noDataSources: DataSources = { get: () => undefined, keys: () => [] };
 
-function resolveDeps(deps: ServiceDeps, services: Map<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, ref] of Object.entries(deps)) {
-    if (!services.has(ref.id)) throw new Error(`The core service "${ref.id}" is not available.`);
-    out[name] = services.get(ref.id);
-  }
-  return out;
-}
-
 /** Runs every `canalAdapters[].groups[]` of the configuration until `once` drains or `signal` aborts. */
 export async function runSluice(options: RunOptions): Promise<void> {
   const { config, registry, logger, signal } = options;
   const metrics = options.metrics ?? new MetricsRegistry();
-  const services = new Map<string, unknown>([
-    [coreServices.logger.id, logger],
-    [coreServices.metrics.id, metrics],
-    [coreServices.clock.id, { now: () => Date.now() }],
-    [coreServices.dataSources.id, noDataSources],
-  ]);
+  // Core services live in a child container of the registry's (resolved by the refs' ids).
+  const plugins = registry.scope({ logger, metrics, clock: { now: () => Date.now() }, dataSources: noDataSources });
   const dlqDir = isAbsolute(config.sluice.deadLetter.dir) ? config.sluice.deadLetter.dir : resolve(process.cwd(), config.sluice.deadLetter.dir);
   const deadLetter = new FileDeadLetterQueue(dlqDir);
-  const sourceDef = registry.source(config.canal.mode);
+  registry.source(config.canal.mode, 'canal.conf.mode'); // fail before anything starts
 
   const runs = config.canal.canalAdapters.flatMap((adapter) =>
     adapter.groups.map(async (group) => {
       const sinks: PipelineSink[] = group.outerAdapters.map((outer) => {
-        const def = registry.sink(outer.name);
-        const instance = def.create({
-          key: outer.key,
-          name: outer.name,
-          hosts: outer.hosts,
-          properties: outer.properties,
-          deps: resolveDeps(def.deps, services),
-        });
+        const instance = plugins.createSink(
+          outer.name,
+          { key: outer.key, name: outer.name, hosts: outer.hosts, properties: outer.properties, configDir: config.dir },
+          `outerAdapters "${outer.key}"`,
+        );
         return { key: outer.key, name: outer.name, instance };
       });
-      const source = sourceDef.create({
-        instance: adapter.instance,
-        groupId: group.groupId,
-        properties: config.canal.consumerProperties,
-        configDir: config.dir,
-        deps: resolveDeps(sourceDef.deps, services),
-      });
+      const source = plugins.createSource(
+        config.canal.mode,
+        { instance: adapter.instance, groupId: group.groupId, properties: config.canal.consumerProperties, configDir: config.dir },
+        'canal.conf.mode',
+      );
       try {
         for (const sink of sinks) await sink.instance.connect(signal);
         await source.connect(signal);

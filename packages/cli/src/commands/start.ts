@@ -1,4 +1,4 @@
-import { loadConfig, runSluice, createLogger } from '@sluice/core';
+import { createLogger, loadConfig, loadConfiguredPlugins, runSluice } from '@sluice/core';
 import type { CliIo } from '../io.js';
 import { createBuiltinRegistry } from '../builtins.js';
 import { parseCommandArgs } from './parse.js';
@@ -27,6 +27,7 @@ export async function startCommand(args: readonly string[], io: CliIo, signal: A
   const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
   const config = await loadConfig(values.config);
   const registry = createBuiltinRegistry();
+  await loadConfiguredPlugins(registry, config);
   await runSluice({ config, registry, logger, once: values.once, signal });
   return 0;
 }
