@@ -1,5 +1,68 @@
 export { DecodeError } from './decodeError.js';
-export { decodeFlatMessage, encodeFlatMessage } from './flatMessage.js';
+export { decodeFlatMessage, encodeFlatMessage, flatMessageFromJson } from './flatMessage.js';
 export type { FlatMessage, FlatRow } from './flatMessage.js';
 export { flatMessageToChangeEvents } from './toChangeEvents.js';
-export type { MessageOrigin } from './toChangeEvents.js';
+export type { MessageOrigin } from './messageOrigin.js';
+export {
+  EntryType,
+  EventType,
+  SourceType,
+  decodeEntry,
+  decodeRowChange,
+  decodeTransactionBegin,
+  decodeTransactionEnd,
+  encodeColumn,
+  encodeEntry,
+  encodeHeader,
+  encodeRowChange,
+  encodeRowData,
+  encodeTransactionBegin,
+  encodeTransactionEnd,
+  entryTypeName,
+  eventTypeName,
+} from './protobuf/entryProtocol.js';
+export type {
+  CanalColumn,
+  CanalEntry,
+  CanalHeader,
+  CanalPair,
+  CanalRowChange,
+  CanalRowData,
+  CanalTransactionBegin,
+  CanalTransactionEnd,
+} from './protobuf/entryProtocol.js';
+export { Compression, PacketType, decodeCanalMessages, decodePacket, encodeAckPacket, encodeCanalMessages } from './protobuf/canalProtocol.js';
+export type { CanalMessages, CanalPacket, PacketLayout } from './protobuf/canalProtocol.js';
+export { canalMessagesToChangeEvents, decodeProtobufMessage } from './protobuf/toChangeEvents.js';
+export { detectFormat, decodeCanalPayload } from './payload.js';
+export type { PayloadFormat } from './payload.js';
+export { parseMysqlType } from './values/mysqlType.js';
+export type { MysqlColumnType, TypeFamily } from './values/mysqlType.js';
+export { readColumn, typedValue } from './values/typedValue.js';
+export type {
+  BitValue,
+  BytesValue,
+  DateTimeValue,
+  DateValue,
+  DecimalValue,
+  EnumValue,
+  FloatValue,
+  IntegerValue,
+  JsonValue,
+  NullValue,
+  SetValue,
+  TextValue,
+  TimeValue,
+  TypedValue,
+  UnknownValue,
+  YearValue,
+} from './values/typedValue.js';
+export {
+  flatMessagePartitions,
+  javaStringHash,
+  parsePartitionHash,
+  partitionOfHash,
+  rowPartition,
+  ruleMatches,
+} from './partitionHash.js';
+export type { PartitionHashRule, PartitionOptions } from './partitionHash.js';

@@ -1,13 +1,19 @@
 import type { ChangeEvent } from '@sluice/plugin-api';
-import { DecodeError, decodeFlatMessage, flatMessageToChangeEvents, type MessageOrigin } from '@sluice/canal-protocol';
+import { decodeCanalPayload, type MessageOrigin } from '@sluice/canal-protocol';
 
-/** How the payloads of a source are encoded (`canal.conf.flatMessage`). */
-export type MessageFormat = 'flat' | 'protobuf';
+/**
+ * How the payloads of a source are encoded: `flat` (FlatMessage JSON, `canal.conf.flatMessage:
+ * true`), `protobuf` (canal's non-flat `Packet{MESSAGES}` bytes), or `auto` (decided per
+ * message by its first byte: `{` is JSON, anything else protobuf).
+ */
+export type MessageFormat = 'flat' | 'protobuf' | 'auto';
 
-/** Decodes one raw canal message into ChangeEvents; throws {@link DecodeError} on bad input. */
+/**
+ * Decodes one raw canal message (one Kafka record value, one file line, …) into ChangeEvents.
+ * Throws {@link DecodeError} (from `@sluice/canal-protocol`) on bad input, naming the field.
+ * For protobuf, one message holds many entries: every event gets the message's offset and a
+ * running `index` across those entries.
+ */
 export function decodeMessage(payload: Uint8Array | string, format: MessageFormat, origin: MessageOrigin): ChangeEvent[] {
-  if (format === 'protobuf') {
-    throw new DecodeError('protobuf messages are not supported by this build');
-  }
-  return flatMessageToChangeEvents(decodeFlatMessage(payload), origin);
+  return decodeCanalPayload(payload, format, origin);
 }

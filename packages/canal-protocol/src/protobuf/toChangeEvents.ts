@@ -1,0 +1,176 @@
+import type { ChangeEvent, ColumnMeta, ColumnValue, RowChangeEvent, RowEventType, RowImage } from '@sluice/plugin-api';
+import { DecodeError, withPathPrefix } from '../decodeError.js';
+import { NO_COLUMNS, NO_NAMES, positionOf, type MessageOrigin } from '../messageOrigin.js';
+import { setOwn } from '../ownProperty.js';
+import { decodeCanalMessages, type CanalMessages } from './canalProtocol.js';
+import { EntryType, EventType, decodeRowChange, eventTypeName, type CanalColumn, type CanalEntry, type CanalRowChange } from './entryProtocol.js';
+
+const ROW_EVENT: Readonly<Record<number, RowEventType>> = {
+  [EventType.INSERT]: 'INSERT',
+  [EventType.UPDATE]: 'UPDATE',
+  [EventType.DELETE]: 'DELETE',
+};
+
+function imageOf(columns: readonly CanalColumn[]): RowImage {
+  const image: Record<string, ColumnValue> = {};
+  for (const c of columns) setOwn(image, c.name, c.isNull ? null : c.value);
+  return Object.freeze(image);
+}
+
+function keysOf(columns: readonly CanalColumn[]): string[] {
+  const keys: string[] = [];
+  for (const c of columns) if (c.isKey) keys.push(c.name);
+  return keys;
+}
+
+/** True when `columns` describes exactly the column types already in `meta`. */
+function sameMeta(meta: Readonly<Record<string, ColumnMeta>>, count: number, columns: readonly CanalColumn[], extra: readonly CanalColumn[]): boolean {
+  if (count !== columns.length + extra.length) return false;
+  for (const list of [columns, extra]) {
+    for (const c of list) {
+      const m = Object.prototype.hasOwnProperty.call(meta, c.name) ? meta[c.name] : undefined;
+      if (m === undefined || m.mysqlType !== c.mysqlType || m.sqlType !== c.sqlType) return false;
+    }
+  }
+  return true;
+}
+
+const NO_EXTRA: readonly CanalColumn[] = Object.freeze([]);
+
+/** Before-image columns missing from the after image (MINIMAL/NOBLOB images); usually none. */
+function beforeOnly(after: readonly CanalColumn[], before: readonly CanalColumn[]): readonly CanalColumn[] {
+  if (after.length === before.length) {
+    let same = true;
+    for (let i = 0; i < after.length; i++) {
+      if (after[i]!.name !== before[i]!.name) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return NO_EXTRA;
+  }
+  const names = new Set(after.map((c) => c.name));
+  return before.filter((c) => !names.has(c.name));
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Turns the entries of one protobuf MQ message into ChangeEvents, in entry order.
+ *
+ * - TRANSACTIONBEGIN/END (and HEARTBEAT/GTIDLOG) entries are skipped.
+ * - A RowChange with `isDdl` becomes one DDL event (type = the EventType name, `sql`,
+ *   database/table from the entry header), like FlatMessage.
+ * - INSERT/UPDATE/DELETE RowChanges give one event per RowData: `before` = beforeColumns
+ *   (DELETE, UPDATE), `after` = afterColumns (INSERT, UPDATE), values `null` when `isNull`;
+ *   `changed` = UPDATE after-columns with `updated` (empty for INSERT/DELETE, as in FlatMessage);
+ *   `pkNames` = the `isKey` columns of the row (after image, else before image); `columns` from
+ *   each Column's `mysqlType`/`sqlType`, per row (shared between rows when identical).
+ * - Everything else (QUERY/rows-query noise, statement-format DML without rows, XA, GTID,
+ *   MHEARTBEAT, unknown types that are not DDL) yields nothing.
+ *
+ * Positions: one MQ message (one Kafka record, i.e. one Packet/Messages with many entries)
+ * has one offset, `origin.offset`; `index` is a running count of the events produced across
+ * all entries of the message (0, 1, 2, …), so positions stay unique and monotonic.
+ * `executedAt` = header.executeTime; `producedAt` = `origin.producedAt` when given (protobuf
+ * carries no produce time), else executedAt. `gtid` = header.gtid when non-empty.
+ */
+export function canalMessagesToChangeEvents(messages: CanalMessages, origin: MessageOrigin): ChangeEvent[] {
+  const events: ChangeEvent[] = [];
+  const entries = messages.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry.entryType !== EntryType.ROWDATA) continue;
+    let rowChange: CanalRowChange;
+    try {
+      rowChange = decodeRowChange(entry.storeValue);
+    } catch (error) {
+      throw withPathPrefix(error, `messages[${i}].storeValue`);
+    }
+    appendEntryEvents(events, entry, rowChange, origin);
+  }
+  return events;
+}
+
+function appendEntryEvents(events: ChangeEvent[], entry: CanalEntry, rowChange: CanalRowChange, origin: MessageOrigin): void {
+  const header = entry.header;
+  const executedAt = Number(header.executeTime);
+  const base = {
+    destination: origin.destination,
+    database: header.schemaName,
+    table: header.tableName,
+    executedAt,
+    producedAt: origin.producedAt ?? executedAt,
+    ...(header.gtid ? { gtid: header.gtid } : {}),
+  };
+  if (rowChange.isDdl) {
+    events.push({
+      ...base,
+      kind: 'ddl',
+      type: eventTypeName(rowChange.eventType),
+      sql: rowChange.sql,
+      pkNames: NO_NAMES,
+      columns: NO_COLUMNS,
+      position: positionOf(origin, events.length),
+    });
+    return;
+  }
+  const type = ROW_EVENT[rowChange.eventType];
+  if (type === undefined) return;
+
+  let meta: Readonly<Record<string, ColumnMeta>> = NO_COLUMNS;
+  let metaCount = 0;
+  let pkNames: readonly string[] = NO_NAMES;
+  for (const row of rowChange.rowDatas) {
+    const main = type === 'DELETE' ? row.beforeColumns : row.afterColumns;
+    const other = type === 'UPDATE' ? beforeOnly(row.afterColumns, row.beforeColumns) : NO_EXTRA;
+    if (!sameMeta(meta, metaCount, main, other)) {
+      const next: Record<string, ColumnMeta> = {};
+      for (const c of other) setOwn(next, c.name, Object.freeze({ mysqlType: c.mysqlType, sqlType: c.sqlType }));
+      for (const c of main) setOwn(next, c.name, Object.freeze({ mysqlType: c.mysqlType, sqlType: c.sqlType }));
+      meta = Object.freeze(next);
+      metaCount = Object.keys(next).length;
+    }
+    let keys = keysOf(main);
+    if (keys.length === 0 && type === 'UPDATE') keys = keysOf(row.beforeColumns);
+    if (!sameNames(pkNames, keys)) pkNames = keys.length === 0 ? NO_NAMES : Object.freeze(keys);
+
+    const position = positionOf(origin, events.length);
+    let event: RowChangeEvent;
+    if (type === 'INSERT') {
+      event = { ...base, kind: 'row', type, pkNames, after: imageOf(row.afterColumns), changed: NO_NAMES, columns: meta, position };
+    } else if (type === 'DELETE') {
+      event = { ...base, kind: 'row', type, pkNames, before: imageOf(row.beforeColumns), changed: NO_NAMES, columns: meta, position };
+    } else {
+      const changed: string[] = [];
+      for (const c of row.afterColumns) if (c.updated) changed.push(c.name);
+      event = {
+        ...base,
+        kind: 'row',
+        type,
+        pkNames,
+        before: imageOf(row.beforeColumns),
+        after: imageOf(row.afterColumns),
+        changed: changed.length === 0 ? NO_NAMES : Object.freeze(changed),
+        columns: meta,
+        position,
+      };
+    }
+    events.push(event);
+  }
+}
+
+/**
+ * Decodes one non-flat MQ payload (`Packet{MESSAGES}` bytes, as canal writes a Kafka record
+ * value) straight into ChangeEvents. Throws {@link DecodeError} with the path of the bad field.
+ */
+export function decodeProtobufMessage(bytes: Uint8Array, origin: MessageOrigin): ChangeEvent[] {
+  if (bytes[0] === 0x7b) {
+    throw new DecodeError('not a protobuf Packet: it starts with "{", like FlatMessage JSON (is canal.conf.flatMessage set right?)');
+  }
+  return canalMessagesToChangeEvents(decodeCanalMessages(bytes), origin);
+}

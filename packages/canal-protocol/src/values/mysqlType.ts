@@ -1,0 +1,219 @@
+/**
+ * Parses canal's `mysqlType` text (`bigint(20) unsigned`, `decimal(10,2)`, `enum('a','b')`,
+ * `datetime(3)`, …; reference §1.2, §1.5) into what the typed accessor needs.
+ */
+
+/** How values of a column type are rendered by canal, and so how they are read back. */
+export type TypeFamily =
+  | 'integer'
+  | 'decimal'
+  | 'float'
+  | 'bit'
+  | 'enum'
+  | 'set'
+  | 'date'
+  | 'datetime'
+  | 'timestamp'
+  | 'time'
+  | 'year'
+  | 'json'
+  | 'text'
+  | 'binary'
+  | 'unknown';
+
+/** A parsed `mysqlType`. */
+export interface MysqlColumnType {
+  /** The text as canal sent it. */
+  readonly text: string;
+  /** Lower-case type name without arguments, e.g. `bigint`, `varchar`, `enum`. */
+  readonly name: string;
+  readonly family: TypeFamily;
+  /** `unsigned` (or `zerofill`, which implies it). */
+  readonly unsigned: boolean;
+  /** Numeric arguments, e.g. `[10, 2]` for `decimal(10,2)`, `[3]` for `bit(3)`. */
+  readonly args: readonly number[];
+  /** ENUM/SET members in declaration order; empty for other types or when canal did not list them. */
+  readonly members: readonly string[];
+  /** Integer width in bits (8, 16, 24, 32, 64); BIT width (1–64); 0 otherwise. */
+  readonly bits: number;
+}
+
+const FAMILIES: Readonly<Record<string, TypeFamily>> = {
+  tinyint: 'integer',
+  smallint: 'integer',
+  mediumint: 'integer',
+  int: 'integer',
+  integer: 'integer',
+  bigint: 'integer',
+  bool: 'integer',
+  boolean: 'integer',
+  serial: 'integer',
+  int1: 'integer',
+  int2: 'integer',
+  int3: 'integer',
+  int4: 'integer',
+  int8: 'integer',
+  middleint: 'integer',
+  decimal: 'decimal',
+  numeric: 'decimal',
+  dec: 'decimal',
+  fixed: 'decimal',
+  float: 'float',
+  double: 'float',
+  real: 'float',
+  float4: 'float',
+  float8: 'float',
+  bit: 'bit',
+  enum: 'enum',
+  set: 'set',
+  date: 'date',
+  datetime: 'datetime',
+  timestamp: 'timestamp',
+  time: 'time',
+  year: 'year',
+  json: 'json',
+  char: 'text',
+  varchar: 'text',
+  character: 'text',
+  nchar: 'text',
+  nvarchar: 'text',
+  varchar2: 'text',
+  tinytext: 'text',
+  text: 'text',
+  mediumtext: 'text',
+  longtext: 'text',
+  long: 'text',
+  inet4: 'text',
+  inet6: 'text',
+  uuid: 'text',
+  binary: 'binary',
+  varbinary: 'binary',
+  tinyblob: 'binary',
+  blob: 'binary',
+  mediumblob: 'binary',
+  longblob: 'binary',
+  geometry: 'binary',
+  point: 'binary',
+  linestring: 'binary',
+  polygon: 'binary',
+  multipoint: 'binary',
+  multilinestring: 'binary',
+  multipolygon: 'binary',
+  geometrycollection: 'binary',
+  geomcollection: 'binary',
+};
+
+const INTEGER_BITS: Readonly<Record<string, number>> = {
+  tinyint: 8,
+  int1: 8,
+  bool: 8,
+  boolean: 8,
+  smallint: 16,
+  int2: 16,
+  mediumint: 24,
+  int3: 24,
+  middleint: 24,
+  int: 32,
+  integer: 32,
+  int4: 32,
+  bigint: 64,
+  int8: 64,
+  serial: 64,
+};
+
+/** Splits `'a','b,c','it''s'` into members, honouring quotes, doubled quotes and backslashes. */
+function parseMembers(inner: string): string[] {
+  const members: string[] = [];
+  let i = 0;
+  while (i < inner.length) {
+    while (i < inner.length && (inner[i] === ' ' || inner[i] === ',')) i++;
+    const quote = inner[i];
+    if (quote !== "'" && quote !== '"') break;
+    i++;
+    let member = '';
+    while (i < inner.length) {
+      const ch = inner[i]!;
+      if (ch === '\\' && i + 1 < inner.length) {
+        member += inner[i + 1];
+        i += 2;
+      } else if (ch === quote) {
+        if (inner[i + 1] === quote) {
+          member += quote;
+          i += 2;
+        } else {
+          i++;
+          break;
+        }
+      } else {
+        member += ch;
+        i++;
+      }
+    }
+    members.push(member);
+  }
+  return members;
+}
+
+/** Finds the `)` closing the `(` at `open`, skipping quoted text; -1 if none. */
+function closingParen(text: string, open: number): number {
+  let quote: string | undefined;
+  for (let i = open + 1; i < text.length; i++) {
+    const ch = text[i];
+    if (quote !== undefined) {
+      if (ch === '\\') {
+        i++;
+      } else if (ch === quote) {
+        if (text[i + 1] === quote) i++;
+        else quote = undefined;
+      }
+    } else if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === ')') return i;
+  }
+  return -1;
+}
+
+function parse(text: string): MysqlColumnType {
+  const trimmed = text.trim();
+  const match = /^[A-Za-z_][A-Za-z0-9_]*/.exec(trimmed);
+  const name = match ? match[0].toLowerCase() : '';
+  let rest = trimmed.slice(name.length);
+  let args: number[] = [];
+  let members: string[] = [];
+  const open = rest.indexOf('(');
+  if (open >= 0 && rest.slice(0, open).trim() === '') {
+    const close = closingParen(rest, open);
+    const inner = close < 0 ? rest.slice(open + 1) : rest.slice(open + 1, close);
+    if (name === 'enum' || name === 'set') members = parseMembers(inner);
+    else args = inner.split(',').map((a) => Number(a.trim())).filter((n) => Number.isFinite(n));
+    rest = close < 0 ? '' : rest.slice(close + 1);
+  }
+  const words = rest.toLowerCase().split(/\s+/);
+  const family = FAMILIES[name] ?? 'unknown';
+  const unsigned = words.includes('unsigned') || words.includes('zerofill') || name === 'serial';
+  let bits = 0;
+  if (family === 'integer') bits = INTEGER_BITS[name] ?? 64;
+  else if (family === 'bit') bits = args[0] ?? 1;
+  return Object.freeze({
+    text,
+    name,
+    family,
+    unsigned,
+    args: Object.freeze(args),
+    members: Object.freeze(members),
+    bits,
+  });
+}
+
+const cache = new Map<string, MysqlColumnType>();
+const CACHE_LIMIT = 4096;
+
+/** Parses a `mysqlType` text (cached: tables repeat the same few types). Never throws. */
+export function parseMysqlType(text: string): MysqlColumnType {
+  let parsed = cache.get(text);
+  if (parsed === undefined) {
+    parsed = parse(text);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(text, parsed);
+  }
+  return parsed;
+}

@@ -1,0 +1,256 @@
+/**
+ * The typed accessor: turns a value as canal renders it (text or null; reference §1.5) into a
+ * typed value according to the column's `mysqlType`. Sinks call it once, at the edge.
+ */
+import { Buffer } from 'node:buffer';
+import type { ChangeEvent, ColumnValue } from '@sluice/plugin-api';
+import { DecodeError } from '../decodeError.js';
+import { parseMysqlType, type MysqlColumnType } from './mysqlType.js';
+
+/** Date parts of DATE/DATETIME/TIMESTAMP, as written (zero dates keep their zeros). */
+interface DateParts {
+  /** The text as canal sent it. */
+  readonly text: string;
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+}
+
+/** Time-of-day parts; `fraction` is the fractional-second digits as written (`""` if none). */
+interface TimeParts {
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+  readonly fraction: string;
+}
+
+/** SQL NULL. */
+export interface NullValue {
+  readonly kind: 'null';
+}
+/** TINYINT…BIGINT, signed or unsigned: a number, or a bigint beyond ±2^53. */
+export interface IntegerValue {
+  readonly kind: 'integer';
+  readonly value: number | bigint;
+}
+/** DECIMAL/NUMERIC, kept exact as canal's plain decimal text (`"19.90"`). */
+export interface DecimalValue {
+  readonly kind: 'decimal';
+  readonly value: string;
+}
+/** FLOAT/DOUBLE. */
+export interface FloatValue {
+  readonly kind: 'float';
+  readonly value: number;
+}
+/** BIT(n): the bits as an unsigned integer (a bigint beyond 2^53), and `n`. */
+export interface BitValue {
+  readonly kind: 'bit';
+  readonly value: number | bigint;
+  readonly width: number;
+}
+/** ENUM: canal's 1-based index and its label (`""` for index 0, MySQL's invalid value; null when `mysqlType` lists no members). */
+export interface EnumValue {
+  readonly kind: 'enum';
+  readonly index: number;
+  readonly label: string | null;
+}
+/** SET: canal's bitmask and the member labels it selects, in declaration order. */
+export interface SetValue {
+  readonly kind: 'set';
+  readonly mask: number | bigint;
+  readonly labels: readonly string[];
+}
+/** DATE (`YYYY-MM-DD`; `0000-00-00` allowed). */
+export interface DateValue extends DateParts {
+  readonly kind: 'date';
+}
+/**
+ * DATETIME or TIMESTAMP as wall-clock parts. No time zone is applied or invented: DATETIME has
+ * none, and canal rendered TIMESTAMP in its server JVM's zone, which the message does not say.
+ */
+export interface DateTimeValue extends DateParts, TimeParts {
+  readonly kind: 'datetime' | 'timestamp';
+}
+/** TIME (`[-]HH:MM:SS[.fff]`, hours up to 838). */
+export interface TimeValue extends TimeParts {
+  readonly kind: 'time';
+  readonly text: string;
+  readonly negative: boolean;
+}
+/** YEAR (`0` for `0000`). */
+export interface YearValue {
+  readonly kind: 'year';
+  readonly value: number;
+}
+/** JSON text as canal rebuilt it; `partial` when it is a PARTIAL_JSON diff such as `JSON_REPLACE(…)`. */
+export interface JsonValue {
+  readonly kind: 'json';
+  readonly text: string;
+  readonly partial: boolean;
+}
+/** CHAR/VARCHAR/TEXT (and other character types). */
+export interface TextValue {
+  readonly kind: 'text';
+  readonly value: string;
+}
+/** BINARY/VARBINARY/BLOB/GEOMETRY: the original bytes (canal sends them as latin-1 text). */
+export interface BytesValue {
+  readonly kind: 'bytes';
+  readonly value: Uint8Array;
+}
+/** A type this accessor does not know: the text as sent. */
+export interface UnknownValue {
+  readonly kind: 'unknown';
+  readonly text: string;
+  readonly mysqlType: string;
+}
+
+/** A column value converted according to its `mysqlType`. */
+export type TypedValue =
+  | NullValue
+  | IntegerValue
+  | DecimalValue
+  | FloatValue
+  | BitValue
+  | EnumValue
+  | SetValue
+  | DateValue
+  | DateTimeValue
+  | TimeValue
+  | YearValue
+  | JsonValue
+  | TextValue
+  | BytesValue
+  | UnknownValue;
+
+const NULL: NullValue = Object.freeze({ kind: 'null' });
+
+const INTEGER = /^-?[0-9]+$/;
+const DECIMAL = /^-?[0-9]+(\.[0-9]+)?$/;
+const FLOAT = /^(-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?|-?Infinity|NaN)$/;
+const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
+const DATETIME = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?$/;
+const TIME = /^(-)?([0-9]{2,3}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?$/;
+const YEAR = /^[0-9]{4}$/;
+const PARTIAL_JSON = /^JSON_(REPLACE|INSERT|ARRAY_INSERT|REMOVE|SET|ARRAY_APPEND)\(/;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function fail(column: string | undefined, text: string, type: MysqlColumnType, what: string): DecodeError {
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return new DecodeError(`value ${JSON.stringify(shown)} is not ${what} (mysqlType ${JSON.stringify(type.text)})`, column === undefined ? undefined : { path: column });
+}
+
+/** A number when it is safe, else a bigint. */
+function narrow(value: bigint): number | bigint {
+  return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value;
+}
+
+function integer(text: string, type: MysqlColumnType, column: string | undefined): IntegerValue {
+  if (!INTEGER.test(text)) throw fail(column, text, type, 'an integer');
+  const big = BigInt(text);
+  const bits = BigInt(type.bits);
+  const [min, max] = type.unsigned ? [0n, (1n << bits) - 1n] : [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
+  if (big < min || big > max) throw fail(column, text, type, `in range for ${type.unsigned ? 'unsigned ' : ''}${type.name}`);
+  return { kind: 'integer', value: narrow(big) };
+}
+
+function unsignedBits(text: string, type: MysqlColumnType, column: string | undefined, width: number, what: string): bigint {
+  if (!INTEGER.test(text) || text.startsWith('-')) throw fail(column, text, type, what);
+  const big = BigInt(text);
+  if (big >> BigInt(width) !== 0n) throw fail(column, text, type, `${what} of at most ${width} bits`);
+  return big;
+}
+
+function timeParts(m: RegExpExecArray, from: number): TimeParts {
+  return { hour: Number(m[from]), minute: Number(m[from + 1]), second: Number(m[from + 2]), fraction: m[from + 3] ?? '' };
+}
+
+function latin1Bytes(text: string, type: MysqlColumnType, column: string | undefined): Uint8Array {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0xff) throw fail(column, text, type, 'latin-1 text (canal sends binary values one byte per character)');
+  }
+  return Buffer.from(text, 'latin1');
+}
+
+/**
+ * Converts one value as canal renders it into a {@link TypedValue} according to `mysqlType`:
+ * integers (bigint beyond 2^53, range-checked against the type), DECIMAL as exact text,
+ * FLOAT/DOUBLE, BIT, ENUM (1-based index → label) and SET (bitmask → labels) from the members
+ * in `mysqlType`, DATE/DATETIME/TIMESTAMP/TIME as parts without a time zone, YEAR, JSON,
+ * character types, BLOB/BINARY as bytes (latin-1 text → bytes), and NULL.
+ *
+ * Throws {@link DecodeError} (path = `column`, when given) when the text cannot be a value of
+ * the type: the message and the table no longer agree, and guessing would write wrong data.
+ */
+export function typedValue(value: ColumnValue, mysqlType: string | MysqlColumnType, column?: string): TypedValue {
+  if (value === null) return NULL;
+  const type = typeof mysqlType === 'string' ? parseMysqlType(mysqlType) : mysqlType;
+  switch (type.family) {
+    case 'integer':
+      return integer(value, type, column);
+    case 'decimal':
+      if (!DECIMAL.test(value)) throw fail(column, value, type, 'a decimal number');
+      return { kind: 'decimal', value };
+    case 'float':
+      if (!FLOAT.test(value)) throw fail(column, value, type, 'a floating-point number');
+      return { kind: 'float', value: Number(value) };
+    case 'bit':
+      return { kind: 'bit', value: narrow(unsignedBits(value, type, column, type.bits, 'a BIT value')), width: type.bits };
+    case 'enum': {
+      if (!INTEGER.test(value) || value.startsWith('-')) throw fail(column, value, type, 'an ENUM index');
+      const index = Number(value);
+      if (type.members.length === 0) return { kind: 'enum', index, label: index === 0 ? '' : null };
+      if (index > type.members.length) throw fail(column, value, type, `an ENUM index between 0 and ${type.members.length}`);
+      return { kind: 'enum', index, label: index === 0 ? '' : type.members[index - 1]! };
+    }
+    case 'set': {
+      const width = type.members.length === 0 ? 64 : type.members.length;
+      const mask = unsignedBits(value, type, column, width, 'a SET bitmask');
+      const labels: string[] = [];
+      for (let i = 0; i < type.members.length; i++) if ((mask >> BigInt(i)) & 1n) labels.push(type.members[i]!);
+      return { kind: 'set', mask: narrow(mask), labels };
+    }
+    case 'date': {
+      const m = DATE.exec(value);
+      if (!m) throw fail(column, value, type, 'a DATE (YYYY-MM-DD)');
+      return { kind: 'date', text: value, year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
+    }
+    case 'datetime':
+    case 'timestamp': {
+      const m = DATETIME.exec(value);
+      if (!m) throw fail(column, value, type, `a ${type.family.toUpperCase()} (YYYY-MM-DD HH:MM:SS[.fff])`);
+      return { kind: type.family, text: value, year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), ...timeParts(m, 4) };
+    }
+    case 'time': {
+      const m = TIME.exec(value);
+      if (!m) throw fail(column, value, type, 'a TIME ([-]HH:MM:SS[.fff])');
+      return { kind: 'time', text: value, negative: m[1] === '-', ...timeParts(m, 2) };
+    }
+    case 'year':
+      if (!YEAR.test(value)) throw fail(column, value, type, 'a YEAR');
+      return { kind: 'year', value: Number(value) };
+    case 'json':
+      return { kind: 'json', text: value, partial: PARTIAL_JSON.test(value) };
+    case 'text':
+      return { kind: 'text', value };
+    case 'binary':
+      return { kind: 'bytes', value: latin1Bytes(value, type, column) };
+    default:
+      return { kind: 'unknown', text: value, mysqlType: type.text };
+  }
+}
+
+/**
+ * Reads one column of a row event as a {@link TypedValue}, using the event's column types.
+ * `image` defaults to the current row (`after`, or `before` for DELETE). Returns `undefined`
+ * when the column is not in that image (or the event is a DDL).
+ */
+export function readColumn(event: ChangeEvent, column: string, image?: 'before' | 'after'): TypedValue | undefined {
+  if (event.kind !== 'row') return undefined;
+  const which = image ?? (event.type === 'DELETE' ? 'before' : 'after');
+  const row = which === 'before' ? event.before : event.after;
+  if (row === undefined || !Object.prototype.hasOwnProperty.call(row, column)) return undefined;
+  const meta = Object.prototype.hasOwnProperty.call(event.columns, column) ? event.columns[column] : undefined;
+  return typedValue(row[column] ?? null, meta?.mysqlType ?? '', column);
+}
