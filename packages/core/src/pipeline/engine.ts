@@ -1,0 +1,539 @@
+import {
+  FatalError,
+  type ChangeEvent,
+  type Clock,
+  type Logger,
+  type Metrics,
+  type SinkInstance,
+  type SinkRecord,
+  type SourceBatch,
+  type SourceHandler,
+  type SourceInstance,
+} from '@sluice/plugin-api';
+import type { DeadLetterQueue, DeadLetterRecord } from '../deadLetter.js';
+import { encodePayload } from '../deadLetter.js';
+import { Router, type MappingRoute } from '../router/router.js';
+import { AckTracker, type MessageTicket } from './ackTracker.js';
+import { Applier, type ApplierEntry, type SourceOrigin } from './applier.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { conflictKeys } from './conflictKeys.js';
+import { decodeMessage, type MessageFormat } from './decodeMessage.js';
+import { resolvePipelineSettings, type OrderingMode, type PipelineSettings } from './settings.js';
+import { SinkHandle } from './sinkHandle.js';
+
+/** A sink instance of the group. */
+export interface EngineSink {
+  /** The instance key (`outerAdapters[].key`). */
+  readonly key: string;
+  readonly instance: SinkInstance;
+  /** The sink definition declared coalescing safe. Used only with `per-key` ordering. */
+  readonly coalescing?: boolean;
+  /** Ordering of this instance; default the pipeline's. */
+  readonly ordering?: OrderingMode;
+  /** Mapping routes; `undefined` for a sink without mapping files (it gets every event). */
+  readonly routes?: readonly MappingRoute[] | undefined;
+}
+
+/**
+ * What a delivered message really is, for `sluice dlq replay`: where it first came from, and
+ * which sink instances and which row of it to apply.
+ */
+export interface MessageOverride {
+  /** The original partition and offset (kept in event positions and new dead letters). */
+  readonly partition?: string;
+  readonly offset?: string;
+  /** Only these sink instances get the message's events. */
+  readonly sinks?: readonly string[];
+  /** Only the event with this row index is applied. */
+  readonly index?: number;
+}
+
+/** Options of a {@link PipelineEngine}. */
+export interface PipelineEngineOptions {
+  /** `canalAdapters[].instance`. */
+  readonly destination: string;
+  /** `groups[].groupId`. */
+  readonly groupId: string;
+  readonly format: MessageFormat;
+  readonly source: SourceInstance & { locate?(partition: string, offset: string): string };
+  readonly sinks: readonly EngineSink[];
+  readonly deadLetter: DeadLetterQueue;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly settings?: Partial<PipelineSettings>;
+  /** canal tcp mode: mapping keys without the group id. */
+  readonly tcpMode?: boolean;
+  readonly clock?: Clock;
+  /** Replay hook, see {@link MessageOverride}. */
+  readonly messageOverride?: (partition: string, offset: string) => MessageOverride | undefined;
+}
+
+/** Options of {@link PipelineEngine.run}. */
+export interface EngineRunOptions {
+  /** Apply what the source has now, then return. */
+  readonly once: boolean;
+  /** Aborted at shutdown: stop intake, drain (bounded by `shutdownTimeoutMs`), commit, return. */
+  readonly signal: AbortSignal;
+  /** Connect the sinks first (default true). */
+  readonly connectSinks?: boolean;
+}
+
+interface PartitionState {
+  readonly name: string;
+  readonly tracker: AckTracker;
+  readonly appliers: Applier[];
+  readonly abort: AbortController;
+  readonly signal: AbortSignal;
+  accepting: boolean;
+  committed: bigint | undefined;
+  commitTimer: NodeJS.Timeout | undefined;
+  commitChain: Promise<void>;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+function approxBytes(payload: Uint8Array | string, events: number): number {
+  const size = typeof payload === 'string' ? payload.length : payload.byteLength;
+  return Math.ceil(size / Math.max(1, events));
+}
+
+/**
+ * The pipeline of one `canalAdapters[].groups[]` entry (DESIGN.md §1, §3): decodes delivered
+ * messages, routes each event to the matching mappings of every sink instance, applies them
+ * through per-sink, per-partition {@link Applier}s, and commits each partition's low watermark.
+ *
+ * Guarantees: per-key order within a partition; a source offset is committed only when every
+ * record of every earlier message was applied or dead-lettered; `deliver` resolves only below
+ * `maxInFlight` events in flight for the partition (back-pressure); a fatal error stops intake,
+ * abandons in-flight work without committing it and makes {@link run} reject.
+ */
+export class PipelineEngine implements SourceHandler {
+  readonly #o: PipelineEngineOptions;
+  readonly #settings: PipelineSettings;
+  readonly #router: Router;
+  readonly #handles: SinkHandle[];
+  readonly #partitions = new Map<string, PartitionState>();
+  readonly #clock: Clock;
+  readonly #hard = new AbortController();
+  readonly #intake = new AbortController();
+  #fatal: FatalError | undefined;
+  #stopping = false;
+
+  constructor(options: PipelineEngineOptions) {
+    this.#o = options;
+    this.#settings = resolvePipelineSettings(options.settings);
+    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#router = new Router({
+      destination: options.destination,
+      groupId: options.groupId,
+      tcpMode: options.tcpMode ?? false,
+      sinks: options.sinks.map((s) => ({ key: s.key, routes: s.routes })),
+    });
+    const backoff = { baseMs: this.#settings.retryBaseMs, maxMs: this.#settings.retryMaxMs };
+    this.#handles = options.sinks.map((s) => new SinkHandle(s.key, s.instance, options.logger, backoff));
+  }
+
+  /** The effective settings. */
+  get settings(): PipelineSettings {
+    return this.#settings;
+  }
+
+  /** The fatal error that stopped the pipeline, if any. */
+  get fatal(): FatalError | undefined {
+    return this.#fatal;
+  }
+
+  /** Events in flight for a partition (0 when unknown). */
+  inFlight(partition: string): number {
+    return this.#partitions.get(partition)?.tracker.inFlight ?? 0;
+  }
+
+  /**
+   * Replaces the mapping routes of one sink instance (mapping hot reload). Events of batches
+   * delivered from now on use the new set; records already queued keep their mapping.
+   */
+  replaceMappings(sinkKey: string, routes: readonly MappingRoute[] | undefined): void {
+    this.#router.replaceRoutes(sinkKey, routes);
+    this.#o.logger.info('Mappings replaced.', { sink: sinkKey, mappings: routes?.length ?? 0 });
+  }
+
+  /**
+   * Runs the source into the pipeline until it drains (`once`) or the signal aborts, then shuts
+   * down: stop intake, drain lanes (at most `shutdownTimeoutMs`, then abandon), flush the sinks,
+   * commit. Rejects with the fatal error that stopped the pipeline, if any. Does not close the
+   * source or the sinks.
+   */
+  async run(options: EngineRunOptions): Promise<void> {
+    const onAbort = () => this.#intake.abort(options.signal.reason);
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener('abort', onAbort, { once: true });
+    let runError: unknown;
+    try {
+      if (options.connectSinks ?? true) {
+        for (const h of this.#handles) await h.connect(this.#intake.signal);
+      }
+      await this.#o.source.run(this, { once: options.once, signal: this.#intake.signal });
+    } catch (error) {
+      if (!this.#intake.signal.aborted || this.#fatal === undefined) runError = error;
+    } finally {
+      options.signal.removeEventListener('abort', onAbort);
+    }
+    await this.#shutdown();
+    if (this.#fatal) throw this.#fatal;
+    if (runError !== undefined && !options.signal.aborted) throw runError;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopping = true;
+    const states = [...this.#partitions.values()];
+    const drained = await this.#drain(states, this.#hard.signal);
+    if (!drained) {
+      if (!this.#fatal) {
+        this.#o.logger.warn('Shutdown timed out; abandoning unfinished work (it is applied again after a restart).', {
+          timeoutMs: this.#settings.shutdownTimeoutMs,
+        });
+      }
+      this.#hard.abort(new Error('Pipeline stopped.'));
+    }
+    const flushed = await this.#flushSinks();
+    for (const p of states) {
+      if (p.commitTimer) clearTimeout(p.commitTimer);
+      p.commitTimer = undefined;
+      if (flushed) await this.#commitNow(p);
+      else await p.commitChain;
+    }
+    if (!flushed) this.#o.logger.warn('A sink could not flush; the final offsets were not committed.');
+  }
+
+  /** Waits until the partitions are idle; false when the deadline passed or work was abandoned. */
+  async #drain(states: readonly PartitionState[], abandon: AbortSignal): Promise<boolean> {
+    if (abandon.aborted) return false;
+    const idle = Promise.all(states.map((p) => Promise.all([p.tracker.whenIdle(), ...p.appliers.map((a) => a.whenIdle())])));
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#settings.shutdownTimeoutMs);
+      onAbort = () => resolve(false);
+      abandon.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const result = await Promise.race([idle.then(() => true as const), stop]);
+      return result && !abandon.aborted && states.every((p) => p.tracker.inFlight === 0);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) abandon.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #flushSinks(): Promise<boolean> {
+    if (this.#fatal) return true; // commit what was applied; nothing unfinished is committed anyway
+    let ok = true;
+    const flushSignal = AbortSignal.timeout(Math.max(1000, this.#settings.shutdownTimeoutMs));
+    for (const h of this.#handles) {
+      try {
+        await h.instance.flush(flushSignal);
+      } catch (error) {
+        ok = false;
+        this.#o.logger.error(`Sink "${h.key}" failed to flush.`, { error: (error as Error).message });
+      }
+    }
+    return ok;
+  }
+
+  /** Stops the pipeline: no more intake, in-flight work abandoned, {@link run} rejects. */
+  #fail(error: FatalError): void {
+    if (this.#fatal) return;
+    this.#fatal = error;
+    this.#o.logger.error(`Pipeline stopped: ${error.message}`);
+    this.#intake.abort(error);
+    this.#hard.abort(error);
+    for (const p of this.#partitions.values()) p.tracker.wakeAll();
+  }
+
+  async assigned(partitions: readonly string[]): Promise<void> {
+    for (const name of partitions) {
+      const old = this.#partitions.get(name);
+      if (old) this.#abandon(old);
+      this.#partitions.set(name, this.#newPartition(name));
+    }
+  }
+
+  async revoked(partitions: readonly string[]): Promise<void> {
+    const states = partitions.map((n) => this.#partitions.get(n)).filter((p): p is PartitionState => p !== undefined);
+    for (const p of states) p.accepting = false;
+    const drained = await this.#drain(states, this.#hard.signal);
+    if (!drained) {
+      this.#o.logger.warn('Revoked partitions did not drain in time; abandoning their unfinished work.', { partitions });
+      for (const p of states) this.#abandon(p);
+    }
+    const flushed = drained ? await this.#flushSinks() : true;
+    for (const p of states) {
+      if (p.commitTimer) clearTimeout(p.commitTimer);
+      p.commitTimer = undefined;
+      if (flushed) await this.#commitNow(p);
+      this.#partitions.delete(p.name);
+    }
+  }
+
+  #abandon(p: PartitionState): void {
+    p.accepting = false;
+    p.abort.abort(new Error(`Partition ${p.name} abandoned.`));
+    p.tracker.wakeAll();
+    if (p.commitTimer) clearTimeout(p.commitTimer);
+    p.commitTimer = undefined;
+  }
+
+  #newPartition(name: string): PartitionState {
+    const abort = new AbortController();
+    const signal = AbortSignal.any([abort.signal, this.#hard.signal]);
+    const labels = { destination: this.#o.destination, groupId: this.#o.groupId, partition: name };
+    const state: PartitionState = {
+      name,
+      tracker: new AckTracker(() => this.#scheduleCommit(state)),
+      appliers: [],
+      abort,
+      signal,
+      accepting: true,
+      committed: undefined,
+      commitTimer: undefined,
+      commitChain: Promise.resolve(),
+      labels,
+    };
+    const s = this.#settings;
+    this.#o.sinks.forEach((sink, i) => {
+      const ordering = sink.ordering ?? s.ordering;
+      const handle = this.#handles[i]!;
+      state.appliers.push(
+        new Applier({
+          sink: handle,
+          settings: s,
+          coalescing: (sink.coalescing ?? false) && ordering === 'per-key',
+          signal,
+          logger: this.#o.logger.child({ sink: sink.key, partition: name }),
+          hooks: {
+            applied: (entries) => this.#applied(state, sink.key, entries),
+            deadLetter: (entries, reason, attempts, sig) => this.#deadLetterEntries(state, sink.key, entries, reason, attempts, sig),
+            fail: (error) => this.#fail(error),
+            observeWrite: (seconds) => this.#o.metrics.observe('sluice_batch_seconds', seconds, { sink: sink.key }),
+          },
+        }),
+      );
+    });
+    return state;
+  }
+
+  #scheduleCommit(p: PartitionState): void {
+    if (p.abort.signal.aborted) return;
+    if (this.#settings.commitIntervalMs === 0) {
+      void this.#commitNow(p);
+      return;
+    }
+    p.commitTimer ??= setTimeout(() => {
+      p.commitTimer = undefined;
+      void this.#commitNow(p);
+    }, this.#settings.commitIntervalMs).unref();
+  }
+
+  /** Commits the partition's low watermark if it moved (serialised per partition). */
+  #commitNow(p: PartitionState): Promise<void> {
+    p.commitChain = p.commitChain.then(async () => {
+      const next = p.tracker.committable;
+      if (next === undefined || (p.committed !== undefined && next <= p.committed)) return;
+      try {
+        await this.#o.source.commit(p.name, next.toString());
+        p.committed = next;
+      } catch (error) {
+        this.#o.logger.warn('Offset commit failed; it is retried with the next one.', {
+          partition: p.name,
+          offset: next.toString(),
+          error: (error as Error).message,
+        });
+      }
+    });
+    return p.commitChain;
+  }
+
+  async deliver(batch: SourceBatch): Promise<void> {
+    if (this.#fatal) throw this.#fatal;
+    if (this.#stopping || this.#intake.signal.aborted) return;
+    let p = this.#partitions.get(batch.partition);
+    if (!p) {
+      p = this.#newPartition(batch.partition);
+      this.#partitions.set(batch.partition, p);
+    }
+    if (!p.accepting) {
+      this.#o.logger.warn('Ignored a batch of a revoked partition.', { partition: batch.partition });
+      return;
+    }
+    const consumed = new Map<string, number>();
+    const skipped = new Map<string, number>();
+    for (const message of batch.messages) this.#accept(p, message.offset, message.payload, consumed, skipped);
+    for (const [table, n] of consumed) {
+      this.#o.metrics.increment('sluice_events_consumed_total', { destination: this.#o.destination, groupId: this.#o.groupId, table }, n);
+    }
+    for (const [key, n] of skipped) {
+      const [sink, table] = key.split('\u0000') as [string, string];
+      this.#o.metrics.increment('sluice_events_skipped_total', { sink, table }, n);
+    }
+    this.#o.metrics.gauge('sluice_in_flight_events', p.tracker.inFlight, p.labels);
+    while (p.tracker.inFlight >= this.#settings.maxInFlight && !this.#fatal && !p.signal.aborted) {
+      await p.tracker.whenProgress();
+    }
+    this.#o.metrics.gauge('sluice_in_flight_events', p.tracker.inFlight, p.labels);
+    if (this.#fatal) throw this.#fatal;
+  }
+
+  #accept(
+    p: PartitionState,
+    offset: string,
+    payload: Uint8Array | string,
+    consumed: Map<string, number>,
+    skipped: Map<string, number>,
+  ): void {
+    const o = this.#o;
+    if (!p.tracker.accepts(offset)) {
+      o.logger.debug('Ignored a message delivered again.', { partition: p.name, offset });
+      return;
+    }
+    const override = o.messageOverride?.(p.name, offset);
+    const origin: SourceOrigin = { partition: override?.partition ?? p.name, offset: override?.offset ?? offset, payload };
+    let events: ChangeEvent[];
+    try {
+      events = decodeMessage(payload, o.format, { destination: o.destination, partition: origin.partition, offset: origin.offset });
+    } catch (error) {
+      const ticket = p.tracker.open(offset, 1);
+      const reason = `undecodable message: ${(error as Error).message}`;
+      const where = o.source.locate?.(origin.partition, origin.offset) ?? `partition ${origin.partition} offset ${origin.offset}`;
+      o.metrics.increment('sluice_messages_undecodable_total', { destination: o.destination });
+      o.logger.warn(`Skipped ${where}: not a canal message (${(error as Error).message}); sending it to the dead-letter queue.`, {
+        deadLetter: o.deadLetter.location,
+      });
+      void this.#writeDeadLetter(this.#deadLetterRecord(origin, reason, 1, {}), p.signal).then((ok) => {
+        if (ok) p.tracker.release(ticket);
+      });
+      return;
+    }
+    if (override?.index !== undefined) events = events.filter((e) => e.position.index === override.index);
+    const ticket = p.tracker.open(offset, events.length);
+    const bytes = approxBytes(payload, events.length);
+    const sinks = o.sinks;
+    for (const event of events) {
+      const table = `${event.database}.${event.table}`;
+      consumed.set(table, (consumed.get(table) ?? 0) + 1);
+      for (let i = 0; i < sinks.length; i++) {
+        const sink = sinks[i]!;
+        if (override?.sinks && !override.sinks.includes(sink.key)) continue;
+        const routes = this.#router.route(i, event);
+        if (routes.length === 0) {
+          const key = sink.key + '\u0000' + table;
+          skipped.set(key, (skipped.get(key) ?? 0) + 1);
+          continue;
+        }
+        const defaultOrdering = sink.ordering ?? this.#settings.ordering;
+        for (const route of routes) {
+          const ordering = route?.ordering ?? defaultOrdering;
+          const ck = conflictKeys(event, ordering);
+          const record: SinkRecord = { event, mapping: route?.mapping };
+          const entry: ApplierEntry = {
+            record,
+            keys: ck.keys,
+            table: ck.table,
+            barrier: ck.barrier,
+            coalescible: ordering === 'per-key' && event.pkNames.length > 0,
+            bytes,
+            ticket,
+            origin,
+          };
+          p.tracker.add(ticket, 1);
+          p.appliers[i]!.push(entry);
+        }
+      }
+    }
+    p.tracker.release(ticket);
+  }
+
+  #applied(p: PartitionState, sinkKey: string, entries: readonly ApplierEntry[]): void {
+    const byTable = new Map<string, number>();
+    let latest = 0;
+    for (const e of entries) {
+      const table = `${e.record.event.database}.${e.record.event.table}`;
+      byTable.set(table, (byTable.get(table) ?? 0) + 1);
+      if (e.record.event.executedAt > latest) latest = e.record.event.executedAt;
+    }
+    for (const [table, n] of byTable) this.#o.metrics.increment('sluice_events_applied_total', { sink: sinkKey, table }, n);
+    if (latest > 0) this.#o.metrics.gauge('sluice_lag_seconds', Math.max(0, this.#clock.now() - latest) / 1000, p.labels);
+    for (const e of entries) p.tracker.complete(e.ticket);
+  }
+
+  async #deadLetterEntries(
+    p: PartitionState,
+    sinkKey: string,
+    entries: readonly ApplierEntry[],
+    reason: string,
+    attempts: number,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    for (const e of entries) {
+      const ok = await this.#writeDeadLetter(
+        this.#deadLetterRecord(e.origin, reason, attempts, {
+          index: e.record.event.position.index,
+          sink: sinkKey,
+          ...(e.record.mapping ? { mapping: e.record.mapping.file } : {}),
+        }),
+        signal,
+      );
+      if (!ok) return false;
+      const table = `${e.record.event.database}.${e.record.event.table}`;
+      this.#o.metrics.increment('sluice_events_dead_lettered_total', { sink: sinkKey, table });
+      this.#o.logger.warn(`Sink "${sinkKey}" could not apply an event; sent it to the dead-letter queue.`, {
+        partition: e.origin.partition,
+        offset: e.origin.offset,
+        index: e.record.event.position.index,
+        table,
+        reason,
+      });
+      p.tracker.complete(e.ticket);
+    }
+    return true;
+  }
+
+  #deadLetterRecord(
+    origin: SourceOrigin,
+    reason: string,
+    attempts: number,
+    extra: Pick<DeadLetterRecord, 'index' | 'sink' | 'mapping'>,
+  ): DeadLetterRecord {
+    return {
+      at: new Date(this.#clock.now()).toISOString(),
+      destination: this.#o.destination,
+      groupId: this.#o.groupId,
+      partition: origin.partition,
+      offset: origin.offset,
+      ...extra,
+      reason,
+      attempts,
+      ...encodePayload(origin.payload),
+    };
+  }
+
+  /** Writes a dead letter, retrying until it is durable; false when abandoned (signal aborted). */
+  async #writeDeadLetter(record: DeadLetterRecord, signal: AbortSignal): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      if (signal.aborted) return false;
+      try {
+        await this.#o.deadLetter.write(record);
+        return true;
+      } catch (error) {
+        this.#o.logger.error('Writing to the dead-letter queue failed; retrying (the offset does not move meanwhile).', {
+          deadLetter: this.#o.deadLetter.location,
+          attempt,
+          error: (error as Error).message,
+        });
+        try {
+          await sleep(backoffDelay(attempt, this.#settings.retryBaseMs, this.#settings.retryMaxMs), signal);
+        } catch {
+          return false;
+        }
+      }
+    }
+  }
+}
