@@ -1,6 +1,7 @@
 import { PluginRegistry } from '@sluice/core';
 import { loggerSink } from '@sluice/sink-logger';
 import { fileSource } from '@sluice/source-file';
+import { kafkaSource } from '@sluice/source-kafka';
 
 /**
  * A new registry holding the plugins that ship with Sluice. Called once per runtime (each call
@@ -11,5 +12,6 @@ export function createBuiltinRegistry(): PluginRegistry {
   const registry = new PluginRegistry();
   registry.register(fileSource, 'built-in @sluice/source-file');
   registry.register(loggerSink, 'built-in @sluice/sink-logger');
+  registry.register(kafkaSource, 'built-in @sluice/source-kafka');
   return registry;
 }
