@@ -1,11 +1,51 @@
-export { loadConfig } from './config/loadConfig.js';
+export { ConfigError, loadConfig } from './config/loadConfig.js';
+export { formatProblem, formatReport, problemLocation, ProblemCollector } from './config/problems.js';
+export type { ConfigProblem, ProblemCode, Severity } from './config/problems.js';
+export { mappingContextOf, validateConfigDir } from './config/validateConfig.js';
+export type { Environment, ValidateOptions, ValidationResult } from './config/validateConfig.js';
+export { pluginSchemasFromMap, SinkCatalog } from './config/sinkCatalog.js';
+export type { PluginSchemaSource, SinkCatalogEntry } from './config/sinkCatalog.js';
+export { ADAPTER_NAME_HINTS, KNOWN_ADAPTERS, rdbMappingSchema, redisMappingSchema } from './config/knownAdapters.js';
+export type {
+  KnownAdapter,
+  MappedTable,
+  MappingCheck,
+  MappingCheckProblem,
+  MappingTables,
+  MappingTablesContext,
+  SinkSchemas,
+} from './config/knownAdapters.js';
+export { MappingIndex, mappingKey, toMappingFile } from './config/mappingIndex.js';
+export type { MappingLookupKey, MappingRouteSpec } from './config/mappingIndex.js';
+export { autoAdapterKey, autoKeyPrefix, loadMappingFiles, loadMappingText, mappingOwners } from './config/mappings.js';
+export type { AdapterRef, MappingContext, MappingFileResult } from './config/mappings.js';
+export { diffMappings, MappingWatcher, reloadMappings } from './config/mappingWatcher.js';
+export type { MappingReload, MappingWatcherOptions, SinkMappingChanges } from './config/mappingWatcher.js';
+export { printConfig, redactConfig } from './config/printConfig.js';
+export { parseJdbcUrl, redactUrl } from './config/jdbcUrl.js';
+export type { JdbcUrl, JdbcUrlResult } from './config/jdbcUrl.js';
+export { sqlTables } from './config/esSqlTables.js';
+export type { SqlTable } from './config/esSqlTables.js';
+export { dataSourcesOf } from './config/dataSources.js';
+export { sluiceSettingsSchema } from './config/sluiceSettings.js';
+export type {
+  AdminSettings,
+  BatchSettings,
+  DeadLetterSettings,
+  MetricsSettings,
+  OrderingMode as ConfigOrderingMode,
+  PipelineSettings as ConfigPipelineSettings,
+  SluiceSettings,
+} from './config/sluiceSettings.js';
 export type {
   AdapterGroupConfig,
   CanalAdapterConfig,
   CanalConf,
+  ConfiguredMapping,
   OuterAdapterConfig,
   ResolvedConfig,
-  SluiceSettings,
+  ServerConfig,
+  SinkRef,
 } from './config/types.js';
 export { FileDeadLetterQueue, encodePayload } from './deadLetter.js';
 export type { DeadLetterQueue, DeadLetterRecord } from './deadLetter.js';

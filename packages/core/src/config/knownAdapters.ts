@@ -1,0 +1,328 @@
+import type { MappingSpec, ObjectSchema, Schema } from '@sluice/plugin-api';
+import { sqlTables } from './esSqlTables.js';
+
+/** A source table a mapping covers; `table` is `*` for a whole schema (rdb `mirrorDb`). */
+export interface MappedTable {
+  /** Undefined when neither the mapping nor its data source names a database. */
+  readonly database: string | undefined;
+  readonly table: string;
+}
+
+/** What a mapping-tables hook may look up. */
+export interface MappingTablesContext {
+  /** The database named by the JDBC URL of `srcDataSources.<key>`, when there is one. */
+  defaultDatabase(dataSourceKey: string | undefined): string | undefined;
+}
+
+/**
+ * Which source (database, table) pairs a bound mapping file covers. Sink plugins provide this for
+ * their mapping format; the core indexes mappings by it (canal's §3.4 lookup).
+ */
+export type MappingTables = (mapping: Readonly<Record<string, unknown>>, context: MappingTablesContext) => readonly MappedTable[];
+
+/** A problem a mapping check found: key path inside the file (e.g. `['dbMapping', 'table']`). */
+export interface MappingCheckProblem {
+  readonly severity: 'error' | 'warning';
+  readonly path: readonly string[];
+  readonly message: string;
+  readonly suggestion?: string;
+}
+
+/** Checks beyond the schema (e.g. "table is required unless mirrorDb"). */
+export type MappingCheck = (mapping: Readonly<Record<string, unknown>>) => readonly MappingCheckProblem[];
+
+/**
+ * What the configuration loader needs to know about a sink: the schemas of its `properties` and
+ * mapping files, and how to read the tables a mapping covers. A registered plugin supplies the
+ * first two through its definition; the built-in catalogue below supplies all of them for
+ * canal's adapters until (and, for the hooks, unless) their plugins do.
+ */
+export interface SinkSchemas {
+  readonly propertiesSchema?: ObjectSchema;
+  readonly mappings?: MappingSpec;
+  readonly mappingTables?: MappingTables;
+  readonly checkMapping?: MappingCheck;
+}
+
+/** One adapter name canal-adapter (or Sluice) knows. */
+export interface KnownAdapter extends SinkSchemas {
+  readonly name: string;
+  /** True when Sluice provides (or will provide) this sink; false for canal-only adapters (hbase, kudu, …). */
+  readonly sluice: boolean;
+}
+
+type Bag = Readonly<Record<string, unknown>>;
+const bag = (v: unknown): Bag => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Bag) : {});
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+const s = (description?: string, extra: Partial<{ secret: boolean; default: string; enum: readonly string[]; caseInsensitive: boolean }> = {}): Schema => ({
+  type: 'string',
+  ...(description ? { description } : {}),
+  ...extra,
+});
+
+/** The keys every canal mapping file starts with. */
+const mappingHeader: Record<string, Schema> = {
+  dataSourceKey: s('Key of srcDataSources (ETL and back-queries).'),
+  destination: s('canalAdapters[].instance this mapping listens to.'),
+  groupId: s('groups[].groupId (ignored for selection in tcp mode).'),
+  outerAdapterKey: s('Key of the owning outerAdapters entry; without it the file attaches to auto-keyed adapters.'),
+};
+
+const stringMap: Schema = { type: 'map', values: { type: 'string' } };
+
+/** `rdb/*.yml` (canal's MappingConfig). */
+export const rdbMappingSchema: ObjectSchema = {
+  type: 'object',
+  properties: {
+    ...mappingHeader,
+    concurrent: { type: 'boolean', default: false },
+    dbMapping: {
+      type: 'object',
+      required: ['database'],
+      properties: {
+        database: s('Source schema.'),
+        table: s('Source table (required unless mirrorDb).'),
+        targetTable: s('Target table (required unless mirrorDb).'),
+        targetDb: s('Target schema.'),
+        targetPk: { ...stringMap, description: 'target column → source column.' },
+        mapAll: { type: 'boolean', default: false },
+        targetColumns: { ...stringMap, description: 'target column → source column (empty = same name).' },
+        caseInsensitive: { type: 'boolean', default: false },
+        etlCondition: s('ETL WHERE fragment with {} placeholders.'),
+        commitBatch: { type: 'integer', minimum: 1, default: 5000 },
+        readBatch: { type: 'integer', minimum: 1, default: 5000 },
+        mirrorDb: { type: 'boolean', default: false },
+        allMapColumns: { type: 'any', description: 'Internal cache; do not set.' },
+      },
+    },
+  },
+};
+
+function esMappingSchema(version: 'es6' | 'es7' | 'es8'): ObjectSchema {
+  return {
+    type: 'object',
+    required: ['dataSourceKey', 'esMapping'],
+    properties: {
+      ...mappingHeader,
+      esMapping: {
+        type: 'object',
+        required: version === 'es6' ? ['_index', '_type', 'sql'] : ['_index', 'sql'],
+        properties: {
+          _index: s('Target index (or alias).'),
+          _type: s(version === 'es6' ? 'Document type.' : 'Document type (es6 only; ignored).'),
+          _id: s('Select field whose value is the document _id.'),
+          pk: s('Select field used to locate documents when there is no _id.'),
+          upsert: { type: 'boolean', default: false },
+          sql: s('SELECT … FROM t a [LEFT JOIN u b ON …]'),
+          objFields: { ...stringMap, description: 'field → array:<sep> | object.' },
+          skips: { type: 'array', items: { type: 'string' }, default: [] },
+          relations: {
+            type: 'map',
+            values: { type: 'object', properties: { name: s('Relation name.'), parent: s('Select field holding the parent id.') } },
+          },
+          etlCondition: s('ETL WHERE fragment with {} placeholders.'),
+          commitBatch: { type: 'integer', minimum: 1, default: 1000 },
+          syncByTimestamp: { type: 'boolean', default: false },
+          syncInterval: { type: 'any', description: 'Unused by canal-adapter.' },
+        },
+      },
+      esVersion: { type: 'any', description: 'Set by the loader.' },
+    },
+  };
+}
+
+/**
+ * `redis/*.yml`, Sluice's own format (canal-adapter has no Redis adapter):
+ *
+ * ```yaml
+ * destination: example
+ * groupId: g1
+ * outerAdapterKey: redis1
+ * redisMapping:
+ *   database: mytest
+ *   table: user
+ *   key: "user:{id}"        # {column} placeholders; required
+ *   mode: evict             # evict (cache-aside: delete the key on every change) | write-through
+ *   format: json            # write-through: json (one string) | hash
+ *   ttl: 0                  # write-through: seconds, 0 = no expiry
+ *   columns:                # write-through: field → source column (empty = same name); absent = all
+ *     name:
+ * ```
+ */
+export const redisMappingSchema: ObjectSchema = {
+  type: 'object',
+  required: ['redisMapping'],
+  properties: {
+    ...mappingHeader,
+    redisMapping: {
+      type: 'object',
+      required: ['database', 'table', 'key'],
+      properties: {
+        database: s('Source schema.'),
+        table: s('Source table.'),
+        key: s('Redis key pattern with {column} placeholders, e.g. user:{id}.'),
+        mode: s('evict (delete the key on change) or write-through (write the row).', {
+          enum: ['evict', 'write-through'],
+          caseInsensitive: true,
+          default: 'evict',
+        }),
+        format: s('write-through value format.', { enum: ['json', 'hash'], caseInsensitive: true, default: 'json' }),
+        ttl: { type: 'integer', minimum: 0, default: 0, description: 'write-through expiry, seconds; 0 = none.' },
+        columns: { ...stringMap, description: 'field → source column (empty = same name); absent = every column.' },
+      },
+    },
+  },
+};
+
+const rdbTables: MappingTables = (mapping) => {
+  const db = bag(mapping['dbMapping']);
+  const database = text(db['database']);
+  if (db['mirrorDb'] === true) return [{ database, table: '*' }];
+  const table = text(db['table']);
+  return table ? [{ database, table }] : [];
+};
+
+const esTables: MappingTables = (mapping, context) => {
+  const sql = text(bag(mapping['esMapping'])['sql']);
+  if (!sql) return [];
+  const fallback = context.defaultDatabase(text(mapping['dataSourceKey']));
+  return sqlTables(sql).map((t) => ({ database: t.database ?? fallback, table: t.table }));
+};
+
+const redisTables: MappingTables = (mapping) => {
+  const r = bag(mapping['redisMapping']);
+  const table = text(r['table']);
+  return table ? [{ database: text(r['database']), table }] : [];
+};
+
+const checkRdb: MappingCheck = (mapping) => {
+  const db = bag(mapping['dbMapping']);
+  if (Object.keys(db).length === 0) return [];
+  const out: MappingCheckProblem[] = [];
+  if (db['mirrorDb'] !== true) {
+    for (const key of ['table', 'targetTable']) {
+      if (!text(db[key])) out.push({ severity: 'error', path: ['dbMapping', key], message: 'missing (required unless mirrorDb: true)' });
+    }
+    if (db['mapAll'] !== true && Object.keys(bag(db['targetColumns'])).length === 0) {
+      out.push({
+        severity: 'error',
+        path: ['dbMapping', 'targetColumns'],
+        message: 'no columns are mapped: set targetColumns or mapAll: true',
+      });
+    }
+    if (Object.keys(bag(db['targetPk'])).length === 0) {
+      out.push({ severity: 'warning', path: ['dbMapping', 'targetPk'], message: 'empty: updates and deletes cannot find the target row' });
+    }
+    const target = text(db['targetTable']);
+    if (target?.includes('.') && !text(db['targetDb'])) {
+      const [schema, table] = [target.slice(0, target.indexOf('.')), target.slice(target.indexOf('.') + 1)];
+      out.push({
+        severity: 'warning',
+        path: ['dbMapping', 'targetTable'],
+        message: `canal-adapter quotes "${target}" as one identifier (issue #3834)`,
+        suggestion: `use targetDb: ${schema} and targetTable: ${table}`,
+      });
+    }
+  }
+  return out;
+};
+
+const checkEs: MappingCheck = (mapping) => {
+  const es = bag(mapping['esMapping']);
+  if (Object.keys(es).length === 0) return [];
+  const out: MappingCheckProblem[] = [];
+  if (!text(es['_id']) && !text(es['pk'])) out.push({ severity: 'error', path: ['esMapping', '_id'], message: 'one of _id or pk is required' });
+  const sql = text(es['sql']);
+  if (sql && sqlTables(sql).length === 0) {
+    out.push({ severity: 'error', path: ['esMapping', 'sql'], message: 'names no table (expected SELECT … FROM table alias …)' });
+  }
+  return out;
+};
+
+const checkRedis: MappingCheck = (mapping) => {
+  const r = bag(mapping['redisMapping']);
+  const key = text(r['key']);
+  if (key && !/\{[^{}]+\}/.test(key)) {
+    return [{ severity: 'warning', path: ['redisMapping', 'key'], message: `"${key}" has no {column} placeholder: every row maps to the same key` }];
+  }
+  return [];
+};
+
+const passthrough = (description: string): ObjectSchema => ({ type: 'object', description, properties: {} });
+
+function es(version: 'es6' | 'es7' | 'es8'): KnownAdapter {
+  const props: Record<string, Schema> = {
+    'security.auth': s('user:password (REST).', { secret: true }),
+  };
+  if (version === 'es8') props['security.ca.path'] = s('PEM CA file for TLS.');
+  else {
+    props['mode'] = s('rest (Sluice always uses REST; transport is canal-only).', { enum: ['transport', 'rest', 'http'], caseInsensitive: true });
+    props['cluster.name'] = s('Cluster name (transport mode).');
+  }
+  return {
+    name: version,
+    sluice: true,
+    propertiesSchema: { type: 'object', properties: props },
+    mappings: { directories: [version], schema: esMappingSchema(version) },
+    mappingTables: esTables,
+    checkMapping: checkEs,
+  };
+}
+
+/** canal-adapter's adapter names (plus Sluice's `redis`), with their schemas. */
+export const KNOWN_ADAPTERS: readonly KnownAdapter[] = [
+  { name: 'logger', sluice: true, propertiesSchema: passthrough('No properties.') },
+  {
+    name: 'rdb',
+    sluice: true,
+    propertiesSchema: {
+      type: 'object',
+      required: ['jdbc.url'],
+      properties: {
+        'jdbc.driverClassName': s('JDBC driver class; the URL decides in Sluice.'),
+        'jdbc.url': s('Target JDBC URL.'),
+        'jdbc.username': s(),
+        'jdbc.password': s(undefined, { secret: true }),
+        threads: { type: 'integer', minimum: 1, default: 3 },
+        skipDupException: { type: 'boolean', default: true },
+        'druid.stat.enable': { type: 'boolean', default: true },
+        'druid.stat.slowSqlMillis': { type: 'integer', minimum: 0, default: 1000 },
+        commitSize: { type: 'any', description: 'In canal samples but never read.' },
+      },
+    },
+    mappings: { directories: ['rdb'], schema: rdbMappingSchema },
+    mappingTables: rdbTables,
+    checkMapping: checkRdb,
+  },
+  es('es6'),
+  es('es7'),
+  es('es8'),
+  {
+    name: 'redis',
+    sluice: true,
+    propertiesSchema: {
+      type: 'object',
+      properties: {
+        url: s('redis://[user@]host:port[/db] (or rediss:// for TLS).'),
+        password: s(undefined, { secret: true }),
+        database: { type: 'integer', minimum: 0, default: 0 },
+        keyPrefix: s('Prepended to every key.'),
+      },
+    },
+    mappings: { directories: ['redis'], schema: redisMappingSchema },
+    mappingTables: redisTables,
+    checkMapping: checkRedis,
+  },
+  ...['hbase', 'tablestore', 'clickhouse', 'phoenix', 'kudu'].map((name): KnownAdapter => ({ name, sluice: false })),
+];
+
+/** Hints for names canal users get wrong (`es` was the old name of es6/es7/es8). */
+export const ADAPTER_NAME_HINTS: Readonly<Record<string, readonly string[]>> = {
+  es: ['es7', 'es8'],
+  elasticsearch: ['es7', 'es8'],
+  mysql: ['rdb'],
+  postgresql: ['rdb'],
+  postgres: ['rdb'],
+  jdbc: ['rdb'],
+};
