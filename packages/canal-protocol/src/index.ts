@@ -34,6 +34,8 @@ export type {
 export { Compression, PacketType, decodeCanalMessages, decodePacket, encodeAckPacket, encodeCanalMessages } from './protobuf/canalProtocol.js';
 export type { CanalMessages, CanalPacket, PacketLayout } from './protobuf/canalProtocol.js';
 export { canalMessagesToChangeEvents, decodeProtobufMessage } from './protobuf/toChangeEvents.js';
+export { flatMessageToEntry } from './protobuf/fromFlatMessage.js';
+export type { EntryHeaderOptions } from './protobuf/fromFlatMessage.js';
 export { detectFormat, decodeCanalPayload } from './payload.js';
 export type { PayloadFormat } from './payload.js';
 export { parseMysqlType } from './values/mysqlType.js';

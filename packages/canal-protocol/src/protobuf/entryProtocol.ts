@@ -158,8 +158,8 @@ function expect(field: string, wireType: number, expected: number): void {
 
 /** Reads one embedded message with `read`, reporting failures under `path`. */
 function embedded<T>(r: ProtoReader, path: string, read: (r: ProtoReader) => T): T {
-  const outer = r.enter();
   try {
+    const outer = r.enter();
     const value = read(r);
     r.leave(outer);
     return value;

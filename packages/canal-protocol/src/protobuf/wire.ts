@@ -30,11 +30,13 @@ export function wireTypeName(wireType: number): string {
  */
 export class ProtoReader {
   readonly buf: Buffer;
+  private readonly u8: Uint8Array;
   pos: number;
   limit: number;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.u8 = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = start;
     this.limit = end;
   }
@@ -124,10 +126,10 @@ export class ProtoReader {
     return end;
   }
 
-  /** Reads a length-delimited field as a view into the input (no copy). */
+  /** Reads a length-delimited field as a view into the input (a plain Uint8Array, no copy). */
   bytes(): Uint8Array {
     const end = this.lengthEnd('bytes field');
-    const view = this.buf.subarray(this.pos, end);
+    const view = this.u8.subarray(this.pos, end);
     this.pos = end;
     return view;
   }

@@ -2,7 +2,6 @@
  * The typed accessor: turns a value as canal renders it (text or null; reference §1.5) into a
  * typed value according to the column's `mysqlType`. Sinks call it once, at the edge.
  */
-import { Buffer } from 'node:buffer';
 import type { ChangeEvent, ColumnValue } from '@sluice/plugin-api';
 import { DecodeError } from '../decodeError.js';
 import { parseMysqlType, type MysqlColumnType } from './mysqlType.js';
@@ -167,10 +166,13 @@ function timeParts(m: RegExpExecArray, from: number): TimeParts {
 }
 
 function latin1Bytes(text: string, type: MysqlColumnType, column: string | undefined): Uint8Array {
+  const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0xff) throw fail(column, text, type, 'latin-1 text (canal sends binary values one byte per character)');
+    const code = text.charCodeAt(i);
+    if (code > 0xff) throw fail(column, text, type, 'latin-1 text (canal sends binary values one byte per character)');
+    bytes[i] = code;
   }
-  return Buffer.from(text, 'latin1');
+  return bytes;
 }
 
 /**
