@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeFlatMessage, flatMessageToChangeEvents } from '@sluice/canal-protocol';
 import { comparePositions, type ChangeEvent } from '@sluice/plugin-api';
 import { MetricsRegistry } from '../metrics.js';
-import { MemoryDeadLetters, MemorySource, RecordingSink, flat, quietLogger, sequentialState } from '../../test/support/pipeline.js';
+import { MemoryDeadLetters, MemorySource, RecordingSink, flat, quietLogger, sequentialState, type Row } from '../../test/support/pipeline.js';
 import { PipelineEngine } from './engine.js';
 
 type Op =
@@ -26,7 +26,7 @@ function toMessage(op: Op, seq: number, table: string): string {
       type: 'UPDATE',
       table,
       data: rows.map((r) => ({ id: String((op.to + r) % 5), v: `u${seq}.${r}` })),
-      old: rows.map((r) => (op.to === op.id ? { v: 'old' } : { id: String((op.id + r) % 5) })),
+      old: rows.map((r): Row => (op.to === op.id ? { v: 'old' } : { id: String((op.id + r) % 5) })),
     });
   }
   return flat({ type: op.kind, table, data: rows.map((r) => ({ id: String((op.id + r) % 5), v: `${op.kind[0]}${seq}.${r}` })) });
