@@ -61,7 +61,7 @@ export { CORE_SERVICE_IDS, createPluginContainer } from './plugins/container.js'
 export type { CoreServiceInstances } from './plugins/container.js';
 export { loadPlugins, pluginExports, resolvePluginSpec } from './plugins/loader.js';
 export type { LoadPluginsOptions, LoadedPlugin } from './plugins/loader.js';
-export { configuredPluginSpecs, loadConfiguredPlugins } from './plugins/specs.js';
+export { loadConfiguredPlugins } from './plugins/specs.js';
 export { PluginRegistry } from './registry.js';
 export type {
   AnySinkDefinition,

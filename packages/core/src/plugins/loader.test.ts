@@ -6,7 +6,7 @@ import { ErrorCodes, SluiceError, defineSink } from '@sluice/plugin-api';
 import type { ResolvedConfig } from '../config/types.js';
 import { PluginRegistry } from '../registry.js';
 import { loadPlugins, pluginExports } from './loader.js';
-import { configuredPluginSpecs } from './specs.js';
+import { loadConfiguredPlugins } from './specs.js';
 
 /** A plugin module written as plain JavaScript: branded by string, like a separately built package. */
 const sinkModule = (name: string, extra = '') => `
@@ -146,28 +146,20 @@ describe('pluginExports', () => {
   });
 });
 
-describe('configuredPluginSpecs', () => {
-  const config = (extra: object = {}): ResolvedConfig =>
-    ({ dir, sluice: { deadLetter: { type: 'file', dir: '.sluice/dlq', topicSuffix: '.dlq' }, ...extra } }) as unknown as ResolvedConfig;
-
-  it('uses sluice.plugins from the resolved configuration when present', async () => {
-    expect(await configuredPluginSpecs(config({ plugins: ['./a.js'] }))).toEqual(['./a.js']);
+describe('loadConfiguredPlugins', () => {
+  it('loads sluice.plugins relative to the configuration directory', async () => {
+    await mkdir(join(dir, 'conf'));
+    await writeFile(join(dir, 'p.mjs'), sinkModule('configured'));
+    const registry = new PluginRegistry();
+    const config = { dir: join(dir, 'conf'), sluice: { plugins: ['../p.mjs'] } } as unknown as ResolvedConfig;
+    await loadConfiguredPlugins(registry, config);
+    expect(registry.sink('configured').name).toBe('configured');
   });
 
-  it('reads sluice.plugins from application.yml otherwise', async () => {
-    await writeFile(join(dir, 'application.yml'), 'sluice:\n  plugins:\n    - ../dist/index.js\n    - "@acme/sink"\n');
-    expect(await configuredPluginSpecs(config())).toEqual(['../dist/index.js', '@acme/sink']);
-  });
-
-  it('is empty without sluice.plugins', async () => {
-    await writeFile(join(dir, 'application.yml'), 'canal.conf:\n  mode: file\n');
-    expect(await configuredPluginSpecs(config())).toEqual([]);
-  });
-
-  it('refuses sluice.plugins that is not a list of text', async () => {
-    await writeFile(join(dir, 'application.yml'), 'sluice:\n  plugins: ./one.js\n');
-    const error = await failure(configuredPluginSpecs(config()));
-    expect(error.code).toBe(ErrorCodes.config);
-    expect(error.message).toContain('sluice.plugins');
+  it('loads nothing when sluice.plugins is empty', async () => {
+    const registry = new PluginRegistry();
+    const config = { dir, sluice: { plugins: [] } } as unknown as ResolvedConfig;
+    expect(await loadConfiguredPlugins(registry, config)).toEqual([]);
+    expect(registry.sinkNames()).toEqual([]);
   });
 });

@@ -1,0 +1,2 @@
+export { jsonlSink, jsonlSink as default } from './plugin.js';
+export type { JsonlSinkProperties } from './plugin.js';

@@ -1,0 +1,16 @@
+export {
+  CONTRACT_COLUMNS,
+  CONTRACT_TEST_NAMES,
+  ContractViolation,
+  checkWriteResult,
+  runSinkContractSuite,
+  sinkContractTests,
+} from './contract.js';
+export type { ContractHarness, ContractTest, ContractTestName, SinkContractOptions, SinkContractTarget } from './contract.js';
+export { EventBuilder, toFlatMessage } from './events.js';
+export type { EventBuilderOptions, EventOverrides } from './events.js';
+export { MemorySink, MemoryTarget, createMemorySinkPlugin } from './memorySink.js';
+export type { MemorySinkPlugin } from './memorySink.js';
+export { MemorySource, createMemorySourcePlugin } from './memorySource.js';
+export { applyEvent, rowKey } from './model.js';
+export type { Row, TableState } from './model.js';
