@@ -1,5 +1,6 @@
 import { isSluiceError } from '@sluice/plugin-api';
 import { startCommand } from './commands/start.js';
+import { validateCommand } from './commands/validate.js';
 import { processIo, type CliIo } from './io.js';
 import { UsageError } from './usageError.js';
 import { cliVersion } from './version.js';
@@ -9,6 +10,7 @@ type Command = (args: readonly string[], io: CliIo, signal: AbortSignal) => Prom
 /** The subcommands, with one line of help each. */
 const commands: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: 'run the pipelines of a configuration directory' },
+  validate: { run: (args, io) => validateCommand(args, io), summary: 'check a configuration directory and print every problem' },
 };
 
 export function mainHelp(): string {

@@ -1,7 +1,7 @@
-import { createLogger, loadConfig, loadConfiguredPlugins, runSluice } from '@sluice/core';
+import { createLogger, formatReport, runSluice } from '@sluice/core';
 import type { CliIo } from '../io.js';
-import { createBuiltinRegistry } from '../builtins.js';
 import { parseCommandArgs } from './parse.js';
+import { checkConfiguration } from './validate.js';
 
 export const startHelp = `Usage: sluice start [--config DIR] [--once]
 
@@ -25,9 +25,14 @@ export async function startCommand(args: readonly string[], io: CliIo, signal: A
     return 0;
   }
   const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
-  const config = await loadConfig(values.config);
-  const registry = createBuiltinRegistry();
-  await loadConfiguredPlugins(registry, config);
+  // Validate first: refuse to start on errors, print the warnings.
+  const { result, registry } = await checkConfiguration(values.config, { requirePlugins: true });
+  if (result.problems.length > 0) io.stderr(formatReport(result.problems));
+  const config = result.config;
+  if (!result.ok || config === undefined) {
+    io.stderr(`sluice start: the configuration in "${values.config}" has errors; not starting.\n`);
+    return 1;
+  }
   await runSluice({ config, registry, logger, once: values.once, signal });
   return 0;
 }

@@ -1,0 +1,84 @@
+import {
+  formatReport,
+  loadConfiguredPlugins,
+  printConfig,
+  validateConfigDir,
+  type ConfigProblem,
+  type PluginRegistry,
+  type ValidationResult,
+} from '@sluice/core';
+import { createBuiltinRegistry } from '../builtins.js';
+import type { CliIo } from '../io.js';
+import { parseCommandArgs } from './parse.js';
+
+export const validateHelp = `Usage: sluice validate [--config DIR] [--print]
+
+Checks a canal-adapter configuration directory: application.yml (canal.conf, srcDataSources,
+canalAdapters, sluice) and the mapping files under rdb/, es6/, es7/, es8/ and redis/. Prints every
+problem with file, line and key path. Unknown keys are warnings (canal-adapter ignores them).
+
+Options:
+  -c, --config DIR  configuration directory holding application.yml (default: config)
+      --print       also print the resolved configuration (secrets redacted)
+  -h, --help        show this help
+
+Exit codes: 0 valid (warnings allowed), 1 errors, 2 usage error.
+`;
+
+/** A validated configuration and the registry holding the built-in and configured plugins. */
+export interface CheckedConfiguration {
+  readonly result: ValidationResult;
+  readonly registry: PluginRegistry;
+}
+
+/**
+ * Validates a configuration directory against the built-in plugins plus those listed under
+ * `sluice.plugins` (loaded into the returned registry). A plugin that fails to load is reported as
+ * an error of the result.
+ */
+export async function checkConfiguration(dir: string, options: { requirePlugins: boolean }): Promise<CheckedConfiguration> {
+  const registry = createBuiltinRegistry();
+  const first = await validateConfigDir(dir, { plugins: registry });
+  if (first.config === undefined) return { result: first, registry };
+  const loadProblems: ConfigProblem[] = [];
+  if (first.config.sluice.plugins.length > 0) {
+    try {
+      await loadConfiguredPlugins(registry, first.config);
+    } catch (error) {
+      loadProblems.push({
+        severity: 'error',
+        code: 'plugin-missing',
+        file: 'application.yml',
+        line: 0,
+        path: 'sluice.plugins',
+        message: (error as Error).message,
+      });
+    }
+  }
+  const second = await validateConfigDir(dir, { plugins: registry, requirePlugins: options.requirePlugins });
+  if (loadProblems.length === 0) return { result: second, registry };
+  return { result: { ...second, ok: false, problems: [...loadProblems, ...second.problems] }, registry };
+}
+
+/** `sluice validate`: prints the report; exit 0 with warnings only, 1 on errors. */
+export async function validateCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs('validate', args, {
+    config: { type: 'string', short: 'c', default: 'config' },
+    print: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    io.stdout(validateHelp);
+    return 0;
+  }
+  const { result } = await checkConfiguration(values.config, { requirePlugins: false });
+  if (result.problems.length > 0) io.stdout(formatReport(result.problems));
+  if (result.ok) {
+    const mappings = result.config?.mappings.length ?? 0;
+    io.stdout(`${values.config}: valid (${mappings} mapping file${mappings === 1 ? '' : 's'}).\n`);
+  } else {
+    io.stdout(`${values.config}: invalid.\n`);
+  }
+  if (values.print && result.config) io.stdout(printConfig(result.config, result.secrets));
+  return result.ok ? 0 : 1;
+}
