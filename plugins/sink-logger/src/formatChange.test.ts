@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { EventBuilder } from '@sluice/testkit';
+import { formatChange } from './formatChange.js';
+
+const ev = new EventBuilder({ database: 'mytest' });
+
+describe('formatChange', () => {
+  it('prints an INSERT with its key and the other columns, NULL unquoted', () => {
+    expect(formatChange(ev.insert('user', { id: '1', name: 'Alice', role_id: null }))).toBe('mytest.user INSERT [id=1] name="Alice" role_id=NULL');
+  });
+
+  it('prints only the changed columns of an UPDATE, before → after', () => {
+    const line = formatChange(ev.update('user', { id: '1', name: 'Alice', age: '3' }, { id: '1', name: 'Alicia', age: '3' }));
+    expect(line).toBe('mytest.user UPDATE [id=1] name: "Alice" → "Alicia"');
+  });
+
+  it('prints a DELETE by the key of its before image', () => {
+    expect(formatChange(ev.delete('user', { id: '7', name: 'x' }))).toBe('mytest.user DELETE [id=7]');
+  });
+
+  it('prints a composite key in pkNames order, and "no key" without one', () => {
+    expect(formatChange(ev.delete('link', { b: '2', a: '1' }, { pkNames: ['a', 'b'] }))).toBe('mytest.link DELETE [a=1,b=2]');
+    expect(formatChange(ev.insert('log', { msg: 'hi' }, { pkNames: [] }))).toBe('mytest.log INSERT [no key] msg="hi"');
+  });
+
+  it('prints a DDL with its type and statement', () => {
+    expect(formatChange(ev.ddl('user', 'ALTER TABLE user ADD COLUMN email varchar(64)'))).toBe('mytest.user ALTER ALTER TABLE user ADD COLUMN email varchar(64)');
+  });
+
+  it('escapes quotes and newlines in values (one line per change)', () => {
+    const line = formatChange(ev.insert('user', { id: '1', name: 'a "b"\nc' }));
+    expect(line).toBe('mytest.user INSERT [id=1] name="a \\"b\\"\\nc"');
+    expect(line).not.toContain('\n');
+  });
+});

@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ErrorCodes, type SinkInstance } from '@sluice/plugin-api';
+import { EventBuilder } from '@sluice/testkit';
+import { loggerSink } from '../src/index.js';
+
+const ev = new EventBuilder({ database: 'mytest' });
+const signal = new AbortController().signal;
+
+function create(properties: Record<string, string> = {}): SinkInstance {
+  return loggerSink.create({ key: 'log-1', name: 'logger', hosts: undefined, properties, configDir: '/cfg', deps: {} });
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('logger sink', () => {
+  it('prints one line per record to stdout and applies every record', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const sink = create();
+    await sink.connect(signal);
+    const batch = [ev.insert('user', { id: '1', name: 'a' }), ev.ddl('user', 'TRUNCATE user', 'TRUNCATE'), ev.delete('user', { id: '1' })].map((event) => ({ event, mapping: undefined }));
+    const result = await sink.write(batch, signal);
+    expect(result).toEqual([{ status: 'applied' }, { status: 'applied' }, { status: 'applied' }]);
+    expect(out).toHaveBeenCalledTimes(1);
+    expect(out.mock.calls[0]?.[0]).toBe('mytest.user INSERT [id=1] name="a"\nmytest.user TRUNCATE TRUNCATE user\nmytest.user DELETE [id=1]\n');
+    await sink.close();
+  });
+
+  it('prints to stderr with output: stderr', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const sink = create({ output: 'stderr' });
+    await sink.write([{ event: ev.insert('user', { id: '2' }), mapping: undefined }], signal);
+    expect(err).toHaveBeenCalledWith('mytest.user INSERT [id=2]\n');
+    expect(out).not.toHaveBeenCalled();
+  });
+
+  it('writes nothing for an empty batch', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await create().write([], signal)).toEqual([]);
+    expect(out).not.toHaveBeenCalled();
+  });
+
+  it('rejects write and flush after close with SinkClosedError; close is idempotent', async () => {
+    const sink = create();
+    await sink.flush(signal);
+    await sink.close();
+    await sink.close();
+    await expect(sink.write([{ event: ev.insert('user', { id: '3' }), mapping: undefined }], signal)).rejects.toMatchObject({ code: ErrorCodes.closed });
+    await expect(sink.flush(signal)).rejects.toMatchObject({ code: ErrorCodes.closed });
+  });
+});
