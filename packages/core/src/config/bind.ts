@@ -171,6 +171,7 @@ interface PropertyEntries {
 /** Matches each entry of `node` to a property of `schema`, expanding dotted keys (`canal.conf:`). */
 function matchEntries(schema: ObjectSchema, node: YMap, path: readonly PathSegment[], options: BindOptions): PropertyEntries {
   const names = Object.keys(schema.properties);
+  const visible = names.filter((n) => !schema.properties[n]?.description?.startsWith('Deprecated'));
   const byCanonical = new Map(names.map((n) => [options.exactKeys ? n : canonicalKey(n), n]));
   const entries = new Map<string, YEntry[]>();
   const push = (prop: string, entry: YEntry) => {
@@ -199,7 +200,7 @@ function matchEntries(schema: ObjectSchema, node: YMap, path: readonly PathSegme
       }
     }
     if (!expanded) {
-      const suggestion = didYouMean(closestMatches(entry.key, names));
+      const suggestion = didYouMean(closestMatches(entry.key, visible));
       options.problems.add({
         severity: 'warning',
         code: 'unknown-key',
@@ -207,7 +208,7 @@ function matchEntries(schema: ObjectSchema, node: YMap, path: readonly PathSegme
         line: entry.line,
         path: formatPath([...path, entry.key]),
         message: 'unknown key, ignored',
-        expected: names.length > 0 ? `one of ${names.join(', ')}` : 'no keys here',
+        expected: visible.length > 0 ? `one of ${visible.join(', ')}` : 'no keys here',
         ...(suggestion ? { suggestion } : {}),
       });
     }

@@ -26,6 +26,8 @@ export interface MappingContext {
   /** Every configured sink instance. */
   readonly adapters: readonly AdapterRef[];
   readonly dataSources: Readonly<Record<string, DataSourceOptions>>;
+  /** Every `srcDataSources` key, including those whose URL is invalid (already reported); default the keys of `dataSources`. */
+  readonly declaredDataSourceKeys?: readonly string[];
   /** Resolves `${name}` placeholders in mapping files (environment, then application.yml). */
   readonly lookup: PropertyLookup;
   readonly mappingKeyScheme: 'tcp' | 'mq';
@@ -123,8 +125,9 @@ export function loadMappingText(type: string, file: string, source: string, cont
   const outerAdapterKey = text(config['outerAdapterKey']);
   const dataSourceKey = text(config['dataSourceKey']);
 
-  if (dataSourceKey !== undefined && context.dataSources[dataSourceKey] === undefined) {
-    const keys = Object.keys(context.dataSources);
+  const declared = context.declaredDataSourceKeys ?? Object.keys(context.dataSources);
+  if (dataSourceKey !== undefined && !declared.includes(dataSourceKey)) {
+    const keys = [...declared];
     problems.add({
       severity: 'error',
       code: 'missing-data-source',

@@ -125,7 +125,8 @@ export async function validateConfigDir(dir: string, options: ValidateOptions = 
               suggestion: `set the environment variable ${/^[A-Z0-9_]+$/.test(name) ? name : environmentName(name)} or write \${${name}:default}`,
             });
           }
-          return r.text;
+          // An unresolved value counts as empty (its default applies), so it is reported once.
+          return r.missing.length > 0 ? '' : r.text;
         },
         override: (path) => {
           const name = environmentName(path.join('.'));
@@ -356,7 +357,16 @@ export async function validateConfigDir(dir: string, options: ValidateOptions = 
 
   const mappingKeyScheme = modeConfigured && mode === 'tcp' ? 'tcp' : 'mq';
   const mappingLookup: PropertyLookup = (name) => env[name] ?? lookup(name);
-  const context: MappingContext = { dir: absDir, catalog, adapters, dataSources: srcDataSources, lookup: mappingLookup, mappingKeyScheme, secrets };
+  const context: MappingContext = {
+    dir: absDir,
+    catalog,
+    adapters,
+    dataSources: srcDataSources,
+    declaredDataSourceKeys: Object.keys(bag(conf['srcDataSources'])),
+    lookup: mappingLookup,
+    mappingKeyScheme,
+    secrets,
+  };
   const mappingResults = await loadMappingFiles(context);
   for (const r of mappingResults) for (const p of r.problems) problems.add(p);
 

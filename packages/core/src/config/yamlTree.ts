@@ -98,7 +98,7 @@ function scalarText(value: unknown, source: string | undefined): string | null {
 }
 
 function firstLine(message: string): string {
-  return message.split('\n')[0]?.trim() ?? message;
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '').trim();
 }
 
 /** A scalar node made up by the loader (environment overrides, defaults). */
