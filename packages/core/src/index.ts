@@ -49,14 +49,30 @@ export type {
 } from './config/types.js';
 export { FileDeadLetterQueue, encodePayload } from './deadLetter.js';
 export type { DeadLetterQueue, DeadLetterRecord } from './deadLetter.js';
+export { KafkaDeadLetterQueue, deadLetterTopic } from './deadLetterKafka.js';
+export type { DeadLetterProducer, KafkaDeadLetterOptions } from './deadLetterKafka.js';
 export { createLogger, redact } from './logger.js';
 export type { LogLevel } from './logger.js';
 export { MetricsRegistry } from './metrics.js';
 export { backoffDelay, maxAttempts, sleep } from './pipeline/backoff.js';
 export { decodeMessage } from './pipeline/decodeMessage.js';
 export type { MessageFormat } from './pipeline/decodeMessage.js';
-export { SequentialPipeline } from './pipeline/sequentialPipeline.js';
-export type { PipelineOptions, PipelineSink } from './pipeline/sequentialPipeline.js';
+export { AckTracker } from './pipeline/ackTracker.js';
+export type { MessageTicket } from './pipeline/ackTracker.js';
+export { Applier } from './pipeline/applier.js';
+export type { ApplierEntry, ApplierHooks, ApplierOptions, ApplierSettings, SourceOrigin } from './pipeline/applier.js';
+export { coalesce } from './pipeline/coalesce.js';
+export type { CoalesceItem, CoalescedWrite } from './pipeline/coalesce.js';
+export { changesPrimaryKey, conflictKeys, hashString, rowKey } from './pipeline/conflictKeys.js';
+export type { ConflictKeys } from './pipeline/conflictKeys.js';
+export { PipelineEngine } from './pipeline/engine.js';
+export type { EngineRunOptions, EngineSink, MessageOverride, PipelineEngineOptions } from './pipeline/engine.js';
+export { pipelineSettingsOf } from './pipeline/fromConfig.js';
+export { defaultPipelineSettings, resolvePipelineSettings } from './pipeline/settings.js';
+export type { OrderingMode, PipelineSettings } from './pipeline/settings.js';
+export { SinkHandle } from './pipeline/sinkHandle.js';
+export { Router } from './router/router.js';
+export type { MappingRoute, RouteResult, RouterOptions, RouterSink } from './router/router.js';
 export { CORE_SERVICE_IDS, createPluginContainer } from './plugins/container.js';
 export type { CoreServiceInstances } from './plugins/container.js';
 export { loadPlugins, pluginExports, resolvePluginSpec } from './plugins/loader.js';
@@ -72,5 +88,5 @@ export type {
   SinkCreateContext,
   SourceCreateContext,
 } from './registry.js';
-export { runSluice } from './runtime.js';
+export { deadLetterQueueOf, runSluice } from './runtime.js';
 export type { RunOptions } from './runtime.js';

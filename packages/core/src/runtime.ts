@@ -1,9 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { DataSources, Logger } from '@sluice/plugin-api';
 import type { ResolvedConfig } from './config/types.js';
-import { FileDeadLetterQueue } from './deadLetter.js';
+import { MappingIndex } from './config/mappingIndex.js';
+import { MappingWatcher } from './config/mappingWatcher.js';
+import { FileDeadLetterQueue, type DeadLetterQueue } from './deadLetter.js';
+import { KafkaDeadLetterQueue } from './deadLetterKafka.js';
 import { MetricsRegistry } from './metrics.js';
-import { SequentialPipeline, type PipelineSink } from './pipeline/sequentialPipeline.js';
+import { PipelineEngine, type EngineSink } from './pipeline/engine.js';
+import { pipelineSettingsOf } from './pipeline/fromConfig.js';
 import type { PluginRegistry } from './registry.js';
 
 export interface RunOptions {
@@ -25,52 +29,104 @@ export async function runSluice(options: RunOptions): Promise<void> {
   const metrics = options.metrics ?? new MetricsRegistry();
   // Core services live in a child container of the registry's (resolved by the refs' ids).
   const plugins = registry.scope({ logger, metrics, clock: { now: () => Date.now() }, dataSources: noDataSources });
-  const dlqDir = isAbsolute(config.sluice.deadLetter.dir) ? config.sluice.deadLetter.dir : resolve(process.cwd(), config.sluice.deadLetter.dir);
-  const deadLetter = new FileDeadLetterQueue(dlqDir);
+  const deadLetter = deadLetterQueueOf(config);
   registry.source(config.canal.mode, 'canal.conf.mode'); // fail before anything starts
+
+  // A fatal error in one group stops the others cleanly too.
+  const stopAll = new AbortController();
+  const onAbort = () => stopAll.abort(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  const index = MappingIndex.of(config);
+  const engines: { engine: PipelineEngine; sinks: readonly { name: string; key: string }[] }[] = [];
+  const watcher = options.once
+    ? undefined
+    : new MappingWatcher(config, {
+        onReload: (reload) => {
+          const next = new MappingIndex(reload.mappings, config.canal.mappingKeyScheme);
+          for (const change of reload.changes) {
+            for (const { engine, sinks } of engines) {
+              if (sinks.some((s) => s.key === change.sink.key && s.name === change.sink.name)) {
+                engine.replaceMappings(change.sink.key, next.routes(change.sink));
+              }
+            }
+          }
+          for (const problem of reload.problems) logger.warn('Mapping file problem; the previous version stays in force.', { problem });
+        },
+        onError: (error) => logger.warn('Reloading the mapping files failed.', { error: (error as Error).message }),
+      });
 
   const runs = config.canal.canalAdapters.flatMap((adapter) =>
     adapter.groups.map(async (group) => {
-      const sinks: PipelineSink[] = group.outerAdapters.map((outer) => {
+      const sinks: EngineSink[] = group.outerAdapters.map((outer) => {
+        const definition = registry.sink(outer.name, `outerAdapters "${outer.key}"`);
         const instance = plugins.createSink(
           outer.name,
           { key: outer.key, name: outer.name, hosts: outer.hosts, properties: outer.properties, configDir: config.dir },
           `outerAdapters "${outer.key}"`,
         );
-        return { key: outer.key, name: outer.name, instance };
+        return {
+          key: outer.key,
+          instance,
+          coalescing: definition.coalescing,
+          // The logger is for reading: it prints in consumption order, like canal-adapter's.
+          ...(outer.name === 'logger' ? { ordering: 'partition' as const } : {}),
+          routes: definition.mappings ? index.routes({ name: outer.name, key: outer.key }) : undefined,
+        };
       });
       const source = plugins.createSource(
         config.canal.mode,
         { instance: adapter.instance, groupId: group.groupId, properties: config.canal.consumerProperties, configDir: config.dir },
         'canal.conf.mode',
       );
+      const groupLogger = logger.child({ destination: adapter.instance, groupId: group.groupId });
       try {
-        for (const sink of sinks) await sink.instance.connect(signal);
-        await source.connect(signal);
-        const pipeline = new SequentialPipeline({
+        await source.connect(stopAll.signal);
+        const engine = new PipelineEngine({
           destination: adapter.instance,
           groupId: group.groupId,
           format: config.canal.flatMessage ? 'flat' : 'protobuf',
           source,
           sinks,
           deadLetter,
-          logger: logger.child({ destination: adapter.instance, groupId: group.groupId }),
+          logger: groupLogger,
           metrics,
-          batchSize: config.canal.syncBatchSize,
-          retries: config.canal.retries,
-          signal,
+          tcpMode: config.canal.mappingKeyScheme === 'tcp',
+          settings: pipelineSettingsOf(config),
         });
+        engines.push({ engine, sinks: group.outerAdapters });
         logger.info('Started.', { destination: adapter.instance, groupId: group.groupId, sinks: sinks.map((s) => s.key) });
-        await source.run(pipeline, { once: options.once, signal });
-        for (const sink of sinks) await sink.instance.flush(signal);
+        await engine.run({ once: options.once, signal: stopAll.signal });
+      } catch (error) {
+        stopAll.abort(error);
+        throw error;
       } finally {
-        await source.close();
-        for (const sink of sinks) await sink.instance.close();
+        await source.close().catch((error: unknown) => groupLogger.warn('Closing the source failed.', { error: (error as Error).message }));
+        for (const sink of sinks) {
+          await sink.instance.close().catch((error: unknown) => groupLogger.warn(`Closing sink "${sink.key}" failed.`, { error: (error as Error).message }));
+        }
       }
     }),
   );
+  watcher?.start();
   const results = await Promise.allSettled(runs);
+  watcher?.close();
+  signal.removeEventListener('abort', onAbort);
   await deadLetter.close();
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed && !signal.aborted) throw failed.reason;
+}
+
+/** The dead-letter queue `sluice.deadLetter` asks for: a JSONL directory or `<topic>.dlq` on Kafka. */
+export function deadLetterQueueOf(config: ResolvedConfig): DeadLetterQueue {
+  const settings = config.sluice.deadLetter;
+  if (settings.type === 'kafka') {
+    const brokers = (config.canal.consumerProperties['kafka.bootstrap.servers'] ?? '')
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b !== '');
+    if (brokers.length === 0) throw new Error('sluice.deadLetter.type is kafka but canal.conf.consumerProperties has no kafka.bootstrap.servers.');
+    return new KafkaDeadLetterQueue({ brokers, topicSuffix: settings.topicSuffix });
+  }
+  return new FileDeadLetterQueue(isAbsolute(settings.dir) ? settings.dir : resolve(process.cwd(), settings.dir));
 }

@@ -16,7 +16,6 @@ import {
   deferred,
   flat,
   quietLogger,
-  type WriteScript,
 } from '../../test/support/pipeline.js';
 import { PipelineEngine, type EngineSink } from './engine.js';
 import type { PipelineSettings } from './settings.js';

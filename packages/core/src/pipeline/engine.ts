@@ -1,19 +1,19 @@
-import {
+import type {
   FatalError,
-  type ChangeEvent,
-  type Clock,
-  type Logger,
-  type Metrics,
-  type SinkInstance,
-  type SinkRecord,
-  type SourceBatch,
-  type SourceHandler,
-  type SourceInstance,
+  ChangeEvent,
+  Clock,
+  Logger,
+  Metrics,
+  SinkInstance,
+  SinkRecord,
+  SourceBatch,
+  SourceHandler,
+  SourceInstance,
 } from '@sluice/plugin-api';
 import type { DeadLetterQueue, DeadLetterRecord } from '../deadLetter.js';
 import { encodePayload } from '../deadLetter.js';
 import { Router, type MappingRoute } from '../router/router.js';
-import { AckTracker, type MessageTicket } from './ackTracker.js';
+import { AckTracker } from './ackTracker.js';
 import { Applier, type ApplierEntry, type SourceOrigin } from './applier.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { conflictKeys } from './conflictKeys.js';
