@@ -1,4 +1,5 @@
 import { isSluiceError } from '@sluice/plugin-api';
+import { inspectCommand } from './commands/inspect.js';
 import { startCommand } from './commands/start.js';
 import { validateCommand } from './commands/validate.js';
 import { processIo, type CliIo } from './io.js';
@@ -11,6 +12,7 @@ type Command = (args: readonly string[], io: CliIo, signal: AbortSignal) => Prom
 const commands: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: 'run the pipelines of a configuration directory' },
   validate: { run: (args, io) => validateCommand(args, io), summary: 'check a configuration directory and print every problem' },
+  inspect: { run: (args, io) => inspectCommand(args, io), summary: 'decode canal messages (FlatMessage JSON or protobuf) and print ChangeEvents' },
 };
 
 export function mainHelp(): string {
