@@ -55,7 +55,8 @@ export function parseYamlTree(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, keepSourceTokens: false, uniqueKeys: false, prettyErrors: false });
   const lineOf = (offset: number | undefined) => (offset === undefined ? 0 : lineCounter.linePos(offset).line);
-  const errors = doc.errors.map((e) => ({ line: lineOf(e.pos[0]), message: firstLine(e.message) }));
+  // Later syntax errors are mostly consequences of the first: report that one.
+  const errors = doc.errors.slice(0, 1).map((e) => ({ line: lineOf(e.pos[0]), message: firstLine(e.message) }));
   if (errors.length > 0) return { root: undefined, errors };
   const convert = (node: unknown, fallbackLine: number, depth: number): YNode => {
     if (depth > 64) return { kind: 'scalar', file, line: fallbackLine, text: null };

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { formatReport, MappingIndex, validateConfigDir } from '@sluice/core';
+import { fixture } from './support.js';
+
+describe("canal-adapter's own sample configuration", () => {
+  it('validates without errors; the warnings only name plugins not written yet and canal pitfalls', async () => {
+    const result = await validateConfigDir(fixture('canal-sample'), { env: {} });
+    expect(result.ok, formatReport(result.problems)).toBe(true);
+    expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    const codes = new Set(result.problems.map((p) => p.code));
+    expect([...codes].sort()).toEqual(['jdbc-url', 'mapping-invalid', 'plugin-missing']);
+    // The Oracle target is canal-valid but not one Sluice can write: a warning on its line.
+    expect(result.problems.find((p) => p.code === 'jdbc-url')).toMatchObject({ line: 76, severity: 'warning' });
+    // targetTable: mytest2.user → the #3834 pitfall, with the fix.
+    expect(result.problems.find((p) => p.code === 'mapping-invalid')).toMatchObject({
+      file: 'rdb/mytest_user.yml',
+      line: 9,
+      suggestion: 'use targetDb: mytest2 and targetTable: user',
+    });
+  });
+
+  it('resolves canal.conf, defaults, data sources and generated keys', async () => {
+    const { config } = await validateConfigDir(fixture('canal-sample'), { env: {} });
+    if (!config) throw new Error('no config');
+    expect(config.server.port).toBe(8081);
+    expect(config.canal).toMatchObject({ mode: 'tcp', mappingKeyScheme: 'tcp', retries: -1, timeout: 500, syncBatchSize: 1000, flatMessage: true });
+    expect(config.canal.consumerProperties['kafka.bootstrap.servers']).toBe('127.0.0.1:9092');
+    expect(config.canal.consumerProperties['canal.tcp.username']).toBe('');
+    expect(config.canal.srcDataSources['defaultDS']).toEqual({
+      key: 'defaultDS',
+      kind: 'mysql',
+      host: '127.0.0.1',
+      port: 3306,
+      database: 'mytest',
+      user: 'root',
+      password: '121212',
+      params: { useUnicode: 'true' },
+      maxActive: 3,
+    });
+    const outers = config.canal.canalAdapters[0]?.groups[0]?.outerAdapters ?? [];
+    expect(outers.map((o) => `${o.name}:${o.key}`)).toEqual([
+      'logger:AUTO_GENERATED_-example-g1-0',
+      'rdb:mysql1',
+      'rdb:oracle1',
+      'rdb:postgres1',
+      'hbase:AUTO_GENERATED_-example-g1-4',
+      'es7:AUTO_GENERATED_-example-g1-5',
+      'es8:AUTO_GENERATED_-example-g1-6',
+      'kudu:kudu',
+      'phoenix:phoenix',
+    ]);
+    expect(outers[1]?.properties['jdbc.url']).toBe('jdbc:mysql://127.0.0.1:3306/mytest2?useUnicode=true');
+    expect(outers[5]?.hosts).toBe('127.0.0.1:9300');
+  });
+
+  it('gives every mapping file to the right sink instance and indexes it by the tables it covers', async () => {
+    const { config } = await validateConfigDir(fixture('canal-sample'), { env: {} });
+    if (!config) throw new Error('no config');
+    expect(config.mappings.map((m) => `${m.file} → ${m.owners.map((o) => o.key).join(',')}`)).toEqual([
+      'es7/biz_order.yml → AUTO_GENERATED_-example-g1-5',
+      'es7/customer.yml → AUTO_GENERATED_-example-g1-5',
+      'es7/mytest_user.yml → AUTO_GENERATED_-example-g1-5',
+      'es8/biz_order.yml → AUTO_GENERATED_-example-g1-6',
+      'es8/customer.yml → AUTO_GENERATED_-example-g1-6',
+      'es8/mytest_user.yml → AUTO_GENERATED_-example-g1-6',
+      'rdb/mytest_user.yml → mysql1',
+    ]);
+    const user = config.mappings.find((m) => m.file === 'es7/mytest_user.yml');
+    expect(user?.tables).toEqual([
+      { database: 'mytest', table: 'user' },
+      { database: 'mytest', table: 'role' },
+    ]);
+    expect(user?.config['esMapping']).toMatchObject({ _index: 'mytest_user', _id: '_id', upsert: false, commitBatch: 3000 });
+
+    const index = MappingIndex.of(config);
+    const es7 = { name: 'es7', key: 'AUTO_GENERATED_-example-g1-5' };
+    const event = { destination: 'example', groupId: 'g1', database: 'mytest', table: 'role' };
+    expect(index.lookup(es7, event).map((m) => m.name)).toEqual(['mytest_user.yml']);
+    expect(index.lookup(es7, { ...event, table: 'user' }).map((m) => m.name)).toEqual(['mytest_user.yml']);
+    expect(index.lookup({ name: 'rdb', key: 'mysql1' }, { ...event, table: 'user' }).map((m) => m.file)).toEqual(['rdb/mytest_user.yml']);
+    expect(index.lookup({ name: 'rdb', key: 'postgres1' }, { ...event, table: 'user' })).toEqual([]);
+    // tcp mode: groupId plays no part in the lookup; table names are case-sensitive.
+    expect(index.lookup(es7, { ...event, groupId: 'other', table: 'user' })).toHaveLength(1);
+    expect(index.lookup(es7, { ...event, table: 'User' })).toEqual([]);
+  });
+});
