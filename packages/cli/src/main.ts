@@ -1,4 +1,5 @@
 import { isSluiceError } from '@sluice/plugin-api';
+import { dlqCommand } from './commands/dlq.js';
 import { inspectCommand } from './commands/inspect.js';
 import { startCommand } from './commands/start.js';
 import { validateCommand } from './commands/validate.js';
@@ -11,6 +12,7 @@ type Command = (args: readonly string[], io: CliIo, signal: AbortSignal) => Prom
 /** The subcommands, with one line of help each. */
 const commands: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: 'run the pipelines of a configuration directory' },
+  dlq: { run: dlqCommand, summary: 'replay dead-lettered events (sluice dlq replay)' },
   validate: { run: (args, io) => validateCommand(args, io), summary: 'check a configuration directory and print every problem' },
   inspect: { run: (args, io) => inspectCommand(args, io), summary: 'decode canal messages (FlatMessage JSON or protobuf) and print ChangeEvents' },
 };

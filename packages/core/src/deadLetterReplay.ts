@@ -1,0 +1,218 @@
+import { readFile } from 'node:fs/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import type { DataSources, Logger, SourceHandler, SourceInstance, SourceRunOptions } from '@sluice/plugin-api';
+import { MappingIndex } from './config/mappingIndex.js';
+import type { ResolvedConfig } from './config/types.js';
+import type { DeadLetterQueue, DeadLetterRecord } from './deadLetter.js';
+import { MetricsRegistry } from './metrics.js';
+import { PipelineEngine, type EngineSink, type MessageOverride } from './pipeline/engine.js';
+import { pipelineSettingsOf } from './pipeline/fromConfig.js';
+import type { PluginRegistry } from './registry.js';
+
+function isRecord(value: unknown): value is DeadLetterRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Record<string, unknown>;
+  return (
+    typeof r['destination'] === 'string' &&
+    typeof r['groupId'] === 'string' &&
+    typeof r['partition'] === 'string' &&
+    typeof r['offset'] === 'string' &&
+    typeof r['payload'] === 'string' &&
+    (r['payloadEncoding'] === 'utf8' || r['payloadEncoding'] === 'base64')
+  );
+}
+
+/** Parses dead letters from JSONL text; throws naming the first bad line. */
+export function parseDeadLetters(text: string, origin: string): DeadLetterRecord[] {
+  const out: DeadLetterRecord[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new Error(`${origin}:${i + 1}: not JSON (${(error as Error).message}).`);
+    }
+    if (!isRecord(value)) throw new Error(`${origin}:${i + 1}: not a dead-letter record.`);
+    out.push(value);
+  });
+  return out;
+}
+
+/** Reads a JSONL dead-letter file (the `file` dead-letter queue). */
+export async function readDeadLetterFile(file: string): Promise<DeadLetterRecord[]> {
+  return parseDeadLetters(await readFile(file, 'utf8'), file);
+}
+
+/** Reads every record of a dead-letter topic, from the beginning to the current end. */
+export async function readDeadLetterTopic(brokers: readonly string[], topic: string, signal: AbortSignal): Promise<DeadLetterRecord[]> {
+  const kafka = new Kafka({ clientId: 'sluice-dlq-replay', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<number, bigint>();
+  try {
+    for (const p of await admin.fetchTopicOffsets(topic)) {
+      if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  if (ends.size === 0) return [];
+  const consumer = kafka.consumer({ groupId: `sluice-dlq-replay-${process.pid}-${Date.now()}` });
+  const out: DeadLetterRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const value = message.value?.toString('utf8') ?? '';
+            out.push(...parseDeadLetters(value, `${topic}[${partition}]@${message.offset}`));
+            if (BigInt(message.offset) + 1n >= (ends.get(partition) ?? 0n)) ends.delete(partition);
+            if (ends.size === 0) {
+              signal.removeEventListener('abort', onAbort);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+/** Dead letters as a source: one partition, offsets = positions in the list. */
+class ReplaySource implements SourceInstance {
+  readonly #records: readonly DeadLetterRecord[];
+  constructor(records: readonly DeadLetterRecord[]) {
+    this.#records = records;
+  }
+  async connect(): Promise<void> {}
+  async run(handler: SourceHandler, options: SourceRunOptions): Promise<void> {
+    await handler.assigned?.(['replay']);
+    for (let i = 0; i < this.#records.length; i += 100) {
+      if (options.signal.aborted) return;
+      const messages = this.#records.slice(i, i + 100).map((r, j) => ({
+        offset: String(i + j),
+        payload: r.payloadEncoding === 'base64' ? new Uint8Array(Buffer.from(r.payload, 'base64')) : r.payload,
+      }));
+      await handler.deliver({ partition: 'replay', messages });
+    }
+  }
+  async commit(): Promise<void> {}
+  async close(): Promise<void> {}
+  locate(_partition: string, offset: string): string {
+    const r = this.#records[Number(offset)];
+    return r ? `dead letter of partition ${r.partition} offset ${r.offset}` : `dead letter ${offset}`;
+  }
+}
+
+/** Options of {@link replayDeadLetters}. */
+export interface ReplayOptions {
+  readonly config: ResolvedConfig;
+  readonly registry: PluginRegistry;
+  readonly logger: Logger;
+  readonly records: readonly DeadLetterRecord[];
+  /** Replay only to this sink instance (records of other sinks are left out). */
+  readonly sinkKey?: string | undefined;
+  /** Where records that fail again go. */
+  readonly deadLetter: DeadLetterQueue;
+  readonly signal: AbortSignal;
+}
+
+/** What a replay did. */
+export interface ReplaySummary {
+  /** Dead letters fed back. */
+  readonly replayed: number;
+  /** Dead letters skipped by `--sink`. */
+  readonly skipped: number;
+  /** Records that failed again (written to the dead-letter queue again). */
+  readonly deadLetteredAgain: number;
+}
+
+const noDataSources: DataSources = { get: () => undefined, keys: () => [] };
+
+/**
+ * `sluice dlq replay`: feeds dead letters back through the normal decode → route → apply path of
+ * their group. A record that names a sink goes only to that sink instance, and only its row
+ * (`index`) is applied; an undecodable message goes to every sink of its group (or `sinkKey`).
+ * Records that fail again go to `deadLetter`, with their original partition and offset.
+ */
+export async function replayDeadLetters(options: ReplayOptions): Promise<ReplaySummary> {
+  const { config, registry, logger, sinkKey, signal } = options;
+  const records = sinkKey ? options.records.filter((r) => r.sink === undefined || r.sink === sinkKey) : options.records;
+  const skipped = options.records.length - records.length;
+  let again = 0;
+  const counting: DeadLetterQueue = {
+    location: options.deadLetter.location,
+    write: async (record) => {
+      await options.deadLetter.write(record);
+      again += 1;
+    },
+    close: () => options.deadLetter.close(),
+  };
+  const metrics = new MetricsRegistry();
+  const plugins = registry.scope({ logger, metrics, clock: { now: () => Date.now() }, dataSources: noDataSources });
+  const index = MappingIndex.of(config);
+  const groups = new Map<string, DeadLetterRecord[]>();
+  for (const r of records) {
+    const key = `${r.destination}\u0000${r.groupId}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  for (const [key, list] of groups) {
+    const [destination, groupId] = key.split('\u0000') as [string, string];
+    const group = config.canal.canalAdapters.find((a) => a.instance === destination)?.groups.find((g) => g.groupId === groupId);
+    if (!group) throw new Error(`Dead letters of destination "${destination}" group "${groupId}" have no such group in the configuration.`);
+    const outers = group.outerAdapters.filter((o) => sinkKey === undefined || o.key === sinkKey);
+    if (outers.length === 0) throw new Error(`Group "${groupId}" of "${destination}" has no sink instance "${sinkKey}".`);
+    const sinks: EngineSink[] = outers.map((outer) => {
+      const definition = registry.sink(outer.name, `outerAdapters "${outer.key}"`);
+      return {
+        key: outer.key,
+        instance: plugins.createSink(
+          outer.name,
+          { key: outer.key, name: outer.name, hosts: outer.hosts, properties: outer.properties, configDir: config.dir },
+          `outerAdapters "${outer.key}"`,
+        ),
+        coalescing: definition.coalescing,
+        ...(outer.name === 'logger' ? { ordering: 'partition' as const } : {}),
+        routes: definition.mappings ? index.routes({ name: outer.name, key: outer.key }) : undefined,
+      };
+    });
+    const override = (_partition: string, offset: string): MessageOverride | undefined => {
+      const r = list[Number(offset)];
+      if (!r) return undefined;
+      return {
+        partition: r.partition,
+        offset: r.offset,
+        ...(r.sink !== undefined ? { sinks: [r.sink] } : {}),
+        ...(r.sink !== undefined && r.index !== undefined ? { index: r.index } : {}),
+      };
+    };
+    const engine = new PipelineEngine({
+      destination,
+      groupId,
+      format: config.canal.flatMessage ? 'flat' : 'protobuf',
+      source: new ReplaySource(list),
+      sinks,
+      deadLetter: counting,
+      logger: logger.child({ destination, groupId, replay: true }),
+      metrics,
+      tcpMode: config.canal.mappingKeyScheme === 'tcp',
+      settings: { ...pipelineSettingsOf(config), commitIntervalMs: 0 },
+      messageOverride: override,
+    });
+    try {
+      await engine.run({ once: true, signal });
+    } finally {
+      for (const s of sinks) await s.instance.close().catch(() => undefined);
+    }
+  }
+  return { replayed: records.length, skipped, deadLetteredAgain: again };
+}
