@@ -30,6 +30,8 @@ export interface BindOptions {
    * environment-variable overrides); undefined when there is none.
    */
   readonly override?: (path: readonly string[]) => YScalar | undefined;
+  /** True when some override exists below `path` (so an absent object is still bound). */
+  readonly hasOverridesUnder?: (path: readonly string[]) => boolean;
   /** Secret values met while binding are added here, so printouts can redact them anywhere. */
   readonly secrets: Set<string>;
   /** Match object keys exactly instead of relaxed (canal's map-typed `properties` keep their keys verbatim). */
@@ -248,6 +250,9 @@ function bindObject(
     }
     const chain = objectChain ? [...objectChain, prop] : undefined;
     if (chain && SCALAR_TYPES.has(propSchema.type)) value = options.override?.(chain) ?? value;
+    if (chain && value === undefined && propSchema.type === 'object' && options.hasOverridesUnder?.(chain)) {
+      value = { kind: 'map', file: node.file, line: node.line, entries: [] };
+    }
     const bound = bindNode(propSchema, value, [...path, prop], options, propSchema.type === 'object' ? chain : undefined);
     if (bound !== undefined) out[prop] = bound;
     if (required.has(prop) && (bound === undefined || bound === '')) {

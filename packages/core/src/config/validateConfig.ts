@@ -128,6 +128,10 @@ export async function validateConfigDir(dir: string, options: ValidateOptions = 
           // An unresolved value counts as empty (its default applies), so it is reported once.
           return r.missing.length > 0 ? '' : r.text;
         },
+        hasOverridesUnder: (path) => {
+          const prefix = `${environmentName(path.join('.'))}_`;
+          return Object.keys(env).some((name) => name.startsWith(prefix));
+        },
         override: (path) => {
           const name = environmentName(path.join('.'));
           const value = env[name];
