@@ -62,7 +62,10 @@ export function diffMappings(before: readonly ConfiguredMapping[], after: readon
     if (next.has(file)) continue;
     for (const owner of prev.owners) slot(owner).removed.push(prev);
   }
-  return [...bySink.values()].filter((c) => c.added.length + c.changed.length + c.removed.length > 0);
+  const byFile = (a: ConfiguredMapping, b: ConfiguredMapping) => a.file.localeCompare(b.file);
+  return [...bySink.values()]
+    .filter((c) => c.added.length + c.changed.length + c.removed.length > 0)
+    .map((c) => ({ sink: c.sink, added: c.added.sort(byFile), changed: c.changed.sort(byFile), removed: c.removed.sort(byFile) }));
 }
 
 /**
