@@ -4,7 +4,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Keys whose values never reach a log line. */
-const SECRET_KEY = /pass(word)?|secret|token|credential|apikey|api_key/i;
+const SECRET_KEY = /pass(word)?|secret|token|credential|api[-_]?key|\bauth\b|jaas/i;
 
 /** Replaces secret-looking fields (recursively) with `******`. */
 export function redact(value: unknown, depth = 0): unknown {
