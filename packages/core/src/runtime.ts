@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { DataSources, Logger } from '@sluice/plugin-api';
+import type { Logger } from '@sluice/plugin-api';
+import { dataSourcesOf } from './config/dataSources.js';
 import type { ResolvedConfig } from './config/types.js';
 import { MappingIndex } from './config/mappingIndex.js';
 import { MappingWatcher } from './config/mappingWatcher.js';
@@ -21,14 +22,12 @@ export interface RunOptions {
   readonly metrics?: MetricsRegistry;
 }
 
-const noDataSources: DataSources = { get: () => undefined, keys: () => [] };
-
 /** Runs every `canalAdapters[].groups[]` of the configuration until `once` drains or `signal` aborts. */
 export async function runSluice(options: RunOptions): Promise<void> {
   const { config, registry, logger, signal } = options;
   const metrics = options.metrics ?? new MetricsRegistry();
   // Core services live in a child container of the registry's (resolved by the refs' ids).
-  const plugins = registry.scope({ logger, metrics, clock: { now: () => Date.now() }, dataSources: noDataSources });
+  const plugins = registry.scope({ logger, metrics, clock: { now: () => Date.now() }, dataSources: dataSourcesOf(config) });
   const deadLetter = deadLetterQueueOf(config);
   registry.source(config.canal.mode, 'canal.conf.mode'); // fail before anything starts
 
