@@ -84,3 +84,30 @@ describe("canal-adapter's own sample configuration", () => {
     expect(index.lookup(es7, { ...event, table: 'User' })).toEqual([]);
   });
 });
+
+describe('examples/canal-adapter-conf', () => {
+  it('validates without errors and routes each mapping to its sink instance', async () => {
+    const dir = fixture('../../../../../examples/canal-adapter-conf');
+    const result = await validateConfigDir(dir, { env: {} });
+    expect(result.problems.filter((p) => p.severity === 'error'), formatReport(result.problems)).toEqual([]);
+    expect(result.problems.every((p) => p.code === 'plugin-missing')).toBe(true);
+    const config = result.config!;
+    expect(config.canal.consumerProperties['kafka.bootstrap.servers']).toBe('127.0.0.1:9092');
+    expect(config.sluice.admin.token).toBeUndefined();
+    expect(config.mappings.map((m) => `${m.file} → ${m.owners.map((o) => `${o.name}:${o.key}`).join(',')}`)).toEqual([
+      'es7/mytest_user.yml → es7:AUTO_GENERATED_-example-g1-2',
+      'rdb/mytest_user.yml → rdb:mysql1',
+      'redis/mytest_user.yml → redis:cache1',
+    ]);
+    const index = MappingIndex.of(config);
+    const event = { destination: 'example', groupId: 'g1', database: 'mytest', table: 'user' };
+    expect(index.lookup({ name: 'redis', key: 'cache1' }, event)[0]?.config['redisMapping']).toEqual({
+      database: 'mytest',
+      table: 'user',
+      key: 'user:{id}',
+      mode: 'evict',
+      format: 'json',
+      ttl: 0,
+    });
+  });
+});
