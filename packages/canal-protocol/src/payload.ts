@@ -3,7 +3,7 @@ import { DecodeError } from './decodeError.js';
 import { decodeFlatMessage } from './flatMessage.js';
 import type { MessageOrigin } from './messageOrigin.js';
 import { decodeProtobufMessage } from './protobuf/toChangeEvents.js';
-import { flatMessageToChangeEvents } from './toChangeEvents.js';
+import { adoptFlatMessageRows } from './toChangeEvents.js';
 
 /** The two MQ payload formats canal writes (`canal.mq.flatMessage` true/false), or `auto`. */
 export type PayloadFormat = 'flat' | 'protobuf' | 'auto';
@@ -32,5 +32,5 @@ export function decodeCanalPayload(payload: Uint8Array | string, format: Payload
     if (typeof payload === 'string') throw new DecodeError('a protobuf payload must be bytes, not text');
     return decodeProtobufMessage(payload, origin);
   }
-  return flatMessageToChangeEvents(decodeFlatMessage(payload), origin);
+  return adoptFlatMessageRows(decodeFlatMessage(payload), origin);
 }

@@ -1,4 +1,4 @@
-import type { ChangeEvent, ColumnMeta, ColumnValue, DdlChangeEvent, RowChangeEvent, RowImage } from '@sluice/plugin-api';
+import type { ChangeEvent, ColumnMeta, ColumnValue, DdlChangeEvent, RowChangeEvent, RowEventType, RowImage } from '@sluice/plugin-api';
 import type { FlatMessage } from './flatMessage.js';
 import { NO_COLUMNS, NO_NAMES, ROW_TYPES, positionOf, type MessageOrigin } from './messageOrigin.js';
 import { setOwn } from './ownProperty.js';
@@ -31,54 +31,84 @@ function columnsOf(message: FlatMessage): Readonly<Record<string, ColumnMeta>> {
  * `old` whose value differs from the row's. canal accumulates `old`'s columns across the rows
  * of one event (reference §1.6), so a column can sit in `old[i]` with its unchanged value; such
  * a column is not reported as changed. `position.index` counts events within the message.
- * Row images and the column map are frozen; the column map and `pkNames` are shared by the
- * events of one message.
+ *
+ * Row images are copies of the message's rows. Events are not frozen (freezing costs more than
+ * the whole decode); treat them as read-only, as their types say. The column map and `pkNames`
+ * are shared by the events of one message and are frozen.
  */
 export function flatMessageToChangeEvents(message: FlatMessage, origin: MessageOrigin): ChangeEvent[] {
+  return convert(message, origin, false);
+}
+
+/**
+ * Like {@link flatMessageToChangeEvents}, but the events take the message's row objects as
+ * their images instead of copying them. Only for messages nobody else holds (fresh from
+ * {@link decodeFlatMessage}).
+ */
+export function adoptFlatMessageRows(message: FlatMessage, origin: MessageOrigin): ChangeEvent[] {
+  return convert(message, origin, true);
+}
+
+function convert(message: FlatMessage, origin: MessageOrigin, adopt: boolean): ChangeEvent[] {
   const pkNames = message.pkNames ? Object.freeze([...message.pkNames]) : NO_NAMES;
-  const base = {
-    destination: origin.destination,
-    database: message.database,
-    table: message.table,
-    pkNames,
-    executedAt: message.es,
-    producedAt: message.ts,
-    ...(message.gtid ? { gtid: message.gtid } : {}),
-  };
+  const destination = origin.destination;
+  const { database, table, es: executedAt, ts: producedAt } = message;
+  const gtid = message.gtid;
 
   if (message.isDdl) {
-    const event: DdlChangeEvent = { ...base, kind: 'ddl', type: message.type, sql: message.sql, columns: NO_COLUMNS, position: positionOf(origin, 0) };
+    const event: DdlChangeEvent = {
+      kind: 'ddl',
+      type: message.type,
+      destination,
+      database,
+      table,
+      pkNames,
+      columns: NO_COLUMNS,
+      executedAt,
+      producedAt,
+      ...(gtid ? { gtid } : {}),
+      sql: message.sql,
+      position: positionOf(origin, 0),
+    };
     return [event];
   }
   const data = message.data;
   if (!ROW_TYPES.has(message.type) || data === null) return [];
 
-  const type = message.type as RowChangeEvent['type'];
+  const type = message.type as RowEventType;
   const columns = columnsOf(message);
+  const old = message.old;
   const events: ChangeEvent[] = new Array<ChangeEvent>(data.length);
   for (let index = 0; index < data.length; index++) {
     const row = data[index]!;
-    const image: RowImage = Object.freeze({ ...row });
+    const image: RowImage = adopt ? row : { ...row };
     const position = positionOf(origin, index);
+    let event: RowChangeEvent;
     if (type === 'INSERT') {
-      events[index] = { ...base, kind: 'row', type, after: image, changed: NO_NAMES, columns, position };
+      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, after: image, changed: NO_NAMES };
     } else if (type === 'DELETE') {
-      events[index] = { ...base, kind: 'row', type, before: image, changed: NO_NAMES, columns, position };
+      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, before: image, changed: NO_NAMES };
     } else {
-      const old = message.old?.[index];
-      let before: RowImage = image;
+      const oldRow = old?.[index];
+      let before: RowImage;
       let changed: readonly string[] = NO_NAMES;
-      if (old !== undefined) {
+      if (oldRow === undefined) {
+        before = adopt ? { ...row } : image;
+      } else {
+        const b: Record<string, ColumnValue> = { ...row };
         const names: string[] = [];
-        for (const column in old) {
-          const value: ColumnValue | undefined = old[column];
+        for (const column in oldRow) {
+          const value = oldRow[column]!;
           if (value !== row[column]) names.push(column);
+          setOwn(b, column, value);
         }
-        before = Object.freeze({ ...row, ...old });
-        changed = Object.freeze(names);
+        before = b;
+        if (names.length > 0) changed = names;
       }
-      events[index] = { ...base, kind: 'row', type, before, after: image, changed, columns, position };
+      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, before, after: image, changed };
     }
+    if (gtid) (event as { gtid?: string }).gtid = gtid;
+    events[index] = event;
   }
   return events;
 }

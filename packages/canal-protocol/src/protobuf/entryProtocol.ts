@@ -177,7 +177,7 @@ function readPair(r: ProtoReader): CanalPair {
     switch (tag >>> 3) {
       case 1:
         expect('key', wt, WireType.lengthDelimited);
-        key = r.string();
+        key = r.cachedString();
         break;
       case 2:
         expect('value', wt, WireType.lengthDelimited);
@@ -221,7 +221,7 @@ function readHeader(r: ProtoReader): CanalHeader {
         break;
       case 2:
         expect('logfileName', wt, WireType.lengthDelimited);
-        logfileName = r.string();
+        logfileName = r.cachedString();
         break;
       case 3:
         expect('logfileOffset', wt, WireType.varint);
@@ -233,7 +233,7 @@ function readHeader(r: ProtoReader): CanalHeader {
         break;
       case 5:
         expect('serverenCode', wt, WireType.lengthDelimited);
-        serverenCode = r.string();
+        serverenCode = r.cachedString();
         break;
       case 6:
         expect('executeTime', wt, WireType.varint);
@@ -245,11 +245,11 @@ function readHeader(r: ProtoReader): CanalHeader {
         break;
       case 8:
         expect('schemaName', wt, WireType.lengthDelimited);
-        schemaName = r.string();
+        schemaName = r.cachedString();
         break;
       case 9:
         expect('tableName', wt, WireType.lengthDelimited);
-        tableName = r.string();
+        tableName = r.cachedString();
         break;
       case 10:
         expect('eventLength', wt, WireType.varint);
@@ -312,7 +312,7 @@ function readColumn(r: ProtoReader): CanalColumn {
         break;
       case 3:
         expect('name', wt, WireType.lengthDelimited);
-        name = r.string();
+        name = r.cachedString();
         break;
       case 4:
         expect('isKey', wt, WireType.varint);
@@ -339,7 +339,7 @@ function readColumn(r: ProtoReader): CanalColumn {
         break;
       case 10:
         expect('mysqlType', wt, WireType.lengthDelimited);
-        mysqlType = r.string();
+        mysqlType = r.cachedString();
         break;
       default:
         r.skip(wt);

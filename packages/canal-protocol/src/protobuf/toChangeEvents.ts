@@ -1,4 +1,4 @@
-import type { ChangeEvent, ColumnMeta, ColumnValue, RowChangeEvent, RowEventType, RowImage } from '@sluice/plugin-api';
+import type { ChangeEvent, ColumnMeta, ColumnValue, DdlChangeEvent, RowChangeEvent, RowEventType, RowImage } from '@sluice/plugin-api';
 import { DecodeError, withPathPrefix } from '../decodeError.js';
 import { NO_COLUMNS, NO_NAMES, positionOf, type MessageOrigin } from '../messageOrigin.js';
 import { setOwn } from '../ownProperty.js';
@@ -13,8 +13,11 @@ const ROW_EVENT: Readonly<Record<number, RowEventType>> = {
 
 function imageOf(columns: readonly CanalColumn[]): RowImage {
   const image: Record<string, ColumnValue> = {};
-  for (const c of columns) setOwn(image, c.name, c.isNull ? null : c.value);
-  return Object.freeze(image);
+  for (const c of columns) {
+    if (c.name === '__proto__') setOwn(image, c.name, c.isNull ? null : c.value);
+    else image[c.name] = c.isNull ? null : c.value;
+  }
+  return image;
 }
 
 function keysOf(columns: readonly CanalColumn[]): string[] {
@@ -70,6 +73,7 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
  *   `changed` = UPDATE after-columns with `updated` (empty for INSERT/DELETE, as in FlatMessage);
  *   `pkNames` = the `isKey` columns of the row (after image, else before image); `columns` from
  *   each Column's `mysqlType`/`sqlType`, per row (shared between rows when identical).
+ * - Events are not frozen (see flatMessageToChangeEvents); column maps and pkNames are.
  * - Everything else (QUERY/rows-query noise, statement-format DML without rows, XA, GTID,
  *   MHEARTBEAT, unknown types that are not DDL) yields nothing.
  *
@@ -98,41 +102,44 @@ export function canalMessagesToChangeEvents(messages: CanalMessages, origin: Mes
 
 function appendEntryEvents(events: ChangeEvent[], entry: CanalEntry, rowChange: CanalRowChange, origin: MessageOrigin): void {
   const header = entry.header;
+  const destination = origin.destination;
+  const database = header.schemaName;
+  const table = header.tableName;
   const executedAt = Number(header.executeTime);
-  const base = {
-    destination: origin.destination,
-    database: header.schemaName,
-    table: header.tableName,
-    executedAt,
-    producedAt: origin.producedAt ?? executedAt,
-    ...(header.gtid ? { gtid: header.gtid } : {}),
-  };
+  const producedAt = origin.producedAt ?? executedAt;
+  const gtid = header.gtid;
   if (rowChange.isDdl) {
-    events.push({
-      ...base,
+    const event: DdlChangeEvent = {
       kind: 'ddl',
       type: eventTypeName(rowChange.eventType),
-      sql: rowChange.sql,
+      destination,
+      database,
+      table,
       pkNames: NO_NAMES,
       columns: NO_COLUMNS,
+      executedAt,
+      producedAt,
+      ...(gtid ? { gtid } : {}),
+      sql: rowChange.sql,
       position: positionOf(origin, events.length),
-    });
+    };
+    events.push(event);
     return;
   }
   const type = ROW_EVENT[rowChange.eventType];
   if (type === undefined) return;
 
-  let meta: Readonly<Record<string, ColumnMeta>> = NO_COLUMNS;
+  let columns: Readonly<Record<string, ColumnMeta>> = NO_COLUMNS;
   let metaCount = 0;
   let pkNames: readonly string[] = NO_NAMES;
   for (const row of rowChange.rowDatas) {
     const main = type === 'DELETE' ? row.beforeColumns : row.afterColumns;
     const other = type === 'UPDATE' ? beforeOnly(row.afterColumns, row.beforeColumns) : NO_EXTRA;
-    if (!sameMeta(meta, metaCount, main, other)) {
+    if (!sameMeta(columns, metaCount, main, other)) {
       const next: Record<string, ColumnMeta> = {};
       for (const c of other) setOwn(next, c.name, Object.freeze({ mysqlType: c.mysqlType, sqlType: c.sqlType }));
       for (const c of main) setOwn(next, c.name, Object.freeze({ mysqlType: c.mysqlType, sqlType: c.sqlType }));
-      meta = Object.freeze(next);
+      columns = Object.freeze(next);
       metaCount = Object.keys(next).length;
     }
     let keys = keysOf(main);
@@ -142,24 +149,19 @@ function appendEntryEvents(events: ChangeEvent[], entry: CanalEntry, rowChange: 
     const position = positionOf(origin, events.length);
     let event: RowChangeEvent;
     if (type === 'INSERT') {
-      event = { ...base, kind: 'row', type, pkNames, after: imageOf(row.afterColumns), changed: NO_NAMES, columns: meta, position };
+      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, after: imageOf(row.afterColumns), changed: NO_NAMES };
     } else if (type === 'DELETE') {
-      event = { ...base, kind: 'row', type, pkNames, before: imageOf(row.beforeColumns), changed: NO_NAMES, columns: meta, position };
+      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, before: imageOf(row.beforeColumns), changed: NO_NAMES };
     } else {
-      const changed: string[] = [];
-      for (const c of row.afterColumns) if (c.updated) changed.push(c.name);
-      event = {
-        ...base,
-        kind: 'row',
-        type,
-        pkNames,
-        before: imageOf(row.beforeColumns),
-        after: imageOf(row.afterColumns),
-        changed: changed.length === 0 ? NO_NAMES : Object.freeze(changed),
-        columns: meta,
-        position,
-      };
+      let changed: string[] | undefined;
+      for (const c of row.afterColumns) {
+        if (c.updated) (changed ??= []).push(c.name);
+      }
+      const before = imageOf(row.beforeColumns);
+      const after = imageOf(row.afterColumns);
+      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, before, after, changed: changed ?? NO_NAMES };
     }
+    if (gtid) (event as { gtid?: string }).gtid = gtid;
     events.push(event);
   }
 }
