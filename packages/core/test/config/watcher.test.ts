@@ -65,7 +65,7 @@ describe('mapping reload', () => {
     await writeFiles(dir, { 'rdb/a.yml': 'dbMapping:\n  database: [unclosed\n', 'rdb/new.yml': mapping('role', 'nope') });
     const reload = await reloadMappings(config.mappings, context);
     expect(reload.changes).toEqual([]);
-    expect(reload.rejected.sort()).toEqual(['rdb/a.yml', 'rdb/new.yml']);
+    expect([...reload.rejected].sort()).toEqual(['rdb/a.yml', 'rdb/new.yml']);
     expect(reload.mappings.map((m) => `${m.name}:${m.tables[0]?.table}`)).toEqual(['a.yml:user']);
     expect(reload.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}:${p.code}`).sort()).toEqual([
       'rdb/a.yml:yaml-syntax',
