@@ -1,0 +1,33 @@
+// No-op sink plugin for test/bench/kafka-pipeline.bench.mjs (loaded through sluice.plugins).
+// Counts applied row events and, on close, writes {events, firstMs, lastMs} to properties.report.
+import { writeFileSync } from 'node:fs';
+import { defineSink } from '../../packages/plugin-api/dist/index.js';
+
+class NoopSink {
+  #report;
+  #events = 0;
+  #first = 0;
+  #last = 0;
+  constructor(properties) {
+    this.#report = properties.report;
+  }
+  async connect() {}
+  async write(batch) {
+    const now = performance.timeOrigin + performance.now();
+    if (this.#first === 0) this.#first = now;
+    this.#last = now;
+    this.#events += batch.length;
+    return batch.map(() => ({ status: 'applied' }));
+  }
+  async flush() {}
+  async close() {
+    if (this.#report) writeFileSync(this.#report, JSON.stringify({ events: this.#events, firstMs: this.#first, lastMs: this.#last }));
+  }
+}
+
+export default defineSink({
+  name: 'noop',
+  description: 'Benchmark sink: applies nothing, counts events.',
+  coalescing: false,
+  create: (ctx) => new NoopSink(ctx.properties),
+});

@@ -1,0 +1,233 @@
+#!/usr/bin/env node
+// Pipeline throughput from the testbed Kafka into a no-op sink, for 1 and 4 partitions, beside
+// the ceiling measured in the same run on the same topic:
+//   sluice   — `sluice start --once` (the built binary) with the kafka source, the pipeline
+//              engine and a no-op sink plugin (test/bench/kafka-noop-sink.mjs); rows/s from the
+//              sink's first write to its last
+//   ceiling  — a bare kafkajs consumer (eachBatch) reading the same topic and JSON.parse-ing
+//              every value; rows/s from the first batch to the last
+// Rows are canal FlatMessage rows (multi-row INSERT messages of an 8-column table).
+// Usage: pnpm build && node test/bench/kafka-pipeline.bench.mjs [--rows N] [--rows-per-message N]
+//        [--partitions 1,4] [--rounds N] [--json]
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { Kafka, Partitioners, logLevel } = require('kafkajs');
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(root, 'packages/cli/dist/bin.js');
+const protocol = await import(new URL('../../packages/canal-protocol/dist/index.js', import.meta.url).href).catch((error) => {
+  console.error(`Cannot load @sluice/canal-protocol from dist: run "pnpm build" first.\n${error.message}`);
+  process.exit(2);
+});
+
+const { values: opts } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '200000' },
+    'rows-per-message': { type: 'string', default: '20' },
+    partitions: { type: 'string', default: '1,4' },
+    rounds: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const ROWS = Number(opts.rows);
+const PER_MESSAGE = Number(opts['rows-per-message']);
+const PARTITIONS = opts.partitions.split(',').map(Number);
+const ROUNDS = Number(opts.rounds);
+
+function kafkaBroker() {
+  if (process.env.SLUICE_TEST_KAFKA) return process.env.SLUICE_TEST_KAFKA.replace(/^[a-z]+:\/\//, '');
+  return '127.0.0.1:19092';
+}
+const broker = kafkaBroker();
+const kafka = new Kafka({ clientId: 'sluice-bench', brokers: [broker], logLevel: logLevel.NOTHING });
+const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
+
+// ---------------------------------------------------------------------------------------------
+// The data: multi-row INSERTs of shop.orders, split over partitions like canal's $pk$ hash.
+let seed = 42;
+const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+const pad = (n) => String(n).padStart(2, '0');
+const row = (id) => ({
+  id: String(id),
+  user_id: String(int(1, 4_000_000_000)),
+  amount: `${int(0, 99999)}.${pad(int(0, 99))}`,
+  status: String(int(1, 3)),
+  note: rand() < 0.3 ? null : 'leave at door',
+  attrs: rand() < 0.5 ? null : '{"gift": true, "tags": ["a", "b"]}',
+  created_at: `2024-${pad(int(1, 12))}-${pad(int(1, 28))} ${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}.123`,
+  updated_at: `2024-${pad(int(1, 12))}-${pad(int(1, 28))} ${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}`,
+});
+const meta = {
+  sqlType: { id: -5, user_id: 4, amount: 3, status: 4, note: 2005, attrs: 12, created_at: 93, updated_at: 93 },
+  mysqlType: {
+    id: 'bigint(20)',
+    user_id: 'int(10) unsigned',
+    amount: 'decimal(10,2)',
+    status: "enum('new','paid','shipped')",
+    note: 'text',
+    attrs: 'json',
+    created_at: 'datetime(3)',
+    updated_at: 'timestamp',
+  },
+};
+const rules = protocol.parsePartitionHash('shop.orders:$pk$');
+
+function messagesFor(partitions) {
+  const out = Array.from({ length: partitions }, () => []);
+  let id = 1;
+  for (let m = 0; id <= ROWS; m++) {
+    const data = [];
+    for (let i = 0; i < PER_MESSAGE && id <= ROWS; i++) data.push(row(id++));
+    const message = {
+      id: m + 1, database: 'shop', table: 'orders', pkNames: ['id'], isDdl: false, type: 'INSERT',
+      es: 1_700_000_000_000 + m * 1000, ts: 1_700_000_000_000 + m * 1000 + 3, sql: '', ...meta, data, old: null, gtid: '',
+    };
+    for (const [p, part] of protocol.flatMessagePartitions(message, rules, { partitions })) out[p].push(protocol.encodeFlatMessage(part));
+  }
+  return out;
+}
+
+async function prepareTopic(admin, producer, partitions) {
+  const topic = `bench_kafka_${partitions}p_${tag}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  const perPartition = messagesFor(partitions);
+  let bytes = 0;
+  await Promise.all(
+    perPartition.map(async (values, partition) => {
+      for (let i = 0; i < values.length; i += 100) {
+        const slice = values.slice(i, i + 100);
+        bytes += slice.reduce((n, v) => n + Buffer.byteLength(v), 0);
+        await producer.send({ topic, acks: -1, messages: slice.map((value) => ({ partition, key: null, value })) });
+      }
+    }),
+  );
+  return { topic, messages: perPartition.reduce((n, v) => n + v.length, 0), bytes };
+}
+
+// ---------------------------------------------------------------------------------------------
+async function ceiling(topic, partitions) {
+  const consumer = kafka.consumer({ groupId: `bench_ceiling_${tag}_${Math.random().toString(36).slice(2, 8)}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let rows = 0;
+  let first = 0;
+  let last = 0;
+  let done;
+  const finished = new Promise((r) => (done = r));
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: partitions,
+    eachBatch: async ({ batch }) => {
+      if (first === 0) first = performance.now();
+      for (const m of batch.messages) rows += JSON.parse(m.value.toString('utf8')).data.length;
+      last = performance.now();
+      if (rows >= ROWS) done();
+    },
+  });
+  await finished;
+  await consumer.disconnect();
+  return { rows, seconds: (last - first) / 1000 };
+}
+
+async function sluice(topic, partitions) {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
+  const report = join(dir, 'report.json');
+  await writeFile(
+    join(dir, 'application.yml'),
+    `canal.conf:
+  mode: kafka
+  flatMessage: true
+  syncBatchSize: 1000
+  retries: 3
+  timeout:
+  accessKey:
+  secretKey:
+  consumerProperties:
+    kafka.bootstrap.servers: ${broker}
+    kafka.auto.offset.reset: earliest
+    kafka.max.poll.records: 1000
+    kafka.fetch.max.wait.ms: 100
+  canalAdapters:
+  - instance: ${topic}
+    groups:
+    - groupId: bench_sluice_${tag}_${Math.random().toString(36).slice(2, 8)}
+      outerAdapters:
+      - name: noop
+        key: noop
+        properties:
+          report: ${JSON.stringify(report)}
+sluice:
+  plugins:
+  - ${JSON.stringify(join(root, 'test/bench/kafka-noop-sink.mjs'))}
+  admin:
+    enabled: false
+`,
+  );
+  const started = performance.now();
+  const child = spawn(process.execPath, [bin, 'start', '--config', dir, '--once'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((r) => child.on('exit', r));
+  const wall = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`sluice exited ${code}:\n${stderr.slice(-3000)}`);
+  const r = JSON.parse(await readFile(report, 'utf8'));
+  await rm(dir, { recursive: true, force: true });
+  return { rows: r.events, seconds: (r.lastMs - r.firstMs) / 1000, wall };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const admin = kafka.admin();
+const producer = kafka.producer({ createPartitioner: Partitioners.LegacyPartitioner });
+await admin.connect();
+await producer.connect();
+const results = [];
+const topics = [];
+try {
+  for (const partitions of PARTITIONS) {
+    const { topic, messages, bytes } = await prepareTopic(admin, producer, partitions);
+    topics.push(topic);
+    const s = [];
+    const c = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // alternate, so drift on a shared machine hits both sides
+      c.push(await ceiling(topic, partitions));
+      s.push(await sluice(topic, partitions));
+      if (s.at(-1).rows !== ROWS) throw new Error(`sluice applied ${s.at(-1).rows} rows, expected ${ROWS}`);
+    }
+    const sluiceRate = median(s.map((x) => x.rows / x.seconds));
+    const ceilingRate = median(c.map((x) => x.rows / x.seconds));
+    results.push({
+      partitions,
+      rows: ROWS,
+      messages,
+      mib: +(bytes / 2 ** 20).toFixed(1),
+      sluiceRowsPerSec: Math.round(sluiceRate),
+      ceilingRowsPerSec: Math.round(ceilingRate),
+      ratio: +(sluiceRate / ceilingRate).toFixed(2),
+      sluiceWallSeconds: +median(s.map((x) => x.wall)).toFixed(2),
+      rounds: ROUNDS,
+    });
+  }
+} finally {
+  await admin.deleteTopics({ topics }).catch(() => {});
+  await producer.disconnect();
+  await admin.disconnect();
+}
+
+const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
+if (opts.json) console.log(JSON.stringify({ machine, results }, null, 2));
+else {
+  console.log(`machine: ${machine.nproc} cpus, ${machine.cpu}, node ${machine.node}; ${ROWS} rows in ${PER_MESSAGE}-row messages; median of ${ROUNDS}`);
+  console.log('partitions | sluice rows/s | ceiling rows/s (kafkajs + JSON.parse) | ratio | sluice wall s (incl. start, join, shutdown)');
+  for (const r of results) {
+    console.log(`${r.partitions} | ${r.sluiceRowsPerSec} | ${r.ceilingRowsPerSec} | ${r.ratio} | ${r.sluiceWallSeconds}`);
+  }
+}
