@@ -136,7 +136,7 @@ async function ceiling(topic, partitions) {
   return { rows, seconds: (last - first) / 1000 };
 }
 
-async function sluice(topic, partitions) {
+async function sluice(topic) {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   const report = join(dir, 'report.json');
   await writeFile(
@@ -199,7 +199,7 @@ try {
     for (let round = 0; round < ROUNDS; round++) {
       // alternate, so drift on a shared machine hits both sides
       c.push(await ceiling(topic, partitions));
-      s.push(await sluice(topic, partitions));
+      s.push(await sluice(topic));
       if (s.at(-1).rows !== ROWS) throw new Error(`sluice applied ${s.at(-1).rows} rows, expected ${ROWS}`);
     }
     const sluiceRate = median(s.map((x) => x.rows / x.seconds));
