@@ -68,8 +68,7 @@ export async function runSluice(options: RunOptions): Promise<void> {
           key: outer.key,
           instance,
           coalescing: definition.coalescing,
-          // The logger is for reading: it prints in consumption order, like canal-adapter's.
-          ...(outer.name === 'logger' ? { ordering: 'partition' as const } : {}),
+          ...(definition.ordering ? { ordering: definition.ordering } : {}),
           routes: definition.mappings ? index.routes({ name: outer.name, key: outer.key }) : undefined,
         };
       });

@@ -57,6 +57,7 @@ export type {
   SinkDefinition,
   SinkDefinitionInput,
   SinkInstance,
+  SinkOrdering,
   SinkRecord,
   WriteOutcome,
   WriteResult,

@@ -3,6 +3,9 @@ import { PLUGIN_API_VERSION, SINK_BRAND, type PluginMeta } from './plugin.js';
 import type { ObjectSchema } from './schema.js';
 import type { ResolvedDeps, ServiceDeps } from './services.js';
 
+/** How strictly the core orders the events it hands one sink instance (DESIGN.md §3). */
+export type SinkOrdering = 'per-key' | 'table' | 'partition';
+
 /** A loaded mapping file that applies to an event (e.g. `rdb/mytest_user.yml`). */
 export interface MappingFile<M = unknown> {
   /** Path of the file, relative to the configuration directory (e.g. `rdb/mytest_user.yml`). */
@@ -223,6 +226,13 @@ export interface SinkDefinitionInput<P, M, D extends ServiceDeps> extends Plugin
    * Default false (every event is delivered).
    */
   readonly coalescing?: boolean;
+  /**
+   * The order this sink needs by default (operators may still ask for a stricter one):
+   * `per-key` (default) — events of one row in source order, different rows in parallel;
+   * `table` — one lane per table; `partition` — strictly sequential, canal-adapter's behaviour
+   * (e.g. a sink that prints, or a target with foreign keys between synced tables).
+   */
+  readonly ordering?: SinkOrdering;
   /**
    * Core services this plugin needs, as a map of local name → ref from `coreServices`. Resolved
    * by the core before `create`; an unknown service is an error naming the plugin and the service.

@@ -23,6 +23,20 @@ describe('formatChange', () => {
     expect(formatChange(ev.insert('log', { msg: 'hi' }, { pkNames: [] }))).toBe('mytest.log INSERT [no key] msg="hi"');
   });
 
+  it('shows a primary-key change as old→new in the key', () => {
+    const line = formatChange(ev.update('user', { id: '3', name: 'Zoë' }, { id: '30', name: 'Zoë' }));
+    expect(line).toBe('mytest.user UPDATE [id=3→30] id: "3" → "30"');
+  });
+
+  it('prints binary columns (latin-1 text from canal) as hex, text columns as quoted text', () => {
+    const typed = new EventBuilder({
+      database: 'mytest',
+      columns: { id: { mysqlType: 'bigint(20)', sqlType: -5 }, avatar: { mysqlType: 'blob', sqlType: 2004 }, tag: { mysqlType: 'varbinary(8)', sqlType: -3 } },
+    });
+    const line = formatChange(typed.insert('user', { id: '1', avatar: '\u0000\u00ff\u0089PNG', tag: null }));
+    expect(line).toBe('mytest.user INSERT [id=1] avatar=0x00ff89504e47 tag=NULL');
+  });
+
   it('prints a DDL with its type and statement', () => {
     expect(formatChange(ev.ddl('user', 'ALTER TABLE user ADD COLUMN email varchar(64)'))).toBe('mytest.user ALTER ALTER TABLE user ADD COLUMN email varchar(64)');
   });

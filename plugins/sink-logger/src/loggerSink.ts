@@ -9,6 +9,8 @@ export const loggerSink = defineSink({
   name: 'logger',
   description: 'Prints each change as one readable line.',
   coalescing: false,
+  // Lines are for reading: print in consumption order, like canal-adapter's logger.
+  ordering: 'partition',
   propertiesSchema: {
     type: 'object',
     properties: {

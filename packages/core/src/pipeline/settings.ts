@@ -3,6 +3,8 @@
  * `syncBatchSize`, `retries` and `terminateOnException`). Every field has a default.
  */
 
+import type { SinkOrdering } from '@sluice/plugin-api';
+
 /**
  * How strictly a sink instance (or one mapping) wants events applied in source order:
  *
@@ -11,7 +13,7 @@
  * - `table`: one lane per table at a time (cross-row order within a table is kept).
  * - `partition`: strictly sequential within a partition (canal-adapter's behaviour).
  */
-export type OrderingMode = 'per-key' | 'table' | 'partition';
+export type OrderingMode = SinkOrdering;
 
 /** Settings of one pipeline (one `canalAdapters[].groups[]` entry). */
 export interface PipelineSettings {
