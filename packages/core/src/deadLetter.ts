@@ -31,11 +31,20 @@ export interface DeadLetterQueue {
   close(): Promise<void>;
 }
 
-/** Encodes a raw payload for a {@link DeadLetterRecord}. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Encodes a raw payload for a {@link DeadLetterRecord}: text, and bytes that are valid UTF-8
+ * (FlatMessage JSON read as bytes), stay readable text; other bytes (protobuf) become base64.
+ * Either way the original bytes come back exactly (`Buffer.from(payload, encoding)`).
+ */
 export function encodePayload(payload: Uint8Array | string): Pick<DeadLetterRecord, 'payload' | 'payloadEncoding'> {
-  return typeof payload === 'string'
-    ? { payload, payloadEncoding: 'utf8' }
-    : { payload: Buffer.from(payload).toString('base64'), payloadEncoding: 'base64' };
+  if (typeof payload === 'string') return { payload, payloadEncoding: 'utf8' };
+  try {
+    return { payload: strictUtf8.decode(payload), payloadEncoding: 'utf8' };
+  } catch {
+    return { payload: Buffer.from(payload).toString('base64'), payloadEncoding: 'base64' };
+  }
 }
 
 /** A JSONL file per destination under `dir`, appended and fsynced per record. */

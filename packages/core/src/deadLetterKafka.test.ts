@@ -33,7 +33,7 @@ function fakeProducer(failSends = 0) {
 describe('KafkaDeadLetterQueue', () => {
   it('writes the record as JSON to <topic>.dlq with acks from all replicas', async () => {
     const fake = fakeProducer();
-    const dlq = new KafkaDeadLetterQueue({ brokers: ['k:9092'], producer: fake.producer });
+    const dlq = new KafkaDeadLetterQueue({ brokers: ['k:9092'], producer: fake.producer, ensureTopic: async () => {} });
     await dlq.write(record);
     expect(fake.sent).toEqual([
       {
@@ -47,7 +47,7 @@ describe('KafkaDeadLetterQueue', () => {
 
   it('rejects when the broker fails (so the offset does not move) and reconnects on the next write', async () => {
     const fake = fakeProducer(1);
-    const dlq = new KafkaDeadLetterQueue({ brokers: ['k:9092'], producer: fake.producer });
+    const dlq = new KafkaDeadLetterQueue({ brokers: ['k:9092'], producer: fake.producer, ensureTopic: async () => {} });
     await expect(dlq.write(record)).rejects.toThrow('broker down');
     await dlq.write(record);
     expect(fake.connects()).toBe(2);

@@ -22,6 +22,30 @@ export interface KafkaDeadLetterOptions {
   readonly clientId?: string;
   /** A producer to use instead of a kafkajs one (tests). */
   readonly producer?: DeadLetterProducer;
+  /**
+   * Makes sure a dead-letter topic exists before the first write to it. Default: create it with
+   * the kafkajs admin client (1 partition, the broker's default replication factor) when it is
+   * missing, since many clusters (and the testbed) have topic auto-creation off.
+   */
+  readonly ensureTopic?: (topic: string) => Promise<void>;
+}
+
+/** Creates `topic` (1 partition, broker-default replication) unless it exists. */
+async function createTopicIfMissing(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    if (existing.includes(topic)) return;
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    } catch (error) {
+      // Another process may have created it meanwhile.
+      if (!(await admin.listTopics()).includes(topic)) throw error;
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** The DLQ topic of a destination: `<topic><suffix>`, e.g. `example.dlq`. */
@@ -39,26 +63,38 @@ export class KafkaDeadLetterQueue implements DeadLetterQueue {
   readonly location: string;
   readonly #suffix: string;
   readonly #producer: DeadLetterProducer;
+  readonly #ensureTopic: (topic: string) => Promise<void>;
+  readonly #ready = new Map<string, Promise<void>>();
   #connected: Promise<void> | undefined;
 
   constructor(options: KafkaDeadLetterOptions) {
     this.#suffix = options.topicSuffix ?? '.dlq';
     this.location = `kafka://${options.brokers.join(',')}/<topic>${this.#suffix}`;
+    const kafka = new Kafka({ clientId: options.clientId ?? 'sluice-dlq', brokers: [...options.brokers], logLevel: logLevel.NOTHING });
     this.#producer =
       options.producer ??
-      (new Kafka({ clientId: options.clientId ?? 'sluice-dlq', brokers: [...options.brokers], logLevel: logLevel.NOTHING }).producer({
+      (kafka.producer({
         allowAutoTopicCreation: true,
         idempotent: true,
         maxInFlightRequests: 1,
       }) as Producer);
+    this.#ensureTopic = options.ensureTopic ?? ((topic) => createTopicIfMissing(kafka, topic));
   }
 
   async write(record: DeadLetterRecord): Promise<void> {
+    const topic = deadLetterTopic(record.destination, this.#suffix);
     this.#connected ??= this.#producer.connect();
     try {
       await this.#connected;
+      let ready = this.#ready.get(topic);
+      if (!ready) {
+        ready = this.#ensureTopic(topic);
+        this.#ready.set(topic, ready);
+        ready.catch(() => this.#ready.delete(topic));
+      }
+      await ready;
       await this.#producer.send({
-        topic: deadLetterTopic(record.destination, this.#suffix),
+        topic,
         acks: -1,
         messages: [
           {

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import type { DataSources, Logger, SourceHandler, SourceInstance, SourceRunOptions } from '@sluice/plugin-api';
+import type { Logger, SourceHandler, SourceInstance, SourceRunOptions } from '@sluice/plugin-api';
+import { dataSourcesOf } from './config/dataSources.js';
 import { MappingIndex } from './config/mappingIndex.js';
 import type { ResolvedConfig } from './config/types.js';
 import type { DeadLetterQueue, DeadLetterRecord } from './deadLetter.js';
 import { MetricsRegistry } from './metrics.js';
-import { PipelineEngine, type EngineSink, type MessageOverride } from './pipeline/engine.js';
+import { createGroupSinks } from './groupSinks.js';
+import { PipelineEngine, type MessageOverride } from './pipeline/engine.js';
 import { pipelineSettingsOf } from './pipeline/fromConfig.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -44,21 +46,56 @@ export async function readDeadLetterFile(file: string): Promise<DeadLetterRecord
   return parseDeadLetters(await readFile(file, 'utf8'), file);
 }
 
-/** Reads every record of a dead-letter topic, from the beginning to the current end. */
-export async function readDeadLetterTopic(brokers: readonly string[], topic: string, signal: AbortSignal): Promise<DeadLetterRecord[]> {
+/** Dead letters read from a topic, and how to mark them replayed. */
+export interface DeadLetterTopicRead {
+  readonly records: DeadLetterRecord[];
+  /**
+   * Records the read records as replayed (commits the replay group's offsets), so the next
+   * replay starts after them. Call only once they were replayed or written back.
+   */
+  commit(): Promise<void>;
+}
+
+/** The consumer group that keeps the replay progress of a dead-letter topic. */
+export function deadLetterReplayGroup(topic: string): string {
+  return `sluice-dlq-replay.${topic}`;
+}
+
+/**
+ * Reads the records of a dead-letter topic that were not replayed yet: from the replay group's
+ * committed offsets (the beginning, the first time) to the end the topic had when called.
+ */
+export async function readDeadLetterTopic(brokers: readonly string[], topic: string, signal: AbortSignal): Promise<DeadLetterTopicRead> {
   const kafka = new Kafka({ clientId: 'sluice-dlq-replay', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const groupId = deadLetterReplayGroup(topic);
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map<number, bigint>();
+  const done = new Map<number, string>();
   try {
+    const committed = new Map<number, bigint>();
+    for (const t of await admin.fetchOffsets({ groupId, topics: [topic] })) {
+      for (const p of t.partitions) if (BigInt(p.offset) >= 0n) committed.set(p.partition, BigInt(p.offset));
+    }
     for (const p of await admin.fetchTopicOffsets(topic)) {
-      if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high));
+      const from = committed.get(p.partition) ?? BigInt(p.low);
+      if (BigInt(p.high) > from) ends.set(p.partition, BigInt(p.high));
+      done.set(p.partition, p.high);
     }
   } finally {
     await admin.disconnect();
   }
-  if (ends.size === 0) return [];
-  const consumer = kafka.consumer({ groupId: `sluice-dlq-replay-${process.pid}-${Date.now()}` });
+  const commit = async (): Promise<void> => {
+    const setter = kafka.admin();
+    await setter.connect();
+    try {
+      await setter.setOffsets({ groupId, topic, partitions: [...done].map(([partition, offset]) => ({ partition, offset })) });
+    } finally {
+      await setter.disconnect();
+    }
+  };
+  if (ends.size === 0) return { records: [], commit };
+  const consumer = kafka.consumer({ groupId });
   const out: DeadLetterRecord[] = [];
   await consumer.connect();
   try {
@@ -70,9 +107,11 @@ export async function readDeadLetterTopic(brokers: readonly string[], topic: str
         .run({
           autoCommit: false,
           eachMessage: async ({ partition, message }) => {
+            const end = ends.get(partition);
+            if (end === undefined || BigInt(message.offset) >= end) return;
             const value = message.value?.toString('utf8') ?? '';
             out.push(...parseDeadLetters(value, `${topic}[${partition}]@${message.offset}`));
-            if (BigInt(message.offset) + 1n >= (ends.get(partition) ?? 0n)) ends.delete(partition);
+            if (BigInt(message.offset) + 1n >= end) ends.delete(partition);
             if (ends.size === 0) {
               signal.removeEventListener('abort', onAbort);
               resolve();
@@ -84,7 +123,7 @@ export async function readDeadLetterTopic(brokers: readonly string[], topic: str
   } finally {
     await consumer.disconnect();
   }
-  return out;
+  return { records: out, commit };
 }
 
 /** Dead letters as a source: one partition, offsets = positions in the list. */
@@ -100,7 +139,8 @@ class ReplaySource implements SourceInstance {
       if (options.signal.aborted) return;
       const messages = this.#records.slice(i, i + 100).map((r, j) => ({
         offset: String(i + j),
-        payload: r.payloadEncoding === 'base64' ? new Uint8Array(Buffer.from(r.payload, 'base64')) : r.payload,
+        // Bytes either way: the decoder reads flat JSON from UTF-8 bytes, protobuf from raw bytes.
+        payload: new Uint8Array(Buffer.from(r.payload, r.payloadEncoding === 'base64' ? 'base64' : 'utf8')),
       }));
       await handler.deliver({ partition: 'replay', messages });
     }
@@ -119,7 +159,10 @@ export interface ReplayOptions {
   readonly registry: PluginRegistry;
   readonly logger: Logger;
   readonly records: readonly DeadLetterRecord[];
-  /** Replay only to this sink instance (records of other sinks are left out). */
+  /**
+   * Replay only the dead letters of this sink instance. The others (other sinks', and undecodable
+   * messages, which belong to no one sink) are written back to the dead-letter queue unchanged.
+   */
   readonly sinkKey?: string | undefined;
   /** Where records that fail again go. */
   readonly deadLetter: DeadLetterQueue;
@@ -130,24 +173,25 @@ export interface ReplayOptions {
 export interface ReplaySummary {
   /** Dead letters fed back. */
   readonly replayed: number;
-  /** Dead letters skipped by `--sink`. */
+  /** Dead letters not replayed because of `sinkKey`, written back to the dead-letter queue. */
   readonly skipped: number;
   /** Records that failed again (written to the dead-letter queue again). */
   readonly deadLetteredAgain: number;
 }
 
-const noDataSources: DataSources = { get: () => undefined, keys: () => [] };
-
 /**
  * `sluice dlq replay`: feeds dead letters back through the normal decode → route → apply path of
  * their group. A record that names a sink goes only to that sink instance, and only its row
- * (`index`) is applied; an undecodable message goes to every sink of its group (or `sinkKey`).
- * Records that fail again go to `deadLetter`, with their original partition and offset.
+ * (`index`) is applied; an undecodable message goes to every sink of its group. With `sinkKey`,
+ * only that sink's dead letters are replayed and every other record is written back to
+ * `deadLetter` unchanged. Records that fail again go to `deadLetter`, with their original
+ * partition and offset.
  */
 export async function replayDeadLetters(options: ReplayOptions): Promise<ReplaySummary> {
   const { config, registry, logger, sinkKey, signal } = options;
-  const records = sinkKey ? options.records.filter((r) => r.sink === undefined || r.sink === sinkKey) : options.records;
-  const skipped = options.records.length - records.length;
+  const records = sinkKey ? options.records.filter((r) => r.sink === sinkKey) : options.records;
+  const kept = sinkKey ? options.records.filter((r) => r.sink !== sinkKey) : [];
+  for (const r of kept) await options.deadLetter.write(r);
   let again = 0;
   const counting: DeadLetterQueue = {
     location: options.deadLetter.location,
@@ -158,7 +202,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
     close: () => options.deadLetter.close(),
   };
   const metrics = new MetricsRegistry();
-  const plugins = registry.scope({ logger, metrics, clock: { now: () => Date.now() }, dataSources: noDataSources });
+  const plugins = registry.scope({ logger, metrics, clock: { now: () => Date.now() }, dataSources: dataSourcesOf(config) });
   const index = MappingIndex.of(config);
   const groups = new Map<string, DeadLetterRecord[]>();
   for (const r of records) {
@@ -171,20 +215,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
     if (!group) throw new Error(`Dead letters of destination "${destination}" group "${groupId}" have no such group in the configuration.`);
     const outers = group.outerAdapters.filter((o) => sinkKey === undefined || o.key === sinkKey);
     if (outers.length === 0) throw new Error(`Group "${groupId}" of "${destination}" has no sink instance "${sinkKey}".`);
-    const sinks: EngineSink[] = outers.map((outer) => {
-      const definition = registry.sink(outer.name, `outerAdapters "${outer.key}"`);
-      return {
-        key: outer.key,
-        instance: plugins.createSink(
-          outer.name,
-          { key: outer.key, name: outer.name, hosts: outer.hosts, properties: outer.properties, configDir: config.dir },
-          `outerAdapters "${outer.key}"`,
-        ),
-        coalescing: definition.coalescing,
-        ...(outer.name === 'logger' ? { ordering: 'partition' as const } : {}),
-        routes: definition.mappings ? index.routes({ name: outer.name, key: outer.key }) : undefined,
-      };
-    });
+    const sinks = createGroupSinks(config, registry, plugins, index, outers);
     const override = (_partition: string, offset: string): MessageOverride | undefined => {
       const r = list[Number(offset)];
       if (!r) return undefined;
@@ -214,5 +245,5 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
       for (const s of sinks) await s.instance.close().catch(() => undefined);
     }
   }
-  return { replayed: records.length, skipped, deadLetteredAgain: again };
+  return { replayed: records.length, skipped: kept.length, deadLetteredAgain: again };
 }

@@ -50,8 +50,8 @@ export type {
 export { FileDeadLetterQueue, encodePayload } from './deadLetter.js';
 export type { DeadLetterQueue, DeadLetterRecord } from './deadLetter.js';
 export { KafkaDeadLetterQueue, deadLetterTopic } from './deadLetterKafka.js';
-export { parseDeadLetters, readDeadLetterFile, readDeadLetterTopic, replayDeadLetters } from './deadLetterReplay.js';
-export type { ReplayOptions, ReplaySummary } from './deadLetterReplay.js';
+export { deadLetterReplayGroup, parseDeadLetters, readDeadLetterFile, readDeadLetterTopic, replayDeadLetters } from './deadLetterReplay.js';
+export type { DeadLetterTopicRead, ReplayOptions, ReplaySummary } from './deadLetterReplay.js';
 export type { DeadLetterProducer, KafkaDeadLetterOptions } from './deadLetterKafka.js';
 export { createLogger, redact } from './logger.js';
 export type { LogLevel } from './logger.js';

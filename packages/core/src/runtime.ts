@@ -7,7 +7,8 @@ import { MappingWatcher } from './config/mappingWatcher.js';
 import { FileDeadLetterQueue, type DeadLetterQueue } from './deadLetter.js';
 import { KafkaDeadLetterQueue } from './deadLetterKafka.js';
 import { MetricsRegistry } from './metrics.js';
-import { PipelineEngine, type EngineSink } from './pipeline/engine.js';
+import { createGroupSinks } from './groupSinks.js';
+import { PipelineEngine } from './pipeline/engine.js';
 import { pipelineSettingsOf } from './pipeline/fromConfig.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -57,21 +58,7 @@ export async function runSluice(options: RunOptions): Promise<void> {
 
   const runs = config.canal.canalAdapters.flatMap((adapter) =>
     adapter.groups.map(async (group) => {
-      const sinks: EngineSink[] = group.outerAdapters.map((outer) => {
-        const definition = registry.sink(outer.name, `outerAdapters "${outer.key}"`);
-        const instance = plugins.createSink(
-          outer.name,
-          { key: outer.key, name: outer.name, hosts: outer.hosts, properties: outer.properties, configDir: config.dir },
-          `outerAdapters "${outer.key}"`,
-        );
-        return {
-          key: outer.key,
-          instance,
-          coalescing: definition.coalescing,
-          ...(definition.ordering ? { ordering: definition.ordering } : {}),
-          routes: definition.mappings ? index.routes({ name: outer.name, key: outer.key }) : undefined,
-        };
-      });
+      const sinks = createGroupSinks(config, registry, plugins, index, group.outerAdapters);
       const source = plugins.createSource(
         config.canal.mode,
         { instance: adapter.instance, groupId: group.groupId, properties: config.canal.consumerProperties, configDir: config.dir },

@@ -76,15 +76,20 @@ describe('sluice dlq replay', () => {
     expect((await readdir(dlq)).some((f) => f.startsWith('example.jsonl.replayed-'))).toBe(true);
   });
 
-  it('replays only one sink with --sink and rejects bad usage', async () => {
+  it('replays only one sink with --sink and writes every other record back unchanged', async () => {
     const { dir, dlq } = await configDir();
     await mkdir(dlq);
     const from = join(dlq, 'in.jsonl');
     const base = { at: 'x', destination: 'example', groupId: 'g1', partition: 'p', offset: '1', index: 0, reason: 'r', attempts: 1, payload: good, payloadEncoding: 'utf8' };
-    await writeFile(from, [JSON.stringify({ ...base, sink: 'log1' }), JSON.stringify({ ...base, sink: 'other' })].join('\n') + '\n');
+    const other = { ...base, offset: '2', sink: 'other' };
+    const undecodable = { at: 'x', destination: 'example', groupId: 'g1', partition: 'p', offset: '3', reason: 'undecodable message', attempts: 1, payload: '{broken', payloadEncoding: 'utf8' };
+    await writeFile(from, [JSON.stringify({ ...base, sink: 'log1' }), JSON.stringify(other), JSON.stringify(undecodable)].join('\n') + '\n');
     const run = io();
     expect(await main(['dlq', 'replay', '--config', dir, '--from', from, '--sink', 'log1'], run)).toBe(0);
-    expect(run.out.join('')).toMatch(/Replayed 1 dead letter\(s\), skipped 1 of other sinks; 0 failed again/);
+    expect(run.out.join('')).toMatch(/Replayed 1 dead letter\(s\), wrote 2 of other sinks back unchanged; 0 failed again/);
+    // Nothing is lost: the records not replayed are pending in the dead-letter queue again.
+    const pending = (await readFile(join(dlq, 'example.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(pending).toEqual([other, undecodable]);
     expect(await main(['dlq', 'replay', '--config', dir, '--from', 'a', '--topic', 'b'], io())).toBe(2);
     expect(await main(['dlq', 'nope', '--config', dir], io())).toBe(2);
   });

@@ -25,11 +25,15 @@ Options:
   -c, --config DIR   configuration directory holding application.yml (default: config)
       --from FILE    a JSONL dead-letter file (moved aside to FILE.replayed-<time> first)
       --topic TOPIC  a Kafka dead-letter topic (read from the beginning to its current end)
-      --sink KEY     replay only the dead letters of this sink instance
+      --sink KEY     replay only the dead letters of this sink instance; the others are
+                     written back to the dead-letter queue unchanged
   -h, --help         show this help
 
 Without --from/--topic, the configured dead-letter queue is read: every *.jsonl file of
-sluice.deadLetter.dir, or <instance><topicSuffix> for each canalAdapters instance.
+sluice.deadLetter.dir, or <instance><topicSuffix> for each canalAdapters instance. A topic is
+read from where the last successful replay stopped (consumer group sluice-dlq-replay.<topic>).
+Exit code 0 when every dead letter applied, 1 when some failed again (they are back in the
+dead-letter queue) or the replay could not run.
 `;
 
 /** `sluice dlq replay …`. */
@@ -68,21 +72,29 @@ export async function dlqCommand(args: readonly string[], io: CliIo, signal: Abo
       .filter(Boolean);
 
   const records: DeadLetterRecord[] = [];
+  const asideFiles: string[] = [];
+  const topicReads: { commit(): Promise<void> }[] = [];
+  const readTopic = async (topic: string) => {
+    const read = await readDeadLetterTopic(brokers(), topic, signal);
+    records.push(...read.records);
+    topicReads.push(read);
+  };
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const readFileAside = async (file: string) => {
     // Move the file aside first: records that fail again are appended to a fresh file.
     const aside = `${file}.replayed-${stamp}`;
     await rename(file, aside);
+    asideFiles.push(aside);
     records.push(...(await readDeadLetterFile(aside)));
     io.stderr(`Read ${file} (kept as ${aside}).\n`);
   };
   if (values.from !== undefined) {
     await readFileAside(values.from);
   } else if (values.topic !== undefined) {
-    records.push(...(await readDeadLetterTopic(brokers(), values.topic, signal)));
+    await readTopic(values.topic);
   } else if (config.sluice.deadLetter.type === 'kafka') {
     for (const adapter of config.canal.canalAdapters) {
-      records.push(...(await readDeadLetterTopic(brokers(), deadLetterTopic(adapter.instance, config.sluice.deadLetter.topicSuffix), signal)));
+      await readTopic(deadLetterTopic(adapter.instance, config.sluice.deadLetter.topicSuffix));
     }
   } else {
     const dir = config.sluice.deadLetter.dir;
@@ -92,10 +104,24 @@ export async function dlqCommand(args: readonly string[], io: CliIo, signal: Abo
 
   const deadLetter = deadLetterQueueOf(config);
   try {
-    const summary = await replayDeadLetters({ config, registry, logger, records, sinkKey: values.sink, deadLetter, signal });
+    let summary;
+    try {
+      summary = await replayDeadLetters({ config, registry, logger, records, sinkKey: values.sink, deadLetter, signal });
+    } catch (error) {
+      // Nothing is lost: the files read stay where they were moved, and a topic's replay
+      // progress is not committed.
+      const retry = asideFiles.map((f) => `sluice dlq replay --config ${values.config} --from ${f}`);
+      io.stderr(
+        `sluice dlq replay: the replay stopped: ${(error as Error).message}\n` +
+          (retry.length > 0 ? `The dead letters read are kept; to retry:\n  ${retry.join('\n  ')}\n` : '') +
+          (topicReads.length > 0 ? 'The topic progress was not committed: the next replay reads the same records again.\n' : ''),
+      );
+      return 1;
+    }
+    for (const read of topicReads) await read.commit();
     io.stdout(
       `Replayed ${summary.replayed} dead letter(s)` +
-        (summary.skipped > 0 ? `, skipped ${summary.skipped} of other sinks` : '') +
+        (summary.skipped > 0 ? `, wrote ${summary.skipped} of other sinks back unchanged` : '') +
         `; ${summary.deadLetteredAgain} failed again and went back to ${deadLetter.location}.\n`,
     );
     return summary.deadLetteredAgain > 0 ? 1 : 0;
