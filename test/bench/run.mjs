@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// `pnpm bench`: builds, brings the testbed up (the Kafka benchmark needs it), then runs every
+// benchmark in turn. `pnpm bench decode applier` runs only those. Results go to stdout; copy
+// them into BENCHMARKS.md with the command and the machine.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const benches = {
+  decode: { file: 'test/bench/decode.bench.mjs', testbed: false },
+  applier: { file: 'test/bench/applier.bench.mjs', testbed: false },
+  'kafka-pipeline': { file: 'test/bench/kafka-pipeline.bench.mjs', testbed: true },
+};
+const wanted = process.argv.slice(2);
+for (const name of wanted) {
+  if (!(name in benches)) {
+    console.error(`Unknown benchmark "${name}"; known: ${Object.keys(benches).join(', ')}.`);
+    process.exit(2);
+  }
+}
+const selected = Object.entries(benches).filter(([name]) => wanted.length === 0 || wanted.includes(name));
+const run = (args) => spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
+
+if (selected.some(([, b]) => b.testbed) && run(['test/testbed/cli.mjs', 'up', 'kafka']) !== 0) process.exit(1);
+let failed = 0;
+for (const [name, bench] of selected) {
+  console.log(`\n== ${name} (${bench.file}) ==`);
+  if (run([bench.file]) !== 0) failed += 1;
+}
+process.exit(failed === 0 ? 0 : 1);
