@@ -3,24 +3,13 @@
  * applies a stream into the recording sink. At every crash point nothing was committed that the
  * sink never applied; after the last restart the state equals the sequential result.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kafkaBroker, redisUrl, uniqueName } from '../support/testbed.js';
-import { SluiceProcess, requireBuiltCli, writeKafkaConfig } from './support/sluice.js';
-import { E2eKafka, Recording, committedButNotApplied, stateDiff } from './support/verify.js';
+import { SluiceProcess, writeKafkaConfig } from './support/sluice.js';
+import { useE2eServices, Recording, committedButNotApplied, stateDiff } from './support/verify.js';
 import { chunked, generateWorkload, rng } from './support/workload.js';
 
-let kafka: E2eKafka;
-let redis: Redis;
-beforeAll(async () => {
-  requireBuiltCli();
-  kafka = await new E2eKafka(kafkaBroker()).start();
-  redis = new Redis(redisUrl());
-});
-afterAll(async () => {
-  await kafka?.stop();
-  redis?.disconnect();
-});
+const e2e = useE2eServices();
 
 it('survives 10 kill -9 at random moments: never commits what was not applied, and converges to the sequential result', async () => {
   const partitions = 3;
@@ -28,7 +17,7 @@ it('survives 10 kill -9 at random moments: never commits what was not applied, a
   const workload = generateWorkload({ partitions, statements: 3000, seed: 23 });
   const chunks = chunked(workload, kills);
   const topic = uniqueName('e2e_crash');
-  await kafka.createTopic(topic, partitions);
+  await e2e.kafka.createTopic(topic, partitions);
   const prefix = uniqueName('rec');
   const groupId = uniqueName('g');
   const config = await writeKafkaConfig({
@@ -40,22 +29,22 @@ it('survives 10 kill -9 at random moments: never commits what was not applied, a
     lanes: 8,
     syncBatchSize: 20,
     sinkProperties: { delayMs: '3' }, // keep it busy long enough to be killed mid-apply
-    extraKafka: { 'kafka.max.poll.records': '50' },
+    extraKafka: { 'e2e.kafka.max.poll.records': '50' },
   });
-  const recording = new Recording(redis, prefix);
+  const recording = new Recording(e2e.redis, prefix);
   const random = rng(99);
   const crashes: string[] = [];
   let midApply = 0;
   let commitsMoved = 0;
   let lastCommitted: bigint[] = [];
   const activity = async () => {
-    let n = Number((await redis.get(`${prefix}:writes`)) ?? 0);
-    for (let p = 0; p < partitions; p++) n += await redis.llen(`${prefix}:dups:${p}`);
+    let n = Number((await e2e.redis.get(`${prefix}:writes`)) ?? 0);
+    for (let p = 0; p < partitions; p++) n += await e2e.redis.llen(`${prefix}:dups:${p}`);
     return n;
   };
 
   for (let i = 0; i < kills; i++) {
-    await kafka.produce(topic, chunks[i]!);
+    await e2e.kafka.produce(topic, chunks[i]!);
     const sluice = SluiceProcess.start(config.dir);
     // applying starts once the group is joined; kill at a random moment after that
     await sluice.waitFor(/Joined the consumer group/);
@@ -65,9 +54,9 @@ it('survives 10 kill -9 at random moments: never commits what was not applied, a
     sluice.kill('SIGKILL');
     const exit = await sluice.exited;
     expect(exit.signal, sluice.tail()).toBe('SIGKILL');
-    const committed = await kafka.committed(groupId, topic);
+    const committed = await e2e.kafka.committed(groupId, topic);
     const applied = (await activity()) - activityBefore;
-    crashes.push(`kill ${i + 1}: committed ${committed.join('/')} of ${(await kafka.ends(topic)).join('/')}, ${applied} rows applied or replayed in this run`);
+    crashes.push(`kill ${i + 1}: committed ${committed.join('/')} of ${(await e2e.kafka.ends(topic)).join('/')}, ${applied} rows applied or replayed in this run`);
     if (applied > 0) midApply += 1;
     if (committed.some((c, p) => c > (lastCommitted[p] ?? 0n))) commitsMoved += 1;
     lastCommitted = committed;
@@ -78,8 +67,8 @@ it('survives 10 kill -9 at random moments: never commits what was not applied, a
   const last = SluiceProcess.start(config.dir, { once: true });
   const exit = await last.exited;
   expect(exit.code, last.tail()).toBe(0);
-  const committed = await kafka.committed(groupId, topic);
-  expect(committed).toEqual(await kafka.ends(topic));
+  const committed = await e2e.kafka.committed(groupId, topic);
+  expect(committed).toEqual(await e2e.kafka.ends(topic));
   expect(await committedButNotApplied(recording, workload, committed)).toEqual([]);
   expect(await recording.violations()).toEqual([]);
   expect(stateDiff(workload.expected, await recording.state(workload.expected.keys()))).toEqual([]);

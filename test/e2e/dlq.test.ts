@@ -6,25 +6,14 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeFlatMessage, rowPartition } from '@sluice/canal-protocol';
 import { kafkaBroker, redisUrl, uniqueName } from '../support/testbed.js';
-import { SluiceProcess, requireBuiltCli, writeKafkaConfig } from './support/sluice.js';
-import { E2eKafka, Recording, stateDiff } from './support/verify.js';
+import { SluiceProcess, writeKafkaConfig } from './support/sluice.js';
+import { useE2eServices, Recording, stateDiff } from './support/verify.js';
 import type { Row } from './support/workload.js';
 
-let kafka: E2eKafka;
-let redis: Redis;
-beforeAll(async () => {
-  requireBuiltCli();
-  kafka = await new E2eKafka(kafkaBroker()).start();
-  redis = new Redis(redisUrl());
-});
-afterAll(async () => {
-  await kafka?.stop();
-  redis?.disconnect();
-});
+const e2e = useE2eServices();
 
 interface DeadLetter {
   reason: string;
@@ -66,11 +55,11 @@ async function readFileDlq(dir: string): Promise<DeadLetter[]> {
 }
 
 async function readKafkaDlq(topic: string): Promise<DeadLetter[]> {
-  const ends = await kafka.ends(topic);
+  const ends = await e2e.kafka.ends(topic);
   const total = Number(ends.reduce((a, b) => a + b, 0n));
   const out: DeadLetter[] = [];
   if (total === 0) return out;
-  const consumer = kafka.kafka.consumer({ groupId: uniqueName('dlqread'), maxWaitTimeInMs: 100 });
+  const consumer = e2e.kafka.kafka.consumer({ groupId: uniqueName('dlqread'), maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve) => {
@@ -89,7 +78,7 @@ describe.each(['file', 'kafka'] as const)('dead-letter queue of type %s', (type)
   it('takes the poison messages with their reason while the rest flows, and replays the fixed row', async () => {
     const partitions = 2;
     const topic = uniqueName('e2e_dlq');
-    await kafka.createTopic(topic, partitions);
+    await e2e.kafka.createTopic(topic, partitions);
     // auto.create.topics.enable is off on the testbed (as in many production clusters): Sluice
     // creates <topic>.dlq itself on the first dead letter.
     const expected = new Map<string, Row | null>();
@@ -101,7 +90,7 @@ describe.each(['file', 'kafka'] as const)('dead-letter queue of type %s', (type)
       perPartition[rowPartition('shop', { id: String(id) }, ['id'], { partitions })]!.push(insert([row], ++seq));
       if (id === 120) perPartition[0]!.push('{"data": [ this is not JSON');
     }
-    await kafka.produce(topic, perPartition);
+    await e2e.kafka.produce(topic, perPartition);
     const prefix = uniqueName('rec');
     const groupId = uniqueName('g');
     const config = await writeKafkaConfig({
@@ -116,11 +105,11 @@ describe.each(['file', 'kafka'] as const)('dead-letter queue of type %s', (type)
 
     const sluice = SluiceProcess.start(config.dir, { once: true });
     expect((await sluice.exited).code, sluice.tail()).toBe(0);
-    const recording = new Recording(redis, prefix);
+    const recording = new Recording(e2e.redis, prefix);
     const withoutRejected = new Map(expected);
     withoutRejected.set('shop.items:77', null);
     expect(stateDiff(withoutRejected, await recording.state(expected.keys()))).toEqual([]);
-    expect(await kafka.committed(groupId, topic)).toEqual(await kafka.ends(topic));
+    expect(await e2e.kafka.committed(groupId, topic)).toEqual(await e2e.kafka.ends(topic));
 
     const letters = type === 'file' ? await readFileDlq(config.dlqDir) : await readKafkaDlq(`${topic}.dlq`);
     expect(letters).toHaveLength(2);

@@ -4,24 +4,13 @@
  * lanes, yields exactly the sequential result — and no event is ever applied after a newer one
  * of its key.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kafkaBroker, redisUrl, uniqueName } from '../support/testbed.js';
-import { SluiceProcess, requireBuiltCli, writeKafkaConfig } from './support/sluice.js';
-import { E2eKafka, Recording, committedButNotApplied, stateDiff } from './support/verify.js';
+import { SluiceProcess, writeKafkaConfig } from './support/sluice.js';
+import { useE2eServices, Recording, committedButNotApplied, stateDiff } from './support/verify.js';
 import { generateWorkload } from './support/workload.js';
 
-let kafka: E2eKafka;
-let redis: Redis;
-beforeAll(async () => {
-  requireBuiltCli();
-  kafka = await new E2eKafka(kafkaBroker()).start();
-  redis = new Redis(redisUrl());
-});
-afterAll(async () => {
-  await kafka?.stop();
-  redis?.disconnect();
-});
+const e2e = useE2eServices();
 
 it('applies a hot-key stream with PK changes over 4 partitions and 8 lanes exactly like the sequential result', async () => {
   const partitions = 4;
@@ -32,8 +21,8 @@ it('applies a hot-key stream with PK changes over 4 partitions and 8 lanes exact
   expect(workload.partitions.every((msgs) => msgs.length > 50)).toBe(true);
 
   const topic = uniqueName('e2e_order');
-  await kafka.createTopic(topic, partitions);
-  await kafka.produce(topic, workload.partitions);
+  await e2e.kafka.createTopic(topic, partitions);
+  await e2e.kafka.produce(topic, workload.partitions);
   const prefix = uniqueName('rec');
   const groupId = uniqueName('g');
   const config = await writeKafkaConfig({ broker: kafkaBroker(), topic, groupId, redis: redisUrl(), prefix, lanes: 8, syncBatchSize: 50 });
@@ -42,11 +31,11 @@ it('applies a hot-key stream with PK changes over 4 partitions and 8 lanes exact
   const exit = await sluice.exited;
   expect(exit.code, sluice.tail()).toBe(0);
 
-  const recording = new Recording(redis, prefix);
+  const recording = new Recording(e2e.redis, prefix);
   expect(await recording.violations()).toEqual([]);
   expect(stateDiff(workload.expected, await recording.state(workload.expected.keys()))).toEqual([]);
-  const committed = await kafka.committed(groupId, topic);
-  expect(committed).toEqual(await kafka.ends(topic));
+  const committed = await e2e.kafka.committed(groupId, topic);
+  expect(committed).toEqual(await e2e.kafka.ends(topic));
   expect(await committedButNotApplied(recording, workload, committed)).toEqual([]);
   for (let p = 0; p < partitions; p++) expect(await recording.dups(p)).toEqual([]);
   await recording.clear();
@@ -56,8 +45,8 @@ it('negative control: the same checks catch a sink that applies each batch backw
   const partitions = 2;
   const workload = generateWorkload({ partitions, statements: 400, seed: 5 });
   const topic = uniqueName('e2e_order_neg');
-  await kafka.createTopic(topic, partitions);
-  await kafka.produce(topic, workload.partitions);
+  await e2e.kafka.createTopic(topic, partitions);
+  await e2e.kafka.produce(topic, workload.partitions);
   const prefix = uniqueName('rec');
   const config = await writeKafkaConfig({
     broker: kafkaBroker(),
@@ -71,7 +60,7 @@ it('negative control: the same checks catch a sink that applies each batch backw
   });
   const sluice = SluiceProcess.start(config.dir, { once: true });
   expect((await sluice.exited).code, sluice.tail()).toBe(0);
-  const recording = new Recording(redis, prefix);
+  const recording = new Recording(e2e.redis, prefix);
   const problems = [...(await recording.violations()), ...stateDiff(workload.expected, await recording.state(workload.expected.keys()))];
   expect(problems.length).toBeGreaterThan(0);
   await recording.clear();

@@ -3,24 +3,13 @@
  * split a topic's partitions; when one exits (SIGTERM, then kill -9 of the other side) the
  * survivor takes over without losing anything, and re-applies nothing below the last commit.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kafkaBroker, redisUrl, uniqueName } from '../support/testbed.js';
-import { SluiceProcess, requireBuiltCli, writeKafkaConfig } from './support/sluice.js';
-import { E2eKafka, Recording, committedButNotApplied, stateDiff } from './support/verify.js';
+import { SluiceProcess, writeKafkaConfig } from './support/sluice.js';
+import { useE2eServices, Recording, committedButNotApplied, stateDiff } from './support/verify.js';
 import { chunked, generateWorkload } from './support/workload.js';
 
-let kafka: E2eKafka;
-let redis: Redis;
-beforeAll(async () => {
-  requireBuiltCli();
-  kafka = await new E2eKafka(kafkaBroker()).start();
-  redis = new Redis(redisUrl());
-});
-afterAll(async () => {
-  await kafka?.stop();
-  redis?.disconnect();
-});
+const e2e = useE2eServices();
 
 /** The partitions a process was assigned last, from its "Joined the consumer group." lines. */
 function assignment(sluice: SluiceProcess): number[] {
@@ -34,11 +23,11 @@ it('two processes split the partitions; SIGTERM and kill -9 hand them over witho
   const workload = generateWorkload({ partitions, statements: 2400, seed: 31 });
   const [first, second, third, fourth] = chunked(workload, 4) as [string[][], string[][], string[][], string[][]];
   const topic = uniqueName('e2e_scale');
-  await kafka.createTopic(topic, partitions);
+  await e2e.kafka.createTopic(topic, partitions);
   const prefix = uniqueName('rec');
   const groupId = uniqueName('g');
   const config = await writeKafkaConfig({ broker: kafkaBroker(), topic, groupId, redis: redisUrl(), prefix, lanes: 8, syncBatchSize: 50 });
-  const recording = new Recording(redis, prefix);
+  const recording = new Recording(e2e.redis, prefix);
   const running = new Set<SluiceProcess>();
   const start = () => {
     const p = SluiceProcess.start(config.dir);
@@ -54,16 +43,16 @@ it('two processes split the partitions; SIGTERM and kill -9 hand them over witho
 
   try {
     // A alone, then B joins: the group splits the partitions between them
-    await kafka.produce(topic, first);
+    await e2e.kafka.produce(topic, first);
     const a = start();
     await a.waitFor(/Joined the consumer group\..*assigned=\[0,1,2,3\]/);
-    await kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
+    await e2e.kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
     let mark = a.lines.length;
     const b = start();
     await b.waitFor(/Joined the consumer group\..*assigned=\[\d/);
     await a.waitFor(/Joined the consumer group\./, mark);
-    await kafka.produce(topic, second);
-    await kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
+    await e2e.kafka.produce(topic, second);
+    await e2e.kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
     const split = [...assignment(a), ...assignment(b)].sort();
     expect(split, `${a.tail(5)}\n${b.tail(5)}`).toEqual([0, 1, 2, 3]);
     expect(assignment(a).length).toBeGreaterThan(0);
@@ -74,8 +63,8 @@ it('two processes split the partitions; SIGTERM and kill -9 hand them over witho
     b.kill('SIGTERM');
     expect((await b.exited).code, b.tail()).toBe(0);
     await a.waitFor(/Joined the consumer group\..*assigned=\[0,1,2,3\]/, mark);
-    await kafka.produce(topic, third);
-    await kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
+    await e2e.kafka.produce(topic, third);
+    await e2e.kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
     expect(assignment(a)).toEqual([0, 1, 2, 3]);
     expect((await dups()).flat(), 'replays after a graceful handover').toEqual([]);
 
@@ -84,14 +73,14 @@ it('two processes split the partitions; SIGTERM and kill -9 hand them over witho
     const c = start();
     await c.waitFor(/Joined the consumer group\..*assigned=\[\d/);
     await a.waitFor(/Joined the consumer group\./, mark);
-    await kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
-    await kafka.produce(topic, fourth);
+    await e2e.kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
+    await e2e.kafka.produce(topic, fourth);
     a.kill('SIGKILL');
     await a.exited;
-    const committedAtKill = await kafka.committed(groupId, topic);
+    const committedAtKill = await e2e.kafka.committed(groupId, topic);
     expect(await committedButNotApplied(recording, workload, committedAtKill)).toEqual([]);
     await c.waitFor(/Joined the consumer group\..*assigned=\[0,1,2,3\]/);
-    await kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
+    await e2e.kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
     const replays = await dups();
     for (let p = 0; p < partitions; p++) {
       const belowCommit = replays[p]!.filter((pos) => pos / 10000n < committedAtKill[p]!);
@@ -100,8 +89,8 @@ it('two processes split the partitions; SIGTERM and kill -9 hand them over witho
     c.kill('SIGTERM');
     expect((await c.exited).code, c.tail()).toBe(0);
 
-    const committed = await kafka.committed(groupId, topic);
-    expect(committed).toEqual(await kafka.ends(topic));
+    const committed = await e2e.kafka.committed(groupId, topic);
+    expect(committed).toEqual(await e2e.kafka.ends(topic));
     expect(await committedButNotApplied(recording, workload, committed)).toEqual([]);
     expect(await recording.violations()).toEqual([]);
     expect(stateDiff(workload.expected, await recording.state(workload.expected.keys()))).toEqual([]);

@@ -1,6 +1,9 @@
 /** Reading back what the recording sink applied, and the checks every e2e scenario makes. */
 import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { kafkaBroker, redisUrl } from '../../support/testbed.js';
+import { requireBuiltCli } from './sluice.js';
 import type { Row, Workload } from './workload.js';
 
 export class E2eKafka {
@@ -145,4 +148,28 @@ export function stateDiff(expected: ReadonlyMap<string, Row | null>, actual: Rea
     if (norm(want) !== norm(got)) diffs.push(`${key}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
   }
   return diffs;
+}
+
+/** The services every end-to-end test uses, opened before the file's tests and closed after. */
+export interface E2eServices {
+  readonly kafka: E2eKafka;
+  readonly redis: Redis;
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` hooks that check the CLI is built and open the testbed's Kafka
+ * and Redis. Read the returned object's fields inside tests (they are set by `beforeAll`).
+ */
+export function useE2eServices(): E2eServices {
+  const services = {} as { kafka: E2eKafka; redis: Redis };
+  beforeAll(async () => {
+    requireBuiltCli();
+    services.kafka = await new E2eKafka(kafkaBroker()).start();
+    services.redis = new Redis(redisUrl());
+  });
+  afterAll(async () => {
+    await services.kafka?.stop();
+    services.redis?.disconnect();
+  });
+  return services;
 }
