@@ -4,7 +4,8 @@
 //   flat     — decodeCanalPayload(bytes, 'flat')      vs  JSON.parse(bytes.toString())
 //   protobuf — decodeCanalPayload(bytes, 'protobuf')  vs  protobufjs decoding Packet → Messages →
 //              Entry → RowChange of the same bytes (no ChangeEvents built)
-// Usage: pnpm build && node test/bench/decode.bench.mjs [--rows N] [--rounds N] [--json]
+// Usage: pnpm build && node test/bench/decode.bench.mjs [--rows N] [--rounds N] [--json] [--only flat|protobuf]
+//   --only runs just the case of that name (e.g. for node --cpu-prof).
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,7 @@ const { values: opts } = parseArgs({
     rows: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '7' },
     json: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 const TARGET_ROWS = Number(opts.rows);
@@ -211,6 +213,8 @@ const cases = {
   },
 };
 
+if (opts.only) for (const name of Object.keys(cases)) if (name !== opts.only) delete cases[name];
+
 // Interleave the cases round by round so machine noise hits them alike; report the median.
 const results = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 for (let round = 0; round < ROUNDS + 1; round++) {
@@ -231,9 +235,10 @@ for (const [name, runs] of Object.entries(results)) {
 }
 // Ours count ChangeEvents (rows + DDL); the ceilings count rows. DDL is ~2 % of messages.
 const env = { node: process.version, nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown' };
-const flatEvents = summary.flat.rows;
-const ratioFlat = summary.flat.rowsPerSecond / summary['flat ceiling: JSON.parse'].rowsPerSecond;
-const ratioPb = summary.protobuf.rowsPerSecond / summary['protobuf ceiling: protobufjs'].rowsPerSecond;
+const flatEvents = summary.flat?.rows ?? summary.protobuf?.rows;
+const ratio = (a, b) => (summary[a] && summary[b] ? summary[a].rowsPerSecond / summary[b].rowsPerSecond : NaN);
+const ratioFlat = ratio('flat', 'flat ceiling: JSON.parse');
+const ratioPb = ratio('protobuf', 'protobuf ceiling: protobufjs');
 if (opts.json) {
   console.log(JSON.stringify({ env, messages: { flat: flatPayloads.length, protobuf: protobufPayloads.length }, summary, ratioFlat, ratioPb }, null, 2));
 } else {

@@ -33,6 +33,29 @@ const cacheKeys: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(
 const cacheValues: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS);
 
 /**
+ * UTF-8 decodes `buf[start, end)` through a small cache of recently seen short strings, so a
+ * value that repeats (column names and types, schema and table names) is the same string each
+ * time: no new allocation, and fast as a property key and in comparisons.
+ */
+export function cachedUtf8(buf: Buffer, start: number, end: number): string {
+  const length = end - start;
+  if (length > CACHED_MAX_LENGTH) return (buf as NodeBuffer).utf8Slice(start, end);
+  let h = Math.imul(length, 0x9e3779b1);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (CACHE_SLOTS - 1);
+  const key = cacheKeys[slot];
+  if (key !== undefined && key.length === length) {
+    let i = 0;
+    while (i < length && key[i] === buf[start + i]) i++;
+    if (i === length) return cacheValues[slot]!;
+  }
+  const value = (buf as NodeBuffer).utf8Slice(start, end);
+  cacheKeys[slot] = Uint8Array.prototype.slice.call(buf, start, end);
+  cacheValues[slot] = value;
+  return value;
+}
+
+/**
  * Reads protobuf fields from a byte array. `limit` is the end of the message being read; nested
  * messages narrow it with {@link ProtoReader.enter} and restore it with {@link ProtoReader.leave}.
  */
@@ -164,22 +187,7 @@ export class ProtoReader {
     const end = this.lengthEnd('string field');
     const start = this.pos;
     this.pos = end;
-    const length = end - start;
-    const buf = this.buf;
-    if (length > CACHED_MAX_LENGTH) return (buf as NodeBuffer).utf8Slice(start, end);
-    let h = Math.imul(length, 0x9e3779b1);
-    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    const slot = (h ^ (h >>> 15)) & (CACHE_SLOTS - 1);
-    const key = cacheKeys[slot];
-    if (key !== undefined && key.length === length) {
-      let i = 0;
-      while (i < length && key[i] === buf[start + i]) i++;
-      if (i === length) return cacheValues[slot]!;
-    }
-    const value = (buf as NodeBuffer).utf8Slice(start, end);
-    cacheKeys[slot] = Uint8Array.prototype.slice.call(buf, start, end);
-    cacheValues[slot] = value;
-    return value;
+    return cachedUtf8(this.buf, start, end);
   }
 
   /**
