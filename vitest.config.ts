@@ -14,7 +14,10 @@ export default defineConfig({
         find: /^@sluice\/(plugin-api|canal-protocol|core|cli|testkit)$/,
         replacement: `${root}packages/$1/src/index.ts`,
       },
-      { find: /^@sluice\/((?:source|sink)-[a-z0-9-]+)$/, replacement: `${root}plugins/$1/src/index.ts` },
+      {
+        find: /^@sluice\/((?:source|sink)-[a-z0-9-]+)$/,
+        replacement: `${root}plugins/$1/src/index.ts`,
+      },
     ],
   },
   test: {

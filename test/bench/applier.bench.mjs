@@ -1,16 +1,33 @@
 // Cost per event of the pipeline applier into a no-op sink, beside a ceiling measured in the same run.
 // Run after `pnpm build`:  node test/bench/applier.bench.mjs [events=200000] [keys=10000]
 import os from 'node:os';
-import { AckTracker, Applier, PipelineEngine, SinkHandle, conflictKeys, MetricsRegistry } from '../../packages/core/dist/index.js';
+import {
+  AckTracker,
+  Applier,
+  PipelineEngine,
+  SinkHandle,
+  conflictKeys,
+  MetricsRegistry,
+} from '../../packages/core/dist/index.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const KEYS = Number(process.argv[3] ?? 10_000);
 const BATCH = 1000;
-const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
+const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quiet;
+  },
+};
 const APPLIED = Object.freeze({ status: 'applied' });
 const noopSink = () => ({
   async connect() {},
-  async write(batch) { return batch.map(() => APPLIED); },
+  async write(batch) {
+    return batch.map(() => APPLIED);
+  },
   async flush() {},
   async close() {},
 });
@@ -18,8 +35,18 @@ const noopSink = () => ({
 const events = Array.from({ length: N }, (_, i) => {
   const id = String(i % KEYS);
   return {
-    kind: 'row', type: i % 3 === 0 ? 'INSERT' : 'UPDATE', destination: 'bench', database: 'db', table: 't', pkNames: ['id'], columns: {},
-    executedAt: 0, producedAt: 0, changed: ['v'], before: { id, v: 'a' }, after: { id, v: 'b' },
+    kind: 'row',
+    type: i % 3 === 0 ? 'INSERT' : 'UPDATE',
+    destination: 'bench',
+    database: 'db',
+    table: 't',
+    pkNames: ['id'],
+    columns: {},
+    executedAt: 0,
+    producedAt: 0,
+    changed: ['v'],
+    before: { id, v: 'a' },
+    after: { id, v: 'b' },
     position: { source: 'bench', partition: '0', offset: String(i), index: 0 },
   };
 });
@@ -35,13 +62,31 @@ async function ceiling() {
 async function applier(lanes) {
   const tracker = new AckTracker();
   const signal = new AbortController().signal;
-  const settings = { lanes, batchSize: BATCH, batchBytes: 64 << 20, lingerMs: 0, retries: 3, terminateOnException: false, retryBaseMs: 100, retryMaxMs: 1000 };
+  const settings = {
+    lanes,
+    batchSize: BATCH,
+    batchBytes: 64 << 20,
+    lingerMs: 0,
+    retries: 3,
+    terminateOnException: false,
+    retryBaseMs: 100,
+    retryMaxMs: 1000,
+  };
   const a = new Applier({
     sink: new SinkHandle('noop', noopSink(), quiet, { baseMs: 100, maxMs: 1000 }),
-    settings, coalescing: false, signal, logger: quiet,
+    settings,
+    coalescing: false,
+    signal,
+    logger: quiet,
     hooks: {
-      applied: (entries) => { for (const e of entries) tracker.complete(e.ticket); },
-      deadLetter: async () => true, fail: (e) => { throw e; }, observeWrite: () => {},
+      applied: (entries) => {
+        for (const e of entries) tracker.complete(e.ticket);
+      },
+      deadLetter: async () => true,
+      fail: (e) => {
+        throw e;
+      },
+      observeWrite: () => {},
     },
   });
   const origin = { partition: '0', offset: '0', payload: '' };
@@ -53,54 +98,109 @@ async function applier(lanes) {
       const ticket = tracker.open(event.position.offset, 1);
       const ck = conflictKeys(event, 'per-key');
       tracker.add(ticket, 1);
-      a.push({ record: { event, mapping: undefined }, keys: ck.keys, table: ck.table, barrier: ck.barrier, coalescible: true, bytes: 100, ticket, origin });
+      a.push({
+        record: { event, mapping: undefined },
+        keys: ck.keys,
+        table: ck.table,
+        barrier: ck.barrier,
+        coalescible: true,
+        bytes: 100,
+        ticket,
+        origin,
+      });
       tracker.release(ticket);
     }
     if (tracker.inFlight >= 10_000) await tracker.whenIdle();
   }
   await tracker.whenIdle();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (tracker.committable !== BigInt(N)) throw new Error(`committable ${tracker.committable} != ${N}`);
+  if (tracker.committable !== BigInt(N))
+    throw new Error(`committable ${tracker.committable} != ${N}`);
   return seconds;
 }
 
 async function engine(lanes, payloads) {
   const source = {
-    async connect() {}, async close() {}, committed: undefined,
-    async commit(_p, next) { this.committed = next; },
+    async connect() {},
+    async close() {},
+    committed: undefined,
+    async commit(_p, next) {
+      this.committed = next;
+    },
     async run(handler) {
       for (let i = 0; i < payloads.length; i += BATCH) {
-        await handler.deliver({ partition: '0', messages: payloads.slice(i, i + BATCH).map((payload, j) => ({ offset: String(i + j), payload })) });
+        await handler.deliver({
+          partition: '0',
+          messages: payloads
+            .slice(i, i + BATCH)
+            .map((payload, j) => ({ offset: String(i + j), payload })),
+        });
       }
     },
   };
   const e = new PipelineEngine({
-    destination: 'bench', groupId: 'g', format: 'flat', source, sinks: [{ key: 'noop', instance: noopSink() }],
-    deadLetter: { location: 'none', async write() { throw new Error('unexpected dead letter'); }, async close() {} },
-    logger: quiet, metrics: new MetricsRegistry(), settings: { lanes, batchSize: BATCH, lingerMs: 0, commitIntervalMs: 1000 },
+    destination: 'bench',
+    groupId: 'g',
+    format: 'flat',
+    source,
+    sinks: [{ key: 'noop', instance: noopSink() }],
+    deadLetter: {
+      location: 'none',
+      async write() {
+        throw new Error('unexpected dead letter');
+      },
+      async close() {},
+    },
+    logger: quiet,
+    metrics: new MetricsRegistry(),
+    settings: { lanes, batchSize: BATCH, lingerMs: 0, commitIntervalMs: 1000 },
   });
   const t0 = process.hrtime.bigint();
   await e.run({ once: true, signal: new AbortController().signal });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (source.committed !== String(payloads.length)) throw new Error(`committed ${source.committed}`);
+  if (source.committed !== String(payloads.length))
+    throw new Error(`committed ${source.committed}`);
   return seconds;
 }
 
 function flatPayload(i) {
   const id = String(i % KEYS);
-  return JSON.stringify({ data: [{ id, v: 'b' }], old: [{ v: 'a' }], database: 'db', table: 't', pkNames: ['id'], isDdl: false, type: 'UPDATE', es: 1, ts: 2, id: i, sql: '', mysqlType: { id: 'int', v: 'varchar(8)' }, sqlType: { id: 4, v: 12 } });
+  return JSON.stringify({
+    data: [{ id, v: 'b' }],
+    old: [{ v: 'a' }],
+    database: 'db',
+    table: 't',
+    pkNames: ['id'],
+    isDdl: false,
+    type: 'UPDATE',
+    es: 1,
+    ts: 2,
+    id: i,
+    sql: '',
+    mysqlType: { id: 'int', v: 'varchar(8)' },
+    sqlType: { id: 4, v: 12 },
+  });
 }
 
-const best = async (fn, runs = 5) => { let b = Infinity; for (let r = 0; r < runs; r++) b = Math.min(b, await fn()); return b; };
-const fmt = (s) => `${Math.round(N / s).toLocaleString('en-US')} ev/s, ${((s / N) * 1e6).toFixed(3)} µs/ev`;
+const best = async (fn, runs = 5) => {
+  let b = Infinity;
+  for (let r = 0; r < runs; r++) b = Math.min(b, await fn());
+  return b;
+};
+const fmt = (s) =>
+  `${Math.round(N / s).toLocaleString('en-US')} ev/s, ${((s / N) * 1e6).toFixed(3)} µs/ev`;
 
 const cpu = os.cpus()[0]?.model ?? 'unknown';
-console.log(`applier.bench: ${N} events, ${KEYS} keys, batch ${BATCH}; node ${process.version}; nproc ${os.availableParallelism()}; ${cpu}`);
+console.log(
+  `applier.bench: ${N} events, ${KEYS} keys, batch ${BATCH}; node ${process.version}; nproc ${os.availableParallelism()}; ${cpu}`,
+);
 const c = await best(ceiling);
 console.log(`ceiling (bare loop → no-op sink, same batches): ${fmt(c)}`);
 for (const lanes of [1, 8]) {
   const s = await best(() => applier(lanes));
-  console.log(`applier, ${lanes} lane(s): ${fmt(s)}  (ratio to ceiling ${(c / s).toFixed(3)}, added cost ${(((s - c) / N) * 1e6).toFixed(3)} µs/ev)`);
+  console.log(
+    `applier, ${lanes} lane(s): ${fmt(s)}  (ratio to ceiling ${(c / s).toFixed(3)}, added cost ${(((s - c) / N) * 1e6).toFixed(3)} µs/ev)`,
+  );
 }
 const payloads = Array.from({ length: N }, (_, i) => flatPayload(i));
 for (const lanes of [1, 8]) {

@@ -14,7 +14,9 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const protocolDist = new URL('../../packages/canal-protocol/dist/index.js', import.meta.url);
 const p = await import(protocolDist.href).catch((error) => {
-  console.error(`Cannot load ${fileURLToPath(protocolDist)}: run "pnpm build" first.\n${error.message}`);
+  console.error(
+    `Cannot load ${fileURLToPath(protocolDist)}: run "pnpm build" first.\n${error.message}`,
+  );
   process.exit(2);
 });
 const protobuf = require('protobufjs');
@@ -35,12 +37,13 @@ const ROUNDS = Number(opts.rounds);
 // (some changing several columns), deletes, with occasional DDL and MariaDB annotate (QUERY)
 // messages. Deterministic (seeded) so runs compare.
 let seed = 42;
-const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 const pick = (list) => list[Math.floor(rand() * list.length)];
 const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 const words = ['alpha', 'Zoë', '张三', 'leave at door', 'paid by card', 'express 🚀', 'ok', ''];
 const pad = (n, w = 2) => String(n).padStart(w, '0');
-const datetime = (fsp) => `2024-${pad(int(1, 12))}-${pad(int(1, 28))} ${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}${fsp ? '.' + String(int(0, 999)).padStart(3, '0') : ''}`;
+const datetime = (fsp) =>
+  `2024-${pad(int(1, 12))}-${pad(int(1, 28))} ${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}${fsp ? '.' + String(int(0, 999)).padStart(3, '0') : ''}`;
 
 const tables = [
   {
@@ -53,7 +56,11 @@ const tables = [
       status: ["enum('new','paid','shipped')", 4, () => String(int(1, 3))],
       flags: ['bit(3)', -7, () => String(int(0, 7))],
       note: ['text', 2005, () => (rand() < 0.3 ? null : pick(words))],
-      attrs: ['json', 12, () => (rand() < 0.5 ? null : `{"gift": ${rand() < 0.5}, "tags": ["a", "b"]}`)],
+      attrs: [
+        'json',
+        12,
+        () => (rand() < 0.5 ? null : `{"gift": ${rand() < 0.5}, "tags": ["a", "b"]}`),
+      ],
       created_at: ['datetime(3)', 93, () => datetime(true)],
       updated_at: ['timestamp', 93, () => datetime(false)],
     },
@@ -66,7 +73,11 @@ const tables = [
       name: ['varchar(64)', 12, () => pick(words) + int(0, 1000)],
       email: ['varchar(128)', 12, () => `user${int(1, 1e6)}@example.com`],
       score: ['double', 8, () => String(rand() * 1000)],
-      avatar: ['blob', 2004, () => (rand() < 0.7 ? null : '\u0000\u00ffPNG\r\n\u001a\n' + 'x'.repeat(int(10, 200)))],
+      avatar: [
+        'blob',
+        2004,
+        () => (rand() < 0.7 ? null : '\u0000\u00ffPNG\r\n\u001a\n' + 'x'.repeat(int(10, 200))),
+      ],
       birthday: ['date', 91, () => `19${int(50, 99)}-${pad(int(1, 12))}-${pad(int(1, 28))}`],
     },
   },
@@ -80,7 +91,14 @@ const tables = [
           ? [`v${c}`, ['varchar(32)', 12, () => pick(words)]]
           : c % 3 === 1
             ? [`n${c}`, ['int(11)', 4, () => String(int(-1e6, 1e6))]]
-            : [`d${c}`, ['decimal(12,4)', 3, () => `${int(0, 1e6)}.${String(int(0, 9999)).padStart(4, '0')}`]],
+            : [
+                `d${c}`,
+                [
+                  'decimal(12,4)',
+                  3,
+                  () => `${int(0, 1e6)}.${String(int(0, 9999)).padStart(4, '0')}`,
+                ],
+              ],
       ),
     ]),
   },
@@ -101,7 +119,22 @@ function message(t, type, rows, old, es) {
     mysqlType[name] = mt;
     sqlType[name] = st;
   }
-  return { id: 1, database: t.database, table: t.table, pkNames: ['id'], isDdl: false, type, es, ts: es + 137, sql: '', sqlType, mysqlType, data: rows, old, gtid: '' };
+  return {
+    id: 1,
+    database: t.database,
+    table: t.table,
+    pkNames: ['id'],
+    isDdl: false,
+    type,
+    es,
+    ts: es + 137,
+    sql: '',
+    sqlType,
+    mysqlType,
+    data: rows,
+    old,
+    gtid: '',
+  };
 }
 
 const flatMessages = [];
@@ -112,11 +145,41 @@ while (rows < TARGET_ROWS) {
   const t = pick(tables);
   const r = rand();
   if (r < 0.02) {
-    flatMessages.push({ id: 1, database: t.database, table: t.table, pkNames: null, isDdl: true, type: 'ALTER', es, ts: es + 1, sql: `ALTER TABLE ${t.table} ADD COLUMN c${int(1, 99)} int NULL`, sqlType: null, mysqlType: null, data: null, old: null, gtid: '' });
+    flatMessages.push({
+      id: 1,
+      database: t.database,
+      table: t.table,
+      pkNames: null,
+      isDdl: true,
+      type: 'ALTER',
+      es,
+      ts: es + 1,
+      sql: `ALTER TABLE ${t.table} ADD COLUMN c${int(1, 99)} int NULL`,
+      sqlType: null,
+      mysqlType: null,
+      data: null,
+      old: null,
+      gtid: '',
+    });
     continue;
   }
   if (r < 0.1) {
-    flatMessages.push({ id: 1, database: '', table: '', pkNames: null, isDdl: false, type: 'QUERY', es, ts: es + 1, sql: `insert into ${t.table} values (...)`, sqlType: null, mysqlType: null, data: null, old: null, gtid: '' });
+    flatMessages.push({
+      id: 1,
+      database: '',
+      table: '',
+      pkNames: null,
+      isDdl: false,
+      type: 'QUERY',
+      es,
+      ts: es + 1,
+      sql: `insert into ${t.table} values (...)`,
+      sqlType: null,
+      mysqlType: null,
+      data: null,
+      old: null,
+      gtid: '',
+    });
     continue;
   }
   const type = r < 0.5 ? 'INSERT' : r < 0.9 ? 'UPDATE' : 'DELETE';
@@ -144,11 +207,43 @@ const protobufPayloads = [];
     const entries = [];
     const transactions = int(1, 3);
     for (let tx = 0; tx < transactions && i < flatMessages.length; tx++) {
-      const header = { version: 1, logfileName: 'mysql-bin.000042', logfileOffset: BigInt(i * 1000), serverId: 1n, serverenCode: 'UTF-8', executeTime: BigInt(flatMessages[i].es), sourceType: 2, schemaName: '', tableName: '', eventLength: 31n, eventType: 2, props: [], gtid: '' };
-      entries.push({ header, entryType: p.EntryType.TRANSACTIONBEGIN, storeValue: p.encodeTransactionBegin({ executeTime: 0n, transactionId: '', props: [], threadId: 7n }) });
+      const header = {
+        version: 1,
+        logfileName: 'mysql-bin.000042',
+        logfileOffset: BigInt(i * 1000),
+        serverId: 1n,
+        serverenCode: 'UTF-8',
+        executeTime: BigInt(flatMessages[i].es),
+        sourceType: 2,
+        schemaName: '',
+        tableName: '',
+        eventLength: 31n,
+        eventType: 2,
+        props: [],
+        gtid: '',
+      };
+      entries.push({
+        header,
+        entryType: p.EntryType.TRANSACTIONBEGIN,
+        storeValue: p.encodeTransactionBegin({
+          executeTime: 0n,
+          transactionId: '',
+          props: [],
+          threadId: 7n,
+        }),
+      });
       const k = int(1, 3);
-      for (let j = 0; j < k && i < flatMessages.length; j++) entries.push(p.flatMessageToEntry(flatMessages[i++], { logfileOffset: BigInt(i * 1000) }));
-      entries.push({ header, entryType: p.EntryType.TRANSACTIONEND, storeValue: p.encodeTransactionEnd({ executeTime: 0n, transactionId: String(i), props: [] }) });
+      for (let j = 0; j < k && i < flatMessages.length; j++)
+        entries.push(p.flatMessageToEntry(flatMessages[i++], { logfileOffset: BigInt(i * 1000) }));
+      entries.push({
+        header,
+        entryType: p.EntryType.TRANSACTIONEND,
+        storeValue: p.encodeTransactionEnd({
+          executeTime: 0n,
+          transactionId: String(i),
+          props: [],
+        }),
+      });
     }
     protobufPayloads.push(p.encodeCanalMessages({ batchId: batchId++, entries }, 'raw'));
   }
@@ -156,11 +251,17 @@ const protobufPayloads = [];
 
 // protobufjs, the ceiling for protobuf: full decode of the same bytes.
 const root = protobuf.loadSync([
-  fileURLToPath(new URL('../../packages/canal-protocol/test/fixtures/EntryProtocol.proto', import.meta.url)),
-  fileURLToPath(new URL('../../packages/canal-protocol/test/fixtures/CanalProtocol.proto', import.meta.url)),
+  fileURLToPath(
+    new URL('../../packages/canal-protocol/test/fixtures/EntryProtocol.proto', import.meta.url),
+  ),
+  fileURLToPath(
+    new URL('../../packages/canal-protocol/test/fixtures/CanalProtocol.proto', import.meta.url),
+  ),
 ]);
 const T = (n) => root.lookupType(`com.alibaba.otter.canal.protocol.${n}`);
-const [PPacket, PMessages, PEntry, PRowChange] = ['Packet', 'Messages', 'Entry', 'RowChange'].map(T);
+const [PPacket, PMessages, PEntry, PRowChange] = ['Packet', 'Messages', 'Entry', 'RowChange'].map(
+  T,
+);
 
 // ---------------------------------------------------------------------------------------------
 const origin = { destination: 'bench', partition: '0', offset: '0' };
@@ -196,7 +297,8 @@ const cases = {
   'protobuf decode only (no ChangeEvents)': () => {
     let n = 0;
     for (const b of protobufPayloads) {
-      for (const e of p.decodeCanalMessages(b).entries) if (e.entryType === 2) n += p.decodeRowChange(e.storeValue).rowDatas.length;
+      for (const e of p.decodeCanalMessages(b).entries)
+        if (e.entryType === 2) n += p.decodeRowChange(e.storeValue).rowDatas.length;
     }
     return n;
   },
@@ -236,16 +338,36 @@ for (const [name, runs] of Object.entries(results)) {
 // Ours count ChangeEvents (rows + DDL); the ceilings count rows. DDL is ~2 % of messages.
 const env = { node: process.version, nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown' };
 const flatEvents = summary.flat?.rows ?? summary.protobuf?.rows;
-const ratio = (a, b) => (summary[a] && summary[b] ? summary[a].rowsPerSecond / summary[b].rowsPerSecond : NaN);
+const ratio = (a, b) =>
+  summary[a] && summary[b] ? summary[a].rowsPerSecond / summary[b].rowsPerSecond : NaN;
 const ratioFlat = ratio('flat', 'flat ceiling: JSON.parse');
 const ratioPb = ratio('protobuf', 'protobuf ceiling: protobufjs');
 if (opts.json) {
-  console.log(JSON.stringify({ env, messages: { flat: flatPayloads.length, protobuf: protobufPayloads.length }, summary, ratioFlat, ratioPb }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        env,
+        messages: { flat: flatPayloads.length, protobuf: protobufPayloads.length },
+        summary,
+        ratioFlat,
+        ratioPb,
+      },
+      null,
+      2,
+    ),
+  );
 } else {
-  console.log(`node ${env.node}, ${env.nproc} CPUs (${env.cpu}); median of ${ROUNDS} rounds after 1 warm-up`);
-  console.log(`mix: ${flatPayloads.length} FlatMessages (${(bytesOf(flatPayloads) / 1e6).toFixed(1)} MB), ${protobufPayloads.length} protobuf records (${(bytesOf(protobufPayloads) / 1e6).toFixed(1)} MB), ${flatEvents} events`);
+  console.log(
+    `node ${env.node}, ${env.nproc} CPUs (${env.cpu}); median of ${ROUNDS} rounds after 1 warm-up`,
+  );
+  console.log(
+    `mix: ${flatPayloads.length} FlatMessages (${(bytesOf(flatPayloads) / 1e6).toFixed(1)} MB), ${protobufPayloads.length} protobuf records (${(bytesOf(protobufPayloads) / 1e6).toFixed(1)} MB), ${flatEvents} events`,
+  );
   console.log(`  ${'case'.padEnd(40)} ${'rows/CPU-s'.padStart(10)} ${'rows/wall-s'.padStart(11)}`);
-  for (const [name, s] of Object.entries(summary)) console.log(`  ${name.padEnd(40)} ${String(s.rowsPerSecond).padStart(10)} ${String(s.rowsPerWallSecond).padStart(11)}  (${s.rows} rows per round)`);
+  for (const [name, s] of Object.entries(summary))
+    console.log(
+      `  ${name.padEnd(40)} ${String(s.rowsPerSecond).padStart(10)} ${String(s.rowsPerWallSecond).padStart(11)}  (${s.rows} rows per round)`,
+    );
   console.log(`  flat / JSON.parse ceiling       ${(ratioFlat * 100).toFixed(0)} %`);
   console.log(`  protobuf / protobufjs ceiling   ${(ratioPb * 100).toFixed(0)} %`);
 }

@@ -21,7 +21,11 @@ class NoopSink {
   }
   async flush() {}
   async close() {
-    if (this.#report) writeFileSync(this.#report, JSON.stringify({ events: this.#events, firstMs: this.#first, lastMs: this.#last }));
+    if (this.#report)
+      writeFileSync(
+        this.#report,
+        JSON.stringify({ events: this.#events, firstMs: this.#first, lastMs: this.#last }),
+      );
   }
 }
 

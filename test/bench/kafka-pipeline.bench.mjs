@@ -21,8 +21,12 @@ const require = createRequire(import.meta.url);
 const { Kafka, Partitioners, logLevel } = require('kafkajs');
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
-const protocol = await import(new URL('../../packages/canal-protocol/dist/index.js', import.meta.url).href).catch((error) => {
-  console.error(`Cannot load @sluice/canal-protocol from dist: run "pnpm build" first.\n${error.message}`);
+const protocol = await import(
+  new URL('../../packages/canal-protocol/dist/index.js', import.meta.url).href
+).catch((error) => {
+  console.error(
+    `Cannot load @sluice/canal-protocol from dist: run "pnpm build" first.\n${error.message}`,
+  );
   process.exit(2);
 });
 
@@ -41,17 +45,22 @@ const PARTITIONS = opts.partitions.split(',').map(Number);
 const ROUNDS = Number(opts.rounds);
 
 function kafkaBroker() {
-  if (process.env.SLUICE_TEST_KAFKA) return process.env.SLUICE_TEST_KAFKA.replace(/^[a-z]+:\/\//, '');
+  if (process.env.SLUICE_TEST_KAFKA)
+    return process.env.SLUICE_TEST_KAFKA.replace(/^[a-z]+:\/\//, '');
   return '127.0.0.1:19092';
 }
 const broker = kafkaBroker();
-const kafka = new Kafka({ clientId: 'sluice-bench', brokers: [broker], logLevel: logLevel.NOTHING });
+const kafka = new Kafka({
+  clientId: 'sluice-bench',
+  brokers: [broker],
+  logLevel: logLevel.NOTHING,
+});
 const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
 
 // ---------------------------------------------------------------------------------------------
 // The data: multi-row INSERTs of shop.orders, split over partitions like canal's $pk$ hash.
 let seed = 42;
-const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 const pad = (n) => String(n).padStart(2, '0');
 const row = (id) => ({
@@ -65,7 +74,16 @@ const row = (id) => ({
   updated_at: `2024-${pad(int(1, 12))}-${pad(int(1, 28))} ${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}`,
 });
 const meta = {
-  sqlType: { id: -5, user_id: 4, amount: 3, status: 4, note: 2005, attrs: 12, created_at: 93, updated_at: 93 },
+  sqlType: {
+    id: -5,
+    user_id: 4,
+    amount: 3,
+    status: 4,
+    note: 2005,
+    attrs: 12,
+    created_at: 93,
+    updated_at: 93,
+  },
   mysqlType: {
     id: 'bigint(20)',
     user_id: 'int(10) unsigned',
@@ -86,17 +104,32 @@ function messagesFor(partitions) {
     const data = [];
     for (let i = 0; i < PER_MESSAGE && id <= ROWS; i++) data.push(row(id++));
     const message = {
-      id: m + 1, database: 'shop', table: 'orders', pkNames: ['id'], isDdl: false, type: 'INSERT',
-      es: 1_700_000_000_000 + m * 1000, ts: 1_700_000_000_000 + m * 1000 + 3, sql: '', ...meta, data, old: null, gtid: '',
+      id: m + 1,
+      database: 'shop',
+      table: 'orders',
+      pkNames: ['id'],
+      isDdl: false,
+      type: 'INSERT',
+      es: 1_700_000_000_000 + m * 1000,
+      ts: 1_700_000_000_000 + m * 1000 + 3,
+      sql: '',
+      ...meta,
+      data,
+      old: null,
+      gtid: '',
     };
-    for (const [p, part] of protocol.flatMessagePartitions(message, rules, { partitions })) out[p].push(protocol.encodeFlatMessage(part));
+    for (const [p, part] of protocol.flatMessagePartitions(message, rules, { partitions }))
+      out[p].push(protocol.encodeFlatMessage(part));
   }
   return out;
 }
 
 async function prepareTopic(admin, producer, partitions) {
   const topic = `bench_kafka_${partitions}p_${tag}`;
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
   const perPartition = messagesFor(partitions);
   let bytes = 0;
   await Promise.all(
@@ -104,7 +137,11 @@ async function prepareTopic(admin, producer, partitions) {
       for (let i = 0; i < values.length; i += 100) {
         const slice = values.slice(i, i + 100);
         bytes += slice.reduce((n, v) => n + Buffer.byteLength(v), 0);
-        await producer.send({ topic, acks: -1, messages: slice.map((value) => ({ partition, key: null, value })) });
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: slice.map((value) => ({ partition, key: null, value })),
+        });
       }
     }),
   );
@@ -113,7 +150,10 @@ async function prepareTopic(admin, producer, partitions) {
 
 // ---------------------------------------------------------------------------------------------
 async function ceiling(topic, partitions) {
-  const consumer = kafka.consumer({ groupId: `bench_ceiling_${tag}_${Math.random().toString(36).slice(2, 8)}`, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({
+    groupId: `bench_ceiling_${tag}_${Math.random().toString(36).slice(2, 8)}`,
+    maxWaitTimeInMs: 100,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let rows = 0;
@@ -171,7 +211,9 @@ sluice:
 `,
   );
   const started = performance.now();
-  const child = spawn(process.execPath, [bin, 'start', '--config', dir, '--once'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'start', '--config', dir, '--once'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const code = await new Promise((r) => child.on('exit', r));
@@ -200,7 +242,8 @@ try {
       // alternate, so drift on a shared machine hits both sides
       c.push(await ceiling(topic, partitions));
       s.push(await sluice(topic));
-      if (s.at(-1).rows !== ROWS) throw new Error(`sluice applied ${s.at(-1).rows} rows, expected ${ROWS}`);
+      if (s.at(-1).rows !== ROWS)
+        throw new Error(`sluice applied ${s.at(-1).rows} rows, expected ${ROWS}`);
     }
     const sluiceRate = median(s.map((x) => x.rows / x.seconds));
     const ceilingRate = median(c.map((x) => x.rows / x.seconds));
@@ -225,9 +268,15 @@ try {
 const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
 if (opts.json) console.log(JSON.stringify({ machine, results }, null, 2));
 else {
-  console.log(`machine: ${machine.nproc} cpus, ${machine.cpu}, node ${machine.node}; ${ROWS} rows in ${PER_MESSAGE}-row messages; median of ${ROUNDS}`);
-  console.log('partitions | sluice rows/s | ceiling rows/s (kafkajs + JSON.parse) | ratio | sluice wall s (incl. start, join, shutdown)');
+  console.log(
+    `machine: ${machine.nproc} cpus, ${machine.cpu}, node ${machine.node}; ${ROWS} rows in ${PER_MESSAGE}-row messages; median of ${ROUNDS}`,
+  );
+  console.log(
+    'partitions | sluice rows/s | ceiling rows/s (kafkajs + JSON.parse) | ratio | sluice wall s (incl. start, join, shutdown)',
+  );
   for (const r of results) {
-    console.log(`${r.partitions} | ${r.sluiceRowsPerSec} | ${r.ceilingRowsPerSec} | ${r.ratio} | ${r.sluiceWallSeconds}`);
+    console.log(
+      `${r.partitions} | ${r.sluiceRowsPerSec} | ${r.ceilingRowsPerSec} | ${r.ratio} | ${r.sluiceWallSeconds}`,
+    );
   }
 }

@@ -18,10 +18,14 @@ for (const name of wanted) {
     process.exit(2);
   }
 }
-const selected = Object.entries(benches).filter(([name]) => wanted.length === 0 || wanted.includes(name));
-const run = (args) => spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
+const selected = Object.entries(benches).filter(
+  ([name]) => wanted.length === 0 || wanted.includes(name),
+);
+const run = (args) =>
+  spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
 
-if (selected.some(([, b]) => b.testbed) && run(['test/testbed/cli.mjs', 'up', 'kafka']) !== 0) process.exit(1);
+if (selected.some(([, b]) => b.testbed) && run(['test/testbed/cli.mjs', 'up', 'kafka']) !== 0)
+  process.exit(1);
 let failed = 0;
 for (const [name, bench] of selected) {
   console.log(`\n== ${name} (${bench.file}) ==`);

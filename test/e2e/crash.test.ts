@@ -56,11 +56,16 @@ it('survives 10 kill -9 at random moments: never commits what was not applied, a
     expect(exit.signal, sluice.tail()).toBe('SIGKILL');
     const committed = await e2e.kafka.committed(groupId, topic);
     const applied = (await activity()) - activityBefore;
-    crashes.push(`kill ${i + 1}: committed ${committed.join('/')} of ${(await e2e.kafka.ends(topic)).join('/')}, ${applied} rows applied or replayed in this run`);
+    crashes.push(
+      `kill ${i + 1}: committed ${committed.join('/')} of ${(await e2e.kafka.ends(topic)).join('/')}, ${applied} rows applied or replayed in this run`,
+    );
     if (applied > 0) midApply += 1;
     if (committed.some((c, p) => c > (lastCommitted[p] ?? 0n))) commitsMoved += 1;
     lastCommitted = committed;
-    expect(await committedButNotApplied(recording, workload, committed), `after kill ${i + 1}`).toEqual([]);
+    expect(
+      await committedButNotApplied(recording, workload, committed),
+      `after kill ${i + 1}`,
+    ).toEqual([]);
     expect(await recording.violations(), `after kill ${i + 1}`).toEqual([]);
   }
 

@@ -25,7 +25,12 @@ interface DeadLetter {
 }
 
 /** The original message text of a dead letter (the Kafka source hands the core raw bytes). */
-const text = (l: DeadLetter | undefined) => (l === undefined ? undefined : l.payloadEncoding === 'base64' ? Buffer.from(l.payload, 'base64').toString('utf8') : l.payload);
+const text = (l: DeadLetter | undefined) =>
+  l === undefined
+    ? undefined
+    : l.payloadEncoding === 'base64'
+      ? Buffer.from(l.payload, 'base64').toString('utf8')
+      : l.payload;
 
 const insert = (rows: Row[], seq: number) =>
   encodeFlatMessage({
@@ -49,7 +54,8 @@ async function readFileDlq(dir: string): Promise<DeadLetter[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.jsonl'));
   const out: DeadLetter[] = [];
   for (const f of files) {
-    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n')) if (line.trim()) out.push(JSON.parse(line) as DeadLetter);
+    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n'))
+      if (line.trim()) out.push(JSON.parse(line) as DeadLetter);
   }
   return out;
 }
@@ -59,7 +65,10 @@ async function readKafkaDlq(topic: string): Promise<DeadLetter[]> {
   const total = Number(ends.reduce((a, b) => a + b, 0n));
   const out: DeadLetter[] = [];
   if (total === 0) return out;
-  const consumer = e2e.kafka.kafka.consumer({ groupId: uniqueName('dlqread'), maxWaitTimeInMs: 100 });
+  const consumer = e2e.kafka.kafka.consumer({
+    groupId: uniqueName('dlqread'),
+    maxWaitTimeInMs: 100,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve) => {
@@ -87,7 +96,9 @@ describe.each(['file', 'kafka'] as const)('dead-letter queue of type %s', (type)
     for (let id = 1; id <= 200; id++) {
       const row: Row = { id: String(id), name: `n${id}`, qty: id === 77 ? '-1' : String(id % 10) };
       expected.set(`shop.items:${id}`, row);
-      perPartition[rowPartition('shop', { id: String(id) }, ['id'], { partitions })]!.push(insert([row], ++seq));
+      perPartition[rowPartition('shop', { id: String(id) }, ['id'], { partitions })]!.push(
+        insert([row], ++seq),
+      );
       if (id === 120) perPartition[0]!.push('{"data": [ this is not JSON');
     }
     await e2e.kafka.produce(topic, perPartition);
@@ -111,7 +122,8 @@ describe.each(['file', 'kafka'] as const)('dead-letter queue of type %s', (type)
     expect(stateDiff(withoutRejected, await recording.state(expected.keys()))).toEqual([]);
     expect(await e2e.kafka.committed(groupId, topic)).toEqual(await e2e.kafka.ends(topic));
 
-    const letters = type === 'file' ? await readFileDlq(config.dlqDir) : await readKafkaDlq(`${topic}.dlq`);
+    const letters =
+      type === 'file' ? await readFileDlq(config.dlqDir) : await readKafkaDlq(`${topic}.dlq`);
     expect(letters).toHaveLength(2);
     const undecodable = letters.find((l) => /undecodable/i.test(l.reason));
     const rejected = letters.find((l) => /qty -1 is not allowed/.test(l.reason));
@@ -127,7 +139,8 @@ describe.each(['file', 'kafka'] as const)('dead-letter queue of type %s', (type)
     expect(replay.tail()).toMatch(/Replayed 2 dead letter\(s\); 1 failed again/);
     expect(stateDiff(expected, await recording.state(expected.keys()))).toEqual([]);
     expect(await recording.violations()).toEqual([]);
-    const after = type === 'file' ? await readFileDlq(config.dlqDir) : await readKafkaDlq(`${topic}.dlq`);
+    const after =
+      type === 'file' ? await readFileDlq(config.dlqDir) : await readKafkaDlq(`${topic}.dlq`);
     const fresh = type === 'file' ? after : after.slice(letters.length); // a topic keeps the replayed records
     expect(fresh.map(text)).toEqual(['{"data": [ this is not JSON']);
     await recording.clear();

@@ -15,7 +15,9 @@ const e2e = useE2eServices();
 it('applies a hot-key stream with PK changes over 4 partitions and 8 lanes exactly like the sequential result', async () => {
   const partitions = 4;
   const workload = generateWorkload({ partitions, statements: 1500, seed: 11 });
-  const types = workload.partitions.flat().map((m) => (JSON.parse(m) as { type: string; old: Array<Record<string, string>> | null }));
+  const types = workload.partitions
+    .flat()
+    .map((m) => JSON.parse(m) as { type: string; old: Array<Record<string, string>> | null });
   expect(types.some((m) => m.type === 'DELETE')).toBe(true);
   expect(types.some((m) => m.type === 'UPDATE' && m.old?.some((o) => 'id' in o))).toBe(true); // PK changes present
   expect(workload.partitions.every((msgs) => msgs.length > 50)).toBe(true);
@@ -25,7 +27,15 @@ it('applies a hot-key stream with PK changes over 4 partitions and 8 lanes exact
   await e2e.kafka.produce(topic, workload.partitions);
   const prefix = uniqueName('rec');
   const groupId = uniqueName('g');
-  const config = await writeKafkaConfig({ broker: kafkaBroker(), topic, groupId, redis: redisUrl(), prefix, lanes: 8, syncBatchSize: 50 });
+  const config = await writeKafkaConfig({
+    broker: kafkaBroker(),
+    topic,
+    groupId,
+    redis: redisUrl(),
+    prefix,
+    lanes: 8,
+    syncBatchSize: 50,
+  });
 
   const sluice = SluiceProcess.start(config.dir, { once: true });
   const exit = await sluice.exited;
@@ -61,7 +71,10 @@ it('negative control: the same checks catch a sink that applies each batch backw
   const sluice = SluiceProcess.start(config.dir, { once: true });
   expect((await sluice.exited).code, sluice.tail()).toBe(0);
   const recording = new Recording(e2e.redis, prefix);
-  const problems = [...(await recording.violations()), ...stateDiff(workload.expected, await recording.state(workload.expected.keys()))];
+  const problems = [
+    ...(await recording.violations()),
+    ...stateDiff(workload.expected, await recording.state(workload.expected.keys())),
+  ];
   expect(problems.length).toBeGreaterThan(0);
   await recording.clear();
 }, 60_000);

@@ -21,12 +21,25 @@ function assignment(sluice: SluiceProcess): number[] {
 it('two processes split the partitions; SIGTERM and kill -9 hand them over without loss or replays below the last commit', async () => {
   const partitions = 4;
   const workload = generateWorkload({ partitions, statements: 2400, seed: 31 });
-  const [first, second, third, fourth] = chunked(workload, 4) as [string[][], string[][], string[][], string[][]];
+  const [first, second, third, fourth] = chunked(workload, 4) as [
+    string[][],
+    string[][],
+    string[][],
+    string[][],
+  ];
   const topic = uniqueName('e2e_scale');
   await e2e.kafka.createTopic(topic, partitions);
   const prefix = uniqueName('rec');
   const groupId = uniqueName('g');
-  const config = await writeKafkaConfig({ broker: kafkaBroker(), topic, groupId, redis: redisUrl(), prefix, lanes: 8, syncBatchSize: 50 });
+  const config = await writeKafkaConfig({
+    broker: kafkaBroker(),
+    topic,
+    groupId,
+    redis: redisUrl(),
+    prefix,
+    lanes: 8,
+    syncBatchSize: 50,
+  });
   const recording = new Recording(e2e.redis, prefix);
   const running = new Set<SluiceProcess>();
   const start = () => {
@@ -84,7 +97,10 @@ it('two processes split the partitions; SIGTERM and kill -9 hand them over witho
     const replays = await dups();
     for (let p = 0; p < partitions; p++) {
       const belowCommit = replays[p]!.filter((pos) => pos / 10000n < committedAtKill[p]!);
-      expect(belowCommit, `partition ${p} re-applied below its last commit ${committedAtKill[p]}`).toEqual([]);
+      expect(
+        belowCommit,
+        `partition ${p} re-applied below its last commit ${committedAtKill[p]}`,
+      ).toEqual([]);
     }
     c.kill('SIGTERM');
     expect((await c.exited).code, c.tail()).toBe(0);
@@ -93,7 +109,9 @@ it('two processes split the partitions; SIGTERM and kill -9 hand them over witho
     expect(committed).toEqual(await e2e.kafka.ends(topic));
     expect(await committedButNotApplied(recording, workload, committed)).toEqual([]);
     expect(await recording.violations()).toEqual([]);
-    expect(stateDiff(workload.expected, await recording.state(workload.expected.keys()))).toEqual([]);
+    expect(stateDiff(workload.expected, await recording.state(workload.expected.keys()))).toEqual(
+      [],
+    );
   } finally {
     for (const p of running) p.kill('SIGKILL');
     await recording.clear();

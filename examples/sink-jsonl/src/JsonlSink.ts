@@ -37,10 +37,14 @@ export function tableFile(database: string, table: string): string {
 
 /** The primary-key values of `image`; a row without a usable key can never be stored. */
 function keyOf(pkNames: readonly string[], image: RowImage | undefined): string[] {
-  if (pkNames.length === 0) throw new PermanentEventError('The table has no primary key: the jsonl sink stores rows by key.');
+  if (pkNames.length === 0)
+    throw new PermanentEventError(
+      'The table has no primary key: the jsonl sink stores rows by key.',
+    );
   return pkNames.map((name) => {
     const value = image?.[name];
-    if (value === null || value === undefined) throw new PermanentEventError(`The primary-key column "${name}" is missing or NULL.`);
+    if (value === null || value === undefined)
+      throw new PermanentEventError(`The primary-key column "${name}" is missing or NULL.`);
     return value;
   });
 }
@@ -74,7 +78,10 @@ export class JsonlSink implements SinkInstance {
     try {
       await mkdir(this.#dir, { recursive: true });
     } catch (error) {
-      throw new FatalError(`The jsonl directory "${this.#dir}" cannot be created: ${(error as Error).message}`, { cause: error });
+      throw new FatalError(
+        `The jsonl directory "${this.#dir}" cannot be created: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const session = randomUUID();
     await this.#durableWrite(join(this.#dir, LOCK_FILE), session);
@@ -99,7 +106,8 @@ export class JsonlSink implements SinkInstance {
     this.#closed = true;
     await this.#queue;
     const lock = join(this.#dir, LOCK_FILE);
-    if (this.#session && (await readFile(lock, 'utf8').catch(() => '')) === this.#session) await rm(lock, { force: true });
+    if (this.#session && (await readFile(lock, 'utf8').catch(() => '')) === this.#session)
+      await rm(lock, { force: true });
     this.#session = undefined;
   }
 
@@ -137,7 +145,10 @@ export class JsonlSink implements SinkInstance {
         await this.#durableWrite(join(this.#dir, file), lines);
       }
     } catch (error) {
-      throw new RetryableError(`The jsonl sink could not write "${this.#dir}": ${(error as Error).message}`, { cause: error });
+      throw new RetryableError(
+        `The jsonl sink could not write "${this.#dir}": ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     for (const [file, table] of touched) this.#tables.set(file, table);
     return outcomes;
@@ -172,7 +183,9 @@ export class JsonlSink implements SinkInstance {
           const stored = JSON.parse(line) as StoredRow;
           table.set(JSON.stringify(stored.key), stored);
         } catch (error) {
-          throw new FatalError(`Line ${i + 1} of "${join(this.#dir, file)}" is not a stored row: ${(error as Error).message}`);
+          throw new FatalError(
+            `Line ${i + 1} of "${join(this.#dir, file)}" is not a stored row: ${(error as Error).message}`,
+          );
         }
       }
       tables.set(file, table);

@@ -25,7 +25,11 @@ export const jsonlSink = defineSink({
   propertiesSchema: {
     type: 'object',
     properties: {
-      dir: { type: 'string', default: 'jsonl', description: 'Directory of the table files, relative to the configuration directory.' },
+      dir: {
+        type: 'string',
+        default: 'jsonl',
+        description: 'Directory of the table files, relative to the configuration directory.',
+      },
     },
   },
   // The final image per key is all that is stored, so the core may coalesce per key.
@@ -34,6 +38,9 @@ export const jsonlSink = defineSink({
   create(ctx) {
     const properties: JsonlSinkProperties = ctx.properties;
     const dir = properties.dir || 'jsonl';
-    return new JsonlSink(isAbsolute(dir) ? dir : resolve(ctx.configDir, dir), ctx.deps.logger.child({ sink: ctx.key }));
+    return new JsonlSink(
+      isAbsolute(dir) ? dir : resolve(ctx.configDir, dir),
+      ctx.deps.logger.child({ sink: ctx.key }),
+    );
   },
 });

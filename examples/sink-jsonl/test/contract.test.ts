@@ -17,12 +17,25 @@ runSinkContractSuite({
   name: 'jsonl sink contract',
   target: {
     createSink: () =>
-      jsonlSink.create({ key: 'contract', name: 'jsonl', hosts: undefined, properties: { dir: 'out' }, configDir: root, deps: { logger: quiet } }),
+      jsonlSink.create({
+        key: 'contract',
+        name: 'jsonl',
+        hosts: undefined,
+        properties: { dir: 'out' },
+        configDir: root,
+        deps: { logger: quiet },
+      }),
     reset: () => rm(dir, { recursive: true, force: true }),
     async readState() {
-      const text = await readFile(join(dir, tableFile('sluice_contract', 'items')), 'utf8').catch(() => '');
+      const text = await readFile(join(dir, tableFile('sluice_contract', 'items')), 'utf8').catch(
+        () => '',
+      );
       const lines = text.split('\n').filter((l) => l !== '');
-      return new Map(lines.map((l) => JSON.parse(l) as { key: string[]; row: Record<string, string | null> }).map((r) => [r.key.join(','), r.row]));
+      return new Map(
+        lines
+          .map((l) => JSON.parse(l) as { key: string[]; row: Record<string, string | null> })
+          .map((r) => [r.key.join(','), r.row]),
+      );
     },
     // A row without a primary key cannot be stored by key: the sink rejects it permanently.
     poison: (event) => ({ ...event, pkNames: [] }),

@@ -25,8 +25,16 @@ export class DecodeError extends SluiceError {
 export function withPathPrefix(error: unknown, prefix: string): DecodeError {
   if (error instanceof DecodeError) {
     const inner = error.path;
-    const path = inner === undefined ? prefix : inner.startsWith('[') ? `${prefix}${inner}` : `${prefix}.${inner}`;
+    const path =
+      inner === undefined
+        ? prefix
+        : inner.startsWith('[')
+          ? `${prefix}${inner}`
+          : `${prefix}.${inner}`;
     return new DecodeError(error.reason, { path, cause: error.cause });
   }
-  return new DecodeError(error instanceof Error ? error.message : String(error), { path: prefix, cause: error });
+  return new DecodeError(error instanceof Error ? error.message : String(error), {
+    path: prefix,
+    cause: error,
+  });
 }

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from './decodeError.js';
-import { decodeFlatMessage, encodeFlatMessage, flatMessageFromJson, type FlatMessage } from './flatMessage.js';
+import {
+  decodeFlatMessage,
+  encodeFlatMessage,
+  flatMessageFromJson,
+  type FlatMessage,
+} from './flatMessage.js';
 
 const insert: FlatMessage = {
   id: 3,
@@ -42,7 +47,9 @@ describe('decodeFlatMessage: tolerant of what real producers emit', () => {
   });
 
   it('treats null and absent maps, strings and numbers alike', () => {
-    const decoded = decodeFlatMessage('{"type":"QUERY","isDdl":true,"sql":"CREATE DATABASE x","database":"x","table":null}');
+    const decoded = decodeFlatMessage(
+      '{"type":"QUERY","isDdl":true,"sql":"CREATE DATABASE x","database":"x","table":null}',
+    );
     expect(decoded).toEqual({
       id: 0,
       database: 'x',
@@ -61,7 +68,9 @@ describe('decodeFlatMessage: tolerant of what real producers emit', () => {
   });
 
   it('accepts "" database on QUERY events (MariaDB annotate rows)', () => {
-    const m = decodeFlatMessage('{"data":null,"database":"","es":1,"gtid":"","id":1,"isDdl":false,"mysqlType":null,"old":null,"pkNames":null,"sql":"insert into t values (1)","sqlType":null,"table":"","ts":2,"type":"QUERY"}');
+    const m = decodeFlatMessage(
+      '{"data":null,"database":"","es":1,"gtid":"","id":1,"isDdl":false,"mysqlType":null,"old":null,"pkNames":null,"sql":"insert into t values (1)","sqlType":null,"table":"","ts":2,"type":"QUERY"}',
+    );
     expect(m.database).toBe('');
     expect(m.type).toBe('QUERY');
   });
@@ -77,12 +86,18 @@ describe('decodeFlatMessage: tolerant of what real producers emit', () => {
     const row = m.data![0]!;
     expect(Object.keys(row)).toEqual(['__proto__', 'id']);
     expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
-    expect(JSON.parse(encodeFlatMessage(m)).data[0]).toEqual(JSON.parse('{"__proto__":"x","id":"1"}'));
+    expect(JSON.parse(encodeFlatMessage(m)).data[0]).toEqual(
+      JSON.parse('{"__proto__":"x","id":"1"}'),
+    );
   });
 
   it('handles multi-megabyte rows and deeply nested JSON values without stack overflow', () => {
     const big = 'x'.repeat(8 * 1024 * 1024);
-    expect(decodeFlatMessage(JSON.stringify({ ...insert, data: [{ id: '1', note: big }] })).data![0]!['note']).toHaveLength(big.length);
+    expect(
+      decodeFlatMessage(JSON.stringify({ ...insert, data: [{ id: '1', note: big }] })).data![0]![
+        'note'
+      ],
+    ).toHaveLength(big.length);
     const deep = '['.repeat(200_000) + ']'.repeat(200_000);
     const e = decodeError(`{"type":"INSERT","data":[{"id":${deep}}]}`);
     expect(e.path).toBe('data[0].id');
@@ -100,21 +115,71 @@ describe('decodeFlatMessage: strict about what makes data wrong', () => {
     ['numeric type', '{"type":1}', 'type', /non-empty string, got a number/],
     ['isDdl as string', '{"type":"ALTER","isDdl":"true"}', 'isDdl', /expected a boolean/],
     ['pkNames as string', '{"type":"INSERT","pkNames":"id"}', 'pkNames', /array of column names/],
-    ['pkNames entry as number', '{"type":"INSERT","pkNames":["id",2]}', 'pkNames[1]', /column name, got a number/],
-    ['data as object', '{"type":"INSERT","data":{"id":"1"}}', 'data', /array of rows, got an object/],
+    [
+      'pkNames entry as number',
+      '{"type":"INSERT","pkNames":["id",2]}',
+      'pkNames[1]',
+      /column name, got a number/,
+    ],
+    [
+      'data as object',
+      '{"type":"INSERT","data":{"id":"1"}}',
+      'data',
+      /array of rows, got an object/,
+    ],
     ['row as array', '{"type":"INSERT","data":[["1"]]}', 'data[0]', /row object, got an array/],
-    ['row as string', '{"type":"INSERT","data":[{"id":"1"},"x"]}', 'data[1]', /row object, got a string/],
-    ['value as number', '{"type":"INSERT","data":[{"id":18446744073709551615}]}', 'data[0].id', /string or null, got a number/],
+    [
+      'row as string',
+      '{"type":"INSERT","data":[{"id":"1"},"x"]}',
+      'data[1]',
+      /row object, got a string/,
+    ],
+    [
+      'value as number',
+      '{"type":"INSERT","data":[{"id":18446744073709551615}]}',
+      'data[0].id',
+      /string or null, got a number/,
+    ],
     ['value as boolean', '{"type":"INSERT","data":[{"ok":true}]}', 'data[0].ok', /got a boolean/],
     ['value as object', '{"type":"INSERT","data":[{"j":{"a":1}}]}', 'data[0].j', /got an object/],
-    ['old longer than data', '{"type":"UPDATE","data":[{"a":"1"}],"old":[{},{}]}', 'old', /not aligned/],
+    [
+      'old longer than data',
+      '{"type":"UPDATE","data":[{"a":"1"}],"old":[{},{}]}',
+      'old',
+      /not aligned/,
+    ],
     ['old without data', '{"type":"UPDATE","old":[{}]}', 'old', /not aligned/],
-    ['old column missing from row', '{"type":"UPDATE","data":[{"a":"1"}],"old":[{"b":"2"}]}', 'old[0].b', /not in data\[0\]/],
-    ['old value as number', '{"type":"UPDATE","data":[{"a":"1"}],"old":[{"a":1}]}', 'old[0].a', /got a number/],
-    ['sqlType not integer', '{"type":"INSERT","sqlType":{"a":"4"}}', 'sqlType.a', /integer java.sql.Types code/],
+    [
+      'old column missing from row',
+      '{"type":"UPDATE","data":[{"a":"1"}],"old":[{"b":"2"}]}',
+      'old[0].b',
+      /not in data\[0\]/,
+    ],
+    [
+      'old value as number',
+      '{"type":"UPDATE","data":[{"a":"1"}],"old":[{"a":1}]}',
+      'old[0].a',
+      /got a number/,
+    ],
+    [
+      'sqlType not integer',
+      '{"type":"INSERT","sqlType":{"a":"4"}}',
+      'sqlType.a',
+      /integer java.sql.Types code/,
+    ],
     ['sqlType fractional', '{"type":"INSERT","sqlType":{"a":4.5}}', 'sqlType.a', /integer/],
-    ['mysqlType not string', '{"type":"INSERT","mysqlType":{"a":4}}', 'mysqlType.a', /column type string/],
-    ['mysqlType as array', '{"type":"INSERT","mysqlType":[]}', 'mysqlType', /expected an object, got an array/],
+    [
+      'mysqlType not string',
+      '{"type":"INSERT","mysqlType":{"a":4}}',
+      'mysqlType.a',
+      /column type string/,
+    ],
+    [
+      'mysqlType as array',
+      '{"type":"INSERT","mysqlType":[]}',
+      'mysqlType',
+      /expected an object, got an array/,
+    ],
     ['es as string', '{"type":"INSERT","es":"1"}', 'es', /expected a number/],
     ['database as number', '{"type":"INSERT","database":5}', 'database', /expected a string/],
     ['gtid as number', '{"type":"INSERT","gtid":5}', 'gtid', /expected a string/],
@@ -126,9 +191,9 @@ describe('decodeFlatMessage: strict about what makes data wrong', () => {
   });
 
   it('says which field of which row in the message text', () => {
-    expect(decodeError('{"type":"INSERT","data":[{"id":"1"},{"id":"2","amount":19.9}]}').message).toBe(
-      'data[1].amount: expected a string or null, got a number (19.9)',
-    );
+    expect(
+      decodeError('{"type":"INSERT","data":[{"id":"1"},{"id":"2","amount":19.9}]}').message,
+    ).toBe('data[1].amount: expected a string or null, got a number (19.9)');
   });
 
   it('flatMessageFromJson checks an already-parsed value the same way', () => {

@@ -45,15 +45,18 @@ function typeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`;
-  if (typeof value === 'number' || typeof value === 'boolean') return `a ${typeof value} (${String(value)})`;
+  if (typeof value === 'string')
+    return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`;
+  if (typeof value === 'number' || typeof value === 'boolean')
+    return `a ${typeof value} (${String(value)})`;
   return `a ${typeof value}`;
 }
 
 function optionalString(obj: JsonObject, key: string): string {
   const value = obj[key];
   if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') throw new DecodeError(`expected a string, got ${typeOf(value)}`, { path: key });
+  if (typeof value !== 'string')
+    throw new DecodeError(`expected a string, got ${typeOf(value)}`, { path: key });
   return value;
 }
 
@@ -74,28 +77,39 @@ function optionalNumber(obj: JsonObject, key: string): number {
 function rows(obj: JsonObject, key: 'data' | 'old'): FlatRow[] | null {
   const value = obj[key];
   if (value === undefined || value === null) return null;
-  if (!Array.isArray(value)) throw new DecodeError(`expected an array of rows, got ${typeOf(value)}`, { path: key });
+  if (!Array.isArray(value))
+    throw new DecodeError(`expected an array of rows, got ${typeOf(value)}`, { path: key });
   for (let i = 0; i < value.length; i++) {
     const row: unknown = value[i];
-    if (!isObject(row)) throw new DecodeError(`expected a row object, got ${typeOf(row)}`, { path: `${key}[${i}]` });
+    if (!isObject(row))
+      throw new DecodeError(`expected a row object, got ${typeOf(row)}`, { path: `${key}[${i}]` });
     for (const column in row) {
       const cell = row[column];
       if (cell !== null && typeof cell !== 'string') {
         // canal renders every value as text; a number here would already have lost precision.
-        throw new DecodeError(`expected a string or null, got ${typeOf(cell)}`, { path: `${key}[${i}].${column}` });
+        throw new DecodeError(`expected a string or null, got ${typeOf(cell)}`, {
+          path: `${key}[${i}].${column}`,
+        });
       }
     }
   }
   return value as FlatRow[];
 }
 
-function typeMap<T>(obj: JsonObject, key: 'sqlType' | 'mysqlType', check: (v: unknown) => v is T, expected: string): Record<string, T> | null {
+function typeMap<T>(
+  obj: JsonObject,
+  key: 'sqlType' | 'mysqlType',
+  check: (v: unknown) => v is T,
+  expected: string,
+): Record<string, T> | null {
   const value = obj[key];
   if (value === undefined || value === null) return null;
-  if (!isObject(value)) throw new DecodeError(`expected an object, got ${typeOf(value)}`, { path: key });
+  if (!isObject(value))
+    throw new DecodeError(`expected an object, got ${typeOf(value)}`, { path: key });
   for (const column in value) {
     const v = value[column];
-    if (!check(v)) throw new DecodeError(`expected ${expected}, got ${typeOf(v)}`, { path: `${key}.${column}` });
+    if (!check(v))
+      throw new DecodeError(`expected ${expected}, got ${typeOf(v)}`, { path: `${key}.${column}` });
   }
   return value as Record<string, T>;
 }
@@ -111,10 +125,16 @@ const isString = (v: unknown): v is string => typeof v === 'string';
  * strings or null, wrong field types. Those throw a {@link DecodeError} naming the field.
  */
 export function flatMessageFromJson(parsed: unknown): FlatMessage {
-  if (!isObject(parsed)) throw new DecodeError(`expected a FlatMessage object, got ${typeOf(parsed)}`);
+  if (!isObject(parsed))
+    throw new DecodeError(`expected a FlatMessage object, got ${typeOf(parsed)}`);
   const type = parsed['type'];
   if (typeof type !== 'string' || type === '') {
-    throw new DecodeError(type === undefined || type === null ? 'missing event type' : `expected a non-empty string, got ${typeOf(type)}`, { path: 'type' });
+    throw new DecodeError(
+      type === undefined || type === null
+        ? 'missing event type'
+        : `expected a non-empty string, got ${typeOf(type)}`,
+      { path: 'type' },
+    );
   }
   const isDdlRaw = parsed['isDdl'];
   if (isDdlRaw !== undefined && isDdlRaw !== null && typeof isDdlRaw !== 'boolean') {
@@ -123,9 +143,15 @@ export function flatMessageFromJson(parsed: unknown): FlatMessage {
   const pkRaw = parsed['pkNames'];
   let pkNames: string[] | null = null;
   if (pkRaw !== undefined && pkRaw !== null) {
-    if (!Array.isArray(pkRaw)) throw new DecodeError(`expected an array of column names, got ${typeOf(pkRaw)}`, { path: 'pkNames' });
+    if (!Array.isArray(pkRaw))
+      throw new DecodeError(`expected an array of column names, got ${typeOf(pkRaw)}`, {
+        path: 'pkNames',
+      });
     for (let i = 0; i < pkRaw.length; i++) {
-      if (typeof pkRaw[i] !== 'string') throw new DecodeError(`expected a column name, got ${typeOf(pkRaw[i])}`, { path: `pkNames[${i}]` });
+      if (typeof pkRaw[i] !== 'string')
+        throw new DecodeError(`expected a column name, got ${typeOf(pkRaw[i])}`, {
+          path: `pkNames[${i}]`,
+        });
     }
     pkNames = pkRaw as string[];
   }
@@ -133,13 +159,18 @@ export function flatMessageFromJson(parsed: unknown): FlatMessage {
   const old = rows(parsed, 'old');
   if (old !== null) {
     if (data === null || old.length !== data.length) {
-      throw new DecodeError(`has ${old.length} rows but data has ${data?.length ?? 0}: rows are not aligned`, { path: 'old' });
+      throw new DecodeError(
+        `has ${old.length} rows but data has ${data?.length ?? 0}: rows are not aligned`,
+        { path: 'old' },
+      );
     }
     for (let i = 0; i < old.length; i++) {
       const row = data[i]!;
       for (const column in old[i]) {
         if (!Object.prototype.hasOwnProperty.call(row, column)) {
-          throw new DecodeError(`column "${column}" is not in data[${i}]`, { path: `old[${i}].${column}` });
+          throw new DecodeError(`column "${column}" is not in data[${i}]`, {
+            path: `old[${i}].${column}`,
+          });
         }
       }
     }

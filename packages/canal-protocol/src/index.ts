@@ -31,7 +31,14 @@ export type {
   CanalTransactionBegin,
   CanalTransactionEnd,
 } from './protobuf/entryProtocol.js';
-export { Compression, PacketType, decodeCanalMessages, decodePacket, encodeAckPacket, encodeCanalMessages } from './protobuf/canalProtocol.js';
+export {
+  Compression,
+  PacketType,
+  decodeCanalMessages,
+  decodePacket,
+  encodeAckPacket,
+  encodeCanalMessages,
+} from './protobuf/canalProtocol.js';
 export type { CanalMessages, CanalPacket, PacketLayout } from './protobuf/canalProtocol.js';
 export { canalMessagesToChangeEvents, decodeProtobufMessage } from './protobuf/toChangeEvents.js';
 export { flatMessageToEntry } from './protobuf/fromFlatMessage.js';

@@ -20,7 +20,12 @@ export interface MessageOrigin {
 
 /** Builds the position of the `index`-th event decoded from one message. */
 export function positionOf(origin: MessageOrigin, index: number): EventPosition {
-  return { source: origin.source ?? origin.destination, partition: origin.partition, offset: origin.offset, index };
+  return {
+    source: origin.source ?? origin.destination,
+    partition: origin.partition,
+    offset: origin.offset,
+    index,
+  };
 }
 
 /** canal row event types. */

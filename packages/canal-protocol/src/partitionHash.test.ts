@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { FlatMessage } from './flatMessage.js';
-import { flatMessagePartitions, javaStringHash, parsePartitionHash, partitionOfHash, rowPartition, ruleMatches } from './partitionHash.js';
+import {
+  flatMessagePartitions,
+  javaStringHash,
+  parsePartitionHash,
+  partitionOfHash,
+  rowPartition,
+  ruleMatches,
+} from './partitionHash.js';
 
 const message = (ids: (string | null)[], fields: Partial<FlatMessage> = {}): FlatMessage => ({
   id: 1,
@@ -43,32 +50,58 @@ describe('partition choice', () => {
   const rules = parsePartitionHash('shop.orders:id');
 
   it('reproduces the reference example: database.hash on and off', () => {
-    const on = [...'123'].map((d) => rowPartition('shop', { id: `100${d}` }, ['id'], { partitions: 3 }));
+    const on = [...'123'].map((d) =>
+      rowPartition('shop', { id: `100${d}` }, ['id'], { partitions: 3 }),
+    );
     expect(on).toEqual([0, 1, 1]);
-    const off = [...'123'].map((d) => rowPartition('shop', { id: `100${d}` }, ['id'], { partitions: 3, databaseHash: false }));
+    const off = [...'123'].map((d) =>
+      rowPartition('shop', { id: `100${d}` }, ['id'], { partitions: 3, databaseHash: false }),
+    );
     expect(off).toEqual([2, 0, 1]);
   });
 
   it('splits a multi-row message per partition, keeping old aligned', () => {
-    const parts = flatMessagePartitions(message(['1001', '1002', '1003']), rules, { partitions: 3 });
+    const parts = flatMessagePartitions(message(['1001', '1002', '1003']), rules, {
+      partitions: 3,
+    });
     expect([...parts.keys()].sort()).toEqual([0, 1]);
     expect(parts.get(1)!.data!.map((r) => r['id'])).toEqual(['1002', '1003']);
     expect(parts.get(1)!.old).toHaveLength(2);
   });
 
   it('NULL and missing hash as "", exact-case lookup', () => {
-    expect(rowPartition('shop', { id: null }, ['id'], { partitions: 7 })).toBe(rowPartition('shop', {}, ['id'], { partitions: 7 }));
-    const upper = flatMessagePartitions(message(['1001', '1002', '1003']), parsePartitionHash('shop.orders:ID'), { partitions: 3 });
+    expect(rowPartition('shop', { id: null }, ['id'], { partitions: 7 })).toBe(
+      rowPartition('shop', {}, ['id'], { partitions: 7 }),
+    );
+    const upper = flatMessagePartitions(
+      message(['1001', '1002', '1003']),
+      parsePartitionHash('shop.orders:ID'),
+      { partitions: 3 },
+    );
     expect(upper.size).toBe(1);
   });
 
   it('$pk$, table hash, DDL and unmatched tables', () => {
-    expect(flatMessagePartitions(message(['1001', '1002']), parsePartitionHash('.*\\..*:$PK$'), { partitions: 3 }).size).toBe(2);
-    expect([...flatMessagePartitions(message(['1001', '1002']), parsePartitionHash('shop.orders'), { partitions: 3 }).keys()]).toEqual([
-      partitionOfHash(javaStringHash('orders'), 3),
-    ]);
-    expect([...flatMessagePartitions(message([], { isDdl: true, data: null, old: null }), rules, { partitions: 3 }).keys()]).toEqual([0]);
-    expect([...flatMessagePartitions(message(['1002'], { table: 'users' }), rules, { partitions: 3 }).keys()]).toEqual([0]);
+    expect(
+      flatMessagePartitions(message(['1001', '1002']), parsePartitionHash('.*\\..*:$PK$'), {
+        partitions: 3,
+      }).size,
+    ).toBe(2);
+    expect([
+      ...flatMessagePartitions(message(['1001', '1002']), parsePartitionHash('shop.orders'), {
+        partitions: 3,
+      }).keys(),
+    ]).toEqual([partitionOfHash(javaStringHash('orders'), 3)]);
+    expect([
+      ...flatMessagePartitions(message([], { isDdl: true, data: null, old: null }), rules, {
+        partitions: 3,
+      }).keys(),
+    ]).toEqual([0]);
+    expect([
+      ...flatMessagePartitions(message(['1002'], { table: 'users' }), rules, {
+        partitions: 3,
+      }).keys(),
+    ]).toEqual([0]);
   });
 
   it('parses rule lists split on , and ; with the last : as separator', () => {
@@ -77,9 +110,15 @@ describe('partition choice', () => {
       { pattern: 'c\\..*', mode: 'pk', columns: [] },
       { pattern: 'd.e', mode: 'table', columns: [] },
     ]);
-    expect(ruleMatches({ pattern: 'SHOP.Orders', mode: 'table', columns: [] }, 'shop', 'orders')).toBe(true);
-    expect(ruleMatches({ pattern: 'shop\\.ord.*', mode: 'table', columns: [] }, 'Shop', 'ORDERS')).toBe(true);
-    expect(ruleMatches({ pattern: 'shop\\.ord', mode: 'table', columns: [] }, 'shop', 'orders')).toBe(false);
+    expect(
+      ruleMatches({ pattern: 'SHOP.Orders', mode: 'table', columns: [] }, 'shop', 'orders'),
+    ).toBe(true);
+    expect(
+      ruleMatches({ pattern: 'shop\\.ord.*', mode: 'table', columns: [] }, 'Shop', 'ORDERS'),
+    ).toBe(true);
+    expect(
+      ruleMatches({ pattern: 'shop\\.ord', mode: 'table', columns: [] }, 'shop', 'orders'),
+    ).toBe(false);
     expect(ruleMatches({ pattern: '(', mode: 'table', columns: [] }, 'shop', 'orders')).toBe(false);
   });
 });

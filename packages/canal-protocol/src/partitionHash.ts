@@ -41,7 +41,14 @@ export function parsePartitionHash(spec: string): PartitionHashRule[] {
       const pattern = item.slice(0, colon).trim();
       const cols = item.slice(colon + 1).trim();
       if (cols.toLowerCase() === '$pk$') return { pattern, mode: 'pk', columns: [] };
-      return { pattern, mode: 'columns', columns: cols.split('^').map((c) => c.trim()).filter((c) => c !== '') };
+      return {
+        pattern,
+        mode: 'columns',
+        columns: cols
+          .split('^')
+          .map((c) => c.trim())
+          .filter((c) => c !== ''),
+      };
     });
 }
 
@@ -50,7 +57,8 @@ const PLAIN = /^[A-Za-z0-9_.]+$/;
 /** Whether `rule` applies to `database.table` (plain name: case-insensitive equality; else anchored case-insensitive regex). */
 export function ruleMatches(rule: PartitionHashRule, database: string, table: string): boolean {
   const name = `${database}.${table}`;
-  if (PLAIN.test(rule.pattern) && !rule.pattern.includes('..')) return rule.pattern.toLowerCase() === name.toLowerCase();
+  if (PLAIN.test(rule.pattern) && !rule.pattern.includes('..'))
+    return rule.pattern.toLowerCase() === name.toLowerCase();
   try {
     return new RegExp(`^(?:${rule.pattern})$`, 'i').test(name.toLowerCase());
   } catch {
@@ -70,7 +78,12 @@ export interface PartitionOptions {
  * The partition canal puts one row on. `columns` are the hash columns (listed columns or the
  * PK); values are looked up with an exact-case key, NULL and missing both hash as `""`.
  */
-export function rowPartition(database: string, row: Readonly<FlatRow>, columns: readonly string[], options: PartitionOptions): number {
+export function rowPartition(
+  database: string,
+  row: Readonly<FlatRow>,
+  columns: readonly string[],
+  options: PartitionOptions,
+): number {
   let h = options.databaseHash === false ? 0 : javaStringHash(database);
   for (const column of columns) {
     const value = Object.prototype.hasOwnProperty.call(row, column) ? row[column] : null;
@@ -85,10 +98,18 @@ export function rowPartition(database: string, row: Readonly<FlatRow>, columns: 
  * rule matches go to partition 0 whole; a table-hash rule sends the whole message to
  * `hash(table) % n`.
  */
-export function flatMessagePartitions(message: FlatMessage, rules: readonly PartitionHashRule[], options: PartitionOptions): Map<number, FlatMessage> {
-  const rule = message.isDdl || message.data === null ? undefined : rules.find((r) => ruleMatches(r, message.database, message.table));
+export function flatMessagePartitions(
+  message: FlatMessage,
+  rules: readonly PartitionHashRule[],
+  options: PartitionOptions,
+): Map<number, FlatMessage> {
+  const rule =
+    message.isDdl || message.data === null
+      ? undefined
+      : rules.find((r) => ruleMatches(r, message.database, message.table));
   if (rule === undefined || message.data === null) return new Map([[0, message]]);
-  if (rule.mode === 'table') return new Map([[partitionOfHash(javaStringHash(message.table), options.partitions), message]]);
+  if (rule.mode === 'table')
+    return new Map([[partitionOfHash(javaStringHash(message.table), options.partitions), message]]);
   const columns = rule.mode === 'pk' ? (message.pkNames ?? []) : rule.columns;
   const parts = new Map<number, { data: FlatRow[]; old: FlatRow[] }>();
   message.data.forEach((row, i) => {
@@ -100,6 +121,7 @@ export function flatMessagePartitions(message: FlatMessage, rules: readonly Part
     if (old !== undefined) part.old.push(old);
   });
   const out = new Map<number, FlatMessage>();
-  for (const [p, part] of parts) out.set(p, { ...message, data: part.data, old: message.old === null ? null : part.old });
+  for (const [p, part] of parts)
+    out.set(p, { ...message, data: part.data, old: message.old === null ? null : part.old });
   return out;
 }

@@ -17,7 +17,11 @@ export function detectFormat(payload: Uint8Array | string): 'flat' | 'protobuf' 
   if (typeof payload === 'string') return 'flat';
   let i = 0;
   if (payload[0] === 0xef && payload[1] === 0xbb && payload[2] === 0xbf) i = 3;
-  while (i < payload.length && (payload[i] === 0x20 || payload[i] === 0x0a || payload[i] === 0x0d || payload[i] === 0x09)) i++;
+  while (
+    i < payload.length &&
+    (payload[i] === 0x20 || payload[i] === 0x0a || payload[i] === 0x0d || payload[i] === 0x09)
+  )
+    i++;
   const first = payload[i];
   return first === 0x7b || first === 0x5b ? 'flat' : 'protobuf';
 }
@@ -26,10 +30,15 @@ export function detectFormat(payload: Uint8Array | string): 'flat' | 'protobuf' 
  * Decodes one canal MQ payload (one Kafka record value) into ChangeEvents. Throws
  * {@link DecodeError} on bad input, never anything else.
  */
-export function decodeCanalPayload(payload: Uint8Array | string, format: PayloadFormat, origin: MessageOrigin): ChangeEvent[] {
+export function decodeCanalPayload(
+  payload: Uint8Array | string,
+  format: PayloadFormat,
+  origin: MessageOrigin,
+): ChangeEvent[] {
   const actual = format === 'auto' ? detectFormat(payload) : format;
   if (actual === 'protobuf') {
-    if (typeof payload === 'string') throw new DecodeError('a protobuf payload must be bytes, not text');
+    if (typeof payload === 'string')
+      throw new DecodeError('a protobuf payload must be bytes, not text');
     return decodeProtobufMessage(payload, origin);
   }
   return adoptFlatMessageRows(decodeFlatMessage(payload), origin);

@@ -5,7 +5,10 @@ import { decodeFlatMessage, type FlatMessage } from './flatMessage.js';
 import { flatMessageToChangeEvents } from './toChangeEvents.js';
 
 const origin = { destination: 'example', partition: '0', offset: '41' };
-const [insertExample, updateExample, ddlExample] = readFileSync(new URL('../test/fixtures/reference-examples.jsonl', import.meta.url), 'utf8')
+const [insertExample, updateExample, ddlExample] = readFileSync(
+  new URL('../test/fixtures/reference-examples.jsonl', import.meta.url),
+  'utf8',
+)
   .trim()
   .split('\n')
   .map((line) => decodeFlatMessage(line));
@@ -22,7 +25,12 @@ const ordersColumns = {
   updated_at: { mysqlType: 'timestamp', sqlType: 93 },
 };
 
-function rowMessage(type: string, data: FlatMessage['data'], old: FlatMessage['old'] = null, extra: Partial<FlatMessage> = {}): FlatMessage {
+function rowMessage(
+  type: string,
+  data: FlatMessage['data'],
+  old: FlatMessage['old'] = null,
+  extra: Partial<FlatMessage> = {},
+): FlatMessage {
   return {
     id: 1,
     database: 'shop',
@@ -85,7 +93,12 @@ describe('flatMessageToChangeEvents: golden events from the reference examples (
     const [event] = flatMessageToChangeEvents(updateExample!, origin) as RowChangeEvent[];
     expect(event!.type).toBe('UPDATE');
     expect(event!.after).toEqual(updateExample!.data![0]);
-    expect(event!.before).toEqual({ ...updateExample!.data![0], status: '1', note: null, updated_at: '2024-06-10 14:13:20' });
+    expect(event!.before).toEqual({
+      ...updateExample!.data![0],
+      status: '1',
+      note: null,
+      updated_at: '2024-06-10 14:13:20',
+    });
     expect(event!.changed).toEqual(['status', 'note', 'updated_at']);
   });
 
@@ -110,13 +123,19 @@ describe('flatMessageToChangeEvents: golden events from the reference examples (
 
 describe('flatMessageToChangeEvents: every event type', () => {
   it('DELETE: before image only', () => {
-    const [event] = flatMessageToChangeEvents(rowMessage('DELETE', [{ id: '7', name: null }]), origin) as RowChangeEvent[];
+    const [event] = flatMessageToChangeEvents(
+      rowMessage('DELETE', [{ id: '7', name: null }]),
+      origin,
+    ) as RowChangeEvent[];
     expect(event).toMatchObject({ type: 'DELETE', before: { id: '7', name: null }, changed: [] });
     expect(event!.after).toBeUndefined();
   });
 
   it('UPDATE that changes the primary key: both keys are visible', () => {
-    const [event] = flatMessageToChangeEvents(rowMessage('UPDATE', [{ id: '30', name: 'z' }], [{ id: '3' }]), origin) as RowChangeEvent[];
+    const [event] = flatMessageToChangeEvents(
+      rowMessage('UPDATE', [{ id: '30', name: 'z' }], [{ id: '3' }]),
+      origin,
+    ) as RowChangeEvent[];
     expect(event!.before).toEqual({ id: '3', name: 'z' });
     expect(event!.after).toEqual({ id: '30', name: 'z' });
     expect(event!.changed).toEqual(['id']);
@@ -124,7 +143,14 @@ describe('flatMessageToChangeEvents: every event type', () => {
 
   it('multi-row UPDATE: canal accumulates old columns across rows; changed keeps only real changes', () => {
     // Row 0 changes name; row 1 changes nothing but name, so old[1] repeats name with its unchanged value (§1.6).
-    const message = rowMessage('UPDATE', [{ id: '1', name: 'b' }, { id: '2', name: 'same' }], [{ name: 'a' }, { name: 'same' }]);
+    const message = rowMessage(
+      'UPDATE',
+      [
+        { id: '1', name: 'b' },
+        { id: '2', name: 'same' },
+      ],
+      [{ name: 'a' }, { name: 'same' }],
+    );
     const events = flatMessageToChangeEvents(message, origin) as RowChangeEvent[];
     expect(events.map((e) => e.changed)).toEqual([['name'], []]);
     expect(events[1]!.before).toEqual({ id: '2', name: 'same' });
@@ -132,62 +158,119 @@ describe('flatMessageToChangeEvents: every event type', () => {
   });
 
   it('UPDATE with an empty old map (MINIMAL image) and with old: null', () => {
-    const [a] = flatMessageToChangeEvents(rowMessage('UPDATE', [{ id: '1' }], [{}]), origin) as RowChangeEvent[];
+    const [a] = flatMessageToChangeEvents(
+      rowMessage('UPDATE', [{ id: '1' }], [{}]),
+      origin,
+    ) as RowChangeEvent[];
     expect(a).toMatchObject({ before: { id: '1' }, after: { id: '1' }, changed: [] });
-    const [b] = flatMessageToChangeEvents(rowMessage('UPDATE', [{ id: '1' }], null), origin) as RowChangeEvent[];
+    const [b] = flatMessageToChangeEvents(
+      rowMessage('UPDATE', [{ id: '1' }], null),
+      origin,
+    ) as RowChangeEvent[];
     expect(b).toMatchObject({ before: { id: '1' }, after: { id: '1' }, changed: [] });
   });
 
   it('UPDATE setting a value to NULL and back', () => {
-    const events = flatMessageToChangeEvents(rowMessage('UPDATE', [{ id: '1', name: null }, { id: '2', name: 'x' }], [{ name: 'x' }, { name: null }]), origin) as RowChangeEvent[];
+    const events = flatMessageToChangeEvents(
+      rowMessage(
+        'UPDATE',
+        [
+          { id: '1', name: null },
+          { id: '2', name: 'x' },
+        ],
+        [{ name: 'x' }, { name: null }],
+      ),
+      origin,
+    ) as RowChangeEvent[];
     expect(events.map((e) => [e.before, e.changed])).toEqual([
       [{ id: '1', name: 'x' }, ['name']],
       [{ id: '2', name: null }, ['name']],
     ]);
   });
 
-  it.each(['CREATE', 'ALTER', 'RENAME', 'CINDEX', 'DINDEX', 'ERASE', 'TRUNCATE', 'QUERY'])('%s with isDdl: one DDL event', (type) => {
-    const events = flatMessageToChangeEvents({ ...rowMessage(type, null), isDdl: true, sql: `${type} ...`, pkNames: null }, origin);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ kind: 'ddl', type, sql: `${type} ...` });
-  });
+  it.each(['CREATE', 'ALTER', 'RENAME', 'CINDEX', 'DINDEX', 'ERASE', 'TRUNCATE', 'QUERY'])(
+    '%s with isDdl: one DDL event',
+    (type) => {
+      const events = flatMessageToChangeEvents(
+        { ...rowMessage(type, null), isDdl: true, sql: `${type} ...`, pkNames: null },
+        origin,
+      );
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ kind: 'ddl', type, sql: `${type} ...` });
+    },
+  );
 
   it('CREATE DATABASE (QUERY, table "") is a DDL event', () => {
-    const events = flatMessageToChangeEvents(decodeFlatMessage('{"data":null,"database":"x","es":1,"gtid":"","id":1,"isDdl":true,"mysqlType":null,"old":null,"pkNames":null,"sql":"CREATE DATABASE x","sqlType":null,"table":"","ts":2,"type":"QUERY"}'), origin);
+    const events = flatMessageToChangeEvents(
+      decodeFlatMessage(
+        '{"data":null,"database":"x","es":1,"gtid":"","id":1,"isDdl":true,"mysqlType":null,"old":null,"pkNames":null,"sql":"CREATE DATABASE x","sqlType":null,"table":"","ts":2,"type":"QUERY"}',
+      ),
+      origin,
+    );
     expect(events).toMatchObject([{ kind: 'ddl', type: 'QUERY', database: 'x', table: '' }]);
   });
 
   it.each([
-    ['MariaDB annotate / MySQL rows-query (QUERY, isDdl false)', { type: 'QUERY', data: null, database: '', table: '', sql: 'INSERT INTO t VALUES (1)' }],
-    ['statement-format DML without rows', { type: 'INSERT', data: null, sql: 'INSERT INTO t VALUES (1)' }],
+    [
+      'MariaDB annotate / MySQL rows-query (QUERY, isDdl false)',
+      { type: 'QUERY', data: null, database: '', table: '', sql: 'INSERT INTO t VALUES (1)' },
+    ],
+    [
+      'statement-format DML without rows',
+      { type: 'INSERT', data: null, sql: 'INSERT INTO t VALUES (1)' },
+    ],
     ['XACOMMIT', { type: 'XACOMMIT', data: null, sql: "XA COMMIT 'x'" }],
     ['XAROLLBACK', { type: 'XAROLLBACK', data: null }],
     ['an unknown type', { type: 'SOMETHINGNEW', data: [{ id: '1' }] }],
     ['a rows event with no rows', { type: 'INSERT', data: [] }],
   ])('%s yields no event', (_name, fields) => {
-    expect(flatMessageToChangeEvents({ ...rowMessage('INSERT', null), ...fields } as FlatMessage, origin)).toEqual([]);
+    expect(
+      flatMessageToChangeEvents(
+        { ...rowMessage('INSERT', null), ...fields } as FlatMessage,
+        origin,
+      ),
+    ).toEqual([]);
   });
 
   it('carries gtid when canal sends one, and the source name when given', () => {
-    const [event] = flatMessageToChangeEvents(rowMessage('INSERT', [{ id: '1', name: 'a' }], null, { gtid: '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-1234' }), {
-      ...origin,
-      source: 'kafka:example',
-    });
+    const [event] = flatMessageToChangeEvents(
+      rowMessage('INSERT', [{ id: '1', name: 'a' }], null, {
+        gtid: '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-1234',
+      }),
+      {
+        ...origin,
+        source: 'kafka:example',
+      },
+    );
     expect(event!.gtid).toBe('3e11fa47-71ca-11e1-9e33-c80aa9429562:1-1234');
     expect(event!.position.source).toBe('kafka:example');
   });
 
   it('fills missing sqlType with OTHER (1111) and keeps columns only in sqlType', () => {
-    const [event] = flatMessageToChangeEvents(rowMessage('INSERT', [{ id: '1' }], null, { sqlType: { extra: 4 }, mysqlType: { id: 'bigint' } }), origin);
-    expect(event!.columns).toEqual({ id: { mysqlType: 'bigint', sqlType: 1111 }, extra: { mysqlType: '', sqlType: 4 } });
+    const [event] = flatMessageToChangeEvents(
+      rowMessage('INSERT', [{ id: '1' }], null, {
+        sqlType: { extra: 4 },
+        mysqlType: { id: 'bigint' },
+      }),
+      origin,
+    );
+    expect(event!.columns).toEqual({
+      id: { mysqlType: 'bigint', sqlType: 1111 },
+      extra: { mysqlType: '', sqlType: 4 },
+    });
   });
 
   it('keeps a column named __proto__ as data in images and column types', () => {
-    const message = decodeFlatMessage('{"type":"UPDATE","data":[{"__proto__":"new","id":"1"}],"old":[{"__proto__":"old"}],"mysqlType":{"__proto__":"text","id":"int"}}');
+    const message = decodeFlatMessage(
+      '{"type":"UPDATE","data":[{"__proto__":"new","id":"1"}],"old":[{"__proto__":"old"}],"mysqlType":{"__proto__":"text","id":"int"}}',
+    );
     const [event] = flatMessageToChangeEvents(message, origin) as RowChangeEvent[];
     expect(Object.keys(event!.before!)).toEqual(['__proto__', 'id']);
     expect(Object.getOwnPropertyDescriptor(event!.before, '__proto__')?.value).toBe('old');
-    expect(Object.getOwnPropertyDescriptor(event!.columns, '__proto__')?.value).toEqual({ mysqlType: 'text', sqlType: 1111 });
+    expect(Object.getOwnPropertyDescriptor(event!.columns, '__proto__')?.value).toEqual({
+      mysqlType: 'text',
+      sqlType: 1111,
+    });
     expect(event!.changed).toEqual(['__proto__']);
   });
 
@@ -202,9 +285,16 @@ describe('flatMessageToChangeEvents: every event type', () => {
 describe('decodeCanalPayload (the pipeline path) adopts rows instead of copying', () => {
   it('gives the same events as flatMessageToChangeEvents', async () => {
     const { decodeCanalPayload } = await import('./payload.js');
-    const line = readFileSync(new URL('../test/fixtures/reference-examples.jsonl', import.meta.url), 'utf8').split('\n')[1]!;
-    expect(decodeCanalPayload(Buffer.from(line), 'flat', origin)).toEqual(flatMessageToChangeEvents(decodeFlatMessage(line), origin));
-    expect(decodeCanalPayload(line, 'auto', origin)).toEqual(flatMessageToChangeEvents(decodeFlatMessage(line), origin));
+    const line = readFileSync(
+      new URL('../test/fixtures/reference-examples.jsonl', import.meta.url),
+      'utf8',
+    ).split('\n')[1]!;
+    expect(decodeCanalPayload(Buffer.from(line), 'flat', origin)).toEqual(
+      flatMessageToChangeEvents(decodeFlatMessage(line), origin),
+    );
+    expect(decodeCanalPayload(line, 'auto', origin)).toEqual(
+      flatMessageToChangeEvents(decodeFlatMessage(line), origin),
+    );
     expect(() => decodeCanalPayload(line, 'protobuf', origin)).toThrow(/must be bytes/);
   });
 });

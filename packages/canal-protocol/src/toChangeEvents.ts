@@ -1,6 +1,20 @@
-import type { ChangeEvent, ColumnMeta, ColumnValue, DdlChangeEvent, RowChangeEvent, RowEventType, RowImage } from '@sluice/plugin-api';
+import type {
+  ChangeEvent,
+  ColumnMeta,
+  ColumnValue,
+  DdlChangeEvent,
+  RowChangeEvent,
+  RowEventType,
+  RowImage,
+} from '@sluice/plugin-api';
 import type { FlatMessage } from './flatMessage.js';
-import { NO_COLUMNS, NO_NAMES, ROW_TYPES, positionOf, type MessageOrigin } from './messageOrigin.js';
+import {
+  NO_COLUMNS,
+  NO_NAMES,
+  ROW_TYPES,
+  positionOf,
+  type MessageOrigin,
+} from './messageOrigin.js';
 import { setOwn } from './ownProperty.js';
 
 export type { MessageOrigin } from './messageOrigin.js';
@@ -13,10 +27,20 @@ function columnsOf(message: FlatMessage): Readonly<Record<string, ColumnMeta>> {
   const mysqlTypes = message.mysqlType ?? {};
   const sqlTypes = message.sqlType ?? {};
   for (const name in mysqlTypes) {
-    setOwn(columns, name, Object.freeze({ mysqlType: mysqlTypes[name]!, sqlType: Object.prototype.hasOwnProperty.call(sqlTypes, name) ? sqlTypes[name]! : SQL_TYPE_OTHER }));
+    setOwn(
+      columns,
+      name,
+      Object.freeze({
+        mysqlType: mysqlTypes[name]!,
+        sqlType: Object.prototype.hasOwnProperty.call(sqlTypes, name)
+          ? sqlTypes[name]!
+          : SQL_TYPE_OTHER,
+      }),
+    );
   }
   for (const name in sqlTypes) {
-    if (!Object.prototype.hasOwnProperty.call(columns, name)) setOwn(columns, name, Object.freeze({ mysqlType: '', sqlType: sqlTypes[name]! }));
+    if (!Object.prototype.hasOwnProperty.call(columns, name))
+      setOwn(columns, name, Object.freeze({ mysqlType: '', sqlType: sqlTypes[name]! }));
   }
   return Object.freeze(columns);
 }
@@ -36,7 +60,10 @@ function columnsOf(message: FlatMessage): Readonly<Record<string, ColumnMeta>> {
  * the whole decode); treat them as read-only, as their types say. The column map and `pkNames`
  * are shared by the events of one message and are frozen.
  */
-export function flatMessageToChangeEvents(message: FlatMessage, origin: MessageOrigin): ChangeEvent[] {
+export function flatMessageToChangeEvents(
+  message: FlatMessage,
+  origin: MessageOrigin,
+): ChangeEvent[] {
   return convert(message, origin, false);
 }
 
@@ -85,9 +112,35 @@ function convert(message: FlatMessage, origin: MessageOrigin, adopt: boolean): C
     const position = positionOf(origin, index);
     let event: RowChangeEvent;
     if (type === 'INSERT') {
-      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, after: image, changed: NO_NAMES };
+      event = {
+        kind: 'row',
+        type,
+        destination,
+        database,
+        table,
+        pkNames,
+        columns,
+        executedAt,
+        producedAt,
+        position,
+        after: image,
+        changed: NO_NAMES,
+      };
     } else if (type === 'DELETE') {
-      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, before: image, changed: NO_NAMES };
+      event = {
+        kind: 'row',
+        type,
+        destination,
+        database,
+        table,
+        pkNames,
+        columns,
+        executedAt,
+        producedAt,
+        position,
+        before: image,
+        changed: NO_NAMES,
+      };
     } else {
       const oldRow = old?.[index];
       let before: RowImage;
@@ -105,7 +158,21 @@ function convert(message: FlatMessage, origin: MessageOrigin, adopt: boolean): C
         before = b;
         if (names.length > 0) changed = names;
       }
-      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, before, after: image, changed };
+      event = {
+        kind: 'row',
+        type,
+        destination,
+        database,
+        table,
+        pkNames,
+        columns,
+        executedAt,
+        producedAt,
+        position,
+        before,
+        after: image,
+        changed,
+      };
     }
     if (gtid) (event as { gtid?: string }).gtid = gtid;
     events[index] = event;

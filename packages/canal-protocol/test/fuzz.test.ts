@@ -26,15 +26,25 @@ function onlyDecodeErrors(fn: () => unknown): void {
   try {
     fn();
   } catch (error) {
-    if (!(error instanceof DecodeError)) throw new Error(`threw ${String(error)} instead of a DecodeError`, { cause: error });
+    if (!(error instanceof DecodeError))
+      throw new Error(`threw ${String(error)} instead of a DecodeError`, { cause: error });
   }
 }
 
 const text = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 10 }),
-  fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 10 }),
+  fc.string({
+    unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)),
+    maxLength: 10,
+  }),
 );
-const columnNames = fc.uniqueArray(fc.oneof(fc.constantFrom('id', 'name', '__proto__', 'toString', 'Zoë', '张三', ''), fc.string({ maxLength: 6 })), { minLength: 1, maxLength: 5 });
+const columnNames = fc.uniqueArray(
+  fc.oneof(
+    fc.constantFrom('id', 'name', '__proto__', 'toString', 'Zoë', '张三', ''),
+    fc.string({ maxLength: 6 }),
+  ),
+  { minLength: 1, maxLength: 5 },
+);
 
 /** Generated FlatMessages with the structure canal guarantees (aligned rows, old ⊆ row). */
 const flatMessageArb: fc.Arbitrary<FlatMessage> = fc
@@ -55,7 +65,14 @@ const flatMessageArb: fc.Arbitrary<FlatMessage> = fc
     const isDdl = g.type === 'ALTER' || g.type === 'QUERY';
     const row = (r: number, shift: number): FlatRow => {
       const out: FlatRow = {};
-      g.names.forEach((n, c) => Object.defineProperty(out, n, { value: g.values[(r * 7 + c + shift) % 40] ?? null, enumerable: true, writable: true, configurable: true }));
+      g.names.forEach((n, c) =>
+        Object.defineProperty(out, n, {
+          value: g.values[(r * 7 + c + shift) % 40] ?? null,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        }),
+      );
       return out;
     };
     const data = isDdl ? null : Array.from({ length: g.rows }, (_, r) => row(r, 0));
@@ -64,14 +81,27 @@ const flatMessageArb: fc.Arbitrary<FlatMessage> = fc
         ? data.map((_, r) => {
             const out: FlatRow = {};
             g.names.forEach((n, c) => {
-              if (g.changedMask[(r + c) % 40]) Object.defineProperty(out, n, { value: g.values[(r * 3 + c + 11) % 40] ?? null, enumerable: true, writable: true, configurable: true });
+              if (g.changedMask[(r + c) % 40])
+                Object.defineProperty(out, n, {
+                  value: g.values[(r * 3 + c + 11) % 40] ?? null,
+                  enumerable: true,
+                  writable: true,
+                  configurable: true,
+                });
             });
             return out;
           })
         : null;
     const types = (v: (n: string, i: number) => string | number) => {
       const out: Record<string, string | number> = {};
-      g.names.forEach((n, i) => Object.defineProperty(out, n, { value: v(n, i), enumerable: true, writable: true, configurable: true }));
+      g.names.forEach((n, i) =>
+        Object.defineProperty(out, n, {
+          value: v(n, i),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        }),
+      );
       return out;
     };
     const message: FlatMessage = {
@@ -105,19 +135,28 @@ describe('round trips', () => {
 
   it('protobuf: decode(encode(entries)) is entries, and both formats give the same events', () => {
     fc.assert(
-      fc.property(fc.array(flatMessageArb, { minLength: 1, maxLength: 3 }), fc.bigInt({ min: -1n, max: 2n ** 63n - 1n }), (messages, batchId) => {
-        const entries = messages.map((m) => flatMessageToEntry(m));
-        const decoded = decodeCanalMessages(encodeCanalMessages({ batchId, entries }));
-        expect(decoded).toEqual({ batchId, entries });
-        // Each message alone: the protobuf events equal the flat events (producedAt = ts).
-        for (const m of messages) {
-          const viaProtobuf = canalMessagesToChangeEvents({ batchId, entries: [flatMessageToEntry(m)] }, { ...origin, producedAt: m.ts });
-          const viaFlat = flatMessageToChangeEvents(m, origin);
-          // With no PK columns flat has pkNames null; columns come from mysqlType for flat and
-          // from the row image for protobuf, so compare the row images and the change data.
-          expect(viaProtobuf.map(({ columns: _c, ...e }) => e)).toEqual(viaFlat.map(({ columns: _c, ...e }) => e));
-        }
-      }),
+      fc.property(
+        fc.array(flatMessageArb, { minLength: 1, maxLength: 3 }),
+        fc.bigInt({ min: -1n, max: 2n ** 63n - 1n }),
+        (messages, batchId) => {
+          const entries = messages.map((m) => flatMessageToEntry(m));
+          const decoded = decodeCanalMessages(encodeCanalMessages({ batchId, entries }));
+          expect(decoded).toEqual({ batchId, entries });
+          // Each message alone: the protobuf events equal the flat events (producedAt = ts).
+          for (const m of messages) {
+            const viaProtobuf = canalMessagesToChangeEvents(
+              { batchId, entries: [flatMessageToEntry(m)] },
+              { ...origin, producedAt: m.ts },
+            );
+            const viaFlat = flatMessageToChangeEvents(m, origin);
+            // With no PK columns flat has pkNames null; columns come from mysqlType for flat and
+            // from the row image for protobuf, so compare the row images and the change data.
+            expect(viaProtobuf.map(({ columns: _c, ...e }) => e)).toEqual(
+              viaFlat.map(({ columns: _c, ...e }) => e),
+            );
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -125,21 +164,31 @@ describe('round trips', () => {
 
 describe('bad input only ever throws DecodeError, and never hangs', () => {
   const validFlat = encodeFlatMessage(
-    decodeFlatMessage('{"data":[{"id":"1","n":"Zoë 🚀"}],"database":"shop","es":1,"id":1,"isDdl":false,"mysqlType":{"id":"int","n":"text"},"old":[{"n":"a"}],"pkNames":["id"],"sql":"","sqlType":{"id":4,"n":2005},"table":"t","ts":1,"type":"UPDATE"}'),
+    decodeFlatMessage(
+      '{"data":[{"id":"1","n":"Zoë 🚀"}],"database":"shop","es":1,"id":1,"isDdl":false,"mysqlType":{"id":"int","n":"text"},"old":[{"n":"a"}],"pkNames":["id"],"sql":"","sqlType":{"id":4,"n":2005},"table":"t","ts":1,"type":"UPDATE"}',
+    ),
   );
-  const validProtobuf = encodeCanalMessages({ batchId: 5n, entries: [flatMessageToEntry(decodeFlatMessage(validFlat))] });
+  const validProtobuf = encodeCanalMessages({
+    batchId: 5n,
+    entries: [flatMessageToEntry(decodeFlatMessage(validFlat))],
+  });
 
   it('random bytes, in every format', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom('flat', 'protobuf', 'auto') as fc.Arbitrary<'flat' | 'protobuf' | 'auto'>, (bytes, format) => {
-        onlyDecodeErrors(() => decodeCanalPayload(bytes, format, origin));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom('flat', 'protobuf', 'auto') as fc.Arbitrary<'flat' | 'protobuf' | 'auto'>,
+        (bytes, format) => {
+          onlyDecodeErrors(() => decodeCanalPayload(bytes, format, origin));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('every truncation of a valid protobuf payload', () => {
-    for (let n = 0; n < validProtobuf.length; n++) onlyDecodeErrors(() => decodeCanalPayload(validProtobuf.subarray(0, n), 'protobuf', origin));
+    for (let n = 0; n < validProtobuf.length; n++)
+      onlyDecodeErrors(() => decodeCanalPayload(validProtobuf.subarray(0, n), 'protobuf', origin));
   });
 
   it('every truncation of a valid FlatMessage', () => {
@@ -150,29 +199,53 @@ describe('bad input only ever throws DecodeError, and never hangs', () => {
 
   it('mutated protobuf payloads (byte changes, insertions, deletions)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete')), { minLength: 1, maxLength: 6 }), (edits) => {
-        const bytes = [...validProtobuf];
-        for (const [at, value, op] of edits) {
-          const i = at % (bytes.length + 1);
-          if (op === 'set') bytes[Math.min(i, bytes.length - 1)] = value;
-          else if (op === 'insert') bytes.splice(i, 0, value);
-          else bytes.splice(i, 1);
-        }
-        onlyDecodeErrors(() => decodeCanalPayload(Uint8Array.from(bytes), 'protobuf', origin));
-      }),
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.nat(),
+            fc.integer({ min: 0, max: 255 }),
+            fc.constantFrom('set', 'insert', 'delete'),
+          ),
+          { minLength: 1, maxLength: 6 },
+        ),
+        (edits) => {
+          const bytes = [...validProtobuf];
+          for (const [at, value, op] of edits) {
+            const i = at % (bytes.length + 1);
+            if (op === 'set') bytes[Math.min(i, bytes.length - 1)] = value;
+            else if (op === 'insert') bytes.splice(i, 0, value);
+            else bytes.splice(i, 1);
+          }
+          onlyDecodeErrors(() => decodeCanalPayload(Uint8Array.from(bytes), 'protobuf', origin));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('random JSON values and FlatMessages with random fields', () => {
     fc.assert(
-      fc.property(fc.jsonValue(), (value) => onlyDecodeErrors(() => decodeCanalPayload(JSON.stringify(value), 'flat', origin))),
+      fc.property(fc.jsonValue(), (value) =>
+        onlyDecodeErrors(() => decodeCanalPayload(JSON.stringify(value), 'flat', origin)),
+      ),
       { numRuns: 1000 },
     );
     fc.assert(
       fc.property(
-        fc.record({ type: fc.jsonValue(), data: fc.jsonValue(), old: fc.jsonValue(), isDdl: fc.jsonValue(), mysqlType: fc.jsonValue(), pkNames: fc.jsonValue(), es: fc.jsonValue() }, { requiredKeys: [] }),
-        (value) => onlyDecodeErrors(() => decodeCanalPayload(JSON.stringify(value), 'flat', origin)),
+        fc.record(
+          {
+            type: fc.jsonValue(),
+            data: fc.jsonValue(),
+            old: fc.jsonValue(),
+            isDdl: fc.jsonValue(),
+            mysqlType: fc.jsonValue(),
+            pkNames: fc.jsonValue(),
+            es: fc.jsonValue(),
+          },
+          { requiredKeys: [] },
+        ),
+        (value) =>
+          onlyDecodeErrors(() => decodeCanalPayload(JSON.stringify(value), 'flat', origin)),
       ),
       { numRuns: 1000 },
     );
@@ -180,11 +253,32 @@ describe('bad input only ever throws DecodeError, and never hangs', () => {
 
   it('typed values: any text with any type', () => {
     const types = fc.oneof(
-      fc.constantFrom('int', 'bigint unsigned', 'tinyint', 'decimal(10,2)', 'double', 'bit(3)', "enum('a','b')", "set('a','b')", 'date', 'datetime(6)', 'timestamp', 'time', 'year', 'json', 'blob', 'varchar(3)'),
+      fc.constantFrom(
+        'int',
+        'bigint unsigned',
+        'tinyint',
+        'decimal(10,2)',
+        'double',
+        'bit(3)',
+        "enum('a','b')",
+        "set('a','b')",
+        'date',
+        'datetime(6)',
+        'timestamp',
+        'time',
+        'year',
+        'json',
+        'blob',
+        'varchar(3)',
+      ),
       fc.string({ maxLength: 30 }),
     );
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 })), types, (value, type) => onlyDecodeErrors(() => typedValue(value, type))),
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 })),
+        types,
+        (value, type) => onlyDecodeErrors(() => typedValue(value, type)),
+      ),
       { numRuns: 3000 },
     );
   });

@@ -36,9 +36,14 @@ const Entry = type('Entry');
 const RowChange = type('RowChange');
 
 type Obj = Record<string, unknown>;
-const toObject = (t: protobuf.Type, bytes: Uint8Array): Obj => t.toObject(t.decode(bytes), { longs: String, enums: Number, bytes: Array }) as Obj;
+const toObject = (t: protobuf.Type, bytes: Uint8Array): Obj =>
+  t.toObject(t.decode(bytes), { longs: String, enums: Number, bytes: Array }) as Obj;
 const big = (v: unknown) => BigInt((v as string | undefined) ?? '0');
-const pairs = (v: unknown): CanalPair[] => ((v as Obj[] | undefined) ?? []).map((p) => ({ key: (p['key'] as string) ?? '', value: (p['value'] as string) ?? '' }));
+const pairs = (v: unknown): CanalPair[] =>
+  ((v as Obj[] | undefined) ?? []).map((p) => ({
+    key: (p['key'] as string) ?? '',
+    value: (p['value'] as string) ?? '',
+  }));
 
 // protobufjs object → our shape, applying the proto2 defaults canal's Java runtime applies (§2.1).
 function column(o: Obj): CanalColumn {
@@ -97,7 +102,11 @@ function pbRowChange(rc: CanalRowChange): Obj {
     eventType: rc.eventType,
     isDdl: rc.isDdl,
     sql: rc.sql,
-    rowDatas: rc.rowDatas.map((r) => ({ beforeColumns: r.beforeColumns.map((c) => ({ ...c })), afterColumns: r.afterColumns.map((c) => ({ ...c })), props: r.props })),
+    rowDatas: rc.rowDatas.map((r) => ({
+      beforeColumns: r.beforeColumns.map((c) => ({ ...c })),
+      afterColumns: r.afterColumns.map((c) => ({ ...c })),
+      props: r.props,
+    })),
     props: rc.props,
     ddlSchemaName: rc.ddlSchemaName,
   };
@@ -105,7 +114,13 @@ function pbRowChange(rc: CanalRowChange): Obj {
 function pbEntry(e: CanalEntry): Obj {
   const h = e.header;
   return {
-    header: { ...h, logfileOffset: s(h.logfileOffset), serverId: s(h.serverId), executeTime: s(h.executeTime), eventLength: s(h.eventLength) },
+    header: {
+      ...h,
+      logfileOffset: s(h.logfileOffset),
+      serverId: s(h.serverId),
+      executeTime: s(h.executeTime),
+      eventLength: s(h.eventLength),
+    },
     entryType: e.entryType,
     storeValue: e.storeValue,
   };
@@ -114,7 +129,10 @@ const pbEncode = (t: protobuf.Type, o: Obj) => t.encode(t.fromObject(o)).finish(
 
 const text = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 12 }),
-  fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 12 }),
+  fc.string({
+    unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)),
+    maxLength: 12,
+  }),
   fc.constantFrom('', '0', '-1', '18446744073709551615', '2024-06-10 14:13:20.123', 'Zoë 🚀 张三'),
 );
 const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
@@ -131,7 +149,14 @@ const columnArb: fc.Arbitrary<CanalColumn> = fc
     props: fc.array(pair, { maxLength: 1 }),
     value: text,
     length: fc.constantFrom(0, 0, -42, 2 ** 31 - 1),
-    mysqlType: fc.constantFrom('bigint(20) unsigned', 'varchar(40)', "enum('a','b')", 'json', 'blob', ''),
+    mysqlType: fc.constantFrom(
+      'bigint(20) unsigned',
+      'varchar(40)',
+      "enum('a','b')",
+      'json',
+      'blob',
+      '',
+    ),
   })
   .map((c) => (c.isNull ? { ...c, value: '' } : c));
 const rowChangeArb: fc.Arbitrary<CanalRowChange> = fc.record({
@@ -139,7 +164,14 @@ const rowChangeArb: fc.Arbitrary<CanalRowChange> = fc.record({
   eventType: fc.integer({ min: 1, max: 15 }),
   isDdl: fc.boolean(),
   sql: text,
-  rowDatas: fc.array(fc.record({ beforeColumns: fc.array(columnArb, { maxLength: 4 }), afterColumns: fc.array(columnArb, { maxLength: 4 }), props: fc.array(pair, { maxLength: 1 }) }), { maxLength: 3 }),
+  rowDatas: fc.array(
+    fc.record({
+      beforeColumns: fc.array(columnArb, { maxLength: 4 }),
+      afterColumns: fc.array(columnArb, { maxLength: 4 }),
+      props: fc.array(pair, { maxLength: 1 }),
+    }),
+    { maxLength: 3 },
+  ),
   props: fc.array(pair, { maxLength: 2 }),
   ddlSchemaName: text,
 });
@@ -159,21 +191,40 @@ describe('protobufjs (independent path) and the hand-written codec agree', () =>
     const flat = decodeFlatMessage(
       '{"data":[{"id":"1","name":"Zoë 🚀","avatar":"\\u0000ÿPNG","amount":"-1.50"},{"id":"18446744073709551615","name":null,"avatar":null,"amount":"0.00"}],"database":"shop","es":1718000000000,"gtid":"","id":3,"isDdl":false,"mysqlType":{"id":"bigint unsigned","name":"varchar(40)","avatar":"blob","amount":"decimal(10,2)"},"old":[{"name":"x"},{"name":"y"}],"pkNames":["id"],"sql":"","sqlType":{"id":3,"name":12,"avatar":2004,"amount":3},"table":"t","ts":1718000000412,"type":"UPDATE"}',
     );
-    const begin: CanalEntry = { header: header({ executeTime: '1718000000000' }), entryType: EntryType.TRANSACTIONBEGIN, storeValue: new Uint8Array(0) };
-    const entries = [begin, flatMessageToEntry(flat, { logfileOffset: 2n ** 40n }), flatMessageToEntry({ ...flat, type: 'ALTER', isDdl: true, sql: 'ALTER TABLE t ADD c int', data: null, old: null })];
+    const begin: CanalEntry = {
+      header: header({ executeTime: '1718000000000' }),
+      entryType: EntryType.TRANSACTIONBEGIN,
+      storeValue: new Uint8Array(0),
+    };
+    const entries = [
+      begin,
+      flatMessageToEntry(flat, { logfileOffset: 2n ** 40n }),
+      flatMessageToEntry({
+        ...flat,
+        type: 'ALTER',
+        isDdl: true,
+        sql: 'ALTER TABLE t ADD c int',
+        data: null,
+        old: null,
+      }),
+    ];
     const body = pbEncode(Messages, { messages: entries.map((e) => pbEncode(Entry, pbEntry(e))) });
     const bytes = pbEncode(Packet, { version: 1, type: 7, body });
     expect(Buffer.from(bytes.subarray(0, 5)).toString('hex')).toBe('100118072a');
     expect(decodeCanalMessages(bytes)).toEqual({ batchId: 0n, entries });
     const origin = { destination: 'd', partition: '0', offset: '5', producedAt: flat.ts };
     const events = decodeProtobufMessage(bytes, origin);
-    expect(events).toEqual(decodeProtobufMessage(encodeCanalMessages({ batchId: 0n, entries }, 'builder'), origin));
+    expect(events).toEqual(
+      decodeProtobufMessage(encodeCanalMessages({ batchId: 0n, entries }, 'builder'), origin),
+    );
     expect(events.slice(0, 2)).toEqual(flatMessageToChangeEvents(flat, origin));
     expect(events[2]).toMatchObject({ kind: 'ddl', type: 'ALTER', position: { index: 2 } });
   });
 
   it('our raw-layout payload decodes with protobufjs to the same entries', () => {
-    const flat = decodeFlatMessage('{"data":[{"id":"1"}],"database":"shop","es":1718000000000,"id":1,"isDdl":false,"mysqlType":{"id":"int"},"old":null,"pkNames":["id"],"sql":"","sqlType":{"id":4},"table":"t","ts":1,"type":"INSERT"}');
+    const flat = decodeFlatMessage(
+      '{"data":[{"id":"1"}],"database":"shop","es":1718000000000,"id":1,"isDdl":false,"mysqlType":{"id":"int"},"old":null,"pkNames":["id"],"sql":"","sqlType":{"id":4},"table":"t","ts":1,"type":"INSERT"}',
+    );
     const entry = flatMessageToEntry(flat);
     const packet = toObject(Packet, encodeCanalMessages({ batchId: -1n, entries: [entry] }, 'raw'));
     expect(packet['type']).toBe(7);
@@ -182,7 +233,11 @@ describe('protobufjs (independent path) and the hand-written codec agree', () =>
     expect(messages['batchId']).toBe('-1');
     const decoded = toObject(Entry, Uint8Array.from((messages['messages'] as number[][])[0]!));
     expect(header(decoded['header'] as Obj)).toEqual(entry.header);
-    expect(rowChange(toObject(RowChange, Uint8Array.from(decoded['storeValue'] as number[])))).toEqual(decodeRowChange(entry.storeValue));
-    expect(Uint8Array.from(encodeEntry(entry))).toEqual(Uint8Array.from((messages['messages'] as number[][])[0]!));
+    expect(
+      rowChange(toObject(RowChange, Uint8Array.from(decoded['storeValue'] as number[]))),
+    ).toEqual(decodeRowChange(entry.storeValue));
+    expect(Uint8Array.from(encodeEntry(entry))).toEqual(
+      Uint8Array.from((messages['messages'] as number[][])[0]!),
+    );
   });
 });

@@ -7,7 +7,9 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
   process.on(name, () => {
     signals += 1;
     if (signals > 1) process.exit(130);
-    process.stderr.write(`Received ${name}: stopping intake, draining and closing (send again to exit at once).\n`);
+    process.stderr.write(
+      `Received ${name}: stopping intake, draining and closing (send again to exit at once).\n`,
+    );
     controller.abort(new Error(`Received ${name}.`));
   });
 }

@@ -31,7 +31,9 @@ describe('sluice command line', () => {
   });
 
   it('prints the package version with --version and -v', async () => {
-    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     for (const flag of ['--version', '-v']) {
       const io = capture();
       expect(await main([flag], io)).toBe(0);
@@ -129,9 +131,16 @@ describe('sluice command line', () => {
     expect(io.err()).toContain('line 2 of in/a.jsonl');
     const dlqFiles = await readdir(join(dir, 'dlq'));
     expect(dlqFiles).toHaveLength(1);
-    const records = (await readFile(join(dir, 'dlq', dlqFiles[0]!), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = (await readFile(join(dir, 'dlq', dlqFiles[0]!), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ offset: '2', payload: '{not json', partition: 'in/a.jsonl' });
+    expect(records[0]).toMatchObject({
+      offset: '2',
+      payload: '{not json',
+      partition: 'in/a.jsonl',
+    });
     expect(String(records[0]!['reason'])).toContain('not valid JSON');
   });
 });

@@ -13,8 +13,14 @@ type Command = (args: readonly string[], io: CliIo, signal: AbortSignal) => Prom
 const commands: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: 'run the pipelines of a configuration directory' },
   dlq: { run: dlqCommand, summary: 'replay dead-lettered events (sluice dlq replay)' },
-  validate: { run: (args, io) => validateCommand(args, io), summary: 'check a configuration directory and print every problem' },
-  inspect: { run: (args, io) => inspectCommand(args, io), summary: 'decode canal messages (FlatMessage JSON or protobuf) and print ChangeEvents' },
+  validate: {
+    run: (args, io) => validateCommand(args, io),
+    summary: 'check a configuration directory and print every problem',
+  },
+  inspect: {
+    run: (args, io) => inspectCommand(args, io),
+    summary: 'decode canal messages (FlatMessage JSON or protobuf) and print ChangeEvents',
+  },
 };
 
 export function mainHelp(): string {
@@ -39,10 +45,15 @@ Exit codes: 0 success, 1 failure, 2 usage error.
 /**
  * Runs the `sluice` command line and returns the exit code: 0 success, 1 failure, 2 usage error.
  */
-export async function main(argv: readonly string[], io: CliIo = processIo, signal: AbortSignal = new AbortController().signal): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<number> {
   // `pnpm start -- --once` passes pnpm's `--` separator through: drop it.
   const separator = argv.indexOf('--');
-  const [first, ...rest] = separator < 0 ? argv : [...argv.slice(0, separator), ...argv.slice(separator + 1)];
+  const [first, ...rest] =
+    separator < 0 ? argv : [...argv.slice(0, separator), ...argv.slice(separator + 1)];
   try {
     if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
       io.stdout(mainHelp());
@@ -55,7 +66,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo, signa
     if (first.startsWith('-')) throw new UsageError(`sluice: unknown option "${first}"`);
     const command = commands[first];
     if (!command) {
-      throw new UsageError(`sluice: unknown command "${first}"; commands: ${Object.keys(commands).join(', ')}`);
+      throw new UsageError(
+        `sluice: unknown command "${first}"; commands: ${Object.keys(commands).join(', ')}`,
+      );
     }
     return await command.run(rest, io, signal);
   } catch (error) {
@@ -63,7 +76,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo, signa
       io.stderr(`${error.message}\nRun "sluice --help" for usage.\n`);
       return 2;
     }
-    const message = isSluiceError(error) ? `${error.message} [${error.code}]` : (error as Error).stack ?? String(error);
+    const message = isSluiceError(error)
+      ? `${error.message} [${error.code}]`
+      : ((error as Error).stack ?? String(error));
     io.stderr(`sluice: ${message}\n`);
     return 1;
   }

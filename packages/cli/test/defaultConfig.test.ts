@@ -23,14 +23,22 @@ describe('the embedded default configuration', () => {
   });
 
   it('prints every sample change in file order with `sluice start --once` and exits 0', () => {
-    const run = spawnSync(process.execPath, [bin, 'start', '--config', 'config', '--once'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, [bin, 'start', '--config', 'config', '--once'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trimEnd().split('\n')).toEqual(expected);
     expect(run.stderr).not.toMatch(/ERROR|WARN/);
   });
 
   it('validates without errors or warnings', () => {
-    const run = spawnSync(process.execPath, [bin, 'validate', '--config', 'config'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, [bin, 'validate', '--config', 'config'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(run.status, run.stdout + run.stderr).toBe(0);
     expect(run.stdout + run.stderr).not.toMatch(/warning/i);
   });

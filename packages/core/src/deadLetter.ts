@@ -38,7 +38,9 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * (FlatMessage JSON read as bytes), stay readable text; other bytes (protobuf) become base64.
  * Either way the original bytes come back exactly (`Buffer.from(payload, encoding)`).
  */
-export function encodePayload(payload: Uint8Array | string): Pick<DeadLetterRecord, 'payload' | 'payloadEncoding'> {
+export function encodePayload(
+  payload: Uint8Array | string,
+): Pick<DeadLetterRecord, 'payload' | 'payloadEncoding'> {
   if (typeof payload === 'string') return { payload, payloadEncoding: 'utf8' };
   try {
     return { payload: strictUtf8.decode(payload), payloadEncoding: 'utf8' };

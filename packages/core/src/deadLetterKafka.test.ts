@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetterRecord } from './deadLetter.js';
-import { KafkaDeadLetterQueue, deadLetterTopic, type DeadLetterProducer } from './deadLetterKafka.js';
+import {
+  KafkaDeadLetterQueue,
+  deadLetterTopic,
+  type DeadLetterProducer,
+} from './deadLetterKafka.js';
 
 const record: DeadLetterRecord = {
   at: '2024-01-01T00:00:00.000Z',
@@ -33,13 +37,23 @@ function fakeProducer(failSends = 0) {
 describe('KafkaDeadLetterQueue', () => {
   it('writes the record as JSON to <topic>.dlq with acks from all replicas', async () => {
     const fake = fakeProducer();
-    const dlq = new KafkaDeadLetterQueue({ brokers: ['k:9092'], producer: fake.producer, ensureTopic: async () => {} });
+    const dlq = new KafkaDeadLetterQueue({
+      brokers: ['k:9092'],
+      producer: fake.producer,
+      ensureTopic: async () => {},
+    });
     await dlq.write(record);
     expect(fake.sent).toEqual([
       {
         topic: 'example.dlq',
         acks: -1,
-        messages: [{ key: '3:12', value: JSON.stringify(record), headers: { 'sluice-sink': 'rdb1', 'sluice-reason': 'duplicate key' } }],
+        messages: [
+          {
+            key: '3:12',
+            value: JSON.stringify(record),
+            headers: { 'sluice-sink': 'rdb1', 'sluice-reason': 'duplicate key' },
+          },
+        ],
       },
     ]);
     expect(deadLetterTopic('t', '-dead')).toBe('t-dead');
@@ -47,7 +61,11 @@ describe('KafkaDeadLetterQueue', () => {
 
   it('rejects when the broker fails (so the offset does not move) and reconnects on the next write', async () => {
     const fake = fakeProducer(1);
-    const dlq = new KafkaDeadLetterQueue({ brokers: ['k:9092'], producer: fake.producer, ensureTopic: async () => {} });
+    const dlq = new KafkaDeadLetterQueue({
+      brokers: ['k:9092'],
+      producer: fake.producer,
+      ensureTopic: async () => {},
+    });
     await expect(dlq.write(record)).rejects.toThrow('broker down');
     await dlq.write(record);
     expect(fake.connects()).toBe(2);

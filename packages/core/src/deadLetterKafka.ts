@@ -70,7 +70,11 @@ export class KafkaDeadLetterQueue implements DeadLetterQueue {
   constructor(options: KafkaDeadLetterOptions) {
     this.#suffix = options.topicSuffix ?? '.dlq';
     this.location = `kafka://${options.brokers.join(',')}/<topic>${this.#suffix}`;
-    const kafka = new Kafka({ clientId: options.clientId ?? 'sluice-dlq', brokers: [...options.brokers], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: options.clientId ?? 'sluice-dlq',
+      brokers: [...options.brokers],
+      logLevel: logLevel.NOTHING,
+    });
     this.#producer =
       options.producer ??
       (kafka.producer({
@@ -100,7 +104,10 @@ export class KafkaDeadLetterQueue implements DeadLetterQueue {
           {
             key: `${record.partition}:${record.offset}`,
             value: JSON.stringify(record),
-            headers: { 'sluice-sink': record.sink ?? '', 'sluice-reason': record.reason.slice(0, 1000) },
+            headers: {
+              'sluice-sink': record.sink ?? '',
+              'sluice-reason': record.reason.slice(0, 1000),
+            },
           },
         ],
       });

@@ -65,8 +65,16 @@ export function deadLetterReplayGroup(topic: string): string {
  * Reads the records of a dead-letter topic that were not replayed yet: from the replay group's
  * committed offsets (the beginning, the first time) to the end the topic had when called.
  */
-export async function readDeadLetterTopic(brokers: readonly string[], topic: string, signal: AbortSignal): Promise<DeadLetterTopicRead> {
-  const kafka = new Kafka({ clientId: 'sluice-dlq-replay', brokers: [...brokers], logLevel: logLevel.NOTHING });
+export async function readDeadLetterTopic(
+  brokers: readonly string[],
+  topic: string,
+  signal: AbortSignal,
+): Promise<DeadLetterTopicRead> {
+  const kafka = new Kafka({
+    clientId: 'sluice-dlq-replay',
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+  });
   const groupId = deadLetterReplayGroup(topic);
   const admin = kafka.admin();
   await admin.connect();
@@ -75,7 +83,8 @@ export async function readDeadLetterTopic(brokers: readonly string[], topic: str
   try {
     const committed = new Map<number, bigint>();
     for (const t of await admin.fetchOffsets({ groupId, topics: [topic] })) {
-      for (const p of t.partitions) if (BigInt(p.offset) >= 0n) committed.set(p.partition, BigInt(p.offset));
+      for (const p of t.partitions)
+        if (BigInt(p.offset) >= 0n) committed.set(p.partition, BigInt(p.offset));
     }
     for (const p of await admin.fetchTopicOffsets(topic)) {
       const from = committed.get(p.partition) ?? BigInt(p.low);
@@ -89,7 +98,11 @@ export async function readDeadLetterTopic(brokers: readonly string[], topic: str
     const setter = kafka.admin();
     await setter.connect();
     try {
-      await setter.setOffsets({ groupId, topic, partitions: [...done].map(([partition, offset]) => ({ partition, offset })) });
+      await setter.setOffsets({
+        groupId,
+        topic,
+        partitions: [...done].map(([partition, offset]) => ({ partition, offset })),
+      });
     } finally {
       await setter.disconnect();
     }
@@ -140,7 +153,9 @@ class ReplaySource implements SourceInstance {
       const messages = this.#records.slice(i, i + 100).map((r, j) => ({
         offset: String(i + j),
         // Bytes either way: the decoder reads flat JSON from UTF-8 bytes, protobuf from raw bytes.
-        payload: new Uint8Array(Buffer.from(r.payload, r.payloadEncoding === 'base64' ? 'base64' : 'utf8')),
+        payload: new Uint8Array(
+          Buffer.from(r.payload, r.payloadEncoding === 'base64' ? 'base64' : 'utf8'),
+        ),
       }));
       await handler.deliver({ partition: 'replay', messages });
     }
@@ -149,7 +164,9 @@ class ReplaySource implements SourceInstance {
   async close(): Promise<void> {}
   locate(_partition: string, offset: string): string {
     const r = this.#records[Number(offset)];
-    return r ? `dead letter of partition ${r.partition} offset ${r.offset}` : `dead letter ${offset}`;
+    return r
+      ? `dead letter of partition ${r.partition} offset ${r.offset}`
+      : `dead letter ${offset}`;
   }
 }
 
@@ -202,7 +219,12 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
     close: () => options.deadLetter.close(),
   };
   const metrics = new MetricsRegistry();
-  const plugins = registry.scope({ logger, metrics, clock: { now: () => Date.now() }, dataSources: dataSourcesOf(config) });
+  const plugins = registry.scope({
+    logger,
+    metrics,
+    clock: { now: () => Date.now() },
+    dataSources: dataSourcesOf(config),
+  });
   const index = MappingIndex.of(config);
   const groups = new Map<string, DeadLetterRecord[]>();
   for (const r of records) {
@@ -211,10 +233,16 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
   }
   for (const [key, list] of groups) {
     const [destination, groupId] = key.split('\u0000') as [string, string];
-    const group = config.canal.canalAdapters.find((a) => a.instance === destination)?.groups.find((g) => g.groupId === groupId);
-    if (!group) throw new Error(`Dead letters of destination "${destination}" group "${groupId}" have no such group in the configuration.`);
+    const group = config.canal.canalAdapters
+      .find((a) => a.instance === destination)
+      ?.groups.find((g) => g.groupId === groupId);
+    if (!group)
+      throw new Error(
+        `Dead letters of destination "${destination}" group "${groupId}" have no such group in the configuration.`,
+      );
     const outers = group.outerAdapters.filter((o) => sinkKey === undefined || o.key === sinkKey);
-    if (outers.length === 0) throw new Error(`Group "${groupId}" of "${destination}" has no sink instance "${sinkKey}".`);
+    if (outers.length === 0)
+      throw new Error(`Group "${groupId}" of "${destination}" has no sink instance "${sinkKey}".`);
     const sinks = createGroupSinks(config, registry, plugins, index, outers);
     const override = (_partition: string, offset: string): MessageOverride | undefined => {
       const r = list[Number(offset)];

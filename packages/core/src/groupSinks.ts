@@ -20,7 +20,13 @@ export function createGroupSinks(
     const definition = registry.sink(outer.name, usedBy);
     const instance = plugins.createSink(
       outer.name,
-      { key: outer.key, name: outer.name, hosts: outer.hosts, properties: outer.properties, configDir: config.dir },
+      {
+        key: outer.key,
+        name: outer.name,
+        hosts: outer.hosts,
+        properties: outer.properties,
+        configDir: config.dir,
+      },
       usedBy,
     );
     return {

@@ -1,11 +1,21 @@
 export { ConfigError, loadConfig } from './config/loadConfig.js';
-export { formatProblem, formatReport, problemLocation, ProblemCollector } from './config/problems.js';
+export {
+  formatProblem,
+  formatReport,
+  problemLocation,
+  ProblemCollector,
+} from './config/problems.js';
 export type { ConfigProblem, ProblemCode, Severity } from './config/problems.js';
 export { mappingContextOf, validateConfigDir } from './config/validateConfig.js';
 export type { Environment, ValidateOptions, ValidationResult } from './config/validateConfig.js';
 export { pluginSchemasFromMap, SinkCatalog } from './config/sinkCatalog.js';
 export type { PluginSchemaSource, SinkCatalogEntry } from './config/sinkCatalog.js';
-export { ADAPTER_NAME_HINTS, KNOWN_ADAPTERS, rdbMappingSchema, redisMappingSchema } from './config/knownAdapters.js';
+export {
+  ADAPTER_NAME_HINTS,
+  KNOWN_ADAPTERS,
+  rdbMappingSchema,
+  redisMappingSchema,
+} from './config/knownAdapters.js';
 export type {
   KnownAdapter,
   MappedTable,
@@ -17,10 +27,20 @@ export type {
 } from './config/knownAdapters.js';
 export { MappingIndex, mappingKey, toMappingFile } from './config/mappingIndex.js';
 export type { MappingLookupKey, MappingRouteSpec } from './config/mappingIndex.js';
-export { autoAdapterKey, autoKeyPrefix, loadMappingFiles, loadMappingText, mappingOwners } from './config/mappings.js';
+export {
+  autoAdapterKey,
+  autoKeyPrefix,
+  loadMappingFiles,
+  loadMappingText,
+  mappingOwners,
+} from './config/mappings.js';
 export type { AdapterRef, MappingContext, MappingFileResult } from './config/mappings.js';
 export { diffMappings, MappingWatcher, reloadMappings } from './config/mappingWatcher.js';
-export type { MappingReload, MappingWatcherOptions, SinkMappingChanges } from './config/mappingWatcher.js';
+export type {
+  MappingReload,
+  MappingWatcherOptions,
+  SinkMappingChanges,
+} from './config/mappingWatcher.js';
 export { printConfig, redactConfig } from './config/printConfig.js';
 export { parseJdbcUrl, redactUrl } from './config/jdbcUrl.js';
 export type { JdbcUrl, JdbcUrlResult } from './config/jdbcUrl.js';
@@ -50,7 +70,13 @@ export type {
 export { FileDeadLetterQueue, encodePayload } from './deadLetter.js';
 export type { DeadLetterQueue, DeadLetterRecord } from './deadLetter.js';
 export { KafkaDeadLetterQueue, deadLetterTopic } from './deadLetterKafka.js';
-export { deadLetterReplayGroup, parseDeadLetters, readDeadLetterFile, readDeadLetterTopic, replayDeadLetters } from './deadLetterReplay.js';
+export {
+  deadLetterReplayGroup,
+  parseDeadLetters,
+  readDeadLetterFile,
+  readDeadLetterTopic,
+  replayDeadLetters,
+} from './deadLetterReplay.js';
 export type { DeadLetterTopicRead, ReplayOptions, ReplaySummary } from './deadLetterReplay.js';
 export type { DeadLetterProducer, KafkaDeadLetterOptions } from './deadLetterKafka.js';
 export { createLogger, redact } from './logger.js';
@@ -62,13 +88,24 @@ export type { MessageFormat } from './pipeline/decodeMessage.js';
 export { AckTracker } from './pipeline/ackTracker.js';
 export type { MessageTicket } from './pipeline/ackTracker.js';
 export { Applier } from './pipeline/applier.js';
-export type { ApplierEntry, ApplierHooks, ApplierOptions, ApplierSettings, SourceOrigin } from './pipeline/applier.js';
+export type {
+  ApplierEntry,
+  ApplierHooks,
+  ApplierOptions,
+  ApplierSettings,
+  SourceOrigin,
+} from './pipeline/applier.js';
 export { coalesce } from './pipeline/coalesce.js';
 export type { CoalesceItem, CoalescedWrite } from './pipeline/coalesce.js';
 export { changesPrimaryKey, conflictKeys, hashString, rowKey } from './pipeline/conflictKeys.js';
 export type { ConflictKeys } from './pipeline/conflictKeys.js';
 export { PipelineEngine } from './pipeline/engine.js';
-export type { EngineRunOptions, EngineSink, MessageOverride, PipelineEngineOptions } from './pipeline/engine.js';
+export type {
+  EngineRunOptions,
+  EngineSink,
+  MessageOverride,
+  PipelineEngineOptions,
+} from './pipeline/engine.js';
 export { pipelineSettingsOf } from './pipeline/fromConfig.js';
 export { defaultPipelineSettings, resolvePipelineSettings } from './pipeline/settings.js';
 export type { OrderingMode, PipelineSettings } from './pipeline/settings.js';

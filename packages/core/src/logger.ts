@@ -13,17 +13,22 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEY.test(k) && v !== '' && v !== null && v !== undefined ? '******' : redact(v, depth + 1);
+    out[k] =
+      SECRET_KEY.test(k) && v !== '' && v !== null && v !== undefined
+        ? '******'
+        : redact(v, depth + 1);
   }
   return out;
 }
 
 /** A logger writing one line per entry (`level message key=value…`) to a stream, stderr by default. */
-export function createLogger(options: {
-  level?: LogLevel;
-  write?: (line: string) => void;
-  fields?: Record<string, unknown>;
-} = {}): Logger {
+export function createLogger(
+  options: {
+    level?: LogLevel;
+    write?: (line: string) => void;
+    fields?: Record<string, unknown>;
+  } = {},
+): Logger {
   const min = ORDER[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const base = options.fields ?? {};
@@ -31,9 +36,14 @@ export function createLogger(options: {
     if (ORDER[level] < min) return;
     const all = redact({ ...base, ...fields }) as Record<string, unknown>;
     const tail = Object.entries(all)
-      .map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v)}`)
+      .map(
+        ([k, v]) =>
+          `${k}=${typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v))}`,
+      )
       .join(' ');
-    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${tail ? ' ' + tail : ''}`);
+    write(
+      `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${tail ? ' ' + tail : ''}`,
+    );
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -22,7 +22,12 @@ const sinkInstance = (): SinkInstance => ({
   flush: async () => {},
   close: async () => {},
 });
-const sourceInstance = (): SourceInstance => ({ connect: async () => {}, run: async () => {}, commit: async () => {}, close: async () => {} });
+const sourceInstance = (): SourceInstance => ({
+  connect: async () => {},
+  run: async () => {},
+  commit: async () => {},
+  close: async () => {},
+});
 
 const services = () => ({
   logger: createLogger({ write: () => {} }),
@@ -57,7 +62,14 @@ describe('PluginRegistry.register', () => {
 
   it('recognises a definition by its brand, not its class (another copy of the API)', () => {
     const registry = new PluginRegistry();
-    const foreign = Object.freeze({ $$type: SINK_BRAND, apiVersion: 1, name: 'foreign', deps: {}, coalescing: false, create: sinkInstance });
+    const foreign = Object.freeze({
+      $$type: SINK_BRAND,
+      apiVersion: 1,
+      name: 'foreign',
+      deps: {},
+      coalescing: false,
+      create: sinkInstance,
+    });
     registry.register(foreign, '/elsewhere/index.js');
     expect(registry.sink('foreign')).toBe(foreign);
   });
@@ -83,8 +95,16 @@ describe('PluginRegistry.register', () => {
 
   it('refuses a duplicate name, naming both plugins and both origins', () => {
     const registry = new PluginRegistry();
-    registry.register(defineSink({ name: 'logger', create: sinkInstance }), 'built-in @sluice/sink-logger');
-    const error = caught(() => registry.register(defineSink({ name: 'logger', create: sinkInstance }), 'sluice.plugins "./my-logger.js" (/cfg/my-logger.js)'));
+    registry.register(
+      defineSink({ name: 'logger', create: sinkInstance }),
+      'built-in @sluice/sink-logger',
+    );
+    const error = caught(() =>
+      registry.register(
+        defineSink({ name: 'logger', create: sinkInstance }),
+        'sluice.plugins "./my-logger.js" (/cfg/my-logger.js)',
+      ),
+    );
     expect(error.code).toBe(ErrorCodes.pluginDuplicate);
     expect(error.message).toContain('built-in @sluice/sink-logger');
     expect(error.message).toContain('sluice.plugins "./my-logger.js"');
@@ -94,7 +114,12 @@ describe('PluginRegistry.register', () => {
   it('refuses an alias that collides with another plugin, and registers nothing of the loser', () => {
     const registry = new PluginRegistry();
     registry.register(defineSink({ name: 'es7', create: sinkInstance }), 'first');
-    const error = caught(() => registry.register(defineSink({ name: 'es', aliases: ['es8', 'es7'], create: sinkInstance }), 'second'));
+    const error = caught(() =>
+      registry.register(
+        defineSink({ name: 'es', aliases: ['es8', 'es7'], create: sinkInstance }),
+        'second',
+      ),
+    );
     expect(error.code).toBe(ErrorCodes.pluginDuplicate);
     expect(error.message).toContain('sink alias "es7"');
     expect(error.message).toContain('"first"');
@@ -104,7 +129,13 @@ describe('PluginRegistry.register', () => {
 
   it('refuses an incompatible apiVersion, naming the plugin and both versions', () => {
     const registry = new PluginRegistry();
-    const future = { $$type: SINK_BRAND, apiVersion: 2, name: 'future', deps: {}, create: sinkInstance };
+    const future = {
+      $$type: SINK_BRAND,
+      apiVersion: 2,
+      name: 'future',
+      deps: {},
+      create: sinkInstance,
+    };
     const error = caught(() => registry.register(future, '/plugins/future.js'));
     expect(error.code).toBe(ErrorCodes.pluginVersion);
     expect(error.message).toContain('"future"');
@@ -122,7 +153,9 @@ describe('PluginRegistry.register', () => {
     ['null', null],
     ['a string', '@sluice/plugin-api:sink'],
   ])('refuses %s that is not a branded definition', (_what, value) => {
-    const error = caught(() => new PluginRegistry().register(value, 'sluice.plugins "./bad.js" (/cfg/bad.js)'));
+    const error = caught(() =>
+      new PluginRegistry().register(value, 'sluice.plugins "./bad.js" (/cfg/bad.js)'),
+    );
     expect(error.code).toBe(ErrorCodes.pluginInvalid);
     expect(error.message).toContain('./bad.js');
   });
@@ -133,12 +166,25 @@ describe('PluginRegistry.register', () => {
     ['no create', { create: undefined }],
     ['a dep that is not a ref', { deps: { logger: 'core.logger' } }],
   ])('refuses a branded definition with %s', (_what, patch) => {
-    const def = { $$type: SINK_BRAND, apiVersion: 1, name: 'broken', deps: {}, create: sinkInstance, ...patch };
-    expect(caught(() => new PluginRegistry().register(def, 'origin')).code).toBe(ErrorCodes.pluginInvalid);
+    const def = {
+      $$type: SINK_BRAND,
+      apiVersion: 1,
+      name: 'broken',
+      deps: {},
+      create: sinkInstance,
+      ...patch,
+    };
+    expect(caught(() => new PluginRegistry().register(def, 'origin')).code).toBe(
+      ErrorCodes.pluginInvalid,
+    );
   });
 
   it('refuses a dependency on a service the core does not provide, naming plugin and service', () => {
-    const def = defineSink({ name: 'needy', deps: { kafka: { id: 'acme.kafka' } }, create: sinkInstance });
+    const def = defineSink({
+      name: 'needy',
+      deps: { kafka: { id: 'acme.kafka' } },
+      create: sinkInstance,
+    });
     const error = caught(() => new PluginRegistry().register(def, '/p/needy.js'));
     expect(error.code).toBe(ErrorCodes.pluginDependency);
     expect(error.message).toContain('"needy"');
@@ -172,7 +218,13 @@ describe('PluginRegistry.scope', () => {
       'test',
     );
     const s = services();
-    registry.scope(s).createSink('deps', { key: 'k', name: 'deps', hosts: undefined, properties: {}, configDir: '/cfg' });
+    registry.scope(s).createSink('deps', {
+      key: 'k',
+      name: 'deps',
+      hosts: undefined,
+      properties: {},
+      configDir: '/cfg',
+    });
     expect(seen?.logger).toBe(s.logger);
     expect(seen?.clock.now()).toBe(42);
     expect(Object.keys(seen ?? {})).toEqual(['logger', 'clock']);
@@ -192,7 +244,9 @@ describe('PluginRegistry.scope', () => {
       '/p/sneaky.js',
     );
     const error = caught(() =>
-      registry.scope(services()).createSource('sneaky', { instance: 'i', groupId: 'g', properties: {}, configDir: '/cfg' }),
+      registry
+        .scope(services())
+        .createSource('sneaky', { instance: 'i', groupId: 'g', properties: {}, configDir: '/cfg' }),
     );
     expect(error.code).toBe(ErrorCodes.pluginDependency);
     expect(error.message).toContain('source plugin "sneaky"');
@@ -201,9 +255,18 @@ describe('PluginRegistry.scope', () => {
 
   it('throws, naming plugin and service, when a declared service is not registered in the scope', () => {
     const registry = new PluginRegistry({ serviceIds: ['core.logger', 'acme.cache'] });
-    registry.register(defineSink({ name: 'cached', deps: { cache: { id: 'acme.cache' } }, create: sinkInstance }), '/p/cached.js');
+    registry.register(
+      defineSink({ name: 'cached', deps: { cache: { id: 'acme.cache' } }, create: sinkInstance }),
+      '/p/cached.js',
+    );
     const error = caught(() =>
-      registry.scope(services()).createSink('cached', { key: 'k', name: 'cached', hosts: undefined, properties: {}, configDir: '/' }),
+      registry.scope(services()).createSink('cached', {
+        key: 'k',
+        name: 'cached',
+        hosts: undefined,
+        properties: {},
+        configDir: '/',
+      }),
     );
     expect(error.code).toBe(ErrorCodes.pluginDependency);
     expect(error.message).toContain('"cached"');
@@ -214,7 +277,11 @@ describe('PluginRegistry.scope', () => {
     const registry = new PluginRegistry();
     const clocks: number[] = [];
     registry.register(
-      defineSink({ name: 't', deps: { clock: coreServices.clock }, create: (ctx) => (clocks.push(ctx.deps.clock.now()), sinkInstance()) }),
+      defineSink({
+        name: 't',
+        deps: { clock: coreServices.clock },
+        create: (ctx) => (clocks.push(ctx.deps.clock.now()), sinkInstance()),
+      }),
       'test',
     );
     const ctx = { key: 'k', name: 't', hosts: undefined, properties: {}, configDir: '/' };
@@ -224,8 +291,14 @@ describe('PluginRegistry.scope', () => {
   });
 
   it('refuses an unknown plugin name in a scope', () => {
-    expect(() => new PluginRegistry().scope(services()).createSink('nope', { key: 'k', name: 'nope', hosts: undefined, properties: {}, configDir: '/' }, 'outerAdapters "k"')).toThrow(
-      /No sink plugin is named "nope" \(used by outerAdapters "k"\)/,
-    );
+    expect(() =>
+      new PluginRegistry()
+        .scope(services())
+        .createSink(
+          'nope',
+          { key: 'k', name: 'nope', hosts: undefined, properties: {}, configDir: '/' },
+          'outerAdapters "k"',
+        ),
+    ).toThrow(/No sink plugin is named "nope" \(used by outerAdapters "k"\)/);
   });
 });

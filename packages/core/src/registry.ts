@@ -107,7 +107,10 @@ export class PluginRegistry {
       );
     }
     const def = definition as AnySinkDefinition | AnySourceDefinition;
-    const label = typeof def.name === 'string' && def.name !== '' ? `${kind} plugin "${def.name}"` : `${kind} plugin`;
+    const label =
+      typeof def.name === 'string' && def.name !== ''
+        ? `${kind} plugin "${def.name}"`
+        : `${kind} plugin`;
     if (def.apiVersion !== PLUGIN_API_VERSION) {
       throw new SluiceError(
         ErrorCodes.pluginVersion,
@@ -115,16 +118,28 @@ export class PluginRegistry {
       );
     }
     const names = [def.name, ...(Array.isArray(def.aliases) ? (def.aliases as unknown[]) : [])];
-    if (names.some((n) => typeof n !== 'string' || n.trim() === '') || (def.aliases !== undefined && !Array.isArray(def.aliases))) {
-      throw new SluiceError(ErrorCodes.pluginInvalid, `The ${label} from ${quote(origin)} needs a non-empty name, and aliases must be non-empty strings.`);
+    if (
+      names.some((n) => typeof n !== 'string' || n.trim() === '') ||
+      (def.aliases !== undefined && !Array.isArray(def.aliases))
+    ) {
+      throw new SluiceError(
+        ErrorCodes.pluginInvalid,
+        `The ${label} from ${quote(origin)} needs a non-empty name, and aliases must be non-empty strings.`,
+      );
     }
     if (typeof def.create !== 'function') {
-      throw new SluiceError(ErrorCodes.pluginInvalid, `The ${label} from ${quote(origin)} has no create() function.`);
+      throw new SluiceError(
+        ErrorCodes.pluginInvalid,
+        `The ${label} from ${quote(origin)} has no create() function.`,
+      );
     }
     for (const [key, ref] of Object.entries((def.deps ?? {}) as Record<string, unknown>)) {
       const id = (ref as { id?: unknown } | null)?.id;
       if (typeof id !== 'string') {
-        throw new SluiceError(ErrorCodes.pluginInvalid, `The ${label} from ${quote(origin)} declares deps.${key}, which is not a service ref: use coreServices.<name>.`);
+        throw new SluiceError(
+          ErrorCodes.pluginInvalid,
+          `The ${label} from ${quote(origin)} declares deps.${key}, which is not a service ref: use coreServices.<name>.`,
+        );
       }
       if (!this.#serviceIds.has(id)) {
         throw new SluiceError(
@@ -187,7 +202,12 @@ export class PluginRegistry {
   scope(services: CoreServiceInstances): PluginScope {
     const container = this.#container.createChildContainer();
     registerCoreServices(container, services);
-    const build = <C extends object>(kind: PluginKind, name: string, context: C, usedBy: string | undefined): unknown => {
+    const build = <C extends object>(
+      kind: PluginKind,
+      name: string,
+      context: C,
+      usedBy: string | undefined,
+    ): unknown => {
       const def = this.#lookup(kind, name, usedBy);
       const origin = this.origin(kind, name) ?? 'unknown';
       const deps = resolveDeps(container, { kind, name: def.name, origin }, def.deps ?? {});
@@ -195,11 +215,16 @@ export class PluginRegistry {
     };
     return {
       createSink: (name, context, usedBy) => build('sink', name, context, usedBy) as SinkInstance,
-      createSource: (name, context, usedBy) => build('source', name, context, usedBy) as SourceInstance,
+      createSource: (name, context, usedBy) =>
+        build('source', name, context, usedBy) as SourceInstance,
     };
   }
 
-  #lookup(kind: PluginKind, name: string, usedBy: string | undefined): AnySinkDefinition | AnySourceDefinition {
+  #lookup(
+    kind: PluginKind,
+    name: string,
+    usedBy: string | undefined,
+  ): AnySinkDefinition | AnySourceDefinition {
     const token = tokenOf(kind, name);
     if (!this.#container.isRegistered(token)) {
       const known = this.#names(kind);
@@ -213,10 +238,15 @@ export class PluginRegistry {
 
   #names(kind: PluginKind): string[] {
     const prefix = tokenOf(kind, '');
-    return [...this.#origins.keys()].filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length)).sort();
+    return [...this.#origins.keys()]
+      .filter((t) => t.startsWith(prefix))
+      .map((t) => t.slice(prefix.length))
+      .sort();
   }
 }
 
 function quote(origin: string): string {
-  return origin.startsWith('built-in') || origin.startsWith('sluice.plugins') ? origin : `"${origin}"`;
+  return origin.startsWith('built-in') || origin.startsWith('sluice.plugins')
+    ? origin
+    : `"${origin}"`;
 }

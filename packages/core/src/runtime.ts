@@ -28,7 +28,12 @@ export async function runSluice(options: RunOptions): Promise<void> {
   const { config, registry, logger, signal } = options;
   const metrics = options.metrics ?? new MetricsRegistry();
   // Core services live in a child container of the registry's (resolved by the refs' ids).
-  const plugins = registry.scope({ logger, metrics, clock: { now: () => Date.now() }, dataSources: dataSourcesOf(config) });
+  const plugins = registry.scope({
+    logger,
+    metrics,
+    clock: { now: () => Date.now() },
+    dataSources: dataSourcesOf(config),
+  });
   const deadLetter = deadLetterQueueOf(config);
   registry.source(config.canal.mode, 'canal.conf.mode'); // fail before anything starts
 
@@ -51,9 +56,11 @@ export async function runSluice(options: RunOptions): Promise<void> {
               }
             }
           }
-          for (const problem of reload.problems) logger.warn('Mapping file problem; the previous version stays in force.', { problem });
+          for (const problem of reload.problems)
+            logger.warn('Mapping file problem; the previous version stays in force.', { problem });
         },
-        onError: (error) => logger.warn('Reloading the mapping files failed.', { error: (error as Error).message }),
+        onError: (error) =>
+          logger.warn('Reloading the mapping files failed.', { error: (error as Error).message }),
       });
 
   const runs = config.canal.canalAdapters.flatMap((adapter) =>
@@ -61,7 +68,12 @@ export async function runSluice(options: RunOptions): Promise<void> {
       const sinks = createGroupSinks(config, registry, plugins, index, group.outerAdapters);
       const source = plugins.createSource(
         config.canal.mode,
-        { instance: adapter.instance, groupId: group.groupId, properties: config.canal.consumerProperties, configDir: config.dir },
+        {
+          instance: adapter.instance,
+          groupId: group.groupId,
+          properties: config.canal.consumerProperties,
+          configDir: config.dir,
+        },
         'canal.conf.mode',
       );
       const groupLogger = logger.child({ destination: adapter.instance, groupId: group.groupId });
@@ -80,15 +92,27 @@ export async function runSluice(options: RunOptions): Promise<void> {
           settings: pipelineSettingsOf(config),
         });
         engines.push({ engine, sinks: group.outerAdapters });
-        logger.info('Started.', { destination: adapter.instance, groupId: group.groupId, sinks: sinks.map((s) => s.key) });
+        logger.info('Started.', {
+          destination: adapter.instance,
+          groupId: group.groupId,
+          sinks: sinks.map((s) => s.key),
+        });
         await engine.run({ once: options.once, signal: stopAll.signal });
       } catch (error) {
         stopAll.abort(error);
         throw error;
       } finally {
-        await source.close().catch((error: unknown) => groupLogger.warn('Closing the source failed.', { error: (error as Error).message }));
+        await source
+          .close()
+          .catch((error: unknown) =>
+            groupLogger.warn('Closing the source failed.', { error: (error as Error).message }),
+          );
         for (const sink of sinks) {
-          await sink.instance.close().catch((error: unknown) => groupLogger.warn(`Closing sink "${sink.key}" failed.`, { error: (error as Error).message }));
+          await sink.instance.close().catch((error: unknown) =>
+            groupLogger.warn(`Closing sink "${sink.key}" failed.`, {
+              error: (error as Error).message,
+            }),
+          );
         }
       }
     }),
@@ -110,8 +134,13 @@ export function deadLetterQueueOf(config: ResolvedConfig): DeadLetterQueue {
       .split(',')
       .map((b) => b.trim())
       .filter((b) => b !== '');
-    if (brokers.length === 0) throw new Error('sluice.deadLetter.type is kafka but canal.conf.consumerProperties has no kafka.bootstrap.servers.');
+    if (brokers.length === 0)
+      throw new Error(
+        'sluice.deadLetter.type is kafka but canal.conf.consumerProperties has no kafka.bootstrap.servers.',
+      );
     return new KafkaDeadLetterQueue({ brokers, topicSuffix: settings.topicSuffix });
   }
-  return new FileDeadLetterQueue(isAbsolute(settings.dir) ? settings.dir : resolve(process.cwd(), settings.dir));
+  return new FileDeadLetterQueue(
+    isAbsolute(settings.dir) ? settings.dir : resolve(process.cwd(), settings.dir),
+  );
 }

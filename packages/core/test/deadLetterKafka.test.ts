@@ -13,7 +13,11 @@ import { readDeadLetterTopic } from '../src/deadLetterReplay.js';
 const brokers = [kafkaBroker()];
 const created: string[] = [];
 
-function record(destination: string, offset: number, payload: Uint8Array | string): DeadLetterRecord {
+function record(
+  destination: string,
+  offset: number,
+  payload: Uint8Array | string,
+): DeadLetterRecord {
   return {
     at: new Date().toISOString(),
     destination,
@@ -45,7 +49,10 @@ describe('KafkaDeadLetterQueue on a real broker', () => {
 
     const first = await readDeadLetterTopic(brokers, topic, AbortSignal.timeout(30_000));
     expect(first.records.map((r) => r.offset)).toEqual(['1', '2']);
-    expect(first.records[0]).toMatchObject({ payloadEncoding: 'utf8', payload: '{"type":"INSERT","data":[{"name":"张三 🚀"}]}' });
+    expect(first.records[0]).toMatchObject({
+      payloadEncoding: 'utf8',
+      payload: '{"type":"INSERT","data":[{"name":"张三 🚀"}]}',
+    });
     expect(first.records[1]!.payloadEncoding).toBe('base64');
     expect(new Uint8Array(Buffer.from(first.records[1]!.payload, 'base64'))).toEqual(protobufBytes);
 
@@ -65,7 +72,10 @@ describe('KafkaDeadLetterQueue on a real broker', () => {
   });
 
   it('fails the write (so the offset does not move) when the broker is unreachable', async () => {
-    const dlq = new KafkaDeadLetterQueue({ brokers: ['127.0.0.1:1'], clientId: 'sluice-dlq-unreachable' });
+    const dlq = new KafkaDeadLetterQueue({
+      brokers: ['127.0.0.1:1'],
+      clientId: 'sluice-dlq-unreachable',
+    });
     await expect(dlq.write(record('nowhere', 1, 'x'))).rejects.toThrow();
     await dlq.close();
   }, 60_000);

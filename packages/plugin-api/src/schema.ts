@@ -5,13 +5,7 @@
 
 /** Schema of one value. */
 export type Schema =
-  | StringSchema
-  | NumberSchema
-  | BooleanSchema
-  | ObjectSchema
-  | MapSchema
-  | ArraySchema
-  | AnySchema;
+  StringSchema | NumberSchema | BooleanSchema | ObjectSchema | MapSchema | ArraySchema | AnySchema;
 
 /** Fields every schema node may carry. */
 export interface SchemaBase {

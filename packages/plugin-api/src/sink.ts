@@ -39,8 +39,7 @@ export interface SinkRecord<M = unknown> {
  *   throw from `write` instead, so the whole batch is retried.
  */
 export type WriteOutcome =
-  | { readonly status: 'applied' }
-  | { readonly status: 'failed'; readonly error: Error };
+  { readonly status: 'applied' } | { readonly status: 'failed'; readonly error: Error };
 
 /**
  * One outcome per record, in the order of the batch: `result[i]` is the outcome of `batch[i]`.
@@ -250,8 +249,11 @@ export interface SinkDefinitionInput<P, M, D extends ServiceDeps> extends Plugin
 }
 
 /** A branded sink definition, as the registry expects it. Produced only by {@link defineSink}. */
-export interface SinkDefinition<P = unknown, M = unknown, D extends ServiceDeps = ServiceDeps>
-  extends SinkDefinitionInput<P, M, D> {
+export interface SinkDefinition<
+  P = unknown,
+  M = unknown,
+  D extends ServiceDeps = ServiceDeps,
+> extends SinkDefinitionInput<P, M, D> {
   /** The brand the registry recognises. */
   readonly $$type: typeof SINK_BRAND;
   /** The plugin API version the definition was built for. */

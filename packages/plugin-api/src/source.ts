@@ -115,8 +115,9 @@ export interface SourceDefinitionInput<D extends ServiceDeps> extends PluginMeta
 }
 
 /** A branded source definition. Produced only by {@link defineSource}. */
-export interface SourceDefinition<D extends ServiceDeps = ServiceDeps>
-  extends SourceDefinitionInput<D> {
+export interface SourceDefinition<
+  D extends ServiceDeps = ServiceDeps,
+> extends SourceDefinitionInput<D> {
   /** The brand the registry recognises. */
   readonly $$type: typeof SOURCE_BRAND;
   /** The plugin API version the definition was built for. */

@@ -75,13 +75,17 @@ describe('defineSink', () => {
         close: async () => {},
       }),
     });
-    expectTypeOf<WriteResult>().toEqualTypeOf<readonly ({ readonly status: 'applied' } | { readonly status: 'failed'; readonly error: Error })[]>();
+    expectTypeOf<WriteResult>().toEqualTypeOf<
+      readonly (
+        { readonly status: 'applied' } | { readonly status: 'failed'; readonly error: Error }
+      )[]
+    >();
   });
 
   test('rejects a wrong apiVersion', () => {
     // @ts-expect-error this package implements plugin API 1
     defineSink({ name: 'future', apiVersion: 2, create: () => instance });
-    defineSink({ name: "current", apiVersion: 1, create: () => instance });
+    defineSink({ name: 'current', apiVersion: 1, create: () => instance });
   });
 
   test('rejects a definition without a name', () => {

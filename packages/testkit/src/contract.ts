@@ -100,28 +100,46 @@ const text = (v: unknown): string | null => (v === null || v === undefined ? nul
 
 /** Checks a write's result: one valid outcome per record. */
 export function checkWriteResult(batch: readonly unknown[], result: unknown): WriteResult {
-  violation(Array.isArray(result), `write() must resolve with an array of outcomes, got ${JSON.stringify(result)}.`);
+  violation(
+    Array.isArray(result),
+    `write() must resolve with an array of outcomes, got ${JSON.stringify(result)}.`,
+  );
   violation(
     result.length === batch.length,
     `write() returned ${result.length} outcomes for ${batch.length} records: every record needs an outcome (an event left out is an error, never a success).`,
   );
   result.forEach((outcome: unknown, i) => {
     const o = outcome as { status?: unknown; error?: unknown } | null;
-    violation(o?.status === 'applied' || o?.status === 'failed', `Outcome ${i} has no status "applied" or "failed": ${JSON.stringify(outcome)}.`);
-    if (o.status === 'failed') violation(o.error instanceof Error, `Outcome ${i} is "failed" without an Error.`);
+    violation(
+      o?.status === 'applied' || o?.status === 'failed',
+      `Outcome ${i} has no status "applied" or "failed": ${JSON.stringify(outcome)}.`,
+    );
+    if (o.status === 'failed')
+      violation(o.error instanceof Error, `Outcome ${i} is "failed" without an Error.`);
   });
   return result as WriteResult;
 }
 
 /** Compares the target with the expected rows (contract columns only, as text). */
-async function expectState(harness: ContractHarness, expected: TableState, when: string): Promise<void> {
+async function expectState(
+  harness: ContractHarness,
+  expected: TableState,
+  when: string,
+): Promise<void> {
   const actual = await harness.target.readState();
   const norm = (row: Readonly<Record<string, unknown>> | undefined) =>
-    row && Object.fromEntries(CONTRACT_COLUMNS.filter((c) => c in row || c === 'id').map((c) => [c, text(row[c])]));
+    row &&
+    Object.fromEntries(
+      CONTRACT_COLUMNS.filter((c) => c in row || c === 'id').map((c) => [c, text(row[c])]),
+    );
   const want = Object.fromEntries([...expected].map(([k, r]) => [k, norm(r)]));
   const got = Object.fromEntries([...actual].map(([k, r]) => [String(k), norm(r)]));
-  const sort = (o: object) => JSON.stringify(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
-  violation(sort(want) === sort(got), `${when}: the target holds ${sort(got)}, expected ${sort(want)}.`);
+  const sort = (o: object) =>
+    JSON.stringify(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+  violation(
+    sort(want) === sort(got),
+    `${when}: the target holds ${sort(got)}, expected ${sort(want)}.`,
+  );
 }
 
 interface Session<M> {
@@ -134,7 +152,11 @@ function fixtures(h: ContractHarness) {
   return new EventBuilder({ destination: 'contract', database: h.database, pkNames: ['id'] });
 }
 
-const row = (id: number | string, name: string, qty: number | string = 1): Row => ({ id: String(id), name, qty: String(qty) });
+const row = (id: number | string, name: string, qty: number | string = 1): Row => ({
+  id: String(id),
+  name,
+  qty: String(qty),
+});
 
 /** The expected rows after `events`, by the reference model. */
 function model(h: ContractHarness, events: readonly ChangeEvent[]): TableState {
@@ -146,7 +168,10 @@ function model(h: ContractHarness, events: readonly ChangeEvent[]): TableState {
 async function open<M>(h: ContractHarness<M>): Promise<Session<M>> {
   const signal = new AbortController().signal;
   const sink = await h.target.createSink();
-  violation(typeof sink?.write === 'function', 'createSink() must return a sink instance (with write, flush, close).');
+  violation(
+    typeof sink?.write === 'function',
+    'createSink() must return a sink instance (with write, flush, close).',
+  );
   await sink.connect(signal);
   return {
     sink,
@@ -159,7 +184,10 @@ async function open<M>(h: ContractHarness<M>): Promise<Session<M>> {
 }
 
 /** Runs `fn` with a connected sink on an empty target, and closes the sink afterwards. */
-async function withSink<M>(h: ContractHarness<M>, fn: (s: Session<M>) => Promise<void>): Promise<void> {
+async function withSink<M>(
+  h: ContractHarness<M>,
+  fn: (s: Session<M>) => Promise<void>,
+): Promise<void> {
   await h.target.reset();
   const session = await open(h);
   try {
@@ -171,7 +199,10 @@ async function withSink<M>(h: ContractHarness<M>, fn: (s: Session<M>) => Promise
 
 function allAppliedOrThrow(result: WriteResult, what: string): void {
   const bad = result.findIndex((o) => o.status !== 'applied');
-  violation(bad < 0, `${what}: record ${bad} failed (${result[bad]?.status === 'failed' ? result[bad].error.message : ''}), expected every record applied.`);
+  violation(
+    bad < 0,
+    `${what}: record ${bad} failed (${result[bad]?.status === 'failed' ? result[bad].error.message : ''}), expected every record applied.`,
+  );
 }
 
 async function rejects(promise: Promise<unknown>, rule: string): Promise<unknown> {
@@ -194,9 +225,16 @@ export const sinkContractTests = {
       await withSink(h, async (s) => {
         const ev = fixtures(h);
         const a = row(1, 'a');
-        const events = [ev.insert(h.table, a), ev.update(h.table, a, row(1, 'b')), ev.ddl(h.table, `ALTER TABLE ${h.table} ADD COLUMN x int`), ev.delete(h.table, row(1, 'b'))];
+        const events = [
+          ev.insert(h.table, a),
+          ev.update(h.table, a, row(1, 'b')),
+          ev.ddl(h.table, `ALTER TABLE ${h.table} ADD COLUMN x int`),
+          ev.delete(h.table, row(1, 'b')),
+        ];
         const result = await s.write(events);
-        [0, 1, 3].forEach((i) => violation(result[i]?.status === 'applied', `Row event ${i} was not applied.`));
+        [0, 1, 3].forEach((i) =>
+          violation(result[i]?.status === 'applied', `Row event ${i} was not applied.`),
+        );
       });
     },
   },
@@ -205,7 +243,12 @@ export const sinkContractTests = {
     async run(h) {
       await withSink(h, async (s) => {
         const ev = fixtures(h);
-        const events = [ev.insert(h.table, row(1, 'a')), ev.insert(h.table, row(2, 'b', 5)), ev.update(h.table, row(1, 'a'), row(1, 'a2', 3)), ev.insert(h.table, row(3, 'c', 0))];
+        const events = [
+          ev.insert(h.table, row(1, 'a')),
+          ev.insert(h.table, row(2, 'b', 5)),
+          ev.update(h.table, row(1, 'a'), row(1, 'a2', 3)),
+          ev.insert(h.table, row(3, 'c', 0)),
+        ];
         allAppliedOrThrow(await s.write(events), 'first write');
         await s.sink.flush(s.signal);
         await expectState(h, model(h, events), 'after the first write');
@@ -225,7 +268,10 @@ export const sinkContractTests = {
         const del = [ev.delete(h.table, row(1, 'a'))];
         allAppliedOrThrow(await s.write(del), 'delete');
         allAppliedOrThrow(await s.write(del), 'the same delete again');
-        allAppliedOrThrow(await s.write([ev.delete(h.table, row(99, 'never'))]), 'delete of a row that never existed');
+        allAppliedOrThrow(
+          await s.write([ev.delete(h.table, row(99, 'never'))]),
+          'delete of a row that never existed',
+        );
         await s.sink.flush(s.signal);
         await expectState(h, model(h, [...inserts, ...del]), 'after deletes');
       });
@@ -244,11 +290,19 @@ export const sinkContractTests = {
           ev.delete(h.table, row(2, 'x')),
           ev.insert(h.table, row(2, 'y')),
         ];
-        const second = [ev.delete(h.table, row(1, 'v3', 2)), ev.insert(h.table, row(1, 'v4', 4)), ev.update(h.table, row(2, 'y'), row(2, 'z'))];
+        const second = [
+          ev.delete(h.table, row(1, 'v3', 2)),
+          ev.insert(h.table, row(1, 'v4', 4)),
+          ev.update(h.table, row(2, 'y'), row(2, 'z')),
+        ];
         allAppliedOrThrow(await s.write(first), 'first batch');
         allAppliedOrThrow(await s.write(second), 'second batch');
         await s.sink.flush(s.signal);
-        await expectState(h, model(h, [...first, ...second]), 'after ordered updates of the same keys');
+        await expectState(
+          h,
+          model(h, [...first, ...second]),
+          'after ordered updates of the same keys',
+        );
       });
     },
   },
@@ -257,7 +311,12 @@ export const sinkContractTests = {
     async run(h) {
       await withSink(h, async (s) => {
         const ev = fixtures(h);
-        const events = [ev.insert(h.table, row(1, 'a')), ev.insert(h.table, row(2, 'b')), ev.update(h.table, row(1, 'a'), row(10, 'a')), ev.update(h.table, row(10, 'a'), row(11, 'a2'))];
+        const events = [
+          ev.insert(h.table, row(1, 'a')),
+          ev.insert(h.table, row(2, 'b')),
+          ev.update(h.table, row(1, 'a'), row(10, 'a')),
+          ev.update(h.table, row(10, 'a'), row(11, 'a2')),
+        ];
         allAppliedOrThrow(await s.write(events), 'PK-changing updates');
         await s.sink.flush(s.signal);
         const want = model(h, events);
@@ -274,13 +333,28 @@ export const sinkContractTests = {
         const ev = fixtures(h);
         const good = [ev.insert(h.table, row(1, 'a')), ev.insert(h.table, row(2, 'b'))];
         const poisoned = h.target.poison!(ev.insert(h.table, row(3, 'poison')));
-        const after = [ev.insert(h.table, row(4, 'd')), ev.update(h.table, row(1, 'a'), row(1, 'a2'))];
+        const after = [
+          ev.insert(h.table, row(4, 'd')),
+          ev.update(h.table, row(1, 'a'), row(1, 'a2')),
+        ];
         const result = await s.write([...good, poisoned, ...after]);
-        result.forEach((o, i) => violation(i === 2 ? o.status === 'failed' : o.status === 'applied', `Record ${i} is "${o.status}"; only record 2 (the poisoned one) should fail.`));
+        result.forEach((o, i) =>
+          violation(
+            i === 2 ? o.status === 'failed' : o.status === 'applied',
+            `Record ${i} is "${o.status}"; only record 2 (the poisoned one) should fail.`,
+          ),
+        );
         const failure = result[2] as { status: 'failed'; error: Error };
-        violation(classifyError(failure.error) !== 'fatal', `The failed record's error must not be fatal: ${failure.error.message}`);
+        violation(
+          classifyError(failure.error) !== 'fatal',
+          `The failed record's error must not be fatal: ${failure.error.message}`,
+        );
         await s.sink.flush(s.signal);
-        await expectState(h, model(h, [...good, ...after]), 'after a batch with one poisoned event');
+        await expectState(
+          h,
+          model(h, [...good, ...after]),
+          'after a batch with one poisoned event',
+        );
       });
     },
   },
@@ -289,7 +363,9 @@ export const sinkContractTests = {
     async run(h) {
       await withSink(h, async (s) => {
         const ev = fixtures(h);
-        const lanes = [0, 1, 2].map((lane) => [1, 2, 3].map((n) => ev.insert(h.table, row(lane * 10 + n, `lane${lane}`, n))));
+        const lanes = [0, 1, 2].map((lane) =>
+          [1, 2, 3].map((n) => ev.insert(h.table, row(lane * 10 + n, `lane${lane}`, n))),
+        );
         const results = await Promise.all(lanes.map((batch) => s.write(batch)));
         results.forEach((r, i) => allAppliedOrThrow(r, `concurrent batch ${i}`));
         await s.sink.flush(s.signal);
@@ -319,10 +395,22 @@ export const sinkContractTests = {
       await s.sink.close();
       const ev = fixtures(h);
       const batch = [{ event: ev.insert(h.table, row(1, 'late')), mapping: h.target.mapping }];
-      const error = await rejects(s.sink.write(batch, s.signal), 'write after close must reject with SinkClosedError');
-      violation(isSluiceError(error) && error.code === ErrorCodes.closed, `write after close must reject with SinkClosedError, got ${String(error)}.`);
-      const flushError = await rejects(s.sink.flush(s.signal), 'flush after close must reject with SinkClosedError');
-      violation(isSluiceError(flushError) && flushError.code === ErrorCodes.closed, `flush after close must reject with SinkClosedError, got ${String(flushError)}.`);
+      const error = await rejects(
+        s.sink.write(batch, s.signal),
+        'write after close must reject with SinkClosedError',
+      );
+      violation(
+        isSluiceError(error) && error.code === ErrorCodes.closed,
+        `write after close must reject with SinkClosedError, got ${String(error)}.`,
+      );
+      const flushError = await rejects(
+        s.sink.flush(s.signal),
+        'flush after close must reject with SinkClosedError',
+      );
+      violation(
+        isSluiceError(flushError) && flushError.code === ErrorCodes.closed,
+        `flush after close must reject with SinkClosedError, got ${String(flushError)}.`,
+      );
       await expectState(h, new Map(), 'after a write after close');
     },
   },
@@ -335,18 +423,27 @@ export const sinkContractTests = {
         const before = [ev.insert(h.table, row(1, 'a'))];
         allAppliedOrThrow(await s.write(before), 'write before the disconnect');
         await h.target.disconnect!(s.sink);
-        const batch = [ev.insert(h.table, row(2, 'b')), ev.update(h.table, row(1, 'a'), row(1, 'a2'))];
+        const batch = [
+          ev.insert(h.table, row(2, 'b')),
+          ev.update(h.table, row(1, 'a'), row(1, 'a2')),
+        ];
         const outcome = await s.write(batch).then(
           (result) => ({ result }),
           (error: unknown) => ({ error }),
         );
         if ('error' in outcome) {
           const kind = classifyError(outcome.error);
-          violation(kind === 'notConnected' || kind === 'retryable', `A write on a broken connection must fail with NotConnectedError (or a retryable error), got ${kind}: ${String(outcome.error)}.`);
+          violation(
+            kind === 'notConnected' || kind === 'retryable',
+            `A write on a broken connection must fail with NotConnectedError (or a retryable error), got ${kind}: ${String(outcome.error)}.`,
+          );
           await s.sink.connect(s.signal);
           allAppliedOrThrow(await s.write(batch), 'the same batch after connect');
         } else {
-          allAppliedOrThrow(outcome.result, 'write after the disconnect (the sink reconnected by itself)');
+          allAppliedOrThrow(
+            outcome.result,
+            'write after the disconnect (the sink reconnected by itself)',
+          );
         }
         await s.sink.flush(s.signal);
         await expectState(h, model(h, [...before, ...batch]), 'after reconnecting');
@@ -373,7 +470,8 @@ export const sinkContractTests = {
       // only up to the second event).
       const first = await open(h);
       try {
-        for (let i = 0; i < 6; i += 3) allAppliedOrThrow(await first.write(events.slice(i, i + 3)), `batch at ${i}`);
+        for (let i = 0; i < 6; i += 3)
+          allAppliedOrThrow(await first.write(events.slice(i, i + 3)), `batch at ${i}`);
         await first.sink.flush(first.signal);
       } finally {
         await first.sink.close();
@@ -381,7 +479,10 @@ export const sinkContractTests = {
       // After the restart everything from the second event is delivered again, then the rest.
       const restarted = await open(h);
       try {
-        allAppliedOrThrow(await restarted.write(events.slice(1, 5)), 'replay after restart, first part');
+        allAppliedOrThrow(
+          await restarted.write(events.slice(1, 5)),
+          'replay after restart, first part',
+        );
         allAppliedOrThrow(await restarted.write(events.slice(5)), 'replay after restart, rest');
         await restarted.sink.flush(restarted.signal);
         await expectState(h, want, 'after a restart and a replay from an earlier position');
@@ -413,7 +514,9 @@ export function runSinkContractSuite<M>(options: SinkContractOptions<M>): void {
   const selected = options.tests ?? CONTRACT_TEST_NAMES;
   for (const name of [...selected, ...(options.skip ?? [])]) {
     if (!(name in sinkContractTests)) {
-      throw new Error(`Unknown sink contract test "${String(name)}"; known: ${CONTRACT_TEST_NAMES.join(', ')}.`);
+      throw new Error(
+        `Unknown sink contract test "${String(name)}"; known: ${CONTRACT_TEST_NAMES.join(', ')}.`,
+      );
     }
   }
   const harness: ContractHarness<M> = {

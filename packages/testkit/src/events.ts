@@ -52,7 +52,9 @@ const DEFAULT_COLUMN: ColumnMeta = Object.freeze({ mysqlType: 'varchar(255)', sq
  * ```
  */
 export class EventBuilder {
-  readonly #o: Required<Omit<EventBuilderOptions, 'firstOffset' | 'columns' | 'source'>> & { source: string };
+  readonly #o: Required<Omit<EventBuilderOptions, 'firstOffset' | 'columns' | 'source'>> & {
+    source: string;
+  };
   readonly #columns: Readonly<Record<string, ColumnMeta>>;
   #next: bigint;
   #time: number;
@@ -86,8 +88,15 @@ export class EventBuilder {
    * An UPDATE from `before` to `after` (full images). `changed` lists the columns whose values
    * differ, like canal's `old` keys. Changing a primary-key column makes a PK-changing update.
    */
-  update(table: string, before: RowImage, after: RowImage, overrides: EventOverrides = {}): RowChangeEvent {
-    const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => before[k] !== after[k]);
+  update(
+    table: string,
+    before: RowImage,
+    after: RowImage,
+    overrides: EventOverrides = {},
+  ): RowChangeEvent {
+    const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+      (k) => before[k] !== after[k],
+    );
     return this.#row(table, 'UPDATE', before, after, changed, overrides);
   }
 
@@ -97,8 +106,20 @@ export class EventBuilder {
   }
 
   /** A DDL statement on `table` (type defaults to `ALTER`). */
-  ddl(table: string, sql: string, type: DdlEventType = 'ALTER', overrides: EventOverrides = {}): DdlChangeEvent {
-    return Object.freeze({ ...this.#base(table, overrides), kind: 'ddl', type, sql, pkNames: [], columns: {} });
+  ddl(
+    table: string,
+    sql: string,
+    type: DdlEventType = 'ALTER',
+    overrides: EventOverrides = {},
+  ): DdlChangeEvent {
+    return Object.freeze({
+      ...this.#base(table, overrides),
+      kind: 'ddl',
+      type,
+      sql,
+      pkNames: [],
+      columns: {},
+    });
   }
 
   #position(overrides: EventOverrides): EventPosition {
@@ -108,7 +129,12 @@ export class EventBuilder {
       offset = this.#next.toString();
       this.#next += 1n;
     }
-    return Object.freeze({ source: this.#o.source, partition: this.#o.partition, offset, index: overrides.index ?? 0 });
+    return Object.freeze({
+      source: this.#o.source,
+      partition: this.#o.partition,
+      offset,
+      index: overrides.index ?? 0,
+    });
   }
 
   #base(table: string, overrides: EventOverrides) {
@@ -161,10 +187,22 @@ export function toFlatMessage(event: ChangeEvent, id = 1): string {
     type: event.type,
   };
   if (event.kind === 'ddl') {
-    return JSON.stringify({ ...base, data: null, old: null, isDdl: true, pkNames: null, sql: event.sql, mysqlType: null, sqlType: null });
+    return JSON.stringify({
+      ...base,
+      data: null,
+      old: null,
+      isDdl: true,
+      pkNames: null,
+      sql: event.sql,
+      mysqlType: null,
+      sqlType: null,
+    });
   }
   const image = event.type === 'DELETE' ? event.before : event.after;
-  const old = event.type === 'UPDATE' ? [Object.fromEntries(event.changed.map((k) => [k, event.before?.[k] ?? null]))] : null;
+  const old =
+    event.type === 'UPDATE'
+      ? [Object.fromEntries(event.changed.map((k) => [k, event.before?.[k] ?? null]))]
+      : null;
   return JSON.stringify({
     ...base,
     data: [image ?? {}],

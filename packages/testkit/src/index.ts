@@ -6,7 +6,13 @@ export {
   runSinkContractSuite,
   sinkContractTests,
 } from './contract.js';
-export type { ContractHarness, ContractTest, ContractTestName, SinkContractOptions, SinkContractTarget } from './contract.js';
+export type {
+  ContractHarness,
+  ContractTest,
+  ContractTestName,
+  SinkContractOptions,
+  SinkContractTarget,
+} from './contract.js';
 export { EventBuilder, toFlatMessage } from './events.js';
 export type { EventBuilderOptions, EventOverrides } from './events.js';
 export { MemorySink, MemoryTarget, createMemorySinkPlugin } from './memorySink.js';

@@ -120,7 +120,10 @@ export interface MemorySinkPlugin {
  * A sink plugin (default name `memory`) whose instances are {@link MemorySink}s writing to one
  * shared {@link MemoryTarget}: register it in a registry to run a whole pipeline in memory.
  */
-export function createMemorySinkPlugin(name = 'memory', target: MemoryTarget = new MemoryTarget()): MemorySinkPlugin {
+export function createMemorySinkPlugin(
+  name = 'memory',
+  target: MemoryTarget = new MemoryTarget(),
+): MemorySinkPlugin {
   const instances: MemorySink[] = [];
   const definition = defineSink({
     name,

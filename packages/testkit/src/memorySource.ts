@@ -25,9 +25,13 @@ export class MemorySource implements SourceInstance {
   /** True once `close` was called. */
   closed = false;
 
-  constructor(partitions: Readonly<Record<string, readonly (string | Uint8Array)[]>> = {}, options: { batchSize?: number } = {}) {
+  constructor(
+    partitions: Readonly<Record<string, readonly (string | Uint8Array)[]>> = {},
+    options: { batchSize?: number } = {},
+  ) {
     this.batchSize = options.batchSize ?? 100;
-    for (const [partition, payloads] of Object.entries(partitions)) this.push(partition, ...payloads);
+    for (const [partition, payloads] of Object.entries(partitions))
+      this.push(partition, ...payloads);
   }
 
   /** Appends messages to a partition (created on first use); a running `run` delivers them. */
@@ -44,7 +48,8 @@ export class MemorySource implements SourceInstance {
    */
   rewindToCommitted(): void {
     this.#delivered.clear();
-    for (const [partition, next] of this.committed) this.#delivered.set(partition, Number(next) - 1);
+    for (const [partition, next] of this.committed)
+      this.#delivered.set(partition, Number(next) - 1);
   }
 
   async connect(): Promise<void> {}
@@ -56,7 +61,8 @@ export class MemorySource implements SourceInstance {
       for (const [partition, messages] of this.#partitions) {
         for (;;) {
           if (options.signal.aborted) return;
-          const from = this.#delivered.get(partition) ?? Number(this.committed.get(partition) ?? '1') - 1;
+          const from =
+            this.#delivered.get(partition) ?? Number(this.committed.get(partition) ?? '1') - 1;
           if (from >= messages.length) break;
           const batch = messages.slice(from, from + this.batchSize);
           this.#delivered.set(partition, from + batch.length);
@@ -86,6 +92,13 @@ export class MemorySource implements SourceInstance {
 }
 
 /** A source plugin (default name `memory`) that hands out the given {@link MemorySource}. */
-export function createMemorySourcePlugin(source: MemorySource, name = 'memory'): SourceDefinition<{}> {
-  return defineSource({ name, description: 'Delivers messages pushed in memory (tests).', create: () => source });
+export function createMemorySourcePlugin(
+  source: MemorySource,
+  name = 'memory',
+): SourceDefinition<{}> {
+  return defineSource({
+    name,
+    description: 'Delivers messages pushed in memory (tests).',
+    create: () => source,
+  });
 }

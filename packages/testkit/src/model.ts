@@ -1,4 +1,9 @@
-import { PermanentEventError, type ChangeEvent, type ColumnValue, type RowImage } from '@sluice/plugin-api';
+import {
+  PermanentEventError,
+  type ChangeEvent,
+  type ColumnValue,
+  type RowImage,
+} from '@sluice/plugin-api';
 
 /** A row as a target holds it: column → value (text or null, like canal's values). */
 export type Row = Readonly<Record<string, ColumnValue>>;
@@ -12,11 +17,13 @@ export type TableState = Map<string, Row>;
  * @throws PermanentEventError when there is no primary key or a key column is missing/NULL.
  */
 export function rowKey(pkNames: readonly string[], image: RowImage | undefined): string {
-  if (pkNames.length === 0) throw new PermanentEventError('The table has no primary key, so rows cannot be addressed.');
+  if (pkNames.length === 0)
+    throw new PermanentEventError('The table has no primary key, so rows cannot be addressed.');
   return pkNames
     .map((k) => {
       const v = image?.[k];
-      if (v === null || v === undefined) throw new PermanentEventError(`The primary-key column "${k}" is missing or NULL.`);
+      if (v === null || v === undefined)
+        throw new PermanentEventError(`The primary-key column "${k}" is missing or NULL.`);
       return v;
     })
     .join(',');
@@ -42,7 +49,8 @@ export function applyEvent(tables: Map<string, TableState>, event: ChangeEvent):
     return;
   }
   const key = rowKey(event.pkNames, event.after);
-  const oldKey = event.type === 'UPDATE' && event.before ? rowKey(event.pkNames, event.before) : undefined;
+  const oldKey =
+    event.type === 'UPDATE' && event.before ? rowKey(event.pkNames, event.before) : undefined;
   if (!table) tables.set(name, (table = new Map()));
   if (oldKey !== undefined && oldKey !== key) table.delete(oldKey);
   table.set(key, { ...event.after });

@@ -24,7 +24,8 @@ import {
 /** A memory sink with one behaviour broken by `patch`. */
 function harness(patch: (sink: MemorySink) => Partial<SinkInstance>): ContractHarness {
   const target = new MemoryTarget();
-  target.reject = (event) => (event.kind === 'row' && event.after?.['name'] === '☠' ? 'poison' : undefined);
+  target.reject = (event) =>
+    event.kind === 'row' && event.after?.['name'] === '☠' ? 'poison' : undefined;
   return {
     database: 'sluice_contract',
     table: 'items',
@@ -64,7 +65,9 @@ async function violationOf(name: ContractTestName, h: ContractHarness): Promise<
 describe('the contract suite catches broken sinks', () => {
   it('a write that leaves an event out', async () => {
     const h = harness((sink) => ({ write: async (b) => (await sink.write(b)).slice(1) }));
-    expect((await violationOf('outcomes', h)).message).toMatch(/returned 3 outcomes for 4 records.*never a success/);
+    expect((await violationOf('outcomes', h)).message).toMatch(
+      /returned 3 outcomes for 4 records.*never a success/,
+    );
   });
 
   it('a write that reports success without applying (not idempotent / lost writes)', async () => {
@@ -78,7 +81,16 @@ describe('the contract suite catches broken sinks', () => {
       write: async (b) => {
         written += 1;
         // From the second call on, rename every row: the replay changes the state.
-        const changed = written > 1 ? b.map((r) => ({ ...r, event: { ...r.event, after: { ...(r.event as RowChangeEvent).after, name: 'dup' } } as RowChangeEvent })) : b;
+        const changed =
+          written > 1
+            ? b.map((r) => ({
+                ...r,
+                event: {
+                  ...r.event,
+                  after: { ...(r.event as RowChangeEvent).after, name: 'dup' },
+                } as RowChangeEvent,
+              }))
+            : b;
         return sink.write(changed);
       },
     }));
@@ -86,19 +98,38 @@ describe('the contract suite catches broken sinks', () => {
   });
 
   it('a sink that ignores deletes', async () => {
-    const h = harness((sink) => ({ write: async (b) => sink.write(b.filter((r) => r.event.type !== 'DELETE')).then((r) => (r.length < b.length ? allApplied(b) : r)) }));
+    const h = harness((sink) => ({
+      write: async (b) =>
+        sink
+          .write(b.filter((r) => r.event.type !== 'DELETE'))
+          .then((r) => (r.length < b.length ? allApplied(b) : r)),
+    }));
     expect(await violationOf('delete', h)).toBeInstanceOf(ContractViolation);
   });
 
   it('a sink that applies a batch in reverse', async () => {
-    const h = harness((sink) => ({ write: async (b) => (await sink.write([...b].reverse())).slice().reverse() }));
+    const h = harness((sink) => ({
+      write: async (b) => (await sink.write([...b].reverse())).slice().reverse(),
+    }));
     expect(await violationOf('perKeyOrder', h)).toBeInstanceOf(ContractViolation);
   });
 
-  it('a sink that keys an update by its new key only (canal-adapter\'s PK-change bug)', async () => {
+  it("a sink that keys an update by its new key only (canal-adapter's PK-change bug)", async () => {
     const h = harness((sink) => ({
       write: async (b) =>
-        sink.write(b.map((r) => (r.event.type === 'UPDATE' ? { ...r, event: { ...r.event, before: (r.event as RowChangeEvent).after } as RowChangeEvent } : r))),
+        sink.write(
+          b.map((r) =>
+            r.event.type === 'UPDATE'
+              ? {
+                  ...r,
+                  event: {
+                    ...r.event,
+                    before: (r.event as RowChangeEvent).after,
+                  } as RowChangeEvent,
+                }
+              : r,
+          ),
+        ),
     }));
     expect((await violationOf('pkChange', h)).message).toContain('PK changes');
   });
@@ -107,14 +138,19 @@ describe('the contract suite catches broken sinks', () => {
     const h = harness((sink) => ({
       write: async (b) => {
         const result = await sink.write(b);
-        return result.some((o) => o.status === 'failed') ? result.map(() => result.find((o) => o.status === 'failed')!) : result;
+        return result.some((o) => o.status === 'failed')
+          ? result.map(() => result.find((o) => o.status === 'failed')!)
+          : result;
       },
     }));
     expect((await violationOf('partialFailure', h)).message).toContain('only record 2');
   });
 
   it('a sink that accepts writes after close', async () => {
-    const h = harness((sink) => ({ write: async (b) => (sink.calls.includes('close') ? allApplied(b) : sink.write(b)), close: async () => void sink.calls.push('close') }));
+    const h = harness((sink) => ({
+      write: async (b) => (sink.calls.includes('close') ? allApplied(b) : sink.write(b)),
+      close: async () => void sink.calls.push('close'),
+    }));
     expect((await violationOf('writeAfterClose', h)).message).toContain('SinkClosedError');
   });
 
@@ -158,7 +194,10 @@ describe('the contract suite catches broken sinks', () => {
   it('a sink whose write never reports NotConnected but a fatal error after a disconnect', async () => {
     const h = harness((sink) => {
       disconnectable.push(sink);
-      return { write: async (b) => (sink.connected ? sink.write(b) : Promise.reject(new SinkClosedError('gone'))) };
+      return {
+        write: async (b) =>
+          sink.connected ? sink.write(b) : Promise.reject(new SinkClosedError('gone')),
+      };
     });
     expect((await violationOf('reconnect', h)).message).toContain('got fatal');
   });
@@ -167,9 +206,15 @@ describe('the contract suite catches broken sinks', () => {
     const h = harness((sink) => ({
       write: async (b) => {
         const rows = sink.target.table('sluice_contract', 'items');
-        const dup = b.map((r) => r.event.type === 'INSERT' && rows.has(String((r.event as RowChangeEvent).after?.['id'])));
+        const dup = b.map(
+          (r) =>
+            r.event.type === 'INSERT' &&
+            rows.has(String((r.event as RowChangeEvent).after?.['id'])),
+        );
         const result = await sink.write(b);
-        return result.map((o, i) => (dup[i] ? { status: 'failed' as const, error: new Error('Duplicate entry') } : o));
+        return result.map((o, i) =>
+          dup[i] ? { status: 'failed' as const, error: new Error('Duplicate entry') } : o,
+        );
       },
     }));
     expect((await violationOf('replayConverges', h)).message).toContain('Duplicate entry');
@@ -177,7 +222,9 @@ describe('the contract suite catches broken sinks', () => {
 
   it('a sink that drops the writes of a new instance (state lost across a restart)', async () => {
     let instances = 0;
-    const h = harness((sink) => (++instances > 1 ? { write: async (b) => allApplied(b) } : { write: (b) => sink.write(b) }));
+    const h = harness((sink) =>
+      ++instances > 1 ? { write: async (b) => allApplied(b) } : { write: (b) => sink.write(b) },
+    );
     expect((await violationOf('replayConverges', h)).message).toContain('after a restart');
   });
 });
@@ -208,7 +255,11 @@ describe('runSinkContractSuite', () => {
       runSinkContractSuite({
         name: 'x',
         tests: ['nope' as ContractTestName],
-        target: { createSink: () => new MemorySink(target), reset: async () => {}, readState: async () => new Map() },
+        target: {
+          createSink: () => new MemorySink(target),
+          reset: async () => {},
+          readState: async () => new Map(),
+        },
       }),
     ).toThrow(/Unknown sink contract test "nope"; known: outcomes/);
   });

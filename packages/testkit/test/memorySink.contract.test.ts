@@ -3,7 +3,8 @@ import { MemorySink, MemoryTarget, runSinkContractSuite } from '../src/index.js'
 
 // The in-memory sink is the reference: it must pass every contract test.
 const target = new MemoryTarget();
-target.reject = (event) => (event.kind === 'row' && event.after?.['name'] === '☠' ? 'poisoned by the test' : undefined);
+target.reject = (event) =>
+  event.kind === 'row' && event.after?.['name'] === '☠' ? 'poisoned by the test' : undefined;
 
 runSinkContractSuite({
   name: 'in-memory sink contract',
@@ -21,6 +22,9 @@ const bare = new MemoryTarget();
 runSinkContractSuite({
   name: 'in-memory sink contract (no hooks, two tests)',
   tests: ['delete', 'partialFailure'],
-  target: { createSink: () => new MemorySink(bare), reset: async () => bare.clear(), readState: async () => bare.table('sluice_contract', 'items') },
+  target: {
+    createSink: () => new MemorySink(bare),
+    reset: async () => bare.clear(),
+    readState: async () => bare.table('sluice_contract', 'items'),
+  },
 });
-

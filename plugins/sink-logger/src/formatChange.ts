@@ -1,11 +1,17 @@
-import { currentImage, type ChangeEvent, type ColumnMeta, type ColumnValue } from '@sluice/plugin-api';
+import {
+  currentImage,
+  type ChangeEvent,
+  type ColumnMeta,
+  type ColumnValue,
+} from '@sluice/plugin-api';
 
 /** BLOB/BINARY/VARBINARY/GEOMETRY columns: canal sends their bytes as latin-1 text. */
 const BINARY_TYPE = /blob|binary|geometry/i;
 
 function show(value: ColumnValue | undefined, meta: ColumnMeta | undefined): string {
   if (value === null || value === undefined) return 'NULL';
-  if (meta && BINARY_TYPE.test(meta.mysqlType)) return `0x${Buffer.from(value, 'latin1').toString('hex')}`;
+  if (meta && BINARY_TYPE.test(meta.mysqlType))
+    return `0x${Buffer.from(value, 'latin1').toString('hex')}`;
   return JSON.stringify(value);
 }
 
@@ -25,7 +31,10 @@ export function formatChange(event: ChangeEvent): string {
   const cell = (k: string, v: ColumnValue | undefined) => show(v, event.columns[k]);
   const keyPart = (k: string) => {
     const now = cell(k, image[k]).replace(/^"(.*)"$/, '$1');
-    const was = event.type === 'UPDATE' && event.changed.includes(k) ? cell(k, event.before?.[k]).replace(/^"(.*)"$/, '$1') : undefined;
+    const was =
+      event.type === 'UPDATE' && event.changed.includes(k)
+        ? cell(k, event.before?.[k]).replace(/^"(.*)"$/, '$1')
+        : undefined;
     return was === undefined ? `${k}=${now}` : `${k}=${was}→${now}`;
   };
   const key = event.pkNames.length > 0 ? event.pkNames.map(keyPart).join(',') : 'no key';
@@ -36,7 +45,9 @@ export function formatChange(event: ChangeEvent): string {
       .map(([k, v]) => `${k}=${cell(k, v)}`)
       .join(' ');
   } else if (event.type === 'UPDATE') {
-    detail = event.changed.map((k) => `${k}: ${cell(k, event.before?.[k])} → ${cell(k, event.after?.[k])}`).join(', ');
+    detail = event.changed
+      .map((k) => `${k}: ${cell(k, event.before?.[k])} → ${cell(k, event.after?.[k])}`)
+      .join(', ');
   }
   return `${where} ${event.type} [${key}]${detail ? ' ' + detail : ''}`;
 }

@@ -14,7 +14,12 @@ export const loggerSink = defineSink({
   propertiesSchema: {
     type: 'object',
     properties: {
-      output: { type: 'string', enum: ['stdout', 'stderr'], default: 'stdout', description: 'Where lines go.' },
+      output: {
+        type: 'string',
+        enum: ['stdout', 'stderr'],
+        default: 'stdout',
+        description: 'Where lines go.',
+      },
     },
   },
   create(ctx): SinkInstance {

@@ -7,7 +7,14 @@ const ev = new EventBuilder({ database: 'mytest' });
 const signal = new AbortController().signal;
 
 function create(properties: Record<string, string> = {}): SinkInstance {
-  return loggerSink.create({ key: 'log-1', name: 'logger', hosts: undefined, properties, configDir: '/cfg', deps: {} });
+  return loggerSink.create({
+    key: 'log-1',
+    name: 'logger',
+    hosts: undefined,
+    properties,
+    configDir: '/cfg',
+    deps: {},
+  });
 }
 
 afterEach(() => {
@@ -19,11 +26,17 @@ describe('logger sink', () => {
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const sink = create();
     await sink.connect(signal);
-    const batch = [ev.insert('user', { id: '1', name: 'a' }), ev.ddl('user', 'TRUNCATE user', 'TRUNCATE'), ev.delete('user', { id: '1' })].map((event) => ({ event, mapping: undefined }));
+    const batch = [
+      ev.insert('user', { id: '1', name: 'a' }),
+      ev.ddl('user', 'TRUNCATE user', 'TRUNCATE'),
+      ev.delete('user', { id: '1' }),
+    ].map((event) => ({ event, mapping: undefined }));
     const result = await sink.write(batch, signal);
     expect(result).toEqual([{ status: 'applied' }, { status: 'applied' }, { status: 'applied' }]);
     expect(out).toHaveBeenCalledTimes(1);
-    expect(out.mock.calls[0]?.[0]).toBe('mytest.user INSERT [id=1] name="a"\nmytest.user TRUNCATE TRUNCATE user\nmytest.user DELETE [id=1]\n');
+    expect(out.mock.calls[0]?.[0]).toBe(
+      'mytest.user INSERT [id=1] name="a"\nmytest.user TRUNCATE TRUNCATE user\nmytest.user DELETE [id=1]\n',
+    );
     await sink.close();
   });
 
@@ -47,7 +60,9 @@ describe('logger sink', () => {
     await sink.flush(signal);
     await sink.close();
     await sink.close();
-    await expect(sink.write([{ event: ev.insert('user', { id: '3' }), mapping: undefined }], signal)).rejects.toMatchObject({ code: ErrorCodes.closed });
+    await expect(
+      sink.write([{ event: ev.insert('user', { id: '3' }), mapping: undefined }], signal),
+    ).rejects.toMatchObject({ code: ErrorCodes.closed });
     await expect(sink.flush(signal)).rejects.toMatchObject({ code: ErrorCodes.closed });
   });
 });

@@ -22,7 +22,10 @@ export interface FileSourceOptions {
 }
 
 /** Reads `consumerProperties` (`file.path`, `file.offsetStore`, `file.pollMs`, `file.batchSize`). */
-export function fileSourceOptions(properties: Readonly<Record<string, string>>, configDir: string): FileSourceOptions {
+export function fileSourceOptions(
+  properties: Readonly<Record<string, string>>,
+  configDir: string,
+): FileSourceOptions {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(configDir, p));
   const path = properties['file.path'] || 'samples';
   const store = properties['file.offsetStore'];
@@ -45,16 +48,23 @@ async function listFiles(path: string): Promise<string[]> {
  * Reads complete lines of `file` starting after byte `from`. A trailing line without its newline
  * is left for the next read (it may still be being written).
  */
-async function readNewLines(file: string, from: number): Promise<{ lines: string[]; next: number }> {
+async function readNewLines(
+  file: string,
+  from: number,
+): Promise<{ lines: string[]; next: number }> {
   const size = (await stat(file)).size;
   if (size <= from) return { lines: [], next: from };
   const chunks: Buffer[] = [];
-  for await (const chunk of createReadStream(file, { start: from, end: size - 1 })) chunks.push(chunk as Buffer);
+  for await (const chunk of createReadStream(file, { start: from, end: size - 1 }))
+    chunks.push(chunk as Buffer);
   const buffer = Buffer.concat(chunks);
   const lastNewline = buffer.lastIndexOf(0x0a);
   if (lastNewline < 0) return { lines: [], next: from };
   const complete = buffer.subarray(0, lastNewline).toString('utf8');
-  return { lines: complete.split('\n').map((l) => l.replace(/\r$/, '')), next: from + lastNewline + 1 };
+  return {
+    lines: complete.split('\n').map((l) => l.replace(/\r$/, '')),
+    next: from + lastNewline + 1,
+  };
 }
 
 /** One partition per file; the offset of a message is its 1-based line number. */
@@ -112,7 +122,9 @@ class FileSource implements SourceInstance {
       if (!delivered) {
         await new Promise<void>((res) => {
           const timer = setTimeout(res, this.#o.pollMs);
-          options.signal.addEventListener('abort', () => (clearTimeout(timer), res()), { once: true });
+          options.signal.addEventListener('abort', () => (clearTimeout(timer), res()), {
+            once: true,
+          });
         });
       }
       if (options.signal.aborted) return;
@@ -123,7 +135,10 @@ class FileSource implements SourceInstance {
     this.#committed.set(partition, nextOffset);
     if (this.#o.offsetStore) {
       await mkdir(dirname(this.#o.offsetStore), { recursive: true });
-      await writeFile(this.#o.offsetStore, JSON.stringify(Object.fromEntries(this.#committed), null, 2));
+      await writeFile(
+        this.#o.offsetStore,
+        JSON.stringify(Object.fromEntries(this.#committed), null, 2),
+      );
     }
   }
 
@@ -141,8 +156,15 @@ export const fileSource = defineSource({
   propertiesSchema: {
     type: 'object',
     properties: {
-      'file.path': { type: 'string', description: 'A .jsonl file or a directory of them, relative to the config directory.', default: 'samples' },
-      'file.offsetStore': { type: 'string', description: 'JSON file keeping committed line numbers between runs.' },
+      'file.path': {
+        type: 'string',
+        description: 'A .jsonl file or a directory of them, relative to the config directory.',
+        default: 'samples',
+      },
+      'file.offsetStore': {
+        type: 'string',
+        description: 'JSON file keeping committed line numbers between runs.',
+      },
       'file.pollMs': { type: 'integer', minimum: 10, default: 250 },
       'file.batchSize': { type: 'integer', minimum: 1, default: 500 },
     },

@@ -16,14 +16,23 @@ afterEach(async () => {
 });
 
 const ev = new EventBuilder({ database: 'shop' });
-const line = (id: number, name: string) => toFlatMessage(ev.insert('items', { id: String(id), name }));
+const line = (id: number, name: string) =>
+  toFlatMessage(ev.insert('items', { id: String(id), name }));
 
 function create(properties: Record<string, string>): SourceInstance {
-  return fileSource.create({ instance: 'example', groupId: 'g1', properties, configDir: dir, deps: {} });
+  return fileSource.create({
+    instance: 'example',
+    groupId: 'g1',
+    properties,
+    configDir: dir,
+    deps: {},
+  });
 }
 
 /** A handler recording every batch; `onDeliver` runs after each. */
-function recorder(onDeliver?: (batch: SourceBatch) => void | Promise<void>): SourceHandler & { batches: SourceBatch[]; assignedTo: string[] } {
+function recorder(
+  onDeliver?: (batch: SourceBatch) => void | Promise<void>,
+): SourceHandler & { batches: SourceBatch[]; assignedTo: string[] } {
   const batches: SourceBatch[] = [];
   const assignedTo: string[] = [];
   return {
@@ -54,7 +63,10 @@ describe('file source', () => {
   it('reads every .jsonl file of a directory in name order, one partition each, in batches', async () => {
     await mkdir(join(dir, 'in'));
     await writeFile(join(dir, 'in', 'b.jsonl'), `${line(3, 'c')}\n`);
-    await writeFile(join(dir, 'in', 'a.jsonl'), `${line(1, 'a')}\n${line(2, 'b')}\n${line(4, 'd')}\n`);
+    await writeFile(
+      join(dir, 'in', 'a.jsonl'),
+      `${line(1, 'a')}\n${line(2, 'b')}\n${line(4, 'd')}\n`,
+    );
     await writeFile(join(dir, 'in', 'ignored.txt'), 'not read\n');
     const source = create({ 'file.path': 'in', 'file.batchSize': '2' });
     await source.connect(new AbortController().signal);
@@ -88,7 +100,11 @@ describe('file source', () => {
       if (last === '3') stop.abort();
     });
     await source.run(handler, { once: false, signal: stop.signal });
-    expect(handler.batches.flatMap((b) => b.messages.map((m) => m.offset))).toEqual(['1', '2', '3']);
+    expect(handler.batches.flatMap((b) => b.messages.map((m) => m.offset))).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
   });
 
   it('resumes after the committed line when an offset store is configured', async () => {
@@ -97,7 +113,9 @@ describe('file source', () => {
     const first = create(props);
     await first.connect(new AbortController().signal);
     await first.commit('a.jsonl', '3');
-    expect(JSON.parse(await readFile(join(dir, 'state', 'offsets.json'), 'utf8'))).toEqual({ 'a.jsonl': '3' });
+    expect(JSON.parse(await readFile(join(dir, 'state', 'offsets.json'), 'utf8'))).toEqual({
+      'a.jsonl': '3',
+    });
     const second = create(props);
     await second.connect(new AbortController().signal);
     const handler = recorder();
@@ -107,17 +125,27 @@ describe('file source', () => {
 
   it('refuses a path that does not exist at connect, naming it', async () => {
     const source = create({ 'file.path': 'missing.jsonl' });
-    await expect(source.connect(new AbortController().signal)).rejects.toThrow(join(dir, 'missing.jsonl'));
+    await expect(source.connect(new AbortController().signal)).rejects.toThrow(
+      join(dir, 'missing.jsonl'),
+    );
   });
 
   it('resolves relative paths against the configuration directory and has defaults', () => {
-    expect(fileSourceOptions({}, '/cfg')).toEqual({ path: '/cfg/samples', offsetStore: undefined, pollMs: 250, batchSize: 500 });
+    expect(fileSourceOptions({}, '/cfg')).toEqual({
+      path: '/cfg/samples',
+      offsetStore: undefined,
+      pollMs: 250,
+      batchSize: 500,
+    });
     expect(fileSourceOptions({ 'file.path': '/abs/x.jsonl' }, '/cfg').path).toBe('/abs/x.jsonl');
   });
 
   it('reports a bad line with its line number and dead-letters it; the other lines apply', async () => {
     const dlq = join(dir, 'dlq');
-    await writeFile(join(dir, 'in.jsonl'), `${line(1, 'a')}\n{"this is": not json\n${line(2, 'b')}\n`);
+    await writeFile(
+      join(dir, 'in.jsonl'),
+      `${line(1, 'a')}\n{"this is": not json\n${line(2, 'b')}\n`,
+    );
     await writeFile(
       join(dir, 'application.yml'),
       [
@@ -150,8 +178,15 @@ describe('file source', () => {
     const warning = lines.find((l) => l.includes('WARN') && l.includes('line 2 of in.jsonl'));
     expect(warning, lines.join('\n')).toBeDefined();
     const [dlqFile] = await readdir(dlq);
-    const records = (await readFile(join(dlq, dlqFile!), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = (await readFile(join(dlq, dlqFile!), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ partition: 'in.jsonl', offset: '2', payload: '{"this is": not json' });
+    expect(records[0]).toMatchObject({
+      partition: 'in.jsonl',
+      offset: '2',
+      payload: '{"this is": not json',
+    });
   });
 });

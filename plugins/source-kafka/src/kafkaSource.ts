@@ -39,26 +39,44 @@ interface PartitionState {
 }
 
 /** Kafka error types that mean "the group is rebalancing" (same list as kafkajs' isRebalancing). */
-const REBALANCING = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION']);
+const REBALANCING = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'ILLEGAL_GENERATION',
+]);
 const isRebalancing = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && REBALANCING.has(String((error as { type?: unknown }).type));
+  typeof error === 'object' &&
+  error !== null &&
+  REBALANCING.has(String((error as { type?: unknown }).type));
 
 const errorMessage = (error: unknown): string => {
   const e = error as { message?: string; cause?: unknown } | undefined;
   let message = e?.message ?? String(error);
-  if (e?.cause && typeof e.cause === 'object' && 'message' in e.cause) message += ` (${String((e.cause as Error).message)})`;
+  if (e?.cause && typeof e.cause === 'object' && 'message' in e.cause)
+    message += ` (${String((e.cause as Error).message)})`;
   return message;
 };
 
 /** kafkajs errors that mean the brokers could not be reached (as opposed to refused us). */
 const isConnectionFailure = (error: unknown): boolean => {
-  for (let e = error as { name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.name === 'KafkaJSSASLAuthenticationError' || e.name === 'KafkaJSProtocolError') return false;
-    if (e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSBrokerNotFound') {
+  for (
+    let e = error as { name?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (e.name === 'KafkaJSSASLAuthenticationError' || e.name === 'KafkaJSProtocolError')
+      return false;
+    if (
+      e.name === 'KafkaJSConnectionError' ||
+      e.name === 'KafkaJSNumberOfRetriesExceeded' ||
+      e.name === 'KafkaJSBrokerNotFound'
+    ) {
       if (e.name !== 'KafkaJSNumberOfRetriesExceeded') return true;
     }
   }
-  return /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection (error|timeout)/i.test(errorMessage(error));
+  return /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection (error|timeout)/i.test(
+    errorMessage(error),
+  );
 };
 
 const maxBigInt = (a: bigint | undefined, b: bigint): bigint => (a === undefined || b > a ? b : a);
@@ -79,7 +97,8 @@ function kafkajsLogCreator(logger: Logger) {
       const { message, timestamp: _t, logger: _l, ...fields } = log;
       const line = `kafkajs: ${message}`;
       const routine = /rebalancing|rejoin/i.test(`${message} ${String(fields.error ?? '')}`); // handled: we revoke and rejoin
-      if ((level === logLevel.ERROR || level === logLevel.WARN) && !routine) logger.warn(line, fields);
+      if ((level === logLevel.ERROR || level === logLevel.WARN) && !routine)
+        logger.warn(line, fields);
       else if (routine) logger.debug(line, fields);
       else if (level === logLevel.INFO) logger.debug(line, fields);
     };
@@ -124,7 +143,8 @@ export class KafkaSource implements SourceInstance {
   async connect(signal: AbortSignal): Promise<void> {
     const o = this.#o;
     const where = `Kafka at ${o.brokers.join(',')}`;
-    for (const key of o.ignored) this.#log.warn(`Ignoring ${key}: not a setting the Kafka source understands.`);
+    for (const key of o.ignored)
+      this.#log.warn(`Ignoring ${key}: not a setting the Kafka source understands.`);
     for (const note of o.notes) this.#log.warn(note);
     this.#kafka = new Kafka({
       clientId: o.clientId,
@@ -141,12 +161,16 @@ export class KafkaSource implements SourceInstance {
     try {
       await this.#admin.connect();
       if (signal.aborted) return;
-      const metadata = await this.#admin.fetchTopicMetadata({ topics: [o.topic] }).catch((error: unknown) => {
-        if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') {
-          throw new Error(`The topic "${o.topic}" does not exist (canalAdapters[].instance); create it or fix the name.`);
-        }
-        throw error;
-      });
+      const metadata = await this.#admin
+        .fetchTopicMetadata({ topics: [o.topic] })
+        .catch((error: unknown) => {
+          if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+            throw new Error(
+              `The topic "${o.topic}" does not exist (canalAdapters[].instance); create it or fix the name.`,
+            );
+          }
+          throw error;
+        });
       this.#partitionCount = metadata.topics[0]?.partitions.length ?? 1;
       this.#consumer = this.#kafka.consumer({
         groupId: o.groupId,
@@ -164,14 +188,22 @@ export class KafkaSource implements SourceInstance {
         ...(o.rackId ? { rackId: o.rackId } : {}),
       });
       await this.#consumer.connect();
-      await this.#consumer.subscribe({ topic: o.topic, fromBeginning: o.autoOffsetReset === 'earliest' });
+      await this.#consumer.subscribe({
+        topic: o.topic,
+        fromBeginning: o.autoOffsetReset === 'earliest',
+      });
     } catch (error) {
       await this.#disconnect();
       const message = `Cannot consume topic "${o.topic}" from ${where}: ${errorMessage(error)}`;
       // Unreachable brokers may come up (the core retries connect); anything else will not.
-      throw isConnectionFailure(error) ? new NotConnectedError(message, { cause: error }) : new FatalError(message, { cause: error });
+      throw isConnectionFailure(error)
+        ? new NotConnectedError(message, { cause: error })
+        : new FatalError(message, { cause: error });
     }
-    this.#log.info('Connected to Kafka.', { brokers: o.brokers.join(','), partitions: this.#partitionCount });
+    this.#log.info('Connected to Kafka.', {
+      brokers: o.brokers.join(','),
+      partitions: this.#partitionCount,
+    });
   }
 
   async run(handler: SourceHandler, options: SourceRunOptions): Promise<void> {
@@ -191,15 +223,23 @@ export class KafkaSource implements SourceInstance {
     }
     const onAbort = () => this.#runDone.resolve();
     signal.addEventListener('abort', onAbort, { once: true });
-    consumer.on(consumer.events.GROUP_JOIN, (event) => this.#onJoin(event.payload.memberAssignment[this.#o.topic] ?? []));
+    consumer.on(consumer.events.GROUP_JOIN, (event) =>
+      this.#onJoin(event.payload.memberAssignment[this.#o.topic] ?? []),
+    );
     consumer.on(consumer.events.REBALANCING, () => {
       if (this.#joined) void this.#revokeAll('the group is rebalancing');
     });
     consumer.on(consumer.events.CRASH, (event) => {
       if (event.payload.restart) {
-        this.#log.warn('The Kafka consumer failed; it restarts and rejoins the group.', { error: errorMessage(event.payload.error) });
+        this.#log.warn('The Kafka consumer failed; it restarts and rejoins the group.', {
+          error: errorMessage(event.payload.error),
+        });
       } else {
-        this.#fail(new Error(`The Kafka consumer stopped: ${errorMessage(event.payload.error)}`, { cause: event.payload.error }));
+        this.#fail(
+          new Error(`The Kafka consumer stopped: ${errorMessage(event.payload.error)}`, {
+            cause: event.payload.error,
+          }),
+        );
       }
     });
     await consumer.run({
@@ -228,22 +268,33 @@ export class KafkaSource implements SourceInstance {
     const state = this.#owned.get(id);
     const offset = BigInt(nextOffset);
     if (!state || !this.#consumer || this.#closing) {
-      this.#log.debug('Dropped a commit for a partition this process does not own.', { partition, offset: nextOffset });
+      this.#log.debug('Dropped a commit for a partition this process does not own.', {
+        partition,
+        offset: nextOffset,
+      });
       return;
     }
     try {
-      await this.#consumer.commitOffsets([{ topic: this.#o.topic, partition: id, offset: nextOffset }]);
+      await this.#consumer.commitOffsets([
+        { topic: this.#o.topic, partition: id, offset: nextOffset },
+      ]);
       if (this.#owned.get(id) === state) state.floor = maxBigInt(state.floor, offset);
     } catch (error) {
       if (this.#owned.get(id) !== state) return; // lost meanwhile: dropped
       if (isRebalancing(error)) {
         state.pendingCommit = maxBigInt(state.pendingCommit, offset);
-        this.#log.debug('Commit deferred: the group is rebalancing.', { partition, offset: nextOffset });
+        this.#log.debug('Commit deferred: the group is rebalancing.', {
+          partition,
+          offset: nextOffset,
+        });
         return;
       }
-      throw new Error(`Committing offset ${nextOffset} of ${this.locate(partition, nextOffset).replace(/ offset.*/, '')} failed: ${errorMessage(error)}`, {
-        cause: error,
-      });
+      throw new Error(
+        `Committing offset ${nextOffset} of ${this.locate(partition, nextOffset).replace(/ offset.*/, '')} failed: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -263,7 +314,11 @@ export class KafkaSource implements SourceInstance {
     const admin = this.#admin;
     this.#consumer = undefined;
     this.#admin = undefined;
-    await consumer?.disconnect().catch((e: unknown) => this.#log.warn('Disconnecting the Kafka consumer failed.', { error: errorMessage(e) }));
+    await consumer
+      ?.disconnect()
+      .catch((e: unknown) =>
+        this.#log.warn('Disconnecting the Kafka consumer failed.', { error: errorMessage(e) }),
+      );
     await admin?.disconnect().catch(() => {});
   }
 
@@ -276,11 +331,14 @@ export class KafkaSource implements SourceInstance {
   /** kafkajs only heartbeats when asked; keep the session alive while a delivery or revoke waits. */
   #startHeartbeat(): void {
     if (this.#heartbeatTimer) return;
-    this.#heartbeatTimer = setInterval(() => {
-      this.#heartbeat?.().catch((error: unknown) => {
-        if (isRebalancing(error)) void this.#revokeAll('the group is rebalancing');
-      });
-    }, Math.max(100, Math.floor(this.#o.heartbeatInterval / 2)));
+    this.#heartbeatTimer = setInterval(
+      () => {
+        this.#heartbeat?.().catch((error: unknown) => {
+          if (isRebalancing(error)) void this.#revokeAll('the group is rebalancing');
+        });
+      },
+      Math.max(100, Math.floor(this.#o.heartbeatInterval / 2)),
+    );
     this.#heartbeatTimer.unref();
   }
 
@@ -313,7 +371,9 @@ export class KafkaSource implements SourceInstance {
     this.#log.info('Revoking partitions.', { reason, partitions: states.map((s) => s.id) });
     this.#revoking = (async () => {
       await this.#waitAlive(Promise.allSettled(states.flatMap((s) => [...s.inflight])));
-      await this.#waitAlive(this.#handler?.revoked?.(states.map((s) => String(s.id))) ?? Promise.resolve());
+      await this.#waitAlive(
+        this.#handler?.revoked?.(states.map((s) => String(s.id))) ?? Promise.resolve(),
+      );
     })().catch((error: unknown) => this.#fail(error));
     return this.#revoking;
   }
@@ -347,7 +407,9 @@ export class KafkaSource implements SourceInstance {
         await earlyRevoke;
         if (lateRevoke.length > 0) {
           await this.#waitAlive(Promise.allSettled(lateRevoke.flatMap((s) => [...s.inflight])));
-          await this.#waitAlive(this.#handler?.revoked?.(lateRevoke.map((s) => String(s.id))) ?? Promise.resolve());
+          await this.#waitAlive(
+            this.#handler?.revoked?.(lateRevoke.map((s) => String(s.id))) ?? Promise.resolve(),
+          );
         }
         if (this.#owned !== next) return; // superseded by a newer generation
         for (const s of next.values()) {
@@ -358,7 +420,10 @@ export class KafkaSource implements SourceInstance {
           }
         }
         if (this.#once) await this.#loadStarts([...next.values()]);
-        if (next.size > 0) await this.#waitAlive(this.#handler?.assigned?.([...next.keys()].map(String)) ?? Promise.resolve());
+        if (next.size > 0)
+          await this.#waitAlive(
+            this.#handler?.assigned?.([...next.keys()].map(String)) ?? Promise.resolve(),
+          );
         if (this.#owned !== next) return;
         for (const s of next.values()) s.active = true;
         this.#checkOnce();
@@ -369,10 +434,16 @@ export class KafkaSource implements SourceInstance {
   /** For `once`: where each partition starts (committed offset, or the reset position). */
   async #loadStarts(states: readonly PartitionState[]): Promise<void> {
     if (!this.#once || states.length === 0 || !this.#admin) return;
-    const [topic] = await this.#admin.fetchOffsets({ groupId: this.#o.groupId, topics: [this.#o.topic] });
+    const [topic] = await this.#admin.fetchOffsets({
+      groupId: this.#o.groupId,
+      topics: [this.#o.topic],
+    });
     for (const s of states) {
       const committed = BigInt(topic?.partitions.find((p) => p.partition === s.id)?.offset ?? '-1');
-      const reset = this.#o.autoOffsetReset === 'earliest' ? this.#once.lows.get(s.id) : this.#once.highs.get(s.id);
+      const reset =
+        this.#o.autoOffsetReset === 'earliest'
+          ? this.#once.lows.get(s.id)
+          : this.#once.highs.get(s.id);
       s.start = committed >= 0n ? committed : (reset ?? 0n);
     }
   }
@@ -397,7 +468,7 @@ export class KafkaSource implements SourceInstance {
     const id = batch.partition;
     const max = this.#o.maxPollRecords;
     let rebalance: unknown;
-    for (let i = 0; i < batch.messages.length; ) {
+    for (let i = 0; i < batch.messages.length;) {
       const state = this.#owned.get(id);
       if (!state?.active || this.#stopping || !payload.isRunning() || payload.isStale()) return;
       const high = this.#once?.highs.get(id);
@@ -448,7 +519,11 @@ export class KafkaSource implements SourceInstance {
       }
     }
     const state = this.#owned.get(id);
-    if (state && this.#once && (state.delivered ?? state.start ?? -1n) >= (this.#once.highs.get(id) ?? 0n)) {
+    if (
+      state &&
+      this.#once &&
+      (state.delivered ?? state.start ?? -1n) >= (this.#once.highs.get(id) ?? 0n)
+    ) {
       payload.pause();
     }
     this.#checkOnce();
@@ -468,13 +543,22 @@ export class KafkaSource implements SourceInstance {
  */
 export const kafkaSource = defineSource({
   name: 'kafka',
-  description: 'Consumes canal messages from a Kafka topic with a consumer group; commits only what was applied.',
+  description:
+    'Consumes canal messages from a Kafka topic with a consumer group; commits only what was applied.',
   deps: { logger: coreServices.logger },
   propertiesSchema: {
     type: 'object',
     properties: {
-      'kafka.bootstrap.servers': { type: 'string', description: 'host:port[,host:port…] of the Kafka brokers.' },
-      'kafka.auto.offset.reset': { type: 'string', enum: ['earliest', 'latest'], caseInsensitive: true, default: 'latest' },
+      'kafka.bootstrap.servers': {
+        type: 'string',
+        description: 'host:port[,host:port…] of the Kafka brokers.',
+      },
+      'kafka.auto.offset.reset': {
+        type: 'string',
+        enum: ['earliest', 'latest'],
+        caseInsensitive: true,
+        default: 'latest',
+      },
       'kafka.session.timeout.ms': { type: 'integer', minimum: 1, default: 30000 },
       'kafka.heartbeat.interval.ms': { type: 'integer', minimum: 1 },
       'kafka.max.poll.interval.ms': { type: 'integer', minimum: 1, default: 60000 },
@@ -483,14 +567,31 @@ export const kafkaSource = defineSource({
       'kafka.max.partition.fetch.bytes': { type: 'integer', minimum: 1, default: 1048576 },
       'kafka.fetch.max.wait.ms': { type: 'integer', minimum: 0, default: 500 },
       'kafka.client.id': { type: 'string' },
-      'kafka.security.protocol': { type: 'string', enum: ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'], caseInsensitive: true },
-      'kafka.sasl.mechanism': { type: 'string', enum: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], caseInsensitive: true },
-      'kafka.sasl.jaas.config': { type: 'string', secret: true, description: 'JAAS line with username="…" password="…".' },
+      'kafka.security.protocol': {
+        type: 'string',
+        enum: ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'],
+        caseInsensitive: true,
+      },
+      'kafka.sasl.mechanism': {
+        type: 'string',
+        enum: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
+        caseInsensitive: true,
+      },
+      'kafka.sasl.jaas.config': {
+        type: 'string',
+        secret: true,
+        description: 'JAAS line with username="…" password="…".',
+      },
     },
   },
   create: (ctx) =>
     new KafkaSource(
-      kafkaSourceOptions({ properties: ctx.properties, topic: ctx.instance, groupId: ctx.groupId, configDir: ctx.configDir }),
+      kafkaSourceOptions({
+        properties: ctx.properties,
+        topic: ctx.instance,
+        groupId: ctx.groupId,
+        configDir: ctx.configDir,
+      }),
       ctx.deps.logger,
     ),
 });

@@ -47,14 +47,24 @@ describe('kafkaSourceOptions', () => {
   });
 
   it('lets an environment variable named exactly like the key override it', () => {
-    expect(parse({ 'kafka.bootstrap.servers': 'k:9092' }, { 'kafka.bootstrap.servers': 'other:1' }).brokers).toEqual(['other:1']);
+    expect(
+      parse({ 'kafka.bootstrap.servers': 'k:9092' }, { 'kafka.bootstrap.servers': 'other:1' })
+        .brokers,
+    ).toEqual(['other:1']);
   });
 
   it('lists unknown kafka.* keys as ignored and notes keys it overrides', () => {
-    const o = parse({ 'kafka.bootstrap.servers': 'k:9092', 'kafka.linger.ms': '5', 'kafka.enable.auto.commit': 'true', 'kafka.group.id': 'x' });
+    const o = parse({
+      'kafka.bootstrap.servers': 'k:9092',
+      'kafka.linger.ms': '5',
+      'kafka.enable.auto.commit': 'true',
+      'kafka.group.id': 'x',
+    });
     expect(o.ignored).toEqual(['kafka.linger.ms']);
     expect(o.notes.join('\n')).toMatch(/enable.auto.commit: true is ignored/);
-    expect(o.notes.join('\n')).toMatch(/kafka.group.id is ignored; the consumer group is groups\[\].groupId \("g1"\)/);
+    expect(o.notes.join('\n')).toMatch(
+      /kafka.group.id is ignored; the consumer group is groups\[\].groupId \("g1"\)/,
+    );
   });
 
   it('reads SASL PLAIN/SCRAM credentials from sasl.jaas.config and SSL from security.protocol', () => {
@@ -62,30 +72,71 @@ describe('kafkaSourceOptions', () => {
       'kafka.bootstrap.servers': 'k:9093',
       'kafka.security.protocol': 'SASL_SSL',
       'kafka.sasl.mechanism': 'SCRAM-SHA-512',
-      'kafka.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="s3\\"cret;x";',
+      'kafka.sasl.jaas.config':
+        'org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="s3\\"cret;x";',
     });
-    expect(o.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'alice', password: 's3"cret;x' });
+    expect(o.sasl).toEqual({
+      mechanism: 'scram-sha-512',
+      username: 'alice',
+      password: 's3"cret;x',
+    });
     expect(o.ssl).toEqual({});
     const plain = parse({
       'kafka.bootstrap.servers': 'k:9093',
       'kafka.security.protocol': 'sasl_plaintext',
-      'kafka.sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required username=bob password=pw;',
+      'kafka.sasl.jaas.config':
+        'org.apache.kafka.common.security.plain.PlainLoginModule required username=bob password=pw;',
     });
     expect(plain.sasl).toEqual({ mechanism: 'plain', username: 'bob', password: 'pw' });
     expect(plain.ssl).toBe(false);
-    expect(parse({ 'kafka.bootstrap.servers': 'k:9093', 'kafka.security.protocol': 'SSL' }).ssl).toEqual({});
+    expect(
+      parse({ 'kafka.bootstrap.servers': 'k:9093', 'kafka.security.protocol': 'SSL' }).ssl,
+    ).toEqual({});
   });
 
   it('rejects what cannot work, as configuration errors', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{}, /needs kafka.bootstrap.servers/],
-      [{ 'kafka.bootstrap.servers': 'k:1', 'kafka.auto.offset.reset': 'none' }, /earliest or latest/],
-      [{ 'kafka.bootstrap.servers': 'k:1', 'kafka.session.timeout.ms': 'soon' }, /session.timeout.ms must be an integer/],
-      [{ 'kafka.bootstrap.servers': 'k:1', 'kafka.session.timeout.ms': '1000', 'kafka.heartbeat.interval.ms': '1000' }, /must be lower than/],
-      [{ 'kafka.bootstrap.servers': 'k:1', 'kafka.security.protocol': 'SASL_SSL', 'kafka.sasl.mechanism': 'GSSAPI' }, /GSSAPI" is not supported/],
-      [{ 'kafka.bootstrap.servers': 'k:1', 'kafka.security.protocol': 'SASL_SSL' }, /needs kafka.sasl.jaas.config/],
-      [{ 'kafka.bootstrap.servers': 'k:1', 'kafka.security.protocol': 'SASL_SSL', 'kafka.sasl.jaas.config': 'X required username="a";' }, /both username/],
-      [{ 'kafka.bootstrap.servers': 'k:1', 'kafka.security.protocol': 'TLS' }, /security.protocol must be/],
+      [
+        { 'kafka.bootstrap.servers': 'k:1', 'kafka.auto.offset.reset': 'none' },
+        /earliest or latest/,
+      ],
+      [
+        { 'kafka.bootstrap.servers': 'k:1', 'kafka.session.timeout.ms': 'soon' },
+        /session.timeout.ms must be an integer/,
+      ],
+      [
+        {
+          'kafka.bootstrap.servers': 'k:1',
+          'kafka.session.timeout.ms': '1000',
+          'kafka.heartbeat.interval.ms': '1000',
+        },
+        /must be lower than/,
+      ],
+      [
+        {
+          'kafka.bootstrap.servers': 'k:1',
+          'kafka.security.protocol': 'SASL_SSL',
+          'kafka.sasl.mechanism': 'GSSAPI',
+        },
+        /GSSAPI" is not supported/,
+      ],
+      [
+        { 'kafka.bootstrap.servers': 'k:1', 'kafka.security.protocol': 'SASL_SSL' },
+        /needs kafka.sasl.jaas.config/,
+      ],
+      [
+        {
+          'kafka.bootstrap.servers': 'k:1',
+          'kafka.security.protocol': 'SASL_SSL',
+          'kafka.sasl.jaas.config': 'X required username="a";',
+        },
+        /both username/,
+      ],
+      [
+        { 'kafka.bootstrap.servers': 'k:1', 'kafka.security.protocol': 'TLS' },
+        /security.protocol must be/,
+      ],
     ];
     for (const [properties, message] of cases) {
       let error: unknown;
@@ -103,7 +154,11 @@ describe('kafkaSourceOptions', () => {
 
 describe('parseJaasConfig', () => {
   it('reads the login module and its options', () => {
-    expect(parseJaasConfig('org.x.PlainLoginModule required username="u" password="p w" serviceName=kafka;')).toEqual({
+    expect(
+      parseJaasConfig(
+        'org.x.PlainLoginModule required username="u" password="p w" serviceName=kafka;',
+      ),
+    ).toEqual({
       module: 'org.x.PlainLoginModule',
       options: { username: 'u', password: 'p w', serviceName: 'kafka' },
     });

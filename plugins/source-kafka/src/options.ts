@@ -123,7 +123,12 @@ const READ = new Set([
   'client.rack',
 ]);
 
-function positiveInt(kafka: ReadonlyMap<string, string>, key: string, fallback: number, min = 1): number {
+function positiveInt(
+  kafka: ReadonlyMap<string, string>,
+  key: string,
+  fallback: number,
+  min = 1,
+): number {
   const raw = kafka.get(key);
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw.trim());
@@ -140,7 +145,10 @@ function positiveInt(kafka: ReadonlyMap<string, string>, key: string, fallback: 
 export function parseJaasConfig(jaas: string): { module: string; options: Record<string, string> } {
   const text = jaas.trim().replace(/;\s*$/, '');
   const head = /^(\S+)\s+(required|requisite|sufficient|optional)\b/.exec(text);
-  if (!head) throw new KafkaOptionsError('kafka.sasl.jaas.config must look like `<LoginModule> required username="…" password="…";`.');
+  if (!head)
+    throw new KafkaOptionsError(
+      'kafka.sasl.jaas.config must look like `<LoginModule> required username="…" password="…";`.',
+    );
   const options: Record<string, string> = {};
   const re = /([A-Za-z_][\w.-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;]+))/g;
   const rest = text.slice(head[0].length);
@@ -152,9 +160,9 @@ export function parseJaasConfig(jaas: string): { module: string; options: Record
 
 function saslOptions(kafka: ReadonlyMap<string, string>): KafkaSaslOptions {
   const mechanism = (kafka.get('sasl.mechanism') ?? 'PLAIN').trim().toUpperCase() || 'PLAIN';
-  const mapped = ({ PLAIN: 'plain', 'SCRAM-SHA-256': 'scram-sha-256', 'SCRAM-SHA-512': 'scram-sha-512' } as const)[
-    mechanism as 'PLAIN'
-  ];
+  const mapped = (
+    { PLAIN: 'plain', 'SCRAM-SHA-256': 'scram-sha-256', 'SCRAM-SHA-512': 'scram-sha-512' } as const
+  )[mechanism as 'PLAIN'];
   if (!mapped) {
     throw new KafkaOptionsError(
       `kafka.sasl.mechanism "${mechanism}" is not supported; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.`,
@@ -162,39 +170,60 @@ function saslOptions(kafka: ReadonlyMap<string, string>): KafkaSaslOptions {
   }
   const jaas = kafka.get('sasl.jaas.config');
   if (!jaas?.trim()) {
-    throw new KafkaOptionsError(`kafka.security.protocol ${kafka.get('security.protocol')} needs kafka.sasl.jaas.config with username and password.`);
+    throw new KafkaOptionsError(
+      `kafka.security.protocol ${kafka.get('security.protocol')} needs kafka.sasl.jaas.config with username and password.`,
+    );
   }
   const { options } = parseJaasConfig(jaas);
   if (options.username === undefined || options.password === undefined) {
-    throw new KafkaOptionsError('kafka.sasl.jaas.config must set both username="…" and password="…".');
+    throw new KafkaOptionsError(
+      'kafka.sasl.jaas.config must set both username="…" and password="…".',
+    );
   }
   return { mechanism: mapped, username: options.username, password: options.password };
 }
 
-function sslOptions(kafka: ReadonlyMap<string, string>, configDir: string, notes: string[]): ConnectionOptions {
-  const ssl: { ca?: string; key?: string; cert?: string; checkServerIdentity?: () => undefined } = {};
+function sslOptions(
+  kafka: ReadonlyMap<string, string>,
+  configDir: string,
+  notes: string[],
+): ConnectionOptions {
+  const ssl: { ca?: string; key?: string; cert?: string; checkServerIdentity?: () => undefined } =
+    {};
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(configDir, p));
   const read = (key: string, path: string) => {
     try {
       return readFileSync(abs(path), 'utf8');
     } catch (error) {
-      throw new KafkaOptionsError(`kafka.${key} "${path}" cannot be read: ${(error as Error).message}`);
+      throw new KafkaOptionsError(
+        `kafka.${key} "${path}" cannot be read: ${(error as Error).message}`,
+      );
     }
   };
   const trustType = (kafka.get('ssl.truststore.type') ?? '').trim().toUpperCase();
   const inlineTrust = kafka.get('ssl.truststore.certificates')?.trim();
   const trustPath = kafka.get('ssl.truststore.location')?.trim();
   if (inlineTrust) ssl.ca = inlineTrust;
-  else if (trustPath && (trustType === 'PEM' || /\.(pem|crt)$/i.test(trustPath))) ssl.ca = read('ssl.truststore.location', trustPath);
-  else if (trustPath) notes.push(`kafka.ssl.truststore.location is a ${trustType || 'JKS'} store, which Node cannot read; convert it to PEM and set kafka.ssl.truststore.type: PEM. Using the system CAs.`);
+  else if (trustPath && (trustType === 'PEM' || /\.(pem|crt)$/i.test(trustPath)))
+    ssl.ca = read('ssl.truststore.location', trustPath);
+  else if (trustPath)
+    notes.push(
+      `kafka.ssl.truststore.location is a ${trustType || 'JKS'} store, which Node cannot read; convert it to PEM and set kafka.ssl.truststore.type: PEM. Using the system CAs.`,
+    );
   const keyType = (kafka.get('ssl.keystore.type') ?? '').trim().toUpperCase();
   const keyPath = kafka.get('ssl.keystore.location')?.trim();
   if (keyPath && (keyType === 'PEM' || /\.pem$/i.test(keyPath))) {
     const pem = read('ssl.keystore.location', keyPath);
     ssl.key = pem;
     ssl.cert = pem;
-  } else if (keyPath) notes.push(`kafka.ssl.keystore.location is a ${keyType || 'JKS'} store, which Node cannot read; convert it to PEM (key and certificate) and set kafka.ssl.keystore.type: PEM.`);
-  if (kafka.has('ssl.endpoint.identification.algorithm') && (kafka.get('ssl.endpoint.identification.algorithm') ?? '').trim() === '') {
+  } else if (keyPath)
+    notes.push(
+      `kafka.ssl.keystore.location is a ${keyType || 'JKS'} store, which Node cannot read; convert it to PEM (key and certificate) and set kafka.ssl.keystore.type: PEM.`,
+    );
+  if (
+    kafka.has('ssl.endpoint.identification.algorithm') &&
+    (kafka.get('ssl.endpoint.identification.algorithm') ?? '').trim() === ''
+  ) {
     ssl.checkServerIdentity = () => undefined;
   }
   return ssl;
@@ -223,40 +252,68 @@ export function kafkaSourceOptions(input: {
     .map((b) => b.trim().replace(/^[a-z]+:\/\//i, ''))
     .filter(Boolean);
   if (brokers.length === 0) {
-    throw new KafkaOptionsError('canal.conf.consumerProperties needs kafka.bootstrap.servers (host:port[,host:port…]) in kafka mode.');
+    throw new KafkaOptionsError(
+      'canal.conf.consumerProperties needs kafka.bootstrap.servers (host:port[,host:port…]) in kafka mode.',
+    );
   }
-  if (!input.topic.trim()) throw new KafkaOptionsError('canalAdapters[].instance (the Kafka topic) is empty.');
+  if (!input.topic.trim())
+    throw new KafkaOptionsError('canalAdapters[].instance (the Kafka topic) is empty.');
   const reset = (kafka.get('auto.offset.reset') ?? 'latest').trim().toLowerCase() || 'latest';
   if (reset !== 'earliest' && reset !== 'latest') {
-    throw new KafkaOptionsError(`kafka.auto.offset.reset must be earliest or latest, got "${kafka.get('auto.offset.reset')}".`);
+    throw new KafkaOptionsError(
+      `kafka.auto.offset.reset must be earliest or latest, got "${kafka.get('auto.offset.reset')}".`,
+    );
   }
   const sessionTimeout = positiveInt(kafka, 'session.timeout.ms', 30_000);
-  const heartbeatInterval = positiveInt(kafka, 'heartbeat.interval.ms', Math.max(100, Math.min(3_000, Math.floor(sessionTimeout / 3))));
+  const heartbeatInterval = positiveInt(
+    kafka,
+    'heartbeat.interval.ms',
+    Math.max(100, Math.min(3_000, Math.floor(sessionTimeout / 3))),
+  );
   if (heartbeatInterval >= sessionTimeout) {
-    throw new KafkaOptionsError(`kafka.heartbeat.interval.ms (${heartbeatInterval}) must be lower than kafka.session.timeout.ms (${sessionTimeout}).`);
+    throw new KafkaOptionsError(
+      `kafka.heartbeat.interval.ms (${heartbeatInterval}) must be lower than kafka.session.timeout.ms (${sessionTimeout}).`,
+    );
   }
-  const isolation = (kafka.get('isolation.level') ?? 'read_committed').trim().toLowerCase() || 'read_committed';
+  const isolation =
+    (kafka.get('isolation.level') ?? 'read_committed').trim().toLowerCase() || 'read_committed';
   if (isolation !== 'read_committed' && isolation !== 'read_uncommitted') {
-    throw new KafkaOptionsError(`kafka.isolation.level must be read_committed or read_uncommitted, got "${isolation}".`);
+    throw new KafkaOptionsError(
+      `kafka.isolation.level must be read_committed or read_uncommitted, got "${isolation}".`,
+    );
   }
   const notes: string[] = [];
-  const protocol = (kafka.get('security.protocol') ?? 'PLAINTEXT').trim().toUpperCase() || 'PLAINTEXT';
+  const protocol =
+    (kafka.get('security.protocol') ?? 'PLAINTEXT').trim().toUpperCase() || 'PLAINTEXT';
   if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol)) {
-    throw new KafkaOptionsError(`kafka.security.protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got "${protocol}".`);
+    throw new KafkaOptionsError(
+      `kafka.security.protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got "${protocol}".`,
+    );
   }
   const useSsl = protocol === 'SSL' || protocol === 'SASL_SSL';
   const sasl = protocol.startsWith('SASL_') ? saslOptions(kafka) : undefined;
-  if (!sasl && kafka.has('sasl.jaas.config')) notes.push(`kafka.sasl.jaas.config is set but kafka.security.protocol is ${protocol}; SASL is not used.`);
+  if (!sasl && kafka.has('sasl.jaas.config'))
+    notes.push(
+      `kafka.sasl.jaas.config is set but kafka.security.protocol is ${protocol}; SASL is not used.`,
+    );
   if ((kafka.get('enable.auto.commit') ?? '').trim().toLowerCase() === 'true') {
-    notes.push('kafka.enable.auto.commit: true is ignored; Sluice commits offsets itself once messages are applied.');
+    notes.push(
+      'kafka.enable.auto.commit: true is ignored; Sluice commits offsets itself once messages are applied.',
+    );
   }
   if (kafka.has('group.id') && kafka.get('group.id') !== input.groupId) {
-    notes.push(`kafka.group.id is ignored; the consumer group is groups[].groupId ("${input.groupId}"), as in canal-adapter.`);
+    notes.push(
+      `kafka.group.id is ignored; the consumer group is groups[].groupId ("${input.groupId}"), as in canal-adapter.`,
+    );
   }
   if ((kafka.get('kerberos.enable') ?? '').trim().toLowerCase() === 'true') {
-    notes.push('kafka.kerberos.enable: true is not supported (no GSSAPI in Node); use SASL PLAIN or SCRAM.');
+    notes.push(
+      'kafka.kerberos.enable: true is not supported (no GSSAPI in Node); use SASL PLAIN or SCRAM.',
+    );
   }
-  const ignored = [...kafka.keys()].filter((k) => !READ.has(k) && !ACCEPTED_WITHOUT_EFFECT.has(k)).map((k) => `kafka.${k}`);
+  const ignored = [...kafka.keys()]
+    .filter((k) => !READ.has(k) && !ACCEPTED_WITHOUT_EFFECT.has(k))
+    .map((k) => `kafka.${k}`);
   const rack = kafka.get('client.rack')?.trim();
   return {
     brokers,

@@ -18,17 +18,30 @@ export function recordingLogger(lines: LogLine[] = []): Logger & { lines: LogLin
   const make = (base: Record<string, unknown>): Logger => {
     const at = (level: LogLine['level']) => (message: string, fields?: Record<string, unknown>) => {
       lines.push({ level, message, fields: { ...base, ...fields } });
-      if (process.env.SLUICE_TEST_VERBOSE) console.error(level, message, JSON.stringify({ ...base, ...fields }));
+      if (process.env.SLUICE_TEST_VERBOSE)
+        console.error(level, message, JSON.stringify({ ...base, ...fields }));
     };
-    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (f) => make({ ...base, ...f }) };
+    return {
+      debug: at('debug'),
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+      child: (f) => make({ ...base, ...f }),
+    };
   };
   return Object.assign(make({}), { lines });
 }
 
 export class TestKafka {
-  readonly kafka = new Kafka({ clientId: 'sluice-test', brokers: [broker()], logLevel: logLevel.NOTHING });
+  readonly kafka = new Kafka({
+    clientId: 'sluice-test',
+    brokers: [broker()],
+    logLevel: logLevel.NOTHING,
+  });
   readonly admin: Admin = this.kafka.admin();
-  readonly producer: Producer = this.kafka.producer({ createPartitioner: Partitioners.LegacyPartitioner });
+  readonly producer: Producer = this.kafka.producer({
+    createPartitioner: Partitioners.LegacyPartitioner,
+  });
   readonly topics: string[] = [];
 
   async start(): Promise<this> {
@@ -39,13 +52,20 @@ export class TestKafka {
 
   async createTopic(partitions: number, prefix = 'src'): Promise<string> {
     const topic = uniqueName(prefix);
-    await this.admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    await this.admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
     this.topics.push(topic);
     return topic;
   }
 
   /** Sends values to one partition, in order; returns their offsets. */
-  async produce(topic: string, partition: number, values: readonly (string | Buffer)[]): Promise<void> {
+  async produce(
+    topic: string,
+    partition: number,
+    values: readonly (string | Buffer)[],
+  ): Promise<void> {
     for (let i = 0; i < values.length; i += 500) {
       await this.producer.send({
         topic,
@@ -110,18 +130,27 @@ export class RecordingHandler implements SourceHandler {
   #waiters: Array<{ test: () => boolean; resolve: () => void }> = [];
 
   async deliver(batch: SourceBatch): Promise<void> {
-    if (this.#busy.has(batch.partition)) this.violations.push(`overlapping deliveries on partition ${batch.partition}`);
+    if (this.#busy.has(batch.partition))
+      this.violations.push(`overlapping deliveries on partition ${batch.partition}`);
     this.#busy.add(batch.partition);
     try {
       const seqs = batch.messages.map((m) => {
-        const text = typeof m.payload === 'string' ? m.payload : Buffer.from(m.payload).toString('utf8');
+        const text =
+          typeof m.payload === 'string' ? m.payload : Buffer.from(m.payload).toString('utf8');
         return (JSON.parse(text) as { id: number }).id;
       });
-      this.deliveries.push({ partition: batch.partition, offsets: batch.messages.map((m) => m.offset), seqs });
+      this.deliveries.push({
+        partition: batch.partition,
+        offsets: batch.messages.map((m) => m.offset),
+        seqs,
+      });
       this.events.push(`deliver ${batch.partition}`);
       await this.onDeliver?.(batch);
       if (this.commitEach && this.source) {
-        await this.source.commit(batch.partition, (BigInt(batch.messages.at(-1)!.offset) + 1n).toString());
+        await this.source.commit(
+          batch.partition,
+          (BigInt(batch.messages.at(-1)!.offset) + 1n).toString(),
+        );
       }
     } finally {
       this.#busy.delete(batch.partition);

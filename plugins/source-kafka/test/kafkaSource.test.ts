@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyError } from '@sluice/plugin-api';
 import { uniqueName } from '../../../test/support/testbed.js';
-import { RecordingHandler, TestKafka, createSource, orderInsert, range, recordingLogger } from './helpers.js';
+import {
+  RecordingHandler,
+  TestKafka,
+  createSource,
+  orderInsert,
+  range,
+  recordingLogger,
+} from './helpers.js';
 
 let kafka: TestKafka;
 beforeAll(async () => {
@@ -11,14 +18,21 @@ afterAll(async () => {
   await kafka?.stop();
 });
 
-const run = (source: ReturnType<typeof createSource>, handler: RecordingHandler, signal = new AbortController().signal) =>
-  source.run(handler, { once: true, signal });
+const run = (
+  source: ReturnType<typeof createSource>,
+  handler: RecordingHandler,
+  signal = new AbortController().signal,
+) => source.run(handler, { once: true, signal });
 
 describe('kafka source against the testbed Kafka', () => {
   it('delivers every partition in order, one batch at a time, capped by max.poll.records, and `once` returns at the high watermark', async () => {
     const topic = await kafka.createTopic(3);
     for (let p = 0; p < 3; p++) {
-      await kafka.produce(topic, p, range(0, 120).map((i) => orderInsert(Number(i), p * 1000 + Number(i))));
+      await kafka.produce(
+        topic,
+        p,
+        range(0, 120).map((i) => orderInsert(Number(i), p * 1000 + Number(i))),
+      );
     }
     const groupId = uniqueName('g');
     const source = createSource({ topic, groupId, properties: { 'kafka.max.poll.records': '25' } });
@@ -32,7 +46,9 @@ describe('kafka source against the testbed Kafka', () => {
     expect(handler.events[0]).toBe('assigned 0,1,2');
     for (let p = 0; p < 3; p++) {
       expect(handler.offsets(String(p))).toEqual(range(0, 120));
-      const seqs = handler.deliveries.filter((d) => d.partition === String(p)).flatMap((d) => d.seqs);
+      const seqs = handler.deliveries
+        .filter((d) => d.partition === String(p))
+        .flatMap((d) => d.seqs);
       expect(seqs).toEqual(range(0, 120).map((i) => p * 1000 + Number(i)));
     }
     expect(Math.max(...handler.deliveries.map((d) => d.offsets.length))).toBeLessThanOrEqual(25);
@@ -42,8 +58,16 @@ describe('kafka source against the testbed Kafka', () => {
 
   it('commits only what it is told to, and a restart resumes from the committed offsets', async () => {
     const topic = await kafka.createTopic(2);
-    await kafka.produce(topic, 0, range(0, 50).map((i) => orderInsert(1, Number(i))));
-    await kafka.produce(topic, 1, range(0, 30).map((i) => orderInsert(2, Number(i))));
+    await kafka.produce(
+      topic,
+      0,
+      range(0, 50).map((i) => orderInsert(1, Number(i))),
+    );
+    await kafka.produce(
+      topic,
+      1,
+      range(0, 30).map((i) => orderInsert(2, Number(i))),
+    );
     const groupId = uniqueName('g');
 
     const first = createSource({ topic, groupId });
@@ -56,9 +80,18 @@ describe('kafka source against the testbed Kafka', () => {
     await first.close();
     await first.close(); // idempotent
     expect(h1.offsets('0')).toEqual(range(0, 50));
-    expect(await kafka.committed(groupId, topic)).toEqual(new Map([[0, 20n], [1, 30n]]));
+    expect(await kafka.committed(groupId, topic)).toEqual(
+      new Map([
+        [0, 20n],
+        [1, 30n],
+      ]),
+    );
 
-    await kafka.produce(topic, 1, range(0, 5).map((i) => orderInsert(2, 100 + Number(i))));
+    await kafka.produce(
+      topic,
+      1,
+      range(0, 5).map((i) => orderInsert(2, 100 + Number(i))),
+    );
     const second = createSource({ topic, groupId });
     const h2 = new RecordingHandler();
     await second.connect(new AbortController().signal);
@@ -70,8 +103,16 @@ describe('kafka source against the testbed Kafka', () => {
 
   it('with auto.offset.reset latest, a new group starts at the end (once delivers nothing)', async () => {
     const topic = await kafka.createTopic(1);
-    await kafka.produce(topic, 0, range(0, 10).map((i) => orderInsert(1, Number(i))));
-    const source = createSource({ topic, groupId: uniqueName('g'), properties: { 'kafka.auto.offset.reset': 'latest' } });
+    await kafka.produce(
+      topic,
+      0,
+      range(0, 10).map((i) => orderInsert(1, Number(i))),
+    );
+    const source = createSource({
+      topic,
+      groupId: uniqueName('g'),
+      properties: { 'kafka.auto.offset.reset': 'latest' },
+    });
     const handler = new RecordingHandler();
     await source.connect(new AbortController().signal);
     await run(source, handler);
@@ -91,27 +132,50 @@ describe('kafka source against the testbed Kafka', () => {
     await source.connect(abort.signal);
     const running = source.run(handler, { once: false, signal: abort.signal });
     await handler.until(() => handler.events.includes('assigned 0,1'));
-    await kafka.produce(topic, 1, range(0, 40).map((i) => orderInsert(3, Number(i))));
+    await kafka.produce(
+      topic,
+      1,
+      range(0, 40).map((i) => orderInsert(3, Number(i))),
+    );
     await handler.until(() => handler.offsets('1').length === 40);
-    await kafka.produce(topic, 0, range(0, 7).map((i) => orderInsert(4, Number(i))));
+    await kafka.produce(
+      topic,
+      0,
+      range(0, 7).map((i) => orderInsert(4, Number(i))),
+    );
     await handler.until(() => handler.offsets('0').length === 7);
     abort.abort();
     await running;
     await source.close();
     expect(handler.offsets('1')).toEqual(range(0, 40));
-    expect(await kafka.committed(groupId, topic)).toEqual(new Map([[0, 7n], [1, 40n]]));
+    expect(await kafka.committed(groupId, topic)).toEqual(
+      new Map([
+        [0, 7n],
+        [1, 40n],
+      ]),
+    );
   });
 
   it('a rejected deliver stops the source: run rejects with that error and nothing more is delivered', async () => {
     const topic = await kafka.createTopic(1);
-    await kafka.produce(topic, 0, range(0, 30).map((i) => orderInsert(1, Number(i))));
-    const source = createSource({ topic, groupId: uniqueName('g'), properties: { 'kafka.max.poll.records': '10' } });
+    await kafka.produce(
+      topic,
+      0,
+      range(0, 30).map((i) => orderInsert(1, Number(i))),
+    );
+    const source = createSource({
+      topic,
+      groupId: uniqueName('g'),
+      properties: { 'kafka.max.poll.records': '10' },
+    });
     const handler = new RecordingHandler();
     handler.onDeliver = (batch) => {
       if (batch.messages[0]!.offset === '10') throw new Error('sink on fire');
     };
     await source.connect(new AbortController().signal);
-    await expect(source.run(handler, { once: false, signal: new AbortController().signal })).rejects.toThrow('sink on fire');
+    await expect(
+      source.run(handler, { once: false, signal: new AbortController().signal }),
+    ).rejects.toThrow('sink on fire');
     await source.close();
     expect(handler.offsets('0')).toEqual(range(0, 20));
   });
@@ -119,20 +183,34 @@ describe('kafka source against the testbed Kafka', () => {
   it('logs unknown kafka.* keys once as ignored', async () => {
     const topic = await kafka.createTopic(1);
     const logger = recordingLogger();
-    const source = createSource({ topic, groupId: uniqueName('g'), logger, properties: { 'kafka.linger.frobs': '3', 'rocketmq.namesrv.addr': 'x' } });
+    const source = createSource({
+      topic,
+      groupId: uniqueName('g'),
+      logger,
+      properties: { 'kafka.linger.frobs': '3', 'rocketmq.namesrv.addr': 'x' },
+    });
     await source.connect(new AbortController().signal);
     await source.close();
     const ignored = logger.lines.filter((l) => l.message.includes('Ignoring'));
-    expect(ignored.map((l) => l.message)).toEqual(['Ignoring kafka.linger.frobs: not a setting the Kafka source understands.']);
+    expect(ignored.map((l) => l.message)).toEqual([
+      'Ignoring kafka.linger.frobs: not a setting the Kafka source understands.',
+    ]);
   });
 
   it('fails to connect with a clear, retryable error naming the brokers when none answers', async () => {
     const source = createSource({
       topic: 'whatever',
       groupId: uniqueName('g'),
-      properties: { 'kafka.bootstrap.servers': '127.0.0.1:1', 'kafka.retry.backoff.ms': '10', 'kafka.socket.connection.setup.timeout.ms': '500' },
+      properties: {
+        'kafka.bootstrap.servers': '127.0.0.1:1',
+        'kafka.retry.backoff.ms': '10',
+        'kafka.socket.connection.setup.timeout.ms': '500',
+      },
     });
-    const error = await source.connect(new AbortController().signal).then(() => undefined, (e: unknown) => e as Error);
+    const error = await source.connect(new AbortController().signal).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(error?.message).toMatch(/Cannot consume topic "whatever" from Kafka at 127\.0\.0\.1:1/);
     expect(classifyError(error)).toBe('notConnected');
     await source.close();
@@ -141,7 +219,10 @@ describe('kafka source against the testbed Kafka', () => {
   it('fails to connect with a fatal error when the topic does not exist', async () => {
     const topic = uniqueName('missing');
     const source = createSource({ topic, groupId: uniqueName('g') });
-    const error = await source.connect(new AbortController().signal).then(() => undefined, (e: unknown) => e as Error);
+    const error = await source.connect(new AbortController().signal).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(error?.message).toContain(`The topic "${topic}" does not exist`);
     expect(classifyError(error)).toBe('fatal');
     await source.close();
@@ -155,12 +236,18 @@ describe('kafka source against the testbed Kafka', () => {
       properties: {
         'kafka.security.protocol': 'SASL_PLAINTEXT',
         'kafka.sasl.mechanism': 'SCRAM-SHA-256',
-        'kafka.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required username="mallory" password="nope";',
+        'kafka.sasl.jaas.config':
+          'org.apache.kafka.common.security.scram.ScramLoginModule required username="mallory" password="nope";',
         'kafka.retry.backoff.ms': '10',
       },
     });
-    const error = await source.connect(new AbortController().signal).then(() => undefined, (e: unknown) => e as Error);
-    expect(error?.message).toMatch(/Cannot consume topic .* from Kafka at 127\.0\.0\.1:\d+: .*SASL/i);
+    const error = await source.connect(new AbortController().signal).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(
+      /Cannot consume topic .* from Kafka at 127\.0\.0\.1:\d+: .*SASL/i,
+    );
     expect(classifyError(error)).toBe('fatal');
     await source.close();
   });

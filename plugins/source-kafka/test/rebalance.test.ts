@@ -26,7 +26,12 @@ it('two members of one group split the partitions, revoke before giving them up,
   const topic = await kafka.createTopic(partitions);
   const groupId = uniqueName('g');
   const produce = async (from: number, to: number) => {
-    for (let p = 0; p < partitions; p++) await kafka.produce(topic, p, range(from, to).map((i) => orderInsert(p, Number(i))));
+    for (let p = 0; p < partitions; p++)
+      await kafka.produce(
+        topic,
+        p,
+        range(from, to).map((i) => orderInsert(p, Number(i))),
+      );
   };
   const start = async () => {
     const source = createSource({ topic, groupId, properties: { 'kafka.max.poll.records': '20' } });
@@ -38,11 +43,16 @@ it('two members of one group split the partitions, revoke before giving them up,
     const running = source.run(handler, { once: false, signal: abort.signal });
     return { source, handler, abort, running };
   };
-  const all = (...hs: RecordingHandler[]) => (p: number) => hs.flatMap((h) => h.offsets(String(p)));
+  const all =
+    (...hs: RecordingHandler[]) =>
+    (p: number) =>
+      hs.flatMap((h) => h.offsets(String(p)));
 
   await produce(0, 100);
   const a = await start();
-  await a.handler.until(() => range(0, partitions).every((p) => a.handler.offsets(p).length === 100));
+  await a.handler.until(() =>
+    range(0, partitions).every((p) => a.handler.offsets(p).length === 100),
+  );
 
   const b = await start();
   await b.handler.until(() => owned(b.handler).size > 0);
@@ -53,8 +63,12 @@ it('two members of one group split the partitions, revoke before giving them up,
   expect(a.handler.events.some((e) => e.startsWith('revoked'))).toBe(true);
 
   await produce(100, 200);
-  await a.handler.until(() => [...owned(a.handler)].every((p) => a.handler.offsets(p).includes('199')));
-  await b.handler.until(() => [...owned(b.handler)].every((p) => b.handler.offsets(p).includes('199')));
+  await a.handler.until(() =>
+    [...owned(a.handler)].every((p) => a.handler.offsets(p).includes('199')),
+  );
+  await b.handler.until(() =>
+    [...owned(b.handler)].every((p) => b.handler.offsets(p).includes('199')),
+  );
 
   // b leaves (graceful: commits were made as it went); a takes everything back
   b.abort.abort();
@@ -62,15 +76,26 @@ it('two members of one group split the partitions, revoke before giving them up,
   await b.source.close();
   await a.handler.until(() => owned(a.handler).size === partitions);
   await produce(200, 250);
-  await a.handler.until(() => range(0, partitions).every((p) => a.handler.offsets(p).includes('249')));
+  await a.handler.until(() =>
+    range(0, partitions).every((p) => a.handler.offsets(p).includes('249')),
+  );
   a.abort.abort();
   await a.running;
   await a.source.close();
 
   // nothing lost, nothing delivered twice (every batch was committed as soon as it was delivered)
   for (let p = 0; p < partitions; p++) {
-    expect(all(a.handler, b.handler)(p).map(Number).sort((x, y) => x - y)).toEqual(range(0, 250).map(Number));
+    expect(
+      all(
+        a.handler,
+        b.handler,
+      )(p)
+        .map(Number)
+        .sort((x, y) => x - y),
+    ).toEqual(range(0, 250).map(Number));
   }
   expect([...a.handler.violations, ...b.handler.violations]).toEqual([]);
-  expect(await kafka.committed(groupId, topic)).toEqual(new Map(range(0, partitions).map((p) => [Number(p), 250n])));
+  expect(await kafka.committed(groupId, topic)).toEqual(
+    new Map(range(0, partitions).map((p) => [Number(p), 250n])),
+  );
 }, 60_000);

@@ -28,7 +28,12 @@ export class SluiceProcess {
   readonly child: ChildProcess;
   readonly lines: string[] = [];
   readonly exited: Promise<Exit>;
-  #waiters: Array<{ re: RegExp; from: number; resolve: (line: string) => void; reject: (e: Error) => void }> = [];
+  #waiters: Array<{
+    re: RegExp;
+    from: number;
+    resolve: (line: string) => void;
+    reject: (e: Error) => void;
+  }> = [];
   #exit: Exit | undefined;
 
   constructor(args: readonly string[], env: Record<string, string> = {}) {
@@ -50,15 +55,24 @@ export class SluiceProcess {
       this.child.on('exit', (code, signal) => {
         if (pending) this.#push(pending);
         this.#exit = { code, signal };
-        for (const w of this.#waiters) w.reject(new Error(`sluice exited (${code ?? signal}) before printing ${w.re}:\n${this.tail()}`));
+        for (const w of this.#waiters)
+          w.reject(
+            new Error(`sluice exited (${code ?? signal}) before printing ${w.re}:\n${this.tail()}`),
+          );
         this.#waiters = [];
         resolve(this.#exit);
       });
     });
   }
 
-  static start(configDir: string, options: { once?: boolean; env?: Record<string, string> } = {}): SluiceProcess {
-    return new SluiceProcess(['start', '--config', configDir, ...(options.once ? ['--once'] : [])], options.env);
+  static start(
+    configDir: string,
+    options: { once?: boolean; env?: Record<string, string> } = {},
+  ): SluiceProcess {
+    return new SluiceProcess(
+      ['start', '--config', configDir, ...(options.once ? ['--once'] : [])],
+      options.env,
+    );
   }
 
   #push(line: string): void {
@@ -78,7 +92,10 @@ export class SluiceProcess {
   waitFor(re: RegExp, from = 0): Promise<string> {
     const found = this.lines.slice(from).find((l) => re.test(l));
     if (found) return Promise.resolve(found);
-    if (this.#exit) return Promise.reject(new Error(`sluice already exited before printing ${re}:\n${this.tail()}`));
+    if (this.#exit)
+      return Promise.reject(
+        new Error(`sluice already exited before printing ${re}:\n${this.tail()}`),
+      );
     return new Promise((resolve, reject) => this.#waiters.push({ re, from, resolve, reject }));
   }
 

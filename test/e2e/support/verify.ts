@@ -13,7 +13,11 @@ export class E2eKafka {
   readonly topics: string[] = [];
 
   constructor(broker: string) {
-    this.kafka = new Kafka({ clientId: 'sluice-e2e', brokers: [broker], logLevel: logLevel.NOTHING });
+    this.kafka = new Kafka({
+      clientId: 'sluice-e2e',
+      brokers: [broker],
+      logLevel: logLevel.NOTHING,
+    });
     this.admin = this.kafka.admin();
     this.producer = this.kafka.producer({ createPartitioner: Partitioners.LegacyPartitioner });
   }
@@ -25,16 +29,26 @@ export class E2eKafka {
   }
 
   async createTopic(topic: string, partitions: number): Promise<void> {
-    await this.admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    await this.admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
     this.topics.push(topic);
   }
 
   /** Sends each partition's payloads to that partition, in order (canal: null key, explicit partition). */
-  async produce(topic: string, perPartition: readonly (readonly (string | Buffer)[])[]): Promise<void> {
+  async produce(
+    topic: string,
+    perPartition: readonly (readonly (string | Buffer)[])[],
+  ): Promise<void> {
     await Promise.all(
       perPartition.map(async (values, partition) => {
         for (let i = 0; i < values.length; i += 500) {
-          await this.producer.send({ topic, acks: -1, messages: values.slice(i, i + 500).map((value) => ({ partition, key: null, value })) });
+          await this.producer.send({
+            topic,
+            acks: -1,
+            messages: values.slice(i, i + 500).map((value) => ({ partition, key: null, value })),
+          });
         }
       }),
     );
@@ -43,20 +57,29 @@ export class E2eKafka {
   /** Committed offsets of a group (-1 → 0: nothing committed means "start at the beginning"). */
   async committed(groupId: string, topic: string): Promise<bigint[]> {
     const [t] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
-    return (t?.partitions ?? []).sort((a, b) => a.partition - b.partition).map((p) => (BigInt(p.offset) < 0n ? 0n : BigInt(p.offset)));
+    return (t?.partitions ?? [])
+      .sort((a, b) => a.partition - b.partition)
+      .map((p) => (BigInt(p.offset) < 0n ? 0n : BigInt(p.offset)));
   }
 
   async ends(topic: string): Promise<bigint[]> {
-    return (await this.admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition).map((p) => BigInt(p.high));
+    return (await this.admin.fetchTopicOffsets(topic))
+      .sort((a, b) => a.partition - b.partition)
+      .map((p) => BigInt(p.high));
   }
 
   /** Resolves once the group has committed the end of every partition (polls; the test timeout bounds it). */
-  async untilCommittedToEnd(groupId: string, topic: string, stillRunning: () => boolean = () => true): Promise<void> {
+  async untilCommittedToEnd(
+    groupId: string,
+    topic: string,
+    stillRunning: () => boolean = () => true,
+  ): Promise<void> {
     const ends = await this.ends(topic);
     for (;;) {
       const committed = await this.committed(groupId, topic);
       if (committed.length === ends.length && committed.every((c, i) => c >= ends[i]!)) return;
-      if (!stillRunning()) throw new Error(`no sluice process is running; committed ${committed} of ${ends}`);
+      if (!stillRunning())
+        throw new Error(`no sluice process is running; committed ${committed} of ${ends}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -106,7 +129,13 @@ export class Recording {
   async clear(): Promise<void> {
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        `${this.prefix}:*`,
+        'COUNT',
+        1000,
+      );
       if (keys.length) await this.redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');
@@ -132,7 +161,8 @@ export async function committedButNotApplied(
       if (skip.has(`${p}:${offset}`)) continue;
       const rows = workload.rowsPerMessage[p]![offset] ?? 0;
       for (let i = 0; i < rows; i++) {
-        if (!applied.has(BigInt(offset) * 10000n + BigInt(i))) problems.push(`partition ${p} offset ${offset} row ${i} committed but never applied`);
+        if (!applied.has(BigInt(offset) * 10000n + BigInt(i)))
+          problems.push(`partition ${p} offset ${offset} row ${i} committed but never applied`);
       }
     }
   }
@@ -140,12 +170,19 @@ export async function committedButNotApplied(
 }
 
 /** Differences between the expected (sequential) state and the sink's. */
-export function stateDiff(expected: ReadonlyMap<string, Row | null>, actual: ReadonlyMap<string, Row | null>): string[] {
+export function stateDiff(
+  expected: ReadonlyMap<string, Row | null>,
+  actual: ReadonlyMap<string, Row | null>,
+): string[] {
   const diffs: string[] = [];
-  const norm = (row: Row | null) => (row === null ? 'null' : JSON.stringify(Object.entries(row).sort(([a], [b]) => a.localeCompare(b))));
+  const norm = (row: Row | null) =>
+    row === null
+      ? 'null'
+      : JSON.stringify(Object.entries(row).sort(([a], [b]) => a.localeCompare(b)));
   for (const [key, want] of expected) {
     const got = actual.get(key) ?? null;
-    if (norm(want) !== norm(got)) diffs.push(`${key}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+    if (norm(want) !== norm(got))
+      diffs.push(`${key}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
   }
   return diffs;
 }

@@ -64,7 +64,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   const keySpace = options.keySpace ?? 48;
   const hot = options.hot ?? 8;
   const random = rng(options.seed ?? 7);
-  const partitionOf = (id: number) => rowPartition(DATABASE, { id: String(id) }, ['id'], { partitions: n });
+  const partitionOf = (id: number) =>
+    rowPartition(DATABASE, { id: String(id) }, ['id'], { partitions: n });
   const model = new Map<number, Row>();
   const partitions: string[][] = Array.from({ length: n }, () => []);
   const rowsPerMessage: number[][] = Array.from({ length: n }, () => []);
@@ -74,7 +75,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   const pickKeys = (pool: number[], count: number): number[] => {
     const out: number[] = [];
     const copy = [...pool];
-    while (out.length < count && copy.length > 0) out.push(copy.splice(Math.floor(random() * copy.length), 1)[0]!);
+    while (out.length < count && copy.length > 0)
+      out.push(copy.splice(Math.floor(random() * copy.length), 1)[0]!);
     return out;
   };
   const hotFirst = (pool: number[]) => {
@@ -114,7 +116,11 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     if (present.length < 3 || roll < 0.2) {
       const ids = pickKeys(hotFirst(absent), count);
       if (ids.length === 0) continue;
-      const rows = ids.map((id) => ({ id: String(id), name: `n${id}-${s}`, qty: String(Math.floor(random() * 100)) }));
+      const rows = ids.map((id) => ({
+        id: String(id),
+        name: `n${id}-${s}`,
+        qty: String(Math.floor(random() * 100)),
+      }));
       rows.forEach((r) => model.set(Number(r.id), r));
       ids.forEach((id) => touched.add(id));
       emit('INSERT', rows, null);

@@ -61,10 +61,16 @@ function readPacket(r: ProtoReader): CanalPacket {
     const wt = tag & 7;
     const field = tag >>> 3;
     if (field === 5) {
-      if (wt !== WireType.lengthDelimited) throw wrongWireType('body', wt, WireType.lengthDelimited);
+      if (wt !== WireType.lengthDelimited)
+        throw wrongWireType('body', wt, WireType.lengthDelimited);
       body = r.bytes();
     } else if (field >= 1 && field <= 4) {
-      if (wt !== WireType.varint) throw wrongWireType(['magicNumber', 'version', 'type', 'compression'][field - 1]!, wt, WireType.varint);
+      if (wt !== WireType.varint)
+        throw wrongWireType(
+          ['magicNumber', 'version', 'type', 'compression'][field - 1]!,
+          wt,
+          WireType.varint,
+        );
       const value = r.int32();
       if (field === 1) magicNumber = value;
       else if (field === 2) version = value;
@@ -104,13 +110,19 @@ export function decodeCanalMessages(bytes: Uint8Array): CanalMessages {
   const packet = decodePacket(bytes);
   if (packet.type === PacketType.ACK) {
     const ack = decodeWhole(packet.body, readAck);
-    throw new DecodeError(`is an ACK packet, not MESSAGES: error ${ack.code}${ack.message ? ` "${ack.message}"` : ''}`, { path: 'type' });
+    throw new DecodeError(
+      `is an ACK packet, not MESSAGES: error ${ack.code}${ack.message ? ` "${ack.message}"` : ''}`,
+      { path: 'type' },
+    );
   }
   if (packet.type !== PacketType.MESSAGES) {
     throw new DecodeError(`is packet type ${packet.type}, expected MESSAGES (7)`, { path: 'type' });
   }
   if (packet.compression !== 0 && packet.compression !== Compression.NONE) {
-    throw new DecodeError(`compression ${packet.compression} is not supported (canal never compresses)`, { path: 'compression' });
+    throw new DecodeError(
+      `compression ${packet.compression} is not supported (canal never compresses)`,
+      { path: 'compression' },
+    );
   }
   const r = new ProtoReader(packet.body);
   let batchId = 0n;
@@ -124,7 +136,8 @@ export function decodeCanalMessages(bytes: Uint8Array): CanalMessages {
         if (wt !== WireType.varint) throw wrongWireType('batchId', wt, WireType.varint);
         batchId = r.int64();
       } else if (field === 2) {
-        if (wt !== WireType.lengthDelimited) throw wrongWireType(`messages[${entries.length}]`, wt, WireType.lengthDelimited);
+        if (wt !== WireType.lengthDelimited)
+          throw wrongWireType(`messages[${entries.length}]`, wt, WireType.lengthDelimited);
         const entryBytes = r.bytes();
         try {
           entries.push(decodeEntry(entryBytes));
@@ -149,11 +162,17 @@ export type PacketLayout = 'raw' | 'builder';
  * present (canal's fast path); `builder` writes `Packet{version=1, type, body}` and leaves a zero
  * `batch_id` out (canal's rebuilt path). Entries may be given decoded or already serialized.
  */
-export function encodeCanalMessages(message: { batchId: bigint; entries: readonly (CanalEntry | Uint8Array)[] }, layout: PacketLayout = 'raw'): Uint8Array {
+export function encodeCanalMessages(
+  message: { batchId: bigint; entries: readonly (CanalEntry | Uint8Array)[] },
+  layout: PacketLayout = 'raw',
+): Uint8Array {
   const body = new ProtoWriter();
-  if (layout === 'raw' || message.batchId !== 0n) body.tag(1, WireType.varint).int64(message.batchId);
+  if (layout === 'raw' || message.batchId !== 0n)
+    body.tag(1, WireType.varint).int64(message.batchId);
   for (const entry of message.entries) {
-    body.tag(2, WireType.lengthDelimited).bytes(entry instanceof Uint8Array ? entry : encodeEntry(entry));
+    body
+      .tag(2, WireType.lengthDelimited)
+      .bytes(entry instanceof Uint8Array ? entry : encodeEntry(entry));
   }
   const w = new ProtoWriter();
   if (layout === 'builder') w.tag(2, WireType.varint).int32(1);
@@ -167,5 +186,12 @@ export function encodeAckPacket(code: number, message: string): Uint8Array {
   const body = new ProtoWriter();
   if (code !== 0) body.tag(1, WireType.varint).int32(code);
   if (message !== '') body.tag(2, WireType.lengthDelimited).string(message);
-  return new ProtoWriter().tag(2, WireType.varint).int32(1).tag(3, WireType.varint).int32(PacketType.ACK).tag(5, WireType.lengthDelimited).bytes(body.finish()).finish();
+  return new ProtoWriter()
+    .tag(2, WireType.varint)
+    .int32(1)
+    .tag(3, WireType.varint)
+    .int32(PacketType.ACK)
+    .tag(5, WireType.lengthDelimited)
+    .bytes(body.finish())
+    .finish();
 }

@@ -3,10 +3,23 @@
  * for the mapping). The fast path (fastDecode.ts) builds the same events without the decoded
  * objects and uses this for the entries it leaves to the checked decoder (DDL, …).
  */
-import type { ChangeEvent, ColumnMeta, ColumnValue, DdlChangeEvent, RowChangeEvent, RowEventType, RowImage } from '@sluice/plugin-api';
+import type {
+  ChangeEvent,
+  ColumnMeta,
+  ColumnValue,
+  DdlChangeEvent,
+  RowChangeEvent,
+  RowEventType,
+  RowImage,
+} from '@sluice/plugin-api';
 import { NO_COLUMNS, NO_NAMES, positionOf, type MessageOrigin } from '../messageOrigin.js';
 import { setOwn } from '../ownProperty.js';
-import { EventType, eventTypeName, type CanalColumn, type CanalRowChange } from './entryProtocol.js';
+import {
+  EventType,
+  eventTypeName,
+  type CanalColumn,
+  type CanalRowChange,
+} from './entryProtocol.js';
 
 const ROW_EVENT: Readonly<Record<number, RowEventType>> = {
   [EventType.INSERT]: 'INSERT',
@@ -30,7 +43,12 @@ function keysOf(columns: readonly CanalColumn[]): string[] {
 }
 
 /** True when `columns` describes exactly the column types already in `meta`. */
-function sameMeta(meta: Readonly<Record<string, ColumnMeta>>, count: number, columns: readonly CanalColumn[], extra: readonly CanalColumn[]): boolean {
+function sameMeta(
+  meta: Readonly<Record<string, ColumnMeta>>,
+  count: number,
+  columns: readonly CanalColumn[],
+  extra: readonly CanalColumn[],
+): boolean {
   if (count !== columns.length + extra.length) return false;
   for (const list of [columns, extra]) {
     for (const c of list) {
@@ -44,7 +62,10 @@ function sameMeta(meta: Readonly<Record<string, ColumnMeta>>, count: number, col
 const NO_EXTRA: readonly CanalColumn[] = Object.freeze([]);
 
 /** Before-image columns missing from the after image (MINIMAL/NOBLOB images); usually none. */
-function beforeOnly(after: readonly CanalColumn[], before: readonly CanalColumn[]): readonly CanalColumn[] {
+function beforeOnly(
+  after: readonly CanalColumn[],
+  before: readonly CanalColumn[],
+): readonly CanalColumn[] {
   if (after.length === before.length) {
     let same = true;
     for (let i = 0; i < after.length; i++) {
@@ -109,8 +130,10 @@ export function appendEntryEvents(
     const other = type === 'UPDATE' ? beforeOnly(row.afterColumns, row.beforeColumns) : NO_EXTRA;
     if (!sameMeta(columns, metaCount, main, other)) {
       const next: Record<string, ColumnMeta> = {};
-      for (const c of other) setOwn(next, c.name, Object.freeze({ mysqlType: c.mysqlType, sqlType: c.sqlType }));
-      for (const c of main) setOwn(next, c.name, Object.freeze({ mysqlType: c.mysqlType, sqlType: c.sqlType }));
+      for (const c of other)
+        setOwn(next, c.name, Object.freeze({ mysqlType: c.mysqlType, sqlType: c.sqlType }));
+      for (const c of main)
+        setOwn(next, c.name, Object.freeze({ mysqlType: c.mysqlType, sqlType: c.sqlType }));
       columns = Object.freeze(next);
       metaCount = Object.keys(next).length;
     }
@@ -121,9 +144,35 @@ export function appendEntryEvents(
     const position = positionOf(origin, events.length);
     let event: RowChangeEvent;
     if (type === 'INSERT') {
-      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, after: imageOf(row.afterColumns), changed: NO_NAMES };
+      event = {
+        kind: 'row',
+        type,
+        destination,
+        database,
+        table,
+        pkNames,
+        columns,
+        executedAt,
+        producedAt,
+        position,
+        after: imageOf(row.afterColumns),
+        changed: NO_NAMES,
+      };
     } else if (type === 'DELETE') {
-      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, before: imageOf(row.beforeColumns), changed: NO_NAMES };
+      event = {
+        kind: 'row',
+        type,
+        destination,
+        database,
+        table,
+        pkNames,
+        columns,
+        executedAt,
+        producedAt,
+        position,
+        before: imageOf(row.beforeColumns),
+        changed: NO_NAMES,
+      };
     } else {
       let changed: string[] | undefined;
       for (const c of row.afterColumns) {
@@ -131,7 +180,21 @@ export function appendEntryEvents(
       }
       const before = imageOf(row.beforeColumns);
       const after = imageOf(row.afterColumns);
-      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, before, after, changed: changed ?? NO_NAMES };
+      event = {
+        kind: 'row',
+        type,
+        destination,
+        database,
+        table,
+        pkNames,
+        columns,
+        executedAt,
+        producedAt,
+        position,
+        before,
+        after,
+        changed: changed ?? NO_NAMES,
+      };
     }
     if (gtid) (event as { gtid?: string }).gtid = gtid;
     events.push(event);

@@ -46,8 +46,14 @@ export const EventType = {
 /** `Type` enum values (Header.sourceType). */
 export const SourceType = { ORACLE: 1, MYSQL: 2, PGSQL: 3 } as const;
 
-const EVENT_TYPE_NAMES: readonly string[] = ['EVENTTYPECOMPATIBLEPROTO2', ...Object.keys(EventType)];
-const ENTRY_TYPE_NAMES: readonly string[] = ['ENTRYTYPECOMPATIBLEPROTO2', ...Object.keys(EntryType)];
+const EVENT_TYPE_NAMES: readonly string[] = [
+  'EVENTTYPECOMPATIBLEPROTO2',
+  ...Object.keys(EventType),
+];
+const ENTRY_TYPE_NAMES: readonly string[] = [
+  'ENTRYTYPECOMPATIBLEPROTO2',
+  ...Object.keys(EntryType),
+];
 
 /** The Java enum name of an `EventType` number (`"INSERT"`, …); `"EVENTTYPE_<n>"` if unknown. */
 export function eventTypeName(value: number): string {
@@ -190,7 +196,12 @@ function readPair(r: ProtoReader): CanalPair {
   return { key, value };
 }
 
-function pushPair(r: ProtoReader, list: CanalPair[] | undefined, path: string, wt: number): CanalPair[] {
+function pushPair(
+  r: ProtoReader,
+  list: CanalPair[] | undefined,
+  path: string,
+  wt: number,
+): CanalPair[] {
   expect(path, wt, WireType.lengthDelimited);
   const out = list ?? [];
   out.push(embedded(r, `${path}[${out.length}]`, readPair));
@@ -345,7 +356,18 @@ function readColumn(r: ProtoReader): CanalColumn {
         r.skip(wt);
     }
   }
-  return { index, sqlType, name, isKey, updated, isNull, props: props ?? NO_PAIRS, value, length, mysqlType };
+  return {
+    index,
+    sqlType,
+    name,
+    isKey,
+    updated,
+    isNull,
+    props: props ?? NO_PAIRS,
+    value,
+    length,
+    mysqlType,
+  };
 }
 
 function readRowData(r: ProtoReader): CanalRowData {
@@ -543,7 +565,11 @@ export function decodeTransactionEnd(bytes: Uint8Array): CanalTransactionEnd {
 
 function writePairs(w: ProtoWriter, field: number, pairs: readonly CanalPair[]): void {
   for (const pair of pairs) {
-    const sub = new ProtoWriter().tag(1, WireType.lengthDelimited).string(pair.key).tag(2, WireType.lengthDelimited).string(pair.value);
+    const sub = new ProtoWriter()
+      .tag(1, WireType.lengthDelimited)
+      .string(pair.key)
+      .tag(2, WireType.lengthDelimited)
+      .string(pair.value);
     w.tag(field, WireType.lengthDelimited).bytes(sub.finish());
   }
 }

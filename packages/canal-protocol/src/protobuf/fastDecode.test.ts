@@ -40,19 +40,69 @@ function expectSame(actual: Outcome, expected: Outcome): void {
   }
 }
 
-const names = fc.constantFrom('id', 'name', 'note', '__proto__', 'toString', '', '1', 'Zoë', '张三', 'a"b\u2028c', 'x'.repeat(70));
-const types = fc.constantFrom('int(11)', 'bigint(20) unsigned', 'varchar(32)', "enum('a','b')", 'text', '');
-const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }), fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 8 }));
+const names = fc.constantFrom(
+  'id',
+  'name',
+  'note',
+  '__proto__',
+  'toString',
+  '',
+  '1',
+  'Zoë',
+  '张三',
+  'a"b\u2028c',
+  'x'.repeat(70),
+);
+const types = fc.constantFrom(
+  'int(11)',
+  'bigint(20) unsigned',
+  'varchar(32)',
+  "enum('a','b')",
+  'text',
+  '',
+);
+const text = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'grapheme', maxLength: 6 }),
+  fc.string({
+    unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)),
+    maxLength: 8,
+  }),
+);
 const pairs: fc.Arbitrary<CanalPair[]> = fc.oneof(
   { weight: 4, arbitrary: fc.constant<CanalPair[]>([]) },
   { weight: 1, arbitrary: fc.array(fc.record({ key: text, value: text }), { maxLength: 2 }) },
 );
-const layout = fc.array(fc.record({ name: names, mysqlType: types, sqlType: fc.constantFrom(4, -5, 12, 2005, -7), isKey: fc.boolean() }), { maxLength: 5 });
+const layout = fc.array(
+  fc.record({
+    name: names,
+    mysqlType: types,
+    sqlType: fc.constantFrom(4, -5, 12, 2005, -7),
+    isKey: fc.boolean(),
+  }),
+  { maxLength: 5 },
+);
 
-function columns(cols: { name: string; mysqlType: string; sqlType: number; isKey: boolean }[], cells: (string | null)[], updated: boolean[], props: CanalPair[]): CanalColumn[] {
+function columns(
+  cols: { name: string; mysqlType: string; sqlType: number; isKey: boolean }[],
+  cells: (string | null)[],
+  updated: boolean[],
+  props: CanalPair[],
+): CanalColumn[] {
   return cols.map((c, i) => {
     const value = cells[i % cells.length] ?? null;
-    return { index: i, sqlType: c.sqlType, name: c.name, isKey: c.isKey, updated: updated[i % updated.length]!, isNull: value === null, props: i === 0 ? props : [], value: value ?? '', length: i === 1 ? 5 : 0, mysqlType: c.mysqlType };
+    return {
+      index: i,
+      sqlType: c.sqlType,
+      name: c.name,
+      isKey: c.isKey,
+      updated: updated[i % updated.length]!,
+      isNull: value === null,
+      props: i === 0 ? props : [],
+      value: value ?? '',
+      length: i === 1 ? 5 : 0,
+      mysqlType: c.mysqlType,
+    };
   });
 }
 
@@ -63,68 +113,127 @@ const rowChange = fc
     isDdl: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
     main: layout,
     other: layout,
-    rows: fc.array(fc.record({ alt: fc.integer({ min: 0, max: 5 }), cells: fc.array(fc.option(text, { nil: null }), { minLength: 1, maxLength: 6 }), updated: fc.array(fc.boolean(), { minLength: 1, maxLength: 6 }), minimal: fc.boolean() }), { maxLength: 4 }),
+    rows: fc.array(
+      fc.record({
+        alt: fc.integer({ min: 0, max: 5 }),
+        cells: fc.array(fc.option(text, { nil: null }), { minLength: 1, maxLength: 6 }),
+        updated: fc.array(fc.boolean(), { minLength: 1, maxLength: 6 }),
+        minimal: fc.boolean(),
+      }),
+      { maxLength: 4 },
+    ),
     props: pairs,
   })
   .map((g): Uint8Array => {
     const rowDatas: CanalRowData[] = g.rows.map((row) => {
       const cols = row.alt === 0 ? g.other : g.main;
       const image = columns(cols, row.cells, row.updated, g.props);
-      const before = g.eventType === 1 ? [] : row.minimal && g.eventType === 2 ? columns(g.other, row.cells.slice(1).concat(null), [false], []) : image;
+      const before =
+        g.eventType === 1
+          ? []
+          : row.minimal && g.eventType === 2
+            ? columns(g.other, row.cells.slice(1).concat(null), [false], [])
+            : image;
       const after = g.eventType === 3 ? [] : image;
       return { beforeColumns: before, afterColumns: after, props: row.alt === 5 ? g.props : [] };
     });
-    return encodeRowChange({ tableId: 9n, eventType: g.eventType, isDdl: g.isDdl, sql: g.isDdl ? 'ALTER TABLE t' : '', rowDatas, props: g.props, ddlSchemaName: '' });
+    return encodeRowChange({
+      tableId: 9n,
+      eventType: g.eventType,
+      isDdl: g.isDdl,
+      sql: g.isDdl ? 'ALTER TABLE t' : '',
+      rowDatas,
+      props: g.props,
+      ddlSchemaName: '',
+    });
   });
 
 const entry = fc
   .record({
     schema: fc.constantFrom('shop', 'crm', ''),
     table: fc.constantFrom('orders', 'users', 't'),
-    executeTime: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 45n }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+    executeTime: fc.oneof(
+      fc.bigInt({ min: 0n, max: 2n ** 45n }),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+    ),
     gtid: fc.constantFrom('', 'uuid:1-5'),
     entryType: fc.constantFrom(2, 2, 2, 1, 3, 0),
     storeValue: rowChange,
     props: pairs,
   })
-  .map(
-    (g): CanalEntry => ({
-      header: { version: 1, logfileName: 'mysql-bin.000001', logfileOffset: 4n, serverId: 1n, serverenCode: 'UTF-8', executeTime: g.executeTime, sourceType: 2, schemaName: g.schema, tableName: g.table, eventLength: 10n, eventType: 1, props: g.props, gtid: g.gtid },
-      entryType: g.entryType,
-      storeValue: g.entryType === 1 ? encodeTransactionBegin({ executeTime: 0n, transactionId: '', props: [], threadId: 1n }) : g.storeValue,
-    }),
-  );
+  .map((g): CanalEntry => ({
+    header: {
+      version: 1,
+      logfileName: 'mysql-bin.000001',
+      logfileOffset: 4n,
+      serverId: 1n,
+      serverenCode: 'UTF-8',
+      executeTime: g.executeTime,
+      sourceType: 2,
+      schemaName: g.schema,
+      tableName: g.table,
+      eventLength: 10n,
+      eventType: 1,
+      props: g.props,
+      gtid: g.gtid,
+    },
+    entryType: g.entryType,
+    storeValue:
+      g.entryType === 1
+        ? encodeTransactionBegin({ executeTime: 0n, transactionId: '', props: [], threadId: 1n })
+        : g.storeValue,
+  }));
 
-const payload = fc.record({ entries: fc.array(entry, { maxLength: 5 }), layout: fc.constantFrom('raw', 'builder') as fc.Arbitrary<'raw' | 'builder'> }).map((g) => encodeCanalMessages({ batchId: 1n, entries: g.entries }, g.layout));
+const payload = fc
+  .record({
+    entries: fc.array(entry, { maxLength: 5 }),
+    layout: fc.constantFrom('raw', 'builder') as fc.Arbitrary<'raw' | 'builder'>,
+  })
+  .map((g) => encodeCanalMessages({ batchId: 1n, entries: g.entries }, g.layout));
 
 describe('protobuf fast path', () => {
   it('gives the same events as the checked decoder', () => {
     fc.assert(
-      fc.property(payload, fc.option(fc.integer({ min: 0, max: 2 ** 45 }), { nil: undefined }), (bytes, producedAt) => {
-        const o = producedAt === undefined ? origin : { ...origin, producedAt };
-        const expected = checked(bytes, o);
-        expect(expected.ok).toBe(true);
-        expectSame(fast(bytes, o), expected);
-      }),
+      fc.property(
+        payload,
+        fc.option(fc.integer({ min: 0, max: 2 ** 45 }), { nil: undefined }),
+        (bytes, producedAt) => {
+          const o = producedAt === undefined ? origin : { ...origin, producedAt };
+          const expected = checked(bytes, o);
+          expect(expected.ok).toBe(true);
+          expectSame(fast(bytes, o), expected);
+        },
+      ),
       { numRuns: 1500 },
     );
   });
 
   it('rejects exactly what the checked decoder rejects (mutated payloads), else agrees', () => {
     fc.assert(
-      fc.property(payload, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete')), { minLength: 1, maxLength: 4 }), (valid, edits) => {
-        const bytes = [...valid];
-        for (const [at, value, op] of edits) {
-          const i = at % (bytes.length + 1);
-          if (op === 'set') bytes[Math.min(i, bytes.length - 1)] = value;
-          else if (op === 'insert') bytes.splice(i, 0, value);
-          else bytes.splice(i, 1);
-        }
-        const mutated = Uint8Array.from(bytes);
-        expectSame(fast(mutated), checked(mutated));
-        // The state kept between calls survives a rejected payload.
-        expectSame(fast(valid), checked(valid));
-      }),
+      fc.property(
+        payload,
+        fc.array(
+          fc.tuple(
+            fc.nat(),
+            fc.integer({ min: 0, max: 255 }),
+            fc.constantFrom('set', 'insert', 'delete'),
+          ),
+          { minLength: 1, maxLength: 4 },
+        ),
+        (valid, edits) => {
+          const bytes = [...valid];
+          for (const [at, value, op] of edits) {
+            const i = at % (bytes.length + 1);
+            if (op === 'set') bytes[Math.min(i, bytes.length - 1)] = value;
+            else if (op === 'insert') bytes.splice(i, 0, value);
+            else bytes.splice(i, 1);
+          }
+          const mutated = Uint8Array.from(bytes);
+          expectSame(fast(mutated), checked(mutated));
+          // The state kept between calls survives a rejected payload.
+          expectSame(fast(valid), checked(valid));
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -132,7 +241,8 @@ describe('protobuf fast path', () => {
   it('every truncation of a payload', () => {
     fc.assert(
       fc.property(payload, (valid) => {
-        for (let n = 0; n < valid.length; n += 1 + (n >> 4)) expectSame(fast(valid.subarray(0, n)), checked(valid.subarray(0, n)));
+        for (let n = 0; n < valid.length; n += 1 + (n >> 4))
+          expectSame(fast(valid.subarray(0, n)), checked(valid.subarray(0, n)));
       }),
       { numRuns: 100 },
     );
@@ -151,20 +261,51 @@ describe('protobuf fast path', () => {
 
   it('checks props it never uses: a Pair with a wrong wire type is rejected wherever it sits', () => {
     const pair = [{ key: 'KK', value: '' }];
-    const column = (props: CanalPair[]): CanalColumn => ({ index: 0, sqlType: 4, name: 'id', isKey: true, updated: true, isNull: false, props, value: '1', length: 0, mysqlType: 'int' });
+    const column = (props: CanalPair[]): CanalColumn => ({
+      index: 0,
+      sqlType: 4,
+      name: 'id',
+      isKey: true,
+      updated: true,
+      isNull: false,
+      props,
+      value: '1',
+      length: 0,
+      mysqlType: 'int',
+    });
     const rc = (where: string) =>
       encodeRowChange({
         tableId: 1n,
         eventType: 1,
         isDdl: false,
         sql: '',
-        rowDatas: [{ beforeColumns: [], afterColumns: [column(where === 'column' ? pair : [])], props: where === 'row' ? pair : [] }],
+        rowDatas: [
+          {
+            beforeColumns: [],
+            afterColumns: [column(where === 'column' ? pair : [])],
+            props: where === 'row' ? pair : [],
+          },
+        ],
         props: where === 'rowChange' ? pair : [],
         ddlSchemaName: '',
       });
     for (const where of ['header', 'column', 'row', 'rowChange']) {
       const e: CanalEntry = {
-        header: { version: 1, logfileName: 'f', logfileOffset: 4n, serverId: 1n, serverenCode: 'UTF-8', executeTime: 1n, sourceType: 2, schemaName: 's', tableName: 't', eventLength: 1n, eventType: 1, props: where === 'header' ? pair : [], gtid: '' },
+        header: {
+          version: 1,
+          logfileName: 'f',
+          logfileOffset: 4n,
+          serverId: 1n,
+          serverenCode: 'UTF-8',
+          executeTime: 1n,
+          sourceType: 2,
+          schemaName: 's',
+          tableName: 't',
+          eventLength: 1n,
+          eventType: 1,
+          props: where === 'header' ? pair : [],
+          gtid: '',
+        },
         entryType: 2,
         storeValue: rc(where),
       };
@@ -181,7 +322,14 @@ describe('protobuf fast path', () => {
   });
 
   it('generated image builders make the same objects as adding the columns one by one', () => {
-    const cases = [['id', 'name'], ['a', 'b', 'a'], ['__proto__', 'x'], ['1', 'b', '0'], ['', 'a"b\\', '\u2028\u2029', '</script>', '${x}', '`'], Array.from({ length: 40 }, (_, i) => `c${i}`)];
+    const cases = [
+      ['id', 'name'],
+      ['a', 'b', 'a'],
+      ['__proto__', 'x'],
+      ['1', 'b', '0'],
+      ['', 'a"b\\', '\u2028\u2029', '</script>', '${x}', '`'],
+      Array.from({ length: 40 }, (_, i) => `c${i}`),
+    ];
     for (const list of cases) {
       const values = list.map((_, i) => (i % 3 === 0 ? null : `v${i}`));
       const generated = imageBuilder(list)(values, list, list.length);
@@ -189,7 +337,9 @@ describe('protobuf fast path', () => {
       expect(Object.getPrototypeOf(generated)).toBe(Object.prototype);
       expect(Object.keys(generated)).toEqual(Object.keys(plain));
       expect(generated).toEqual(plain);
-      expect(Object.getOwnPropertyDescriptors(generated)).toEqual(Object.getOwnPropertyDescriptors(plain));
+      expect(Object.getOwnPropertyDescriptors(generated)).toEqual(
+        Object.getOwnPropertyDescriptors(plain),
+      );
     }
   });
 });

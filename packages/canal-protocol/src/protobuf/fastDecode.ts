@@ -19,7 +19,13 @@
  * {@link appendEntryEvents}.
  */
 import { Buffer } from 'node:buffer';
-import type { ChangeEvent, ColumnMeta, ColumnValue, RowChangeEvent, RowEventType } from '@sluice/plugin-api';
+import type {
+  ChangeEvent,
+  ColumnMeta,
+  ColumnValue,
+  RowChangeEvent,
+  RowEventType,
+} from '@sluice/plugin-api';
 import { NO_COLUMNS, NO_NAMES, positionOf, type MessageOrigin } from '../messageOrigin.js';
 import { setOwn } from '../ownProperty.js';
 import { appendEntryEvents } from './entryEvents.js';
@@ -27,7 +33,10 @@ import { decodeRowChange } from './entryProtocol.js';
 import { cachedUtf8 } from './wire.js';
 
 /** `Buffer#utf8Slice`/`latin1Slice`: undocumented in the typings, present in every supported Node. */
-type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; latin1Slice(start: number, end: number): string };
+type NodeBuffer = Buffer & {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+};
 
 /** Thrown for any input the fast path does not accept; never escapes {@link decodeProtobufMessage}. */
 const REJECT = new Error('protobuf fast path: input not accepted');
@@ -282,10 +291,18 @@ class Side {
   }
 }
 
-type ImageBuilder = (values: readonly ColumnValue[], names: readonly string[], n: number) => Record<string, ColumnValue>;
+type ImageBuilder = (
+  values: readonly ColumnValue[],
+  names: readonly string[],
+  n: number,
+) => Record<string, ColumnValue>;
 
 /** Adds the columns one by one (the fallback when code generation is not allowed). */
-export function slowImage(values: readonly ColumnValue[], names: readonly string[], n: number): Record<string, ColumnValue> {
+export function slowImage(
+  values: readonly ColumnValue[],
+  names: readonly string[],
+  n: number,
+): Record<string, ColumnValue> {
   const image: Record<string, ColumnValue> = {};
   for (let i = 0; i < n; i++) setOwn(image, names[i]!, values[i]!);
   return image;
@@ -309,7 +326,9 @@ export function imageBuilder(names: readonly string[]): ImageBuilder {
   const key = JSON.stringify(names);
   let builder = builders.get(key);
   if (builder === undefined) {
-    const fields = names.map((name, i) => `${name === '__proto__' ? '["__proto__"]' : JSON.stringify(name)}: v[${i}]`);
+    const fields = names.map(
+      (name, i) => `${name === '__proto__' ? '["__proto__"]' : JSON.stringify(name)}: v[${i}]`,
+    );
     try {
       builder = new Function('v', `return {${fields.join(', ')}};`) as ImageBuilder;
     } catch {
@@ -361,7 +380,8 @@ function sameBytes(buf: Uint8Array, start: number, end: number, bytes: Uint8Arra
   return true;
 }
 
-const copyBytes = (buf: Uint8Array, start: number, end: number): Uint8Array => Uint8Array.prototype.slice.call(buf, start, end);
+const copyBytes = (buf: Uint8Array, start: number, end: number): Uint8Array =>
+  Uint8Array.prototype.slice.call(buf, start, end);
 
 /**
  * The payload as latin-1 text, made once per payload when first needed: an ASCII value is then
@@ -490,7 +510,8 @@ function readColumn(buf: NodeBuffer, pos: number, end: number, side: Side): void
     side.diff = true;
   }
 
-  if (side.wanted) side.values[slot] = isNull ? null : valueStart < 0 ? '' : text(buf, valueStart, valueEnd);
+  if (side.wanted)
+    side.values[slot] = isNull ? null : valueStart < 0 ? '' : text(buf, valueStart, valueEnd);
   if (isKey) side.keys[side.nKeys++] = name;
   if (updated && side.collectUpdated) (side.updated ??= []).push(name);
 }
@@ -542,7 +563,12 @@ function metaMatches(meta: Readonly<Record<string, ColumnMeta>>, side: Side, i: 
 }
 
 /** True when the main side (and the extra before columns) describe exactly the types in `meta`. */
-function sameMeta(meta: Readonly<Record<string, ColumnMeta>>, count: number, main: Side, extra: readonly number[] | null): boolean {
+function sameMeta(
+  meta: Readonly<Record<string, ColumnMeta>>,
+  count: number,
+  main: Side,
+  extra: readonly number[] | null,
+): boolean {
   if (count !== main.n + (extra === null ? 0 : extra.length)) return false;
   for (let i = 0; i < main.n; i++) if (!metaMatches(meta, main, i)) return false;
   if (extra !== null) for (const i of extra) if (!metaMatches(meta, BEFORE, i)) return false;
@@ -559,7 +585,13 @@ function sameKeys(pkNames: readonly string[], side: Side): boolean {
 /** Row-change `start`..`end` of pending rows (scratch, reused). */
 const rowRanges: number[] = [];
 
-function readRowChange(buf: NodeBuffer, start: number, end: number, events: ChangeEvent[], origin: MessageOrigin): void {
+function readRowChange(
+  buf: NodeBuffer,
+  start: number,
+  end: number,
+  events: ChangeEvent[],
+  origin: MessageOrigin,
+): void {
   let eventType = 2;
   let isDdl = false;
   let nRanges = 0;
@@ -608,10 +640,26 @@ function readRowChange(buf: NodeBuffer, start: number, end: number, events: Chan
     }
   }
 
-  const type: RowEventType | undefined = isDdl ? undefined : eventType === 1 ? 'INSERT' : eventType === 2 ? 'UPDATE' : eventType === 3 ? 'DELETE' : undefined;
+  const type: RowEventType | undefined = isDdl
+    ? undefined
+    : eventType === 1
+      ? 'INSERT'
+      : eventType === 2
+        ? 'UPDATE'
+        : eventType === 3
+          ? 'DELETE'
+          : undefined;
   if (type === undefined) {
     // DDL, rows-query noise and the like: rare; the checked decoder reads them.
-    appendEntryEvents(events, headerSchema, headerTable, headerExecuteTime, headerGtid, decodeRowChange(buf.subarray(start, end)), origin);
+    appendEntryEvents(
+      events,
+      headerSchema,
+      headerTable,
+      headerExecuteTime,
+      headerGtid,
+      decodeRowChange(buf.subarray(start, end)),
+      origin,
+    );
     return;
   }
 
@@ -652,8 +700,19 @@ function readRowChange(buf: NodeBuffer, start: number, end: number, events: Chan
       knownVersion = extra === null ? main.version : -1;
     } else {
       const next: Record<string, ColumnMeta> = {};
-      if (extra !== null) for (const i of extra) setOwn(next, BEFORE.names[i]!, Object.freeze({ mysqlType: BEFORE.types[i]!, sqlType: BEFORE.sqlTypes[i]! }));
-      for (let i = 0; i < main.n; i++) setOwn(next, main.names[i]!, Object.freeze({ mysqlType: main.types[i]!, sqlType: main.sqlTypes[i]! }));
+      if (extra !== null)
+        for (const i of extra)
+          setOwn(
+            next,
+            BEFORE.names[i]!,
+            Object.freeze({ mysqlType: BEFORE.types[i]!, sqlType: BEFORE.sqlTypes[i]! }),
+          );
+      for (let i = 0; i < main.n; i++)
+        setOwn(
+          next,
+          main.names[i]!,
+          Object.freeze({ mysqlType: main.types[i]!, sqlType: main.sqlTypes[i]! }),
+        );
       columns = Object.freeze(next);
       metaCount = Object.keys(next).length;
       knownVersion = extra === null && metaCount === main.n ? main.version : -1;
@@ -665,16 +724,58 @@ function readRowChange(buf: NodeBuffer, start: number, end: number, events: Chan
     }
 
     const keySide = main.nKeys === 0 && type === 'UPDATE' ? BEFORE : main;
-    if (!sameKeys(pkNames, keySide)) pkNames = keySide.nKeys === 0 ? NO_NAMES : Object.freeze(keySide.keys.slice(0, keySide.nKeys));
+    if (!sameKeys(pkNames, keySide))
+      pkNames =
+        keySide.nKeys === 0 ? NO_NAMES : Object.freeze(keySide.keys.slice(0, keySide.nKeys));
 
     const position = positionOf(origin, events.length);
     let event: RowChangeEvent;
     if (type === 'INSERT') {
-      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, after: AFTER.image(), changed: NO_NAMES };
+      event = {
+        kind: 'row',
+        type,
+        destination,
+        database,
+        table,
+        pkNames,
+        columns,
+        executedAt,
+        producedAt,
+        position,
+        after: AFTER.image(),
+        changed: NO_NAMES,
+      };
     } else if (type === 'DELETE') {
-      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, before: BEFORE.image(), changed: NO_NAMES };
+      event = {
+        kind: 'row',
+        type,
+        destination,
+        database,
+        table,
+        pkNames,
+        columns,
+        executedAt,
+        producedAt,
+        position,
+        before: BEFORE.image(),
+        changed: NO_NAMES,
+      };
     } else {
-      event = { kind: 'row', type, destination, database, table, pkNames, columns, executedAt, producedAt, position, before: BEFORE.image(), after: AFTER.image(), changed: AFTER.updated ?? NO_NAMES };
+      event = {
+        kind: 'row',
+        type,
+        destination,
+        database,
+        table,
+        pkNames,
+        columns,
+        executedAt,
+        producedAt,
+        position,
+        before: BEFORE.image(),
+        after: AFTER.image(),
+        changed: AFTER.updated ?? NO_NAMES,
+      };
     }
     if (gtid) (event as { gtid?: string }).gtid = gtid;
     events.push(event);
@@ -682,7 +783,13 @@ function readRowChange(buf: NodeBuffer, start: number, end: number, events: Chan
   main.pkNames = pkNames;
 }
 
-function readEntry(buf: NodeBuffer, pos: number, end: number, events: ChangeEvent[], origin: MessageOrigin): void {
+function readEntry(
+  buf: NodeBuffer,
+  pos: number,
+  end: number,
+  events: ChangeEvent[],
+  origin: MessageOrigin,
+): void {
   headerSchema = headerTable = headerGtid = '';
   headerExecuteTime = 0;
   let entryType = 2;
@@ -737,7 +844,9 @@ export function fastProtobufEvents(bytes: Uint8Array, origin: MessageOrigin): Ch
 }
 
 function readPayload(bytes: Uint8Array, origin: MessageOrigin): ChangeEvent[] {
-  const buf = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as NodeBuffer;
+  const buf = (
+    Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  ) as NodeBuffer;
   // Byte ranges remembered from an earlier payload mean nothing in this one.
   latin1 = null;
   const n = buf.length;

@@ -32,7 +32,10 @@ function columnsOf(
   pk: ReadonlySet<string>,
   updated: (name: string) => boolean,
 ): CanalColumn[] {
-  const names = [...order.filter((n) => Object.prototype.hasOwnProperty.call(row, n)), ...Object.keys(row).filter((n) => !order.includes(n))];
+  const names = [
+    ...order.filter((n) => Object.prototype.hasOwnProperty.call(row, n)),
+    ...Object.keys(row).filter((n) => !order.includes(n)),
+  ];
   return names.map((name) => {
     const value = row[name] ?? null;
     const index = order.indexOf(name);
@@ -57,17 +60,31 @@ function columnsOf(
  * the row with `old` laid over it; `updated` where the values differ). Column order follows
  * `mysqlType`. Throws {@link DecodeError} for an event type canal's protobuf has no value for.
  */
-export function flatMessageToEntry(message: FlatMessage, options: EntryHeaderOptions = {}): CanalEntry {
+export function flatMessageToEntry(
+  message: FlatMessage,
+  options: EntryHeaderOptions = {},
+): CanalEntry {
   const eventType = (EventType as Record<string, number>)[message.type];
-  if (eventType === undefined) throw new DecodeError(`event type "${message.type}" has no protobuf EventType`, { path: 'type' });
+  if (eventType === undefined)
+    throw new DecodeError(`event type "${message.type}" has no protobuf EventType`, {
+      path: 'type',
+    });
   const order = Object.keys(message.mysqlType ?? message.sqlType ?? {});
   const pk = new Set(message.pkNames ?? []);
   const rowDatas: CanalRowData[] = (message.data ?? []).map((row, i) => {
     if (message.type === 'INSERT') {
-      return { beforeColumns: [], afterColumns: columnsOf(row, order, message, pk, () => true), props: NO_PAIRS };
+      return {
+        beforeColumns: [],
+        afterColumns: columnsOf(row, order, message, pk, () => true),
+        props: NO_PAIRS,
+      };
     }
     if (message.type === 'DELETE') {
-      return { beforeColumns: columnsOf(row, order, message, pk, () => false), afterColumns: [], props: NO_PAIRS };
+      return {
+        beforeColumns: columnsOf(row, order, message, pk, () => false),
+        afterColumns: [],
+        props: NO_PAIRS,
+      };
     }
     const before: FlatRow = { ...row, ...(message.old?.[i] ?? {}) };
     return {

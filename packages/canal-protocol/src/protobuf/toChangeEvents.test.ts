@@ -24,7 +24,13 @@ import { flatMessageToEntry } from './fromFlatMessage.js';
 import { canalMessagesToChangeEvents, decodeProtobufMessage } from './toChangeEvents.js';
 import { ProtoWriter, WireType } from './wire.js';
 
-const hex = (s: string) => Uint8Array.from(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
+const hex = (s: string) =>
+  Uint8Array.from(
+    s
+      .trim()
+      .split(/\s+/)
+      .map((b) => parseInt(b, 16)),
+  );
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const origin = { destination: 'example', partition: '2', offset: '9007199254740993' };
 const fixture = (name: string) =>
@@ -52,7 +58,11 @@ const header = (fields: Partial<CanalHeader> = {}): CanalHeader => ({
   ...fields,
 });
 
-const column = (name: string, value: string | null, fields: Partial<CanalColumn> = {}): CanalColumn => ({
+const column = (
+  name: string,
+  value: string | null,
+  fields: Partial<CanalColumn> = {},
+): CanalColumn => ({
   index: 0,
   sqlType: 12,
   name,
@@ -69,7 +79,12 @@ const column = (name: string, value: string | null, fields: Partial<CanalColumn>
 const begin: CanalEntry = {
   header: header({ eventType: EventType.UPDATE, schemaName: '', tableName: '' }),
   entryType: EntryType.TRANSACTIONBEGIN,
-  storeValue: encodeTransactionBegin({ executeTime: 0n, transactionId: '', props: [], threadId: 77n }),
+  storeValue: encodeTransactionBegin({
+    executeTime: 0n,
+    transactionId: '',
+    props: [],
+    threadId: 77n,
+  }),
 };
 const end: CanalEntry = {
   header: header({ eventType: EventType.UPDATE, schemaName: '', tableName: '' }),
@@ -79,10 +94,13 @@ const end: CanalEntry = {
 
 describe('Packet / Messages', () => {
   it('decodes the empty MESSAGES reply of the reference (§3.9): batch -1, no entries', () => {
-    expect(decodeCanalMessages(hex('10 01 18 07 2A 0B 08 FF FF FF FF FF FF FF FF FF 01'))).toEqual({ batchId: -1n, entries: [] });
+    expect(decodeCanalMessages(hex('10 01 18 07 2A 0B 08 FF FF FF FF FF FF FF FF FF 01'))).toEqual({
+      batchId: -1n,
+      entries: [],
+    });
   });
 
-  it('writes both of canal\'s layouts and reads them back', () => {
+  it("writes both of canal's layouts and reads them back", () => {
     const entries = [begin, flatMessageToEntry(references[0]!), end];
     const raw = encodeCanalMessages({ batchId: 42n, entries }, 'raw');
     const builder = encodeCanalMessages({ batchId: 0n, entries }, 'builder');
@@ -91,7 +109,9 @@ describe('Packet / Messages', () => {
     expect(decodeCanalMessages(raw)).toEqual({ batchId: 42n, entries });
     expect(decodeCanalMessages(builder)).toEqual({ batchId: 0n, entries });
     // Entries given already serialized give the same bytes.
-    expect(encodeCanalMessages({ batchId: 42n, entries: entries.map(encodeEntry) }, 'raw')).toEqual(raw);
+    expect(encodeCanalMessages({ batchId: 42n, entries: entries.map(encodeEntry) }, 'raw')).toEqual(
+      raw,
+    );
   });
 
   it('accepts an explicitly empty body and compression NONE', () => {
@@ -99,8 +119,16 @@ describe('Packet / Messages', () => {
   });
 
   it.each([
-    ['an ACK packet', encodeAckPacket(400, 'auth failed for user:canal'), /ACK packet, not MESSAGES: error 400 "auth failed for user:canal"/],
-    ['a HANDSHAKE packet', hex('10 01 18 01 2A 0A 12 08 01 02 03 04 05 06 07 08'), /packet type 1, expected MESSAGES/],
+    [
+      'an ACK packet',
+      encodeAckPacket(400, 'auth failed for user:canal'),
+      /ACK packet, not MESSAGES: error 400 "auth failed for user:canal"/,
+    ],
+    [
+      'a HANDSHAKE packet',
+      hex('10 01 18 01 2A 0A 12 08 01 02 03 04 05 06 07 08'),
+      /packet type 1, expected MESSAGES/,
+    ],
     ['an empty payload', new Uint8Array(0), /packet type 0/],
     ['ZLIB compression', hex('18 07 20 02 2A 00'), /compression 2 is not supported/],
     ['FlatMessage JSON', new TextEncoder().encode('{"type":"INSERT"}'), /unsupported start-group/],
@@ -131,8 +159,14 @@ describe('Entry and RowChange: round trips and proto2 defaults', () => {
       sql: '',
       rowDatas: [
         {
-          beforeColumns: [column('id', '3', { isKey: true, sqlType: -5, mysqlType: 'bigint' }), column('note', null)],
-          afterColumns: [column('id', '30', { isKey: true, updated: true, sqlType: -5, mysqlType: 'bigint' }), column('note', 'Zoë 🚀', { updated: true, props: [{ key: 'k', value: 'v' }] })],
+          beforeColumns: [
+            column('id', '3', { isKey: true, sqlType: -5, mysqlType: 'bigint' }),
+            column('note', null),
+          ],
+          afterColumns: [
+            column('id', '30', { isKey: true, updated: true, sqlType: -5, mysqlType: 'bigint' }),
+            column('note', 'Zoë 🚀', { updated: true, props: [{ key: 'k', value: 'v' }] }),
+          ],
           props: [],
         },
       ],
@@ -140,33 +174,74 @@ describe('Entry and RowChange: round trips and proto2 defaults', () => {
       ddlSchemaName: 'shop',
     };
     expect(decodeRowChange(encodeRowChange(rowChange))).toEqual(rowChange);
-    const entry: CanalEntry = { header: header({ props: [{ key: 'rowsCount', value: '1' }], gtid: 'uuid:1-5', logfileOffset: 2n ** 40n }), entryType: EntryType.ROWDATA, storeValue: encodeRowChange(rowChange) };
+    const entry: CanalEntry = {
+      header: header({
+        props: [{ key: 'rowsCount', value: '1' }],
+        gtid: 'uuid:1-5',
+        logfileOffset: 2n ** 40n,
+      }),
+      entryType: EntryType.ROWDATA,
+      storeValue: encodeRowChange(rowChange),
+    };
     expect(decodeEntry(encodeEntry(entry))).toEqual(entry);
-    const tb = { executeTime: 5n, transactionId: 'x', props: [{ key: 'XA_XID', value: 'abc' }], threadId: 99n };
+    const tb = {
+      executeTime: 5n,
+      transactionId: 'x',
+      props: [{ key: 'XA_XID', value: 'abc' }],
+      threadId: 99n,
+    };
     expect(decodeTransactionBegin(encodeTransactionBegin(tb))).toEqual(tb);
     const te = { executeTime: 0n, transactionId: '0', props: [] };
     expect(decodeTransactionEnd(encodeTransactionEnd(te))).toEqual(te);
   });
 
-  it('applies the proto2 defaults canal\'s Java runtime applies when fields are absent', () => {
-    expect(decodeEntry(new Uint8Array(0))).toMatchObject({ entryType: EntryType.ROWDATA, header: { version: 1, sourceType: 2, eventType: EventType.UPDATE } });
-    expect(decodeRowChange(new Uint8Array(0))).toMatchObject({ eventType: EventType.UPDATE, isDdl: false, rowDatas: [] });
+  it("applies the proto2 defaults canal's Java runtime applies when fields are absent", () => {
+    expect(decodeEntry(new Uint8Array(0))).toMatchObject({
+      entryType: EntryType.ROWDATA,
+      header: { version: 1, sourceType: 2, eventType: EventType.UPDATE },
+    });
+    expect(decodeRowChange(new Uint8Array(0))).toMatchObject({
+      eventType: EventType.UPDATE,
+      isDdl: false,
+      rowDatas: [],
+    });
     // A Column with only name and value: isNull=false, updated=false.
-    const col = new ProtoWriter().tag(3, WireType.lengthDelimited).string('a').tag(8, WireType.lengthDelimited).string('1').finish();
+    const col = new ProtoWriter()
+      .tag(3, WireType.lengthDelimited)
+      .string('a')
+      .tag(8, WireType.lengthDelimited)
+      .string('1')
+      .finish();
     const rowData = new ProtoWriter().tag(2, WireType.lengthDelimited).bytes(col).finish();
-    const rc = decodeRowChange(new ProtoWriter().tag(12, WireType.lengthDelimited).bytes(rowData).finish());
-    expect(rc.rowDatas[0]!.afterColumns[0]).toMatchObject({ name: 'a', value: '1', isNull: false, updated: false, isKey: false });
+    const rc = decodeRowChange(
+      new ProtoWriter().tag(12, WireType.lengthDelimited).bytes(rowData).finish(),
+    );
+    expect(rc.rowDatas[0]!.afterColumns[0]).toMatchObject({
+      name: 'a',
+      value: '1',
+      isNull: false,
+      updated: false,
+      isKey: false,
+    });
   });
 
   it('skips unknown fields (a newer canal) and keeps unknown enum values', () => {
-    const w = new ProtoWriter().tag(2, WireType.varint).int32(99).tag(15, WireType.lengthDelimited).string('future').tag(16, WireType.varint).uint32(1);
+    const w = new ProtoWriter()
+      .tag(2, WireType.varint)
+      .int32(99)
+      .tag(15, WireType.lengthDelimited)
+      .string('future')
+      .tag(16, WireType.varint)
+      .uint32(1);
     expect(decodeRowChange(w.finish())).toMatchObject({ eventType: 99 });
   });
 
   it('reports a wrong wire type for a known field with its path', () => {
     const col = new ProtoWriter().tag(2, WireType.lengthDelimited).string('4').finish();
     const rowData = new ProtoWriter().tag(1, WireType.lengthDelimited).bytes(col).finish();
-    expect(() => decodeRowChange(new ProtoWriter().tag(12, WireType.lengthDelimited).bytes(rowData).finish())).toThrow(
+    expect(() =>
+      decodeRowChange(new ProtoWriter().tag(12, WireType.lengthDelimited).bytes(rowData).finish()),
+    ).toThrow(
       'rowDatas[0].beforeColumns[0].sqlType: has length-delimited encoding, expected varint',
     );
   });
@@ -183,7 +258,10 @@ describe('canalMessagesToChangeEvents', () => {
       sql: '',
       rowDatas: ['1', '2'].map((id) => ({
         beforeColumns: [],
-        afterColumns: [column('id', id, { isKey: true, updated: true, sqlType: -5, mysqlType: 'bigint' }), column('note', null, { updated: true, sqlType: 2005, mysqlType: 'text' })],
+        afterColumns: [
+          column('id', id, { isKey: true, updated: true, sqlType: -5, mysqlType: 'bigint' }),
+          column('note', null, { updated: true, sqlType: 2005, mysqlType: 'text' }),
+        ],
         props: [],
       })),
       props: [],
@@ -200,8 +278,14 @@ describe('canalMessagesToChangeEvents', () => {
       sql: '',
       rowDatas: [
         {
-          beforeColumns: [column('id', '3', { isKey: true, sqlType: -5, mysqlType: 'bigint' }), column('note', 'a', { sqlType: 2005, mysqlType: 'text' })],
-          afterColumns: [column('id', '30', { isKey: true, updated: true, sqlType: -5, mysqlType: 'bigint' }), column('note', 'a', { sqlType: 2005, mysqlType: 'text' })],
+          beforeColumns: [
+            column('id', '3', { isKey: true, sqlType: -5, mysqlType: 'bigint' }),
+            column('note', 'a', { sqlType: 2005, mysqlType: 'text' }),
+          ],
+          afterColumns: [
+            column('id', '30', { isKey: true, updated: true, sqlType: -5, mysqlType: 'bigint' }),
+            column('note', 'a', { sqlType: 2005, mysqlType: 'text' }),
+          ],
           props: [],
         },
       ],
@@ -212,16 +296,35 @@ describe('canalMessagesToChangeEvents', () => {
   const ddl: CanalEntry = {
     header: header({ eventType: EventType.ALTER, executeTime: 1718000002000n }),
     entryType: EntryType.ROWDATA,
-    storeValue: encodeRowChange({ tableId: 0n, eventType: EventType.ALTER, isDdl: true, sql: 'ALTER TABLE orders ADD c int', rowDatas: [], props: [], ddlSchemaName: 'shop' }),
+    storeValue: encodeRowChange({
+      tableId: 0n,
+      eventType: EventType.ALTER,
+      isDdl: true,
+      sql: 'ALTER TABLE orders ADD c int',
+      rowDatas: [],
+      props: [],
+      ddlSchemaName: 'shop',
+    }),
   };
   const annotate: CanalEntry = {
     header: header({ eventType: EventType.QUERY, schemaName: '', tableName: '' }),
     entryType: EntryType.ROWDATA,
-    storeValue: encodeRowChange({ tableId: 0n, eventType: EventType.QUERY, isDdl: false, sql: 'insert into orders values (1)', rowDatas: [], props: [], ddlSchemaName: '' }),
+    storeValue: encodeRowChange({
+      tableId: 0n,
+      eventType: EventType.QUERY,
+      isDdl: false,
+      sql: 'insert into orders values (1)',
+      rowDatas: [],
+      props: [],
+      ddlSchemaName: '',
+    }),
   };
 
   it('skips BEGIN/END and rows-query noise, keeps DDL, numbers events across entries', () => {
-    const bytes = encodeCanalMessages({ batchId: 7n, entries: [begin, annotate, insertRows, pkChange, end, begin, ddl, end] });
+    const bytes = encodeCanalMessages({
+      batchId: 7n,
+      entries: [begin, annotate, insertRows, pkChange, end, begin, ddl, end],
+    });
     const events = decodeProtobufMessage(bytes, origin);
     expect(events.map((e) => [e.kind, e.type, e.position.index, e.position.offset])).toEqual([
       ['row', 'INSERT', 0, '9007199254740993'],
@@ -241,49 +344,120 @@ describe('canalMessagesToChangeEvents', () => {
       gtid: 'uuid:1-7',
       after: { id: '1', note: null },
       changed: [],
-      columns: { id: { mysqlType: 'bigint', sqlType: -5 }, note: { mysqlType: 'text', sqlType: 2005 } },
+      columns: {
+        id: { mysqlType: 'bigint', sqlType: -5 },
+        note: { mysqlType: 'text', sqlType: 2005 },
+      },
       position: { source: 'example', partition: '2', offset: '9007199254740993', index: 0 },
     });
     expect(events[0]!.columns).toBe(events[1]!.columns);
-    expect(events[2]).toMatchObject({ before: { id: '3', note: 'a' }, after: { id: '30', note: 'a' }, changed: ['id'], pkNames: ['id'] });
-    expect(events[3]).toMatchObject({ sql: 'ALTER TABLE orders ADD c int', database: 'shop', table: 'orders', columns: {}, pkNames: [] });
+    expect(events[2]).toMatchObject({
+      before: { id: '3', note: 'a' },
+      after: { id: '30', note: 'a' },
+      changed: ['id'],
+      pkNames: ['id'],
+    });
+    expect(events[3]).toMatchObject({
+      sql: 'ALTER TABLE orders ADD c int',
+      database: 'shop',
+      table: 'orders',
+      columns: {},
+      pkNames: [],
+    });
   });
 
   it('uses origin.producedAt when the source knows the record time', () => {
-    const [event] = decodeProtobufMessage(encodeCanalMessages({ batchId: 1n, entries: [insertRows] }), { ...origin, producedAt: 1718000000555 });
+    const [event] = decodeProtobufMessage(
+      encodeCanalMessages({ batchId: 1n, entries: [insertRows] }),
+      { ...origin, producedAt: 1718000000555 },
+    );
     expect(event!.producedAt).toBe(1718000000555);
   });
 
   it('DELETE: before image and its keys; UPDATE without keys in the after image falls back to the before image', () => {
-    const entry = (eventType: number, rowData: { beforeColumns: CanalColumn[]; afterColumns: CanalColumn[] }): CanalEntry => ({
+    const entry = (
+      eventType: number,
+      rowData: { beforeColumns: CanalColumn[]; afterColumns: CanalColumn[] },
+    ): CanalEntry => ({
       header: header({ eventType }),
       entryType: EntryType.ROWDATA,
-      storeValue: encodeRowChange({ tableId: 1n, eventType, isDdl: false, sql: '', rowDatas: [{ ...rowData, props: [] }], props: [], ddlSchemaName: '' }),
+      storeValue: encodeRowChange({
+        tableId: 1n,
+        eventType,
+        isDdl: false,
+        sql: '',
+        rowDatas: [{ ...rowData, props: [] }],
+        props: [],
+        ddlSchemaName: '',
+      }),
     });
-    const [del] = canalMessagesToChangeEvents({ batchId: 1n, entries: [entry(EventType.DELETE, { beforeColumns: [column('id', '9', { isKey: true })], afterColumns: [] })] }, origin) as RowChangeEvent[];
-    expect(del).toMatchObject({ type: 'DELETE', before: { id: '9' }, pkNames: ['id'], changed: [] });
-    expect(del!.after).toBeUndefined();
-    const [upd] = canalMessagesToChangeEvents(
-      { batchId: 1n, entries: [entry(EventType.UPDATE, { beforeColumns: [column('id', '9', { isKey: true })], afterColumns: [column('name', 'x', { updated: true })] })] },
+    const [del] = canalMessagesToChangeEvents(
+      {
+        batchId: 1n,
+        entries: [
+          entry(EventType.DELETE, {
+            beforeColumns: [column('id', '9', { isKey: true })],
+            afterColumns: [],
+          }),
+        ],
+      },
       origin,
     ) as RowChangeEvent[];
-    expect(upd).toMatchObject({ pkNames: ['id'], before: { id: '9' }, after: { name: 'x' }, changed: ['name'] });
-    expect(upd!.columns).toEqual({ id: { mysqlType: 'varchar(10)', sqlType: 12 }, name: { mysqlType: 'varchar(10)', sqlType: 12 } });
+    expect(del).toMatchObject({
+      type: 'DELETE',
+      before: { id: '9' },
+      pkNames: ['id'],
+      changed: [],
+    });
+    expect(del!.after).toBeUndefined();
+    const [upd] = canalMessagesToChangeEvents(
+      {
+        batchId: 1n,
+        entries: [
+          entry(EventType.UPDATE, {
+            beforeColumns: [column('id', '9', { isKey: true })],
+            afterColumns: [column('name', 'x', { updated: true })],
+          }),
+        ],
+      },
+      origin,
+    ) as RowChangeEvent[];
+    expect(upd).toMatchObject({
+      pkNames: ['id'],
+      before: { id: '9' },
+      after: { name: 'x' },
+      changed: ['name'],
+    });
+    expect(upd!.columns).toEqual({
+      id: { mysqlType: 'varchar(10)', sqlType: 12 },
+      name: { mysqlType: 'varchar(10)', sqlType: 12 },
+    });
   });
 
   it('reports a broken storeValue with the entry index', () => {
     const broken: CanalEntry = { ...insertRows, storeValue: insertRows.storeValue.subarray(0, 20) };
-    expect(() => decodeProtobufMessage(encodeCanalMessages({ batchId: 1n, entries: [begin, broken] }), origin)).toThrow(/^messages\[1\]\.storeValue\.rowDatas\[0\]/);
+    expect(() =>
+      decodeProtobufMessage(encodeCanalMessages({ batchId: 1n, entries: [begin, broken] }), origin),
+    ).toThrow(/^messages\[1\]\.storeValue\.rowDatas\[0\]/);
   });
 
   it('says when the bytes are FlatMessage JSON', () => {
-    expect(() => decodeProtobufMessage(new TextEncoder().encode('{"type":"INSERT"}'), origin)).toThrow(/like FlatMessage JSON/);
+    expect(() =>
+      decodeProtobufMessage(new TextEncoder().encode('{"type":"INSERT"}'), origin),
+    ).toThrow(/like FlatMessage JSON/);
   });
 });
 
 describe('both formats give the same events', () => {
-  const viaProtobuf = (m: FlatMessage) => decodeProtobufMessage(encodeCanalMessages({ batchId: 1n, entries: [begin, flatMessageToEntry(m), end] }), { ...origin, producedAt: m.ts });
-  it.each([...references, ...samples].map((m, i) => [i, m] as const))('message %d', (_i, message) => {
-    expect(viaProtobuf(message)).toEqual(flatMessageToChangeEvents(message, origin));
-  });
+  const viaProtobuf = (m: FlatMessage) =>
+    decodeProtobufMessage(
+      encodeCanalMessages({ batchId: 1n, entries: [begin, flatMessageToEntry(m), end] }),
+      { ...origin, producedAt: m.ts },
+    );
+  it.each([...references, ...samples].map((m, i) => [i, m] as const))(
+    'message %d',
+    (_i, message) => {
+      expect(viaProtobuf(message)).toEqual(flatMessageToChangeEvents(message, origin));
+    },
+  );
 });

@@ -28,7 +28,10 @@ import { fastProtobufEvents } from './fastDecode.js';
  * `executedAt` = header.executeTime; `producedAt` = `origin.producedAt` when given (protobuf
  * carries no produce time), else executedAt. `gtid` = header.gtid when non-empty.
  */
-export function canalMessagesToChangeEvents(messages: CanalMessages, origin: MessageOrigin): ChangeEvent[] {
+export function canalMessagesToChangeEvents(
+  messages: CanalMessages,
+  origin: MessageOrigin,
+): ChangeEvent[] {
   const events: ChangeEvent[] = [];
   const entries = messages.entries;
   for (let i = 0; i < entries.length; i++) {
@@ -41,7 +44,15 @@ export function canalMessagesToChangeEvents(messages: CanalMessages, origin: Mes
       throw withPathPrefix(error, `messages[${i}].storeValue`);
     }
     const header = entry.header;
-    appendEntryEvents(events, header.schemaName, header.tableName, Number(header.executeTime), header.gtid, rowChange, origin);
+    appendEntryEvents(
+      events,
+      header.schemaName,
+      header.tableName,
+      Number(header.executeTime),
+      header.gtid,
+      rowChange,
+      origin,
+    );
   }
   return events;
 }
@@ -52,7 +63,9 @@ export function canalMessagesToChangeEvents(messages: CanalMessages, origin: Mes
  */
 export function decodeProtobufMessage(bytes: Uint8Array, origin: MessageOrigin): ChangeEvent[] {
   if (bytes[0] === 0x7b) {
-    throw new DecodeError('not a protobuf Packet: it starts with "{", like FlatMessage JSON (is canal.conf.flatMessage set right?)');
+    throw new DecodeError(
+      'not a protobuf Packet: it starts with "{", like FlatMessage JSON (is canal.conf.flatMessage set right?)',
+    );
   }
   try {
     return fastProtobufEvents(bytes, origin);

@@ -20,7 +20,16 @@ export const WireType = {
   fixed32: 5,
 } as const;
 
-const WIRE_TYPE_NAMES = ['varint', 'fixed64', 'length-delimited', 'start-group', 'end-group', 'fixed32', 'wire type 6', 'wire type 7'];
+const WIRE_TYPE_NAMES = [
+  'varint',
+  'fixed64',
+  'length-delimited',
+  'start-group',
+  'end-group',
+  'fixed32',
+  'wire type 6',
+  'wire type 7',
+];
 
 /** Human-readable name of a wire type, for error messages. */
 export function wireTypeName(wireType: number): string {
@@ -66,8 +75,13 @@ export class ProtoReader {
   limit: number;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
-    this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.u8 = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.buf = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.u8 =
+      bytes.constructor === Uint8Array
+        ? bytes
+        : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = start;
     this.limit = end;
   }
@@ -152,7 +166,9 @@ export class ProtoReader {
     const length = this.uint32();
     const end = this.pos + length;
     if (end > this.limit) {
-      throw new DecodeError(`${what} of ${length} bytes at byte ${start} runs past the end of its message (${this.limit - this.pos} bytes left)`);
+      throw new DecodeError(
+        `${what} of ${length} bytes at byte ${start} runs past the end of its message (${this.limit - this.pos} bytes left)`,
+      );
     }
     return end;
   }
@@ -232,7 +248,10 @@ export class ProtoReader {
 
 /** Fails when a known field arrives with the wrong wire type (the bytes are not what we think). */
 export function wrongWireType(field: string, wireType: number, expected: number): DecodeError {
-  return new DecodeError(`has ${wireTypeName(wireType)} encoding, expected ${wireTypeName(expected)}`, { path: field });
+  return new DecodeError(
+    `has ${wireTypeName(wireType)} encoding, expected ${wireTypeName(expected)}`,
+    { path: field },
+  );
 }
 
 const utf8 = new TextEncoder();

@@ -184,7 +184,11 @@ function parse(text: string): MysqlColumnType {
     const close = closingParen(rest, open);
     const inner = close < 0 ? rest.slice(open + 1) : rest.slice(open + 1, close);
     if (name === 'enum' || name === 'set') members = parseMembers(inner);
-    else args = inner.split(',').map((a) => Number(a.trim())).filter((n) => Number.isFinite(n));
+    else
+      args = inner
+        .split(',')
+        .map((a) => Number(a.trim()))
+        .filter((n) => Number.isFinite(n));
     rest = close < 0 ? '' : rest.slice(close + 1);
   }
   const words = rest.toLowerCase().split(/\s+/);

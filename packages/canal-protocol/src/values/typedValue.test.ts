@@ -6,7 +6,10 @@ import { readColumn, typedValue } from './typedValue.js';
 
 describe('parseMysqlType', () => {
   it.each([
-    ['bigint(20) unsigned', { name: 'bigint', family: 'integer', unsigned: true, bits: 64, args: [20] }],
+    [
+      'bigint(20) unsigned',
+      { name: 'bigint', family: 'integer', unsigned: true, bits: 64, args: [20] },
+    ],
     ['int unsigned zerofill', { name: 'int', family: 'integer', unsigned: true, bits: 32 }],
     ['INT(11)', { name: 'int', family: 'integer', unsigned: false, bits: 32 }],
     ['tinyint(1)', { family: 'integer', bits: 8 }],
@@ -30,7 +33,9 @@ describe('parseMysqlType', () => {
   });
 
   it('parses ENUM/SET members with quotes, commas, parentheses and unicode', () => {
-    expect(parseMysqlType("enum('a','b,c','it''s','x)y','Zoë 🚀','back\\\\slash')").members).toEqual(['a', 'b,c', "it's", 'x)y', 'Zoë 🚀', 'back\\slash']);
+    expect(
+      parseMysqlType("enum('a','b,c','it''s','x)y','Zoë 🚀','back\\\\slash')").members,
+    ).toEqual(['a', 'b,c', "it's", 'x)y', 'Zoë 🚀', 'back\\slash']);
     expect(parseMysqlType("set('')").members).toEqual(['']);
     expect(parseMysqlType('enum').members).toEqual([]);
   });
@@ -38,29 +43,50 @@ describe('parseMysqlType', () => {
 
 describe('typedValue', () => {
   it('NULL is null whatever the type', () => {
-    for (const t of ['int', 'json', 'blob', 'enum(\'a\')', '']) expect(typedValue(null, t)).toEqual({ kind: 'null' });
+    for (const t of ['int', 'json', 'blob', "enum('a')", ''])
+      expect(typedValue(null, t)).toEqual({ kind: 'null' });
   });
 
   it('integers: numbers up to 2^53, bigint beyond, ranges checked by type and sign', () => {
     expect(typedValue('-5', 'int')).toEqual({ kind: 'integer', value: -5 });
-    expect(typedValue('9007199254740991', 'bigint')).toEqual({ kind: 'integer', value: 9007199254740991 });
-    expect(typedValue('9007199254740993', 'bigint')).toEqual({ kind: 'integer', value: 9007199254740993n });
-    expect(typedValue('18446744073709551615', 'bigint(20) unsigned')).toEqual({ kind: 'integer', value: 18446744073709551615n });
-    expect(typedValue('-9223372036854775808', 'bigint')).toEqual({ kind: 'integer', value: -9223372036854775808n });
-    expect(typedValue('4294967295', 'int unsigned')).toEqual({ kind: 'integer', value: 4294967295 });
+    expect(typedValue('9007199254740991', 'bigint')).toEqual({
+      kind: 'integer',
+      value: 9007199254740991,
+    });
+    expect(typedValue('9007199254740993', 'bigint')).toEqual({
+      kind: 'integer',
+      value: 9007199254740993n,
+    });
+    expect(typedValue('18446744073709551615', 'bigint(20) unsigned')).toEqual({
+      kind: 'integer',
+      value: 18446744073709551615n,
+    });
+    expect(typedValue('-9223372036854775808', 'bigint')).toEqual({
+      kind: 'integer',
+      value: -9223372036854775808n,
+    });
+    expect(typedValue('4294967295', 'int unsigned')).toEqual({
+      kind: 'integer',
+      value: 4294967295,
+    });
     expect(typedValue('255', 'tinyint unsigned')).toEqual({ kind: 'integer', value: 255 });
     expect(typedValue('1', 'tinyint(1)')).toEqual({ kind: 'integer', value: 1 });
     expect(() => typedValue('256', 'tinyint unsigned')).toThrow(/in range for unsigned tinyint/);
     expect(() => typedValue('128', 'tinyint')).toThrow(DecodeError);
     expect(() => typedValue('-1', 'int unsigned')).toThrow(DecodeError);
     expect(() => typedValue('18446744073709551616', 'bigint unsigned')).toThrow(DecodeError);
-    for (const bad of ['', '1.0', '1e3', ' 1', '+1', '0x10', 'abc', '١٢']) expect(() => typedValue(bad, 'int', 'qty')).toThrow(/^qty: value .* is not an integer/);
+    for (const bad of ['', '1.0', '1e3', ' 1', '+1', '0x10', 'abc', '١٢'])
+      expect(() => typedValue(bad, 'int', 'qty')).toThrow(/^qty: value .* is not an integer/);
   });
 
   it('DECIMAL stays exact text', () => {
     expect(typedValue('19.90', 'decimal(10,2)')).toEqual({ kind: 'decimal', value: '19.90' });
-    expect(typedValue('-12345678901234567890.123456789', 'decimal(30,9)')).toEqual({ kind: 'decimal', value: '-12345678901234567890.123456789' });
-    for (const bad of ['1e5', '', '1.', '.5', 'NaN']) expect(() => typedValue(bad, 'decimal(10,2)')).toThrow(DecodeError);
+    expect(typedValue('-12345678901234567890.123456789', 'decimal(30,9)')).toEqual({
+      kind: 'decimal',
+      value: '-12345678901234567890.123456789',
+    });
+    for (const bad of ['1e5', '', '1.', '.5', 'NaN'])
+      expect(() => typedValue(bad, 'decimal(10,2)')).toThrow(DecodeError);
   });
 
   it('FLOAT/DOUBLE read Java toString forms', () => {
@@ -71,14 +97,18 @@ describe('typedValue', () => {
     expect(() => typedValue('1,5', 'double')).toThrow(DecodeError);
   });
 
-  it('BIT is canal\'s unsigned decimal of the bits, checked against the width', () => {
+  it("BIT is canal's unsigned decimal of the bits, checked against the width", () => {
     expect(typedValue('5', 'bit(3)')).toEqual({ kind: 'bit', value: 5, width: 3 });
-    expect(typedValue('18446744073709551615', 'bit(64)')).toEqual({ kind: 'bit', value: 18446744073709551615n, width: 64 });
+    expect(typedValue('18446744073709551615', 'bit(64)')).toEqual({
+      kind: 'bit',
+      value: 18446744073709551615n,
+      width: 64,
+    });
     expect(() => typedValue('8', 'bit(3)')).toThrow(/at most 3 bits/);
     expect(() => typedValue('-1', 'bit(3)')).toThrow(DecodeError);
   });
 
-  it('ENUM: 1-based index → label; 0 is MySQL\'s empty error value', () => {
+  it("ENUM: 1-based index → label; 0 is MySQL's empty error value", () => {
     const t = "enum('new','paid','shipped')";
     expect(typedValue('2', t)).toEqual({ kind: 'enum', index: 2, label: 'paid' });
     expect(typedValue('0', t)).toEqual({ kind: 'enum', index: 0, label: '' });
@@ -93,11 +123,21 @@ describe('typedValue', () => {
     expect(typedValue('0', t)).toEqual({ kind: 'set', mask: 0, labels: [] });
     expect(() => typedValue('8', t)).toThrow(/at most 3 bits/);
     const wide = `set(${Array.from({ length: 64 }, (_, i) => `'m${i}'`).join(',')})`;
-    expect(typedValue('9223372036854775808', wide)).toEqual({ kind: 'set', mask: 9223372036854775808n, labels: ['m63'] });
+    expect(typedValue('9223372036854775808', wide)).toEqual({
+      kind: 'set',
+      mask: 9223372036854775808n,
+      labels: ['m63'],
+    });
   });
 
   it('DATE/DATETIME/TIMESTAMP/TIME as wall-clock parts, fractions kept, zero dates allowed, no time zone', () => {
-    expect(typedValue('2024-06-10', 'date')).toEqual({ kind: 'date', text: '2024-06-10', year: 2024, month: 6, day: 10 });
+    expect(typedValue('2024-06-10', 'date')).toEqual({
+      kind: 'date',
+      text: '2024-06-10',
+      year: 2024,
+      month: 6,
+      day: 10,
+    });
     expect(typedValue('0000-00-00', 'date')).toMatchObject({ year: 0, month: 0, day: 0 });
     expect(typedValue('2024-06-10 14:13:20.123', 'datetime(3)')).toEqual({
       kind: 'datetime',
@@ -110,11 +150,35 @@ describe('typedValue', () => {
       second: 20,
       fraction: '123',
     });
-    expect(typedValue('2024-06-10 14:13:20.000001', 'timestamp(6)')).toMatchObject({ kind: 'timestamp', fraction: '000001' });
-    expect(typedValue('0000-00-00 00:00:00', 'timestamp')).toMatchObject({ kind: 'timestamp', year: 0, fraction: '' });
-    expect(typedValue('-838:59:59.000000', 'time(6)')).toEqual({ kind: 'time', text: '-838:59:59.000000', negative: true, hour: 838, minute: 59, second: 59, fraction: '000000' });
-    expect(typedValue('12:00:01', 'time')).toMatchObject({ negative: false, hour: 12, fraction: '' });
-    for (const [bad, type] of [['2024-6-10', 'date'], ['2024-06-10T14:13:20Z', 'datetime'], ['14:13', 'time'], ['2024-06-10', 'datetime']]) {
+    expect(typedValue('2024-06-10 14:13:20.000001', 'timestamp(6)')).toMatchObject({
+      kind: 'timestamp',
+      fraction: '000001',
+    });
+    expect(typedValue('0000-00-00 00:00:00', 'timestamp')).toMatchObject({
+      kind: 'timestamp',
+      year: 0,
+      fraction: '',
+    });
+    expect(typedValue('-838:59:59.000000', 'time(6)')).toEqual({
+      kind: 'time',
+      text: '-838:59:59.000000',
+      negative: true,
+      hour: 838,
+      minute: 59,
+      second: 59,
+      fraction: '000000',
+    });
+    expect(typedValue('12:00:01', 'time')).toMatchObject({
+      negative: false,
+      hour: 12,
+      fraction: '',
+    });
+    for (const [bad, type] of [
+      ['2024-6-10', 'date'],
+      ['2024-06-10T14:13:20Z', 'datetime'],
+      ['14:13', 'time'],
+      ['2024-06-10', 'datetime'],
+    ]) {
       expect(() => typedValue(bad!, type!)).toThrow(DecodeError);
     }
   });
@@ -126,13 +190,22 @@ describe('typedValue', () => {
   });
 
   it('JSON text, empty value and PARTIAL_JSON diffs', () => {
-    expect(typedValue('{"gift": true}', 'json')).toEqual({ kind: 'json', text: '{"gift": true}', partial: false });
+    expect(typedValue('{"gift": true}', 'json')).toEqual({
+      kind: 'json',
+      text: '{"gift": true}',
+      partial: false,
+    });
     expect(typedValue('', 'json')).toEqual({ kind: 'json', text: '', partial: false });
-    expect(typedValue("JSON_REPLACE(attrs, '$.gift', false)", 'json')).toMatchObject({ partial: true });
+    expect(typedValue("JSON_REPLACE(attrs, '$.gift', false)", 'json')).toMatchObject({
+      partial: true,
+    });
   });
 
   it('character types are text, unicode intact', () => {
-    expect(typedValue('Zoë 🚀 张三', 'varchar(40)')).toEqual({ kind: 'text', value: 'Zoë 🚀 张三' });
+    expect(typedValue('Zoë 🚀 张三', 'varchar(40)')).toEqual({
+      kind: 'text',
+      value: 'Zoë 🚀 张三',
+    });
     expect(typedValue('', 'text')).toEqual({ kind: 'text', value: '' });
   });
 
@@ -142,12 +215,18 @@ describe('typedValue', () => {
     const value = typedValue(text, 'blob');
     expect(value.kind).toBe('bytes');
     expect(Uint8Array.from((value as { value: Uint8Array }).value)).toEqual(bytes);
-    expect(typedValue('\u0000ÿPNG', 'varbinary(16)')).toMatchObject({ value: Uint8Array.from([0, 0xff, 0x50, 0x4e, 0x47]) });
+    expect(typedValue('\u0000ÿPNG', 'varbinary(16)')).toMatchObject({
+      value: Uint8Array.from([0, 0xff, 0x50, 0x4e, 0x47]),
+    });
     expect(() => typedValue('🚀', 'blob', 'avatar')).toThrow(/^avatar: .*latin-1/);
   });
 
   it('unknown types keep the text', () => {
-    expect(typedValue('x', 'vector(3)')).toEqual({ kind: 'unknown', text: 'x', mysqlType: 'vector(3)' });
+    expect(typedValue('x', 'vector(3)')).toEqual({
+      kind: 'unknown',
+      text: 'x',
+      mysqlType: 'vector(3)',
+    });
   });
 
   it('error messages truncate huge values', () => {
@@ -163,7 +242,10 @@ describe('readColumn', () => {
     database: 'shop',
     table: 'orders',
     pkNames: ['id'],
-    columns: { id: { mysqlType: 'bigint unsigned', sqlType: -5 }, status: { mysqlType: "enum('new','paid')", sqlType: 4 } },
+    columns: {
+      id: { mysqlType: 'bigint unsigned', sqlType: -5 },
+      status: { mysqlType: "enum('new','paid')", sqlType: 4 },
+    },
     executedAt: 0,
     producedAt: 0,
     before: { id: '18446744073709551615', status: '1' },
@@ -176,7 +258,9 @@ describe('readColumn', () => {
     expect(readColumn(event, 'status')).toEqual({ kind: 'enum', index: 2, label: 'paid' });
     expect(readColumn(event, 'status', 'before')).toEqual({ kind: 'enum', index: 1, label: 'new' });
     expect(readColumn(event, 'id')).toEqual({ kind: 'integer', value: 18446744073709551615n });
-    expect(readColumn({ ...event, type: 'DELETE', after: undefined }, 'status')).toMatchObject({ label: 'new' });
+    expect(readColumn({ ...event, type: 'DELETE', after: undefined }, 'status')).toMatchObject({
+      label: 'new',
+    });
   });
 
   it('is undefined for a column not in the image', () => {

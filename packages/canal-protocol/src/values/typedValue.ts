@@ -129,15 +129,24 @@ const INTEGER = /^-?[0-9]+$/;
 const DECIMAL = /^-?[0-9]+(\.[0-9]+)?$/;
 const FLOAT = /^(-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?|-?Infinity|NaN)$/;
 const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
-const DATETIME = /^([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?$/;
+const DATETIME =
+  /^([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?$/;
 const TIME = /^(-)?([0-9]{2,3}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?$/;
 const YEAR = /^[0-9]{4}$/;
 const PARTIAL_JSON = /^JSON_(REPLACE|INSERT|ARRAY_INSERT|REMOVE|SET|ARRAY_APPEND)\(/;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-function fail(column: string | undefined, text: string, type: MysqlColumnType, what: string): DecodeError {
+function fail(
+  column: string | undefined,
+  text: string,
+  type: MysqlColumnType,
+  what: string,
+): DecodeError {
   const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-  return new DecodeError(`value ${JSON.stringify(shown)} is not ${what} (mysqlType ${JSON.stringify(type.text)})`, column === undefined ? undefined : { path: column });
+  return new DecodeError(
+    `value ${JSON.stringify(shown)} is not ${what} (mysqlType ${JSON.stringify(type.text)})`,
+    column === undefined ? undefined : { path: column },
+  );
 }
 
 /** A number when it is safe, else a bigint. */
@@ -149,27 +158,48 @@ function integer(text: string, type: MysqlColumnType, column: string | undefined
   if (!INTEGER.test(text)) throw fail(column, text, type, 'an integer');
   const big = BigInt(text);
   const bits = BigInt(type.bits);
-  const [min, max] = type.unsigned ? [0n, (1n << bits) - 1n] : [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
-  if (big < min || big > max) throw fail(column, text, type, `in range for ${type.unsigned ? 'unsigned ' : ''}${type.name}`);
+  const [min, max] = type.unsigned
+    ? [0n, (1n << bits) - 1n]
+    : [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
+  if (big < min || big > max)
+    throw fail(column, text, type, `in range for ${type.unsigned ? 'unsigned ' : ''}${type.name}`);
   return { kind: 'integer', value: narrow(big) };
 }
 
-function unsignedBits(text: string, type: MysqlColumnType, column: string | undefined, width: number, what: string): bigint {
+function unsignedBits(
+  text: string,
+  type: MysqlColumnType,
+  column: string | undefined,
+  width: number,
+  what: string,
+): bigint {
   if (!INTEGER.test(text) || text.startsWith('-')) throw fail(column, text, type, what);
   const big = BigInt(text);
-  if (big >> BigInt(width) !== 0n) throw fail(column, text, type, `${what} of at most ${width} bits`);
+  if (big >> BigInt(width) !== 0n)
+    throw fail(column, text, type, `${what} of at most ${width} bits`);
   return big;
 }
 
 function timeParts(m: RegExpExecArray, from: number): TimeParts {
-  return { hour: Number(m[from]), minute: Number(m[from + 1]), second: Number(m[from + 2]), fraction: m[from + 3] ?? '' };
+  return {
+    hour: Number(m[from]),
+    minute: Number(m[from + 1]),
+    second: Number(m[from + 2]),
+    fraction: m[from + 3] ?? '',
+  };
 }
 
 function latin1Bytes(text: string, type: MysqlColumnType, column: string | undefined): Uint8Array {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code > 0xff) throw fail(column, text, type, 'latin-1 text (canal sends binary values one byte per character)');
+    if (code > 0xff)
+      throw fail(
+        column,
+        text,
+        type,
+        'latin-1 text (canal sends binary values one byte per character)',
+      );
     bytes[i] = code;
   }
   return bytes;
@@ -185,7 +215,11 @@ function latin1Bytes(text: string, type: MysqlColumnType, column: string | undef
  * Throws {@link DecodeError} (path = `column`, when given) when the text cannot be a value of
  * the type: the message and the table no longer agree, and guessing would write wrong data.
  */
-export function typedValue(value: ColumnValue, mysqlType: string | MysqlColumnType, column?: string): TypedValue {
+export function typedValue(
+  value: ColumnValue,
+  mysqlType: string | MysqlColumnType,
+  column?: string,
+): TypedValue {
   if (value === null) return NULL;
   const type = typeof mysqlType === 'string' ? parseMysqlType(mysqlType) : mysqlType;
   switch (type.family) {
@@ -198,31 +232,57 @@ export function typedValue(value: ColumnValue, mysqlType: string | MysqlColumnTy
       if (!FLOAT.test(value)) throw fail(column, value, type, 'a floating-point number');
       return { kind: 'float', value: Number(value) };
     case 'bit':
-      return { kind: 'bit', value: narrow(unsignedBits(value, type, column, type.bits, 'a BIT value')), width: type.bits };
+      return {
+        kind: 'bit',
+        value: narrow(unsignedBits(value, type, column, type.bits, 'a BIT value')),
+        width: type.bits,
+      };
     case 'enum': {
-      if (!INTEGER.test(value) || value.startsWith('-')) throw fail(column, value, type, 'an ENUM index');
+      if (!INTEGER.test(value) || value.startsWith('-'))
+        throw fail(column, value, type, 'an ENUM index');
       const index = Number(value);
       if (type.members.length === 0) return { kind: 'enum', index, label: index === 0 ? '' : null };
-      if (index > type.members.length) throw fail(column, value, type, `an ENUM index between 0 and ${type.members.length}`);
+      if (index > type.members.length)
+        throw fail(column, value, type, `an ENUM index between 0 and ${type.members.length}`);
       return { kind: 'enum', index, label: index === 0 ? '' : type.members[index - 1]! };
     }
     case 'set': {
       const width = type.members.length === 0 ? 64 : type.members.length;
       const mask = unsignedBits(value, type, column, width, 'a SET bitmask');
       const labels: string[] = [];
-      for (let i = 0; i < type.members.length; i++) if ((mask >> BigInt(i)) & 1n) labels.push(type.members[i]!);
+      for (let i = 0; i < type.members.length; i++)
+        if ((mask >> BigInt(i)) & 1n) labels.push(type.members[i]!);
       return { kind: 'set', mask: narrow(mask), labels };
     }
     case 'date': {
       const m = DATE.exec(value);
       if (!m) throw fail(column, value, type, 'a DATE (YYYY-MM-DD)');
-      return { kind: 'date', text: value, year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
+      return {
+        kind: 'date',
+        text: value,
+        year: Number(m[1]),
+        month: Number(m[2]),
+        day: Number(m[3]),
+      };
     }
     case 'datetime':
     case 'timestamp': {
       const m = DATETIME.exec(value);
-      if (!m) throw fail(column, value, type, `a ${type.family.toUpperCase()} (YYYY-MM-DD HH:MM:SS[.fff])`);
-      return { kind: type.family, text: value, year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), ...timeParts(m, 4) };
+      if (!m)
+        throw fail(
+          column,
+          value,
+          type,
+          `a ${type.family.toUpperCase()} (YYYY-MM-DD HH:MM:SS[.fff])`,
+        );
+      return {
+        kind: type.family,
+        text: value,
+        year: Number(m[1]),
+        month: Number(m[2]),
+        day: Number(m[3]),
+        ...timeParts(m, 4),
+      };
     }
     case 'time': {
       const m = TIME.exec(value);
@@ -248,11 +308,17 @@ export function typedValue(value: ColumnValue, mysqlType: string | MysqlColumnTy
  * `image` defaults to the current row (`after`, or `before` for DELETE). Returns `undefined`
  * when the column is not in that image (or the event is a DDL).
  */
-export function readColumn(event: ChangeEvent, column: string, image?: 'before' | 'after'): TypedValue | undefined {
+export function readColumn(
+  event: ChangeEvent,
+  column: string,
+  image?: 'before' | 'after',
+): TypedValue | undefined {
   if (event.kind !== 'row') return undefined;
   const which = image ?? (event.type === 'DELETE' ? 'before' : 'after');
   const row = which === 'before' ? event.before : event.after;
   if (row === undefined || !Object.prototype.hasOwnProperty.call(row, column)) return undefined;
-  const meta = Object.prototype.hasOwnProperty.call(event.columns, column) ? event.columns[column] : undefined;
+  const meta = Object.prototype.hasOwnProperty.call(event.columns, column)
+    ? event.columns[column]
+    : undefined;
   return typedValue(row[column] ?? null, meta?.mysqlType ?? '', column);
 }

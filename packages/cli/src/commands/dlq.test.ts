@@ -53,7 +53,12 @@ sluice:
 function io(): CliIo & { out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t) } as CliIo & { out: string[]; err: string[] };
+  return {
+    out,
+    err,
+    stdout: (t: string) => void out.push(t),
+    stderr: (t: string) => void err.push(t),
+  } as CliIo & { out: string[]; err: string[] };
 }
 
 describe('sluice dlq replay', () => {
@@ -61,18 +66,45 @@ describe('sluice dlq replay', () => {
     const { dir, dlq } = await configDir();
     expect(await main(['start', '--config', dir, '--once'], io())).toBe(0);
     const file = join(dlq, 'example.jsonl');
-    const first = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const first = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(first).toHaveLength(1);
-    expect(first[0]).toMatchObject({ destination: 'example', groupId: 'g1', offset: '2', payload: '{broken' });
+    expect(first[0]).toMatchObject({
+      destination: 'example',
+      groupId: 'g1',
+      offset: '2',
+      payload: '{broken',
+    });
 
     // Add a dead letter of the sink that now applies fine.
-    await writeFile(file, (await readFile(file, 'utf8')) + JSON.stringify({ ...first[0], offset: '1', payload: good, sink: 'log1', index: 0, reason: 'x' }) + '\n');
+    await writeFile(
+      file,
+      (await readFile(file, 'utf8')) +
+        JSON.stringify({
+          ...first[0],
+          offset: '1',
+          payload: good,
+          sink: 'log1',
+          index: 0,
+          reason: 'x',
+        }) +
+        '\n',
+    );
     const run = io();
     expect(await main(['dlq', 'replay', '--config', dir], run)).toBe(1);
     expect(run.out.join('')).toMatch(/Replayed 2 dead letter\(s\); 1 failed again/);
-    const again = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const again = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(again).toHaveLength(1);
-    expect(again[0]).toMatchObject({ partition: first[0]!['partition'], offset: '2', payload: '{broken' });
+    expect(again[0]).toMatchObject({
+      partition: first[0]!['partition'],
+      offset: '2',
+      payload: '{broken',
+    });
     expect((await readdir(dlq)).some((f) => f.startsWith('example.jsonl.replayed-'))).toBe(true);
   });
 
@@ -80,17 +112,54 @@ describe('sluice dlq replay', () => {
     const { dir, dlq } = await configDir();
     await mkdir(dlq);
     const from = join(dlq, 'in.jsonl');
-    const base = { at: 'x', destination: 'example', groupId: 'g1', partition: 'p', offset: '1', index: 0, reason: 'r', attempts: 1, payload: good, payloadEncoding: 'utf8' };
+    const base = {
+      at: 'x',
+      destination: 'example',
+      groupId: 'g1',
+      partition: 'p',
+      offset: '1',
+      index: 0,
+      reason: 'r',
+      attempts: 1,
+      payload: good,
+      payloadEncoding: 'utf8',
+    };
     const other = { ...base, offset: '2', sink: 'other' };
-    const undecodable = { at: 'x', destination: 'example', groupId: 'g1', partition: 'p', offset: '3', reason: 'undecodable message', attempts: 1, payload: '{broken', payloadEncoding: 'utf8' };
-    await writeFile(from, [JSON.stringify({ ...base, sink: 'log1' }), JSON.stringify(other), JSON.stringify(undecodable)].join('\n') + '\n');
+    const undecodable = {
+      at: 'x',
+      destination: 'example',
+      groupId: 'g1',
+      partition: 'p',
+      offset: '3',
+      reason: 'undecodable message',
+      attempts: 1,
+      payload: '{broken',
+      payloadEncoding: 'utf8',
+    };
+    await writeFile(
+      from,
+      [
+        JSON.stringify({ ...base, sink: 'log1' }),
+        JSON.stringify(other),
+        JSON.stringify(undecodable),
+      ].join('\n') + '\n',
+    );
     const run = io();
-    expect(await main(['dlq', 'replay', '--config', dir, '--from', from, '--sink', 'log1'], run)).toBe(0);
-    expect(run.out.join('')).toMatch(/Replayed 1 dead letter\(s\), wrote 2 of other sinks back unchanged; 0 failed again/);
+    expect(
+      await main(['dlq', 'replay', '--config', dir, '--from', from, '--sink', 'log1'], run),
+    ).toBe(0);
+    expect(run.out.join('')).toMatch(
+      /Replayed 1 dead letter\(s\), wrote 2 of other sinks back unchanged; 0 failed again/,
+    );
     // Nothing is lost: the records not replayed are pending in the dead-letter queue again.
-    const pending = (await readFile(join(dlq, 'example.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const pending = (await readFile(join(dlq, 'example.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(pending).toEqual([other, undecodable]);
-    expect(await main(['dlq', 'replay', '--config', dir, '--from', 'a', '--topic', 'b'], io())).toBe(2);
+    expect(
+      await main(['dlq', 'replay', '--config', dir, '--from', 'a', '--topic', 'b'], io()),
+    ).toBe(2);
     expect(await main(['dlq', 'nope', '--config', dir], io())).toBe(2);
   });
 });

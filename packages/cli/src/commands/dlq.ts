@@ -37,7 +37,11 @@ dead-letter queue) or the replay could not run.
 `;
 
 /** `sluice dlq replay …`. */
-export async function dlqCommand(args: readonly string[], io: CliIo, signal: AbortSignal): Promise<number> {
+export async function dlqCommand(
+  args: readonly string[],
+  io: CliIo,
+  signal: AbortSignal,
+): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'dlq',
     args,
@@ -54,8 +58,10 @@ export async function dlqCommand(args: readonly string[], io: CliIo, signal: Abo
     io.stdout(dlqHelp);
     return 0;
   }
-  if (positionals[0] !== 'replay' || positionals.length > 1) throw new UsageError('sluice dlq: expected "sluice dlq replay [options]"');
-  if (values.from !== undefined && values.topic !== undefined) throw new UsageError('sluice dlq replay: give --from or --topic, not both');
+  if (positionals[0] !== 'replay' || positionals.length > 1)
+    throw new UsageError('sluice dlq: expected "sluice dlq replay [options]"');
+  if (values.from !== undefined && values.topic !== undefined)
+    throw new UsageError('sluice dlq replay: give --from or --topic, not both');
 
   const { result, registry } = await checkConfiguration(values.config, { requirePlugins: true });
   if (result.problems.length > 0) io.stderr(formatReport(result.problems));
@@ -98,7 +104,9 @@ export async function dlqCommand(args: readonly string[], io: CliIo, signal: Abo
     }
   } else {
     const dir = config.sluice.deadLetter.dir;
-    const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.jsonl')).sort();
+    const files = (await readdir(dir).catch(() => [] as string[]))
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort();
     for (const f of files) await readFileAside(join(dir, f));
   }
 
@@ -106,15 +114,29 @@ export async function dlqCommand(args: readonly string[], io: CliIo, signal: Abo
   try {
     let summary;
     try {
-      summary = await replayDeadLetters({ config, registry, logger, records, sinkKey: values.sink, deadLetter, signal });
+      summary = await replayDeadLetters({
+        config,
+        registry,
+        logger,
+        records,
+        sinkKey: values.sink,
+        deadLetter,
+        signal,
+      });
     } catch (error) {
       // Nothing is lost: the files read stay where they were moved, and a topic's replay
       // progress is not committed.
-      const retry = asideFiles.map((f) => `sluice dlq replay --config ${values.config} --from ${f}`);
+      const retry = asideFiles.map(
+        (f) => `sluice dlq replay --config ${values.config} --from ${f}`,
+      );
       io.stderr(
         `sluice dlq replay: the replay stopped: ${(error as Error).message}\n` +
-          (retry.length > 0 ? `The dead letters read are kept; to retry:\n  ${retry.join('\n  ')}\n` : '') +
-          (topicReads.length > 0 ? 'The topic progress was not committed: the next replay reads the same records again.\n' : ''),
+          (retry.length > 0
+            ? `The dead letters read are kept; to retry:\n  ${retry.join('\n  ')}\n`
+            : '') +
+          (topicReads.length > 0
+            ? 'The topic progress was not committed: the next replay reads the same records again.\n'
+            : ''),
       );
       return 1;
     }

@@ -1,14 +1,22 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeFlatMessage, encodeCanalMessages, encodeFlatMessage, flatMessageToEntry } from '@sluice/canal-protocol';
+import {
+  decodeFlatMessage,
+  encodeCanalMessages,
+  encodeFlatMessage,
+  flatMessageToEntry,
+} from '@sluice/canal-protocol';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-inspect-'));
 const samplesPath = new URL('../../../../config/samples/mytest_user.jsonl', import.meta.url);
 const samples = readFileSync(samplesPath, 'utf8');
-const messages = samples.trim().split('\n').map((line) => decodeFlatMessage(line));
+const messages = samples
+  .trim()
+  .split('\n')
+  .map((line) => decodeFlatMessage(line));
 
 function file(name: string, content: string | Uint8Array): string {
   const path = join(dir, name);
@@ -16,11 +24,19 @@ function file(name: string, content: string | Uint8Array): string {
   return path;
 }
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string; events: Record<string, unknown>[] }> {
+async function run(
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string; events: Record<string, unknown>[] }> {
   let out = '';
   let err = '';
-  const code = await main(['inspect', ...args], { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  const events = out.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const code = await main(['inspect', ...args], {
+    stdout: (t) => (out += t),
+    stderr: (t) => (err += t),
+  });
+  const events = out
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { code, out, err, events };
 }
 
@@ -39,7 +55,12 @@ describe('sluice inspect', () => {
     const { code, events, err } = await run(samplesPath.pathname);
     expect(err).toBe('');
     expect(code).toBe(0);
-    expect(events.map((e) => `${e['type']}:${(e['position'] as { offset: string; index: number }).offset}.${(e['position'] as { index: number }).index}`)).toEqual([
+    expect(
+      events.map(
+        (e) =>
+          `${e['type']}:${(e['position'] as { offset: string; index: number }).offset}.${(e['position'] as { index: number }).index}`,
+      ),
+    ).toEqual([
       'INSERT:0.0',
       'INSERT:2.0',
       'INSERT:2.1',
@@ -48,11 +69,20 @@ describe('sluice inspect', () => {
       'UPDATE:5.0',
       'DELETE:6.0',
     ]);
-    expect(events[0]).toMatchObject({ destination: 'inspect', database: 'mytest', table: 'user', position: { source: samplesPath.pathname, partition: '0' } });
+    expect(events[0]).toMatchObject({
+      destination: 'inspect',
+      database: 'mytest',
+      table: 'user',
+      position: { source: samplesPath.pathname, partition: '0' },
+    });
   });
 
   it('reads a single pretty-printed document and a JSON array', async () => {
-    const one = await run('--format', 'flat', file('one.json', JSON.stringify(JSON.parse(samples.split('\n')[0]!), null, 2)));
+    const one = await run(
+      '--format',
+      'flat',
+      file('one.json', JSON.stringify(JSON.parse(samples.split('\n')[0]!), null, 2)),
+    );
     expect(one.code).toBe(0);
     expect(one.events).toHaveLength(1);
     const array = await run(file('array.json', `[${samples.trim().split('\n').join(',')}]`));
@@ -62,15 +92,27 @@ describe('sluice inspect', () => {
 
   it('decodes the same changes from protobuf: one message, or a 4-byte length-prefixed stream', async () => {
     const flat = await run(samplesPath.pathname);
-    const payloads = messages.map((m) => encodeCanalMessages({ batchId: 1n, entries: [flatMessageToEntry(m)] }));
+    const payloads = messages.map((m) =>
+      encodeCanalMessages({ batchId: 1n, entries: [flatMessageToEntry(m)] }),
+    );
     const stream = await run('--destination', 'inspect', file('stream.bin', framed(payloads)));
     expect(stream.err).toBe('');
     expect(stream.code).toBe(0);
-    const strip = (events: Record<string, unknown>[]) => events.map(({ producedAt: _p, position: _pos, ...e }) => e);
+    const strip = (events: Record<string, unknown>[]) =>
+      events.map(({ producedAt: _p, position: _pos, ...e }) => e);
     expect(strip(stream.events)).toEqual(strip(flat.events));
-    const single = await run('-f', 'protobuf', file('one.bin', encodeCanalMessages({ batchId: 1n, entries: messages.map((m) => flatMessageToEntry(m)) })));
+    const single = await run(
+      '-f',
+      'protobuf',
+      file(
+        'one.bin',
+        encodeCanalMessages({ batchId: 1n, entries: messages.map((m) => flatMessageToEntry(m)) }),
+      ),
+    );
     expect(single.code).toBe(0);
-    expect(single.events.map((e) => (e['position'] as { index: number }).index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(single.events.map((e) => (e['position'] as { index: number }).index)).toEqual([
+      0, 1, 2, 3, 4, 5, 6,
+    ]);
   });
 
   it('reports bad messages with their index and reason on stderr, prints the rest, exits 1', async () => {
@@ -79,13 +121,18 @@ describe('sluice inspect', () => {
     const { code, events, err } = await run(file('bad.jsonl', lines.join('\n')));
     expect(code).toBe(1);
     expect(events).toHaveLength(7);
-    expect(err).toContain('message 1 (line 2): data[0].id: expected a string or null, got a number (1)');
+    expect(err).toContain(
+      'message 1 (line 2): data[0].id: expected a string or null, got a number (1)',
+    );
     expect(err).toContain('message 2 (line 3): not valid JSON');
     expect(err).toContain('2 of 9 flat messages could not be decoded');
   });
 
   it('reports a truncated protobuf stream', async () => {
-    const payload = encodeCanalMessages({ batchId: 1n, entries: [flatMessageToEntry(messages[0]!)] });
+    const payload = encodeCanalMessages({
+      batchId: 1n,
+      entries: [flatMessageToEntry(messages[0]!)],
+    });
     const bytes = framed([payload, payload]);
     const { code, events, err } = await run(file('cut.bin', bytes.subarray(0, bytes.length - 5)));
     expect(code).toBe(1);
@@ -110,7 +157,11 @@ describe('sluice inspect', () => {
   });
 
   it('a FlatMessage fed as protobuf says so', async () => {
-    const { code, err } = await run('--format', 'protobuf', file('flat-as-pb.json', encodeFlatMessage(messages[0]!)));
+    const { code, err } = await run(
+      '--format',
+      'protobuf',
+      file('flat-as-pb.json', encodeFlatMessage(messages[0]!)),
+    );
     expect(code).toBe(1);
     expect(err).toMatch(/like FlatMessage JSON/);
   });

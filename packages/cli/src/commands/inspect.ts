@@ -72,10 +72,21 @@ export function splitFlat(input: Uint8Array): RawMessage[] {
     try {
       parsed = JSON.parse(trimmed);
     } catch (error) {
-      return [failing(0, 'the JSON array', new DecodeError(`not valid JSON (${(error as Error).message})`))];
+      return [
+        failing(
+          0,
+          'the JSON array',
+          new DecodeError(`not valid JSON (${(error as Error).message})`),
+        ),
+      ];
     }
-    if (!Array.isArray(parsed)) return [failing(0, 'the JSON array', new DecodeError('expected a JSON array of messages'))];
-    return parsed.map((value, index) => ({ index, where: `array element ${index}`, decode: (origin) => flatMessageToChangeEvents(flatMessageFromJson(value), origin) }));
+    if (!Array.isArray(parsed))
+      return [failing(0, 'the JSON array', new DecodeError('expected a JSON array of messages'))];
+    return parsed.map((value, index) => ({
+      index,
+      where: `array element ${index}`,
+      decode: (origin) => flatMessageToChangeEvents(flatMessageFromJson(value), origin),
+    }));
   }
   const lines = text.split('\n');
   const first = lines.findIndex((line) => line.trim() !== '');
@@ -87,12 +98,22 @@ export function splitFlat(input: Uint8Array): RawMessage[] {
   }
   if (!firstLineIsJson) {
     // A pretty-printed single document.
-    return [{ index: 0, where: 'the document', decode: (origin) => flatMessageToChangeEvents(decodeFlatMessage(trimmed), origin) }];
+    return [
+      {
+        index: 0,
+        where: 'the document',
+        decode: (origin) => flatMessageToChangeEvents(decodeFlatMessage(trimmed), origin),
+      },
+    ];
   }
   const messages: RawMessage[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
-    messages.push({ index: messages.length, where: `line ${i + 1}`, decode: (origin) => flatMessageToChangeEvents(decodeFlatMessage(line), origin) });
+    messages.push({
+      index: messages.length,
+      where: `line ${i + 1}`,
+      decode: (origin) => flatMessageToChangeEvents(decodeFlatMessage(line), origin),
+    });
   });
   return messages;
 }
@@ -100,23 +121,44 @@ export function splitFlat(input: Uint8Array): RawMessage[] {
 /** Cuts protobuf input into messages: one whole Packet, or a 4-byte big-endian length-prefixed stream. */
 export function splitProtobuf(input: Uint8Array): RawMessage[] {
   if (input.length === 0) return [];
-  if (input[0]! >= 0x08) return [{ index: 0, where: 'byte 0', decode: (origin) => decodeProtobufMessage(input, origin) }];
+  if (input[0]! >= 0x08)
+    return [
+      { index: 0, where: 'byte 0', decode: (origin) => decodeProtobufMessage(input, origin) },
+    ];
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   const messages: RawMessage[] = [];
   let pos = 0;
   while (pos < input.length) {
     const index = messages.length;
     if (pos + 4 > input.length) {
-      messages.push(failing(index, `byte ${pos}`, new DecodeError(`truncated length prefix: ${input.length - pos} of 4 bytes`)));
+      messages.push(
+        failing(
+          index,
+          `byte ${pos}`,
+          new DecodeError(`truncated length prefix: ${input.length - pos} of 4 bytes`),
+        ),
+      );
       break;
     }
     const length = view.getUint32(pos);
     if (pos + 4 + length > input.length) {
-      messages.push(failing(index, `byte ${pos}`, new DecodeError(`frame of ${length} bytes runs past the end of the input (${input.length - pos - 4} bytes left)`)));
+      messages.push(
+        failing(
+          index,
+          `byte ${pos}`,
+          new DecodeError(
+            `frame of ${length} bytes runs past the end of the input (${input.length - pos - 4} bytes left)`,
+          ),
+        ),
+      );
       break;
     }
     const frame = input.subarray(pos + 4, pos + 4 + length);
-    messages.push({ index, where: `byte ${pos}`, decode: (origin) => decodeProtobufMessage(frame, origin) });
+    messages.push({
+      index,
+      where: `byte ${pos}`,
+      decode: (origin) => decodeProtobufMessage(frame, origin),
+    });
     pos += 4 + length;
   }
   return messages;
@@ -126,13 +168,22 @@ export function splitProtobuf(input: Uint8Array): RawMessage[] {
  * Decodes `input` and writes one ChangeEvent per line to stdout, one error line per bad
  * message to stderr. Returns the exit code: 0 if every message decoded, 1 otherwise.
  */
-export function inspectBytes(input: Uint8Array, options: { format: InspectFormat; destination: string; source: string }, io: CliIo): number {
+export function inspectBytes(
+  input: Uint8Array,
+  options: { format: InspectFormat; destination: string; source: string },
+  io: CliIo,
+): number {
   const format = options.format === 'auto' ? detectFormat(input) : options.format;
   const messages = format === 'flat' ? splitFlat(input) : splitProtobuf(input);
   let failed = 0;
   let out = '';
   for (const message of messages) {
-    const origin: MessageOrigin = { destination: options.destination, source: options.source, partition: '0', offset: String(message.index) };
+    const origin: MessageOrigin = {
+      destination: options.destination,
+      source: options.source,
+      partition: '0',
+      offset: String(message.index),
+    };
     try {
       for (const event of message.decode(origin)) out += JSON.stringify(event) + '\n';
     } catch (error) {
@@ -146,18 +197,26 @@ export function inspectBytes(input: Uint8Array, options: { format: InspectFormat
     }
   }
   if (out !== '') io.stdout(out);
-  if (failed > 0) io.stderr(`sluice inspect: ${failed} of ${messages.length} ${format} messages could not be decoded\n`);
+  if (failed > 0)
+    io.stderr(
+      `sluice inspect: ${failed} of ${messages.length} ${format} messages could not be decoded\n`,
+    );
   return failed > 0 ? 1 : 0;
 }
 
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks);
 }
 
 /** `sluice inspect`: decodes canal messages from a file or stdin and prints ChangeEvents. */
-export async function inspectCommand(args: readonly string[], io: CliIo, readInput: (file: string) => Promise<Uint8Array> = (file) => readFile(file)): Promise<number> {
+export async function inspectCommand(
+  args: readonly string[],
+  io: CliIo,
+  readInput: (file: string) => Promise<Uint8Array> = (file) => readFile(file),
+): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'inspect',
     args,
@@ -173,8 +232,12 @@ export async function inspectCommand(args: readonly string[], io: CliIo, readInp
     return 0;
   }
   const format = values.format as InspectFormat;
-  if (!FORMATS.includes(format)) throw new UsageError(`sluice inspect: --format must be flat, protobuf or auto, not "${values.format}"`);
-  if (positionals.length > 1) throw new UsageError(`sluice inspect: expected at most one FILE, got ${positionals.length}`);
+  if (!FORMATS.includes(format))
+    throw new UsageError(
+      `sluice inspect: --format must be flat, protobuf or auto, not "${values.format}"`,
+    );
+  if (positionals.length > 1)
+    throw new UsageError(`sluice inspect: expected at most one FILE, got ${positionals.length}`);
   const file = positionals[0] ?? '-';
   let input: Uint8Array;
   try {
@@ -183,5 +246,9 @@ export async function inspectCommand(args: readonly string[], io: CliIo, readInp
     io.stderr(`sluice inspect: cannot read ${file}: ${(error as Error).message}\n`);
     return 1;
   }
-  return inspectBytes(input, { format, destination: values.destination, source: file === '-' ? 'stdin' : file }, io);
+  return inspectBytes(
+    input,
+    { format, destination: values.destination, source: file === '-' ? 'stdin' : file },
+    io,
+  );
 }

@@ -9,10 +9,14 @@ export function parseCommandArgs<O extends Options>(
   args: readonly string[],
   options: O,
   allowPositionals = false,
-): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean }>> {
+): ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean }>
+> {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals });
   } catch (error) {
-    throw new UsageError(`sluice ${command}: ${(error as Error).message.replace(/\. To specify.*$/s, '')}`);
+    throw new UsageError(
+      `sluice ${command}: ${(error as Error).message.replace(/\. To specify.*$/s, '')}`,
+    );
   }
 }

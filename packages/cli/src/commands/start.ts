@@ -14,7 +14,11 @@ Options:
 `;
 
 /** `sluice start`: runs until the sources drain (`--once`) or SIGINT/SIGTERM. */
-export async function startCommand(args: readonly string[], io: CliIo, signal: AbortSignal): Promise<number> {
+export async function startCommand(
+  args: readonly string[],
+  io: CliIo,
+  signal: AbortSignal,
+): Promise<number> {
   const { values } = parseCommandArgs('start', args, {
     config: { type: 'string', short: 'c', default: 'config' },
     once: { type: 'boolean', default: false },

@@ -11,7 +11,12 @@ const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 function capture(): CliIo & { out: () => string; err: () => string } {
   let out = '';
   let err = '';
-  return { stdout: (t) => void (out += t), stderr: (t) => void (err += t), out: () => out, err: () => err };
+  return {
+    stdout: (t) => void (out += t),
+    stderr: (t) => void (err += t),
+    out: () => out,
+    err: () => err,
+  };
 }
 
 async function confDir(files: Record<string, string>): Promise<string> {
@@ -33,14 +38,24 @@ describe('sluice validate', () => {
 
   it('exits 0 with warnings only, and prints them', async () => {
     const io = capture();
-    expect(await main(['validate', '-c', join(repo, 'packages/core/test/config/fixtures/canal-sample')], io)).toBe(0);
+    expect(
+      await main(
+        ['validate', '-c', join(repo, 'packages/core/test/config/fixtures/canal-sample')],
+        io,
+      ),
+    ).toBe(0);
     expect(io.out()).toContain('warning');
     expect(io.out()).toContain('valid (7 mapping files)');
   });
 
   it('exits 1 and lists every error of a broken directory', async () => {
     const io = capture();
-    expect(await main(['validate', '--config', join(repo, 'packages/core/test/config/fixtures/broken')], io)).toBe(1);
+    expect(
+      await main(
+        ['validate', '--config', join(repo, 'packages/core/test/config/fixtures/broken')],
+        io,
+      ),
+    ).toBe(1);
     expect(io.out()).toContain('application.yml:25: error:');
     expect(io.out()).toContain('did you mean "es7" or "es8"?');
     expect(io.out()).toContain('rdb/user.yml:4: error: outerAdapterKey');
@@ -68,7 +83,9 @@ describe('sluice validate', () => {
     });
     const io = capture();
     expect(await main(['validate', '--config', dir, '--print'], io)).toBe(0);
-    const printed = JSON.parse(io.out().slice(io.out().indexOf('{'))) as { canal: { srcDataSources: { ds: { password: string; port: number } } } };
+    const printed = JSON.parse(io.out().slice(io.out().indexOf('{'))) as {
+      canal: { srcDataSources: { ds: { password: string; port: number } } };
+    };
     expect(printed.canal.srcDataSources.ds).toMatchObject({ password: '******', port: 3306 });
     expect(io.out()).not.toContain('pa55word!');
   });
@@ -92,7 +109,12 @@ describe('sluice validate', () => {
 describe('sluice start validates first', () => {
   it('refuses to start a configuration with errors and exits 1 with the report', async () => {
     const io = capture();
-    expect(await main(['start', '--once', '--config', join(repo, 'packages/core/test/config/fixtures/broken')], io)).toBe(1);
+    expect(
+      await main(
+        ['start', '--once', '--config', join(repo, 'packages/core/test/config/fixtures/broken')],
+        io,
+      ),
+    ).toBe(1);
     expect(io.err()).toContain('application.yml:25: error:');
     expect(io.err()).toContain('not starting');
   });

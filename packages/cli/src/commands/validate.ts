@@ -36,7 +36,10 @@ export interface CheckedConfiguration {
  * `sluice.plugins` (loaded into the returned registry). A plugin that fails to load is reported as
  * an error of the result.
  */
-export async function checkConfiguration(dir: string, options: { requirePlugins: boolean }): Promise<CheckedConfiguration> {
+export async function checkConfiguration(
+  dir: string,
+  options: { requirePlugins: boolean },
+): Promise<CheckedConfiguration> {
   const registry = createBuiltinRegistry();
   const first = await validateConfigDir(dir, { plugins: registry });
   if (first.config === undefined) return { result: first, registry };
@@ -55,9 +58,15 @@ export async function checkConfiguration(dir: string, options: { requirePlugins:
       });
     }
   }
-  const second = await validateConfigDir(dir, { plugins: registry, requirePlugins: options.requirePlugins });
+  const second = await validateConfigDir(dir, {
+    plugins: registry,
+    requirePlugins: options.requirePlugins,
+  });
   if (loadProblems.length === 0) return { result: second, registry };
-  return { result: { ...second, ok: false, problems: [...loadProblems, ...second.problems] }, registry };
+  return {
+    result: { ...second, ok: false, problems: [...loadProblems, ...second.problems] },
+    registry,
+  };
 }
 
 /** `sluice validate`: prints the report; exit 0 with warnings only, 1 on errors. */

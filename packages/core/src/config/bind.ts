@@ -72,7 +72,11 @@ function rangeText(base: string, min: number | undefined, max: number | undefine
 }
 
 function kindName(node: YNode): string {
-  return node.kind === 'map' ? 'a mapping' : node.kind === 'seq' ? 'a list' : `"${node.text ?? ''}"`;
+  return node.kind === 'map'
+    ? 'a mapping'
+    : node.kind === 'seq'
+      ? 'a list'
+      : `"${node.text ?? ''}"`;
 }
 
 /**
@@ -112,7 +116,14 @@ export function bindNode(
   }
 }
 
-function invalid(node: Origin, path: readonly PathSegment[], options: BindOptions, message: string, expected: string, suggestion?: string): undefined {
+function invalid(
+  node: Origin,
+  path: readonly PathSegment[],
+  options: BindOptions,
+  message: string,
+  expected: string,
+  suggestion?: string,
+): undefined {
   options.problems.add({
     severity: 'error',
     code: 'invalid-value',
@@ -126,17 +137,32 @@ function invalid(node: Origin, path: readonly PathSegment[], options: BindOption
   return undefined;
 }
 
-function bindScalar(schema: Schema, node: YNode, path: readonly PathSegment[], options: BindOptions): unknown {
-  if (node.kind !== 'scalar') return invalid(node, path, options, `found ${kindName(node)}`, describe(schema));
+function bindScalar(
+  schema: Schema,
+  node: YNode,
+  path: readonly PathSegment[],
+  options: BindOptions,
+): unknown {
+  if (node.kind !== 'scalar')
+    return invalid(node, path, options, `found ${kindName(node)}`, describe(schema));
   const text = options.resolveText(node.text ?? '', node, path);
   if (schema.secret && text !== '') options.secrets.add(text);
   if (text === '' && schema.default !== undefined) return schema.default;
   switch (schema.type) {
     case 'string': {
       if (schema.enum && text !== '') {
-        const hit = schema.enum.find((e) => (schema.caseInsensitive ? e.toLowerCase() === text.toLowerCase() : e === text));
+        const hit = schema.enum.find((e) =>
+          schema.caseInsensitive ? e.toLowerCase() === text.toLowerCase() : e === text,
+        );
         if (hit === undefined) {
-          return invalid(node, path, options, `"${text}" is not allowed`, describe(schema), didYouMean(closestMatches(text, schema.enum)));
+          return invalid(
+            node,
+            path,
+            options,
+            `"${text}" is not allowed`,
+            describe(schema),
+            didYouMean(closestMatches(text, schema.enum)),
+          );
         }
         return hit;
       }
@@ -146,10 +172,23 @@ function bindScalar(schema: Schema, node: YNode, path: readonly PathSegment[], o
     case 'number': {
       const trimmed = text.trim();
       if (trimmed === '') return undefined;
-      const ok = schema.type === 'integer' ? /^[-+]?\d+$/.test(trimmed) : /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(trimmed);
+      const ok =
+        schema.type === 'integer'
+          ? /^[-+]?\d+$/.test(trimmed)
+          : /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(trimmed);
       const value = Number(trimmed);
-      if (!ok || !Number.isFinite(value)) return invalid(node, path, options, `"${text}" is not ${describe(schema)}`, describe(schema));
-      if ((schema.minimum !== undefined && value < schema.minimum) || (schema.maximum !== undefined && value > schema.maximum)) {
+      if (!ok || !Number.isFinite(value))
+        return invalid(
+          node,
+          path,
+          options,
+          `"${text}" is not ${describe(schema)}`,
+          describe(schema),
+        );
+      if (
+        (schema.minimum !== undefined && value < schema.minimum) ||
+        (schema.maximum !== undefined && value > schema.maximum)
+      ) {
         return invalid(node, path, options, `${value} is out of range`, describe(schema));
       }
       return value;
@@ -171,7 +210,12 @@ interface PropertyEntries {
 }
 
 /** Matches each entry of `node` to a property of `schema`, expanding dotted keys (`canal.conf:`). */
-function matchEntries(schema: ObjectSchema, node: YMap, path: readonly PathSegment[], options: BindOptions): PropertyEntries {
+function matchEntries(
+  schema: ObjectSchema,
+  node: YMap,
+  path: readonly PathSegment[],
+  options: BindOptions,
+): PropertyEntries {
   const names = Object.keys(schema.properties);
   const visible = names.filter((n) => !schema.properties[n]?.description?.startsWith('Deprecated'));
   const byCanonical = new Map(names.map((n) => [options.exactKeys ? n : canonicalKey(n), n]));
@@ -193,9 +237,19 @@ function matchEntries(schema: ObjectSchema, node: YMap, path: readonly PathSegme
       for (let n = parts.length - 1; n >= 1 && !expanded; n--) {
         const prop = byCanonical.get(canonicalKey(parts.slice(0, n).join('.')));
         const propSchema = prop === undefined ? undefined : schema.properties[prop];
-        if (prop !== undefined && propSchema !== undefined && propSchema.type !== 'string' && !SCALAR_TYPES.has(propSchema.type)) {
+        if (
+          prop !== undefined &&
+          propSchema !== undefined &&
+          propSchema.type !== 'string' &&
+          !SCALAR_TYPES.has(propSchema.type)
+        ) {
           const rest = parts.slice(n).join('.');
-          const inner: YMap = { kind: 'map', file: node.file, line: entry.line, entries: [{ key: rest, line: entry.line, value: entry.value }] };
+          const inner: YMap = {
+            kind: 'map',
+            file: node.file,
+            line: entry.line,
+            entries: [{ key: rest, line: entry.line, value: entry.value }],
+          };
           push(prop, { key: parts.slice(0, n).join('.'), line: entry.line, value: inner });
           expanded = true;
         }
@@ -225,7 +279,8 @@ function bindObject(
   options: BindOptions,
   objectChain: readonly string[] | undefined,
 ): Record<string, unknown> | undefined {
-  if (node.kind !== 'map') return invalid(node, path, options, `found ${kindName(node)}`, describe(schema));
+  if (node.kind !== 'map')
+    return invalid(node, path, options, `found ${kindName(node)}`, describe(schema));
   const { entries } = matchEntries(schema, node, path, options);
   const out: Record<string, unknown> = {};
   const required = new Set(schema.required ?? []);
@@ -233,7 +288,12 @@ function bindObject(
     const found = entries.get(prop) ?? [];
     let value: YNode | undefined;
     if (found.length > 1 && found.every((e) => e.value.kind === 'map')) {
-      value = { kind: 'map', file: node.file, line: found[0]?.line ?? node.line, entries: found.flatMap((e) => (e.value as YMap).entries) };
+      value = {
+        kind: 'map',
+        file: node.file,
+        line: found[0]?.line ?? node.line,
+        entries: found.flatMap((e) => (e.value as YMap).entries),
+      };
     } else {
       if (found.length > 1) {
         const last = found[found.length - 1];
@@ -250,10 +310,21 @@ function bindObject(
     }
     const chain = objectChain ? [...objectChain, prop] : undefined;
     if (chain && SCALAR_TYPES.has(propSchema.type)) value = options.override?.(chain) ?? value;
-    if (chain && value === undefined && propSchema.type === 'object' && options.hasOverridesUnder?.(chain)) {
+    if (
+      chain &&
+      value === undefined &&
+      propSchema.type === 'object' &&
+      options.hasOverridesUnder?.(chain)
+    ) {
       value = { kind: 'map', file: node.file, line: node.line, entries: [] };
     }
-    const bound = bindNode(propSchema, value, [...path, prop], options, propSchema.type === 'object' ? chain : undefined);
+    const bound = bindNode(
+      propSchema,
+      value,
+      [...path, prop],
+      options,
+      propSchema.type === 'object' ? chain : undefined,
+    );
     if (bound !== undefined) out[prop] = bound;
     if (required.has(prop) && (bound === undefined || bound === '')) {
       options.problems.add({
@@ -281,21 +352,36 @@ export function flattenEntries(node: YMap, prefix = ''): YEntry[] {
   return out;
 }
 
-function bindMap(schema: MapSchema, node: YNode, path: readonly PathSegment[], options: BindOptions): Record<string, unknown> | undefined {
-  if (node.kind !== 'map') return invalid(node, path, options, `found ${kindName(node)}`, describe(schema));
+function bindMap(
+  schema: MapSchema,
+  node: YNode,
+  path: readonly PathSegment[],
+  options: BindOptions,
+): Record<string, unknown> | undefined {
+  if (node.kind !== 'map')
+    return invalid(node, path, options, `found ${kindName(node)}`, describe(schema));
   const scalarValues = SCALAR_TYPES.has(schema.values.type);
   const entries = scalarValues ? flattenEntries(node) : node.entries;
   const out: Record<string, unknown> = {};
   for (const e of entries) {
-    const secretSchema = SECRET_KEY_PATTERN.test(e.key) && scalarValues ? { ...schema.values, secret: true } : schema.values;
+    const secretSchema =
+      SECRET_KEY_PATTERN.test(e.key) && scalarValues
+        ? { ...schema.values, secret: true }
+        : schema.values;
     const bound = bindNode(secretSchema, e.value, [...path, e.key], options);
     out[e.key] = bound === undefined ? (scalarValues ? '' : undefined) : bound;
   }
   return out;
 }
 
-function bindArray(schema: ArraySchema, node: YNode, path: readonly PathSegment[], options: BindOptions): unknown[] | undefined {
-  if (node.kind === 'seq') return node.items.map((item, i) => bindNode(schema.items, item, [...path, i], options));
+function bindArray(
+  schema: ArraySchema,
+  node: YNode,
+  path: readonly PathSegment[],
+  options: BindOptions,
+): unknown[] | undefined {
+  if (node.kind === 'seq')
+    return node.items.map((item, i) => bindNode(schema.items, item, [...path, i], options));
   if (node.kind === 'scalar' && SCALAR_TYPES.has(schema.items.type)) {
     // Spring binds `a,b,c` to a list.
     const text = options.resolveText(node.text ?? '', node, path);
@@ -303,14 +389,21 @@ function bindArray(schema: ArraySchema, node: YNode, path: readonly PathSegment[
       .split(',')
       .map((part) => part.trim())
       .filter((part) => part !== '')
-      .map((part, i) => bindNode(schema.items, { ...node, text: part }, [...path, i], { ...options, resolveText: (t) => t }));
+      .map((part, i) =>
+        bindNode(schema.items, { ...node, text: part }, [...path, i], {
+          ...options,
+          resolveText: (t) => t,
+        }),
+      );
   }
   return invalid(node, path, options, `found ${kindName(node)}`, describe(schema));
 }
 
 function plainResolved(node: YNode, path: readonly PathSegment[], options: BindOptions): unknown {
-  if (node.kind === 'scalar') return node.text === null ? null : options.resolveText(node.text, node, path);
-  if (node.kind === 'seq') return node.items.map((item, i) => plainResolved(item, [...path, i], options));
+  if (node.kind === 'scalar')
+    return node.text === null ? null : options.resolveText(node.text, node, path);
+  if (node.kind === 'seq')
+    return node.items.map((item, i) => plainResolved(item, [...path, i], options));
   const out: Record<string, unknown> = {};
   for (const e of node.entries) out[e.key] = plainResolved(e.value, [...path, e.key], options);
   return out;

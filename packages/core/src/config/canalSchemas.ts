@@ -1,7 +1,10 @@
 import type { ObjectSchema, Schema } from '@sluice/plugin-api';
 import { sluiceSettingsSchema } from './sluiceSettings.js';
 
-const str = (description?: string, extra: Partial<{ secret: boolean; default: string }> = {}): Schema => ({
+const str = (
+  description?: string,
+  extra: Partial<{ secret: boolean; default: string }> = {},
+): Schema => ({
   type: 'string',
   ...(description ? { description } : {}),
   ...extra,
@@ -34,10 +37,16 @@ export const outerAdapterSchema: ObjectSchema = {
   required: ['name'],
   properties: {
     name: str('Adapter (sink plugin) name: logger, rdb, es6, es7, es8, redis, or a plugin’s name.'),
-    key: str('Unique key of this instance; generated (AUTO_GENERATED_-<instance>-<groupId>-<index>) when empty.'),
+    key: str(
+      'Unique key of this instance; generated (AUTO_GENERATED_-<instance>-<groupId>-<index>) when empty.',
+    ),
     hosts: str('Adapter-specific address list (Elasticsearch: comma separated).'),
     zkHosts: str('Bound by canal-adapter but unused by every adapter.'),
-    properties: { type: 'map', values: { type: 'string' }, description: 'Adapter-specific properties, keys verbatim.' },
+    properties: {
+      type: 'map',
+      values: { type: 'string' },
+      description: 'Adapter-specific properties, keys verbatim.',
+    },
   },
 };
 
@@ -49,7 +58,9 @@ export const dataSourceSchema: ObjectSchema = {
     url: str('JDBC URL: jdbc:mysql://, jdbc:mariadb:// or jdbc:postgresql://'),
     username: str(),
     password: str(undefined, { secret: true }),
-    driver: str('JDBC driver class; ignored by Sluice (the URL decides).', { default: 'com.mysql.jdbc.Driver' }),
+    driver: str('JDBC driver class; ignored by Sluice (the URL decides).', {
+      default: 'com.mysql.jdbc.Driver',
+    }),
     maxActive: { type: 'integer', minimum: 1, default: 3, description: 'Pool size.' },
     database: str('Bound but unused by canal-adapter.'),
     type: str('Bound but unused by canal-adapter.', { default: 'mysql' }),
@@ -60,17 +71,42 @@ export const dataSourceSchema: ObjectSchema = {
 export const canalConfSchema: ObjectSchema = {
   type: 'object',
   properties: {
-    mode: str('Source: tcp, kafka, rocketMQ, rabbitMQ, pulsarMQ, or a source plugin such as file.', { default: 'tcp' }),
-    flatMessage: { type: 'boolean', default: true, description: 'true: FlatMessage JSON; false: protobuf.' },
+    mode: str(
+      'Source: tcp, kafka, rocketMQ, rabbitMQ, pulsarMQ, or a source plugin such as file.',
+      { default: 'tcp' },
+    ),
+    flatMessage: {
+      type: 'boolean',
+      default: true,
+      description: 'true: FlatMessage JSON; false: protobuf.',
+    },
     zookeeperHosts: str('Distributed sync switch and ETL lock (not canal server discovery).'),
-    syncBatchSize: { type: 'integer', minimum: 1, default: 1000, description: 'Maximum rows per sink call.' },
-    retries: { type: 'integer', minimum: -1, default: 0, description: '-1 forever, 0 one attempt, N attempts.' },
+    syncBatchSize: {
+      type: 'integer',
+      minimum: 1,
+      default: 1000,
+      description: 'Maximum rows per sink call.',
+    },
+    retries: {
+      type: 'integer',
+      minimum: -1,
+      default: 0,
+      description: '-1 forever, 0 one attempt, N attempts.',
+    },
     timeout: { type: 'integer', minimum: 0, default: 500, description: 'Poll timeout, ms.' },
     accessKey: str('Aliyun access key (RocketMQ / RabbitMQ).'),
     secretKey: str('Aliyun secret key (RocketMQ / RabbitMQ).', { secret: true }),
     terminateOnException: { type: 'boolean', default: false },
-    consumerProperties: { type: 'map', values: { type: 'string' }, description: 'Source properties, keys verbatim.' },
-    srcDataSources: { type: 'map', values: dataSourceSchema, description: 'Source databases by dataSourceKey.' },
+    consumerProperties: {
+      type: 'map',
+      values: { type: 'string' },
+      description: 'Source properties, keys verbatim.',
+    },
+    srcDataSources: {
+      type: 'map',
+      values: dataSourceSchema,
+      description: 'Source databases by dataSourceKey.',
+    },
     canalAdapters: {
       type: 'array',
       items: {
@@ -91,7 +127,16 @@ export const canalConfSchema: ObjectSchema = {
         },
       },
     },
-    ...Object.fromEntries(DEPRECATED_CANAL_CONF_KEYS.map((k) => [k, { type: 'any', description: 'Deprecated: ignored.', ...(k === 'password' ? { secret: true } : {}) } as Schema])),
+    ...Object.fromEntries(
+      DEPRECATED_CANAL_CONF_KEYS.map((k) => [
+        k,
+        {
+          type: 'any',
+          description: 'Deprecated: ignored.',
+          ...(k === 'password' ? { secret: true } : {}),
+        } as Schema,
+      ]),
+    ),
   },
 };
 
@@ -102,11 +147,20 @@ export const applicationSchema: ObjectSchema = {
     server: {
       type: 'object',
       properties: {
-        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8081, description: 'Admin HTTP API port.' },
+        port: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 65535,
+          default: 8081,
+          description: 'Admin HTTP API port.',
+        },
         address: str('Spring bind address (Sluice uses sluice.admin.host).'),
       },
     },
-    spring: { type: 'any', description: 'Spring Boot settings (jackson, …); read by canal-adapter only.' },
+    spring: {
+      type: 'any',
+      description: 'Spring Boot settings (jackson, …); read by canal-adapter only.',
+    },
     logging: { type: 'any', description: 'Spring logging settings; ignored by Sluice.' },
     management: { type: 'any', description: 'Spring actuator settings; ignored by Sluice.' },
     canal: {

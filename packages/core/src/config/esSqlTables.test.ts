@@ -3,11 +3,17 @@ import { sqlTables } from './esSqlTables.js';
 
 describe('sqlTables', () => {
   it('finds the main and joined tables of canal sample mappings', () => {
-    expect(sqlTables('select a.id as _id, a.name, a.role_id, b.role_name, a.c_time from user a left join role b on b.id=a.role_id')).toEqual([
+    expect(
+      sqlTables(
+        'select a.id as _id, a.name, a.role_id, b.role_name, a.c_time from user a left join role b on b.id=a.role_id',
+      ),
+    ).toEqual([
       { database: undefined, table: 'user' },
       { database: undefined, table: 'role' },
     ]);
-    expect(sqlTables("select concat('oid_',t.id) as _id, t.customer_id from biz_order t")).toEqual([{ database: undefined, table: 'biz_order' }]);
+    expect(sqlTables("select concat('oid_',t.id) as _id, t.customer_id from biz_order t")).toEqual([
+      { database: undefined, table: 'biz_order' },
+    ]);
   });
 
   it('reads schema qualifiers, backticks, sub-queries and upper case, once each', () => {
@@ -22,7 +28,9 @@ describe('sqlTables', () => {
   });
 
   it('ignores FROM inside string literals and comments', () => {
-    expect(sqlTables("select 'from fake' as x, a.id from real_t a -- join other o\n")).toEqual([{ database: undefined, table: 'real_t' }]);
+    expect(sqlTables("select 'from fake' as x, a.id from real_t a -- join other o\n")).toEqual([
+      { database: undefined, table: 'real_t' },
+    ]);
   });
 
   it('finds nothing in text without FROM', () => {

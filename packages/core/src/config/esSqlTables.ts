@@ -17,14 +17,19 @@ const unquote = (id: string) => id.replace(/^[`"](.*)[`"]$/, '$1');
  * parser.
  */
 export function sqlTables(sql: string): SqlTable[] {
-  const text = sql.replace(/'(?:[^'\\]|\\.|'')*'/g, "''").replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
+  const text = sql
+    .replace(/'(?:[^'\\]|\\.|'')*'/g, "''")
+    .replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
   const out: SqlTable[] = [];
   const seen = new Set<string>();
   for (const m of text.matchAll(TABLE_REF)) {
     const first = unquote(m[1] ?? '');
     const second = m[2] === undefined ? undefined : unquote(m[2]);
     if (first.toLowerCase() === 'select' || first === '') continue;
-    const table: SqlTable = second === undefined ? { database: undefined, table: first } : { database: first, table: second };
+    const table: SqlTable =
+      second === undefined
+        ? { database: undefined, table: first }
+        : { database: first, table: second };
     const id = `${table.database ?? ''}.${table.table}`;
     if (seen.has(id)) continue;
     seen.add(id);

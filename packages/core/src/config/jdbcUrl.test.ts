@@ -9,7 +9,9 @@ function ok(url: string) {
 
 describe('parseJdbcUrl', () => {
   it('reads canal sample MySQL URLs with parameters', () => {
-    expect(ok('jdbc:mysql://127.0.0.1:3306/mytest?useUnicode=true&characterEncoding=utf-8')).toEqual({
+    expect(
+      ok('jdbc:mysql://127.0.0.1:3306/mytest?useUnicode=true&characterEncoding=utf-8'),
+    ).toEqual({
       kind: 'mysql',
       host: '127.0.0.1',
       port: 3306,
@@ -21,15 +23,31 @@ describe('parseJdbcUrl', () => {
   });
 
   it('fills default ports and reads MariaDB and PostgreSQL', () => {
-    expect(ok('jdbc:mariadb://db/shop')).toMatchObject({ kind: 'mariadb', host: 'db', port: 3306, database: 'shop' });
-    expect(ok('jdbc:postgresql://pg.local/postgres')).toMatchObject({ kind: 'postgresql', port: 5432, database: 'postgres' });
+    expect(ok('jdbc:mariadb://db/shop')).toMatchObject({
+      kind: 'mariadb',
+      host: 'db',
+      port: 3306,
+      database: 'shop',
+    });
+    expect(ok('jdbc:postgresql://pg.local/postgres')).toMatchObject({
+      kind: 'postgresql',
+      port: 5432,
+      database: 'postgres',
+    });
     expect(ok('jdbc:postgresql:shop')).toMatchObject({ host: 'localhost', database: 'shop' });
     expect(ok('jdbc:mysql://h:3310')).toMatchObject({ port: 3310, database: '' });
   });
 
   it('reads credentials from user:password@ and from parameters, decoded', () => {
-    expect(ok('jdbc:mysql://bob:p%40ss@h/db')).toMatchObject({ user: 'bob', password: 'p@ss', host: 'h' });
-    expect(ok('jdbc:postgresql://h/db?user=al&password=x%26y')).toMatchObject({ user: 'al', password: 'x&y' });
+    expect(ok('jdbc:mysql://bob:p%40ss@h/db')).toMatchObject({
+      user: 'bob',
+      password: 'p@ss',
+      host: 'h',
+    });
+    expect(ok('jdbc:postgresql://h/db?user=al&password=x%26y')).toMatchObject({
+      user: 'al',
+      password: 'x&y',
+    });
   });
 
   it('takes the first of several hosts and reads IPv6 literals', () => {
@@ -55,7 +73,9 @@ describe('parseJdbcUrl', () => {
 
 describe('redactUrl', () => {
   it('hides passwords in the authority and in parameters', () => {
-    expect(redactUrl('jdbc:mysql://bob:hunter2@h/db?password=hunter2&x=1')).toBe('jdbc:mysql://bob:******@h/db?password=******&x=1');
+    expect(redactUrl('jdbc:mysql://bob:hunter2@h/db?password=hunter2&x=1')).toBe(
+      'jdbc:mysql://bob:******@h/db?password=******&x=1',
+    );
     expect(redactUrl('jdbc:mysql://h/db?useSSL=false')).toBe('jdbc:mysql://h/db?useSSL=false');
   });
 });

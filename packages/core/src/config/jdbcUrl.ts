@@ -13,12 +13,18 @@ export interface JdbcUrl {
 }
 
 /** A successfully parsed URL, or why it could not be parsed. */
-export type JdbcUrlResult = { readonly ok: true; readonly url: JdbcUrl } | { readonly ok: false; readonly message: string };
+export type JdbcUrlResult =
+  { readonly ok: true; readonly url: JdbcUrl } | { readonly ok: false; readonly message: string };
 
-const DEFAULT_PORT: Record<JdbcUrl['kind'], number> = { mysql: 3306, mariadb: 3306, postgresql: 5432 };
+const DEFAULT_PORT: Record<JdbcUrl['kind'], number> = {
+  mysql: 3306,
+  mariadb: 3306,
+  postgresql: 5432,
+};
 
 /** What {@link parseJdbcUrl} accepts, for error messages. */
-export const JDBC_URL_FORMS = 'jdbc:mysql://host[:port]/database[?k=v&…], jdbc:mariadb://… or jdbc:postgresql://host[:port]/database[?…]';
+export const JDBC_URL_FORMS =
+  'jdbc:mysql://host[:port]/database[?k=v&…], jdbc:mariadb://… or jdbc:postgresql://host[:port]/database[?…]';
 
 function decode(text: string): string {
   try {
@@ -39,7 +45,10 @@ export function parseJdbcUrl(input: string): JdbcUrlResult {
   if (!m) return { ok: false, message: `"${url}" is not a JDBC URL` };
   const sub = (m[1] ?? '').toLowerCase();
   if (sub !== 'mysql' && sub !== 'mariadb' && sub !== 'postgresql') {
-    return { ok: false, message: `the JDBC driver "${sub}" is not supported (Sluice reads MySQL, MariaDB and PostgreSQL)` };
+    return {
+      ok: false,
+      message: `the JDBC driver "${sub}" is not supported (Sluice reads MySQL, MariaDB and PostgreSQL)`,
+    };
   }
   const kind: JdbcUrl['kind'] = sub;
   let rest = m[3] ?? '';
@@ -55,7 +64,8 @@ export function parseJdbcUrl(input: string): JdbcUrlResult {
   const slash = beforeQuery.indexOf('/');
   let authority = slash < 0 ? beforeQuery : beforeQuery.slice(0, slash);
   const database = slash < 0 ? '' : decode(beforeQuery.slice(slash + 1));
-  if (database.includes('/')) return { ok: false, message: `"${url}" has a database name with "/" in it` };
+  if (database.includes('/'))
+    return { ok: false, message: `"${url}" has a database name with "/" in it` };
   let user: string | undefined;
   let password: string | undefined;
   const at = authority.lastIndexOf('@');

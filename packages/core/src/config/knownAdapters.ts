@@ -18,7 +18,10 @@ export interface MappingTablesContext {
  * Which source (database, table) pairs a bound mapping file covers. Sink plugins provide this for
  * their mapping format; the core indexes mappings by it (canal's §3.4 lookup).
  */
-export type MappingTables = (mapping: Readonly<Record<string, unknown>>, context: MappingTablesContext) => readonly MappedTable[];
+export type MappingTables = (
+  mapping: Readonly<Record<string, unknown>>,
+  context: MappingTablesContext,
+) => readonly MappedTable[];
 
 /** A problem a mapping check found: key path inside the file (e.g. `['dbMapping', 'table']`). */
 export interface MappingCheckProblem {
@@ -29,7 +32,9 @@ export interface MappingCheckProblem {
 }
 
 /** Checks beyond the schema (e.g. "table is required unless mirrorDb"). */
-export type MappingCheck = (mapping: Readonly<Record<string, unknown>>) => readonly MappingCheckProblem[];
+export type MappingCheck = (
+  mapping: Readonly<Record<string, unknown>>,
+) => readonly MappingCheckProblem[];
 
 /**
  * What the configuration loader needs to know about a sink: the schemas of its `properties` and
@@ -52,10 +57,20 @@ export interface KnownAdapter extends SinkSchemas {
 }
 
 type Bag = Readonly<Record<string, unknown>>;
-const bag = (v: unknown): Bag => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Bag) : {});
-const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const bag = (v: unknown): Bag =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Bag) : {};
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : undefined;
 
-const s = (description?: string, extra: Partial<{ secret: boolean; default: string; enum: readonly string[]; caseInsensitive: boolean }> = {}): Schema => ({
+const s = (
+  description?: string,
+  extra: Partial<{
+    secret: boolean;
+    default: string;
+    enum: readonly string[];
+    caseInsensitive: boolean;
+  }> = {},
+): Schema => ({
   type: 'string',
   ...(description ? { description } : {}),
   ...extra,
@@ -66,7 +81,9 @@ const mappingHeader: Record<string, Schema> = {
   dataSourceKey: s('Key of srcDataSources (ETL and back-queries).'),
   destination: s('canalAdapters[].instance this mapping listens to.'),
   groupId: s('groups[].groupId (ignored for selection in tcp mode).'),
-  outerAdapterKey: s('Key of the owning outerAdapters entry; without it the file attaches to auto-keyed adapters.'),
+  outerAdapterKey: s(
+    'Key of the owning outerAdapters entry; without it the file attaches to auto-keyed adapters.',
+  ),
 };
 
 const stringMap: Schema = { type: 'map', values: { type: 'string' } };
@@ -87,7 +104,10 @@ export const rdbMappingSchema: ObjectSchema = {
         targetDb: s('Target schema.'),
         targetPk: { ...stringMap, description: 'target column → source column.' },
         mapAll: { type: 'boolean', default: false },
-        targetColumns: { ...stringMap, description: 'target column → source column (empty = same name).' },
+        targetColumns: {
+          ...stringMap,
+          description: 'target column → source column (empty = same name).',
+        },
         caseInsensitive: { type: 'boolean', default: false },
         etlCondition: s('ETL WHERE fragment with {} placeholders.'),
         commitBatch: { type: 'integer', minimum: 1, default: 5000 },
@@ -119,7 +139,13 @@ function esMappingSchema(version: 'es6' | 'es7' | 'es8'): ObjectSchema {
           skips: { type: 'array', items: { type: 'string' }, default: [] },
           relations: {
             type: 'map',
-            values: { type: 'object', properties: { name: s('Relation name.'), parent: s('Select field holding the parent id.') } },
+            values: {
+              type: 'object',
+              properties: {
+                name: s('Relation name.'),
+                parent: s('Select field holding the parent id.'),
+              },
+            },
           },
           etlCondition: s('ETL WHERE fragment with {} placeholders.'),
           commitBatch: { type: 'integer', minimum: 1, default: 1000 },
@@ -167,9 +193,21 @@ export const redisMappingSchema: ObjectSchema = {
           caseInsensitive: true,
           default: 'evict',
         }),
-        format: s('write-through value format.', { enum: ['json', 'hash'], caseInsensitive: true, default: 'json' }),
-        ttl: { type: 'integer', minimum: 0, default: 0, description: 'write-through expiry, seconds; 0 = none.' },
-        columns: { ...stringMap, description: 'field → source column (empty = same name); absent = every column.' },
+        format: s('write-through value format.', {
+          enum: ['json', 'hash'],
+          caseInsensitive: true,
+          default: 'json',
+        }),
+        ttl: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'write-through expiry, seconds; 0 = none.',
+        },
+        columns: {
+          ...stringMap,
+          description: 'field → source column (empty = same name); absent = every column.',
+        },
       },
     },
   },
@@ -202,7 +240,12 @@ const checkRdb: MappingCheck = (mapping) => {
   const out: MappingCheckProblem[] = [];
   if (db['mirrorDb'] !== true) {
     for (const key of ['table', 'targetTable']) {
-      if (!text(db[key])) out.push({ severity: 'error', path: ['dbMapping', key], message: 'missing (required unless mirrorDb: true)' });
+      if (!text(db[key]))
+        out.push({
+          severity: 'error',
+          path: ['dbMapping', key],
+          message: 'missing (required unless mirrorDb: true)',
+        });
     }
     if (db['mapAll'] !== true && Object.keys(bag(db['targetColumns'])).length === 0) {
       out.push({
@@ -212,11 +255,18 @@ const checkRdb: MappingCheck = (mapping) => {
       });
     }
     if (Object.keys(bag(db['targetPk'])).length === 0) {
-      out.push({ severity: 'warning', path: ['dbMapping', 'targetPk'], message: 'empty: updates and deletes cannot find the target row' });
+      out.push({
+        severity: 'warning',
+        path: ['dbMapping', 'targetPk'],
+        message: 'empty: updates and deletes cannot find the target row',
+      });
     }
     const target = text(db['targetTable']);
     if (target?.includes('.') && !text(db['targetDb'])) {
-      const [schema, table] = [target.slice(0, target.indexOf('.')), target.slice(target.indexOf('.') + 1)];
+      const [schema, table] = [
+        target.slice(0, target.indexOf('.')),
+        target.slice(target.indexOf('.') + 1),
+      ];
       out.push({
         severity: 'warning',
         path: ['dbMapping', 'targetTable'],
@@ -232,10 +282,19 @@ const checkEs: MappingCheck = (mapping) => {
   const es = bag(mapping['esMapping']);
   if (Object.keys(es).length === 0) return [];
   const out: MappingCheckProblem[] = [];
-  if (!text(es['_id']) && !text(es['pk'])) out.push({ severity: 'error', path: ['esMapping', '_id'], message: 'one of _id or pk is required' });
+  if (!text(es['_id']) && !text(es['pk']))
+    out.push({
+      severity: 'error',
+      path: ['esMapping', '_id'],
+      message: 'one of _id or pk is required',
+    });
   const sql = text(es['sql']);
   if (sql && sqlTables(sql).length === 0) {
-    out.push({ severity: 'error', path: ['esMapping', 'sql'], message: 'names no table (expected SELECT … FROM table alias …)' });
+    out.push({
+      severity: 'error',
+      path: ['esMapping', 'sql'],
+      message: 'names no table (expected SELECT … FROM table alias …)',
+    });
   }
   return out;
 };
@@ -244,12 +303,22 @@ const checkRedis: MappingCheck = (mapping) => {
   const r = bag(mapping['redisMapping']);
   const key = text(r['key']);
   if (key && !/\{[^{}]+\}/.test(key)) {
-    return [{ severity: 'warning', path: ['redisMapping', 'key'], message: `"${key}" has no {column} placeholder: every row maps to the same key` }];
+    return [
+      {
+        severity: 'warning',
+        path: ['redisMapping', 'key'],
+        message: `"${key}" has no {column} placeholder: every row maps to the same key`,
+      },
+    ];
   }
   return [];
 };
 
-const passthrough = (description: string): ObjectSchema => ({ type: 'object', description, properties: {} });
+const passthrough = (description: string): ObjectSchema => ({
+  type: 'object',
+  description,
+  properties: {},
+});
 
 function es(version: 'es6' | 'es7' | 'es8'): KnownAdapter {
   const props: Record<string, Schema> = {
@@ -257,7 +326,10 @@ function es(version: 'es6' | 'es7' | 'es8'): KnownAdapter {
   };
   if (version === 'es8') props['security.ca.path'] = s('PEM CA file for TLS.');
   else {
-    props['mode'] = s('rest (Sluice always uses REST; transport is canal-only).', { enum: ['transport', 'rest', 'http'], caseInsensitive: true });
+    props['mode'] = s('rest (Sluice always uses REST; transport is canal-only).', {
+      enum: ['transport', 'rest', 'http'],
+      caseInsensitive: true,
+    });
     props['cluster.name'] = s('Cluster name (transport mode).');
   }
   return {
@@ -314,7 +386,10 @@ export const KNOWN_ADAPTERS: readonly KnownAdapter[] = [
     mappingTables: redisTables,
     checkMapping: checkRedis,
   },
-  ...['hbase', 'tablestore', 'clickhouse', 'phoenix', 'kudu'].map((name): KnownAdapter => ({ name, sluice: false })),
+  ...['hbase', 'tablestore', 'clickhouse', 'phoenix', 'kudu'].map((name): KnownAdapter => ({
+    name,
+    sluice: false,
+  })),
 ];
 
 /** Hints for names canal users get wrong (`es` was the old name of es6/es7/es8). */

@@ -8,7 +8,10 @@ export class ConfigError extends SluiceError {
   readonly problems: readonly ConfigProblem[];
   constructor(dir: string, problems: readonly ConfigProblem[]) {
     const errors = problems.filter((p) => p.severity === 'error').length;
-    super(ErrorCodes.config, `The configuration in "${dir}" has ${errors} error${errors === 1 ? '' : 's'}:\n${formatReport(problems).trimEnd()}`);
+    super(
+      ErrorCodes.config,
+      `The configuration in "${dir}" has ${errors} error${errors === 1 ? '' : 's'}:\n${formatReport(problems).trimEnd()}`,
+    );
     this.problems = problems;
   }
 }
@@ -19,7 +22,10 @@ export class ConfigError extends SluiceError {
  *
  * @throws ConfigError (`SLUICE_ERR_CONFIG_INVALID`) listing every problem when there is an error.
  */
-export async function loadConfig(dir: string, options: ValidateOptions = {}): Promise<ResolvedConfig> {
+export async function loadConfig(
+  dir: string,
+  options: ValidateOptions = {},
+): Promise<ResolvedConfig> {
   const result = await validateConfigDir(dir, options);
   if (!result.ok || result.config === undefined) throw new ConfigError(dir, result.problems);
   return result.config;

@@ -9,7 +9,8 @@ import type { Origin, YNode } from './yamlTree.js';
 export function findNode(root: YNode | undefined, path: readonly PathSegment[]): YNode | undefined {
   if (root === undefined || path.length === 0) return root;
   const [head, ...rest] = path;
-  if (typeof head === 'number') return root.kind === 'seq' ? findNode(root.items[head], rest) : undefined;
+  if (typeof head === 'number')
+    return root.kind === 'seq' ? findNode(root.items[head], rest) : undefined;
   if (root.kind !== 'map') return undefined;
   let found: YNode | undefined;
   for (const entry of root.entries) {
@@ -21,14 +22,24 @@ export function findNode(root: YNode | undefined, path: readonly PathSegment[]):
     if (parts.length < 2) continue;
     // `canal.conf:` holds `canal` → `conf` → …
     let i = 0;
-    while (i < parts.length && i < path.length && typeof path[i] === 'string' && canonicalKey(parts[i] ?? '') === canonicalKey(String(path[i]))) i++;
+    while (
+      i < parts.length &&
+      i < path.length &&
+      typeof path[i] === 'string' &&
+      canonicalKey(parts[i] ?? '') === canonicalKey(String(path[i]))
+    )
+      i++;
     if (i === parts.length) found = findNode(entry.value, path.slice(i)) ?? found;
   }
   return found;
 }
 
 /** The origin of the node at `path`, else of its nearest ancestor that is in the file. */
-export function originOf(root: YNode | undefined, path: readonly PathSegment[], file: string): Origin {
+export function originOf(
+  root: YNode | undefined,
+  path: readonly PathSegment[],
+  file: string,
+): Origin {
   for (let n = path.length; n >= 0; n--) {
     const node = findNode(root, path.slice(0, n));
     if (node) return { file: node.file, line: node.line };

@@ -13,8 +13,16 @@ export interface MappingLookupKey {
  * canal's lookup key (§3.4): `<destination>_<database>-<table>` in tcp mode, otherwise
  * `<destination>-<groupId>_<database>-<table>` (an absent groupId counts as "").
  */
-export function mappingKey(scheme: 'tcp' | 'mq', destination: string, groupId: string | undefined, database: string, table: string): string {
-  return scheme === 'tcp' ? `${destination}_${database}-${table}` : `${destination}-${groupId ?? ''}_${database}-${table}`;
+export function mappingKey(
+  scheme: 'tcp' | 'mq',
+  destination: string,
+  groupId: string | undefined,
+  database: string,
+  table: string,
+): string {
+  return scheme === 'tcp'
+    ? `${destination}_${database}-${table}`
+    : `${destination}-${groupId ?? ''}_${database}-${table}`;
 }
 
 /** One (mapping, source table) pair, in the shape the router consumes. */
@@ -28,7 +36,9 @@ export interface MappingRouteSpec {
 }
 
 /** The {@link MappingFile} a sink receives for a configured mapping. */
-export function toMappingFile(mapping: ConfiguredMapping): MappingFile<Readonly<Record<string, unknown>>> {
+export function toMappingFile(
+  mapping: ConfiguredMapping,
+): MappingFile<Readonly<Record<string, unknown>>> {
   return { file: mapping.file, name: mapping.name, config: mapping.config };
 }
 
@@ -59,8 +69,12 @@ export class MappingIndex {
           const [table, key]: [Map<string, Map<string, ConfiguredMapping[]>>, string] =
             t.table === '*'
               ? [this.#mirror, `${mapping.destination}.${t.database}`]
-              : [this.#byKey, mappingKey(scheme, mapping.destination, mapping.groupId, t.database, t.table)];
-          const perSink: Map<string, ConfiguredMapping[]> = table.get(id) ?? new Map<string, ConfiguredMapping[]>();
+              : [
+                  this.#byKey,
+                  mappingKey(scheme, mapping.destination, mapping.groupId, t.database, t.table),
+                ];
+          const perSink: Map<string, ConfiguredMapping[]> =
+            table.get(id) ?? new Map<string, ConfiguredMapping[]>();
           const list: ConfiguredMapping[] = perSink.get(key) ?? [];
           if (!list.includes(mapping)) list.push(mapping);
           perSink.set(key, list);
@@ -83,10 +97,15 @@ export class MappingIndex {
   /** The sink instance's mappings that apply to an event (table mappings first, then mirrorDb ones). */
   lookup(sink: SinkRef, event: MappingLookupKey): readonly ConfiguredMapping[] {
     const id = sinkId(sink);
-    const exact = this.#byKey.get(id)?.get(mappingKey(this.#scheme, event.destination, event.groupId, event.database, event.table)) ?? [];
-    const mirror = (this.#mirror.get(id)?.get(`${event.destination}.${event.database}`) ?? []).filter(
-      (m) => m.groupId === undefined || event.groupId === '' || m.groupId === event.groupId,
-    );
+    const exact =
+      this.#byKey
+        .get(id)
+        ?.get(
+          mappingKey(this.#scheme, event.destination, event.groupId, event.database, event.table),
+        ) ?? [];
+    const mirror = (
+      this.#mirror.get(id)?.get(`${event.destination}.${event.database}`) ?? []
+    ).filter((m) => m.groupId === undefined || event.groupId === '' || m.groupId === event.groupId);
     return mirror.length === 0 ? exact : [...exact, ...mirror.filter((m) => !exact.includes(m))];
   }
 
@@ -98,7 +117,15 @@ export class MappingIndex {
         : m.tables.flatMap((t) =>
             t.database === undefined
               ? []
-              : [{ mapping: toMappingFile(m), destination: m.destination as string, groupId: m.groupId, database: t.database, table: t.table === '*' ? undefined : t.table }],
+              : [
+                  {
+                    mapping: toMappingFile(m),
+                    destination: m.destination as string,
+                    groupId: m.groupId,
+                    database: t.database,
+                    table: t.table === '*' ? undefined : t.table,
+                  },
+                ],
           ),
     );
   }

@@ -31,8 +31,19 @@ const sinkId = (sink: SinkRef) => `${sink.name}\u0000${sink.key}`;
 const ownerSet = (m: ConfiguredMapping) => m.owners.map(sinkId).sort().join('|');
 
 /** Per sink instance, which mapping files were added, changed or removed between two sets. */
-export function diffMappings(before: readonly ConfiguredMapping[], after: readonly ConfiguredMapping[]): SinkMappingChanges[] {
-  const bySink = new Map<string, { sink: SinkRef; added: ConfiguredMapping[]; changed: ConfiguredMapping[]; removed: ConfiguredMapping[] }>();
+export function diffMappings(
+  before: readonly ConfiguredMapping[],
+  after: readonly ConfiguredMapping[],
+): SinkMappingChanges[] {
+  const bySink = new Map<
+    string,
+    {
+      sink: SinkRef;
+      added: ConfiguredMapping[];
+      changed: ConfiguredMapping[];
+      removed: ConfiguredMapping[];
+    }
+  >();
   const slot = (sink: SinkRef) => {
     const id = sinkId(sink);
     let entry = bySink.get(id);
@@ -49,13 +60,19 @@ export function diffMappings(before: readonly ConfiguredMapping[], after: readon
     const prevOwners = new Set(prev?.owners.map(sinkId) ?? []);
     for (const owner of m.owners) {
       if (!prevOwners.has(sinkId(owner))) slot(owner).added.push(m);
-      else if (prev && (prev.digest !== m.digest || ownerSet(prev) !== ownerSet(m) || JSON.stringify(prev.config) !== JSON.stringify(m.config))) {
+      else if (
+        prev &&
+        (prev.digest !== m.digest ||
+          ownerSet(prev) !== ownerSet(m) ||
+          JSON.stringify(prev.config) !== JSON.stringify(m.config))
+      ) {
         slot(owner).changed.push(m);
       }
     }
     if (prev) {
       const nowOwners = new Set(m.owners.map(sinkId));
-      for (const owner of prev.owners) if (!nowOwners.has(sinkId(owner))) slot(owner).removed.push(prev);
+      for (const owner of prev.owners)
+        if (!nowOwners.has(sinkId(owner))) slot(owner).removed.push(prev);
     }
   }
   for (const [file, prev] of old) {
@@ -65,14 +82,22 @@ export function diffMappings(before: readonly ConfiguredMapping[], after: readon
   const byFile = (a: ConfiguredMapping, b: ConfiguredMapping) => a.file.localeCompare(b.file);
   return [...bySink.values()]
     .filter((c) => c.added.length + c.changed.length + c.removed.length > 0)
-    .map((c) => ({ sink: c.sink, added: c.added.sort(byFile), changed: c.changed.sort(byFile), removed: c.removed.sort(byFile) }));
+    .map((c) => ({
+      sink: c.sink,
+      added: c.added.sort(byFile),
+      changed: c.changed.sort(byFile),
+      removed: c.removed.sort(byFile),
+    }));
 }
 
 /**
  * Re-reads every mapping file and validates it. A file with errors is rejected: its previous
  * version (if any) stays in force. Returns the new set and what changed per sink instance.
  */
-export async function reloadMappings(current: readonly ConfiguredMapping[], context: MappingContext): Promise<MappingReload> {
+export async function reloadMappings(
+  current: readonly ConfiguredMapping[],
+  context: MappingContext,
+): Promise<MappingReload> {
   const results = await loadMappingFiles(context);
   const previous = new Map(current.map((m) => [m.file, m]));
   const mappings: ConfiguredMapping[] = [];
@@ -121,7 +146,10 @@ export class MappingWatcher {
   #lastProblems = '';
 
   constructor(config: ResolvedConfig, options: MappingWatcherOptions) {
-    this.#context = mappingContextOf(config, { ...(options.env ? { env: options.env } : {}), ...(options.plugins ? { plugins: options.plugins } : {}) });
+    this.#context = mappingContextOf(config, {
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.plugins ? { plugins: options.plugins } : {}),
+    });
     this.#options = options;
     this.#mappings = config.mappings;
   }
@@ -143,11 +171,18 @@ export class MappingWatcher {
   }
 
   #attach(): void {
-    const dirs = [this.#context.dir, ...[...this.#context.catalog.mappingDirectories().keys()].map((d) => join(this.#context.dir, d))];
+    const dirs = [
+      this.#context.dir,
+      ...[...this.#context.catalog.mappingDirectories().keys()].map((d) =>
+        join(this.#context.dir, d),
+      ),
+    ];
     for (const dir of dirs) {
       if (this.#watchers.has(dir)) continue;
       try {
-        const w = watch(dir, { persistent: false }, () => this.#trigger(this.#options.debounceMs ?? 300));
+        const w = watch(dir, { persistent: false }, () =>
+          this.#trigger(this.#options.debounceMs ?? 300),
+        );
         w.on('error', () => {
           w.close();
           this.#watchers.delete(dir);
@@ -182,7 +217,8 @@ export class MappingWatcher {
         result = await reloadMappings(this.#mappings, this.#context);
         this.#mappings = result.mappings;
         const signature = JSON.stringify(result.problems);
-        if (!this.#closed && (result.changes.length > 0 || signature !== this.#lastProblems)) this.#options.onReload(result);
+        if (!this.#closed && (result.changes.length > 0 || signature !== this.#lastProblems))
+          this.#options.onReload(result);
         this.#lastProblems = signature;
       } while (this.#again && !this.#closed);
       if (this.#options.pollMs === undefined && !this.#closed) this.#attach();

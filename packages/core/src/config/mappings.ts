@@ -45,7 +45,10 @@ export interface MappingFileResult {
 }
 
 /** The auto-key prefix a key-less mapping file attaches to (canal §3.3). */
-export function autoKeyPrefix(destination: string | undefined, groupId: string | undefined): string {
+export function autoKeyPrefix(
+  destination: string | undefined,
+  groupId: string | undefined,
+): string {
   return `AUTO_GENERATED_-${destination ?? 'null'}-${groupId ?? ''}`;
 }
 
@@ -78,16 +81,29 @@ export function mappingOwners(
   return owners;
 }
 
-const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : undefined;
 
 /** Validates one mapping file's text and works out its tables and owners. */
-export function loadMappingText(type: string, file: string, source: string, context: MappingContext): MappingFileResult {
+export function loadMappingText(
+  type: string,
+  file: string,
+  source: string,
+  context: MappingContext,
+): MappingFileResult {
   const problems = new ProblemCollector();
   const entry = context.catalog.get(type);
   const schema = entry?.mappings?.schema;
   const parsed = parseYamlTree(source, file);
   for (const e of parsed.errors) {
-    problems.add({ severity: 'error', code: 'yaml-syntax', file, line: e.line, path: '', message: `not valid YAML: ${e.message}` });
+    problems.add({
+      severity: 'error',
+      code: 'yaml-syntax',
+      file,
+      line: e.line,
+      path: '',
+      message: `not valid YAML: ${e.message}`,
+    });
   }
   if (parsed.errors.length > 0) return { file, mapping: undefined, problems: problems.problems };
   if (parsed.root === undefined || parsed.root.kind !== 'map') {
@@ -97,18 +113,30 @@ export function loadMappingText(type: string, file: string, source: string, cont
       file,
       line: parsed.root?.line ?? 0,
       path: '',
-      message: parsed.root === undefined ? 'the file is empty' : 'expected a mapping of keys at the top level',
+      message:
+        parsed.root === undefined
+          ? 'the file is empty'
+          : 'expected a mapping of keys at the top level',
     });
     return { file, mapping: undefined, problems: problems.problems };
   }
   const root = parsed.root;
-  const bound = (schema
-    ? bindNode(schema, root, [], { problems, secrets: context.secrets, resolveText: (t) => resolveMappingPlaceholders(t, context.lookup) })
-    : bindNode({ type: 'any' }, root, [], { problems, secrets: context.secrets, resolveText: (t) => resolveMappingPlaceholders(t, context.lookup) })) as
-    | Record<string, unknown>
-    | undefined;
+  const bound = (
+    schema
+      ? bindNode(schema, root, [], {
+          problems,
+          secrets: context.secrets,
+          resolveText: (t) => resolveMappingPlaceholders(t, context.lookup),
+        })
+      : bindNode({ type: 'any' }, root, [], {
+          problems,
+          secrets: context.secrets,
+          resolveText: (t) => resolveMappingPlaceholders(t, context.lookup),
+        })
+  ) as Record<string, unknown> | undefined;
   const config = bound ?? {};
-  const lineOf = (path: readonly string[]) => findNode(root, path)?.line ?? findNode(root, path.slice(0, -1))?.line ?? root.line;
+  const lineOf = (path: readonly string[]) =>
+    findNode(root, path)?.line ?? findNode(root, path.slice(0, -1))?.line ?? root.line;
   for (const p of entry?.checkMapping?.(config) ?? []) {
     problems.add({
       severity: p.severity,
@@ -135,7 +163,10 @@ export function loadMappingText(type: string, file: string, source: string, cont
       line: lineOf(['dataSourceKey']),
       path: 'dataSourceKey',
       message: `no srcDataSources entry is named "${dataSourceKey}"`,
-      expected: keys.length > 0 ? `one of ${keys.join(', ')}` : 'a key defined under canal.conf.srcDataSources (none is)',
+      expected:
+        keys.length > 0
+          ? `one of ${keys.join(', ')}`
+          : 'a key defined under canal.conf.srcDataSources (none is)',
       ...suggest(dataSourceKey, keys),
     });
   }
@@ -174,7 +205,9 @@ export function loadMappingText(type: string, file: string, source: string, cont
       ...suggest(outerAdapterKey, keys),
     });
   } else if (owners.length === 0) {
-    const explicit = sameType.filter((a) => !a.key.startsWith('AUTO_GENERATED_-')).map((a) => a.key);
+    const explicit = sameType
+      .filter((a) => !a.key.startsWith('AUTO_GENERATED_-'))
+      .map((a) => a.key);
     problems.add({
       severity: 'warning',
       code: 'unowned-mapping',
@@ -192,12 +225,15 @@ export function loadMappingText(type: string, file: string, source: string, cont
       file,
       line: root.line,
       path: 'groupId',
-      message: 'missing: outside tcp mode canal selects mappings by destination and groupId, so this mapping matches no events',
+      message:
+        'missing: outside tcp mode canal selects mappings by destination and groupId, so this mapping matches no events',
       expected: 'the groups[].groupId the mapping belongs to',
     });
   }
   const tables: readonly MappedTable[] =
-    entry?.mappingTables?.(config, { defaultDatabase: (key) => (key ? text(context.dataSources[key]?.database) : undefined) }) ?? [];
+    entry?.mappingTables?.(config, {
+      defaultDatabase: (key) => (key ? text(context.dataSources[key]?.database) : undefined),
+    }) ?? [];
   for (const t of tables) {
     if (t.database === undefined) {
       problems.add({
@@ -211,7 +247,8 @@ export function loadMappingText(type: string, file: string, source: string, cont
     }
   }
   const collected = problems.problems;
-  if (collected.some((p) => p.severity === 'error')) return { file, mapping: undefined, problems: collected };
+  if (collected.some((p) => p.severity === 'error'))
+    return { file, mapping: undefined, problems: collected };
   const slash = file.lastIndexOf('/');
   return {
     file,
@@ -244,7 +281,10 @@ export async function loadMappingFiles(context: MappingContext): Promise<Mapping
   for (const [dir, type] of dirs) {
     let names: string[];
     try {
-      names = (await readdir(join(context.dir, dir), { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name).sort();
+      names = (await readdir(join(context.dir, dir), { withFileTypes: true }))
+        .filter((d) => d.isFile())
+        .map((d) => d.name)
+        .sort();
     } catch {
       continue; // no such directory: nothing to load
     }
@@ -276,7 +316,16 @@ export async function loadMappingFiles(context: MappingContext): Promise<Mapping
         results.push({
           file,
           mapping: undefined,
-          problems: [{ severity: 'error', code: 'file-unreadable', file, line: 0, path: '', message: `cannot read: ${(error as Error).message}` }],
+          problems: [
+            {
+              severity: 'error',
+              code: 'file-unreadable',
+              file,
+              line: 0,
+              path: '',
+              message: `cannot read: ${(error as Error).message}`,
+            },
+          ],
         });
         continue;
       }

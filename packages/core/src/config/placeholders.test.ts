@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { environmentName, resolveMappingPlaceholders, resolveSpringPlaceholders, springLookup } from './placeholders.js';
+import {
+  environmentName,
+  resolveMappingPlaceholders,
+  resolveSpringPlaceholders,
+  springLookup,
+} from './placeholders.js';
 import { parseYamlTree } from './yamlTree.js';
 
 const lookupOf = (values: Record<string, string>) => (name: string) => values[name];
@@ -7,7 +12,10 @@ const lookupOf = (values: Record<string, string>) => (name: string) => values[na
 describe('Spring placeholders (application.yml)', () => {
   it('substitutes values and defaults, including nested ones', () => {
     const lookup = lookupOf({ HOST: 'db1', PORT: '3307' });
-    expect(resolveSpringPlaceholders('jdbc:mysql://${HOST}:${PORT}/x', lookup)).toEqual({ text: 'jdbc:mysql://db1:3307/x', missing: [] });
+    expect(resolveSpringPlaceholders('jdbc:mysql://${HOST}:${PORT}/x', lookup)).toEqual({
+      text: 'jdbc:mysql://db1:3307/x',
+      missing: [],
+    });
     expect(resolveSpringPlaceholders('${NOPE:127.0.0.1:9092}', lookup).text).toBe('127.0.0.1:9092');
     expect(resolveSpringPlaceholders('${NOPE:${HOST}}', lookup).text).toBe('db1');
     expect(resolveSpringPlaceholders('${NOPE:}', lookup)).toEqual({ text: '', missing: [] });
@@ -26,7 +34,10 @@ describe('Spring placeholders (application.yml)', () => {
   });
 
   it('looks names up in the environment (exact, then relaxed) and in application.yml itself', () => {
-    const { root } = parseYamlTree('canal.conf:\n  mode: kafka\nserver:\n  port: 9000\n', 'application.yml');
+    const { root } = parseYamlTree(
+      'canal.conf:\n  mode: kafka\nserver:\n  port: 9000\n',
+      'application.yml',
+    );
     const lookup = springLookup({ CANAL_CONF_TIMEOUT: '700', exact: 'yes' }, root);
     expect(lookup('exact')).toBe('yes');
     expect(lookup('canal.conf.timeout')).toBe('700');

@@ -33,7 +33,11 @@ function closingBrace(text: string, start: number): number {
  * nested (`${A:${B:x}}`), and values that themselves contain placeholders. A placeholder with no
  * value and no default is reported in `missing` and left as written.
  */
-export function resolveSpringPlaceholders(text: string, lookup: PropertyLookup, depth = 0): PlaceholderResolution {
+export function resolveSpringPlaceholders(
+  text: string,
+  lookup: PropertyLookup,
+  depth = 0,
+): PlaceholderResolution {
   if (!text.includes('${') || depth > MAX_DEPTH) return { text, missing: [] };
   let out = '';
   const missing: string[] = [];
@@ -103,7 +107,10 @@ export function environmentName(property: string): string {
  * relaxed form (`canal.conf.mode` → `CANAL_CONF_MODE`), then the keys of `application.yml`
  * itself (relaxed).
  */
-export function springLookup(env: Readonly<Record<string, string | undefined>>, root: YNode | undefined): PropertyLookup {
+export function springLookup(
+  env: Readonly<Record<string, string | undefined>>,
+  root: YNode | undefined,
+): PropertyLookup {
   const own = flattenProperties(root);
   return (name) => {
     const exact = env[name];
@@ -131,7 +138,8 @@ export function flattenProperties(root: YNode | undefined): Map<string, string> 
     } else if (node.kind === 'seq') {
       node.items.forEach((item, i) => walk(item, `${prefix}[${i}]`));
     } else {
-      for (const e of node.entries) walk(e.value, prefix ? `${prefix}.${canonicalProperty(e.key)}` : canonicalProperty(e.key));
+      for (const e of node.entries)
+        walk(e.value, prefix ? `${prefix}.${canonicalProperty(e.key)}` : canonicalProperty(e.key));
     }
   };
   if (root) walk(root, '');

@@ -84,7 +84,8 @@ export function formatProblem(p: ConfigProblem): string {
  */
 export function formatReport(problems: readonly ConfigProblem[]): string {
   const sorted = [...problems].sort(
-    (a, b) => fileRank(a.file) - fileRank(b.file) || a.file.localeCompare(b.file) || a.line - b.line,
+    (a, b) =>
+      fileRank(a.file) - fileRank(b.file) || a.file.localeCompare(b.file) || a.line - b.line,
   );
   const errors = problems.filter((p) => p.severity === 'error').length;
   const warnings = problems.length - errors;

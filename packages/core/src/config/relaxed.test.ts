@@ -3,7 +3,13 @@ import { canonicalKey, closestMatches, didYouMean, editDistance, sameKey } from 
 
 describe('relaxed binding keys', () => {
   it('treats case, "-" and "_" as insignificant', () => {
-    for (const variant of ['outerAdapterKey', 'outer-adapter-key', 'OUTER_ADAPTER_KEY', 'outeradapterkey', 'Outer_Adapter-Key']) {
+    for (const variant of [
+      'outerAdapterKey',
+      'outer-adapter-key',
+      'OUTER_ADAPTER_KEY',
+      'outeradapterkey',
+      'Outer_Adapter-Key',
+    ]) {
       expect(sameKey(variant, 'outerAdapterKey')).toBe(true);
     }
     expect(canonicalKey('_index')).toBe('index');
@@ -24,7 +30,9 @@ describe('suggestions', () => {
 
   it('suggests the closest key, and nothing for an unrelated word', () => {
     expect(closestMatches('timout', ['timeout', 'retries', 'mode'])).toEqual(['timeout']);
-    expect(closestMatches('sync-batchsize', ['syncBatchSize', 'batchSize'])).toEqual(['syncBatchSize']);
+    expect(closestMatches('sync-batchsize', ['syncBatchSize', 'batchSize'])).toEqual([
+      'syncBatchSize',
+    ]);
     expect(closestMatches('zzzzzz', ['timeout', 'retries'])).toEqual([]);
     expect(closestMatches('', ['timeout'])).toEqual([]);
   });

@@ -1,5 +1,10 @@
 import type { MappingSpec, ObjectSchema } from '@sluice/plugin-api';
-import { KNOWN_ADAPTERS, type MappingCheck, type MappingTables, type SinkSchemas } from './knownAdapters.js';
+import {
+  KNOWN_ADAPTERS,
+  type MappingCheck,
+  type MappingTables,
+  type SinkSchemas,
+} from './knownAdapters.js';
 
 /**
  * Where the loader gets plugin schemas from: the plugin registry (its sink definitions carry
@@ -12,7 +17,10 @@ export interface PluginSchemaSource {
 }
 
 /** A {@link PluginSchemaSource} from a plain map of sink name → schemas. */
-export function pluginSchemasFromMap(sinks: ReadonlyMap<string, SinkSchemas>, sources: readonly string[] = []): PluginSchemaSource {
+export function pluginSchemasFromMap(
+  sinks: ReadonlyMap<string, SinkSchemas>,
+  sources: readonly string[] = [],
+): PluginSchemaSource {
   return {
     sinkNames: () => [...sinks.keys()],
     sink: (name) => {

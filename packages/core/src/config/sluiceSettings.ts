@@ -76,40 +76,86 @@ export const sluiceSettingsSchema: ObjectSchema = {
     pipeline: {
       type: 'object',
       properties: {
-        lanes: { type: 'integer', minimum: 1, maximum: 1024, default: 8, description: 'Parallel lanes per sink instance and partition.' },
+        lanes: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1024,
+          default: 8,
+          description: 'Parallel lanes per sink instance and partition.',
+        },
         ordering: {
           type: 'string',
           enum: ['per-key', 'table', 'partition'],
           caseInsensitive: true,
           default: 'per-key',
-          description: 'per-key (rows of different keys may be reordered), table (one lane per table), partition (strictly sequential).',
+          description:
+            'per-key (rows of different keys may be reordered), table (one lane per table), partition (strictly sequential).',
         },
         batch: {
           type: 'object',
           properties: {
-            size: { type: 'integer', minimum: 1, description: "Maximum events per batch; default canal.conf.syncBatchSize." },
-            bytes: { type: 'integer', minimum: 1024, default: 4 * 1024 * 1024, description: 'Maximum payload bytes per batch.' },
-            lingerMs: { type: 'integer', minimum: 0, default: 0, description: 'Wait for more events before sending a partial batch, ms.' },
+            size: {
+              type: 'integer',
+              minimum: 1,
+              description: 'Maximum events per batch; default canal.conf.syncBatchSize.',
+            },
+            bytes: {
+              type: 'integer',
+              minimum: 1024,
+              default: 4 * 1024 * 1024,
+              description: 'Maximum payload bytes per batch.',
+            },
+            lingerMs: {
+              type: 'integer',
+              minimum: 0,
+              default: 0,
+              description: 'Wait for more events before sending a partial batch, ms.',
+            },
           },
         },
-        maxInFlight: { type: 'integer', minimum: 1, default: 10_000, description: 'In-flight events per partition before the source pauses.' },
+        maxInFlight: {
+          type: 'integer',
+          minimum: 1,
+          default: 10_000,
+          description: 'In-flight events per partition before the source pauses.',
+        },
       },
     },
     deadLetter: {
       type: 'object',
       properties: {
         type: { type: 'string', enum: ['file', 'kafka'], caseInsensitive: true, default: 'file' },
-        dir: { type: 'string', default: '.sluice/dlq', description: 'Directory of the JSONL dead-letter files (type file).' },
-        topicSuffix: { type: 'string', default: '.dlq', description: 'DLQ topic = source topic + this suffix (type kafka).' },
+        dir: {
+          type: 'string',
+          default: '.sluice/dlq',
+          description: 'Directory of the JSONL dead-letter files (type file).',
+        },
+        topicSuffix: {
+          type: 'string',
+          default: '.dlq',
+          description: 'DLQ topic = source topic + this suffix (type kafka).',
+        },
       },
     },
     admin: {
       type: 'object',
       properties: {
         enabled: { type: 'boolean', default: true },
-        host: { type: 'string', description: 'Bind address; default 127.0.0.1, or 0.0.0.0 when a token is set.' },
-        port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Default: server.port (8081).' },
-        token: { type: 'string', secret: true, description: 'Bearer token every admin request must carry.' },
+        host: {
+          type: 'string',
+          description: 'Bind address; default 127.0.0.1, or 0.0.0.0 when a token is set.',
+        },
+        port: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 65535,
+          description: 'Default: server.port (8081).',
+        },
+        token: {
+          type: 'string',
+          secret: true,
+          description: 'Bearer token every admin request must carry.',
+        },
       },
     },
     metrics: {
@@ -124,26 +170,38 @@ export const sluiceSettingsSchema: ObjectSchema = {
 };
 
 type Bag = Readonly<Record<string, unknown>>;
-const bag = (v: unknown): Bag => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Bag) : {});
+const bag = (v: unknown): Bag =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Bag) : {};
 const num = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
 const str = (v: unknown, d: string) => (typeof v === 'string' && v !== '' ? v : d);
 const bool = (v: unknown, d: boolean) => (typeof v === 'boolean' ? v : d);
 
 /** Typed settings from the bound `sluice:` block (defaults for whatever is missing). */
-export function toSluiceSettings(bound: unknown, serverPort: number, syncBatchSize = 1000): SluiceSettings {
+export function toSluiceSettings(
+  bound: unknown,
+  serverPort: number,
+  syncBatchSize = 1000,
+): SluiceSettings {
   const root = bag(bound);
   const pipeline = bag(root['pipeline']);
   const batch = bag(pipeline['batch']);
   const dlq = bag(root['deadLetter']);
   const admin = bag(root['admin']);
   const metrics = bag(root['metrics']);
-  const token = typeof admin['token'] === 'string' && admin['token'] !== '' ? admin['token'] : undefined;
+  const token =
+    typeof admin['token'] === 'string' && admin['token'] !== '' ? admin['token'] : undefined;
   return {
-    plugins: Array.isArray(root['plugins']) ? root['plugins'].filter((p): p is string => typeof p === 'string' && p !== '') : [],
+    plugins: Array.isArray(root['plugins'])
+      ? root['plugins'].filter((p): p is string => typeof p === 'string' && p !== '')
+      : [],
     pipeline: {
       lanes: num(pipeline['lanes'], 8),
       ordering: str(pipeline['ordering'], 'per-key') as OrderingMode,
-      batch: { size: num(batch['size'], syncBatchSize), bytes: num(batch['bytes'], 4 * 1024 * 1024), lingerMs: num(batch['lingerMs'], 0) },
+      batch: {
+        size: num(batch['size'], syncBatchSize),
+        bytes: num(batch['bytes'], 4 * 1024 * 1024),
+        lingerMs: num(batch['lingerMs'], 0),
+      },
       maxInFlight: num(pipeline['maxInFlight'], 10_000),
     },
     deadLetter: {

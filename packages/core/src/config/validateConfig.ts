@@ -2,17 +2,37 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { DataSourceOptions } from '@sluice/plugin-api';
 import { bindNode, flattenEntries, formatPath, type PathSegment } from './bind.js';
-import { applicationSchema, CANAL_MODES, DEPRECATED_CANAL_CONF_KEYS, SLUICE_MODES } from './canalSchemas.js';
+import {
+  applicationSchema,
+  CANAL_MODES,
+  DEPRECATED_CANAL_CONF_KEYS,
+  SLUICE_MODES,
+} from './canalSchemas.js';
 import { JDBC_URL_FORMS, parseJdbcUrl } from './jdbcUrl.js';
 import { ADAPTER_NAME_HINTS } from './knownAdapters.js';
 import { findNode, originOf } from './locate.js';
-import { autoAdapterKey, loadMappingFiles, type AdapterRef, type MappingContext } from './mappings.js';
-import { environmentName, resolveSpringPlaceholders, springLookup, type PropertyLookup } from './placeholders.js';
+import {
+  autoAdapterKey,
+  loadMappingFiles,
+  type AdapterRef,
+  type MappingContext,
+} from './mappings.js';
+import {
+  environmentName,
+  resolveSpringPlaceholders,
+  springLookup,
+  type PropertyLookup,
+} from './placeholders.js';
 import { ProblemCollector, type ConfigProblem } from './problems.js';
 import { closestMatches, didYouMean } from './relaxed.js';
 import { SinkCatalog, type PluginSchemaSource } from './sinkCatalog.js';
 import { isLoopback, toSluiceSettings } from './sluiceSettings.js';
-import type { AdapterGroupConfig, CanalAdapterConfig, OuterAdapterConfig, ResolvedConfig } from './types.js';
+import type {
+  AdapterGroupConfig,
+  CanalAdapterConfig,
+  OuterAdapterConfig,
+  ResolvedConfig,
+} from './types.js';
 import { parseYamlTree, syntheticScalar, type YMap, type YNode } from './yamlTree.js';
 
 /** Environment variables, as in `process.env`. */
@@ -47,13 +67,19 @@ export interface ValidationResult {
 const APPLICATION_FILES = ['application.yml', 'application.yaml'];
 
 type Bag = Readonly<Record<string, unknown>>;
-const bag = (v: unknown): Bag => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Bag) : {});
+const bag = (v: unknown): Bag =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Bag) : {};
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown, d = ''): string => (typeof v === 'string' && v !== '' ? v : d);
 const num = (v: unknown, d: number): number => (typeof v === 'number' ? v : d);
 const bool = (v: unknown, d: boolean): boolean => (typeof v === 'boolean' ? v : d);
 const stringRecord = (v: unknown): Record<string, string> =>
-  Object.fromEntries(Object.entries(bag(v)).map(([k, val]) => [k, val === undefined || val === null ? '' : String(val)]));
+  Object.fromEntries(
+    Object.entries(bag(v)).map(([k, val]) => [
+      k,
+      val === undefined || val === null ? '' : String(val),
+    ]),
+  );
 
 async function readApplication(dir: string): Promise<{ file: string; text: string } | undefined> {
   for (const file of APPLICATION_FILES) {
@@ -71,7 +97,10 @@ async function readApplication(dir: string): Promise<{ file: string; text: strin
  * Spring's binding rules, Sluice's `sluice:` block) and every mapping file under the adapters'
  * directories. Collects every problem instead of stopping at the first.
  */
-export async function validateConfigDir(dir: string, options: ValidateOptions = {}): Promise<ValidationResult> {
+export async function validateConfigDir(
+  dir: string,
+  options: ValidateOptions = {},
+): Promise<ValidationResult> {
   const absDir = resolve(dir);
   const env = options.env ?? process.env;
   const problems = new ProblemCollector();
@@ -98,7 +127,14 @@ export async function validateConfigDir(dir: string, options: ValidateOptions = 
   }
   const parsed = parseYamlTree(app.text, app.file);
   for (const e of parsed.errors) {
-    problems.add({ severity: 'error', code: 'yaml-syntax', file: app.file, line: e.line, path: '', message: `not valid YAML: ${e.message}` });
+    problems.add({
+      severity: 'error',
+      code: 'yaml-syntax',
+      file: app.file,
+      line: e.line,
+      path: '',
+      message: `not valid YAML: ${e.message}`,
+    });
   }
   if (parsed.errors.length > 0) return done(undefined);
   const root: YNode = parsed.root ?? { kind: 'map', file: app.file, line: 1, entries: [] };
@@ -135,7 +171,9 @@ export async function validateConfigDir(dir: string, options: ValidateOptions = 
         override: (path) => {
           const name = environmentName(path.join('.'));
           const value = env[name];
-          return value === undefined ? undefined : syntheticScalar(value, { file: `environment variable ${name}`, line: 0 });
+          return value === undefined
+            ? undefined
+            : syntheticScalar(value, { file: `environment variable ${name}`, line: 0 });
         },
       },
       [],
@@ -159,7 +197,8 @@ export async function validateConfigDir(dir: string, options: ValidateOptions = 
         ...at([...confPath, key]),
         path: formatPath([...confPath, key]),
         message: 'deprecated: canal-adapter ignores it',
-        suggestion: 'move it to canal.conf.consumerProperties (e.g. kafka.bootstrap.servers, canal.tcp.server.host)',
+        suggestion:
+          'move it to canal.conf.consumerProperties (e.g. kafka.bootstrap.servers, canal.tcp.server.host)',
       });
     }
   }
@@ -167,17 +206,24 @@ export async function validateConfigDir(dir: string, options: ValidateOptions = 
   // mode → a source plugin.
   const modeRaw = str(conf['mode'], 'tcp');
   const mode = modeRaw.toLowerCase();
-  const modeConfigured = findNode(root, [...confPath, 'mode']) !== undefined || env[environmentName('canal.conf.mode')] !== undefined;
+  const modeConfigured =
+    findNode(root, [...confPath, 'mode']) !== undefined ||
+    env[environmentName('canal.conf.mode')] !== undefined;
   const sources = options.plugins?.sourceNames?.() ?? [];
   if (!sources.includes(mode)) {
     const canalMode = ([...CANAL_MODES, ...SLUICE_MODES] as readonly string[]).includes(mode);
-    const origin = env['CANAL_CONF_MODE'] !== undefined ? { file: 'environment variable CANAL_CONF_MODE', line: 0 } : at([...confPath, 'mode']);
+    const origin =
+      env['CANAL_CONF_MODE'] !== undefined
+        ? { file: 'environment variable CANAL_CONF_MODE', line: 0 }
+        : at([...confPath, 'mode']);
     problems.add({
       severity: canalMode && !options.requirePlugins ? 'warning' : 'error',
       code: canalMode ? 'plugin-missing' : 'unknown-mode',
       ...origin,
       path: 'canal.conf.mode',
-      message: canalMode ? `no source plugin for mode "${modeRaw}" is loaded` : `unknown mode "${modeRaw}"`,
+      message: canalMode
+        ? `no source plugin for mode "${modeRaw}" is loaded`
+        : `unknown mode "${modeRaw}"`,
       expected: `one of ${[...new Set([...sources, ...CANAL_MODES, ...SLUICE_MODES])].join(', ')}`,
       ...(canalMode
         ? { suggestion: `add the plugin providing "${mode}" to sluice.plugins` }
@@ -243,38 +289,40 @@ export async function validateConfigDir(dir: string, options: ValidateOptions = 
           suggestion: 'merge the two outerAdapters lists into one group',
         });
       } else seenGroups.set(groupKey, formatPath(groupPath));
-      const outerAdapters: OuterAdapterConfig[] = list(group['outerAdapters']).map((rawOuter, oi) => {
-        const outer = bag(rawOuter);
-        const outerPath = [...groupPath, 'outerAdapters', oi];
-        const name = str(outer['name']);
-        const configuredKey = str(outer['key']);
-        const key = configuredKey || autoAdapterKey(instance, groupId, oi);
-        const propertiesNode = findNode(root, [...outerPath, 'properties']);
-        const properties = stringRecord(outer['properties']);
-        if (name !== '') {
-          checkAdapterName(name, outerPath);
-          const id = `${name}\u0000${key}`;
-          const prior = seenAdapters.get(id);
-          if (prior !== undefined && configuredKey) {
-            problems.add({
-              severity: 'warning',
-              code: 'duplicate-adapter',
-              ...at([...outerPath, 'key']),
-              path: formatPath([...outerPath, 'key']),
-              message: `"${name}" with key "${key}" is also defined at ${prior}: both entries share one sink instance`,
-            });
-          } else seenAdapters.set(id, formatPath(outerPath));
-          checkProperties(name, propertiesNode, outerPath, properties);
-          adapters.push({ name, key, instance, groupId });
-        }
-        return {
-          name,
-          key,
-          keyGenerated: configuredKey === '',
-          hosts: str(outer['hosts']) || undefined,
-          properties,
-        };
-      });
+      const outerAdapters: OuterAdapterConfig[] = list(group['outerAdapters']).map(
+        (rawOuter, oi) => {
+          const outer = bag(rawOuter);
+          const outerPath = [...groupPath, 'outerAdapters', oi];
+          const name = str(outer['name']);
+          const configuredKey = str(outer['key']);
+          const key = configuredKey || autoAdapterKey(instance, groupId, oi);
+          const propertiesNode = findNode(root, [...outerPath, 'properties']);
+          const properties = stringRecord(outer['properties']);
+          if (name !== '') {
+            checkAdapterName(name, outerPath);
+            const id = `${name}\u0000${key}`;
+            const prior = seenAdapters.get(id);
+            if (prior !== undefined && configuredKey) {
+              problems.add({
+                severity: 'warning',
+                code: 'duplicate-adapter',
+                ...at([...outerPath, 'key']),
+                path: formatPath([...outerPath, 'key']),
+                message: `"${name}" with key "${key}" is also defined at ${prior}: both entries share one sink instance`,
+              });
+            } else seenAdapters.set(id, formatPath(outerPath));
+            checkProperties(name, propertiesNode, outerPath, properties);
+            adapters.push({ name, key, instance, groupId });
+          }
+          return {
+            name,
+            key,
+            keyGenerated: configuredKey === '',
+            hosts: str(outer['hosts']) || undefined,
+            properties,
+          };
+        },
+      );
       return { groupId, outerAdapters };
     });
     return { instance, groups };
@@ -313,7 +361,12 @@ export async function validateConfigDir(dir: string, options: ValidateOptions = 
     }
   }
 
-  function checkProperties(name: string, node: YNode | undefined, outerPath: readonly PathSegment[], properties: Record<string, string>): void {
+  function checkProperties(
+    name: string,
+    node: YNode | undefined,
+    outerPath: readonly PathSegment[],
+    properties: Record<string, string>,
+  ): void {
     const schema = catalog.get(name)?.propertiesSchema;
     if (!schema) return;
     const path = [...outerPath, 'properties'];
@@ -322,11 +375,22 @@ export async function validateConfigDir(dir: string, options: ValidateOptions = 
       node?.kind === 'map'
         ? { kind: 'map', file: node.file, line: node.line, entries: flattenEntries(node) }
         : { kind: 'map', file: origin.file, line: origin.line, entries: [] };
-    if (node !== undefined && node.kind !== 'map' && !(node.kind === 'scalar' && (node.text ?? '') === '')) return; // type error already reported
+    if (
+      node !== undefined &&
+      node.kind !== 'map' &&
+      !(node.kind === 'scalar' && (node.text ?? '') === '')
+    )
+      return; // type error already reported
     // Values are already resolved (placeholders) in `properties`; bind the text as is.
     const resolved: YMap = {
       ...flat,
-      entries: flat.entries.map((e) => ({ ...e, value: e.value.kind === 'scalar' ? { ...e.value, text: properties[e.key] ?? e.value.text } : e.value })),
+      entries: flat.entries.map((e) => ({
+        ...e,
+        value:
+          e.value.kind === 'scalar'
+            ? { ...e.value, text: properties[e.key] ?? e.value.text }
+            : e.value,
+      })),
     };
     bindNode(schema, resolved, path, { problems, secrets, exactKeys: true, resolveText: (t) => t });
     if (name === 'rdb' && properties['jdbc.url']) {
@@ -339,7 +403,9 @@ export async function validateConfigDir(dir: string, options: ValidateOptions = 
           code: 'jdbc-url',
           ...at(urlPath),
           path: formatPath(urlPath),
-          message: notJdbc ? parsedUrl.message : `${parsedUrl.message}; this rdb target will not start`,
+          message: notJdbc
+            ? parsedUrl.message
+            : `${parsedUrl.message}; this rdb target will not start`,
           expected: JDBC_URL_FORMS,
         });
       }
@@ -411,7 +477,11 @@ export function mappingContextOf(
 ): MappingContext {
   const env = options.env ?? process.env;
   const adapters: AdapterRef[] = config.canal.canalAdapters.flatMap((a) =>
-    a.groups.flatMap((g) => g.outerAdapters.filter((o) => o.name !== '').map((o) => ({ name: o.name, key: o.key, instance: a.instance, groupId: g.groupId }))),
+    a.groups.flatMap((g) =>
+      g.outerAdapters
+        .filter((o) => o.name !== '')
+        .map((o) => ({ name: o.name, key: o.key, instance: a.instance, groupId: g.groupId })),
+    ),
   );
   return {
     dir: config.dir,

@@ -1,4 +1,13 @@
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import {
+  LineCounter,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type Document,
+  type Node,
+} from 'yaml';
 
 /** Where a value came from: a file (relative to the configuration directory) and a 1-based line; 0 = no line. */
 export interface Origin {
@@ -53,10 +62,18 @@ export interface ParsedYaml {
  */
 export function parseYamlTree(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, keepSourceTokens: false, uniqueKeys: false, prettyErrors: false });
-  const lineOf = (offset: number | undefined) => (offset === undefined ? 0 : lineCounter.linePos(offset).line);
+  const doc = parseDocument(text, {
+    lineCounter,
+    keepSourceTokens: false,
+    uniqueKeys: false,
+    prettyErrors: false,
+  });
+  const lineOf = (offset: number | undefined) =>
+    offset === undefined ? 0 : lineCounter.linePos(offset).line;
   // Later syntax errors are mostly consequences of the first: report that one.
-  const errors = doc.errors.slice(0, 1).map((e) => ({ line: lineOf(e.pos[0]), message: firstLine(e.message) }));
+  const errors = doc.errors
+    .slice(0, 1)
+    .map((e) => ({ line: lineOf(e.pos[0]), message: firstLine(e.message) }));
   if (errors.length > 0) return { root: undefined, errors };
   const convert = (node: unknown, fallbackLine: number, depth: number): YNode => {
     if (depth > 64) return { kind: 'scalar', file, line: fallbackLine, text: null };
@@ -67,7 +84,9 @@ export function parseYamlTree(text: string, file: string): ParsedYaml {
       for (const pair of node.items) {
         const keyNode = pair.key as Node | null;
         const keyLine = lineOf(keyNode?.range?.[0]) || line;
-        const key = isScalar(keyNode) ? scalarText(keyNode.value, keyNode.source) ?? '' : String(keyNode ?? '');
+        const key = isScalar(keyNode)
+          ? (scalarText(keyNode.value, keyNode.source) ?? '')
+          : String(keyNode ?? '');
         if (key === '<<' && isMap(resolveAlias(pair.value, doc))) {
           // YAML merge key: splice the merged mapping's entries in.
           const merged = convert(pair.value, keyLine, depth + 1);
@@ -78,12 +97,20 @@ export function parseYamlTree(text: string, file: string): ParsedYaml {
       }
       return { kind: 'map', file, line, entries };
     }
-    if (isSeq(node)) return { kind: 'seq', file, line, items: node.items.map((i) => convert(i, line, depth + 1)) };
-    if (isScalar(node)) return { kind: 'scalar', file, line, text: scalarText(node.value, node.type === 'PLAIN' ? node.source : undefined) };
+    if (isSeq(node))
+      return { kind: 'seq', file, line, items: node.items.map((i) => convert(i, line, depth + 1)) };
+    if (isScalar(node))
+      return {
+        kind: 'scalar',
+        file,
+        line,
+        text: scalarText(node.value, node.type === 'PLAIN' ? node.source : undefined),
+      };
     return { kind: 'scalar', file, line, text: null };
   };
   const contents = doc.contents;
-  if (contents === null || (isScalar(contents) && contents.value === null)) return { root: undefined, errors: [] };
+  if (contents === null || (isScalar(contents) && contents.value === null))
+    return { root: undefined, errors: [] };
   return { root: convert(contents, 1, 0), errors: [] };
 }
 

@@ -38,10 +38,18 @@ export class AckTracker {
   open(offset: string, weight: number): MessageTicket {
     const value = BigInt(offset);
     const last = this.#queue.at(-1);
-    if ((last && value <= last.offset) || (this.#doneUpTo !== undefined && value < this.#doneUpTo)) {
+    if (
+      (last && value <= last.offset) ||
+      (this.#doneUpTo !== undefined && value < this.#doneUpTo)
+    ) {
       throw new Error(`Offset ${offset} does not follow the partition's previous offset.`);
     }
-    const ticket: MessageTicket = { offset: value, weight: Math.max(1, weight), pending: 1, done: false };
+    const ticket: MessageTicket = {
+      offset: value,
+      weight: Math.max(1, weight),
+      pending: 1,
+      done: false,
+    };
     this.#queue.push(ticket);
     this.#inFlight += ticket.weight;
     return ticket;
@@ -53,7 +61,9 @@ export class AckTracker {
    */
   accepts(offset: string): boolean {
     const value = BigInt(offset);
-    const last = this.#queue.at(-1)?.offset ?? (this.#doneUpTo === undefined ? undefined : this.#doneUpTo - 1n);
+    const last =
+      this.#queue.at(-1)?.offset ??
+      (this.#doneUpTo === undefined ? undefined : this.#doneUpTo - 1n);
     return last === undefined || value > last;
   }
 

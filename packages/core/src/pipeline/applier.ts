@@ -1,4 +1,10 @@
-import { FatalError, classifyError, type Logger, type SinkRecord, type WriteResult } from '@sluice/plugin-api';
+import {
+  FatalError,
+  classifyError,
+  type Logger,
+  type SinkRecord,
+  type WriteResult,
+} from '@sluice/plugin-api';
 import type { MessageTicket } from './ackTracker.js';
 import { backoffDelay, maxAttempts, sleep } from './backoff.js';
 import { coalesce, type CoalesceItem, type CoalescedWrite } from './coalesce.js';
@@ -35,7 +41,12 @@ export interface ApplierHooks {
    * These entries go to the dead-letter queue. Resolves true once written (the engine then
    * completes them), false when the write was abandoned (signal aborted): never completes them.
    */
-  deadLetter(entries: readonly ApplierEntry[], reason: string, attempts: number, signal: AbortSignal): Promise<boolean>;
+  deadLetter(
+    entries: readonly ApplierEntry[],
+    reason: string,
+    attempts: number,
+    signal: AbortSignal,
+  ): Promise<boolean>;
   /** Nothing can go on: stop the pipeline without committing unfinished work. */
   fail(error: FatalError): void;
   /** One `write` call finished (for the batch latency histogram). */
@@ -45,7 +56,14 @@ export interface ApplierHooks {
 /** Tuning an applier uses. */
 export type ApplierSettings = Pick<
   PipelineSettings,
-  'lanes' | 'batchSize' | 'batchBytes' | 'lingerMs' | 'retries' | 'terminateOnException' | 'retryBaseMs' | 'retryMaxMs'
+  | 'lanes'
+  | 'batchSize'
+  | 'batchBytes'
+  | 'lingerMs'
+  | 'retries'
+  | 'terminateOnException'
+  | 'retryBaseMs'
+  | 'retryMaxMs'
 >;
 
 /** Options of an {@link Applier}. */
@@ -97,7 +115,12 @@ export class Applier {
 
   constructor(options: ApplierOptions) {
     this.#o = options;
-    this.#lanes = Array.from({ length: options.settings.lanes }, (_, index) => ({ index, queue: [], head: 0, running: false }));
+    this.#lanes = Array.from({ length: options.settings.lanes }, (_, index) => ({
+      index,
+      queue: [],
+      head: 0,
+      running: false,
+    }));
     this.#limit = maxAttempts(options.settings.retries);
     options.signal.addEventListener('abort', () => this.#wakeIdle(), { once: true });
   }
@@ -214,7 +237,12 @@ export class Applier {
         if (this.#pending === 0) this.#wakeIdle();
       }
     } catch (error) {
-      this.#o.hooks.fail(new FatalError(`Applier of sink "${this.#o.sink.key}" crashed: ${(error as Error).message}`, { cause: error }));
+      this.#o.hooks.fail(
+        new FatalError(
+          `Applier of sink "${this.#o.sink.key}" crashed: ${(error as Error).message}`,
+          { cause: error },
+        ),
+      );
     } finally {
       lane.running = false;
     }
@@ -254,7 +282,9 @@ export class Applier {
       : batch.map((e) => ({ record: e.record, members: [e] }));
     const cancelled = writes.filter((w) => w.record === undefined).flatMap((w) => w.members);
     if (cancelled.length > 0) hooks.applied(cancelled);
-    const live = writes.filter((w): w is CoalescedWrite<ApplierEntry> & { record: SinkRecord } => w.record !== undefined);
+    const live = writes.filter(
+      (w): w is CoalescedWrite<ApplierEntry> & { record: SinkRecord } => w.record !== undefined,
+    );
     if (live.length === 0) return;
     const records = live.map((w) => w.record);
     for (let attempt = 1; ; attempt++) {
@@ -264,7 +294,9 @@ export class Applier {
       try {
         result = await sink.instance.write(records, signal);
         if (result.length !== records.length) {
-          throw new ContractViolation(`Sink "${sink.key}" returned ${result.length} outcomes for a batch of ${records.length} records.`);
+          throw new ContractViolation(
+            `Sink "${sink.key}" returned ${result.length} outcomes for a batch of ${records.length} records.`,
+          );
         }
         hooks.observeWrite((performance.now() - started) / 1000, records.length);
       } catch (error) {
@@ -277,7 +309,11 @@ export class Applier {
         }
         if (attempt >= this.#limit) {
           if (kind === 'contract') {
-            hooks.fail(new FatalError(`${message} (a plugin bug; stopped after ${attempt} attempt(s))`, { cause: error }));
+            hooks.fail(
+              new FatalError(`${message} (a plugin bug; stopped after ${attempt} attempt(s))`, {
+                cause: error,
+              }),
+            );
           } else if (s.terminateOnException) {
             hooks.fail(
               new FatalError(
@@ -286,22 +322,40 @@ export class Applier {
               ),
             );
           } else {
-            this.#o.logger.error(`Sink "${sink.key}" failed after ${attempt} attempt(s); the batch goes to the dead-letter queue.`, {
-              records: records.length,
-              error: message,
-            });
+            this.#o.logger.error(
+              `Sink "${sink.key}" failed after ${attempt} attempt(s); the batch goes to the dead-letter queue.`,
+              {
+                records: records.length,
+                error: message,
+              },
+            );
             const members = live.flatMap((w) => w.members);
-            await hooks.deadLetter(members, `write failed after ${attempt} attempt(s): ${message}`, attempt, signal);
+            await hooks.deadLetter(
+              members,
+              `write failed after ${attempt} attempt(s): ${message}`,
+              attempt,
+              signal,
+            );
           }
           return;
         }
-        this.#o.logger.warn(`Sink "${sink.key}" write failed; retrying.`, { attempt, records: records.length, error: message });
-        const waitMs = Math.max(backoffDelay(attempt, s.retryBaseMs, s.retryMaxMs), (error as { waitMs?: number }).waitMs ?? 0);
+        this.#o.logger.warn(`Sink "${sink.key}" write failed; retrying.`, {
+          attempt,
+          records: records.length,
+          error: message,
+        });
+        const waitMs = Math.max(
+          backoffDelay(attempt, s.retryBaseMs, s.retryMaxMs),
+          (error as { waitMs?: number }).waitMs ?? 0,
+        );
         try {
           await sleep(waitMs, signal);
           if (kind === 'notConnected') await sink.connect(signal);
         } catch (e) {
-          if (!signal.aborted) hooks.fail(e instanceof FatalError ? e : new FatalError((e as Error).message, { cause: e }));
+          if (!signal.aborted)
+            hooks.fail(
+              e instanceof FatalError ? e : new FatalError((e as Error).message, { cause: e }),
+            );
           return;
         }
         continue;

@@ -1,5 +1,10 @@
 /** Exponential backoff with full jitter: attempt 1 → up to `baseMs`, doubling up to `maxMs`. */
-export function backoffDelay(attempt: number, baseMs = 100, maxMs = 30_000, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs = 100,
+  maxMs = 30_000,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

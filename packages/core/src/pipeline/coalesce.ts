@@ -53,7 +53,8 @@ export function coalesce<T extends CoalesceItem>(items: readonly T[]): Coalesced
     if (!single) {
       if (event.kind === 'ddl' || item.keys.length === 0) runs.clear();
       for (const key of item.keys) {
-        for (const runKey of [...runs.keys()]) if (runKey.endsWith('\u0003' + key)) runs.delete(runKey);
+        for (const runKey of [...runs.keys()])
+          if (runKey.endsWith('\u0003' + key)) runs.delete(runKey);
       }
       out.push({ record: item.record, members: [item] });
       continue;

@@ -43,9 +43,11 @@ export function conflictKeys(event: ChangeEvent, ordering: OrderingMode): Confli
   const table = `${event.database}.${event.table}`;
   if (ordering === 'partition') return { table, barrier: false, keys: ['\u0002partition'] };
   if (event.kind === 'ddl') return { table, barrier: true, keys: [] };
-  if (ordering === 'table' || event.pkNames.length === 0) return { table, barrier: false, keys: [table] };
+  if (ordering === 'table' || event.pkNames.length === 0)
+    return { table, barrier: false, keys: [table] };
   if (event.type === 'INSERT') return { table, barrier: false, keys: [rowKey(event, event.after)] };
-  if (event.type === 'DELETE') return { table, barrier: false, keys: [rowKey(event, event.before)] };
+  if (event.type === 'DELETE')
+    return { table, barrier: false, keys: [rowKey(event, event.before)] };
   const oldKey = rowKey(event, event.before ?? event.after);
   const newKey = rowKey(event, event.after);
   return { table, barrier: false, keys: oldKey === newKey ? [newKey] : [oldKey, newKey] };

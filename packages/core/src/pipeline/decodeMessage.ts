@@ -14,6 +14,10 @@ export type MessageFormat = 'flat' | 'protobuf' | 'auto';
  * For protobuf, one message holds many entries: every event gets the message's offset and a
  * running `index` across those entries.
  */
-export function decodeMessage(payload: Uint8Array | string, format: MessageFormat, origin: MessageOrigin): ChangeEvent[] {
+export function decodeMessage(
+  payload: Uint8Array | string,
+  format: MessageFormat,
+  origin: MessageOrigin,
+): ChangeEvent[] {
   return decodeCanalPayload(payload, format, origin);
 }

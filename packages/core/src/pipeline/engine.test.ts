@@ -20,8 +20,10 @@ import {
 import { PipelineEngine, type EngineSink } from './engine.js';
 import type { PipelineSettings } from './settings.js';
 
-const insert = (id: string, table = 't') => flat({ type: 'INSERT', table, data: [{ id, v: `v${id}` }] });
-const idOf = (r: SinkRecord) => (r.event.kind === 'row' ? (r.event.after ?? r.event.before)?.['id'] : undefined);
+const insert = (id: string, table = 't') =>
+  flat({ type: 'INSERT', table, data: [{ id, v: `v${id}` }] });
+const idOf = (r: SinkRecord) =>
+  r.event.kind === 'row' ? (r.event.after ?? r.event.before)?.['id'] : undefined;
 
 function setup(options: {
   partitions: Record<string, string[]>;
@@ -30,7 +32,10 @@ function setup(options: {
   sourceBatch?: number;
   firstOffset?: bigint;
 }) {
-  const source = new MemorySource(options.partitions, { batchSize: options.sourceBatch ?? 10, firstOffset: options.firstOffset ?? 0n });
+  const source = new MemorySource(options.partitions, {
+    batchSize: options.sourceBatch ?? 10,
+    firstOffset: options.firstOffset ?? 0n,
+  });
   const dlq = new MemoryDeadLetters();
   const metrics = new MetricsRegistry();
   const lines: string[] = [];
@@ -46,7 +51,15 @@ function setup(options: {
     settings: { commitIntervalMs: 0, retryBaseMs: 0, retryMaxMs: 0, ...options.settings },
   });
   const controller = new AbortController();
-  return { source, dlq, metrics, lines, engine, controller, run: () => engine.run({ once: true, signal: controller.signal }) };
+  return {
+    source,
+    dlq,
+    metrics,
+    lines,
+    engine,
+    controller,
+    run: () => engine.run({ once: true, signal: controller.signal }),
+  };
 }
 
 async function until(condition: () => boolean, limit = 10_000): Promise<void> {
@@ -66,7 +79,11 @@ describe('PipelineEngine acknowledgement', () => {
         return undefined;
       },
     });
-    const { source, run } = setup({ partitions: { p: ['1', '2', '3', '4', '5', '6'].map((id) => insert(id)) }, sinks: [{ key: 's', instance: sink }], settings: { batchSize: 1 } });
+    const { source, run } = setup({
+      partitions: { p: ['1', '2', '3', '4', '5', '6'].map((id) => insert(id)) },
+      sinks: [{ key: 's', instance: sink }],
+      settings: { batchSize: 1 },
+    });
     const running = run();
     await until(() => sink.applied.length === 5);
     // Messages 0,1 (ids 1,2) done; message 2 (id 3) blocked; 3..5 applied out of order.
@@ -79,8 +96,21 @@ describe('PipelineEngine acknowledgement', () => {
 
   it('commits offsets beyond 2^53 exactly, and a message that decoded to no events', async () => {
     const sink = new RecordingSink();
-    const empty = JSON.stringify({ data: [], database: 'db', table: 't', type: 'INSERT', isDdl: false, es: 1, ts: 1, pkNames: ['id'] });
-    const { source, run } = setup({ partitions: { p: [insert('1'), empty] }, sinks: [{ key: 's', instance: sink }], firstOffset: 2n ** 60n });
+    const empty = JSON.stringify({
+      data: [],
+      database: 'db',
+      table: 't',
+      type: 'INSERT',
+      isDdl: false,
+      es: 1,
+      ts: 1,
+      pkNames: ['id'],
+    });
+    const { source, run } = setup({
+      partitions: { p: [insert('1'), empty] },
+      sinks: [{ key: 's', instance: sink }],
+      firstOffset: 2n ** 60n,
+    });
     await run();
     expect(source.committed.get('p')).toBe((2n ** 60n + 2n).toString());
   });
@@ -89,7 +119,13 @@ describe('PipelineEngine acknowledgement', () => {
     const gate = deferred();
     const fast = new RecordingSink();
     const slow = new RecordingSink({ script: async () => (await gate.promise, undefined) });
-    const { source, run } = setup({ partitions: { p: [insert('1')] }, sinks: [{ key: 'fast', instance: fast }, { key: 'slow', instance: slow }] });
+    const { source, run } = setup({
+      partitions: { p: [insert('1')] },
+      sinks: [
+        { key: 'fast', instance: fast },
+        { key: 'slow', instance: slow },
+      ],
+    });
     const running = run();
     await until(() => fast.applied.length === 1);
     for (let i = 0; i < 20; i++) await tick();
@@ -103,22 +139,51 @@ describe('PipelineEngine acknowledgement', () => {
 describe('PipelineEngine failures', () => {
   it('dead-letters a poison event with its context while the other events flow', async () => {
     const sink = new RecordingSink({
-      script: (batch) => batch.map((r) => (idOf(r) === '2' ? { status: 'failed', error: new PermanentEventError('duplicate key') } : APPLIED)),
+      script: (batch) =>
+        batch.map((r) =>
+          idOf(r) === '2'
+            ? { status: 'failed', error: new PermanentEventError('duplicate key') }
+            : APPLIED,
+        ),
     });
-    const { source, dlq, metrics, run } = setup({ partitions: { p: ['1', '2', '3'].map((id) => insert(id)) }, sinks: [{ key: 'rdb1', instance: sink }] });
+    const { source, dlq, metrics, run } = setup({
+      partitions: { p: ['1', '2', '3'].map((id) => insert(id)) },
+      sinks: [{ key: 'rdb1', instance: sink }],
+    });
     await run();
     expect(sink.applied.map(idOf)).toEqual(['1', '3']);
     expect(dlq.records).toHaveLength(1);
-    expect(dlq.records[0]).toMatchObject({ destination: 'example', groupId: 'g1', partition: 'p', offset: '1', index: 0, sink: 'rdb1', reason: 'duplicate key', attempts: 1, payloadEncoding: 'utf8' });
+    expect(dlq.records[0]).toMatchObject({
+      destination: 'example',
+      groupId: 'g1',
+      partition: 'p',
+      offset: '1',
+      index: 0,
+      sink: 'rdb1',
+      reason: 'duplicate key',
+      attempts: 1,
+      payloadEncoding: 'utf8',
+    });
     expect(JSON.parse(dlq.records[0]!.payload)).toMatchObject({ data: [{ id: '2' }] });
     expect(source.committed.get('p')).toBe('3');
-    expect(metrics.value('sluice_events_dead_lettered_total', { sink: 'rdb1', table: 'db.t' })).toBe(1);
+    expect(
+      metrics.value('sluice_events_dead_lettered_total', { sink: 'rdb1', table: 'db.t' }),
+    ).toBe(1);
     expect(metrics.value('sluice_events_applied_total', { sink: 'rdb1', table: 'db.t' })).toBe(2);
   });
 
   it('retries a retryable failure and applies once it passes', async () => {
-    const sink = new RecordingSink({ script: (_b, call) => { if (call <= 2) throw new RetryableError('deadlock'); return undefined; } });
-    const { dlq, run } = setup({ partitions: { p: [insert('1')] }, sinks: [{ key: 's', instance: sink }], settings: { retries: 3 } });
+    const sink = new RecordingSink({
+      script: (_b, call) => {
+        if (call <= 2) throw new RetryableError('deadlock');
+        return undefined;
+      },
+    });
+    const { dlq, run } = setup({
+      partitions: { p: [insert('1')] },
+      sinks: [{ key: 's', instance: sink }],
+      settings: { retries: 3 },
+    });
     await run();
     expect(sink.calls).toBe(3);
     expect(sink.applied.map(idOf)).toEqual(['1']);
@@ -126,47 +191,89 @@ describe('PipelineEngine failures', () => {
   });
 
   it('after the last attempt dead-letters the batch (terminateOnException false), never drops it', async () => {
-    const sink = new RecordingSink({ script: () => { throw new Error('timeout'); } });
-    const { source, dlq, run } = setup({ partitions: { p: [insert('1'), insert('2')] }, sinks: [{ key: 's', instance: sink }], settings: { retries: 2, lanes: 1 } });
+    const sink = new RecordingSink({
+      script: () => {
+        throw new Error('timeout');
+      },
+    });
+    const { source, dlq, run } = setup({
+      partitions: { p: [insert('1'), insert('2')] },
+      sinks: [{ key: 's', instance: sink }],
+      settings: { retries: 2, lanes: 1 },
+    });
     await run();
     expect(sink.calls).toBe(2);
-    expect(dlq.records.map((r) => [r.offset, r.attempts])).toEqual([['0', 2], ['1', 2]]);
+    expect(dlq.records.map((r) => [r.offset, r.attempts])).toEqual([
+      ['0', 2],
+      ['1', 2],
+    ]);
     expect(dlq.records[0]!.reason).toMatch(/write failed after 2 attempt\(s\): timeout/);
     expect(source.committed.get('p')).toBe('2');
   });
 
   it('retries forever with retries -1', async () => {
-    const sink = new RecordingSink({ script: (_b, call) => { if (call < 25) throw new Error('flaky'); return undefined; } });
-    const { dlq, run } = setup({ partitions: { p: [insert('1')] }, sinks: [{ key: 's', instance: sink }], settings: { retries: -1 } });
+    const sink = new RecordingSink({
+      script: (_b, call) => {
+        if (call < 25) throw new Error('flaky');
+        return undefined;
+      },
+    });
+    const { dlq, run } = setup({
+      partitions: { p: [insert('1')] },
+      sinks: [{ key: 's', instance: sink }],
+      settings: { retries: -1 },
+    });
     await run();
     expect(sink.calls).toBe(25);
     expect(dlq.records).toEqual([]);
   });
 
   it('stops without committing the failed work when terminateOnException is true', async () => {
-    const sink = new RecordingSink({ script: (batch) => { if (batch.some((r) => idOf(r) === '2')) throw new Error('boom'); return undefined; } });
+    const sink = new RecordingSink({
+      script: (batch) => {
+        if (batch.some((r) => idOf(r) === '2')) throw new Error('boom');
+        return undefined;
+      },
+    });
     const { source, dlq, run } = setup({
       partitions: { p: ['1', '2', '3'].map((id) => insert(id)) },
       sinks: [{ key: 's', instance: sink }],
       settings: { retries: 2, terminateOnException: true, lanes: 1, batchSize: 1 },
       sourceBatch: 1,
     });
-    await expect(run()).rejects.toThrow(/Sink "s" failed after 2 attempt\(s\) and terminateOnException is true.*boom/);
+    await expect(run()).rejects.toThrow(
+      /Sink "s" failed after 2 attempt\(s\) and terminateOnException is true.*boom/,
+    );
     expect(dlq.records).toEqual([]);
     expect(source.committed.get('p')).toBe('1');
   });
 
   it('stops cleanly on a fatal error with the sink named', async () => {
-    const sink = new RecordingSink({ script: () => { throw new FatalError('access denied for user'); } });
-    const { source, run } = setup({ partitions: { p: [insert('1')] }, sinks: [{ key: 'rdb1', instance: sink }] });
+    const sink = new RecordingSink({
+      script: () => {
+        throw new FatalError('access denied for user');
+      },
+    });
+    const { source, run } = setup({
+      partitions: { p: [insert('1')] },
+      sinks: [{ key: 'rdb1', instance: sink }],
+    });
     await expect(run()).rejects.toThrow(/Sink "rdb1" failed: access denied for user/);
     expect(sink.calls).toBe(1);
     expect(source.committed.get('p')).toBeUndefined();
   });
 
   it('reconnects after NotConnectedError, then retries', async () => {
-    const sink = new RecordingSink({ script: (_b, call) => { if (call === 1) throw new NotConnectedError('socket closed'); return undefined; } });
-    const { run } = setup({ partitions: { p: [insert('1')] }, sinks: [{ key: 's', instance: sink }] });
+    const sink = new RecordingSink({
+      script: (_b, call) => {
+        if (call === 1) throw new NotConnectedError('socket closed');
+        return undefined;
+      },
+    });
+    const { run } = setup({
+      partitions: { p: [insert('1')] },
+      sinks: [{ key: 's', instance: sink }],
+    });
     await run();
     expect(sink.connects).toBe(2);
     expect(sink.applied.map(idOf)).toEqual(['1']);
@@ -175,7 +282,11 @@ describe('PipelineEngine failures', () => {
   it('treats a result of the wrong length as a failed batch: retried, then fatal', async () => {
     let short = true;
     const sink = new RecordingSink({ script: (batch) => (short ? [] : batch.map(() => APPLIED)) });
-    const first = setup({ partitions: { p: [insert('1')] }, sinks: [{ key: 's', instance: sink }], settings: { retries: 3 } });
+    const first = setup({
+      partitions: { p: [insert('1')] },
+      sinks: [{ key: 's', instance: sink }],
+      settings: { retries: 3 },
+    });
     const running = first.run();
     await until(() => sink.calls === 2);
     short = false;
@@ -183,15 +294,24 @@ describe('PipelineEngine failures', () => {
     expect(sink.applied.map(idOf)).toEqual(['1']);
 
     const bad = new RecordingSink({ script: () => [] });
-    const second = setup({ partitions: { p: [insert('1')] }, sinks: [{ key: 'bad', instance: bad }], settings: { retries: 2 } });
-    await expect(second.run()).rejects.toThrow(/Sink "bad" returned 0 outcomes for a batch of 1 records/);
+    const second = setup({
+      partitions: { p: [insert('1')] },
+      sinks: [{ key: 'bad', instance: bad }],
+      settings: { retries: 2 },
+    });
+    await expect(second.run()).rejects.toThrow(
+      /Sink "bad" returned 0 outcomes for a batch of 1 records/,
+    );
     expect(second.dlq.records).toEqual([]);
     expect(second.source.committed.get('p')).toBeUndefined();
   });
 
   it('dead-letters undecodable messages and waits for a failing dead-letter queue', async () => {
     const sink = new RecordingSink();
-    const { source, dlq, run } = setup({ partitions: { p: [insert('1'), '{not json', insert('3')] }, sinks: [{ key: 's', instance: sink }] });
+    const { source, dlq, run } = setup({
+      partitions: { p: [insert('1'), '{not json', insert('3')] },
+      sinks: [{ key: 's', instance: sink }],
+    });
     dlq.failures = 3;
     await run();
     expect(dlq.attempts).toBe(4);
@@ -203,8 +323,17 @@ describe('PipelineEngine failures', () => {
   });
 
   it('never advances past an event whose dead letter could not be written', async () => {
-    const sink = new RecordingSink({ script: (batch) => batch.map((r) => (idOf(r) === '1' ? { status: 'failed', error: new Error('bad') } : APPLIED)) });
-    const { source, dlq, engine, controller } = setup({ partitions: { p: [insert('1'), insert('2')] }, sinks: [{ key: 's', instance: sink }], settings: { shutdownTimeoutMs: 0 } });
+    const sink = new RecordingSink({
+      script: (batch) =>
+        batch.map((r) =>
+          idOf(r) === '1' ? { status: 'failed', error: new Error('bad') } : APPLIED,
+        ),
+    });
+    const { source, dlq, engine, controller } = setup({
+      partitions: { p: [insert('1'), insert('2')] },
+      sinks: [{ key: 's', instance: sink }],
+      settings: { shutdownTimeoutMs: 0 },
+    });
     dlq.failures = Number.POSITIVE_INFINITY;
     const running = engine.run({ once: false, signal: controller.signal });
     await until(() => dlq.attempts >= 5);
@@ -242,7 +371,13 @@ describe('PipelineEngine flow control', () => {
     const sink = new RecordingSink({ script: async () => (await gate.promise, undefined) });
     const { source, engine } = setup({ partitions: {}, sinks: [{ key: 's', instance: sink }] });
     await engine.assigned(['p']);
-    await engine.deliver({ partition: 'p', messages: [{ offset: '7', payload: insert('1') }, { offset: '8', payload: insert('2') }] });
+    await engine.deliver({
+      partition: 'p',
+      messages: [
+        { offset: '7', payload: insert('1') },
+        { offset: '8', payload: insert('2') },
+      ],
+    });
     let revoked = false;
     const revoking = engine.revoked(['p']).then(() => (revoked = true));
     for (let i = 0; i < 20; i++) await tick();
@@ -258,7 +393,11 @@ describe('PipelineEngine flow control', () => {
 
   it('abandons a revoked partition that does not drain in time without committing it', async () => {
     const sink = new RecordingSink({ script: () => new Promise(() => {}) });
-    const { source, engine } = setup({ partitions: {}, sinks: [{ key: 's', instance: sink }], settings: { shutdownTimeoutMs: 1 } });
+    const { source, engine } = setup({
+      partitions: {},
+      sinks: [{ key: 's', instance: sink }],
+      settings: { shutdownTimeoutMs: 1 },
+    });
     await engine.assigned(['p']);
     await engine.deliver({ partition: 'p', messages: [{ offset: '0', payload: insert('1') }] });
     await engine.revoked(['p']);
@@ -268,7 +407,11 @@ describe('PipelineEngine flow control', () => {
   it('on shutdown stops intake, drains the lanes, flushes and commits', async () => {
     const gate = deferred();
     const sink = new RecordingSink({ script: async () => (await gate.promise, undefined) });
-    const { source, controller, engine } = setup({ partitions: { p: ['1', '2', '3'].map((id) => insert(id)) }, sinks: [{ key: 's', instance: sink }], sourceBatch: 1 });
+    const { source, controller, engine } = setup({
+      partitions: { p: ['1', '2', '3'].map((id) => insert(id)) },
+      sinks: [{ key: 's', instance: sink }],
+      sourceBatch: 1,
+    });
     const running = engine.run({ once: false, signal: controller.signal });
     await until(() => source.delivered.get('p') === 3);
     controller.abort();
@@ -282,7 +425,9 @@ describe('PipelineEngine flow control', () => {
   });
 
   it('abandons work still unfinished at the shutdown deadline without committing it', async () => {
-    const sink = new RecordingSink({ script: (batch) => (batch.some((r) => idOf(r) === '2') ? new Promise(() => {}) : undefined) });
+    const sink = new RecordingSink({
+      script: (batch) => (batch.some((r) => idOf(r) === '2') ? new Promise(() => {}) : undefined),
+    });
     const { source, controller, engine } = setup({
       partitions: { p: ['1', '2'].map((id) => insert(id)) },
       sinks: [{ key: 's', instance: sink }],
@@ -306,17 +451,58 @@ describe('PipelineEngine mappings', () => {
     const { source, engine, metrics } = setup({
       partitions: {},
       sinks: [
-        { key: 'rdb1', instance: sink, routes: [{ mapping: mapping('a.yml'), destination: 'example', groupId: 'g1', database: 'db', table: 't' }, { mapping: mapping('b.yml'), destination: 'example', groupId: 'g1', database: 'db', table: 't' }] },
+        {
+          key: 'rdb1',
+          instance: sink,
+          routes: [
+            {
+              mapping: mapping('a.yml'),
+              destination: 'example',
+              groupId: 'g1',
+              database: 'db',
+              table: 't',
+            },
+            {
+              mapping: mapping('b.yml'),
+              destination: 'example',
+              groupId: 'g1',
+              database: 'db',
+              table: 't',
+            },
+          ],
+        },
         { key: 'logger', instance: logger },
       ],
     });
-    await engine.deliver({ partition: 'p', messages: [{ offset: '0', payload: insert('1') }, { offset: '1', payload: insert('2', 'other') }] });
+    await engine.deliver({
+      partition: 'p',
+      messages: [
+        { offset: '0', payload: insert('1') },
+        { offset: '1', payload: insert('2', 'other') },
+      ],
+    });
     await until(() => sink.applied.length === 2 && logger.applied.length === 2);
-    expect(sink.applied.map((r) => [idOf(r), r.mapping?.name])).toEqual([['1', 'a.yml'], ['1', 'b.yml']]);
+    expect(sink.applied.map((r) => [idOf(r), r.mapping?.name])).toEqual([
+      ['1', 'a.yml'],
+      ['1', 'b.yml'],
+    ]);
     expect(logger.applied.map((r) => r.mapping)).toEqual([undefined, undefined]);
-    expect(metrics.value('sluice_events_skipped_total', { sink: 'rdb1', table: 'db.other' })).toBe(1);
-    engine.replaceMappings('rdb1', [{ mapping: mapping('c.yml'), destination: 'example', groupId: 'g1', database: 'db', table: 'other' }]);
-    await engine.deliver({ partition: 'p', messages: [{ offset: '2', payload: insert('3', 'other') }] });
+    expect(metrics.value('sluice_events_skipped_total', { sink: 'rdb1', table: 'db.other' })).toBe(
+      1,
+    );
+    engine.replaceMappings('rdb1', [
+      {
+        mapping: mapping('c.yml'),
+        destination: 'example',
+        groupId: 'g1',
+        database: 'db',
+        table: 'other',
+      },
+    ]);
+    await engine.deliver({
+      partition: 'p',
+      messages: [{ offset: '2', payload: insert('3', 'other') }],
+    });
     await until(() => sink.applied.length === 3);
     expect(sink.applied[2]!.mapping?.name).toBe('c.yml');
     await until(() => source.committed.get('p') === '3');

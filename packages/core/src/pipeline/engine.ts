@@ -129,7 +129,9 @@ export class PipelineEngine implements SourceHandler {
       sinks: options.sinks.map((s) => ({ key: s.key, routes: s.routes })),
     });
     const backoff = { baseMs: this.#settings.retryBaseMs, maxMs: this.#settings.retryMaxMs };
-    this.#handles = options.sinks.map((s) => new SinkHandle(s.key, s.instance, options.logger, backoff));
+    this.#handles = options.sinks.map(
+      (s) => new SinkHandle(s.key, s.instance, options.logger, backoff),
+    );
   }
 
   /** The effective settings. */
@@ -188,9 +190,12 @@ export class PipelineEngine implements SourceHandler {
     const drained = await this.#drain(states, this.#hard.signal);
     if (!drained) {
       if (!this.#fatal) {
-        this.#o.logger.warn('Shutdown timed out; abandoning unfinished work (it is applied again after a restart).', {
-          timeoutMs: this.#settings.shutdownTimeoutMs,
-        });
+        this.#o.logger.warn(
+          'Shutdown timed out; abandoning unfinished work (it is applied again after a restart).',
+          {
+            timeoutMs: this.#settings.shutdownTimeoutMs,
+          },
+        );
       }
       this.#hard.abort(new Error('Pipeline stopped.'));
     }
@@ -201,13 +206,18 @@ export class PipelineEngine implements SourceHandler {
       if (flushed) await this.#commitNow(p);
       else await p.commitChain;
     }
-    if (!flushed) this.#o.logger.warn('A sink could not flush; the final offsets were not committed.');
+    if (!flushed)
+      this.#o.logger.warn('A sink could not flush; the final offsets were not committed.');
   }
 
   /** Waits until the partitions are idle; false when the deadline passed or work was abandoned. */
   async #drain(states: readonly PartitionState[], abandon: AbortSignal): Promise<boolean> {
     if (abandon.aborted) return false;
-    const idle = Promise.all(states.map((p) => Promise.all([p.tracker.whenIdle(), ...p.appliers.map((a) => a.whenIdle())])));
+    const idle = Promise.all(
+      states.map((p) =>
+        Promise.all([p.tracker.whenIdle(), ...p.appliers.map((a) => a.whenIdle())]),
+      ),
+    );
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const stop = new Promise<false>((resolve) => {
@@ -233,7 +243,9 @@ export class PipelineEngine implements SourceHandler {
         await h.instance.flush(flushSignal);
       } catch (error) {
         ok = false;
-        this.#o.logger.error(`Sink "${h.key}" failed to flush.`, { error: (error as Error).message });
+        this.#o.logger.error(`Sink "${h.key}" failed to flush.`, {
+          error: (error as Error).message,
+        });
       }
     }
     return ok;
@@ -258,11 +270,16 @@ export class PipelineEngine implements SourceHandler {
   }
 
   async revoked(partitions: readonly string[]): Promise<void> {
-    const states = partitions.map((n) => this.#partitions.get(n)).filter((p): p is PartitionState => p !== undefined);
+    const states = partitions
+      .map((n) => this.#partitions.get(n))
+      .filter((p): p is PartitionState => p !== undefined);
     for (const p of states) p.accepting = false;
     const drained = await this.#drain(states, this.#hard.signal);
     if (!drained) {
-      this.#o.logger.warn('Revoked partitions did not drain in time; abandoning their unfinished work.', { partitions });
+      this.#o.logger.warn(
+        'Revoked partitions did not drain in time; abandoning their unfinished work.',
+        { partitions },
+      );
       for (const p of states) this.#abandon(p);
     }
     const flushed = drained ? await this.#flushSinks() : true;
@@ -311,9 +328,11 @@ export class PipelineEngine implements SourceHandler {
           logger: this.#o.logger.child({ sink: sink.key, partition: name }),
           hooks: {
             applied: (entries) => this.#applied(state, sink.key, entries),
-            deadLetter: (entries, reason, attempts, sig) => this.#deadLetterEntries(state, sink.key, entries, reason, attempts, sig),
+            deadLetter: (entries, reason, attempts, sig) =>
+              this.#deadLetterEntries(state, sink.key, entries, reason, attempts, sig),
             fail: (error) => this.#fail(error),
-            observeWrite: (seconds) => this.#o.metrics.observe('sluice_batch_seconds', seconds, { sink: sink.key }),
+            observeWrite: (seconds) =>
+              this.#o.metrics.observe('sluice_batch_seconds', seconds, { sink: sink.key }),
           },
         }),
       );
@@ -361,14 +380,21 @@ export class PipelineEngine implements SourceHandler {
       this.#partitions.set(batch.partition, p);
     }
     if (!p.accepting) {
-      this.#o.logger.warn('Ignored a batch of a revoked partition.', { partition: batch.partition });
+      this.#o.logger.warn('Ignored a batch of a revoked partition.', {
+        partition: batch.partition,
+      });
       return;
     }
     const consumed = new Map<string, number>();
     const skipped = new Map<string, number>();
-    for (const message of batch.messages) this.#accept(p, message.offset, message.payload, consumed, skipped);
+    for (const message of batch.messages)
+      this.#accept(p, message.offset, message.payload, consumed, skipped);
     for (const [table, n] of consumed) {
-      this.#o.metrics.increment('sluice_events_consumed_total', { destination: this.#o.destination, groupId: this.#o.groupId, table }, n);
+      this.#o.metrics.increment(
+        'sluice_events_consumed_total',
+        { destination: this.#o.destination, groupId: this.#o.groupId, table },
+        n,
+      );
     }
     for (const [key, n] of skipped) {
       const [sink, table] = key.split('\u0000') as [string, string];
@@ -395,24 +421,40 @@ export class PipelineEngine implements SourceHandler {
       return;
     }
     const override = o.messageOverride?.(p.name, offset);
-    const origin: SourceOrigin = { partition: override?.partition ?? p.name, offset: override?.offset ?? offset, payload };
+    const origin: SourceOrigin = {
+      partition: override?.partition ?? p.name,
+      offset: override?.offset ?? offset,
+      payload,
+    };
     let events: ChangeEvent[];
     try {
-      events = decodeMessage(payload, o.format, { destination: o.destination, partition: origin.partition, offset: origin.offset });
+      events = decodeMessage(payload, o.format, {
+        destination: o.destination,
+        partition: origin.partition,
+        offset: origin.offset,
+      });
     } catch (error) {
       const ticket = p.tracker.open(offset, 1);
       const reason = `undecodable message: ${(error as Error).message}`;
-      const where = o.source.locate?.(origin.partition, origin.offset) ?? `partition ${origin.partition} offset ${origin.offset}`;
+      const where =
+        o.source.locate?.(origin.partition, origin.offset) ??
+        `partition ${origin.partition} offset ${origin.offset}`;
       o.metrics.increment('sluice_messages_undecodable_total', { destination: o.destination });
-      o.logger.warn(`Skipped ${where}: not a canal message (${(error as Error).message}); sending it to the dead-letter queue.`, {
-        deadLetter: o.deadLetter.location,
-      });
-      void this.#writeDeadLetter(this.#deadLetterRecord(origin, reason, 1, {}), p.signal).then((ok) => {
-        if (ok) p.tracker.release(ticket);
-      });
+      o.logger.warn(
+        `Skipped ${where}: not a canal message (${(error as Error).message}); sending it to the dead-letter queue.`,
+        {
+          deadLetter: o.deadLetter.location,
+        },
+      );
+      void this.#writeDeadLetter(this.#deadLetterRecord(origin, reason, 1, {}), p.signal).then(
+        (ok) => {
+          if (ok) p.tracker.release(ticket);
+        },
+      );
       return;
     }
-    if (override?.index !== undefined) events = events.filter((e) => e.position.index === override.index);
+    if (override?.index !== undefined)
+      events = events.filter((e) => e.position.index === override.index);
     const ticket = p.tracker.open(offset, events.length);
     const bytes = approxBytes(payload, events.length);
     const sinks = o.sinks;
@@ -459,8 +501,14 @@ export class PipelineEngine implements SourceHandler {
       byTable.set(table, (byTable.get(table) ?? 0) + 1);
       if (e.record.event.executedAt > latest) latest = e.record.event.executedAt;
     }
-    for (const [table, n] of byTable) this.#o.metrics.increment('sluice_events_applied_total', { sink: sinkKey, table }, n);
-    if (latest > 0) this.#o.metrics.gauge('sluice_lag_seconds', Math.max(0, this.#clock.now() - latest) / 1000, p.labels);
+    for (const [table, n] of byTable)
+      this.#o.metrics.increment('sluice_events_applied_total', { sink: sinkKey, table }, n);
+    if (latest > 0)
+      this.#o.metrics.gauge(
+        'sluice_lag_seconds',
+        Math.max(0, this.#clock.now() - latest) / 1000,
+        p.labels,
+      );
     for (const e of entries) p.tracker.complete(e.ticket);
   }
 
@@ -484,13 +532,16 @@ export class PipelineEngine implements SourceHandler {
       if (!ok) return false;
       const table = `${e.record.event.database}.${e.record.event.table}`;
       this.#o.metrics.increment('sluice_events_dead_lettered_total', { sink: sinkKey, table });
-      this.#o.logger.warn(`Sink "${sinkKey}" could not apply an event; sent it to the dead-letter queue.`, {
-        partition: e.origin.partition,
-        offset: e.origin.offset,
-        index: e.record.event.position.index,
-        table,
-        reason,
-      });
+      this.#o.logger.warn(
+        `Sink "${sinkKey}" could not apply an event; sent it to the dead-letter queue.`,
+        {
+          partition: e.origin.partition,
+          offset: e.origin.offset,
+          index: e.record.event.position.index,
+          table,
+          reason,
+        },
+      );
       p.tracker.complete(e.ticket);
     }
     return true;
@@ -523,13 +574,19 @@ export class PipelineEngine implements SourceHandler {
         await this.#o.deadLetter.write(record);
         return true;
       } catch (error) {
-        this.#o.logger.error('Writing to the dead-letter queue failed; retrying (the offset does not move meanwhile).', {
-          deadLetter: this.#o.deadLetter.location,
-          attempt,
-          error: (error as Error).message,
-        });
+        this.#o.logger.error(
+          'Writing to the dead-letter queue failed; retrying (the offset does not move meanwhile).',
+          {
+            deadLetter: this.#o.deadLetter.location,
+            attempt,
+            error: (error as Error).message,
+          },
+        );
         try {
-          await sleep(backoffDelay(attempt, this.#settings.retryBaseMs, this.#settings.retryMaxMs), signal);
+          await sleep(
+            backoffDelay(attempt, this.#settings.retryBaseMs, this.#settings.retryMaxMs),
+            signal,
+          );
         } catch {
           return false;
         }

@@ -11,7 +11,10 @@ export function pipelineSettingsOf(config: ResolvedConfig): Partial<PipelineSett
   return {
     lanes: p.lanes,
     ordering: p.ordering,
-    batchSize: Math.min(config.canal.syncBatchSize > 0 ? config.canal.syncBatchSize : p.batch.size, p.batch.size),
+    batchSize: Math.min(
+      config.canal.syncBatchSize > 0 ? config.canal.syncBatchSize : p.batch.size,
+      p.batch.size,
+    ),
     batchBytes: p.batch.bytes,
     lingerMs: p.batch.lingerMs,
     maxInFlight: p.maxInFlight,

@@ -14,7 +14,12 @@ export class SinkHandle {
   readonly #backoff: { readonly baseMs: number; readonly maxMs: number };
   #connecting: Promise<void> | undefined;
 
-  constructor(key: string, instance: SinkInstance, logger: Logger, backoff: { baseMs: number; maxMs: number }) {
+  constructor(
+    key: string,
+    instance: SinkInstance,
+    logger: Logger,
+    backoff: { baseMs: number; maxMs: number },
+  ) {
     this.key = key;
     this.instance = instance;
     this.#logger = logger;
@@ -41,9 +46,14 @@ export class SinkHandle {
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (classifyError(error) === 'fatal') {
-          throw new FatalError(`Sink "${this.key}" cannot connect: ${(error as Error).message}`, { cause: error });
+          throw new FatalError(`Sink "${this.key}" cannot connect: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
-        this.#logger.warn(`Sink "${this.key}" could not connect; retrying.`, { attempt, error: (error as Error).message });
+        this.#logger.warn(`Sink "${this.key}" could not connect; retrying.`, {
+          attempt,
+          error: (error as Error).message,
+        });
         await sleep(backoffDelay(attempt, this.#backoff.baseMs, this.#backoff.maxMs), signal);
       }
     }

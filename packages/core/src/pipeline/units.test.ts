@@ -6,7 +6,11 @@ import { changesPrimaryKey, conflictKeys } from './conflictKeys.js';
 import { resolvePipelineSettings } from './settings.js';
 
 let seq = 0;
-function row(type: RowChangeEvent['type'], id: string, extra: Partial<RowChangeEvent> = {}): RowChangeEvent {
+function row(
+  type: RowChangeEvent['type'],
+  id: string,
+  extra: Partial<RowChangeEvent> = {},
+): RowChangeEvent {
   const image = { id, v: `v${seq}` };
   return {
     kind: 'row',
@@ -19,7 +23,11 @@ function row(type: RowChangeEvent['type'], id: string, extra: Partial<RowChangeE
     executedAt: 0,
     producedAt: 0,
     changed: type === 'UPDATE' ? ['v'] : [],
-    ...(type === 'DELETE' ? { before: image } : type === 'UPDATE' ? { before: { ...image, v: 'old' }, after: image } : { after: image }),
+    ...(type === 'DELETE'
+      ? { before: image }
+      : type === 'UPDATE'
+        ? { before: { ...image, v: 'old' }, after: image }
+        : { after: image }),
     position: { source: 'd', partition: '0', offset: String(seq++), index: 0 },
     ...extra,
   };
@@ -45,21 +53,36 @@ const item = (event: ChangeEvent): CoalesceItem => {
 describe('conflictKeys', () => {
   it('keys rows by table and primary key, a PK change by both keys, a DDL as a table barrier', () => {
     expect(conflictKeys(row('INSERT', '1'), 'per-key').keys).toHaveLength(1);
-    expect(conflictKeys(row('INSERT', '1'), 'per-key').keys).toEqual(conflictKeys(row('DELETE', '1'), 'per-key').keys);
-    expect(conflictKeys(row('INSERT', '1'), 'per-key').keys).not.toEqual(conflictKeys(row('INSERT', '2'), 'per-key').keys);
+    expect(conflictKeys(row('INSERT', '1'), 'per-key').keys).toEqual(
+      conflictKeys(row('DELETE', '1'), 'per-key').keys,
+    );
+    expect(conflictKeys(row('INSERT', '1'), 'per-key').keys).not.toEqual(
+      conflictKeys(row('INSERT', '2'), 'per-key').keys,
+    );
     const pkChange = row('UPDATE', '2', { before: { id: '1', v: 'a' } });
     expect(changesPrimaryKey(pkChange)).toBe(true);
-    expect(conflictKeys(pkChange, 'per-key').keys).toEqual([...conflictKeys(row('INSERT', '1'), 'per-key').keys, ...conflictKeys(row('INSERT', '2'), 'per-key').keys]);
+    expect(conflictKeys(pkChange, 'per-key').keys).toEqual([
+      ...conflictKeys(row('INSERT', '1'), 'per-key').keys,
+      ...conflictKeys(row('INSERT', '2'), 'per-key').keys,
+    ]);
     expect(conflictKeys(ddl, 'per-key')).toEqual({ table: 'db.t', barrier: true, keys: [] });
     expect(conflictKeys(row('INSERT', '1', { pkNames: [] }), 'per-key').keys).toEqual(['db.t']);
     expect(conflictKeys(row('INSERT', '1'), 'table').keys).toEqual(['db.t']);
-    expect(conflictKeys(row('INSERT', '1'), 'partition').keys).toEqual(conflictKeys(row('INSERT', '1', { table: 'x' }), 'partition').keys);
+    expect(conflictKeys(row('INSERT', '1'), 'partition').keys).toEqual(
+      conflictKeys(row('INSERT', '1', { table: 'x' }), 'partition').keys,
+    );
   });
 });
 
 describe('coalesce', () => {
   it('final image wins; insert-then-update becomes an insert; insert-then-delete cancels', () => {
-    const out = coalesce([item(row('INSERT', '1')), item(row('UPDATE', '1')), item(row('INSERT', '2')), item(row('UPDATE', '2')), item(row('DELETE', '2'))]);
+    const out = coalesce([
+      item(row('INSERT', '1')),
+      item(row('UPDATE', '1')),
+      item(row('INSERT', '2')),
+      item(row('UPDATE', '2')),
+      item(row('DELETE', '2')),
+    ]);
     expect(out).toHaveLength(2);
     expect(out[0]!.record?.event).toMatchObject({ type: 'INSERT', after: { id: '1' } });
     expect(out[0]!.members).toHaveLength(2);
@@ -71,12 +94,23 @@ describe('coalesce', () => {
     const a = row('UPDATE', '1', { changed: ['a'] });
     const b = row('UPDATE', '1', { changed: ['b'] });
     const [w] = coalesce([item(a), item(b)]);
-    expect(w!.record?.event).toMatchObject({ type: 'UPDATE', before: a.before, after: b.after, changed: ['a', 'b'] });
+    expect(w!.record?.event).toMatchObject({
+      type: 'UPDATE',
+      before: a.before,
+      after: b.after,
+      changed: ['a', 'b'],
+    });
   });
 
   it('never merges across a primary-key change or a DDL', () => {
     const pkChange = row('UPDATE', '2', { before: { id: '1', v: 'a' } });
-    const out = coalesce([item(row('UPDATE', '1')), item(pkChange), item(row('UPDATE', '2')), item(ddl), item(row('UPDATE', '2'))]);
+    const out = coalesce([
+      item(row('UPDATE', '1')),
+      item(pkChange),
+      item(row('UPDATE', '2')),
+      item(ddl),
+      item(row('UPDATE', '2')),
+    ]);
     expect(out.map((w) => w.members.length)).toEqual([1, 1, 1, 1, 1]);
   });
 });

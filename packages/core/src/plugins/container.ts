@@ -19,7 +19,9 @@ import {
  */
 
 /** The ids of the services the core provides, e.g. `core.logger`. */
-export const CORE_SERVICE_IDS: readonly string[] = Object.freeze(Object.values(coreServices).map((ref) => ref.id));
+export const CORE_SERVICE_IDS: readonly string[] = Object.freeze(
+  Object.values(coreServices).map((ref) => ref.id),
+);
 
 /** The instances behind {@link coreServices}, for one run. */
 export interface CoreServiceInstances {
@@ -33,12 +35,17 @@ export interface CoreServiceInstances {
  * A fresh container for one runtime: a child of tsyringe's root container, so nothing is ever
  * registered globally and two runtimes in one process never see each other's plugins or services.
  */
-export function createPluginContainer(parent: DependencyContainer = rootContainer): DependencyContainer {
+export function createPluginContainer(
+  parent: DependencyContainer = rootContainer,
+): DependencyContainer {
   return parent.createChildContainer();
 }
 
 /** Registers the core services in `container` under their refs' ids. */
-export function registerCoreServices(container: DependencyContainer, services: CoreServiceInstances): void {
+export function registerCoreServices(
+  container: DependencyContainer,
+  services: CoreServiceInstances,
+): void {
   container.register(coreServices.logger.id, { useValue: services.logger });
   container.register(coreServices.metrics.id, { useValue: services.metrics });
   container.register(coreServices.clock.id, { useValue: services.clock });
@@ -53,7 +60,15 @@ export interface DependentPlugin {
 }
 
 /** Property reads that tooling performs on any object; never treated as a missing service. */
-const INTROSPECTION = new Set(['then', 'toJSON', 'constructor', 'asymmetricMatch', '$$typeof', 'nodeType', 'inspect']);
+const INTROSPECTION = new Set([
+  'then',
+  'toJSON',
+  'constructor',
+  'asymmetricMatch',
+  '$$typeof',
+  'nodeType',
+  'inspect',
+]);
 
 /**
  * Resolves a plugin's declared `deps` from `container`, by each ref's id. The result is frozen,
@@ -64,11 +79,19 @@ const INTROSPECTION = new Set(['then', 'toJSON', 'constructor', 'asymmetricMatch
  * @throws SluiceError `SLUICE_ERR_PLUGIN_DEPENDENCY_MISSING` when a declared service is not
  *   registered, or an undeclared one is read.
  */
-export function resolveDeps(container: DependencyContainer, plugin: DependentPlugin, deps: ServiceDeps): Readonly<Record<string, unknown>> {
+export function resolveDeps(
+  container: DependencyContainer,
+  plugin: DependentPlugin,
+  deps: ServiceDeps,
+): Readonly<Record<string, unknown>> {
   const resolved: Record<string, unknown> = {};
   for (const [key, ref] of Object.entries(deps)) {
     if (!container.isRegistered(ref.id, true)) {
-      throw missingService(plugin, ref.id, `declares deps.${key}, but this runtime provides no such service; available: ${registeredServices(container).join(', ')}`);
+      throw missingService(
+        plugin,
+        ref.id,
+        `declares deps.${key}, but this runtime provides no such service; available: ${registeredServices(container).join(', ')}`,
+      );
     }
     resolved[key] = container.resolve(ref.id);
   }

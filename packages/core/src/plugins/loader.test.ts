@@ -38,9 +38,13 @@ describe('loadPlugins', () => {
     await writeFile(join(dir, 'one.mjs'), sinkModule('one'));
     const registry = new PluginRegistry();
     const loaded = await loadPlugins(registry, ['../one.mjs'], { baseDir: join(dir, 'conf') });
-    expect(loaded).toEqual([{ spec: '../one.mjs', file: join(dir, 'one.mjs'), kind: 'sink', name: 'one' }]);
+    expect(loaded).toEqual([
+      { spec: '../one.mjs', file: join(dir, 'one.mjs'), kind: 'sink', name: 'one' },
+    ]);
     expect(registry.sink('one').name).toBe('one');
-    expect(registry.origin('sink', 'one')).toBe(`sluice.plugins "../one.mjs" (${join(dir, 'one.mjs')})`);
+    expect(registry.origin('sink', 'one')).toBe(
+      `sluice.plugins "../one.mjs" (${join(dir, 'one.mjs')})`,
+    );
   });
 
   it('registers a default export once even when it is also a named export', async () => {
@@ -62,7 +66,14 @@ describe('loadPlugins', () => {
   it('loads a package directory through its package.json exports', async () => {
     const pkg = join(dir, 'my-sink');
     await mkdir(join(pkg, 'dist'), { recursive: true });
-    await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'my-sink', type: 'module', exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } } }));
+    await writeFile(
+      join(pkg, 'package.json'),
+      JSON.stringify({
+        name: 'my-sink',
+        type: 'module',
+        exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } },
+      }),
+    );
     await writeFile(join(pkg, 'dist', 'index.js'), sinkModule('mine'));
     const registry = new PluginRegistry();
     const [loaded] = await loadPlugins(registry, ['./my-sink'], { baseDir: dir });
@@ -73,7 +84,10 @@ describe('loadPlugins', () => {
     const pkg = join(dir, 'node_modules', '@acme', 'sluice-sink-x');
     await mkdir(pkg, { recursive: true });
     await mkdir(join(dir, 'app', 'conf'), { recursive: true });
-    await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: '@acme/sluice-sink-x', type: 'module', main: 'main.js' }));
+    await writeFile(
+      join(pkg, 'package.json'),
+      JSON.stringify({ name: '@acme/sluice-sink-x', type: 'module', main: 'main.js' }),
+    );
     await writeFile(join(pkg, 'main.js'), sinkModule('acme'));
     const registry = new PluginRegistry();
     await loadPlugins(registry, ['@acme/sluice-sink-x'], { baseDir: join(dir, 'app', 'conf') });
@@ -81,14 +95,18 @@ describe('loadPlugins', () => {
   });
 
   it('refuses a package that is not installed, naming it and where it looked', async () => {
-    const error = await failure(loadPlugins(new PluginRegistry(), ['sluice-sink-does-not-exist'], { baseDir: dir }));
+    const error = await failure(
+      loadPlugins(new PluginRegistry(), ['sluice-sink-does-not-exist'], { baseDir: dir }),
+    );
     expect(error.code).toBe(ErrorCodes.pluginLoad);
     expect(error.message).toContain('"sluice-sink-does-not-exist"');
     expect(error.message).toContain(dir);
   });
 
   it('refuses a path that does not exist', async () => {
-    const error = await failure(loadPlugins(new PluginRegistry(), ['./nowhere.js'], { baseDir: dir }));
+    const error = await failure(
+      loadPlugins(new PluginRegistry(), ['./nowhere.js'], { baseDir: dir }),
+    );
     expect(error.code).toBe(ErrorCodes.pluginLoad);
     expect(error.message).toContain('"./nowhere.js"');
     expect(error.message).toContain(join(dir, 'nowhere.js'));
@@ -96,7 +114,10 @@ describe('loadPlugins', () => {
 
   it('refuses a package directory whose entry point is missing (not built)', async () => {
     await mkdir(join(dir, 'unbuilt'));
-    await writeFile(join(dir, 'unbuilt', 'package.json'), JSON.stringify({ exports: './dist/index.js' }));
+    await writeFile(
+      join(dir, 'unbuilt', 'package.json'),
+      JSON.stringify({ exports: './dist/index.js' }),
+    );
     const error = await failure(loadPlugins(new PluginRegistry(), ['./unbuilt'], { baseDir: dir }));
     expect(error.code).toBe(ErrorCodes.pluginLoad);
     expect(error.message).toContain('build the plugin first');
@@ -104,15 +125,22 @@ describe('loadPlugins', () => {
 
   it('wraps an error thrown while the module loads', async () => {
     await writeFile(join(dir, 'throws.mjs'), `throw new Error('boom at load');`);
-    const error = await failure(loadPlugins(new PluginRegistry(), ['./throws.mjs'], { baseDir: dir }));
+    const error = await failure(
+      loadPlugins(new PluginRegistry(), ['./throws.mjs'], { baseDir: dir }),
+    );
     expect(error.code).toBe(ErrorCodes.pluginLoad);
     expect(error.message).toContain('boom at load');
     expect(error.message).toContain('./throws.mjs');
   });
 
   it('refuses a module that exports no branded definition', async () => {
-    await writeFile(join(dir, 'empty.mjs'), `export const sink = { name: 'x', create() {} }; export default 42;`);
-    const error = await failure(loadPlugins(new PluginRegistry(), ['./empty.mjs'], { baseDir: dir }));
+    await writeFile(
+      join(dir, 'empty.mjs'),
+      `export const sink = { name: 'x', create() {} }; export default 42;`,
+    );
+    const error = await failure(
+      loadPlugins(new PluginRegistry(), ['./empty.mjs'], { baseDir: dir }),
+    );
     expect(error.code).toBe(ErrorCodes.pluginInvalid);
     expect(error.message).toContain('./empty.mjs');
   });
@@ -120,7 +148,10 @@ describe('loadPlugins', () => {
   it('refuses a plugin that duplicates a built-in, naming both', async () => {
     await writeFile(join(dir, 'logger.mjs'), sinkModule('logger'));
     const registry = new PluginRegistry();
-    registry.register(defineSink({ name: 'logger', create: () => ({}) as never }), 'built-in @sluice/sink-logger');
+    registry.register(
+      defineSink({ name: 'logger', create: () => ({}) as never }),
+      'built-in @sluice/sink-logger',
+    );
     const error = await failure(loadPlugins(registry, ['./logger.mjs'], { baseDir: dir }));
     expect(error.code).toBe(ErrorCodes.pluginDuplicate);
     expect(error.message).toContain('built-in @sluice/sink-logger');
@@ -128,14 +159,19 @@ describe('loadPlugins', () => {
   });
 
   it('refuses a plugin built for another API version', async () => {
-    await writeFile(join(dir, 'v2.mjs'), sinkModule('v2').replace('apiVersion: 1', 'apiVersion: 2'));
+    await writeFile(
+      join(dir, 'v2.mjs'),
+      sinkModule('v2').replace('apiVersion: 1', 'apiVersion: 2'),
+    );
     const error = await failure(loadPlugins(new PluginRegistry(), ['./v2.mjs'], { baseDir: dir }));
     expect(error.code).toBe(ErrorCodes.pluginVersion);
     expect(error.message).toContain('"v2"');
   });
 
   it.each([[''], ['  ']])('refuses an empty entry %j', async (spec) => {
-    expect((await failure(loadPlugins(new PluginRegistry(), [spec], { baseDir: dir }))).code).toBe(ErrorCodes.config);
+    expect((await failure(loadPlugins(new PluginRegistry(), [spec], { baseDir: dir }))).code).toBe(
+      ErrorCodes.config,
+    );
   });
 });
 
@@ -151,7 +187,10 @@ describe('loadConfiguredPlugins', () => {
     await mkdir(join(dir, 'conf'));
     await writeFile(join(dir, 'p.mjs'), sinkModule('configured'));
     const registry = new PluginRegistry();
-    const config = { dir: join(dir, 'conf'), sluice: { plugins: ['../p.mjs'] } } as unknown as ResolvedConfig;
+    const config = {
+      dir: join(dir, 'conf'),
+      sluice: { plugins: ['../p.mjs'] },
+    } as unknown as ResolvedConfig;
     await loadConfiguredPlugins(registry, config);
     expect(registry.sink('configured').name).toBe('configured');
   });

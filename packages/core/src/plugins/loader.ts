@@ -26,7 +26,11 @@ export interface LoadPluginsOptions {
 }
 
 const isPathSpec = (spec: string): boolean =>
-  spec === '.' || spec === '..' || spec.startsWith('./') || spec.startsWith('../') || isAbsolute(spec);
+  spec === '.' ||
+  spec === '..' ||
+  spec.startsWith('./') ||
+  spec.startsWith('../') ||
+  isAbsolute(spec);
 
 /**
  * Loads every entry of `sluice.plugins` and registers the branded definitions it exports.
@@ -41,12 +45,19 @@ const isPathSpec = (spec: string): boolean =>
  *   while loading; `SLUICE_ERR_PLUGIN_INVALID` when it exports no branded definition; and any
  *   error of {@link PluginRegistry.register} (duplicate, version mismatch, unknown service).
  */
-export async function loadPlugins(registry: PluginRegistry, specs: readonly string[], options: LoadPluginsOptions): Promise<LoadedPlugin[]> {
+export async function loadPlugins(
+  registry: PluginRegistry,
+  specs: readonly string[],
+  options: LoadPluginsOptions,
+): Promise<LoadedPlugin[]> {
   const importModule = options.importModule ?? ((url: string) => import(url) as Promise<unknown>);
   const loaded: LoadedPlugin[] = [];
   for (const spec of specs) {
     if (typeof spec !== 'string' || spec.trim() === '') {
-      throw new SluiceError(ErrorCodes.config, `sluice.plugins holds an empty or non-text entry (${JSON.stringify(spec)}): list package names or paths.`);
+      throw new SluiceError(
+        ErrorCodes.config,
+        `sluice.plugins holds an empty or non-text entry (${JSON.stringify(spec)}): list package names or paths.`,
+      );
     }
     const file = await resolvePluginSpec(spec, options.baseDir);
     const origin = `sluice.plugins "${spec}" (${file ?? 'installed with Sluice'})`;
@@ -104,12 +115,18 @@ export function pluginExports(namespace: unknown): unknown[] {
  * @throws SluiceError `SLUICE_ERR_PLUGIN_LOAD` for a path that does not exist or a package
  *   directory without a usable entry point.
  */
-export async function resolvePluginSpec(spec: string, baseDir: string): Promise<string | undefined> {
+export async function resolvePluginSpec(
+  spec: string,
+  baseDir: string,
+): Promise<string | undefined> {
   if (isPathSpec(spec)) {
     const path = resolve(baseDir, spec);
     const info = await stat(path).catch(() => undefined);
     if (!info) {
-      throw new SluiceError(ErrorCodes.pluginLoad, `The plugin path "${spec}" listed in sluice.plugins does not exist (resolved against "${baseDir}" to "${path}").`);
+      throw new SluiceError(
+        ErrorCodes.pluginLoad,
+        `The plugin path "${spec}" listed in sluice.plugins does not exist (resolved against "${baseDir}" to "${path}").`,
+      );
     }
     return info.isDirectory() ? packageEntry(path, spec) : path;
   }
@@ -130,7 +147,8 @@ function splitPackageSpec(spec: string): { packageName: string; subpath: string 
   return { packageName: parts.slice(0, count).join('/'), subpath: rest ? `./${rest}` : '.' };
 }
 
-type ExportsField = string | null | readonly ExportsField[] | { readonly [key: string]: ExportsField };
+type ExportsField =
+  string | null | readonly ExportsField[] | { readonly [key: string]: ExportsField };
 
 /** Picks the ESM target of an `exports` value: conditions `import`, `node`, `default`, in that order. */
 function exportTarget(value: ExportsField | undefined): string | undefined {
@@ -159,21 +177,42 @@ async function packageEntry(dir: string, spec: string, subpath = '.'): Promise<s
     try {
       pkg = JSON.parse(text) as typeof pkg;
     } catch (error) {
-      throw new SluiceError(ErrorCodes.pluginLoad, `The package.json of the plugin "${spec}" (${dir}) is not valid JSON: ${(error as Error).message}`);
+      throw new SluiceError(
+        ErrorCodes.pluginLoad,
+        `The package.json of the plugin "${spec}" (${dir}) is not valid JSON: ${(error as Error).message}`,
+      );
     }
   }
   let target: string | undefined;
   if (pkg.exports !== undefined) {
     const exp = pkg.exports;
-    const isSubpathMap = typeof exp === 'object' && exp !== null && !Array.isArray(exp) && Object.keys(exp).some((k) => k.startsWith('.'));
-    target = exportTarget(isSubpathMap ? (exp as { readonly [key: string]: ExportsField })[subpath] : subpath === '.' ? exp : undefined);
+    const isSubpathMap =
+      typeof exp === 'object' &&
+      exp !== null &&
+      !Array.isArray(exp) &&
+      Object.keys(exp).some((k) => k.startsWith('.'));
+    target = exportTarget(
+      isSubpathMap
+        ? (exp as { readonly [key: string]: ExportsField })[subpath]
+        : subpath === '.'
+          ? exp
+          : undefined,
+    );
     if (!target) {
-      throw new SluiceError(ErrorCodes.pluginLoad, `The plugin package "${spec}" (${dir}) exports no "${subpath}" entry for import.`);
+      throw new SluiceError(
+        ErrorCodes.pluginLoad,
+        `The plugin package "${spec}" (${dir}) exports no "${subpath}" entry for import.`,
+      );
     }
   } else if (subpath !== '.') {
     target = subpath;
   } else {
-    target = typeof pkg.module === 'string' ? pkg.module : typeof pkg.main === 'string' ? pkg.main : 'index.js';
+    target =
+      typeof pkg.module === 'string'
+        ? pkg.module
+        : typeof pkg.main === 'string'
+          ? pkg.main
+          : 'index.js';
   }
   const file = resolve(dir, target);
   if (!(await stat(file).catch(() => undefined))) {

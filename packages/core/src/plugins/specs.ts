@@ -8,6 +8,9 @@ import { loadPlugins, type LoadedPlugin } from './loader.js';
  * were registered and before the configuration is checked against the registered plugins. See
  * {@link loadPlugins} for the errors.
  */
-export async function loadConfiguredPlugins(registry: PluginRegistry, config: Pick<ResolvedConfig, 'dir' | 'sluice'>): Promise<LoadedPlugin[]> {
+export async function loadConfiguredPlugins(
+  registry: PluginRegistry,
+  config: Pick<ResolvedConfig, 'dir' | 'sluice'>,
+): Promise<LoadedPlugin[]> {
   return loadPlugins(registry, config.sluice.plugins, { baseDir: config.dir });
 }

@@ -31,7 +31,10 @@ describe('Router', () => {
     const router = new Router({
       destination: 'example',
       groupId: 'g1',
-      sinks: [{ key: 'logger', routes: undefined }, { key: 'rdb', routes: [route('a.yml'), route('b.yml'), route('c.yml', { table: 'role' })] }],
+      sinks: [
+        { key: 'logger', routes: undefined },
+        { key: 'rdb', routes: [route('a.yml'), route('b.yml'), route('c.yml', { table: 'role' })] },
+      ],
     });
     expect(router.route(0, event('mytest', 'user'))).toEqual([undefined]);
     expect(names(router.route(1, event('mytest', 'user')))).toEqual(['a.yml', 'b.yml']);
@@ -40,11 +43,24 @@ describe('Router', () => {
   });
 
   it('matches destination, groupId, database and table exactly (case-sensitive), groupId ignored in tcp mode', () => {
-    const routes = [route('a.yml', { groupId: 'g2' }), route('b.yml', { groupId: undefined }), route('c.yml', { table: 'User' })];
-    const mq = new Router({ destination: 'example', groupId: 'g1', sinks: [{ key: 'rdb', routes }] });
+    const routes = [
+      route('a.yml', { groupId: 'g2' }),
+      route('b.yml', { groupId: undefined }),
+      route('c.yml', { table: 'User' }),
+    ];
+    const mq = new Router({
+      destination: 'example',
+      groupId: 'g1',
+      sinks: [{ key: 'rdb', routes }],
+    });
     expect(mq.route(0, event('mytest', 'user'))).toEqual([]);
     expect(mq.route(0, event('mytest', 'user', 'other'))).toEqual([]);
-    const tcp = new Router({ destination: 'example', groupId: 'g1', tcpMode: true, sinks: [{ key: 'rdb', routes }] });
+    const tcp = new Router({
+      destination: 'example',
+      groupId: 'g1',
+      tcpMode: true,
+      sinks: [{ key: 'rdb', routes }],
+    });
     expect(names(tcp.route(0, event('mytest', 'user')))).toEqual(['a.yml', 'b.yml']);
   });
 
@@ -52,14 +68,26 @@ describe('Router', () => {
     const router = new Router({
       destination: 'example',
       groupId: 'g1',
-      sinks: [{ key: 'rdb', routes: [route('mirror.yml', { table: undefined, groupId: '' }), route('other.yml', { table: undefined, groupId: 'g2' })] }],
+      sinks: [
+        {
+          key: 'rdb',
+          routes: [
+            route('mirror.yml', { table: undefined, groupId: '' }),
+            route('other.yml', { table: undefined, groupId: 'g2' }),
+          ],
+        },
+      ],
     });
     expect(names(router.route(0, event('mytest', 'anything')))).toEqual(['mirror.yml']);
     expect(router.route(0, event('elsewhere', 'anything'))).toEqual([]);
   });
 
   it('replaces one sink instance’s routes and refuses an unknown sink', () => {
-    const router = new Router({ destination: 'example', groupId: 'g1', sinks: [{ key: 'rdb', routes: [route('a.yml')] }] });
+    const router = new Router({
+      destination: 'example',
+      groupId: 'g1',
+      sinks: [{ key: 'rdb', routes: [route('a.yml')] }],
+    });
     router.replaceRoutes('rdb', [route('b.yml')]);
     expect(names(router.route(0, event('mytest', 'user')))).toEqual(['b.yml']);
     expect(() => router.replaceRoutes('nope', [])).toThrow(/No sink instance "nope"/);

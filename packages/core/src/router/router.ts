@@ -89,7 +89,9 @@ export class Router {
     const exact = index.exact.get(this.#eventKey(event.destination, event.database, event.table));
     const mirror = index.mirror.get(`${event.destination}.${event.database}`);
     if (!mirror) return exact ?? NOTHING;
-    const mirrors = mirror.filter((r) => this.#o.tcpMode || !trim(r.groupId) || trim(r.groupId) === this.#o.groupId);
+    const mirrors = mirror.filter(
+      (r) => this.#o.tcpMode || !trim(r.groupId) || trim(r.groupId) === this.#o.groupId,
+    );
     if (!exact) return mirrors;
     return [...exact, ...mirrors];
   }
@@ -100,12 +102,17 @@ export class Router {
    */
   replaceRoutes(sinkKey: string, routes: readonly MappingRoute[] | undefined): void {
     const i = this.#keys.indexOf(sinkKey);
-    if (i < 0) throw new Error(`No sink instance "${sinkKey}" in group "${this.#o.groupId}" of "${this.#o.destination}".`);
+    if (i < 0)
+      throw new Error(
+        `No sink instance "${sinkKey}" in group "${this.#o.groupId}" of "${this.#o.destination}".`,
+      );
     this.#indexes[i] = this.#index(routes);
   }
 
   #eventKey(destination: string, database: string, table: string): string {
-    return this.#o.tcpMode ? `${destination}_${database}-${table}` : `${destination}-${this.#o.groupId}_${database}-${table}`;
+    return this.#o.tcpMode
+      ? `${destination}_${database}-${table}`
+      : `${destination}-${this.#o.groupId}_${database}-${table}`;
   }
 
   #index(routes: readonly MappingRoute[] | undefined): SinkIndex | undefined {

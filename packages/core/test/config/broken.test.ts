@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { formatReport, loadConfig, validateConfigDir, type ConfigProblem } from '@sluice/core';
 import { fixture } from './support.js';
 
-const brief = (p: ConfigProblem) => `${p.severity} ${p.file}:${p.line} ${p.path} [${p.code}]${p.suggestion ? ` ${p.suggestion}` : ''}`;
+const brief = (p: ConfigProblem) =>
+  `${p.severity} ${p.file}:${p.line} ${p.path} [${p.code}]${p.suggestion ? ` ${p.suggestion}` : ''}`;
 
 describe('a broken configuration directory', () => {
   it('reports every problem at once, with file, line, key path and suggestions', async () => {
@@ -41,7 +42,9 @@ describe('a broken configuration directory', () => {
     const result = await validateConfigDir(fixture('broken'), { env: {} });
     const report = formatReport(result.problems);
     const lines = report.trimEnd().split('\n');
-    expect(lines[0]).toBe('application.yml:3: error: server.port: 80810 is out of range (expected an integer from 0 to 65535)');
+    expect(lines[0]).toBe(
+      'application.yml:3: error: server.port: 80810 is out of range (expected an integer from 0 to 65535)',
+    );
     expect(lines).toContain(
       'application.yml:25: error: canal.conf.canalAdapters[0].groups[0].outerAdapters[0].name: unknown adapter "es" (expected one of logger, rdb, es6, es7, es8, redis); did you mean "es7" or "es8"?',
     );
@@ -51,12 +54,16 @@ describe('a broken configuration directory', () => {
   });
 
   it('resolves a placeholder default and an environment value once the variable is set', async () => {
-    const result = await validateConfigDir(fixture('broken'), { env: { BATCH_SIZE: '250', KAFKA_SERVERS: 'k1:9092' } });
+    const result = await validateConfigDir(fixture('broken'), {
+      env: { BATCH_SIZE: '250', KAFKA_SERVERS: 'k1:9092' },
+    });
     expect(result.problems.filter((p) => p.code === 'placeholder-unresolved')).toEqual([]);
     expect(result.config?.canal.syncBatchSize).toBe(250);
     expect(result.config?.canal.consumerProperties['kafka.bootstrap.servers']).toBe('k1:9092');
     const withoutEnv = await validateConfigDir(fixture('broken'), { env: {} });
-    expect(withoutEnv.config?.canal.consumerProperties['kafka.bootstrap.servers']).toBe('127.0.0.1:9092');
+    expect(withoutEnv.config?.canal.consumerProperties['kafka.bootstrap.servers']).toBe(
+      '127.0.0.1:9092',
+    );
     expect(withoutEnv.config?.canal.syncBatchSize).toBe(1000);
   });
 
@@ -77,6 +84,8 @@ describe('a broken configuration directory', () => {
   it('reports a missing directory and an invalid application.yml without a config', async () => {
     const missing = await validateConfigDir(fixture('does-not-exist'), { env: {} });
     expect(missing.config).toBeUndefined();
-    expect(missing.problems).toMatchObject([{ code: 'file-unreadable', file: 'application.yml', severity: 'error' }]);
+    expect(missing.problems).toMatchObject([
+      { code: 'file-unreadable', file: 'application.yml', severity: 'error' },
+    ]);
   });
 });

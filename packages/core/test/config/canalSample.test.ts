@@ -10,7 +10,10 @@ describe("canal-adapter's own sample configuration", () => {
     const codes = new Set(result.problems.map((p) => p.code));
     expect([...codes].sort()).toEqual(['jdbc-url', 'mapping-invalid', 'plugin-missing']);
     // The Oracle target is canal-valid but not one Sluice can write: a warning on its line.
-    expect(result.problems.find((p) => p.code === 'jdbc-url')).toMatchObject({ line: 76, severity: 'warning' });
+    expect(result.problems.find((p) => p.code === 'jdbc-url')).toMatchObject({
+      line: 76,
+      severity: 'warning',
+    });
     // targetTable: mytest2.user → the #3834 pitfall, with the fix.
     expect(result.problems.find((p) => p.code === 'mapping-invalid')).toMatchObject({
       file: 'rdb/mytest_user.yml',
@@ -23,7 +26,14 @@ describe("canal-adapter's own sample configuration", () => {
     const { config } = await validateConfigDir(fixture('canal-sample'), { env: {} });
     if (!config) throw new Error('no config');
     expect(config.server.port).toBe(8081);
-    expect(config.canal).toMatchObject({ mode: 'tcp', mappingKeyScheme: 'tcp', retries: -1, timeout: 500, syncBatchSize: 1000, flatMessage: true });
+    expect(config.canal).toMatchObject({
+      mode: 'tcp',
+      mappingKeyScheme: 'tcp',
+      retries: -1,
+      timeout: 500,
+      syncBatchSize: 1000,
+      flatMessage: true,
+    });
     expect(config.canal.consumerProperties['kafka.bootstrap.servers']).toBe('127.0.0.1:9092');
     expect(config.canal.consumerProperties['canal.tcp.username']).toBe('');
     expect(config.canal.srcDataSources['defaultDS']).toEqual({
@@ -49,14 +59,18 @@ describe("canal-adapter's own sample configuration", () => {
       'kudu:kudu',
       'phoenix:phoenix',
     ]);
-    expect(outers[1]?.properties['jdbc.url']).toBe('jdbc:mysql://127.0.0.1:3306/mytest2?useUnicode=true');
+    expect(outers[1]?.properties['jdbc.url']).toBe(
+      'jdbc:mysql://127.0.0.1:3306/mytest2?useUnicode=true',
+    );
     expect(outers[5]?.hosts).toBe('127.0.0.1:9300');
   });
 
   it('gives every mapping file to the right sink instance and indexes it by the tables it covers', async () => {
     const { config } = await validateConfigDir(fixture('canal-sample'), { env: {} });
     if (!config) throw new Error('no config');
-    expect(config.mappings.map((m) => `${m.file} → ${m.owners.map((o) => o.key).join(',')}`)).toEqual([
+    expect(
+      config.mappings.map((m) => `${m.file} → ${m.owners.map((o) => o.key).join(',')}`),
+    ).toEqual([
       'es7/biz_order.yml → AUTO_GENERATED_-example-g1-5',
       'es7/customer.yml → AUTO_GENERATED_-example-g1-5',
       'es7/mytest_user.yml → AUTO_GENERATED_-example-g1-5',
@@ -70,15 +84,26 @@ describe("canal-adapter's own sample configuration", () => {
       { database: 'mytest', table: 'user' },
       { database: 'mytest', table: 'role' },
     ]);
-    expect(user?.config['esMapping']).toMatchObject({ _index: 'mytest_user', _id: '_id', upsert: false, commitBatch: 3000 });
+    expect(user?.config['esMapping']).toMatchObject({
+      _index: 'mytest_user',
+      _id: '_id',
+      upsert: false,
+      commitBatch: 3000,
+    });
 
     const index = MappingIndex.of(config);
     const es7 = { name: 'es7', key: 'AUTO_GENERATED_-example-g1-5' };
     const event = { destination: 'example', groupId: 'g1', database: 'mytest', table: 'role' };
     expect(index.lookup(es7, event).map((m) => m.name)).toEqual(['mytest_user.yml']);
-    expect(index.lookup(es7, { ...event, table: 'user' }).map((m) => m.name)).toEqual(['mytest_user.yml']);
-    expect(index.lookup({ name: 'rdb', key: 'mysql1' }, { ...event, table: 'user' }).map((m) => m.file)).toEqual(['rdb/mytest_user.yml']);
-    expect(index.lookup({ name: 'rdb', key: 'postgres1' }, { ...event, table: 'user' })).toEqual([]);
+    expect(index.lookup(es7, { ...event, table: 'user' }).map((m) => m.name)).toEqual([
+      'mytest_user.yml',
+    ]);
+    expect(
+      index.lookup({ name: 'rdb', key: 'mysql1' }, { ...event, table: 'user' }).map((m) => m.file),
+    ).toEqual(['rdb/mytest_user.yml']);
+    expect(index.lookup({ name: 'rdb', key: 'postgres1' }, { ...event, table: 'user' })).toEqual(
+      [],
+    );
     // tcp mode: groupId plays no part in the lookup; table names are case-sensitive.
     expect(index.lookup(es7, { ...event, groupId: 'other', table: 'user' })).toHaveLength(1);
     expect(index.lookup(es7, { ...event, table: 'User' })).toEqual([]);
@@ -89,19 +114,28 @@ describe('examples/canal-adapter-conf', () => {
   it('validates without errors and routes each mapping to its sink instance', async () => {
     const dir = fixture('../../../../../examples/canal-adapter-conf');
     const result = await validateConfigDir(dir, { env: {} });
-    expect(result.problems.filter((p) => p.severity === 'error'), formatReport(result.problems)).toEqual([]);
+    expect(
+      result.problems.filter((p) => p.severity === 'error'),
+      formatReport(result.problems),
+    ).toEqual([]);
     expect(result.problems.every((p) => p.code === 'plugin-missing')).toBe(true);
     const config = result.config!;
     expect(config.canal.consumerProperties['kafka.bootstrap.servers']).toBe('127.0.0.1:9092');
     expect(config.sluice.admin.token).toBeUndefined();
-    expect(config.mappings.map((m) => `${m.file} → ${m.owners.map((o) => `${o.name}:${o.key}`).join(',')}`)).toEqual([
+    expect(
+      config.mappings.map(
+        (m) => `${m.file} → ${m.owners.map((o) => `${o.name}:${o.key}`).join(',')}`,
+      ),
+    ).toEqual([
       'es7/mytest_user.yml → es7:AUTO_GENERATED_-example-g1-2',
       'rdb/mytest_user.yml → rdb:mysql1',
       'redis/mytest_user.yml → redis:cache1',
     ]);
     const index = MappingIndex.of(config);
     const event = { destination: 'example', groupId: 'g1', database: 'mytest', table: 'user' };
-    expect(index.lookup({ name: 'redis', key: 'cache1' }, event)[0]?.config['redisMapping']).toEqual({
+    expect(
+      index.lookup({ name: 'redis', key: 'cache1' }, event)[0]?.config['redisMapping'],
+    ).toEqual({
       database: 'mytest',
       table: 'user',
       key: 'user:{id}',

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, formatReport, printConfig, redact, redactConfig, validateConfigDir } from '@sluice/core';
+import {
+  createLogger,
+  formatReport,
+  printConfig,
+  redact,
+  redactConfig,
+  validateConfigDir,
+} from '@sluice/core';
 import { fixture, writeConf } from './support.js';
 
 const SECRETS = ['121212', 'm121212', 'test:123456', 'hunter2', 'sk-999', 'jaas-secret', 'tok-abc'];
@@ -50,11 +57,18 @@ sluice:
   it('are masked in the canal sample printout too', async () => {
     const result = await validateConfigDir(fixture('canal-sample'), { env: {} });
     const printed = printConfig(result.config!, result.secrets);
-    for (const secret of ['121212', 'm121212', 'test:123456']) expect(printed).not.toContain(secret);
+    for (const secret of ['121212', 'm121212', 'test:123456'])
+      expect(printed).not.toContain(secret);
   });
 
   it('are masked by redactConfig under secret-looking keys even without a known value', () => {
-    expect(redactConfig({ 'security.auth': 'u:p', nested: { password: 'x', name: 'n' }, list: [{ token: 't' }] })).toEqual({
+    expect(
+      redactConfig({
+        'security.auth': 'u:p',
+        nested: { password: 'x', name: 'n' },
+        list: [{ token: 't' }],
+      }),
+    ).toEqual({
       'security.auth': '******',
       nested: { password: '******', name: 'n' },
       list: [{ token: '******' }],
@@ -64,7 +78,14 @@ sluice:
   it('are masked in log lines (security.auth, jaas config, passwords)', () => {
     const lines: string[] = [];
     const logger = createLogger({ write: (l) => lines.push(l) });
-    logger.info('Connecting.', { properties: { 'security.auth': 'u:p', 'kafka.sasl.jaas.config': 'j', 'jdbc.password': 'pw', author: 'me' } });
+    logger.info('Connecting.', {
+      properties: {
+        'security.auth': 'u:p',
+        'kafka.sasl.jaas.config': 'j',
+        'jdbc.password': 'pw',
+        author: 'me',
+      },
+    });
     expect(lines[0]).not.toMatch(/u:p|"j"|"pw"/);
     expect(lines[0]).toContain('"author":"me"');
     expect(redact({ secretKey: 's' })).toEqual({ secretKey: '******' });

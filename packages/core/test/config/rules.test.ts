@@ -19,7 +19,12 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
   it('lets environment variables override canal.conf scalars (CANAL_CONF_MODE, CANAL_CONF_SYNCBATCHSIZE)', async () => {
     const dir = await writeConf({ 'application.yml': application('      - name: logger') });
     const { config, problems } = await validateConfigDir(dir, {
-      env: { CANAL_CONF_MODE: 'tcp', CANAL_CONF_SYNCBATCHSIZE: '50', SERVER_PORT: '9090', SLUICE_PIPELINE_LANES: '2' },
+      env: {
+        CANAL_CONF_MODE: 'tcp',
+        CANAL_CONF_SYNCBATCHSIZE: '50',
+        SERVER_PORT: '9090',
+        SLUICE_PIPELINE_LANES: '2',
+      },
     });
     expect(config?.canal.mode).toBe('tcp');
     expect(config?.canal.mappingKeyScheme).toBe('tcp');
@@ -33,7 +38,12 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
     const dir = await writeConf({ 'application.yml': application('      - name: logger') });
     const { problems } = await validateConfigDir(dir, { env: { CANAL_CONF_RETRIES: 'often' } });
     expect(problems.filter((p) => p.severity === 'error')).toMatchObject([
-      { code: 'invalid-value', file: 'environment variable CANAL_CONF_RETRIES', line: 0, path: 'canal.conf.retries' },
+      {
+        code: 'invalid-value',
+        file: 'environment variable CANAL_CONF_RETRIES',
+        line: 0,
+        path: 'canal.conf.retries',
+      },
     ]);
   });
 
@@ -55,7 +65,9 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
     const { config, problems } = await validateConfigDir(dir, { env: {} });
     expect(problems.filter((p) => p.code === 'unknown-key')).toEqual([]);
     expect(config?.canal).toMatchObject({ mode: 'kafka', syncBatchSize: 10, flatMessage: false });
-    expect(config?.canal.canalAdapters).toMatchObject([{ instance: 't1', groups: [{ groupId: 'g9', outerAdapters: [{ name: 'logger' }] }] }]);
+    expect(config?.canal.canalAdapters).toMatchObject([
+      { instance: 't1', groups: [{ groupId: 'g9', outerAdapters: [{ name: 'logger' }] }] },
+    ]);
   });
 
   it('uses the defaults for empty values and a missing groupId', async () => {
@@ -73,9 +85,19 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
 `,
     });
     const { config } = await validateConfigDir(dir, { env: {} });
-    expect(config?.canal).toMatchObject({ mode: 'tcp', syncBatchSize: 1000, retries: 0, terminateOnException: false });
-    expect(config?.canal.canalAdapters[0]).toMatchObject({ instance: 'example', groups: [{ groupId: 'default' }] });
-    expect(config?.canal.canalAdapters[0]?.groups[0]?.outerAdapters[0]?.key).toBe('AUTO_GENERATED_-example-default-0');
+    expect(config?.canal).toMatchObject({
+      mode: 'tcp',
+      syncBatchSize: 1000,
+      retries: 0,
+      terminateOnException: false,
+    });
+    expect(config?.canal.canalAdapters[0]).toMatchObject({
+      instance: 'example',
+      groups: [{ groupId: 'default' }],
+    });
+    expect(config?.canal.canalAdapters[0]?.groups[0]?.outerAdapters[0]?.key).toBe(
+      'AUTO_GENERATED_-example-default-0',
+    );
   });
 
   it('warns about deprecated canal.conf keys and errors on a duplicated group', async () => {
@@ -104,12 +126,31 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
   });
 
   it('refuses an admin API on a public address without a token', async () => {
-    const dir = await writeConf({ 'application.yml': application('      - name: logger', 'sluice:\n  admin:\n    host: 0.0.0.0\n') });
+    const dir = await writeConf({
+      'application.yml': application(
+        '      - name: logger',
+        'sluice:\n  admin:\n    host: 0.0.0.0\n',
+      ),
+    });
     const { problems } = await validateConfigDir(dir, { env: {} });
-    expect(problems).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'sluice.admin.host', severity: 'error', line: 16 })]));
-    const withToken = await writeConf({ 'application.yml': application('      - name: logger', 'sluice:\n  admin:\n    host: 0.0.0.0\n    token: ${ADMIN_TOKEN}\n') });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'sluice.admin.host', severity: 'error', line: 16 }),
+      ]),
+    );
+    const withToken = await writeConf({
+      'application.yml': application(
+        '      - name: logger',
+        'sluice:\n  admin:\n    host: 0.0.0.0\n    token: ${ADMIN_TOKEN}\n',
+      ),
+    });
     const ok = await validateConfigDir(withToken, { env: { ADMIN_TOKEN: 'tok-123' } });
-    expect(ok.config?.sluice.admin).toEqual({ enabled: true, host: '0.0.0.0', port: 8081, token: 'tok-123' });
+    expect(ok.config?.sluice.admin).toEqual({
+      enabled: true,
+      host: '0.0.0.0',
+      port: 8081,
+      token: 'tok-123',
+    });
     expect(printConfig(ok.config!, ok.secrets)).not.toContain('tok-123');
   });
 });
@@ -129,13 +170,17 @@ describe('mapping ownership and lookup (canal §3.3, §3.4)', () => {
       'rdb/other-group.yml': rdbMapping('groupId: g2'),
     });
     const { config, problems } = await validateConfigDir(dir, { env: {} });
-    const owners = Object.fromEntries(config!.mappings.map((m) => [m.name, m.owners.map((o) => o.key)]));
+    const owners = Object.fromEntries(
+      config!.mappings.map((m) => [m.name, m.owners.map((o) => o.key)]),
+    );
     expect(owners).toEqual({
       'auto.yml': ['AUTO_GENERATED_-example-g1-1'],
       'keyed.yml': ['Mysql1'],
       'other-group.yml': [],
     });
-    expect(problems.find((p) => p.file === 'rdb/other-group.yml' && p.code === 'unowned-mapping')).toMatchObject({
+    expect(
+      problems.find((p) => p.file === 'rdb/other-group.yml' && p.code === 'unowned-mapping'),
+    ).toMatchObject({
       severity: 'warning',
       suggestion: 'set outerAdapterKey: Mysql1',
     });
@@ -160,7 +205,9 @@ describe('mapping ownership and lookup (canal §3.3, §3.4)', () => {
       'rdb/a.yml': rdbMapping('groupId: g1'),
     });
     const { config } = await validateConfigDir(dir, { env: {} });
-    expect(config?.mappings[0]?.owners).toEqual([{ name: 'rdb', key: 'AUTO_GENERATED_-example-g10-0' }]);
+    expect(config?.mappings[0]?.owners).toEqual([
+      { name: 'rdb', key: 'AUTO_GENERATED_-example-g10-0' },
+    ]);
   });
 
   it('applies several mappings to one table, keyed with the groupId outside tcp mode', async () => {
@@ -186,10 +233,15 @@ dbMapping:
     const sink = { name: 'rdb', key: 't1' };
     const event = { destination: 'example', groupId: 'g1', database: 'mytest', table: 'user' };
     expect(index.lookup(sink, event).map((m) => m.name)).toEqual(['a.yml', 'b.yml', 'mirror.yml']);
-    expect(index.lookup(sink, { ...event, table: 'role' }).map((m) => m.name)).toEqual(['c.yml', 'mirror.yml']);
+    expect(index.lookup(sink, { ...event, table: 'role' }).map((m) => m.name)).toEqual([
+      'c.yml',
+      'mirror.yml',
+    ]);
     expect(index.lookup(sink, { ...event, groupId: 'g2' }).map((m) => m.name)).toEqual([]);
     expect(index.lookup(sink, { ...event, database: 'other' })).toEqual([]);
-    expect(index.routes(sink).map((r) => `${r.mapping.name}:${r.database}.${r.table ?? '*'}`)).toEqual([
+    expect(
+      index.routes(sink).map((r) => `${r.mapping.name}:${r.database}.${r.table ?? '*'}`),
+    ).toEqual([
       'a.yml:mytest.user',
       'b.yml:mytest.user',
       'c.yml:mytest.role',
@@ -205,7 +257,11 @@ dbMapping:
       'rdb/a.yml': rdbMapping(''),
     });
     const { problems } = await validateConfigDir(dir, { env: {} });
-    expect(problems).toEqual(expect.arrayContaining([expect.objectContaining({ file: 'rdb/a.yml', path: 'groupId', severity: 'warning' })]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ file: 'rdb/a.yml', path: 'groupId', severity: 'warning' }),
+      ]),
+    );
   });
 
   it('checks rdb rules beyond the schema and ignores *.yaml files with a warning', async () => {
@@ -214,7 +270,8 @@ dbMapping:
         key: t1
         properties:
           jdbc.url: jdbc:mysql://127.0.0.1/t`),
-      'rdb/a.yml': 'destination: example\ngroupId: g1\nouterAdapterKey: t1\ndbMapping:\n  database: mytest\n',
+      'rdb/a.yml':
+        'destination: example\ngroupId: g1\nouterAdapterKey: t1\ndbMapping:\n  database: mytest\n',
       'rdb/b.yaml': rdbMapping('groupId: g1'),
       'rdb/empty.yml': '',
     });
@@ -250,12 +307,21 @@ describe('plugin schemas', () => {
   it("validates properties and mapping files with a registered plugin's schema, overriding canal's", async () => {
     const sink = defineSink({
       name: 'rdb',
-      propertiesSchema: { type: 'object', required: ['dsn'], properties: { dsn: { type: 'string' }, poolSize: { type: 'integer', minimum: 1 } } },
+      propertiesSchema: {
+        type: 'object',
+        required: ['dsn'],
+        properties: { dsn: { type: 'string' }, poolSize: { type: 'integer', minimum: 1 } },
+      },
       mappings: {
         directories: ['rdb'],
         schema: {
           type: 'object',
-          properties: { destination: { type: 'string' }, groupId: { type: 'string' }, outerAdapterKey: { type: 'string' }, target: { type: 'string' } },
+          properties: {
+            destination: { type: 'string' },
+            groupId: { type: 'string' },
+            outerAdapterKey: { type: 'string' },
+            target: { type: 'string' },
+          },
         },
       },
       create: () => {
@@ -268,9 +334,13 @@ describe('plugin schemas', () => {
         properties:
           poolSize: 0
           jdbc.url: jdbc:mysql://127.0.0.1/t`),
-      'rdb/a.yml': 'destination: example\ngroupId: g1\nouterAdapterKey: t1\ntarget: x\ndbMapping: {}\n',
+      'rdb/a.yml':
+        'destination: example\ngroupId: g1\nouterAdapterKey: t1\ntarget: x\ndbMapping: {}\n',
     });
-    const { problems } = await validateConfigDir(dir, { env: {}, plugins: pluginSchemasFromMap(new Map([['rdb', sink]]), ['kafka']) });
+    const { problems } = await validateConfigDir(dir, {
+      env: {},
+      plugins: pluginSchemasFromMap(new Map([['rdb', sink]]), ['kafka']),
+    });
     const brief = problems.map((p) => `${p.severity} ${p.file}:${p.line} ${p.path} ${p.code}`);
     expect(brief.sort()).toEqual(
       [
@@ -283,7 +353,11 @@ describe('plugin schemas', () => {
   });
 
   it('errors on an unknown adapter name even when plugins are loaded, and on a missing plugin when required', async () => {
-    const dir = await writeConf({ 'application.yml': application('      - name: Logger\n      - name: rdb\n        properties:\n          jdbc.url: jdbc:mysql://h/t') });
+    const dir = await writeConf({
+      'application.yml': application(
+        '      - name: Logger\n      - name: rdb\n        properties:\n          jdbc.url: jdbc:mysql://h/t',
+      ),
+    });
     const plugins = pluginSchemasFromMap(new Map([['logger', {}]]), ['kafka']);
     const loose = await validateConfigDir(dir, { env: {}, plugins });
     expect(loose.problems.map((p) => `${p.severity} ${p.code} ${p.suggestion ?? ''}`)).toEqual([
@@ -291,6 +365,9 @@ describe('plugin schemas', () => {
       'warning plugin-missing add a plugin named "rdb" to sluice.plugins',
     ]);
     const strict = await validateConfigDir(dir, { env: {}, plugins, requirePlugins: true });
-    expect(strict.problems.map((p) => `${p.severity} ${p.code}`)).toEqual(['error unknown-adapter', 'error plugin-missing']);
+    expect(strict.problems.map((p) => `${p.severity} ${p.code}`)).toEqual([
+      'error unknown-adapter',
+      'error plugin-missing',
+    ]);
   });
 });

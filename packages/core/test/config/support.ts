@@ -16,7 +16,10 @@ export async function writeConf(files: Readonly<Record<string, string>>): Promis
 }
 
 /** Writes files under `dir`, creating directories as needed. */
-export async function writeFiles(dir: string, files: Readonly<Record<string, string>>): Promise<void> {
+export async function writeFiles(
+  dir: string,
+  files: Readonly<Record<string, string>>,
+): Promise<void> {
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), text);

@@ -1,7 +1,14 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MappingWatcher, diffMappings, mappingContextOf, reloadMappings, validateConfigDir, type MappingReload } from '@sluice/core';
+import {
+  MappingWatcher,
+  diffMappings,
+  mappingContextOf,
+  reloadMappings,
+  validateConfigDir,
+  type MappingReload,
+} from '@sluice/core';
 import { application, writeConf, writeFiles } from './support.js';
 
 const app = application(`      - name: rdb
@@ -43,12 +50,20 @@ const names = (r: MappingReload) =>
 
 describe('mapping reload', () => {
   it('reports added, changed and removed files per sink instance', async () => {
-    const { dir, config } = await setup({ 'rdb/a.yml': mapping('user'), 'rdb/b.yml': mapping('role'), 'rdb/c.yml': mapping('x') });
+    const { dir, config } = await setup({
+      'rdb/a.yml': mapping('user'),
+      'rdb/b.yml': mapping('role'),
+      'rdb/c.yml': mapping('x'),
+    });
     const context = mappingContextOf(config, { env: {} });
     const unchanged = await reloadMappings(config.mappings, context);
     expect(unchanged.changes).toEqual([]);
 
-    await writeFiles(dir, { 'rdb/a.yml': mapping('person'), 'rdb/d.yml': mapping('log'), 'rdb/c.yml': mapping('x', 't2') });
+    await writeFiles(dir, {
+      'rdb/a.yml': mapping('person'),
+      'rdb/d.yml': mapping('log'),
+      'rdb/c.yml': mapping('x', 't2'),
+    });
     await rm(join(dir, 'rdb/b.yml'));
     const reload = await reloadMappings(config.mappings, context);
     expect(names(reload)).toEqual([
@@ -62,15 +77,20 @@ describe('mapping reload', () => {
   it('rejects an invalid change with its report and keeps the old mapping running', async () => {
     const { dir, config } = await setup({ 'rdb/a.yml': mapping('user') });
     const context = mappingContextOf(config, { env: {} });
-    await writeFiles(dir, { 'rdb/a.yml': 'dbMapping:\n  database: [unclosed\n', 'rdb/new.yml': mapping('role', 'nope') });
+    await writeFiles(dir, {
+      'rdb/a.yml': 'dbMapping:\n  database: [unclosed\n',
+      'rdb/new.yml': mapping('role', 'nope'),
+    });
     const reload = await reloadMappings(config.mappings, context);
     expect(reload.changes).toEqual([]);
     expect([...reload.rejected].sort()).toEqual(['rdb/a.yml', 'rdb/new.yml']);
     expect(reload.mappings.map((m) => `${m.name}:${m.tables[0]?.table}`)).toEqual(['a.yml:user']);
-    expect(reload.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}:${p.code}`).sort()).toEqual([
-      'rdb/a.yml:yaml-syntax',
-      'rdb/new.yml:missing-adapter-key',
-    ]);
+    expect(
+      reload.problems
+        .filter((p) => p.severity === 'error')
+        .map((p) => `${p.file}:${p.code}`)
+        .sort(),
+    ).toEqual(['rdb/a.yml:yaml-syntax', 'rdb/new.yml:missing-adapter-key']);
   });
 
   it('diffs a touched but identical file as no change', async () => {
@@ -102,8 +122,13 @@ describe('MappingWatcher', () => {
     });
     watcher.start();
     await writeFile(join(dir, 'rdb/b.yml'), mapping('role'));
-    await Promise.race([seen, new Promise((_, reject) => setTimeout(() => reject(new Error('no reload seen')), 5000))]);
-    expect(names(reloads[0]!)).toEqual([{ sink: 't1', added: ['b.yml'], changed: [], removed: [] }]);
+    await Promise.race([
+      seen,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no reload seen')), 5000)),
+    ]);
+    expect(names(reloads[0]!)).toEqual([
+      { sink: 't1', added: ['b.yml'], changed: [], removed: [] },
+    ]);
     expect(watcher.mappings.map((m) => m.name)).toEqual(['a.yml', 'b.yml']);
     // Nothing changes afterwards: no further reports.
     await watcher.reload();

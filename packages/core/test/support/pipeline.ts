@@ -21,7 +21,13 @@ export function quietLogger(lines?: string[]): Logger {
   const log = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     lines?.push(`${level} ${message} ${fields ? JSON.stringify(fields) : ''}`);
   };
-  const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => logger };
+  const logger: Logger = {
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    child: () => logger,
+  };
   return logger;
 }
 
@@ -72,10 +78,16 @@ export class MemorySource implements SourceInstance {
   readonly delivered = new Map<string, number>();
   commitError: Error | undefined;
 
-  constructor(partitions: Record<string, string[]>, options: { batchSize?: number; firstOffset?: bigint } = {}) {
+  constructor(
+    partitions: Record<string, string[]>,
+    options: { batchSize?: number; firstOffset?: bigint } = {},
+  ) {
     const first = options.firstOffset ?? 0n;
     this.#partitions = new Map(
-      Object.entries(partitions).map(([p, payloads]) => [p, payloads.map((payload, i) => ({ offset: (first + BigInt(i)).toString(), payload }))]),
+      Object.entries(partitions).map(([p, payloads]) => [
+        p,
+        payloads.map((payload, i) => ({ offset: (first + BigInt(i)).toString(), payload })),
+      ]),
     );
     this.#batchSize = options.batchSize ?? 10;
   }
@@ -106,7 +118,8 @@ export class MemorySource implements SourceInstance {
   async commit(partition: string, nextOffset: string): Promise<void> {
     if (this.commitError) throw this.commitError;
     const prev = this.committed.get(partition);
-    if (prev !== undefined && BigInt(nextOffset) <= BigInt(prev)) throw new Error(`commit went backwards: ${prev} → ${nextOffset}`);
+    if (prev !== undefined && BigInt(nextOffset) <= BigInt(prev))
+      throw new Error(`commit went backwards: ${prev} → ${nextOffset}`);
     this.commits.push({ partition, offset: nextOffset });
     this.committed.set(partition, nextOffset);
   }
@@ -121,7 +134,10 @@ function keyOf(event: ChangeEvent, image: 'before' | 'after'): string {
 }
 
 /** What a test can make a write do. */
-export type WriteScript = (batch: readonly SinkRecord[], call: number) => Promise<WriteResult | undefined> | WriteResult | undefined;
+export type WriteScript = (
+  batch: readonly SinkRecord[],
+  call: number,
+) => Promise<WriteResult | undefined> | WriteResult | undefined;
 
 /**
  * A sink applying events to an in-memory table state, in batch order. It fails the test (via
@@ -156,13 +172,16 @@ export class RecordingSink implements SinkInstance {
     const call = ++this.calls;
     const keys = new Set<string>();
     for (const r of batch) {
-      if (r.event.kind === 'ddl') keys.add(`${r.event.database}.${r.event.table}#DDL@${r.event.position.partition}`);
+      if (r.event.kind === 'ddl')
+        keys.add(`${r.event.database}.${r.event.table}#DDL@${r.event.position.partition}`);
       else {
         if (r.event.before) keys.add(keyOf(r.event, 'before'));
         if (r.event.after) keys.add(keyOf(r.event, 'after'));
       }
     }
-    for (const k of keys) if (this.#busyKeys.has(k)) this.violations.push(`key ${k} in two concurrent batches (call ${call})`);
+    for (const k of keys)
+      if (this.#busyKeys.has(k))
+        this.violations.push(`key ${k} in two concurrent batches (call ${call})`);
     for (const k of keys) this.#busyKeys.set(k, call);
     this.inFlight += 1;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.inFlight);
