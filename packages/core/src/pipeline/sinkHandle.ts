@@ -12,7 +12,9 @@ export class SinkHandle {
   readonly instance: SinkInstance;
   readonly #logger: Logger;
   readonly #backoff: { readonly baseMs: number; readonly maxMs: number };
-  #connecting: Promise<void> | undefined;
+  #connecting:
+    | { promise: Promise<void>; abort: AbortController; waiters: number; settled: boolean }
+    | undefined;
 
   constructor(
     key: string,
@@ -27,14 +29,44 @@ export class SinkHandle {
   }
 
   /**
-   * Connects (again). Concurrent callers share one attempt loop. Rejects with a
-   * {@link FatalError} when the sink says retrying cannot help, or with the signal's reason.
+   * Connects (again). Concurrent callers share one attempt loop; a caller whose signal aborts
+   * stops waiting (rejecting with its signal's reason) without stopping the loop for the
+   * others, which ends only once every caller gave up. Rejects with a {@link FatalError} when the
+   * sink says retrying cannot help.
    */
-  connect(signal: AbortSignal): Promise<void> {
-    this.#connecting ??= this.#loop(signal).finally(() => {
-      this.#connecting = undefined;
-    });
-    return this.#connecting;
+  async connect(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw signal.reason;
+    if (!this.#connecting) {
+      const abort = new AbortController();
+      const attempt = {
+        promise: this.#loop(abort.signal).finally(() => {
+          attempt.settled = true;
+          if (this.#connecting === attempt) this.#connecting = undefined;
+        }),
+        abort,
+        waiters: 0,
+        settled: false,
+      };
+      attempt.promise.catch(() => undefined);
+      this.#connecting = attempt;
+    }
+    const attempt = this.#connecting;
+    attempt.waiters += 1;
+    let onAbort: (() => void) | undefined;
+    try {
+      await Promise.race([
+        attempt.promise,
+        new Promise<never>((_, reject) => {
+          onAbort = () => reject(signal.reason);
+          signal.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      // Nobody waits any more: stop retrying (never abort the signal of a finished connect).
+      if (--attempt.waiters === 0 && !attempt.settled)
+        attempt.abort.abort(new Error('Connect abandoned.'));
+    }
   }
 
   async #loop(signal: AbortSignal): Promise<void> {
