@@ -142,6 +142,8 @@ export async function readDeadLetterTopic(
 /** Dead letters as a source: one partition, offsets = positions in the list. */
 class ReplaySource implements SourceInstance {
   readonly #records: readonly DeadLetterRecord[];
+  /** How many records (from the first) were applied or dead-lettered again, flushed. */
+  done = 0;
   constructor(records: readonly DeadLetterRecord[]) {
     this.#records = records;
   }
@@ -160,7 +162,9 @@ class ReplaySource implements SourceInstance {
       await handler.deliver({ partition: 'replay', messages });
     }
   }
-  async commit(): Promise<void> {}
+  async commit(_partition: string, nextOffset: string): Promise<void> {
+    this.done = Math.max(this.done, Number(nextOffset));
+  }
   async close(): Promise<void> {}
   locate(_partition: string, offset: string): string {
     const r = this.#records[Number(offset)];
@@ -254,11 +258,12 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
         ...(r.sink !== undefined && r.index !== undefined ? { index: r.index } : {}),
       };
     };
+    const source = new ReplaySource(list);
     const engine = new PipelineEngine({
       destination,
       groupId,
       format: config.canal.flatMessage ? 'flat' : 'protobuf',
-      source: new ReplaySource(list),
+      source,
       sinks,
       deadLetter: counting,
       logger: logger.child({ destination, groupId, replay: true }),
@@ -272,6 +277,12 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
     } finally {
       for (const s of sinks) await s.instance.close().catch(() => undefined);
     }
+    // Stopped (signal, shutdown deadline, a sink that could not flush): the caller must not mark
+    // the dead letters replayed, or the ones not applied yet would be lost.
+    if (source.done < list.length)
+      throw new Error(
+        `The replay stopped before every dead letter was applied or dead-lettered again (${source.done} of ${list.length} of destination "${destination}" group "${groupId}").`,
+      );
   }
   return { replayed: records.length, skipped: kept.length, deadLetteredAgain: again };
 }
