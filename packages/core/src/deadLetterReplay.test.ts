@@ -105,4 +105,19 @@ describe('replayDeadLetters', () => {
     await expect(replay).rejects.toThrow(/stopped before/);
     expect(applied.length).toBeLessThan(records.length);
   });
+
+  it('a dead letter of a sink instance no longer in the group goes back to the queue', async () => {
+    const { config, registry, deadLetter, written } = await setup(async () => {});
+    const summary = await replayDeadLetters({
+      config,
+      registry,
+      logger: quietLogger(),
+      records: [letter('1', 'log1'), letter('2', 'renamed')],
+      deadLetter,
+      signal: new AbortController().signal,
+    });
+    expect(summary.deadLetteredAgain).toBe(1);
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatchObject({ offset: '2', sink: 'renamed', payload: good('2') });
+  });
 });

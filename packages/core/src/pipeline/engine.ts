@@ -458,6 +458,7 @@ export class PipelineEngine implements SourceHandler {
     const ticket = p.tracker.open(offset, events.length);
     const bytes = approxBytes(payload, events.length);
     const sinks = o.sinks;
+    let routed = 0;
     for (const event of events) {
       const table = `${event.database}.${event.table}`;
       consumed.set(table, (consumed.get(table) ?? 0) + 1);
@@ -487,8 +488,28 @@ export class PipelineEngine implements SourceHandler {
           };
           p.tracker.add(ticket, 1);
           p.appliers[i]!.push(entry);
+          routed += 1;
         }
       }
+    }
+    if (override?.sinks && routed === 0) {
+      // A dead letter of one sink instance that reaches it no more (the instance, its mapping or
+      // the row is gone): back to the dead-letter queue, never dropped.
+      p.tracker.add(ticket, 1);
+      const reason = `replay: the dead letter reaches no mapping of sink instance ${override.sinks.map((k) => `"${k}"`).join(', ')} any more`;
+      o.logger.warn(`${reason}; sending it back to the dead-letter queue.`, {
+        partition: origin.partition,
+        offset: origin.offset,
+      });
+      void this.#writeDeadLetter(
+        this.#deadLetterRecord(origin, reason, 1, {
+          ...(override.sinks.length === 1 ? { sink: override.sinks[0]! } : {}),
+          ...(override.index !== undefined ? { index: override.index } : {}),
+        }),
+        p.signal,
+      ).then((ok) => {
+        if (ok) p.tracker.complete(ticket);
+      });
     }
     p.tracker.release(ticket);
   }
