@@ -203,9 +203,9 @@ export interface ReplaySummary {
 /**
  * `sluice dlq replay`: feeds dead letters back through the normal decode → route → apply path of
  * their group. A record that names a sink goes only to that sink instance, and only its row
- * (`index`) is applied; an undecodable message goes to every sink of its group. With `sinkKey`,
- * only that sink's dead letters are replayed and every other record is written back to
- * `deadLetter` unchanged. Records that fail again go to `deadLetter`, with their original
+ * (`index`) is applied, through the mapping that failed (`mapping`) when it names one; an
+ * undecodable message goes to every sink of its group. With `sinkKey`, only that sink's dead
+ * letters are replayed and every other record is written back to `deadLetter` unchanged. Records that fail again go to `deadLetter`, with their original
  * partition and offset.
  */
 export async function replayDeadLetters(options: ReplayOptions): Promise<ReplaySummary> {
@@ -256,6 +256,9 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
         offset: r.offset,
         ...(r.sink !== undefined ? { sinks: [r.sink] } : {}),
         ...(r.sink !== undefined && r.index !== undefined ? { index: r.index } : {}),
+        // Only the mapping that failed: the others applied the row, and may have applied newer
+        // images of it since.
+        ...(r.sink !== undefined && r.mapping !== undefined ? { mapping: r.mapping } : {}),
       };
     };
     const source = new ReplaySource(list);

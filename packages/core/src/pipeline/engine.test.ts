@@ -529,3 +529,35 @@ describe('PipelineEngine mappings', () => {
     expect(source.committed.get('p')).toBe('4');
   });
 });
+
+describe('PipelineEngine replay override', () => {
+  const mapping = (name: string) => ({ file: `rdb/${name}`, name, config: { name } });
+  const route = (name: string) => ({
+    mapping: mapping(name),
+    destination: 'example',
+    groupId: 'g1',
+    database: 'db',
+    table: 't',
+  });
+
+  it('applies a dead letter only to the mapping that failed, not to the others of its sink', async () => {
+    // Row 1 failed in mapping a.yml and was applied by b.yml; b.yml has since applied newer
+    // images of row 1. Replaying the old image into b.yml too would overwrite them.
+    const sink = new RecordingSink();
+    const source = new MemorySource({ replay: [insert('1')] });
+    const engine = new PipelineEngine({
+      destination: 'example',
+      groupId: 'g1',
+      format: 'flat',
+      source,
+      sinks: [{ key: 'rdb1', instance: sink, routes: [route('a.yml'), route('b.yml')] }],
+      deadLetter: new MemoryDeadLetters(),
+      logger: quietLogger(),
+      metrics: new MetricsRegistry(),
+      settings: { commitIntervalMs: 0 },
+      messageOverride: () => ({ sinks: ['rdb1'], index: 0, mapping: 'rdb/a.yml' }),
+    });
+    await engine.run({ once: true, signal: new AbortController().signal });
+    expect(sink.applied.map((r) => r.mapping?.file)).toEqual(['rdb/a.yml']);
+  });
+});

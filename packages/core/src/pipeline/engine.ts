@@ -46,6 +46,8 @@ export interface MessageOverride {
   readonly sinks?: readonly string[];
   /** Only the event with this row index is applied. */
   readonly index?: number;
+  /** Only this mapping file (`MappingFile.file`) of those sinks gets the event. */
+  readonly mapping?: string;
 }
 
 /** Options of a {@link PipelineEngine}. */
@@ -473,6 +475,7 @@ export class PipelineEngine implements SourceHandler {
         }
         const defaultOrdering = sink.ordering ?? this.#settings.ordering;
         for (const route of routes) {
+          if (override?.mapping !== undefined && route?.mapping.file !== override.mapping) continue;
           const ordering = route?.ordering ?? defaultOrdering;
           const ck = conflictKeys(event, ordering);
           const record: SinkRecord = { event, mapping: route?.mapping };
