@@ -221,7 +221,8 @@ export interface SinkDefinitionInput<P, M, D extends ServiceDeps> extends Plugin
   readonly mappings?: MappingSpec;
   /**
    * True when applying only the last event per key of a batch gives the same result as applying
-   * all of them (final image wins, insert-then-delete cancels), so the core may coalesce.
+   * all of them (final image wins, insert-then-delete becomes the delete), so the core may
+   * coalesce.
    * Default false (every event is delivered).
    */
   readonly coalescing?: boolean;

@@ -11,7 +11,7 @@ export interface CoalesceItem {
 
 /** One write of a coalesced batch and the items whose outcome it decides. */
 export interface CoalescedWrite<T extends CoalesceItem> {
-  /** What to write; `undefined` when the items cancel out (insert … delete). */
+  /** What to write; `undefined` when the items need no write (insert … delete does: the delete). */
   record: SinkRecord | undefined;
   readonly members: T[];
 }
@@ -26,9 +26,10 @@ interface Run<T extends CoalesceItem> {
 function merged(run: Run<CoalesceItem>, mapping: SinkRecord['mapping']): SinkRecord | undefined {
   const { first, last } = run;
   if (run.write.members.length === 1) return run.write.members[0]!.record;
-  if (first.type === 'INSERT' && last.type === 'DELETE') return undefined;
   let event: ChangeEvent = last;
   if (last.type === 'DELETE') {
+    // Insert … delete does not cancel: after a crash the insert may be in the target already
+    // (applied, not committed), so the replay must still delete it.
     event = last;
   } else if (first.type === 'INSERT') {
     event = { ...last, type: 'INSERT', before: undefined, changed: [] };
@@ -39,8 +40,8 @@ function merged(run: Run<CoalesceItem>, mapping: SinkRecord['mapping']): SinkRec
 }
 
 /**
- * Coalesces a lane batch per key and mapping: the final image wins and insert-then-delete
- * cancels. Order per key is kept (a merged write sits where its first item was); an UPDATE that
+ * Coalesces a lane batch per key and mapping: the final image wins (insert-then-delete becomes
+ * the delete, which is idempotent, so a replay converges). Order per key is kept (a merged write sits where its first item was); an UPDATE that
  * changes the primary key, a DDL and any non-coalescible item are written as they are and end
  * the runs of the keys they touch, so nothing is merged across them.
  */

@@ -523,10 +523,27 @@ describe('PipelineEngine mappings', () => {
       settings: { lanes: 1 },
     });
     await run();
-    expect(sink.applied).toHaveLength(1);
+    expect(sink.applied).toHaveLength(2);
     expect(sink.applied[0]!.event).toMatchObject({ type: 'INSERT', after: { id: '1', v: 'x' } });
+    expect(sink.applied[1]!.event).toMatchObject({ type: 'DELETE', before: { id: '2' } });
     expect([...sink.state.values()]).toEqual([{ id: '1', v: 'x' }]);
     expect(source.committed.get('p')).toBe('4');
+  });
+});
+
+describe('PipelineEngine coalescing and crash replay', () => {
+  it('a replayed insert-then-delete still deletes the row an earlier run applied', async () => {
+    // Run 1 applied INSERT id=1 and crashed before committing; run 2 replays from the committed
+    // offset and gets INSERT id=1 and DELETE id=1 in one batch. The source no longer has the row.
+    const sink = new RecordingSink();
+    sink.state.set('db.t#1', { id: '1', v: 'v1' });
+    const { run } = setup({
+      partitions: { p: [insert('1'), flat({ type: 'DELETE', data: [{ id: '1', v: 'v1' }] })] },
+      sinks: [{ key: 's', instance: sink, coalescing: true }],
+      settings: { lanes: 1 },
+    });
+    await run();
+    expect([...sink.state.keys()]).toEqual([]);
   });
 });
 
