@@ -53,7 +53,13 @@ async function readNewLines(
   from: number,
 ): Promise<{ lines: string[]; next: number }> {
   const size = (await stat(file)).size;
-  if (size <= from) return { lines: [], next: from };
+  if (size < from) {
+    // Truncated or replaced: which of its lines were applied cannot be told any more.
+    throw new Error(
+      `The file "${file}" shrank from ${from} to ${size} bytes while being read (truncated or replaced); its line numbers no longer match what was delivered and committed. Append to the file instead, or reset the offset store.`,
+    );
+  }
+  if (size === from) return { lines: [], next: from };
   const chunks: Buffer[] = [];
   for await (const chunk of createReadStream(file, { start: from, end: size - 1 }))
     chunks.push(chunk as Buffer);
@@ -116,6 +122,12 @@ class FileSource implements SourceInstance {
           }
         }
         if (messages.length > 0) await handler.deliver({ partition, messages });
+        if (cursor.line < skipBelow - 1) {
+          // Lines up to skipBelow - 1 were committed, so the file had them: it was replaced.
+          throw new Error(
+            `The file "${file}" has fewer lines (${cursor.line}) than the offset store committed (${skipBelow - 1}): it was truncated or replaced, and reading on would silently skip new lines. Reset its entry in ${this.#o.offsetStore ?? 'the offset store'} to replay it from the start.`,
+          );
+        }
         delivered ||= lines.length > 0;
       }
       if (options.once) return;

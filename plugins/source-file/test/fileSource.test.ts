@@ -123,6 +123,37 @@ describe('file source', () => {
     expect(handler.batches.flatMap((b) => b.messages.map((m) => m.offset))).toEqual(['3']);
   });
 
+  it('stops with an error when a followed file shrinks (truncated or replaced) instead of going quiet', async () => {
+    const file = join(dir, 'a.jsonl');
+    await writeFile(file, `${line(1, 'a')}\n${line(2, 'b')}\n`);
+    const source = create({ 'file.path': 'a.jsonl', 'file.pollMs': '10' });
+    await source.connect(new AbortController().signal);
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 2000);
+    const handler = recorder(async (batch) => {
+      if (batch.messages.at(-1)!.offset === '2') await writeFile(file, `${line(3, 'new')}\n`);
+    });
+    await expect(source.run(handler, { once: false, signal: stop.signal })).rejects.toThrow(
+      /a\.jsonl.*(shrank|truncated)/,
+    );
+    clearTimeout(timer);
+  });
+
+  it('stops with an error when the file holds fewer lines than the offset store committed', async () => {
+    const props = { 'file.path': 'a.jsonl', 'file.offsetStore': 'offsets.json' };
+    await writeFile(join(dir, 'a.jsonl'), `${line(1, 'a')}\n${line(2, 'b')}\n${line(3, 'c')}\n`);
+    const first = create(props);
+    await first.connect(new AbortController().signal);
+    await first.commit('a.jsonl', '4');
+    // Rotated: a new file with two lines the old offset would silently skip.
+    await writeFile(join(dir, 'a.jsonl'), `${line(4, 'd')}\n${line(5, 'e')}\n`);
+    const second = create(props);
+    await second.connect(new AbortController().signal);
+    await expect(
+      second.run(recorder(), { once: true, signal: new AbortController().signal }),
+    ).rejects.toThrow(/a\.jsonl.*fewer lines/);
+  });
+
   it('refuses a path that does not exist at connect, naming it', async () => {
     const source = create({ 'file.path': 'missing.jsonl' });
     await expect(source.connect(new AbortController().signal)).rejects.toThrow(
