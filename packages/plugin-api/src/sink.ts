@@ -31,8 +31,8 @@ export interface SinkRecord<M = unknown> {
 /**
  * The outcome of one record of a batch.
  *
- * - `applied`: the record's effect is in the target (durable once `flush` resolves). The core
- *   may commit the source offset past it.
+ * - `applied`: the record's effect is in the target (durable once a later `flush` resolves).
+ *   The core commits the source offset past it only after such a flush.
  * - `failed`: this record alone can never be applied. The core sends it to the dead-letter queue
  *   with `error.message` and goes on. Use a {@link PermanentEventError} (the error's class does not
  *   change the routing, but it documents intent). A transient failure must not be reported here:
@@ -137,12 +137,16 @@ export interface SinkInstance<M = unknown> {
   write(batch: readonly SinkRecord<M>[], signal: AbortSignal): Promise<WriteResult>;
 
   /**
-   * Makes everything written so far durable (sends buffered requests, commits, fsyncs). May be a
-   * no-op for a sink whose `write` is already durable when it resolves.
+   * Makes durable every record whose `write` had resolved when `flush` was called (sends buffered
+   * requests, commits, fsyncs). May be a no-op for a sink whose `write` is already durable when it
+   * resolves.
    *
-   * Called before source offsets are committed at shutdown, before `close`, and periodically;
-   * never concurrently with `write` of the same instance. Errors mean the same as for `write`
-   * (the core retries). After `close`, reject with {@link SinkClosedError}.
+   * Called before **every** commit of source offsets (about once per `commitIntervalMs` while
+   * events flow, at revocation and at shutdown) and before `close`; the core commits only once it
+   * resolved. Never concurrently with itself, but **`write` calls of other lanes may be running**:
+   * records of writes still in flight need not be covered. A rejection means nothing is
+   * committed past those records now; the core flushes again before its next commit. After
+   * `close`, reject with {@link SinkClosedError}.
    */
   flush(signal: AbortSignal): Promise<void>;
 

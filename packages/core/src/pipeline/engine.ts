@@ -119,6 +119,8 @@ export class PipelineEngine implements SourceHandler {
   readonly #intake = new AbortController();
   #fatal: FatalError | undefined;
   #stopping = false;
+  #flushing: Promise<boolean> | undefined;
+  #nextFlush: Promise<boolean> | undefined;
 
   constructor(options: PipelineEngineOptions) {
     this.#o = options;
@@ -201,15 +203,13 @@ export class PipelineEngine implements SourceHandler {
       }
       this.#hard.abort(new Error('Pipeline stopped.'));
     }
-    const flushed = await this.#flushSinks();
+    // Each commit flushes the sinks first; the last flush also precedes `close`.
     for (const p of states) {
       if (p.commitTimer) clearTimeout(p.commitTimer);
       p.commitTimer = undefined;
-      if (flushed) await this.#commitNow(p);
-      else await p.commitChain;
+      await this.#commitNow(p);
     }
-    if (!flushed)
-      this.#o.logger.warn('A sink could not flush; the final offsets were not committed.');
+    await this.#flushAll();
   }
 
   /** Waits until the partitions are idle; false when the deadline passed or work was abandoned. */
@@ -236,8 +236,25 @@ export class PipelineEngine implements SourceHandler {
     }
   }
 
-  async #flushSinks(): Promise<boolean> {
-    if (this.#fatal) return true; // commit what was applied; nothing unfinished is committed anyway
+  /**
+   * Flushes every sink, in a flush that starts after this call (concurrent callers share one):
+   * everything whose `write` resolved before the call is durable when it resolves true. False when
+   * a sink failed to flush (logged); the caller then must not commit.
+   */
+  #flushAll(): Promise<boolean> {
+    if (this.#flushing === undefined) {
+      this.#flushing = this.#flushSinksOnce().finally(() => (this.#flushing = undefined));
+      return this.#flushing;
+    }
+    // The running flush may have started before records the caller counts on: wait for the next.
+    this.#nextFlush ??= this.#flushing.then(() => {
+      this.#nextFlush = undefined;
+      return this.#flushAll();
+    });
+    return this.#nextFlush;
+  }
+
+  async #flushSinksOnce(): Promise<boolean> {
     let ok = true;
     const flushSignal = AbortSignal.timeout(Math.max(1000, this.#settings.shutdownTimeoutMs));
     for (const h of this.#handles) {
@@ -245,9 +262,12 @@ export class PipelineEngine implements SourceHandler {
         await h.instance.flush(flushSignal);
       } catch (error) {
         ok = false;
-        this.#o.logger.error(`Sink "${h.key}" failed to flush.`, {
-          error: (error as Error).message,
-        });
+        this.#o.logger.error(
+          `Sink "${h.key}" failed to flush; offsets are not committed past its writes.`,
+          {
+            error: (error as Error).message,
+          },
+        );
       }
     }
     return ok;
@@ -284,11 +304,10 @@ export class PipelineEngine implements SourceHandler {
       );
       for (const p of states) this.#abandon(p);
     }
-    const flushed = drained ? await this.#flushSinks() : true;
     for (const p of states) {
       if (p.commitTimer) clearTimeout(p.commitTimer);
       p.commitTimer = undefined;
-      if (flushed) await this.#commitNow(p);
+      await this.#commitNow(p);
       this.#partitions.delete(p.name);
     }
   }
@@ -354,11 +373,16 @@ export class PipelineEngine implements SourceHandler {
     }, this.#settings.commitIntervalMs).unref();
   }
 
-  /** Commits the partition's low watermark if it moved (serialised per partition). */
+  /**
+   * Commits the partition's low watermark if it moved (serialised per partition), after a flush of
+   * every sink that started once the watermark was read: nothing is committed before it is
+   * durable in the sinks.
+   */
   #commitNow(p: PartitionState): Promise<void> {
     p.commitChain = p.commitChain.then(async () => {
       const next = p.tracker.committable;
       if (next === undefined || (p.committed !== undefined && next <= p.committed)) return;
+      if (!(await this.#flushAll())) return; // retried with the next commit
       try {
         await this.#o.source.commit(p.name, next.toString());
         p.committed = next;

@@ -148,6 +148,12 @@ export class RecordingSink implements SinkInstance {
   readonly state = new Map<string, Row>();
   /** Every applied record, in apply order. */
   readonly applied: SinkRecord[] = [];
+  /**
+   * Records made durable by a `flush`, as a buffering sink would: a flush makes durable every
+   * record whose `write` had resolved when the flush was called.
+   */
+  readonly durable: SinkRecord[] = [];
+  #resolved: SinkRecord[] = [];
   readonly batches: number[] = [];
   readonly violations: string[] = [];
   connects = 0;
@@ -195,6 +201,7 @@ export class RecordingSink implements SinkInstance {
       for (let i = 0; i < batch.length && i < result.length; i++) {
         if (result[i]!.status === 'applied') this.#apply(batch[i]!);
       }
+      for (const r of batch) this.#resolved.push(r);
       this.batches.push(batch.length);
       return result;
     } finally {
@@ -213,6 +220,10 @@ export class RecordingSink implements SinkInstance {
 
   async flush(): Promise<void> {
     this.flushes += 1;
+    const covered = this.#resolved;
+    this.#resolved = [];
+    await tick(); // a flush takes time: writes may resolve meanwhile (not covered by this one)
+    this.durable.push(...covered);
   }
 
   async close(): Promise<void> {}
