@@ -46,11 +46,13 @@ async function listFiles(path: string): Promise<string[]> {
 
 /**
  * Reads complete lines of `file` starting after byte `from`. A trailing line without its newline
- * is left for the next read (it may still be being written).
+ * is left for the next read (it may still be being written) unless `final` (`--once`: the file is
+ * complete, and its last line simply lacks the newline).
  */
 async function readNewLines(
   file: string,
   from: number,
+  final: boolean,
 ): Promise<{ lines: string[]; next: number }> {
   const size = (await stat(file)).size;
   if (size < from) {
@@ -64,7 +66,8 @@ async function readNewLines(
   for await (const chunk of createReadStream(file, { start: from, end: size - 1 }))
     chunks.push(chunk as Buffer);
   const buffer = Buffer.concat(chunks);
-  const lastNewline = buffer.lastIndexOf(0x0a);
+  const endsWithNewline = buffer[buffer.length - 1] === 0x0a;
+  const lastNewline = final && !endsWithNewline ? buffer.length : buffer.lastIndexOf(0x0a);
   if (lastNewline < 0) return { lines: [], next: from };
   const complete = buffer.subarray(0, lastNewline).toString('utf8');
   return {
@@ -108,7 +111,7 @@ class FileSource implements SourceInstance {
         if (options.signal.aborted) return;
         const partition = this.#label(file);
         const cursor = cursors.get(file)!;
-        const { lines, next } = await readNewLines(file, cursor.byte);
+        const { lines, next } = await readNewLines(file, cursor.byte, options.once);
         cursor.byte = next;
         const skipBelow = Number(this.#committed.get(partition) ?? '1');
         let messages: SourceMessage[] = [];

@@ -79,13 +79,34 @@ describe('file source', () => {
     ]);
   });
 
-  it('leaves a trailing line without its newline for later (it may still be being written)', async () => {
-    await writeFile(join(dir, 'a.jsonl'), `${line(1, 'a')}\n${line(2, 'half')}`);
+  it('with --once reads a last line that lacks its newline (the file is complete)', async () => {
+    const [first, last] = [line(1, 'a'), line(2, 'last')];
+    await writeFile(join(dir, 'a.jsonl'), `${first}\n${last}`);
     const source = create({ 'file.path': 'a.jsonl' });
     await source.connect(new AbortController().signal);
     const handler = recorder();
     await source.run(handler, { once: true, signal: new AbortController().signal });
-    expect(handler.batches.flatMap((b) => b.messages.map((m) => m.offset))).toEqual(['1']);
+    expect(handler.batches.flatMap((b) => b.messages.map((m) => m.offset))).toEqual(['1', '2']);
+    expect(handler.batches.flatMap((b) => b.messages.map((m) => m.payload))).toEqual([first, last]);
+  });
+
+  it('when following, leaves a trailing line without its newline until the newline arrives', async () => {
+    const file = join(dir, 'a.jsonl');
+    await writeFile(file, `${line(1, 'a')}\n${line(2, 'half')}`);
+    const source = create({ 'file.path': 'a.jsonl', 'file.pollMs': '10' });
+    await source.connect(new AbortController().signal);
+    const stop = new AbortController();
+    const seen: string[] = [];
+    const handler = recorder(async (batch) => {
+      seen.push(...batch.messages.map((m) => m.offset));
+      if (seen.length === 1) {
+        expect(seen).toEqual(['1']); // line 2 is still being written
+        await appendFile(file, `\n${line(3, 'c')}\n`);
+      }
+      if (seen.length === 3) stop.abort();
+    });
+    await source.run(handler, { once: false, signal: stop.signal });
+    expect(seen).toEqual(['1', '2', '3']);
   });
 
   it('follows appended lines until the signal aborts', async () => {
