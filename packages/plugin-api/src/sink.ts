@@ -96,6 +96,9 @@ export interface EtlResult {
  *   backoff), then retries the call.
  * - {@link FatalError}: nothing can go on (bad credentials, missing index, misconfiguration);
  *   the core stops the pipeline cleanly and exits non-zero with the message.
+ * - {@link PermanentEventError} thrown from `write` (rather than reported per record): some
+ *   record of the batch can never be applied but the sink cannot tell which; the core splits the
+ *   batch and writes the halves one after the other until the record is alone, and dead-letters it.
  * - anything else: treated as retryable.
  *
  * @see docs/plugins.md for the same contract, in prose, with a worked example.

@@ -275,8 +275,7 @@ export class Applier {
 
   /** Writes one batch with retries; reports every entry as applied or dead-lettered, or abandons. */
   async #apply(batch: readonly ApplierEntry[]): Promise<void> {
-    const { hooks, signal, sink } = this.#o;
-    const s = this.#o.settings;
+    const { hooks } = this.#o;
     const writes: CoalescedWrite<ApplierEntry>[] = this.#o.coalescing
       ? coalesce(batch)
       : batch.map((e) => ({ record: e.record, members: [e] }));
@@ -285,7 +284,20 @@ export class Applier {
     const live = writes.filter(
       (w): w is CoalescedWrite<ApplierEntry> & { record: SinkRecord } => w.record !== undefined,
     );
-    if (live.length === 0) return;
+    if (live.length > 0) await this.#write(live);
+  }
+
+  /**
+   * Writes coalesced records with retries; reports every member as applied or dead-lettered, or
+   * abandons. A {@link PermanentEventError} thrown for the whole batch is not retried: the batch
+   * is split in two halves written one after the other (per-key order holds: the batch held its
+   * keys exclusively), down to the one record that goes to the dead-letter queue.
+   */
+  async #write(
+    live: readonly (CoalescedWrite<ApplierEntry> & { record: SinkRecord })[],
+  ): Promise<void> {
+    const { hooks, signal, sink } = this.#o;
+    const s = this.#o.settings;
     const records = live.map((w) => w.record);
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) return;
@@ -305,6 +317,23 @@ export class Applier {
         const kind = error instanceof ContractViolation ? 'contract' : classifyError(error);
         if (kind === 'fatal') {
           hooks.fail(new FatalError(`Sink "${sink.key}" failed: ${message}`, { cause: error }));
+          return;
+        }
+        if (kind === 'permanent') {
+          if (live.length === 1) {
+            await hooks.deadLetter(live[0]!.members, message, attempt, signal);
+            return;
+          }
+          const mid = Math.ceil(live.length / 2);
+          this.#o.logger.warn(
+            `Sink "${sink.key}" rejected a batch as a whole; splitting it to find the record.`,
+            {
+              records: live.length,
+              error: message,
+            },
+          );
+          await this.#write(live.slice(0, mid));
+          await this.#write(live.slice(mid));
           return;
         }
         if (attempt >= this.#limit) {

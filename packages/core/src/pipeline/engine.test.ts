@@ -212,6 +212,29 @@ describe('PipelineEngine failures', () => {
     expect(metrics.value('sluice_events_applied_total', { sink: 'rdb1', table: 'db.t' })).toBe(2);
   });
 
+  it('splits a batch rejected as a whole (PermanentEventError thrown) down to the bad record, without retrying', async () => {
+    const sink = new RecordingSink({
+      script: (batch) => {
+        if (batch.some((r) => idOf(r) === '6'))
+          throw new PermanentEventError('row 6 violates a constraint');
+        return undefined;
+      },
+    });
+    const { dlq, source, run } = setup({
+      partitions: { p: ['1', '2', '3', '4', '5', '6', '7', '8'].map((id) => insert(id)) },
+      sinks: [{ key: 's', instance: sink }],
+      settings: { batchSize: 8, lanes: 1, retries: -1 },
+      sourceBatch: 8,
+    });
+    await run();
+    expect(sink.applied.map(idOf)).toEqual(['1', '2', '3', '4', '5', '7', '8']);
+    expect(dlq.records.map((r) => [r.offset, r.reason])).toEqual([
+      ['5', 'row 6 violates a constraint'],
+    ]);
+    expect(sink.calls).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(8)));
+    expect(source.committed.get('p')).toBe('8');
+  });
+
   it('retries a retryable failure and applies once it passes', async () => {
     const sink = new RecordingSink({
       script: (_b, call) => {
