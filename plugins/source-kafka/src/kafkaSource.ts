@@ -468,7 +468,8 @@ export class KafkaSource implements SourceInstance {
     const id = batch.partition;
     const max = this.#o.maxPollRecords;
     let rebalance: unknown;
-    for (let i = 0; i < batch.messages.length;) {
+    let i = 0;
+    while (i < batch.messages.length) {
       const state = this.#owned.get(id);
       if (!state?.active || this.#stopping || !payload.isRunning() || payload.isStale()) return;
       const high = this.#once?.highs.get(id);
@@ -519,6 +520,12 @@ export class KafkaSource implements SourceInstance {
       }
     }
     const state = this.#owned.get(id);
+    if (state?.active && this.#once && i >= batch.messages.length && rebalance === undefined) {
+      // The whole fetched batch was handled: what follows its last message in the log (commit
+      // or abort markers of transactions, which kafkajs never hands over) is consumed too, so a
+      // partition whose high watermark sits on such a marker still counts as caught up.
+      state.delivered = maxBigInt(state.delivered, BigInt(batch.lastOffset()) + 1n);
+    }
     if (
       state &&
       this.#once &&

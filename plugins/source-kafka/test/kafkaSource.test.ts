@@ -56,6 +56,39 @@ describe('kafka source against the testbed Kafka', () => {
     expect([...(await kafka.committed(groupId, topic)).values()]).toEqual([-1n, -1n, -1n]);
   });
 
+  it('`once` also returns when the topic ends with transaction markers (high watermark past the last message)', async () => {
+    const topic = await kafka.createTopic(1);
+    const producer = kafka.kafka.producer({
+      transactionalId: uniqueName('tx'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    try {
+      const tx = await producer.transaction();
+      await tx.send({
+        topic,
+        messages: range(0, 3).map((i) => ({
+          partition: 0,
+          value: orderInsert(Number(i), Number(i)),
+        })),
+      });
+      await tx.commit();
+    } finally {
+      await producer.disconnect();
+    }
+    const source = createSource({ topic, groupId: uniqueName('g') });
+    const handler = new RecordingHandler();
+    await source.connect(new AbortController().signal);
+    const deadline = AbortSignal.timeout(15_000);
+    await run(source, handler, deadline);
+    await source.close();
+    expect(deadline.aborted, 'run({ once: true }) returned only because it was aborted').toBe(
+      false,
+    );
+    expect(handler.offsets('0')).toEqual(range(0, 3));
+  }, 30_000);
+
   it('commits only what it is told to, and a restart resumes from the committed offsets', async () => {
     const topic = await kafka.createTopic(2);
     await kafka.produce(
