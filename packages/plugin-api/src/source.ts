@@ -39,7 +39,10 @@ export interface SourceHandler {
   assigned?(partitions: readonly string[]): Promise<void>;
   /**
    * Partitions are being taken away. Resolves once in-flight work for them has been finished
-   * (and committed) or abandoned; the source gives them up after that.
+   * (and committed) or abandoned; the source gives them up after that. A `deliver` of those
+   * partitions may still be pending when it is called (held by back-pressure): the handler must
+   * let it resolve once the work is finished or abandoned, and the source must not wait for it
+   * before calling `revoked`. No new batch of those partitions is delivered after the call.
    */
   revoked?(partitions: readonly string[]): Promise<void>;
 }

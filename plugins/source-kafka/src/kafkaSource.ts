@@ -370,12 +370,21 @@ export class KafkaSource implements SourceInstance {
     for (const s of states) s.active = false;
     this.#log.info('Revoking partitions.', { reason, partitions: states.map((s) => s.id) });
     this.#revoking = (async () => {
-      await this.#waitAlive(Promise.allSettled(states.flatMap((s) => [...s.inflight])));
-      await this.#waitAlive(
-        this.#handler?.revoked?.(states.map((s) => String(s.id))) ?? Promise.resolve(),
-      );
+      await this.#waitAlive(this.#revokeAndSettle(states));
     })().catch((error: unknown) => this.#fail(error));
     return this.#revoking;
+  }
+
+  /**
+   * Tells the handler the partitions are revoked and waits for their pending deliveries to settle.
+   * Both at once: a delivery may be held by back-pressure until the handler finishes or abandons
+   * the partition's work, which `revoked` does; waiting for the delivery first would hold up the
+   * whole group's rebalance for as long as the sink is down.
+   */
+  async #revokeAndSettle(states: readonly PartitionState[]): Promise<void> {
+    const pending = Promise.allSettled(states.flatMap((s) => [...s.inflight]));
+    await (this.#handler?.revoked?.(states.map((s) => String(s.id))) ?? Promise.resolve());
+    await pending;
   }
 
   /** GROUP_JOIN: a new generation with `assignment` (synchronous part; the rest chains on #ready). */
@@ -406,10 +415,7 @@ export class KafkaSource implements SourceInstance {
       .then(async () => {
         await earlyRevoke;
         if (lateRevoke.length > 0) {
-          await this.#waitAlive(Promise.allSettled(lateRevoke.flatMap((s) => [...s.inflight])));
-          await this.#waitAlive(
-            this.#handler?.revoked?.(lateRevoke.map((s) => String(s.id))) ?? Promise.resolve(),
-          );
+          await this.#waitAlive(this.#revokeAndSettle(lateRevoke));
         }
         if (this.#owned !== next) return; // superseded by a newer generation
         for (const s of next.values()) {

@@ -99,3 +99,47 @@ it('two members of one group split the partitions, revoke before giving them up,
     new Map(range(0, partitions).map((p) => [Number(p), 250n])),
   );
 }, 60_000);
+
+it('a delivery held by back-pressure does not hold up a rebalance: revoked is called while it is pending', async () => {
+  const topic = await kafka.createTopic(2);
+  const groupId = uniqueName('g');
+  for (let p = 0; p < 2; p++)
+    await kafka.produce(
+      topic,
+      p,
+      range(0, 10).map((i) => orderInsert(p, Number(i))),
+    );
+  // Member a: its handler holds every delivery (a sink that is down, the in-flight bound
+  // reached) until the partitions are revoked, as the pipeline engine does when it abandons them.
+  const aSource = createSource({ topic, groupId });
+  const aHandler = new RecordingHandler();
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  aHandler.onDeliver = () => held;
+  const revoked = aHandler.revoked.bind(aHandler);
+  aHandler.revoked = async (partitions) => {
+    await revoked(partitions);
+    release();
+  };
+  const aAbort = new AbortController();
+  await aSource.connect(aAbort.signal);
+  const aRunning = aSource.run(aHandler, { once: false, signal: aAbort.signal });
+  // (the handler's until() wakes only when a delivery ends, and this one is held: poll)
+  while (aHandler.deliveries.length === 0) await new Promise((r) => setTimeout(r, 20));
+
+  const bSource = createSource({ topic, groupId });
+  const bHandler = new RecordingHandler();
+  const bAbort = new AbortController();
+  await bSource.connect(bAbort.signal);
+  const bRunning = bSource.run(bHandler, { once: false, signal: bAbort.signal });
+  const started = Date.now();
+  await bHandler.until(() => owned(bHandler).size > 0);
+  // Well inside the 60 s rebalance timeout that a stuck member would run into.
+  expect(Date.now() - started).toBeLessThan(20_000);
+  expect(aHandler.events.some((e) => e.startsWith('revoked'))).toBe(true);
+
+  aAbort.abort();
+  bAbort.abort();
+  await Promise.allSettled([aRunning, bRunning]);
+  await Promise.all([aSource.close(), bSource.close()]);
+}, 90_000);
