@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { ChangeEvent, RowChangeEvent } from '@sluice/plugin-api';
+import type { ChangeEvent, ColumnMeta, RowChangeEvent } from '@sluice/plugin-api';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFlatMessage, type FlatMessage } from './flatMessage.js';
 import { flatMessageToChangeEvents } from './toChangeEvents.js';
@@ -279,6 +280,137 @@ describe('flatMessageToChangeEvents: every event type', () => {
     const [event] = flatMessageToChangeEvents(message, origin) as ChangeEvent[] as RowChangeEvent[];
     message.data![0]!['name'] = 'changed';
     expect(event!.after).toEqual({ id: '1', name: 'a' });
+  });
+});
+
+/** The column map as built per message before it was remembered per table (the reference). */
+function referenceColumns(message: FlatMessage): Record<string, ColumnMeta> {
+  const columns: Record<string, ColumnMeta> = {};
+  const set = (name: string, meta: ColumnMeta): void => {
+    Object.defineProperty(columns, name, {
+      value: meta,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  };
+  const mysqlTypes = message.mysqlType ?? {};
+  const sqlTypes = message.sqlType ?? {};
+  for (const name in mysqlTypes) {
+    set(name, {
+      mysqlType: mysqlTypes[name]!,
+      sqlType: Object.prototype.hasOwnProperty.call(sqlTypes, name) ? sqlTypes[name]! : 1111,
+    });
+  }
+  for (const name in sqlTypes) {
+    if (!Object.prototype.hasOwnProperty.call(columns, name))
+      set(name, { mysqlType: '', sqlType: sqlTypes[name]! });
+  }
+  return columns;
+}
+
+/** Column names and their types, in key order. */
+const entriesOf = (columns: Readonly<Record<string, ColumnMeta>>): [string, ColumnMeta][] =>
+  Object.keys(columns).map((name) => [
+    name,
+    Object.getOwnPropertyDescriptor(columns, name)!.value as ColumnMeta,
+  ]);
+
+describe('column maps and pkNames are remembered per table across messages', () => {
+  const insert = (extra: Partial<FlatMessage>): RowChangeEvent =>
+    flatMessageToChangeEvents(
+      rowMessage('INSERT', [{ id: '1', name: 'a' }], null, { table: 'remembered', ...extra }),
+      origin,
+    )[0] as RowChangeEvent;
+
+  it('shares one frozen map and pkNames between messages with the same types and key', () => {
+    const a = insert({});
+    const b = insert({});
+    expect(b.columns).toBe(a.columns);
+    expect(b.pkNames).toBe(a.pkNames);
+    expect(Object.isFrozen(a.columns)).toBe(true);
+    expect(Object.isFrozen(a.columns['id'])).toBe(true);
+    expect(Object.isFrozen(a.pkNames)).toBe(true);
+    // The same types of another table: that table's own map, equal.
+    const other = insert({ table: 'other' });
+    expect(other.columns).not.toBe(a.columns);
+    expect(other.columns).toEqual(a.columns);
+  });
+
+  it('builds a new map when the types, their order or the key change, and keeps the old one', () => {
+    const a = insert({});
+    const snapshot = entriesOf(a.columns);
+    const cases: Partial<FlatMessage>[] = [
+      { mysqlType: { id: 'bigint', name: 'varchar(20)' } },
+      { sqlType: { id: -5, name: 2005 } },
+      { mysqlType: { name: 'varchar(10)', id: 'bigint' }, sqlType: { name: 12, id: -5 } },
+      { mysqlType: { id: 'bigint', name: 'varchar(10)', extra: 'int' } },
+      { mysqlType: { id: 'bigint' } },
+      { sqlType: { name: 12, id: -5 } },
+      { sqlType: { id: -5 } },
+      { sqlType: { id: -5, name: 12, extra: 4 } },
+      { sqlType: null },
+      { mysqlType: null },
+      { mysqlType: null, sqlType: null },
+      { mysqlType: {}, sqlType: {} },
+      {},
+    ];
+    for (const extra of cases) {
+      insert({}); // each case right after the usual types
+      const message = rowMessage('INSERT', [{ id: '1' }], null, { table: 'remembered', ...extra });
+      const [event] = flatMessageToChangeEvents(message, origin) as RowChangeEvent[];
+      expect(entriesOf(event!.columns)).toEqual(entriesOf(referenceColumns(message)));
+    }
+    expect(entriesOf(a.columns)).toEqual(snapshot);
+    expect(insert({ pkNames: ['id', 'name'] }).pkNames).toEqual(['id', 'name']);
+    expect(insert({ pkNames: ['name'] }).pkNames).toEqual(['name']);
+    expect(insert({ pkNames: [] }).pkNames).toEqual([]);
+    expect(insert({ pkNames: null }).pkNames).toEqual([]);
+    expect(insert({}).pkNames).toEqual(['id']);
+  });
+
+  it('gives every message the map built from its own types (generated message sequences)', () => {
+    const names = fc.constantFrom('id', 'name', '__proto__', 'toString', '0', '10', 'Zoë', '');
+    // A few fixed maps (so that consecutive messages often differ in one type or in order) and
+    // generated ones.
+    const mysqlTypes = fc.oneof(
+      fc.constantFrom(
+        { id: 'int', name: 'text' },
+        { id: 'int', name: 'int' },
+        { name: 'text', id: 'int' },
+        { id: 'int' },
+        {},
+      ),
+      fc.dictionary(names, fc.constantFrom('int', 'text', ''), { maxKeys: 4 }),
+    );
+    const sqlTypes = fc.oneof(
+      fc.constantFrom({ id: 4, name: 12 }, { id: 4, name: 4 }, { name: 12, id: 4 }, { id: 4 }, {}),
+      fc.dictionary(names, fc.constantFrom(4, 12, 1111), { maxKeys: 4 }),
+    );
+    const typeMaps = fc.record({
+      mysqlType: fc.option(mysqlTypes, { nil: null }),
+      sqlType: fc.option(sqlTypes, { nil: null }),
+      table: fc.constantFrom('t1', 't2'),
+      pkNames: fc.option(fc.uniqueArray(names, { maxLength: 2 }), { nil: null }),
+    });
+    fc.assert(
+      fc.property(fc.array(typeMaps, { minLength: 1, maxLength: 12 }), (list) => {
+        for (const { mysqlType, sqlType, table, pkNames } of list) {
+          // Through JSON, as from the wire (own __proto__ keys and all).
+          const message = decodeFlatMessage(
+            JSON.stringify({ type: 'INSERT', database: 'gen', table, data: [{}] }).replace(
+              /}$/,
+              `,"mysqlType":${JSON.stringify(mysqlType)},"sqlType":${JSON.stringify(sqlType)},"pkNames":${JSON.stringify(pkNames)}}`,
+            ),
+          );
+          const [event] = flatMessageToChangeEvents(message, origin) as RowChangeEvent[];
+          expect(entriesOf(event!.columns)).toEqual(entriesOf(referenceColumns(message)));
+          expect(event!.pkNames).toEqual(pkNames ?? []);
+          expect(Object.isFrozen(event!.pkNames)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -1,49 +1,17 @@
 import type {
   ChangeEvent,
-  ColumnMeta,
   ColumnValue,
   DdlChangeEvent,
+  EventPosition,
   RowChangeEvent,
-  RowEventType,
   RowImage,
 } from '@sluice/plugin-api';
 import type { FlatMessage } from './flatMessage.js';
-import {
-  NO_COLUMNS,
-  NO_NAMES,
-  ROW_TYPES,
-  positionOf,
-  type MessageOrigin,
-} from './messageOrigin.js';
+import { NO_COLUMNS, NO_NAMES, positionOf, type MessageOrigin } from './messageOrigin.js';
 import { setOwn } from './ownProperty.js';
+import { pkNamesOf, shapeOf } from './tableShapes.js';
 
 export type { MessageOrigin } from './messageOrigin.js';
-
-/** SQL type code canal uses for "unknown" (java.sql.Types.OTHER). */
-const SQL_TYPE_OTHER = 1111;
-
-function columnsOf(message: FlatMessage): Readonly<Record<string, ColumnMeta>> {
-  const columns: Record<string, ColumnMeta> = {};
-  const mysqlTypes = message.mysqlType ?? {};
-  const sqlTypes = message.sqlType ?? {};
-  for (const name in mysqlTypes) {
-    setOwn(
-      columns,
-      name,
-      Object.freeze({
-        mysqlType: mysqlTypes[name]!,
-        sqlType: Object.prototype.hasOwnProperty.call(sqlTypes, name)
-          ? sqlTypes[name]!
-          : SQL_TYPE_OTHER,
-      }),
-    );
-  }
-  for (const name in sqlTypes) {
-    if (!Object.prototype.hasOwnProperty.call(columns, name))
-      setOwn(columns, name, Object.freeze({ mysqlType: '', sqlType: sqlTypes[name]! }));
-  }
-  return Object.freeze(columns);
-}
 
 /**
  * Turns one FlatMessage into ChangeEvents: one per row for INSERT/UPDATE/DELETE, one for a DDL
@@ -58,7 +26,8 @@ function columnsOf(message: FlatMessage): Readonly<Record<string, ColumnMeta>> {
  *
  * Row images are copies of the message's rows. Events are not frozen (freezing costs more than
  * the whole decode); treat them as read-only, as their types say. The column map and `pkNames`
- * are shared by the events of one message and are frozen.
+ * are frozen and shared by the events of one message, and of later messages of the table while
+ * its column types and key stay the same (they are remembered per table).
  */
 export function flatMessageToChangeEvents(
   message: FlatMessage,
@@ -77,7 +46,6 @@ export function adoptFlatMessageRows(message: FlatMessage, origin: MessageOrigin
 }
 
 function convert(message: FlatMessage, origin: MessageOrigin, adopt: boolean): ChangeEvent[] {
-  const pkNames = message.pkNames ? Object.freeze([...message.pkNames]) : NO_NAMES;
   const destination = origin.destination;
   const { database, table, es: executedAt, ts: producedAt } = message;
   const gtid = message.gtid;
@@ -89,7 +57,7 @@ function convert(message: FlatMessage, origin: MessageOrigin, adopt: boolean): C
       destination,
       database,
       table,
-      pkNames,
+      pkNames: message.pkNames ? Object.freeze([...message.pkNames]) : NO_NAMES,
       columns: NO_COLUMNS,
       executedAt,
       producedAt,
@@ -100,80 +68,92 @@ function convert(message: FlatMessage, origin: MessageOrigin, adopt: boolean): C
     return [event];
   }
   const data = message.data;
-  if (!ROW_TYPES.has(message.type) || data === null) return [];
+  const type = message.type;
+  if ((type !== 'INSERT' && type !== 'UPDATE' && type !== 'DELETE') || data === null) return [];
 
-  const type = message.type as RowEventType;
-  const columns = columnsOf(message);
-  const old = message.old;
-  const events: ChangeEvent[] = new Array<ChangeEvent>(data.length);
-  for (let index = 0; index < data.length; index++) {
-    const row = data[index]!;
-    const image: RowImage = adopt ? row : { ...row };
-    const position = positionOf(origin, index);
-    let event: RowChangeEvent;
-    if (type === 'INSERT') {
-      event = {
-        kind: 'row',
-        type,
-        destination,
-        database,
-        table,
-        pkNames,
-        columns,
-        executedAt,
-        producedAt,
-        position,
-        after: image,
-        changed: NO_NAMES,
-      };
-    } else if (type === 'DELETE') {
-      event = {
-        kind: 'row',
-        type,
-        destination,
-        database,
-        table,
-        pkNames,
-        columns,
-        executedAt,
-        producedAt,
-        position,
-        before: image,
-        changed: NO_NAMES,
-      };
-    } else {
-      const oldRow = old?.[index];
-      let before: RowImage;
-      let changed: readonly string[] = NO_NAMES;
-      if (oldRow === undefined) {
-        before = adopt ? { ...row } : image;
-      } else {
-        const b: Record<string, ColumnValue> = { ...row };
-        const names: string[] = [];
-        for (const column in oldRow) {
-          const value = oldRow[column]!;
-          if (value !== row[column]) names.push(column);
-          setOwn(b, column, value);
-        }
-        before = b;
-        if (names.length > 0) changed = names;
-      }
-      event = {
-        kind: 'row',
-        type,
-        destination,
-        database,
-        table,
-        pkNames,
-        columns,
-        executedAt,
-        producedAt,
-        position,
-        before,
-        after: image,
-        changed,
-      };
+  const shape = shapeOf(database, table, message.mysqlType, message.sqlType);
+  const columns = shape.columns;
+  const pkNames = message.pkNames ? pkNamesOf(shape, message.pkNames) : NO_NAMES;
+  const source = origin.source ?? destination;
+  const partition = origin.partition;
+  const offset = origin.offset;
+  const n = data.length;
+  const events: ChangeEvent[] = new Array<ChangeEvent>(n);
+  if (type === 'INSERT' || type === 'DELETE') {
+    const isInsert = type === 'INSERT';
+    for (let index = 0; index < n; index++) {
+      const row = data[index]!;
+      const image: RowImage = adopt ? row : { ...row };
+      const position: EventPosition = { source, partition, offset, index };
+      const event: RowChangeEvent = isInsert
+        ? {
+            kind: 'row',
+            type,
+            destination,
+            database,
+            table,
+            pkNames,
+            columns,
+            executedAt,
+            producedAt,
+            position,
+            after: image,
+            changed: NO_NAMES,
+          }
+        : {
+            kind: 'row',
+            type,
+            destination,
+            database,
+            table,
+            pkNames,
+            columns,
+            executedAt,
+            producedAt,
+            position,
+            before: image,
+            changed: NO_NAMES,
+          };
+      if (gtid) (event as { gtid?: string }).gtid = gtid;
+      events[index] = event;
     }
+    return events;
+  }
+  const old = message.old;
+  for (let index = 0; index < n; index++) {
+    const row = data[index]!;
+    const after: RowImage = adopt ? row : { ...row };
+    const oldRow = old === null ? undefined : old[index];
+    let before: RowImage;
+    let changed: readonly string[] = NO_NAMES;
+    if (oldRow === undefined) {
+      before = adopt ? { ...row } : after;
+    } else {
+      const b: Record<string, ColumnValue> = { ...row };
+      let names: string[] | undefined;
+      for (const column in oldRow) {
+        const value = oldRow[column]!;
+        if (value !== row[column]) (names ??= []).push(column);
+        setOwn(b, column, value);
+      }
+      before = b;
+      if (names !== undefined) changed = names;
+    }
+    const event: RowChangeEvent = {
+      kind: 'row',
+      type,
+      destination,
+      database,
+      table,
+      pkNames,
+      columns,
+      executedAt,
+      producedAt,
+      position: { source, partition, offset, index },
+      before,
+      after,
+      changed,
+    };
     if (gtid) (event as { gtid?: string }).gtid = gtid;
     events[index] = event;
   }
