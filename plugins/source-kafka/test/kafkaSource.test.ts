@@ -77,6 +77,13 @@ describe('kafka source against the testbed Kafka', () => {
     } finally {
       await producer.disconnect();
     }
+    // The coordinator writes the commit markers after commit() returns; until then the last
+    // stable offset (what read_committed sees, and what `once` runs to) is still 0.
+    for (let i = 0; i < 200; i++) {
+      const [offsets] = await kafka.admin.fetchTopicOffsets(topic);
+      if (offsets?.high === '4') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const source = createSource({ topic, groupId: uniqueName('g') });
     const handler = new RecordingHandler();
     await source.connect(new AbortController().signal);
