@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   defineSource,
@@ -81,6 +81,7 @@ class FileSource implements SourceInstance {
   readonly #o: FileSourceOptions;
   readonly #label: (file: string) => string;
   #committed = new Map<string, string>();
+  #storeWrites: Promise<void> = Promise.resolve();
 
   constructor(options: FileSourceOptions, configDir: string) {
     this.#o = options;
@@ -146,15 +147,25 @@ class FileSource implements SourceInstance {
     }
   }
 
-  async commit(partition: string, nextOffset: string): Promise<void> {
+  /**
+   * Records that the partition's lines before `nextOffset` were applied. With an offset store,
+   * writes are serialised and atomic (a temporary file renamed over the store), so a crash or
+   * two partitions committing at once never leave a torn file.
+   */
+  commit(partition: string, nextOffset: string): Promise<void> {
     this.#committed.set(partition, nextOffset);
-    if (this.#o.offsetStore) {
-      await mkdir(dirname(this.#o.offsetStore), { recursive: true });
-      await writeFile(
-        this.#o.offsetStore,
-        JSON.stringify(Object.fromEntries(this.#committed), null, 2),
-      );
-    }
+    const store = this.#o.offsetStore;
+    if (!store) return Promise.resolve();
+    const write = async () => {
+      const text = JSON.stringify(Object.fromEntries(this.#committed), null, 2);
+      await mkdir(dirname(store), { recursive: true });
+      const temporary = `${store}.${process.pid}.tmp`;
+      await writeFile(temporary, text);
+      await rename(temporary, store);
+    };
+    const done = this.#storeWrites.then(write);
+    this.#storeWrites = done.catch(() => undefined);
+    return done;
   }
 
   async close(): Promise<void> {}

@@ -144,6 +144,23 @@ describe('file source', () => {
     expect(handler.batches.flatMap((b) => b.messages.map((m) => m.offset))).toEqual(['3']);
   });
 
+  it('keeps the offset store whole when many partitions commit at once, and leaves no temporary file', async () => {
+    await writeFile(join(dir, 'a.jsonl'), `${line(1, 'a')}\n`);
+    const source = create({ 'file.path': 'a.jsonl', 'file.offsetStore': 'offsets.json' });
+    await source.connect(new AbortController().signal);
+    const commits: Promise<void>[] = [];
+    for (let n = 1; n <= 200; n++) {
+      for (const p of ['a.jsonl', 'b.jsonl', 'c.jsonl']) commits.push(source.commit(p, String(n)));
+    }
+    await Promise.all(commits);
+    expect(JSON.parse(await readFile(join(dir, 'offsets.json'), 'utf8'))).toEqual({
+      'a.jsonl': '200',
+      'b.jsonl': '200',
+      'c.jsonl': '200',
+    });
+    expect((await readdir(dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
   it('stops with an error when a followed file shrinks (truncated or replaced) instead of going quiet', async () => {
     const file = join(dir, 'a.jsonl');
     await writeFile(file, `${line(1, 'a')}\n${line(2, 'b')}\n`);
