@@ -127,5 +127,5 @@ export type {
   SinkCreateContext,
   SourceCreateContext,
 } from './registry.js';
-export { deadLetterQueueOf, runSluice } from './runtime.js';
+export { deadLetterQueueOf, kafkaBrokersOf, runSluice } from './runtime.js';
 export type { RunOptions } from './runtime.js';

@@ -126,14 +126,19 @@ export async function runSluice(options: RunOptions): Promise<void> {
   if (failed && !signal.aborted) throw failed.reason;
 }
 
+/** The brokers of `canal.conf.consumerProperties` `kafka.bootstrap.servers` (empty when unset). */
+export function kafkaBrokersOf(config: ResolvedConfig): string[] {
+  return (config.canal.consumerProperties['kafka.bootstrap.servers'] ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+}
+
 /** The dead-letter queue `sluice.deadLetter` asks for: a JSONL directory or `<topic>.dlq` on Kafka. */
 export function deadLetterQueueOf(config: ResolvedConfig): DeadLetterQueue {
   const settings = config.sluice.deadLetter;
   if (settings.type === 'kafka') {
-    const brokers = (config.canal.consumerProperties['kafka.bootstrap.servers'] ?? '')
-      .split(',')
-      .map((b) => b.trim())
-      .filter((b) => b !== '');
+    const brokers = kafkaBrokersOf(config);
     if (brokers.length === 0)
       throw new Error(
         'sluice.deadLetter.type is kafka but canal.conf.consumerProperties has no kafka.bootstrap.servers.',

@@ -4,6 +4,7 @@ import {
   createLogger,
   deadLetterQueueOf,
   deadLetterTopic,
+  kafkaBrokersOf,
   formatReport,
   readDeadLetterFile,
   readDeadLetterTopic,
@@ -71,17 +72,12 @@ export async function dlqCommand(
     return 1;
   }
   const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
-  const brokers = () =>
-    (config.canal.consumerProperties['kafka.bootstrap.servers'] ?? '')
-      .split(',')
-      .map((b) => b.trim())
-      .filter(Boolean);
 
   const records: DeadLetterRecord[] = [];
   const asideFiles: string[] = [];
   const topicReads: { commit(): Promise<void> }[] = [];
   const readTopic = async (topic: string) => {
-    const read = await readDeadLetterTopic(brokers(), topic, signal);
+    const read = await readDeadLetterTopic(kafkaBrokersOf(config), topic, signal);
     records.push(...read.records);
     topicReads.push(read);
   };
