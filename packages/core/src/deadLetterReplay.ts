@@ -1,3 +1,4 @@
+import { resolvePipelineSettings } from './pipeline/settings.js';
 import { readFile } from 'node:fs/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger, SourceHandler, SourceInstance, SourceRunOptions } from '@sluice/plugin-api';
@@ -278,7 +279,10 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
     try {
       await engine.run({ once: true, signal });
     } finally {
-      for (const s of sinks) await s.instance.close().catch(() => undefined);
+      const deadline = AbortSignal.timeout(
+        resolvePipelineSettings(pipelineSettingsOf(config)).shutdownTimeoutMs,
+      );
+      await Promise.all(sinks.map((s) => s.instance.close(deadline).catch(() => undefined)));
     }
     // Stopped (signal, shutdown deadline, a sink that could not flush): the caller must not mark
     // the dead letters replayed, or the ones not applied yet would be lost.

@@ -1,3 +1,4 @@
+import { bindFlatProperties } from './config/bind.js';
 import type { OuterAdapterConfig, ResolvedConfig } from './config/types.js';
 import type { MappingIndex } from './config/mappingIndex.js';
 import type { EngineSink } from './pipeline/engine.js';
@@ -24,7 +25,9 @@ export function createGroupSinks(
         key: outer.key,
         name: outer.name,
         hosts: outer.hosts,
-        properties: outer.properties,
+        properties: definition.propertiesSchema
+          ? bindFlatProperties(definition.propertiesSchema, outer.properties)
+          : outer.properties,
         configDir: config.dir,
       },
       usedBy,

@@ -18,11 +18,8 @@ export {
 } from './config/knownAdapters.js';
 export type {
   KnownAdapter,
-  MappedTable,
   MappingCheck,
-  MappingCheckProblem,
   MappingTables,
-  MappingTablesContext,
   SinkSchemas,
 } from './config/knownAdapters.js';
 export { MappingIndex, mappingKey, toMappingFile } from './config/mappingIndex.js';

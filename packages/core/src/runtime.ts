@@ -1,3 +1,4 @@
+import { resolvePipelineSettings } from './pipeline/settings.js';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from '@sluice/plugin-api';
 import { dataSourcesOf } from './config/dataSources.js';
@@ -102,18 +103,29 @@ export async function runSluice(options: RunOptions): Promise<void> {
         stopAll.abort(error);
         throw error;
       } finally {
-        await source
-          .close()
-          .catch((error: unknown) =>
-            groupLogger.warn('Closing the source failed.', { error: (error as Error).message }),
-          );
-        for (const sink of sinks) {
-          await sink.instance.close().catch((error: unknown) =>
-            groupLogger.warn(`Closing sink "${sink.key}" failed.`, {
-              error: (error as Error).message,
-            }),
-          );
-        }
+        // Bounded, parallel teardown: a sink or source stuck closing cannot hold the others up.
+        const deadline = AbortSignal.timeout(
+          resolvePipelineSettings(pipelineSettingsOf(config)).shutdownTimeoutMs,
+        );
+        const gaveUp = new Promise<void>((resolve) =>
+          deadline.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        const closing = Promise.all([
+          source
+            .close(deadline)
+            .catch((error: unknown) =>
+              groupLogger.warn('Closing the source failed.', { error: (error as Error).message }),
+            ),
+          ...sinks.map((sink) =>
+            sink.instance.close(deadline).catch((error: unknown) =>
+              groupLogger.warn(`Closing sink "${sink.key}" failed.`, {
+                error: (error as Error).message,
+              }),
+            ),
+          ),
+        ]);
+        await Promise.race([closing, gaveUp]);
+        if (deadline.aborted) groupLogger.warn('Closing took longer than the shutdown timeout.');
       }
     }),
   );

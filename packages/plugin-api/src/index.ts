@@ -26,6 +26,7 @@ export { PLUGIN_API_VERSION, SINK_BRAND, SOURCE_BRAND, pluginKindOf } from './pl
 export type { PluginKind, PluginMeta } from './plugin.js';
 export type {
   AnySchema,
+  Infer,
   ArraySchema,
   BooleanSchema,
   MapSchema,
@@ -35,6 +36,14 @@ export type {
   SchemaBase,
   StringSchema,
 } from './schema.js';
+export type {
+  DeadLetterBatch,
+  DeadLetterCapability,
+  DeadLetterContext,
+  DeadLetterQueue,
+  DeadLetterReader,
+  DeadLetterRecord,
+} from './deadLetter.js';
 export { coreServices } from './services.js';
 export type {
   Clock,
@@ -51,8 +60,13 @@ export { APPLIED, allApplied, defineSink, failed } from './sink.js';
 export type {
   EtlRequest,
   EtlResult,
+  MappedTable,
+  MappingCheckProblem,
   MappingFile,
+  MappingOf,
   MappingSpec,
+  MappingTablesContext,
+  PropertiesOf,
   SinkContext,
   SinkDefinition,
   SinkDefinitionInput,

@@ -69,3 +69,46 @@ export interface ArraySchema extends SchemaBase {
 export interface AnySchema extends SchemaBase {
   readonly type: 'any';
 }
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** Keys of an object schema that are always present after binding: required or defaulted. */
+type PresentKeys<S extends ObjectSchema> = {
+  [K in keyof S['properties']]: S['properties'][K] extends { readonly default: unknown }
+    ? K
+    : K extends (S['required'] extends readonly (infer R)[] ? R : never)
+      ? K
+      : never;
+}[keyof S['properties']];
+
+/**
+ * The TypeScript type of a value that passed validation against schema `S`, as the core's binder
+ * produces it: strings stay text (an `enum` gives the union of its members), numbers and booleans
+ * are converted, keys of an {@link ObjectSchema} use the schema's spelling and are present when
+ * they are `required` or have a `default` (the binder fills defaults in), optional otherwise.
+ *
+ * Declare the schema inline in `defineSink`/`defineSource` (or `as const`) so the literal types
+ * survive: `propertiesSchema: { type: 'object', properties: { output: { type: 'string',
+ * enum: ['stdout', 'stderr'], default: 'stdout' } } }` gives `{ output: 'stdout' | 'stderr' }`.
+ */
+export type Infer<S> = S extends { readonly type: 'string'; readonly enum: readonly (infer E)[] }
+  ? E
+  : S extends { readonly type: 'string' }
+    ? string
+    : S extends { readonly type: 'integer' | 'number' }
+      ? number
+      : S extends { readonly type: 'boolean' }
+        ? boolean
+        : S extends { readonly type: 'map'; readonly values: infer V }
+          ? Readonly<Record<string, Infer<V>>>
+          : S extends { readonly type: 'array'; readonly items: infer I }
+            ? readonly Infer<I>[]
+            : S extends ObjectSchema
+              ? Simplify<
+                  { readonly [K in PresentKeys<S> & string]: Infer<S['properties'][K]> } & {
+                    readonly [K in Exclude<keyof S['properties'], PresentKeys<S>> & string]?: Infer<
+                      S['properties'][K]
+                    >;
+                  }
+                >
+              : unknown;

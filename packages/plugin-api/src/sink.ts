@@ -1,6 +1,6 @@
 import type { ChangeEvent } from './changeEvent.js';
 import { PLUGIN_API_VERSION, SINK_BRAND, type PluginMeta } from './plugin.js';
-import type { ObjectSchema } from './schema.js';
+import type { Infer, ObjectSchema } from './schema.js';
 import type { ResolvedDeps, ServiceDeps } from './services.js';
 
 /** How strictly the core orders the events it hands one sink instance (DESIGN.md §3). */
@@ -157,12 +157,19 @@ export interface SinkInstance<M = unknown> {
    * Releases connections and handles. Idempotent: a second call resolves and does nothing.
    *
    * Called once at shutdown, after the last `flush`; also after a failed `connect`. The core
-   * does not call `write`/`flush` after it; if something does, they reject with
+   * closes all sink instances in parallel and waits at most `sluice.pipeline.shutdownTimeoutMs`
+   * for them: when `signal` aborts, give up on graceful teardown (destroy sockets) and resolve.
+   * The core does not call `write`/`flush` after it; if something does, they reject with
    * {@link SinkClosedError}. Should not throw; an error is logged and ignored.
+   *
+   * @param signal aborted when the shutdown deadline passes.
    */
-  close(): Promise<void>;
+  close(signal: AbortSignal): Promise<void>;
 
   /**
+   * @experimental The admin API and `sluice etl` that call it are being built; the shape may
+   * still change within API version 1.
+   *
    * Full sync of one mapping from its source data source (`sluice etl`, `POST /etl/…`).
    * Optional: sinks without it answer "not supported". Called on demand, possibly while
    * `write` runs; must be idempotent like `write`. Throw {@link FatalError} for a mapping
@@ -171,12 +178,16 @@ export interface SinkInstance<M = unknown> {
   etl?(request: EtlRequest<M>, signal: AbortSignal): Promise<EtlResult>;
 
   /**
+   * @experimental See {@link SinkInstance.etl}.
+   *
    * Number of rows/documents in the mapping's target (`GET /count/{type}/{key}/{task}`).
    * Optional. Called on demand, possibly while `write` runs.
    */
   count?(mapping: MappingFile<M>, signal: AbortSignal): Promise<number>;
 
   /**
+   * @experimental See {@link SinkInstance.etl}.
+   *
    * Cheap probe used by `/health/ready`: resolves when the target answers, rejects with the
    * reason otherwise. Optional. Never called before `connect` resolved; may run concurrently
    * with `write`; called every few seconds, so it must not be expensive.
@@ -203,8 +214,52 @@ export interface SinkContext<P, D extends ServiceDeps> {
   readonly deps: ResolvedDeps<D>;
 }
 
-/** Where a sink's mapping files live and what they look like. */
-export interface MappingSpec {
+/**
+ * A source table a mapping applies to. `table` is `*` for every table of `database` (rdb
+ * `mirrorDb`); `database` is `undefined` when neither the mapping nor its data source names one
+ * (the mapping then matches that table in any database, as canal-adapter does).
+ */
+export interface MappedTable {
+  readonly database: string | undefined;
+  readonly table: string;
+}
+
+/** What {@link MappingSpec.tables} may look up. Pure lookups: no I/O. */
+export interface MappingTablesContext {
+  /**
+   * The database named by the JDBC URL of `srcDataSources.<dataSourceKey>`, when there is one
+   * (canal-adapter falls back to it when a mapping names no `database`).
+   */
+  defaultDatabase(dataSourceKey: string | undefined): string | undefined;
+}
+
+/**
+ * A problem {@link MappingSpec.check} found in one mapping file. The core reports it with the
+ * file, the line of `path` and the key path, like its own validation problems.
+ */
+export interface MappingCheckProblem {
+  /** `error` stops `sluice start` (and fails `validate`); `warning` is reported only. */
+  readonly severity: 'error' | 'warning';
+  /** Key path inside the file, e.g. `['dbMapping', 'targetPk']`; `[]` for the file itself. */
+  readonly path: readonly string[];
+  /** A full sentence saying what is wrong. */
+  readonly message: string;
+  /** What to write instead, when there is an obvious fix. */
+  readonly suggestion?: string;
+}
+
+/**
+ * Where a sink's mapping files live, what they look like and which tables each applies to. The
+ * sink owns its mapping format entirely: the core only finds the files, validates them against
+ * `schema` (relaxed keys, defaults, file:line problems), asks `tables` which source tables a
+ * file applies to (for routing and `validate`) and runs `check`. canal's header keys
+ * (`dataSourceKey`, `destination`, `groupId`, `outerAdapterKey`) must be in `schema`; the core
+ * reads them for ownership (canal-adapter-behaviour.md §3).
+ *
+ * @typeParam M - the content of one file after validation (inferred from `schema` by
+ *   {@link defineSink}).
+ */
+export interface MappingSpec<M = Readonly<Record<string, unknown>>> {
   /**
    * Directories under the configuration directory holding this sink's mapping files, e.g.
    * `['rdb']`. When one definition has several names (`es7`, `es8`), the directory named after
@@ -213,6 +268,18 @@ export interface MappingSpec {
   readonly directories: readonly string[];
   /** Schema of one mapping file; the core validates every file against it at startup. */
   readonly schema: ObjectSchema;
+  /**
+   * The source tables one validated file applies to. Called once per file at startup, on every
+   * reload of the file, and by `validate`; synchronously, never concurrently, after `schema`
+   * validation succeeded. Pure: no I/O. An empty result means the file routes nothing (the core
+   * warns). Throwing is a bug reported against the file.
+   */
+  tables(mapping: M, context: MappingTablesContext): readonly MappedTable[];
+  /**
+   * Checks beyond the schema ("`table` is required unless `mirrorDb`", unsupported SQL), one
+   * problem per finding. Called like `tables`, before it; pure, synchronous. Optional.
+   */
+  check?(mapping: M): readonly MappingCheckProblem[];
 }
 
 /** What a plugin author passes to {@link defineSink}. */
@@ -222,10 +289,13 @@ export interface SinkDefinitionInput<P, M, D extends ServiceDeps> extends Plugin
    * of the `@sluice/plugin-api` it was compiled against; any other value is a type error.
    */
   readonly apiVersion?: typeof PLUGIN_API_VERSION;
-  /** Schema of `outerAdapters[].properties`; the core validates them before `create`. */
+  /**
+   * Schema of `outerAdapters[].properties`; the core validates them before `create`, and the
+   * type of `context.properties` is inferred from it ({@link Infer}).
+   */
   readonly propertiesSchema?: ObjectSchema;
-  /** Mapping files, for sinks that have them. */
-  readonly mappings?: MappingSpec;
+  /** Mapping files, for sinks that have them: the sink owns their format. */
+  readonly mappings?: MappingSpec<M>;
   /**
    * True when applying only the last event per key of a batch gives the same result as applying
    * all of them (final image wins, insert-then-delete becomes the delete), so the core may
@@ -272,17 +342,34 @@ export interface SinkDefinition<
   readonly deps: D;
 }
 
+/** `properties`' type for a sink or source declared with schema `S` (free text map without one). */
+export type PropertiesOf<S> = S extends ObjectSchema ? Infer<S> : Readonly<Record<string, string>>;
+
+/** One mapping file's content for a mapping schema `S`. */
+export type MappingOf<S> = S extends ObjectSchema ? Infer<S> : unknown;
+
 /**
  * Declares a sink plugin. The result is what a plugin package exports (as its default export or
  * a named one). Pure: no I/O, no registration side effect; the returned object is frozen.
  *
- * @typeParam P - the type of `properties` after validation.
- * @typeParam M - the type of one mapping file's content.
+ * The types of `context.properties` and of a mapping file's content are inferred from
+ * `propertiesSchema` and `mappings.schema` ({@link Infer}), so the schema is declared once and is
+ * both the validator and the type. Write the schemas inline (or `as const`).
+ *
+ * @typeParam PS - the properties schema (inferred).
+ * @typeParam MS - the mapping schema (inferred).
  * @typeParam D - the declared services (inferred from `deps`).
  */
-export function defineSink<P = Record<string, string>, M = unknown, D extends ServiceDeps = {}>(
-  input: SinkDefinitionInput<P, M, D>,
-): SinkDefinition<P, M, D> {
+export function defineSink<
+  const PS extends ObjectSchema | undefined = undefined,
+  const MS extends ObjectSchema | undefined = undefined,
+  D extends ServiceDeps = {},
+>(
+  input: SinkDefinitionInput<PropertiesOf<PS>, MappingOf<MS>, D> & {
+    readonly propertiesSchema?: PS;
+    readonly mappings?: MappingSpec<MappingOf<MS>> & { readonly schema: MS };
+  },
+): SinkDefinition<PropertiesOf<PS>, MappingOf<MS>, D> {
   return Object.freeze({
     ...input,
     $$type: SINK_BRAND,

@@ -1,4 +1,5 @@
 import { PLUGIN_API_VERSION, SOURCE_BRAND, type PluginMeta } from './plugin.js';
+import type { DeadLetterCapability } from './deadLetter.js';
 import type { ObjectSchema } from './schema.js';
 import type { ResolvedDeps, ServiceDeps } from './services.js';
 
@@ -6,7 +7,15 @@ import type { ResolvedDeps, ServiceDeps } from './services.js';
 export interface SourceMessage {
   /**
    * Offset within the partition, as a decimal string (may exceed 2^53). Strictly increasing
-   * within a partition; gaps are allowed.
+   * within one incarnation of a partition (from `assigned` to `revoked`); gaps are allowed.
+   *
+   * **Restarting offsets.** The core drops a message whose offset is not above the last one it
+   * accepted for the partition (a duplicate after a re-fetch). A transport whose offsets restart
+   * (RabbitMQ delivery tags start at 1 on every channel, a canal batch id after a server restart)
+   * must therefore, before delivering a restarted sequence, end the partition's incarnation with
+   * `handler.revoked([p])` and start a new one with `handler.assigned([p])`, or map its offsets to
+   * a sequence that never goes back. Redeliveries are then applied again (writes are idempotent),
+   * never dropped as duplicates.
    */
   readonly offset: string;
   /** The message body: FlatMessage JSON text, or protobuf bytes. Decoded by the core. */
@@ -84,8 +93,18 @@ export interface SourceInstance {
    * `run`. A failure is retried at the next commit; losing a commit only causes a replay.
    */
   commit(partition: string, nextOffset: string): Promise<void>;
-  /** Releases everything. Idempotent; called once after `run` returned (or failed). */
-  close(): Promise<void>;
+  /**
+   * A human-readable place of a message for log lines and dead letters, e.g.
+   * `topic orders partition 3 offset 1234` or `file a.jsonl line 12`. Optional (the core falls
+   * back to `partition P offset O`). Synchronous, pure, called from any flow.
+   */
+  locate?(partition: string, offset: string): string;
+  /**
+   * Releases everything. Idempotent; called once after `run` returned (or failed), also after a
+   * `connect` that never succeeded. Give up on graceful teardown when `signal` aborts (the
+   * shutdown deadline passed) and resolve.
+   */
+  close(signal: AbortSignal): Promise<void>;
 }
 
 /** What a source's `create` receives. Nothing in it does I/O. */
@@ -94,7 +113,12 @@ export interface SourceContext<D extends ServiceDeps> {
   readonly instance: string;
   /** `groups[].groupId`: the consumer group. */
   readonly groupId: string;
-  /** `canal.conf.consumerProperties`, verbatim. */
+  /**
+   * `canal.conf.consumerProperties`, verbatim text after placeholder resolution. The map is
+   * shared by canal's MQ client settings and passes through keys the schema does not list (Kafka
+   * takes every `kafka.*` key), so it stays untyped; `propertiesSchema` validates the keys the
+   * source reads (`sluice validate` reports their problems with file and line).
+   */
   readonly properties: Readonly<Record<string, string>>;
   /** The configuration directory (relative paths in properties resolve against it). */
   readonly configDir: string;
@@ -115,6 +139,13 @@ export interface SourceDefinitionInput<D extends ServiceDeps> extends PluginMeta
    * startup, never concurrently. Must not do I/O.
    */
   create(context: SourceContext<D>): SourceInstance;
+  /**
+   * The transport's own dead-letter queue and its reader (a `<topic>.dlq` Kafka topic, a
+   * RabbitMQ queue), used when `sluice.deadLetter.type` names this source's mode. Built from the
+   * same (validated) properties as the source, so security settings apply. Optional: without it
+   * only the `file` dead-letter queue is available with this source.
+   */
+  readonly deadLetters?: DeadLetterCapability;
 }
 
 /** A branded source definition. Produced only by {@link defineSource}. */

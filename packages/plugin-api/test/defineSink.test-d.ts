@@ -118,3 +118,72 @@ describe('defineSource', () => {
     defineSource({ name: 'future', apiVersion: 3, create: () => source });
   });
 });
+
+describe('schemas are the types (Infer)', () => {
+  test('properties are typed from propertiesSchema: enums, defaults, required, optional', () => {
+    defineSink({
+      name: 'typed',
+      propertiesSchema: {
+        type: 'object',
+        required: ['url'],
+        properties: {
+          output: { type: 'string', enum: ['stdout', 'stderr'], default: 'stdout' },
+          url: { type: 'string' },
+          batch: { type: 'integer', default: 100 },
+          tls: { type: 'boolean' },
+          tags: { type: 'map', values: { type: 'string' } },
+        },
+      },
+      create(ctx) {
+        expectTypeOf(ctx.properties.output).toEqualTypeOf<'stdout' | 'stderr'>();
+        expectTypeOf(ctx.properties.url).toEqualTypeOf<string>();
+        expectTypeOf(ctx.properties.batch).toEqualTypeOf<number>();
+        expectTypeOf(ctx.properties.tls).toEqualTypeOf<boolean | undefined>();
+        expectTypeOf(ctx.properties.tags).toEqualTypeOf<
+          Readonly<Record<string, string>> | undefined
+        >();
+        // @ts-expect-error not declared in the schema
+        void ctx.properties.nope;
+        return instance;
+      },
+    });
+  });
+
+  test('mapping content is typed from mappings.schema, in tables and check', () => {
+    defineSink({
+      name: 'mapped',
+      mappings: {
+        directories: ['mapped'],
+        schema: {
+          type: 'object',
+          properties: {
+            database: { type: 'string' },
+            table: { type: 'string', default: '*' },
+            keys: { type: 'array', items: { type: 'string' } },
+          },
+        },
+        tables(mapping) {
+          expectTypeOf(mapping.database).toEqualTypeOf<string | undefined>();
+          expectTypeOf(mapping.table).toEqualTypeOf<string>();
+          expectTypeOf(mapping.keys).toEqualTypeOf<readonly string[] | undefined>();
+          return [{ database: mapping.database, table: mapping.table }];
+        },
+        check: (mapping) =>
+          mapping.keys?.length === 0
+            ? [{ severity: 'error', path: ['keys'], message: 'At least one key.' }]
+            : [],
+      },
+      create: () => instance,
+    });
+  });
+
+  test('a sink without a schema gets text properties', () => {
+    defineSink({
+      name: 'untyped',
+      create(ctx) {
+        expectTypeOf(ctx.properties).toEqualTypeOf<Readonly<Record<string, string>>>();
+        return instance;
+      },
+    });
+  });
+});

@@ -193,7 +193,7 @@ async function withSink<M>(
   try {
     await fn(session);
   } finally {
-    await session.sink.close();
+    await session.sink.close(session.signal);
   }
 }
 
@@ -382,8 +382,8 @@ export const sinkContractTests = {
       const events = [ev.insert(h.table, row(1, 'a')), ev.insert(h.table, row(2, 'b'))];
       allAppliedOrThrow(await s.write(events), 'write');
       await s.sink.flush(s.signal);
-      await s.sink.close();
-      await s.sink.close();
+      await s.sink.close(s.signal);
+      await s.sink.close(s.signal);
       await expectState(h, model(h, events), 'after flush and close');
     },
   },
@@ -392,7 +392,7 @@ export const sinkContractTests = {
     async run(h) {
       await h.target.reset();
       const s = await open(h);
-      await s.sink.close();
+      await s.sink.close(s.signal);
       const ev = fixtures(h);
       const batch = [{ event: ev.insert(h.table, row(1, 'late')), mapping: h.target.mapping }];
       const error = await rejects(
@@ -474,7 +474,7 @@ export const sinkContractTests = {
           allAppliedOrThrow(await first.write(events.slice(i, i + 3)), `batch at ${i}`);
         await first.sink.flush(first.signal);
       } finally {
-        await first.sink.close();
+        await first.sink.close(first.signal);
       }
       // After the restart everything from the second event is delivered again, then the rest.
       const restarted = await open(h);
@@ -491,7 +491,7 @@ export const sinkContractTests = {
         await restarted.sink.flush(restarted.signal);
         await expectState(h, want, 'after replaying every event again');
       } finally {
-        await restarted.sink.close();
+        await restarted.sink.close(restarted.signal);
       }
     },
   },

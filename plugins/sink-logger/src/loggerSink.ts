@@ -23,7 +23,7 @@ export const loggerSink = defineSink({
     },
   },
   create(ctx): SinkInstance {
-    const stream = ctx.properties['output'] === 'stderr' ? process.stderr : process.stdout;
+    const stream = ctx.properties.output === 'stderr' ? process.stderr : process.stdout;
     let closed = false;
     return {
       async connect() {},

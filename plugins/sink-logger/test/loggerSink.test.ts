@@ -6,12 +6,12 @@ import { loggerSink } from '../src/index.js';
 const ev = new EventBuilder({ database: 'mytest' });
 const signal = new AbortController().signal;
 
-function create(properties: Record<string, string> = {}): SinkInstance {
+function create(properties: { output?: 'stdout' | 'stderr' } = {}): SinkInstance {
   return loggerSink.create({
     key: 'log-1',
     name: 'logger',
     hosts: undefined,
-    properties,
+    properties: { output: 'stdout', ...properties },
     configDir: '/cfg',
     deps: {},
   });
@@ -37,7 +37,7 @@ describe('logger sink', () => {
     expect(out.mock.calls[0]?.[0]).toBe(
       'mytest.user INSERT [id=1] name="a"\nmytest.user TRUNCATE TRUNCATE user\nmytest.user DELETE [id=1]\n',
     );
-    await sink.close();
+    await sink.close(signal);
   });
 
   it('prints to stderr with output: stderr', async () => {
@@ -58,8 +58,8 @@ describe('logger sink', () => {
   it('rejects write and flush after close with SinkClosedError; close is idempotent', async () => {
     const sink = create();
     await sink.flush(signal);
-    await sink.close();
-    await sink.close();
+    await sink.close(signal);
+    await sink.close(signal);
     await expect(
       sink.write([{ event: ev.insert('user', { id: '3' }), mapping: undefined }], signal),
     ).rejects.toMatchObject({ code: ErrorCodes.closed });

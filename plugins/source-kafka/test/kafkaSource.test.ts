@@ -40,7 +40,7 @@ describe('kafka source against the testbed Kafka', () => {
     handler.onDeliver = () => new Promise((r) => setImmediate(r)); // let partitions interleave
     await source.connect(new AbortController().signal);
     await run(source, handler);
-    await source.close();
+    await source.close(AbortSignal.timeout(30_000));
 
     expect(handler.violations).toEqual([]);
     expect(handler.events[0]).toBe('assigned 0,1,2');
@@ -89,7 +89,7 @@ describe('kafka source against the testbed Kafka', () => {
     await source.connect(new AbortController().signal);
     const deadline = AbortSignal.timeout(15_000);
     await run(source, handler, deadline);
-    await source.close();
+    await source.close(AbortSignal.timeout(30_000));
     expect(deadline.aborted, 'run({ once: true }) returned only because it was aborted').toBe(
       false,
     );
@@ -117,8 +117,8 @@ describe('kafka source against the testbed Kafka', () => {
     // the core applied partition 0 up to offset 19 and all of partition 1; commits after run returned still count
     await first.commit('0', '20');
     await first.commit('1', '30');
-    await first.close();
-    await first.close(); // idempotent
+    await first.close(AbortSignal.timeout(30_000));
+    await first.close(AbortSignal.timeout(30_000)); // idempotent
     expect(h1.offsets('0')).toEqual(range(0, 50));
     expect(await kafka.committed(groupId, topic)).toEqual(
       new Map([
@@ -136,7 +136,7 @@ describe('kafka source against the testbed Kafka', () => {
     const h2 = new RecordingHandler();
     await second.connect(new AbortController().signal);
     await run(second, h2);
-    await second.close();
+    await second.close(AbortSignal.timeout(30_000));
     expect(h2.offsets('0')).toEqual(range(20, 50));
     expect(h2.offsets('1')).toEqual(range(30, 35));
   });
@@ -156,7 +156,7 @@ describe('kafka source against the testbed Kafka', () => {
     const handler = new RecordingHandler();
     await source.connect(new AbortController().signal);
     await run(source, handler);
-    await source.close();
+    await source.close(AbortSignal.timeout(30_000));
     expect(handler.count()).toBe(0);
     expect(handler.events).toEqual(['assigned 0']);
   });
@@ -186,7 +186,7 @@ describe('kafka source against the testbed Kafka', () => {
     await handler.until(() => handler.offsets('0').length === 7);
     abort.abort();
     await running;
-    await source.close();
+    await source.close(AbortSignal.timeout(30_000));
     expect(handler.offsets('1')).toEqual(range(0, 40));
     expect(await kafka.committed(groupId, topic)).toEqual(
       new Map([
@@ -216,7 +216,7 @@ describe('kafka source against the testbed Kafka', () => {
     await expect(
       source.run(handler, { once: false, signal: new AbortController().signal }),
     ).rejects.toThrow('sink on fire');
-    await source.close();
+    await source.close(AbortSignal.timeout(30_000));
     expect(handler.offsets('0')).toEqual(range(0, 20));
   });
 
@@ -230,7 +230,7 @@ describe('kafka source against the testbed Kafka', () => {
       properties: { 'kafka.linger.frobs': '3', 'rocketmq.namesrv.addr': 'x' },
     });
     await source.connect(new AbortController().signal);
-    await source.close();
+    await source.close(AbortSignal.timeout(30_000));
     const ignored = logger.lines.filter((l) => l.message.includes('Ignoring'));
     expect(ignored.map((l) => l.message)).toEqual([
       'Ignoring kafka.linger.frobs: not a setting the Kafka source understands.',
@@ -253,7 +253,7 @@ describe('kafka source against the testbed Kafka', () => {
     );
     expect(error?.message).toMatch(/Cannot consume topic "whatever" from Kafka at 127\.0\.0\.1:1/);
     expect(classifyError(error)).toBe('notConnected');
-    await source.close();
+    await source.close(AbortSignal.timeout(30_000));
   });
 
   it('fails to connect with a fatal error when the topic does not exist', async () => {
@@ -265,7 +265,7 @@ describe('kafka source against the testbed Kafka', () => {
     );
     expect(error?.message).toContain(`The topic "${topic}" does not exist`);
     expect(classifyError(error)).toBe('fatal');
-    await source.close();
+    await source.close(AbortSignal.timeout(30_000));
   });
 
   it('fails to connect with a fatal error naming the brokers when SASL is refused', async () => {
@@ -289,6 +289,6 @@ describe('kafka source against the testbed Kafka', () => {
       /Cannot consume topic .* from Kafka at 127\.0\.0\.1:\d+: .*SASL/i,
     );
     expect(classifyError(error)).toBe('fatal');
-    await source.close();
+    await source.close(AbortSignal.timeout(30_000));
   });
 });

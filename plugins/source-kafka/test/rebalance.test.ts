@@ -73,7 +73,7 @@ it('two members of one group split the partitions, revoke before giving them up,
   // b leaves (graceful: commits were made as it went); a takes everything back
   b.abort.abort();
   await b.running;
-  await b.source.close();
+  await b.source.close(AbortSignal.timeout(30_000));
   await a.handler.until(() => owned(a.handler).size === partitions);
   await produce(200, 250);
   await a.handler.until(() =>
@@ -81,7 +81,7 @@ it('two members of one group split the partitions, revoke before giving them up,
   );
   a.abort.abort();
   await a.running;
-  await a.source.close();
+  await a.source.close(AbortSignal.timeout(30_000));
 
   // nothing lost, nothing delivered twice (every batch was committed as soon as it was delivered)
   for (let p = 0; p < partitions; p++) {
@@ -141,5 +141,8 @@ it('a delivery held by back-pressure does not hold up a rebalance: revoked is ca
   aAbort.abort();
   bAbort.abort();
   await Promise.allSettled([aRunning, bRunning]);
-  await Promise.all([aSource.close(), bSource.close()]);
+  await Promise.all([
+    aSource.close(AbortSignal.timeout(30_000)),
+    bSource.close(AbortSignal.timeout(30_000)),
+  ]);
 }, 90_000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectSchema } from '@sluice/plugin-api';
-import { bindNode, formatPath } from './bind.js';
+import { bindFlatProperties, bindNode, formatPath } from './bind.js';
 import { ProblemCollector } from './problems.js';
 import { parseYamlTree } from './yamlTree.js';
 
@@ -147,5 +147,39 @@ describe('formatPath', () => {
     expect(formatPath(['canal', 'conf', 'canalAdapters', 0, 'properties', 'jdbc.url'])).toBe(
       'canal.conf.canalAdapters[0].properties["jdbc.url"]',
     );
+  });
+});
+
+describe('bindFlatProperties', () => {
+  it('converts scalars, fills defaults, keeps verbatim keys and passes unknown keys through', () => {
+    const bound = bindFlatProperties(
+      {
+        type: 'object',
+        properties: {
+          'jdbc.url': { type: 'string' },
+          threads: { type: 'integer', default: 3 },
+          batch: { type: 'integer' },
+          tls: { type: 'boolean', default: false },
+          mode: { type: 'string', enum: ['evict', 'write'], default: 'evict' },
+        },
+      },
+      { 'jdbc.url': 'jdbc:mysql://h/db', batch: '500', tls: 'true', 'x.extra': 'kept' },
+    );
+    expect(bound).toEqual({
+      'jdbc.url': 'jdbc:mysql://h/db',
+      threads: 3,
+      batch: 500,
+      tls: true,
+      mode: 'evict',
+      'x.extra': 'kept',
+    });
+  });
+
+  it('an empty value means the default, as in canal', () => {
+    const bound = bindFlatProperties(
+      { type: 'object', properties: { threads: { type: 'integer', default: 3 } } },
+      { threads: '' },
+    );
+    expect(bound).toEqual({ threads: 3 });
   });
 });

@@ -1,5 +1,5 @@
 import type { ArraySchema, MapSchema, ObjectSchema, Schema } from '@sluice/plugin-api';
-import type { ProblemCollector } from './problems.js';
+import { ProblemCollector } from './problems.js';
 import { canonicalKey, closestMatches, didYouMean } from './relaxed.js';
 import type { Origin, YEntry, YMap, YNode, YScalar } from './yamlTree.js';
 
@@ -407,4 +407,37 @@ function plainResolved(node: YNode, path: readonly PathSegment[], options: BindO
   const out: Record<string, unknown> = {};
   for (const e of node.entries) out[e.key] = plainResolved(e.value, [...path, e.key], options);
   return out;
+}
+
+/**
+ * The value a plugin's `create` gets for a flat text map (`outerAdapters[].properties`, whose
+ * keys such as `jdbc.url` are kept verbatim) bound to the plugin's schema: scalars converted,
+ * defaults filled in, keys in the schema's spelling, unknown keys kept as text. Validation has
+ * already reported every problem with file and line (`sluice validate`), so problems are not
+ * collected here; a value that does not convert is left out (its default applies).
+ */
+export function bindFlatProperties(
+  schema: ObjectSchema,
+  properties: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const origin = { file: '', line: 0 };
+  const map: YMap = {
+    kind: 'map',
+    ...origin,
+    entries: Object.entries(properties).map(([key, text]) => ({
+      key,
+      line: 0,
+      value: { kind: 'scalar', ...origin, text },
+    })),
+  };
+  const problems = new ProblemCollector();
+  const bound = bindNode(schema, map, [], {
+    problems,
+    secrets: new Set(),
+    exactKeys: true,
+    resolveText: (t) => t,
+  });
+  const known = new Set(Object.keys(schema.properties));
+  const extra = Object.fromEntries(Object.entries(properties).filter(([k]) => !known.has(k)));
+  return { ...extra, ...(typeof bound === 'object' && bound !== null ? bound : {}) };
 }

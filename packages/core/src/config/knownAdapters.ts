@@ -1,40 +1,11 @@
-import type { MappingSpec, ObjectSchema, Schema } from '@sluice/plugin-api';
+import type { MappingCheckProblem, MappingSpec, ObjectSchema, Schema } from '@sluice/plugin-api';
 import { sqlTables } from './esSqlTables.js';
 
-/** A source table a mapping covers; `table` is `*` for a whole schema (rdb `mirrorDb`). */
-export interface MappedTable {
-  /** Undefined when neither the mapping nor its data source names a database. */
-  readonly database: string | undefined;
-  readonly table: string;
-}
+/** Which source tables a bound mapping file covers (the plugin API's `MappingSpec.tables`). */
+export type MappingTables = MappingSpec['tables'];
 
-/** What a mapping-tables hook may look up. */
-export interface MappingTablesContext {
-  /** The database named by the JDBC URL of `srcDataSources.<key>`, when there is one. */
-  defaultDatabase(dataSourceKey: string | undefined): string | undefined;
-}
-
-/**
- * Which source (database, table) pairs a bound mapping file covers. Sink plugins provide this for
- * their mapping format; the core indexes mappings by it (canal's §3.4 lookup).
- */
-export type MappingTables = (
-  mapping: Readonly<Record<string, unknown>>,
-  context: MappingTablesContext,
-) => readonly MappedTable[];
-
-/** A problem a mapping check found: key path inside the file (e.g. `['dbMapping', 'table']`). */
-export interface MappingCheckProblem {
-  readonly severity: 'error' | 'warning';
-  readonly path: readonly string[];
-  readonly message: string;
-  readonly suggestion?: string;
-}
-
-/** Checks beyond the schema (e.g. "table is required unless mirrorDb"). */
-export type MappingCheck = (
-  mapping: Readonly<Record<string, unknown>>,
-) => readonly MappingCheckProblem[];
+/** Checks beyond the schema (the plugin API's `MappingSpec.check`). */
+export type MappingCheck = NonNullable<MappingSpec['check']>;
 
 /**
  * What the configuration loader needs to know about a sink: the schemas of its `properties` and
@@ -45,8 +16,6 @@ export type MappingCheck = (
 export interface SinkSchemas {
   readonly propertiesSchema?: ObjectSchema;
   readonly mappings?: MappingSpec;
-  readonly mappingTables?: MappingTables;
-  readonly checkMapping?: MappingCheck;
 }
 
 /** One adapter name canal-adapter (or Sluice) knows. */
@@ -336,9 +305,12 @@ function es(version: 'es6' | 'es7' | 'es8'): KnownAdapter {
     name: version,
     sluice: true,
     propertiesSchema: { type: 'object', properties: props },
-    mappings: { directories: [version], schema: esMappingSchema(version) },
-    mappingTables: esTables,
-    checkMapping: checkEs,
+    mappings: {
+      directories: [version],
+      schema: esMappingSchema(version),
+      tables: esTables,
+      check: checkEs,
+    },
   };
 }
 
@@ -363,9 +335,12 @@ export const KNOWN_ADAPTERS: readonly KnownAdapter[] = [
         commitSize: { type: 'any', description: 'In canal samples but never read.' },
       },
     },
-    mappings: { directories: ['rdb'], schema: rdbMappingSchema },
-    mappingTables: rdbTables,
-    checkMapping: checkRdb,
+    mappings: {
+      directories: ['rdb'],
+      schema: rdbMappingSchema,
+      tables: rdbTables,
+      check: checkRdb,
+    },
   },
   es('es6'),
   es('es7'),
@@ -382,9 +357,12 @@ export const KNOWN_ADAPTERS: readonly KnownAdapter[] = [
         keyPrefix: s('Prepended to every key.'),
       },
     },
-    mappings: { directories: ['redis'], schema: redisMappingSchema },
-    mappingTables: redisTables,
-    checkMapping: checkRedis,
+    mappings: {
+      directories: ['redis'],
+      schema: redisMappingSchema,
+      tables: redisTables,
+      check: checkRedis,
+    },
   },
   ...['hbase', 'tablestore', 'clickhouse', 'phoenix', 'kudu'].map((name): KnownAdapter => ({
     name,

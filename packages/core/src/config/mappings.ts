@@ -3,7 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DataSourceOptions } from '@sluice/plugin-api';
 import { bindNode, formatPath } from './bind.js';
-import type { MappedTable } from './knownAdapters.js';
+import type { MappedTable } from '@sluice/plugin-api';
 import { findNode } from './locate.js';
 import { resolveMappingPlaceholders, type PropertyLookup } from './placeholders.js';
 import { ProblemCollector, type ConfigProblem } from './problems.js';
@@ -137,7 +137,7 @@ export function loadMappingText(
   const config = bound ?? {};
   const lineOf = (path: readonly string[]) =>
     findNode(root, path)?.line ?? findNode(root, path.slice(0, -1))?.line ?? root.line;
-  for (const p of entry?.checkMapping?.(config) ?? []) {
+  for (const p of entry?.mappings?.check?.(config) ?? []) {
     problems.add({
       severity: p.severity,
       code: 'mapping-invalid',
@@ -231,7 +231,7 @@ export function loadMappingText(
     });
   }
   const tables: readonly MappedTable[] =
-    entry?.mappingTables?.(config, {
+    entry?.mappings?.tables(config, {
       defaultDatabase: (key) => (key ? text(context.dataSources[key]?.database) : undefined),
     }) ?? [];
   for (const t of tables) {

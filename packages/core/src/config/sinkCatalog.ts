@@ -1,10 +1,5 @@
 import type { MappingSpec, ObjectSchema } from '@sluice/plugin-api';
-import {
-  KNOWN_ADAPTERS,
-  type MappingCheck,
-  type MappingTables,
-  type SinkSchemas,
-} from './knownAdapters.js';
+import { KNOWN_ADAPTERS, type SinkSchemas } from './knownAdapters.js';
 
 /**
  * Where the loader gets plugin schemas from: the plugin registry (its sink definitions carry
@@ -42,14 +37,13 @@ export interface SinkCatalogEntry {
   /** Sluice provides or plans a sink with this name (false for canal-only adapters such as hbase). */
   readonly sluice: boolean;
   readonly propertiesSchema: ObjectSchema | undefined;
+  /** The sink's mapping format (directories, schema, tables, checks), when it has mapping files. */
   readonly mappings: MappingSpec | undefined;
-  readonly mappingTables: MappingTables | undefined;
-  readonly checkMapping: MappingCheck | undefined;
 }
 
 /**
- * canal's known adapters overlaid with the registered plugins: a registered plugin's schemas win;
- * the catalogue's hooks (tables a mapping covers, extra checks) stay unless the plugin has its own.
+ * canal's known adapters overlaid with the registered plugins: a registered plugin's schemas and
+ * mapping format win whole.
  */
 export class SinkCatalog {
   readonly #entries = new Map<string, SinkCatalogEntry>();
@@ -63,8 +57,6 @@ export class SinkCatalog {
         sluice: known.sluice,
         propertiesSchema: known.propertiesSchema,
         mappings: known.mappings,
-        mappingTables: known.mappingTables,
-        checkMapping: known.checkMapping,
       });
     }
     for (const name of plugins?.sinkNames() ?? []) {
@@ -78,8 +70,6 @@ export class SinkCatalog {
         sluice: true,
         propertiesSchema: def.propertiesSchema ?? known?.propertiesSchema,
         mappings: def.mappings ?? known?.mappings,
-        mappingTables: def.mappingTables ?? known?.mappingTables,
-        checkMapping: def.checkMapping ?? (def.mappings ? undefined : known?.checkMapping),
       });
     }
   }

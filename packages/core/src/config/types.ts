@@ -1,6 +1,6 @@
 /** The resolved configuration of one Sluice process (canal-adapter's `application.yml` and mapping files). */
 import type { DataSourceOptions } from '@sluice/plugin-api';
-import type { MappedTable } from './knownAdapters.js';
+import type { MappedTable } from '@sluice/plugin-api';
 import type { SluiceSettings } from './sluiceSettings.js';
 
 /** `canalAdapters[].groups[].outerAdapters[]`: one sink instance. */

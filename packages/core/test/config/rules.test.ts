@@ -323,6 +323,7 @@ describe('plugin schemas', () => {
             target: { type: 'string' },
           },
         },
+        tables: () => [],
       },
       create: () => {
         throw new Error('not used');

@@ -1,0 +1,98 @@
+/**
+ * One dead-lettered item: a message that could not be decoded, or an event a sink rejected
+ * permanently. Serialised as one JSON object (a JSONL line, a Kafka record value, a queue
+ * message body); every field is plain JSON.
+ */
+export interface DeadLetterRecord {
+  /** When it was dead-lettered (ISO 8601, UTC). */
+  readonly at: string;
+  /** `canalAdapters[].instance` (Kafka topic, canal destination, queue) it came from. */
+  readonly destination: string;
+  /** `groups[].groupId` of the pipeline that dead-lettered it. */
+  readonly groupId: string;
+  /** Source partition of the original message. */
+  readonly partition: string;
+  /** Source offset of the original message (decimal string). */
+  readonly offset: string;
+  /** Row index within the message, for a rejected event. */
+  readonly index?: number;
+  /** Sink instance key, for a rejected event. */
+  readonly sink?: string;
+  /** Mapping file (relative to the configuration directory), for a rejected event that had one. */
+  readonly mapping?: string;
+  /** Why: the decode error or the sink's error message. */
+  readonly reason: string;
+  /** How many times it was dead-lettered: 1 the first time, one more after each failed replay. */
+  readonly attempts: number;
+  /** The original message: text as is, bytes as base64 (`payloadEncoding`). */
+  readonly payload: string;
+  /** How `payload` encodes the original bytes. */
+  readonly payloadEncoding: 'utf8' | 'base64';
+}
+
+/**
+ * Where dead letters go (a Kafka topic, a RabbitMQ queue, a JSONL directory).
+ *
+ * The core calls `write` from one flow per partition, possibly concurrently for different
+ * partitions, and treats the record as safe only once `write` resolved; a rejection is retried
+ * by the core with backoff (the partition waits: nothing is committed past an undurable dead
+ * letter). `close` is called once at shutdown.
+ */
+export interface DeadLetterQueue {
+  /** Human-readable location for log lines (`topic orders.dlq on 10.0.0.1:9092`), no secrets. */
+  readonly location: string;
+  /** Stores one record durably (acknowledged by the broker, fsynced). */
+  write(record: DeadLetterRecord, signal: AbortSignal): Promise<void>;
+  /** Releases connections. Idempotent. Give up when `signal` aborts. */
+  close(signal: AbortSignal): Promise<void>;
+}
+
+/** Records read back from a dead-letter queue, and how to mark them done. */
+export interface DeadLetterBatch {
+  /** The records, in queue order. */
+  readonly records: readonly DeadLetterRecord[];
+  /**
+   * Marks the records as replayed (commits the replay position), so the next read starts after
+   * them. Called by the core only once every record was applied or written back to the queue.
+   */
+  commit(signal: AbortSignal): Promise<void>;
+}
+
+/** Reads a transport's dead-letter queue back for `sluice dlq replay` and `sluice dlq list`. */
+export interface DeadLetterReader {
+  /** Human-readable location, as in {@link DeadLetterQueue.location}. */
+  readonly location: string;
+  /**
+   * The records not yet replayed, from the committed replay position to the end the queue had
+   * when called. Called once per replay.
+   */
+  read(signal: AbortSignal): Promise<DeadLetterBatch>;
+  /** Releases connections. Idempotent. */
+  close(signal: AbortSignal): Promise<void>;
+}
+
+/** What a source's dead-letter factories receive. Nothing in it does I/O. */
+export interface DeadLetterContext {
+  /** `canalAdapters[].instance` whose dead letters these are. */
+  readonly instance: string;
+  /**
+   * The queue name configured by `sluice.deadLetter.topic`, or `undefined` for the transport's
+   * default (`<instance>.dlq`).
+   */
+  readonly name: string | undefined;
+  /** `canal.conf.consumerProperties`, as the source gets them: the same connection options. */
+  readonly properties: Readonly<Record<string, string>>;
+  /** The configuration directory. */
+  readonly configDir: string;
+}
+
+/**
+ * A source transport's own dead-letter queue (`sluice.deadLetter.type` = the source's mode),
+ * built from the same connection options as the source so TLS/SASL and credentials apply.
+ */
+export interface DeadLetterCapability {
+  /** The writer the pipeline uses. Must not do I/O; connect lazily on the first `write`. */
+  queue(context: DeadLetterContext): DeadLetterQueue;
+  /** The reader `sluice dlq replay` uses. Must not do I/O until `read`. */
+  reader(context: DeadLetterContext): DeadLetterReader;
+}
