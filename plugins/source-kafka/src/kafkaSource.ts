@@ -20,6 +20,7 @@ import {
   type SourceRunOptions,
 } from '@sluice/plugin-api';
 import { kafkaSourceOptions, type KafkaSourceOptions } from './options.js';
+import { ASSIGNER_PROTOCOLS, subscriptionAwareAssigner } from './rangeAssigner.js';
 
 /** What this source knows about one partition it owns. */
 interface PartitionState {
@@ -184,6 +185,10 @@ export class KafkaSource implements SourceInstance {
         readUncommitted: o.readUncommitted,
         metadataMaxAge: o.metadataMaxAge,
         allowAutoTopicCreation: false,
+        // kafkajs' default assigner ignores the members' subscriptions (see rangeAssigner.ts).
+        partitionAssigners: ASSIGNER_PROTOCOLS.map((name) =>
+          subscriptionAwareAssigner(name, (topics) => this.#partitionsOf(topics), this.#log),
+        ),
         retry: { initialRetryTime: o.retryBackoff, retries: 5 },
         ...(o.rackId ? { rackId: o.rackId } : {}),
       });
@@ -437,6 +442,31 @@ export class KafkaSource implements SourceInstance {
       .catch((error: unknown) => this.#fail(error));
   }
 
+  /**
+   * The partition ids of `topics` (for the group leader's assignment, which covers every member's
+   * topics, not only this one's). A topic that does not exist is left out; other failures throw.
+   */
+  async #partitionsOf(topics: readonly string[]): Promise<Map<string, number[]>> {
+    const admin = this.#admin;
+    if (!admin) throw new NotConnectedError('The Kafka source is closed.');
+    const out = new Map<string, number[]>();
+    await Promise.all(
+      topics.map(async (topic) => {
+        try {
+          const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+          const partitions = metadata.topics[0]?.partitions ?? [];
+          out.set(
+            topic,
+            partitions.map((p) => p.partitionId),
+          );
+        } catch (error) {
+          if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+        }
+      }),
+    );
+    return out;
+  }
+
   /** For `once`: where each partition starts (committed offset, or the reset position). */
   async #loadStarts(states: readonly PartitionState[]): Promise<void> {
     if (!this.#once || states.length === 0 || !this.#admin) return;
@@ -458,6 +488,18 @@ export class KafkaSource implements SourceInstance {
   #checkOnce(): void {
     const once = this.#once;
     if (!once || !this.#joined) return;
+    if (this.#owned.size === 0) {
+      // Ending here would report success for a topic nobody consumed in this run.
+      this.#fail(
+        new FatalError(
+          `--once: this process got no partition of topic "${this.#o.topic}" in consumer group ` +
+            `"${this.#o.groupId}" (the topic has ${this.#partitionCount}); other members of the group own them, ` +
+            'so this run cannot tell that they were consumed. Stop the other members of the group, ' +
+            'or run --once with a groupId of its own.',
+        ),
+      );
+      return;
+    }
     for (const s of this.#owned.values()) {
       if (!s.active || s.inflight.size > 0) return;
       const high = once.highs.get(s.id) ?? 0n;

@@ -108,6 +108,32 @@ export class SluiceProcess {
   }
 }
 
+/** `canalAdapters` YAML: one entry per topic, one group per groupId, a recording sink each. */
+function canalAdapters(
+  adapters: readonly { topic: string; groupId: string; prefix: string }[],
+  sinkProps: Record<string, string>,
+): string {
+  const topics = [...new Set(adapters.map((a) => a.topic))];
+  return topics
+    .map((topic) => {
+      const groups = adapters
+        .filter((a) => a.topic === topic)
+        .map((a, i) => {
+          const props = { ...sinkProps, prefix: a.prefix };
+          return `    - groupId: ${a.groupId}
+      outerAdapters:
+      - name: recording
+        key: ${adapters.length === 1 ? 'rec' : `rec_${topic}_${i}`}
+        properties:
+${Object.entries(props)
+  .map(([k, v]) => `          ${k}: ${JSON.stringify(v)}`)
+  .join('\n')}`;
+        });
+      return `  - instance: ${topic}\n    groups:\n${groups.join('\n')}`;
+    })
+    .join('\n');
+}
+
 export interface E2eConfig {
   readonly dir: string;
   readonly dlqDir: string;
@@ -125,6 +151,11 @@ export async function writeKafkaConfig(options: {
   sinkProperties?: Record<string, string>;
   deadLetter?: 'file' | 'kafka';
   extraKafka?: Record<string, string>;
+  /**
+   * Several `canalAdapters` entries instead of the one of `topic`/`groupId`/`prefix`: each
+   * (instance, groupId) gets a recording sink with its own key and Redis prefix.
+   */
+  adapters?: readonly { topic: string; groupId: string; prefix: string }[];
 }): Promise<E2eConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-e2e-'));
   const dlqDir = join(dir, 'dlq');
@@ -155,16 +186,12 @@ ${Object.entries(kafka)
   .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
   .join('\n')}
   canalAdapters:
-  - instance: ${options.topic}
-    groups:
-    - groupId: ${options.groupId}
-      outerAdapters:
-      - name: recording
-        key: rec
-        properties:
-${Object.entries(sinkProps)
-  .map(([k, v]) => `          ${k}: ${JSON.stringify(v)}`)
-  .join('\n')}
+${canalAdapters(
+  options.adapters ?? [
+    { topic: options.topic, groupId: options.groupId, prefix: sinkProps.prefix! },
+  ],
+  sinkProps,
+)}
 sluice:
   plugins:
   - ${JSON.stringify(recordingSinkPath)}
