@@ -78,7 +78,7 @@ it('every partition of every topic is consumed, exactly as configured, when topi
     runs.push(m.source.run(m.handler, { once: true, signal: abort.signal }));
   }
   const results = await Promise.allSettled(runs);
-  await Promise.all(members.map((m) => m.source.close()));
+  await Promise.all(members.map((m) => m.source.close(AbortSignal.timeout(30_000))));
 
   expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
   expect(lines.filter((l) => /unsubscribed/i.test(l.message))).toEqual([]);
@@ -142,7 +142,7 @@ it('two members with different topics in one group (two processes with different
   } finally {
     abort.abort();
     await Promise.allSettled(members.map((m) => m.running));
-    await Promise.all(members.map((m) => m.source.close()));
+    await Promise.all(members.map((m) => m.source.close(AbortSignal.timeout(30_000))));
   }
 });
 
@@ -165,13 +165,13 @@ it('`once` refuses to succeed when another member of the group owns every partit
       () => undefined,
       (e: unknown) => e,
     );
-    await late.close();
+    await late.close(AbortSignal.timeout(30_000));
     expect(handler.count()).toBe(0);
     expect(classifyError(error)).toBe('fatal');
     expect((error as Error).message).toMatch(/got no partition of topic .* in consumer group/);
   } finally {
     abort.abort();
     await held;
-    await holder.close();
+    await holder.close(AbortSignal.timeout(30_000));
   }
 });
