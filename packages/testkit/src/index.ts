@@ -10,6 +10,7 @@ export type {
   ContractHarness,
   ContractTest,
   ContractTestName,
+  SinkContractHook,
   SinkContractOptions,
   SinkContractTarget,
 } from './contract.js';

@@ -18,6 +18,7 @@ import {
   runSinkContractSuite,
   sinkContractTests,
   type ContractHarness,
+  type ContractTest,
   type ContractTestName,
 } from '../src/index.js';
 
@@ -226,6 +227,53 @@ describe('the contract suite catches broken sinks', () => {
       ++instances > 1 ? { write: async (b) => allApplied(b) } : { write: (b) => sink.write(b) },
     );
     expect((await violationOf('replayConverges', h)).message).toContain('after a restart');
+  });
+});
+
+describe('write-only sinks (no readState)', () => {
+  /** A harness like {@link harness} whose target cannot be read back. */
+  const writeOnly = (patch: (sink: MemorySink) => Partial<SinkInstance>): ContractHarness => {
+    const h = harness(patch);
+    const { readState: _readState, ...target } = h.target;
+    return { ...h, target };
+  };
+
+  it('the tests about the target state need readState; the others do not', () => {
+    const needing = CONTRACT_TEST_NAMES.filter((n) =>
+      (sinkContractTests[n] as ContractTest).needs?.includes('readState'),
+    );
+    expect(needing).toEqual([
+      'idempotentUpsert',
+      'delete',
+      'perKeyOrder',
+      'pkChange',
+      'replayConverges',
+    ]);
+  });
+
+  it('the other tests pass for a good write-only sink', async () => {
+    const h = writeOnly(() => ({}));
+    for (const name of [
+      'outcomes',
+      'concurrentWrites',
+      'flushBeforeClose',
+      'writeAfterClose',
+      'partialFailure',
+    ] as const)
+      await sinkContractTests[name].run(h);
+  });
+
+  it('still catches a write-only sink that accepts writes after close', async () => {
+    const h = writeOnly((sink) => ({
+      write: async (b) => (sink.calls.includes('close') ? allApplied(b) : sink.write(b)),
+      close: async () => void sink.calls.push('close'),
+    }));
+    expect((await violationOf('writeAfterClose', h)).message).toContain('SinkClosedError');
+  });
+
+  it('still catches a write-only sink that leaves an event out', async () => {
+    const h = writeOnly((sink) => ({ write: async (b) => (await sink.write(b)).slice(1) }));
+    expect(await violationOf('outcomes', h)).toBeInstanceOf(ContractViolation);
   });
 });
 

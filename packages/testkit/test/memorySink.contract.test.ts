@@ -28,3 +28,13 @@ runSinkContractSuite({
     readState: async () => bare.table('sluice_contract', 'items'),
   },
 });
+
+// A write-only target (no readState): the state tests are skipped, the others run.
+const writeOnly = new MemoryTarget();
+runSinkContractSuite({
+  name: 'in-memory sink contract (write-only target)',
+  target: {
+    createSink: () => new MemorySink(writeOnly),
+    reset: async () => writeOnly.clear(),
+  },
+});

@@ -76,6 +76,25 @@ async function readNewLines(
   };
 }
 
+/**
+ * Waits `ms`, or less when `signal` aborts. Resolves either way and leaves no listener on the
+ * signal behind: the follow loop calls it on every idle poll (every `file.pollMs`, for as long as
+ * the process runs), so a listener left per call would pile up on the one run signal
+ * (MaxListenersExceededWarning, and memory growing with every poll).
+ */
+function idle(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((res) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      res();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** One partition per file; the offset of a message is its 1-based line number. */
 class FileSource implements SourceInstance {
   readonly #o: FileSourceOptions;
@@ -135,14 +154,7 @@ class FileSource implements SourceInstance {
         delivered ||= lines.length > 0;
       }
       if (options.once) return;
-      if (!delivered) {
-        await new Promise<void>((res) => {
-          const timer = setTimeout(res, this.#o.pollMs);
-          options.signal.addEventListener('abort', () => (clearTimeout(timer), res()), {
-            once: true,
-          });
-        });
-      }
+      if (!delivered) await idle(this.#o.pollMs, options.signal);
       if (options.signal.aborted) return;
     }
   }

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,6 +127,36 @@ describe('file source', () => {
       '2',
       '3',
     ]);
+  });
+
+  it('idles for many polls without piling listeners on the run signal (no leak, no MaxListenersExceededWarning)', async () => {
+    await writeFile(join(dir, 'a.jsonl'), `${line(1, 'a')}\n`);
+    const source = create({ 'file.path': 'a.jsonl', 'file.pollMs': '10' });
+    await source.connect(new AbortController().signal);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const stop = new AbortController();
+    const counts: number[] = [];
+    const running = source.run(recorder(), { once: false, signal: stop.signal });
+    try {
+      // About 50 idle polls at 10 ms; the loop adds nothing to the signal that outlives a poll.
+      const until = Date.now() + 500;
+      while (Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 25));
+        counts.push(getEventListeners(stop.signal, 'abort').length);
+      }
+    } finally {
+      stop.abort();
+      await running;
+      process.off('warning', onWarning);
+    }
+    expect(
+      Math.max(...counts),
+      `abort listeners over time: ${counts.join(',')}`,
+    ).toBeLessThanOrEqual(1);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });
 
   it('resumes after the committed line when an offset store is configured', async () => {
