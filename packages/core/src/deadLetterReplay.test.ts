@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allApplied, defineSink, type SinkRecord } from '@sluice/plugin-api';
-import { loadConfig } from './config/loadConfig.js';
+import { loadConfig } from './config/application/loadConfig.js';
 import type { DeadLetterQueue, DeadLetterRecord } from './deadLetter.js';
 import { replayDeadLetters } from './deadLetterReplay.js';
 import { PluginRegistry } from './registry.js';

@@ -1,6 +1,6 @@
-import { bindFlatProperties } from './config/bind.js';
-import type { OuterAdapterConfig, ResolvedConfig } from './config/types.js';
-import type { MappingIndex } from './config/mappingIndex.js';
+import { bindFlatProperties } from './config/binding/bind.js';
+import type { OuterAdapterConfig, ResolvedConfig } from './config/application/types.js';
+import type { MappingIndex } from './mappings/mappingIndex.js';
 import type { EngineSink } from './pipeline/engine.js';
 import type { PluginRegistry, PluginScope } from './registry.js';
 

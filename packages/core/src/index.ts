@@ -1,50 +1,54 @@
-export { ConfigError, loadConfig } from './config/loadConfig.js';
+export { ConfigError, loadConfig } from './config/application/loadConfig.js';
 export {
   formatProblem,
   formatReport,
   problemLocation,
   ProblemCollector,
-} from './config/problems.js';
-export type { ConfigProblem, ProblemCode, Severity } from './config/problems.js';
-export { mappingContextOf, validateConfigDir } from './config/validateConfig.js';
-export type { Environment, ValidateOptions, ValidationResult } from './config/validateConfig.js';
-export { pluginSchemasFromMap, SinkCatalog } from './config/sinkCatalog.js';
-export type { PluginSchemaSource, SinkCatalogEntry } from './config/sinkCatalog.js';
+} from './config/binding/problems.js';
+export type { ConfigProblem, ProblemCode, Severity } from './config/binding/problems.js';
+export { mappingContextOf, validateConfigDir } from './config/application/validateConfig.js';
+export type {
+  Environment,
+  ValidateOptions,
+  ValidationResult,
+} from './config/application/validateConfig.js';
+export { pluginSchemasFromMap, SinkCatalog } from './mappings/sinkCatalog.js';
+export type { PluginSchemaSource, SinkCatalogEntry } from './mappings/sinkCatalog.js';
 export {
   ADAPTER_NAME_HINTS,
   KNOWN_ADAPTERS,
   rdbMappingSchema,
   redisMappingSchema,
-} from './config/knownAdapters.js';
+} from './config/application/knownAdapters.js';
 export type {
   KnownAdapter,
   MappingCheck,
   MappingTables,
   SinkSchemas,
-} from './config/knownAdapters.js';
-export { MappingIndex, mappingKey, toMappingFile } from './config/mappingIndex.js';
-export type { MappingLookupKey, MappingRouteSpec } from './config/mappingIndex.js';
+} from './config/application/knownAdapters.js';
+export { MappingIndex, mappingKey, toMappingFile } from './mappings/mappingIndex.js';
+export type { MappingLookupKey, MappingRouteSpec } from './mappings/mappingIndex.js';
 export {
   autoAdapterKey,
   autoKeyPrefix,
   loadMappingFiles,
   loadMappingText,
   mappingOwners,
-} from './config/mappings.js';
-export type { AdapterRef, MappingContext, MappingFileResult } from './config/mappings.js';
-export { diffMappings, MappingWatcher, reloadMappings } from './config/mappingWatcher.js';
+} from './mappings/mappingFiles.js';
+export type { AdapterRef, MappingContext, MappingFileResult } from './mappings/mappingFiles.js';
+export { diffMappings, MappingWatcher, reloadMappings } from './mappings/mappingWatcher.js';
 export type {
   MappingReload,
   MappingWatcherOptions,
   SinkMappingChanges,
-} from './config/mappingWatcher.js';
-export { printConfig, redactConfig } from './config/printConfig.js';
-export { parseJdbcUrl, redactUrl } from './config/jdbcUrl.js';
-export type { JdbcUrl, JdbcUrlResult } from './config/jdbcUrl.js';
+} from './mappings/mappingWatcher.js';
+export { printConfig, redactConfig } from './config/application/printConfig.js';
+export { parseJdbcUrl, redactUrl } from './config/application/jdbcUrl.js';
+export type { JdbcUrl, JdbcUrlResult } from './config/application/jdbcUrl.js';
 export { sqlTables } from './config/esSqlTables.js';
 export type { SqlTable } from './config/esSqlTables.js';
-export { dataSourcesOf } from './config/dataSources.js';
-export { sluiceSettingsSchema } from './config/sluiceSettings.js';
+export { dataSourcesOf } from './config/application/dataSources.js';
+export { sluiceSettingsSchema } from './config/application/sluiceSettings.js';
 export type {
   AdminSettings,
   BatchSettings,
@@ -53,7 +57,7 @@ export type {
   OrderingMode as ConfigOrderingMode,
   PipelineSettings as ConfigPipelineSettings,
   SluiceSettings,
-} from './config/sluiceSettings.js';
+} from './config/application/sluiceSettings.js';
 export type {
   AdapterGroupConfig,
   CanalAdapterConfig,
@@ -63,7 +67,7 @@ export type {
   ResolvedConfig,
   ServerConfig,
   SinkRef,
-} from './config/types.js';
+} from './config/application/types.js';
 export { FileDeadLetterQueue, encodePayload } from './deadLetter.js';
 export type { DeadLetterQueue, DeadLetterRecord } from './deadLetter.js';
 export { KafkaDeadLetterQueue, deadLetterTopic } from './deadLetterKafka.js';

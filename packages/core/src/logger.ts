@@ -1,10 +1,8 @@
 import type { Logger } from '@sluice/plugin-api';
+import { SECRET_KEY_PATTERN } from './config/binding/secretKeys.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-/** Keys whose values never reach a log line. */
-const SECRET_KEY = /pass(word)?|secret|token|credential|api[-_]?key|\bauth\b|jaas/i;
 
 /** Replaces secret-looking fields (recursively) with `******`. */
 export function redact(value: unknown, depth = 0): unknown {
@@ -14,7 +12,7 @@ export function redact(value: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     out[k] =
-      SECRET_KEY.test(k) && v !== '' && v !== null && v !== undefined
+      SECRET_KEY_PATTERN.test(k) && v !== '' && v !== null && v !== undefined
         ? '******'
         : redact(v, depth + 1);
   }

@@ -1,10 +1,10 @@
 import { resolvePipelineSettings } from './pipeline/settings.js';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from '@sluice/plugin-api';
-import { dataSourcesOf } from './config/dataSources.js';
-import type { ResolvedConfig } from './config/types.js';
-import { MappingIndex } from './config/mappingIndex.js';
-import { MappingWatcher } from './config/mappingWatcher.js';
+import { dataSourcesOf } from './config/application/dataSources.js';
+import type { ResolvedConfig } from './config/application/types.js';
+import { MappingIndex } from './mappings/mappingIndex.js';
+import { MappingWatcher } from './mappings/mappingWatcher.js';
 import { FileDeadLetterQueue, type DeadLetterQueue } from './deadLetter.js';
 import { KafkaDeadLetterQueue } from './deadLetterKafka.js';
 import { MetricsRegistry } from './metrics.js';

@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../config/types.js';
+import type { ResolvedConfig } from '../config/application/types.js';
 import type { PipelineSettings } from './settings.js';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, SluiceError, defineSink } from '@sluice/plugin-api';
-import type { ResolvedConfig } from '../config/types.js';
+import type { ResolvedConfig } from '../config/application/types.js';
 import { PluginRegistry } from '../registry.js';
 import { loadPlugins, pluginExports } from './loader.js';
 import { loadConfiguredPlugins } from './specs.js';

@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../config/types.js';
+import type { ResolvedConfig } from '../config/application/types.js';
 import type { PluginRegistry } from '../registry.js';
 import { loadPlugins, type LoadedPlugin } from './loader.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { DataSourceOptions } from '@sluice/plugin-api';
-import { bindNode, flattenEntries, formatPath, type PathSegment } from './bind.js';
+import { bindNode, flattenEntries, formatPath, type PathSegment } from '../binding/bind.js';
 import {
   applicationSchema,
   CANAL_MODES,
@@ -10,22 +10,22 @@ import {
 } from './canalSchemas.js';
 import { JDBC_URL_FORMS, parseJdbcUrl } from './jdbcUrl.js';
 import { ADAPTER_NAME_HINTS } from './knownAdapters.js';
-import { findNode, originOf } from './locate.js';
+import { findNode, originOf } from '../binding/locate.js';
 import {
   autoAdapterKey,
   loadMappingFiles,
   type AdapterRef,
   type MappingContext,
-} from './mappings.js';
+} from '../../mappings/mappingFiles.js';
 import {
   environmentName,
   resolveSpringPlaceholders,
   springLookup,
   type PropertyLookup,
-} from './placeholders.js';
-import { ProblemCollector, type ConfigProblem } from './problems.js';
-import { closestMatches, didYouMean } from './relaxed.js';
-import { SinkCatalog, type PluginSchemaSource } from './sinkCatalog.js';
+} from '../binding/placeholders.js';
+import { ProblemCollector, type ConfigProblem } from '../binding/problems.js';
+import { closestMatches, didYouMean } from '../binding/relaxed.js';
+import { SinkCatalog, type PluginSchemaSource } from '../../mappings/sinkCatalog.js';
 import { isLoopback, toSluiceSettings } from './sluiceSettings.js';
 import type {
   AdapterGroupConfig,
@@ -33,7 +33,7 @@ import type {
   OuterAdapterConfig,
   ResolvedConfig,
 } from './types.js';
-import { parseYamlTree, syntheticScalar, type YMap, type YNode } from './yamlTree.js';
+import { parseYamlTree, syntheticScalar, type YMap, type YNode } from '../binding/yamlTree.js';
 
 /** Environment variables, as in `process.env`. */
 export type Environment = Readonly<Record<string, string | undefined>>;

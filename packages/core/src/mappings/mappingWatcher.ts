@@ -1,9 +1,9 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { loadMappingFiles, type MappingContext } from './mappings.js';
-import type { ConfigProblem } from './problems.js';
-import type { ConfiguredMapping, ResolvedConfig, SinkRef } from './types.js';
-import { mappingContextOf, type Environment } from './validateConfig.js';
+import { loadMappingFiles, type MappingContext } from './mappingFiles.js';
+import type { ConfigProblem } from '../config/binding/problems.js';
+import type { ConfiguredMapping, ResolvedConfig, SinkRef } from '../config/application/types.js';
+import { mappingContextOf, type Environment } from '../config/application/validateConfig.js';
 import type { PluginSchemaSource } from './sinkCatalog.js';
 
 /** How one sink instance's mapping files changed. */

@@ -1,5 +1,5 @@
 import type { MappingFile } from '@sluice/plugin-api';
-import type { ConfiguredMapping, ResolvedConfig, SinkRef } from './types.js';
+import type { ConfiguredMapping, ResolvedConfig, SinkRef } from '../config/application/types.js';
 
 /** What an event offers to the mapping lookup. */
 export interface MappingLookupKey {

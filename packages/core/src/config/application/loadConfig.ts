@@ -1,5 +1,5 @@
 import { ErrorCodes, SluiceError } from '@sluice/plugin-api';
-import { formatReport, type ConfigProblem } from './problems.js';
+import { formatReport, type ConfigProblem } from '../binding/problems.js';
 import type { ResolvedConfig } from './types.js';
 import { validateConfigDir, type ValidateOptions } from './validateConfig.js';
 

@@ -1,4 +1,4 @@
-import { SECRET_KEY_PATTERN } from './bind.js';
+import { SECRET_KEY_PATTERN } from '../binding/secretKeys.js';
 import { redactUrl } from './jdbcUrl.js';
 import type { ResolvedConfig } from './types.js';
 

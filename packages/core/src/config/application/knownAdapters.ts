@@ -1,5 +1,5 @@
 import type { MappingCheckProblem, MappingSpec, ObjectSchema, Schema } from '@sluice/plugin-api';
-import { sqlTables } from './esSqlTables.js';
+import { sqlTables } from '../esSqlTables.js';
 
 /** Which source tables a bound mapping file covers (the plugin API's `MappingSpec.tables`). */
 export type MappingTables = MappingSpec['tables'];

@@ -1,5 +1,5 @@
 import type { MappingSpec, ObjectSchema } from '@sluice/plugin-api';
-import { KNOWN_ADAPTERS, type SinkSchemas } from './knownAdapters.js';
+import { KNOWN_ADAPTERS, type SinkSchemas } from '../config/application/knownAdapters.js';
 
 /**
  * Where the loader gets plugin schemas from: the plugin registry (its sink definitions carry

@@ -1,6 +1,7 @@
 import type { ArraySchema, MapSchema, ObjectSchema, Schema } from '@sluice/plugin-api';
 import { ProblemCollector } from './problems.js';
 import { canonicalKey, closestMatches, didYouMean } from './relaxed.js';
+import { SECRET_KEY_PATTERN } from './secretKeys.js';
 import type { Origin, YEntry, YMap, YNode, YScalar } from './yamlTree.js';
 
 /** One step of a key path: a key or a list index. */
@@ -16,9 +17,6 @@ export function formatPath(path: readonly PathSegment[]): string {
   }
   return out;
 }
-
-/** Keys whose values are secrets even when no schema says so (`jdbc.password`, `security.auth`, `secretKey`, …). */
-export const SECRET_KEY_PATTERN = /pass(word)?|secret|token|credential|api[-_]?key|\bauth\b|jaas/i;
 
 /** Options of {@link bindNode}. */
 export interface BindOptions {

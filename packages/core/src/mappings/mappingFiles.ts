@@ -2,15 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DataSourceOptions } from '@sluice/plugin-api';
-import { bindNode, formatPath } from './bind.js';
+import { bindNode, formatPath } from '../config/binding/bind.js';
 import type { MappedTable } from '@sluice/plugin-api';
-import { findNode } from './locate.js';
-import { resolveMappingPlaceholders, type PropertyLookup } from './placeholders.js';
-import { ProblemCollector, type ConfigProblem } from './problems.js';
-import { closestMatches, didYouMean } from './relaxed.js';
+import { findNode } from '../config/binding/locate.js';
+import { resolveMappingPlaceholders, type PropertyLookup } from '../config/binding/placeholders.js';
+import { ProblemCollector, type ConfigProblem } from '../config/binding/problems.js';
+import { closestMatches, didYouMean } from '../config/binding/relaxed.js';
 import type { SinkCatalog } from './sinkCatalog.js';
-import type { ConfiguredMapping, SinkRef } from './types.js';
-import { parseYamlTree } from './yamlTree.js';
+import type { ConfiguredMapping, SinkRef } from '../config/application/types.js';
+import { parseYamlTree } from '../config/binding/yamlTree.js';
 
 /** A configured sink instance, with where it sits in `canalAdapters`. */
 export interface AdapterRef extends SinkRef {
