@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DeadLetterRecord } from './deadLetter.js';
+import type { DeadLetterRecord } from './deadLetter/record.js';
 import {
   KafkaDeadLetterQueue,
   deadLetterTopic,

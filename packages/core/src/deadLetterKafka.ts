@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import type { DeadLetterQueue, DeadLetterRecord } from './deadLetter.js';
+import type { DeadLetterQueue } from './deadLetter/queue.js';
+import type { DeadLetterRecord } from './deadLetter/record.js';
 
 /** The part of a kafkajs producer the dead-letter writer uses (replaceable in tests). */
 export interface DeadLetterProducer {

@@ -1,51 +1,16 @@
 import { resolvePipelineSettings } from './pipeline/settings.js';
-import { readFile } from 'node:fs/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger, SourceHandler, SourceInstance, SourceRunOptions } from '@sluice/plugin-api';
 import { dataSourcesOf } from './config/application/dataSources.js';
 import { MappingIndex } from './mappings/mappingIndex.js';
 import type { ResolvedConfig } from './config/application/types.js';
-import type { DeadLetterQueue, DeadLetterRecord } from './deadLetter.js';
+import type { DeadLetterQueue } from './deadLetter/queue.js';
+import { parseDeadLetters, type DeadLetterRecord } from './deadLetter/record.js';
 import { MetricsRegistry } from './metrics.js';
 import { createGroupSinks } from './groupSinks.js';
 import { PipelineEngine, type MessageOverride } from './pipeline/engine.js';
 import { pipelineSettingsOf } from './pipeline/fromConfig.js';
 import type { PluginRegistry } from './registry.js';
-
-function isRecord(value: unknown): value is DeadLetterRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const r = value as Record<string, unknown>;
-  return (
-    typeof r['destination'] === 'string' &&
-    typeof r['groupId'] === 'string' &&
-    typeof r['partition'] === 'string' &&
-    typeof r['offset'] === 'string' &&
-    typeof r['payload'] === 'string' &&
-    (r['payloadEncoding'] === 'utf8' || r['payloadEncoding'] === 'base64')
-  );
-}
-
-/** Parses dead letters from JSONL text; throws naming the first bad line. */
-export function parseDeadLetters(text: string, origin: string): DeadLetterRecord[] {
-  const out: DeadLetterRecord[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      throw new Error(`${origin}:${i + 1}: not JSON (${(error as Error).message}).`);
-    }
-    if (!isRecord(value)) throw new Error(`${origin}:${i + 1}: not a dead-letter record.`);
-    out.push(value);
-  });
-  return out;
-}
-
-/** Reads a JSONL dead-letter file (the `file` dead-letter queue). */
-export async function readDeadLetterFile(file: string): Promise<DeadLetterRecord[]> {
-  return parseDeadLetters(await readFile(file, 'utf8'), file);
-}
 
 /** Dead letters read from a topic, and how to mark them replayed. */
 export interface DeadLetterTopicRead {
@@ -213,15 +178,15 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
   const { config, registry, logger, sinkKey, signal } = options;
   const records = sinkKey ? options.records.filter((r) => r.sink === sinkKey) : options.records;
   const kept = sinkKey ? options.records.filter((r) => r.sink !== sinkKey) : [];
-  for (const r of kept) await options.deadLetter.write(r);
+  for (const r of kept) await options.deadLetter.write(r, signal);
   let again = 0;
   const counting: DeadLetterQueue = {
     location: options.deadLetter.location,
-    write: async (record) => {
-      await options.deadLetter.write(record);
+    write: async (record, sig) => {
+      await options.deadLetter.write(record, sig);
       again += 1;
     },
-    close: () => options.deadLetter.close(),
+    close: (sig) => options.deadLetter.close(sig),
   };
   const metrics = new MetricsRegistry();
   const plugins = registry.scope({

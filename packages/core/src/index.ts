@@ -68,13 +68,28 @@ export type {
   ServerConfig,
   SinkRef,
 } from './config/application/types.js';
-export { FileDeadLetterQueue, encodePayload } from './deadLetter.js';
-export type { DeadLetterQueue, DeadLetterRecord } from './deadLetter.js';
+export {
+  encodePayload,
+  decodePayload,
+  parseDeadLetter,
+  parseDeadLetters,
+} from './deadLetter/record.js';
+export type { DeadLetterRecord } from './deadLetter/record.js';
+export type { DeadLetterQueue, DeadLetterReader, DeadLetterBatch } from './deadLetter/queue.js';
+export {
+  FileDeadLetterQueue,
+  FileDeadLetterReader,
+  deadLetterFileName,
+  deadLetterFiles,
+  readDeadLetterFile,
+  rewriteDeadLetterFile,
+} from './deadLetter/fileQueue.js';
+export type { DeadLetterFileRead, RewriteResult } from './deadLetter/fileQueue.js';
+export { DeadLetterWriter } from './deadLetter/writer.js';
+export type { DeadLetterOrigin, DeadLetterWriterOptions } from './deadLetter/writer.js';
 export { KafkaDeadLetterQueue, deadLetterTopic } from './deadLetterKafka.js';
 export {
   deadLetterReplayGroup,
-  parseDeadLetters,
-  readDeadLetterFile,
   readDeadLetterTopic,
   replayDeadLetters,
 } from './deadLetterReplay.js';

@@ -5,7 +5,8 @@ import { dataSourcesOf } from './config/application/dataSources.js';
 import type { ResolvedConfig } from './config/application/types.js';
 import { MappingIndex } from './mappings/mappingIndex.js';
 import { MappingWatcher } from './mappings/mappingWatcher.js';
-import { FileDeadLetterQueue, type DeadLetterQueue } from './deadLetter.js';
+import { FileDeadLetterQueue } from './deadLetter/fileQueue.js';
+import type { DeadLetterQueue } from './deadLetter/queue.js';
 import { KafkaDeadLetterQueue } from './deadLetterKafka.js';
 import { MetricsRegistry } from './metrics.js';
 import { createGroupSinks } from './groupSinks.js';
@@ -133,7 +134,9 @@ export async function runSluice(options: RunOptions): Promise<void> {
   const results = await Promise.allSettled(runs);
   watcher?.close();
   signal.removeEventListener('abort', onAbort);
-  await deadLetter.close();
+  await deadLetter.close(
+    AbortSignal.timeout(resolvePipelineSettings(pipelineSettingsOf(config)).shutdownTimeoutMs),
+  );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed && !signal.aborted) throw failed.reason;
 }

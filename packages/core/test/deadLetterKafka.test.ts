@@ -6,7 +6,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaBroker, uniqueName } from '../../../test/support/testbed.js';
-import { encodePayload, type DeadLetterRecord } from '../src/deadLetter.js';
+import { encodePayload, type DeadLetterRecord } from '../src/deadLetter/record.js';
 import { KafkaDeadLetterQueue, deadLetterTopic } from '../src/deadLetterKafka.js';
 import { readDeadLetterTopic } from '../src/deadLetterReplay.js';
 

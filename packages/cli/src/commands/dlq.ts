@@ -87,7 +87,7 @@ export async function dlqCommand(
     const aside = `${file}.replayed-${stamp}`;
     await rename(file, aside);
     asideFiles.push(aside);
-    records.push(...(await readDeadLetterFile(aside)));
+    records.push(...(await readDeadLetterFile(aside)).records);
     io.stderr(`Read ${file} (kept as ${aside}).\n`);
   };
   if (values.from !== undefined) {
@@ -144,6 +144,6 @@ export async function dlqCommand(
     );
     return summary.deadLetteredAgain > 0 ? 1 : 0;
   } finally {
-    await deadLetter.close();
+    await deadLetter.close(AbortSignal.timeout(10_000));
   }
 }

@@ -10,12 +10,11 @@ import type {
   SourceHandler,
   SourceInstance,
 } from '@sluice/plugin-api';
-import type { DeadLetterQueue, DeadLetterRecord } from '../deadLetter.js';
-import { encodePayload } from '../deadLetter.js';
+import type { DeadLetterQueue } from '../deadLetter/queue.js';
+import { DeadLetterWriter } from '../deadLetter/writer.js';
 import { Router, type MappingRoute } from '../router/router.js';
 import { AckTracker } from './ackTracker.js';
 import { Applier, type ApplierEntry, type SourceOrigin } from './applier.js';
-import { backoffDelay, sleep } from './backoff.js';
 import { conflictKeys } from './conflictKeys.js';
 import { decodeMessage, type MessageFormat } from './decodeMessage.js';
 import { resolvePipelineSettings, type OrderingMode, type PipelineSettings } from './settings.js';
@@ -113,6 +112,7 @@ export class PipelineEngine implements SourceHandler {
   readonly #settings: PipelineSettings;
   readonly #router: Router;
   readonly #handles: SinkHandle[];
+  readonly #deadLetters: DeadLetterWriter;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #clock: Clock;
   readonly #hard = new AbortController();
@@ -136,6 +136,14 @@ export class PipelineEngine implements SourceHandler {
     this.#handles = options.sinks.map(
       (s) => new SinkHandle(s.key, s.instance, options.logger, backoff),
     );
+    this.#deadLetters = new DeadLetterWriter({
+      destination: options.destination,
+      groupId: options.groupId,
+      queue: options.deadLetter,
+      logger: options.logger,
+      clock: this.#clock,
+      retry: backoff,
+    });
   }
 
   /** The effective settings. */
@@ -349,8 +357,9 @@ export class PipelineEngine implements SourceHandler {
           logger: this.#o.logger.child({ sink: sink.key, partition: name }),
           hooks: {
             applied: (entries) => this.#applied(state, sink.key, entries),
-            deadLetter: (entries, reason, attempts, sig) =>
-              this.#deadLetterEntries(state, sink.key, entries, reason, attempts, sig),
+            // The record counts dead-letterings, not write attempts (the reason says those).
+            deadLetter: (entries, reason, _attempts, sig) =>
+              this.#deadLetterEntries(state, sink.key, entries, reason, sig),
             fail: (error) => this.#fail(error),
             observeWrite: (seconds) =>
               this.#o.metrics.observe('sluice_batch_seconds', seconds, { sink: sink.key }),
@@ -472,11 +481,11 @@ export class PipelineEngine implements SourceHandler {
           deadLetter: o.deadLetter.location,
         },
       );
-      void this.#writeDeadLetter(this.#deadLetterRecord(origin, reason, 1, {}), p.signal).then(
-        (ok) => {
+      void this.#deadLetters
+        .write(this.#deadLetters.record(origin, reason), p.signal)
+        .then((ok) => {
           if (ok) p.tracker.release(ticket);
-        },
-      );
+        });
       return;
     }
     if (override?.index !== undefined)
@@ -528,15 +537,17 @@ export class PipelineEngine implements SourceHandler {
         partition: origin.partition,
         offset: origin.offset,
       });
-      void this.#writeDeadLetter(
-        this.#deadLetterRecord(origin, reason, 1, {
-          ...(override.sinks.length === 1 ? { sink: override.sinks[0]! } : {}),
-          ...(override.index !== undefined ? { index: override.index } : {}),
-        }),
-        p.signal,
-      ).then((ok) => {
-        if (ok) p.tracker.complete(ticket);
-      });
+      void this.#deadLetters
+        .write(
+          this.#deadLetters.record(origin, reason, {
+            ...(override.sinks.length === 1 ? { sink: override.sinks[0]! } : {}),
+            ...(override.index !== undefined ? { index: override.index } : {}),
+          }),
+          p.signal,
+        )
+        .then((ok) => {
+          if (ok) p.tracker.complete(ticket);
+        });
     }
     p.tracker.release(ticket);
   }
@@ -565,12 +576,11 @@ export class PipelineEngine implements SourceHandler {
     sinkKey: string,
     entries: readonly ApplierEntry[],
     reason: string,
-    attempts: number,
     signal: AbortSignal,
   ): Promise<boolean> {
     for (const e of entries) {
-      const ok = await this.#writeDeadLetter(
-        this.#deadLetterRecord(e.origin, reason, attempts, {
+      const ok = await this.#deadLetters.write(
+        this.#deadLetters.record(e.origin, reason, {
           index: e.record.event.position.index,
           sink: sinkKey,
           ...(e.record.mapping ? { mapping: e.record.mapping.file } : {}),
@@ -593,52 +603,5 @@ export class PipelineEngine implements SourceHandler {
       p.tracker.complete(e.ticket);
     }
     return true;
-  }
-
-  #deadLetterRecord(
-    origin: SourceOrigin,
-    reason: string,
-    attempts: number,
-    extra: Pick<DeadLetterRecord, 'index' | 'sink' | 'mapping'>,
-  ): DeadLetterRecord {
-    return {
-      at: new Date(this.#clock.now()).toISOString(),
-      destination: this.#o.destination,
-      groupId: this.#o.groupId,
-      partition: origin.partition,
-      offset: origin.offset,
-      ...extra,
-      reason,
-      attempts,
-      ...encodePayload(origin.payload),
-    };
-  }
-
-  /** Writes a dead letter, retrying until it is durable; false when abandoned (signal aborted). */
-  async #writeDeadLetter(record: DeadLetterRecord, signal: AbortSignal): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      if (signal.aborted) return false;
-      try {
-        await this.#o.deadLetter.write(record);
-        return true;
-      } catch (error) {
-        this.#o.logger.error(
-          'Writing to the dead-letter queue failed; retrying (the offset does not move meanwhile).',
-          {
-            deadLetter: this.#o.deadLetter.location,
-            attempt,
-            error: (error as Error).message,
-          },
-        );
-        try {
-          await sleep(
-            backoffDelay(attempt, this.#settings.retryBaseMs, this.#settings.retryMaxMs),
-            signal,
-          );
-        } catch {
-          return false;
-        }
-      }
-    }
   }
 }

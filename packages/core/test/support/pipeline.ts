@@ -14,7 +14,8 @@ import {
   type SourceRunOptions,
   type WriteResult,
 } from '@sluice/plugin-api';
-import type { DeadLetterQueue, DeadLetterRecord } from '../../src/deadLetter.js';
+import type { DeadLetterQueue } from '../../src/deadLetter/queue.js';
+import type { DeadLetterRecord } from '../../src/deadLetter/record.js';
 
 /** A logger that drops everything (or collects lines when `lines` is given). */
 export function quietLogger(lines?: string[]): Logger {
