@@ -19,5 +19,21 @@ export type { EventBuilderOptions, EventOverrides } from './events.js';
 export { MemorySink, MemoryTarget, createMemorySinkPlugin } from './memorySink.js';
 export type { MemorySinkPlugin } from './memorySink.js';
 export { MemorySource, createMemorySourcePlugin } from './memorySource.js';
+export type { MemorySourceOptions } from './memorySource.js';
+export {
+  CheckingHandler,
+  SOURCE_CONTRACT_TEST_NAMES,
+  missingSourceHooks,
+  runSourceContractSuite,
+  sourceContractTests,
+} from './sourceContract.js';
+export type {
+  SourceContractHarness,
+  SourceContractHook,
+  SourceContractOptions,
+  SourceContractTarget,
+  SourceContractTest,
+  SourceContractTestName,
+} from './sourceContract.js';
 export { applyEvent, rowKey } from './model.js';
 export type { Row, TableState } from './model.js';
