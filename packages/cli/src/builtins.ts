@@ -1,4 +1,5 @@
 import { PluginRegistry } from '@sluice/core';
+import { esSink } from '@sluice/sink-es';
 import { loggerSink } from '@sluice/sink-logger';
 import { fileSource } from '@sluice/source-file';
 import { kafkaSource } from '@sluice/source-kafka';
@@ -12,6 +13,7 @@ export function createBuiltinRegistry(): PluginRegistry {
   const registry = new PluginRegistry();
   registry.register(fileSource, 'built-in @sluice/source-file');
   registry.register(loggerSink, 'built-in @sluice/sink-logger');
+  registry.register(esSink, 'built-in @sluice/sink-es');
   registry.register(kafkaSource, 'built-in @sluice/source-kafka');
   return registry;
 }

@@ -45,8 +45,6 @@ export type {
 export { printConfig, redactConfig } from './config/application/printConfig.js';
 export { parseJdbcUrl, redactUrl } from './config/application/jdbcUrl.js';
 export type { JdbcUrl, JdbcUrlResult } from './config/application/jdbcUrl.js';
-export { sqlTables } from './config/esSqlTables.js';
-export type { SqlTable } from './config/esSqlTables.js';
 export { dataSourcesOf } from './config/application/dataSources.js';
 export { sluiceSettingsSchema } from './config/application/sluiceSettings.js';
 export type {

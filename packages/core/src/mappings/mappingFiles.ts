@@ -137,7 +137,27 @@ export function loadMappingText(
   const config = bound ?? {};
   const lineOf = (path: readonly string[]) =>
     findNode(root, path)?.line ?? findNode(root, path.slice(0, -1))?.line ?? root.line;
-  for (const p of entry?.mappings?.check?.(config) ?? []) {
+  // The plugin's hooks see only files that passed schema validation (MappingSpec contract); a
+  // hook that throws is a plugin bug, reported against the file instead of stopping validation.
+  const hook = <T>(what: string, run: () => T): T | undefined => {
+    try {
+      return run();
+    } catch (error) {
+      problems.add({
+        severity: 'error',
+        code: 'mapping-invalid',
+        file,
+        line: root.line,
+        path: '',
+        message: `the "${type}" sink's mapping ${what} failed on this file: ${(error as Error).message}`,
+      });
+      return undefined;
+    }
+  };
+  const checked = problems.hasErrors
+    ? []
+    : (hook('check', () => entry?.mappings?.check?.(config)) ?? []);
+  for (const p of checked) {
     problems.add({
       severity: p.severity,
       code: 'mapping-invalid',
@@ -230,10 +250,13 @@ export function loadMappingText(
       expected: 'the groups[].groupId the mapping belongs to',
     });
   }
-  const tables: readonly MappedTable[] =
-    entry?.mappings?.tables(config, {
-      defaultDatabase: (key) => (key ? text(context.dataSources[key]?.database) : undefined),
-    }) ?? [];
+  const tables: readonly MappedTable[] = problems.hasErrors
+    ? []
+    : (hook('tables', () =>
+        entry?.mappings?.tables(config, {
+          defaultDatabase: (key) => (key ? text(context.dataSources[key]?.database) : undefined),
+        }),
+      ) ?? []);
   for (const t of tables) {
     if (t.database === undefined) {
       problems.add({

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { formatReport, MappingIndex, validateConfigDir } from '@sluice/core';
 import { fixture } from './support.js';
+import { builtinSchemas } from './plugins.js';
 
 describe("canal-adapter's own sample configuration", () => {
   it('validates without errors; the warnings only name plugins not written yet and canal pitfalls', async () => {
-    const result = await validateConfigDir(fixture('canal-sample'), { env: {} });
+    const result = await validateConfigDir(fixture('canal-sample'), {
+      env: {},
+      plugins: builtinSchemas(),
+    });
     expect(result.ok, formatReport(result.problems)).toBe(true);
     expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
     const codes = new Set(result.problems.map((p) => p.code));
@@ -23,7 +27,10 @@ describe("canal-adapter's own sample configuration", () => {
   });
 
   it('resolves canal.conf, defaults, data sources and generated keys', async () => {
-    const { config } = await validateConfigDir(fixture('canal-sample'), { env: {} });
+    const { config } = await validateConfigDir(fixture('canal-sample'), {
+      env: {},
+      plugins: builtinSchemas(),
+    });
     if (!config) throw new Error('no config');
     expect(config.server.port).toBe(8081);
     expect(config.canal).toMatchObject({
@@ -66,7 +73,10 @@ describe("canal-adapter's own sample configuration", () => {
   });
 
   it('gives every mapping file to the right sink instance and indexes it by the tables it covers', async () => {
-    const { config } = await validateConfigDir(fixture('canal-sample'), { env: {} });
+    const { config } = await validateConfigDir(fixture('canal-sample'), {
+      env: {},
+      plugins: builtinSchemas(),
+    });
     if (!config) throw new Error('no config');
     expect(
       config.mappings.map((m) => `${m.file} → ${m.owners.map((o) => o.key).join(',')}`),
@@ -113,7 +123,7 @@ describe("canal-adapter's own sample configuration", () => {
 describe('examples/canal-adapter-conf', () => {
   it('validates without errors and routes each mapping to its sink instance', async () => {
     const dir = fixture('../../../../../examples/canal-adapter-conf');
-    const result = await validateConfigDir(dir, { env: {} });
+    const result = await validateConfigDir(dir, { env: {}, plugins: builtinSchemas() });
     expect(
       result.problems.filter((p) => p.severity === 'error'),
       formatReport(result.problems),

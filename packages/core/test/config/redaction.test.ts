@@ -8,6 +8,7 @@ import {
   validateConfigDir,
 } from '@sluice/core';
 import { fixture, writeConf } from './support.js';
+import { builtinSchemas } from './plugins.js';
 
 const SECRETS = ['121212', 'm121212', 'test:123456', 'hunter2', 'sk-999', 'jaas-secret', 'tok-abc'];
 
@@ -43,7 +44,10 @@ sluice:
     token: \${TOKEN}
 `,
     });
-    const result = await validateConfigDir(dir, { env: { TOKEN: 'tok-abc' } });
+    const result = await validateConfigDir(dir, {
+      env: { TOKEN: 'tok-abc' },
+      plugins: builtinSchemas(),
+    });
     expect(result.config).toBeDefined();
     const printed = printConfig(result.config!, result.secrets);
     for (const secret of SECRETS) expect(printed).not.toContain(secret);
@@ -55,7 +59,10 @@ sluice:
   });
 
   it('are masked in the canal sample printout too', async () => {
-    const result = await validateConfigDir(fixture('canal-sample'), { env: {} });
+    const result = await validateConfigDir(fixture('canal-sample'), {
+      env: {},
+      plugins: builtinSchemas(),
+    });
     const printed = printConfig(result.config!, result.secrets);
     for (const secret of ['121212', 'm121212', 'test:123456'])
       expect(printed).not.toContain(secret);

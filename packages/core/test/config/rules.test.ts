@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defineSink } from '@sluice/plugin-api';
 import { MappingIndex, pluginSchemasFromMap, printConfig, validateConfigDir } from '@sluice/core';
 import { application, writeConf } from './support.js';
+import { builtinSchemas } from './plugins.js';
 
 const rdbMapping = (extra: string, table = 'user') => `dataSourceKey: defaultDS
 destination: example
@@ -36,7 +37,10 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
 
   it('blames the environment variable for a bad override', async () => {
     const dir = await writeConf({ 'application.yml': application('      - name: logger') });
-    const { problems } = await validateConfigDir(dir, { env: { CANAL_CONF_RETRIES: 'often' } });
+    const { problems } = await validateConfigDir(dir, {
+      env: { CANAL_CONF_RETRIES: 'often' },
+      plugins: builtinSchemas(),
+    });
     expect(problems.filter((p) => p.severity === 'error')).toMatchObject([
       {
         code: 'invalid-value',
@@ -62,7 +66,10 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
         - name: logger
 `,
     });
-    const { config, problems } = await validateConfigDir(dir, { env: {} });
+    const { config, problems } = await validateConfigDir(dir, {
+      env: {},
+      plugins: builtinSchemas(),
+    });
     expect(problems.filter((p) => p.code === 'unknown-key')).toEqual([]);
     expect(config?.canal).toMatchObject({ mode: 'kafka', syncBatchSize: 10, flatMessage: false });
     expect(config?.canal.canalAdapters).toMatchObject([
@@ -84,7 +91,7 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
       - name: logger
 `,
     });
-    const { config } = await validateConfigDir(dir, { env: {} });
+    const { config } = await validateConfigDir(dir, { env: {}, plugins: builtinSchemas() });
     expect(config?.canal).toMatchObject({
       mode: 'tcp',
       syncBatchSize: 1000,
@@ -116,7 +123,7 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
       - name: logger
 `,
     });
-    const { problems } = await validateConfigDir(dir, { env: {} });
+    const { problems } = await validateConfigDir(dir, { env: {}, plugins: builtinSchemas() });
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ code: 'deprecated-key', line: 3, severity: 'warning' }),
@@ -132,7 +139,7 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
         'sluice:\n  admin:\n    host: 0.0.0.0\n',
       ),
     });
-    const { problems } = await validateConfigDir(dir, { env: {} });
+    const { problems } = await validateConfigDir(dir, { env: {}, plugins: builtinSchemas() });
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ path: 'sluice.admin.host', severity: 'error', line: 16 }),
@@ -144,7 +151,10 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
         'sluice:\n  admin:\n    host: 0.0.0.0\n    token: ${ADMIN_TOKEN}\n',
       ),
     });
-    const ok = await validateConfigDir(withToken, { env: { ADMIN_TOKEN: 'tok-123' } });
+    const ok = await validateConfigDir(withToken, {
+      env: { ADMIN_TOKEN: 'tok-123' },
+      plugins: builtinSchemas(),
+    });
     expect(ok.config?.sluice.admin).toEqual({
       enabled: true,
       host: '0.0.0.0',
@@ -169,7 +179,10 @@ describe('mapping ownership and lookup (canal §3.3, §3.4)', () => {
       'rdb/auto.yml': rdbMapping('groupId: g1'),
       'rdb/other-group.yml': rdbMapping('groupId: g2'),
     });
-    const { config, problems } = await validateConfigDir(dir, { env: {} });
+    const { config, problems } = await validateConfigDir(dir, {
+      env: {},
+      plugins: builtinSchemas(),
+    });
     const owners = Object.fromEntries(
       config!.mappings.map((m) => [m.name, m.owners.map((o) => o.key)]),
     );
@@ -204,7 +217,7 @@ describe('mapping ownership and lookup (canal §3.3, §3.4)', () => {
 `,
       'rdb/a.yml': rdbMapping('groupId: g1'),
     });
-    const { config } = await validateConfigDir(dir, { env: {} });
+    const { config } = await validateConfigDir(dir, { env: {}, plugins: builtinSchemas() });
     expect(config?.mappings[0]?.owners).toEqual([
       { name: 'rdb', key: 'AUTO_GENERATED_-example-g10-0' },
     ]);
@@ -227,7 +240,10 @@ dbMapping:
   database: mytest
 `,
     });
-    const { config, problems } = await validateConfigDir(dir, { env: {} });
+    const { config, problems } = await validateConfigDir(dir, {
+      env: {},
+      plugins: builtinSchemas(),
+    });
     expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
     const index = MappingIndex.of(config!);
     const sink = { name: 'rdb', key: 't1' };
@@ -256,7 +272,7 @@ dbMapping:
           jdbc.url: jdbc:mysql://127.0.0.1/t`),
       'rdb/a.yml': rdbMapping(''),
     });
-    const { problems } = await validateConfigDir(dir, { env: {} });
+    const { problems } = await validateConfigDir(dir, { env: {}, plugins: builtinSchemas() });
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ file: 'rdb/a.yml', path: 'groupId', severity: 'warning' }),
@@ -275,7 +291,7 @@ dbMapping:
       'rdb/b.yaml': rdbMapping('groupId: g1'),
       'rdb/empty.yml': '',
     });
-    const { problems } = await validateConfigDir(dir, { env: {} });
+    const { problems } = await validateConfigDir(dir, { env: {}, plugins: builtinSchemas() });
     const brief = problems.map((p) => `${p.severity} ${p.file}:${p.line} ${p.path} ${p.code}`);
     expect(brief).toEqual(
       expect.arrayContaining([
@@ -297,7 +313,10 @@ dbMapping:
       'rdb/a.yml': rdbMapping('groupId: g1\nouterAdapterKey: t1', '${SRC_TABLE}'),
       'rdb/b.yml': rdbMapping('groupId: g1\nouterAdapterKey: t1', '${UNSET_TABLE:x}'),
     });
-    const { config } = await validateConfigDir(dir, { env: { SRC_TABLE: 'orders' } });
+    const { config } = await validateConfigDir(dir, {
+      env: { SRC_TABLE: 'orders' },
+      plugins: builtinSchemas(),
+    });
     const tables = Object.fromEntries(config!.mappings.map((m) => [m.name, m.tables[0]?.table]));
     expect(tables).toEqual({ 'a.yml': 'orders', 'b.yml': '${UNSET_TABLE:x}' });
   });

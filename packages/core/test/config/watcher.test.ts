@@ -10,6 +10,7 @@ import {
   type MappingReload,
 } from '@sluice/core';
 import { application, writeConf, writeFiles } from './support.js';
+import { builtinSchemas } from './plugins.js';
 
 const app = application(`      - name: rdb
         key: t1
@@ -35,7 +36,7 @@ dbMapping:
 
 async function setup(files: Record<string, string>) {
   const dir = await writeConf({ 'application.yml': app, ...files });
-  const { config } = await validateConfigDir(dir, { env: {} });
+  const { config } = await validateConfigDir(dir, { env: {}, plugins: builtinSchemas() });
   if (!config) throw new Error('no config');
   return { dir, config };
 }

@@ -1,5 +1,4 @@
 import type { MappingCheckProblem, MappingSpec, ObjectSchema, Schema } from '@sluice/plugin-api';
-import { sqlTables } from '../esSqlTables.js';
 
 /** Which source tables a bound mapping file covers (the plugin API's `MappingSpec.tables`). */
 export type MappingTables = MappingSpec['tables'];
@@ -88,45 +87,6 @@ export const rdbMappingSchema: ObjectSchema = {
   },
 };
 
-function esMappingSchema(version: 'es6' | 'es7' | 'es8'): ObjectSchema {
-  return {
-    type: 'object',
-    required: ['dataSourceKey', 'esMapping'],
-    properties: {
-      ...mappingHeader,
-      esMapping: {
-        type: 'object',
-        required: version === 'es6' ? ['_index', '_type', 'sql'] : ['_index', 'sql'],
-        properties: {
-          _index: s('Target index (or alias).'),
-          _type: s(version === 'es6' ? 'Document type.' : 'Document type (es6 only; ignored).'),
-          _id: s('Select field whose value is the document _id.'),
-          pk: s('Select field used to locate documents when there is no _id.'),
-          upsert: { type: 'boolean', default: false },
-          sql: s('SELECT … FROM t a [LEFT JOIN u b ON …]'),
-          objFields: { ...stringMap, description: 'field → array:<sep> | object.' },
-          skips: { type: 'array', items: { type: 'string' }, default: [] },
-          relations: {
-            type: 'map',
-            values: {
-              type: 'object',
-              properties: {
-                name: s('Relation name.'),
-                parent: s('Select field holding the parent id.'),
-              },
-            },
-          },
-          etlCondition: s('ETL WHERE fragment with {} placeholders.'),
-          commitBatch: { type: 'integer', minimum: 1, default: 1000 },
-          syncByTimestamp: { type: 'boolean', default: false },
-          syncInterval: { type: 'any', description: 'Unused by canal-adapter.' },
-        },
-      },
-      esVersion: { type: 'any', description: 'Set by the loader.' },
-    },
-  };
-}
-
 /**
  * `redis/*.yml`, Sluice's own format (canal-adapter has no Redis adapter):
  *
@@ -190,13 +150,6 @@ const rdbTables: MappingTables = (mapping) => {
   return table ? [{ database, table }] : [];
 };
 
-const esTables: MappingTables = (mapping, context) => {
-  const sql = text(bag(mapping['esMapping'])['sql']);
-  if (!sql) return [];
-  const fallback = context.defaultDatabase(text(mapping['dataSourceKey']));
-  return sqlTables(sql).map((t) => ({ database: t.database ?? fallback, table: t.table }));
-};
-
 const redisTables: MappingTables = (mapping) => {
   const r = bag(mapping['redisMapping']);
   const table = text(r['table']);
@@ -247,27 +200,6 @@ const checkRdb: MappingCheck = (mapping) => {
   return out;
 };
 
-const checkEs: MappingCheck = (mapping) => {
-  const es = bag(mapping['esMapping']);
-  if (Object.keys(es).length === 0) return [];
-  const out: MappingCheckProblem[] = [];
-  if (!text(es['_id']) && !text(es['pk']))
-    out.push({
-      severity: 'error',
-      path: ['esMapping', '_id'],
-      message: 'one of _id or pk is required',
-    });
-  const sql = text(es['sql']);
-  if (sql && sqlTables(sql).length === 0) {
-    out.push({
-      severity: 'error',
-      path: ['esMapping', 'sql'],
-      message: 'names no table (expected SELECT … FROM table alias …)',
-    });
-  }
-  return out;
-};
-
 const checkRedis: MappingCheck = (mapping) => {
   const r = bag(mapping['redisMapping']);
   const key = text(r['key']);
@@ -288,31 +220,6 @@ const passthrough = (description: string): ObjectSchema => ({
   description,
   properties: {},
 });
-
-function es(version: 'es6' | 'es7' | 'es8'): KnownAdapter {
-  const props: Record<string, Schema> = {
-    'security.auth': s('user:password (REST).', { secret: true }),
-  };
-  if (version === 'es8') props['security.ca.path'] = s('PEM CA file for TLS.');
-  else {
-    props['mode'] = s('rest (Sluice always uses REST; transport is canal-only).', {
-      enum: ['transport', 'rest', 'http'],
-      caseInsensitive: true,
-    });
-    props['cluster.name'] = s('Cluster name (transport mode).');
-  }
-  return {
-    name: version,
-    sluice: true,
-    propertiesSchema: { type: 'object', properties: props },
-    mappings: {
-      directories: [version],
-      schema: esMappingSchema(version),
-      tables: esTables,
-      check: checkEs,
-    },
-  };
-}
 
 /** canal-adapter's adapter names (plus Sluice's `redis`), with their schemas. */
 export const KNOWN_ADAPTERS: readonly KnownAdapter[] = [
@@ -342,9 +249,8 @@ export const KNOWN_ADAPTERS: readonly KnownAdapter[] = [
       check: checkRdb,
     },
   },
-  es('es6'),
-  es('es7'),
-  es('es8'),
+  // Elasticsearch: the sink-es plugin (built in) owns the schemas and the esMapping format.
+  ...['es6', 'es7', 'es8'].map((name): KnownAdapter => ({ name, sluice: true })),
   {
     name: 'redis',
     sluice: true,

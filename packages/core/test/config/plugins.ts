@@ -1,0 +1,22 @@
+import { pluginSchemasFromMap, type PluginSchemaSource, type SinkSchemas } from '@sluice/core';
+import { esSink } from '@sluice/sink-es';
+
+/**
+ * The schemas of the plugins these tests configure, like the cli's built-in registry: the
+ * Elasticsearch sink (es8, es7, es6) owns the esMapping format; logger has no properties; the
+ * kafka and file sources exist. rdb and redis stay canal's catalogue entries here.
+ */
+export function builtinSchemas(
+  extra: ReadonlyMap<string, SinkSchemas> = new Map(),
+): PluginSchemaSource {
+  return pluginSchemasFromMap(
+    new Map<string, SinkSchemas>([
+      ['logger', { propertiesSchema: { type: 'object', properties: {} } }],
+      ['es8', esSink],
+      ['es7', esSink],
+      ['es6', esSink],
+      ...extra,
+    ]),
+    ['kafka', 'file'],
+  );
+}

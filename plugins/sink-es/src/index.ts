@@ -1,0 +1,2 @@
+export { esSink } from './esSink.js';
+export type { EsMapping } from './mapping.js';
