@@ -1,4 +1,5 @@
 import { ErrorCodes, SluiceError } from '@sluice/plugin-api';
+import { printable } from './preview.js';
 
 /**
  * A canal message that cannot be decoded. `path` names the offending field (e.g. `data[2].id`
@@ -11,9 +12,11 @@ export class DecodeError extends SluiceError {
   /** What is wrong, without the path. */
   readonly reason: string;
   constructor(message: string, options?: { path?: string; cause?: unknown }) {
-    super(ErrorCodes.decode, options?.path ? `${options.path}: ${message}` : message, options);
-    this.path = options?.path;
-    this.reason = message;
+    const path = options?.path === undefined ? undefined : printable(options.path, 300);
+    const reason = printable(message, 2000);
+    super(ErrorCodes.decode, path ? `${path}: ${reason}` : reason, options);
+    this.path = path;
+    this.reason = reason;
   }
 }
 

@@ -1,4 +1,5 @@
 import { DecodeError } from './decodeError.js';
+import { preview } from './preview.js';
 
 /** One row of a FlatMessage: column → value (string, or null for SQL NULL). */
 export type FlatRow = Record<string, string | null>;
@@ -45,8 +46,7 @@ function typeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string')
-    return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`;
+  if (typeof value === 'string') return `a string (${preview(value, 40)})`;
   if (typeof value === 'number' || typeof value === 'boolean')
     return `a ${typeof value} (${String(value)})`;
   return `a ${typeof value}`;
@@ -168,7 +168,7 @@ export function flatMessageFromJson(parsed: unknown): FlatMessage {
       const row = data[i]!;
       for (const column in old[i]) {
         if (!Object.prototype.hasOwnProperty.call(row, column)) {
-          throw new DecodeError(`column "${column}" is not in data[${i}]`, {
+          throw new DecodeError(`column ${preview(column)} is not in data[${i}]`, {
             path: `old[${i}].${column}`,
           });
         }
@@ -213,9 +213,25 @@ export function decodeFlatMessage(input: string | Uint8Array): FlatMessage {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new DecodeError(`not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new DecodeError(`not valid JSON (${jsonErrorReason(error)}): ${preview(text)}`, {
+      cause: error,
+    });
   }
   return flatMessageFromJson(parsed);
+}
+
+/**
+ * Why `JSON.parse` failed, without the input: V8 quotes a piece of it (`Unexpected token 'x',
+ * "…" is not valid JSON`), raw, newlines and all; that piece is dropped (the caller shows an
+ * escaped preview) and the rest is escaped too.
+ */
+export function jsonErrorReason(error: unknown): string {
+  let reason = error instanceof Error ? error.message : String(error);
+  const quotedInput = /^(Unexpected token .*?), ".*" is not valid JSON$/s.exec(reason);
+  if (quotedInput) reason = quotedInput[1]!;
+  const shown = preview(reason, 120);
+  // The preview is quoted; the reason reads better without the quotes.
+  return shown.startsWith('"') && shown.endsWith('"') ? shown.slice(1, -1) : shown;
 }
 
 /**

@@ -44,6 +44,11 @@ export { canalMessagesToChangeEvents, decodeProtobufMessage } from './protobuf/t
 export { flatMessageToEntry } from './protobuf/fromFlatMessage.js';
 export type { EntryHeaderOptions } from './protobuf/fromFlatMessage.js';
 export { detectFormat, decodeCanalPayload } from './payload.js';
+export { isSystemTable } from './notices.js';
+export type { DecodeNotice, StatementDmlNotice } from './notices.js';
+export { unquoteName } from './names.js';
+export { preview, printable } from './preview.js';
+export { looksLikeCanalPacket, looksLikeText, startsLikeJson } from './sniff.js';
 export type { PayloadFormat } from './payload.js';
 export { parseMysqlType } from './values/mysqlType.js';
 export type { MysqlColumnType, TypeFamily } from './values/mysqlType.js';
@@ -54,11 +59,13 @@ export type {
   DateTimeValue,
   DateValue,
   DecimalValue,
+  EnumIndexValue,
   EnumValue,
   FloatValue,
   IntegerValue,
   JsonValue,
   NullValue,
+  SetMaskValue,
   SetValue,
   TextValue,
   TimeValue,

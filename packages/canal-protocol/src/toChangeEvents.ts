@@ -8,6 +8,8 @@ import type {
 } from '@sluice/plugin-api';
 import type { FlatMessage } from './flatMessage.js';
 import { NO_COLUMNS, NO_NAMES, positionOf, type MessageOrigin } from './messageOrigin.js';
+import { unquoteName } from './names.js';
+import { noticeStatementDml, type DecodeNotice } from './notices.js';
 import { setOwn } from './ownProperty.js';
 import { pkNamesOf, shapeOf } from './tableShapes.js';
 
@@ -17,7 +19,11 @@ export type { MessageOrigin } from './messageOrigin.js';
  * Turns one FlatMessage into ChangeEvents: one per row for INSERT/UPDATE/DELETE, one for a DDL
  * (`isDdl: true`, including QUERY statements such as CREATE DATABASE). Rows-query noise
  * (`QUERY` with `isDdl: false`: MySQL rows-query and MariaDB annotate events), statement-format
- * DML without rows, and XA markers carry no row data and yield no event.
+ * DML without rows, and XA markers carry no row data and yield no event; statement-format DML
+ * is reported in `notices` (when given) as a {@link DecodeNotice}, outside system tables.
+ *
+ * `database` and `table` lose MySQL identifier quotes canal sometimes leaves on DDL names
+ * (`` `mytest` `` → `mytest`; see names.ts). Column values stay exactly as canal sent them.
  *
  * UPDATE: `before` is the row with canal's `old` laid over it; `changed` lists the columns of
  * `old` whose value differs from the row's. canal accumulates `old`'s columns across the rows
@@ -32,8 +38,9 @@ export type { MessageOrigin } from './messageOrigin.js';
 export function flatMessageToChangeEvents(
   message: FlatMessage,
   origin: MessageOrigin,
+  notices?: DecodeNotice[],
 ): ChangeEvent[] {
-  return convert(message, origin, false);
+  return convert(message, origin, false, notices);
 }
 
 /**
@@ -41,13 +48,24 @@ export function flatMessageToChangeEvents(
  * their images instead of copying them. Only for messages nobody else holds (fresh from
  * {@link decodeFlatMessage}).
  */
-export function adoptFlatMessageRows(message: FlatMessage, origin: MessageOrigin): ChangeEvent[] {
-  return convert(message, origin, true);
+export function adoptFlatMessageRows(
+  message: FlatMessage,
+  origin: MessageOrigin,
+  notices?: DecodeNotice[],
+): ChangeEvent[] {
+  return convert(message, origin, true, notices);
 }
 
-function convert(message: FlatMessage, origin: MessageOrigin, adopt: boolean): ChangeEvent[] {
+function convert(
+  message: FlatMessage,
+  origin: MessageOrigin,
+  adopt: boolean,
+  notices: DecodeNotice[] | undefined,
+): ChangeEvent[] {
   const destination = origin.destination;
-  const { database, table, es: executedAt, ts: producedAt } = message;
+  const { es: executedAt, ts: producedAt } = message;
+  const database = unquoteName(message.database);
+  const table = unquoteName(message.table);
   const gtid = message.gtid;
 
   if (message.isDdl) {
@@ -69,7 +87,11 @@ function convert(message: FlatMessage, origin: MessageOrigin, adopt: boolean): C
   }
   const data = message.data;
   const type = message.type;
-  if ((type !== 'INSERT' && type !== 'UPDATE' && type !== 'DELETE') || data === null) return [];
+  if (type !== 'INSERT' && type !== 'UPDATE' && type !== 'DELETE') return [];
+  if (data === null) {
+    noticeStatementDml(notices, database, table, type, message.sql);
+    return [];
+  }
 
   const shape = shapeOf(database, table, message.mysqlType, message.sqlType);
   const columns = shape.columns;

@@ -8,6 +8,7 @@
  * (`10 01 18 07 2A …`, batch_id left out so it reads as 0).
  */
 import { DecodeError, withPathPrefix } from '../decodeError.js';
+import { preview } from '../preview.js';
 import { decodeEntry, decodeWhole, encodeEntry, type CanalEntry } from './entryProtocol.js';
 import { ProtoReader, ProtoWriter, WireType, wrongWireType } from './wire.js';
 
@@ -111,7 +112,7 @@ export function decodeCanalMessages(bytes: Uint8Array): CanalMessages {
   if (packet.type === PacketType.ACK) {
     const ack = decodeWhole(packet.body, readAck);
     throw new DecodeError(
-      `is an ACK packet, not MESSAGES: error ${ack.code}${ack.message ? ` "${ack.message}"` : ''}`,
+      `is an ACK packet, not MESSAGES: error ${ack.code}${ack.message ? ` ${preview(ack.message, 200)}` : ''}`,
       { path: 'type' },
     );
   }

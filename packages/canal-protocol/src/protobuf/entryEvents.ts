@@ -13,6 +13,8 @@ import type {
   RowImage,
 } from '@sluice/plugin-api';
 import { NO_COLUMNS, NO_NAMES, positionOf, type MessageOrigin } from '../messageOrigin.js';
+import { unquoteName } from '../names.js';
+import { noticeStatementDml, type DecodeNotice } from '../notices.js';
 import { setOwn } from '../ownProperty.js';
 import {
   EventType,
@@ -88,17 +90,22 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 
 /**
  * Appends the events of one ROWDATA entry (header fields given, `executedAt` as a number) to
- * `events`. Also used by the fast path for the entries it does not handle itself (DDL, …).
+ * `events`, and a notice to `notices` for statement-format DML (a row event type without rows).
+ * Also used by the fast path for the entries it does not handle itself (DDL, …). `database` and
+ * `table` lose MySQL identifier quotes (see names.ts).
  */
 export function appendEntryEvents(
   events: ChangeEvent[],
-  database: string,
-  table: string,
+  schemaName: string,
+  tableName: string,
   executedAt: number,
   gtid: string,
   rowChange: CanalRowChange,
   origin: MessageOrigin,
+  notices?: DecodeNotice[],
 ): void {
+  const database = unquoteName(schemaName);
+  const table = unquoteName(tableName);
   const destination = origin.destination;
   const producedAt = origin.producedAt ?? executedAt;
   if (rowChange.isDdl) {
@@ -121,6 +128,10 @@ export function appendEntryEvents(
   }
   const type = ROW_EVENT[rowChange.eventType];
   if (type === undefined) return;
+  if (rowChange.rowDatas.length === 0) {
+    noticeStatementDml(notices, database, table, type, rowChange.sql);
+    return;
+  }
 
   let columns: Readonly<Record<string, ColumnMeta>> = NO_COLUMNS;
   let metaCount = 0;

@@ -28,6 +28,8 @@ import type {
 } from '@sluice/plugin-api';
 import { NO_COLUMNS, NO_NAMES, positionOf, type MessageOrigin } from '../messageOrigin.js';
 import { setOwn } from '../ownProperty.js';
+import { unquoteName } from '../names.js';
+import type { DecodeNotice } from '../notices.js';
 import { appendEntryEvents } from './entryEvents.js';
 import { decodeRowChange } from './entryProtocol.js';
 import { cachedUtf8 } from './wire.js';
@@ -649,8 +651,9 @@ function readRowChange(
         : eventType === 3
           ? 'DELETE'
           : undefined;
-  if (type === undefined) {
-    // DDL, rows-query noise and the like: rare; the checked decoder reads them.
+  if (type === undefined || nRanges === 0) {
+    // DDL, rows-query noise, statement-format DML and the like: rare; the checked decoder reads
+    // them.
     appendEntryEvents(
       events,
       headerSchema,
@@ -659,13 +662,14 @@ function readRowChange(
       headerGtid,
       decodeRowChange(buf.subarray(start, end)),
       origin,
+      pendingNotices,
     );
     return;
   }
 
   const destination = origin.destination;
-  const database = headerSchema;
-  const table = headerTable;
+  const database = unquoteName(headerSchema);
+  const table = unquoteName(headerTable);
   const executedAt = headerExecuteTime;
   const producedAt = origin.producedAt ?? executedAt;
   const gtid = headerGtid;
@@ -829,7 +833,12 @@ function readEntry(
  * Decodes one non-flat MQ payload into ChangeEvents, or throws (anything) when it does not
  * accept the input; see the module comment.
  */
-export function fastProtobufEvents(bytes: Uint8Array, origin: MessageOrigin): ChangeEvent[] {
+export function fastProtobufEvents(
+  bytes: Uint8Array,
+  origin: MessageOrigin,
+  notices?: DecodeNotice[],
+): ChangeEvent[] {
+  pendingNotices = notices;
   try {
     return readPayload(bytes, origin);
   } catch (error) {
@@ -840,8 +849,13 @@ export function fastProtobufEvents(bytes: Uint8Array, origin: MessageOrigin): Ch
     AFTER = new Side();
     latin1 = null;
     throw error;
+  } finally {
+    pendingNotices = undefined;
   }
 }
+
+/** Where the payload being read puts its notices (set for the duration of one call). */
+let pendingNotices: DecodeNotice[] | undefined;
 
 function readPayload(bytes: Uint8Array, origin: MessageOrigin): ChangeEvent[] {
   const buf = (

@@ -4,6 +4,7 @@
  * and tools that need the same changes in both MQ formats.
  */
 import { DecodeError } from '../decodeError.js';
+import { preview } from '../preview.js';
 import type { FlatMessage, FlatRow } from '../flatMessage.js';
 import {
   EntryType,
@@ -66,7 +67,7 @@ export function flatMessageToEntry(
 ): CanalEntry {
   const eventType = (EventType as Record<string, number>)[message.type];
   if (eventType === undefined)
-    throw new DecodeError(`event type "${message.type}" has no protobuf EventType`, {
+    throw new DecodeError(`event type ${preview(message.type)} has no protobuf EventType`, {
       path: 'type',
     });
   const order = Object.keys(message.mysqlType ?? message.sqlType ?? {});

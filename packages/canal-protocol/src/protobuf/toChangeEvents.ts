@@ -1,6 +1,9 @@
 import type { ChangeEvent } from '@sluice/plugin-api';
 import { DecodeError, withPathPrefix } from '../decodeError.js';
+import { preview } from '../preview.js';
+import { looksLikeText, startsLikeJson } from '../sniff.js';
 import type { MessageOrigin } from '../messageOrigin.js';
+import type { DecodeNotice } from '../notices.js';
 import { decodeCanalMessages, type CanalMessages } from './canalProtocol.js';
 import { appendEntryEvents } from './entryEvents.js';
 import { EntryType, decodeRowChange, type CanalRowChange } from './entryProtocol.js';
@@ -20,7 +23,9 @@ import { fastProtobufEvents } from './fastDecode.js';
  *   decodeProtobufMessage also for entries of a table, while identical).
  * - Events are not frozen (see flatMessageToChangeEvents); column maps and pkNames are.
  * - Everything else (QUERY/rows-query noise, statement-format DML without rows, XA, GTID,
- *   MHEARTBEAT, unknown types that are not DDL) yields nothing.
+ *   MHEARTBEAT, unknown types that are not DDL) yields nothing; statement-format DML is reported
+ *   in `notices` (when given), outside system tables.
+ * - `database`/`table` lose MySQL identifier quotes (`` `mytest` `` → `mytest`).
  *
  * Positions: one MQ message (one Kafka record, i.e. one Packet/Messages with many entries)
  * has one offset, `origin.offset`; `index` is a running count of the events produced across
@@ -31,6 +36,7 @@ import { fastProtobufEvents } from './fastDecode.js';
 export function canalMessagesToChangeEvents(
   messages: CanalMessages,
   origin: MessageOrigin,
+  notices?: DecodeNotice[],
 ): ChangeEvent[] {
   const events: ChangeEvent[] = [];
   const entries = messages.entries;
@@ -52,6 +58,7 @@ export function canalMessagesToChangeEvents(
       header.gtid,
       rowChange,
       origin,
+      notices,
     );
   }
   return events;
@@ -61,16 +68,42 @@ export function canalMessagesToChangeEvents(
  * Decodes one non-flat MQ payload (`Packet{MESSAGES}` bytes, as canal writes a Kafka record
  * value) straight into ChangeEvents. Throws {@link DecodeError} with the path of the bad field.
  */
-export function decodeProtobufMessage(bytes: Uint8Array, origin: MessageOrigin): ChangeEvent[] {
-  if (bytes[0] === 0x7b) {
-    throw new DecodeError(
-      'not a protobuf Packet: it starts with "{", like FlatMessage JSON (is canal.conf.flatMessage set right?)',
-    );
-  }
+export function decodeProtobufMessage(
+  bytes: Uint8Array,
+  origin: MessageOrigin,
+  notices?: DecodeNotice[],
+): ChangeEvent[] {
+  const found: DecodeNotice[] | undefined = notices === undefined ? undefined : [];
   try {
-    return fastProtobufEvents(bytes, origin);
+    const events = fastProtobufEvents(bytes, origin, found);
+    if (found !== undefined) notices!.push(...found);
+    return events;
   } catch {
+    if (found !== undefined) found.length = 0;
     // The fast path does not say why; the checked decoder does (a DecodeError with the path).
   }
-  return canalMessagesToChangeEvents(decodeCanalMessages(bytes), origin);
+  try {
+    const events = canalMessagesToChangeEvents(decodeCanalMessages(bytes), origin, found);
+    if (found !== undefined) notices!.push(...found);
+    return events;
+  } catch (error) {
+    throw notProtobufHint(bytes) ?? error;
+  }
+}
+
+/**
+ * A clearer error than the protobuf wire error for a payload that is not protobuf at all:
+ * FlatMessage JSON (canal's `flatMessage` setting and Sluice's disagree) or other text.
+ * Undefined when the payload does not look like either.
+ */
+function notProtobufHint(bytes: Uint8Array): DecodeError | undefined {
+  if (startsLikeJson(bytes))
+    return new DecodeError(
+      `not a canal protobuf Packet: it is JSON text, like FlatMessage JSON (is canal.conf.flatMessage set right?): ${preview(bytes)}`,
+    );
+  if (looksLikeText(bytes))
+    return new DecodeError(
+      `neither FlatMessage JSON nor canal protobuf: the payload is plain text: ${preview(bytes)}`,
+    );
+  return undefined;
 }

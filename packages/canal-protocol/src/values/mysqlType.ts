@@ -32,8 +32,11 @@ export interface MysqlColumnType {
   readonly unsigned: boolean;
   /** Numeric arguments, e.g. `[10, 2]` for `decimal(10,2)`, `[3]` for `bit(3)`. */
   readonly args: readonly number[];
-  /** ENUM/SET members in declaration order; empty for other types or when canal did not list them. */
-  readonly members: readonly string[];
+  /**
+   * ENUM/SET members (labels) in declaration order; `null` for ENUM/SET when `mysqlType` does not
+   * list them or the list is not well formed (the labels are then unknown); empty for other types.
+   */
+  readonly members: readonly string[] | null;
   /** Integer width in bits (8, 16, 24, 32, 64); BIT width (1–64); 0 otherwise. */
   readonly bits: number;
 }
@@ -121,37 +124,58 @@ const INTEGER_BITS: Readonly<Record<string, number>> = {
   serial: 64,
 };
 
-/** Splits `'a','b,c','it''s'` into members, honouring quotes, doubled quotes and backslashes. */
-function parseMembers(inner: string): string[] {
+/**
+ * Splits an ENUM/SET member list (`'a','b,c','it''s'`) the way canal prints it, or returns null
+ * when the list is not well formed (then the labels are unknown, never guessed).
+ *
+ * canal's `mysqlType` comes from its table meta: the CREATE TABLE (its own TSDB, or SHOW CREATE
+ * TABLE) parsed by druid, whose lexer resolves MySQL's escapes (`\\`, `\n`, `\'`, `''`); each
+ * member is then printed back by druid's default `SQLASTOutputVisitor.printChars`, which only
+ * doubles `'` (canal `MemoryTableMeta.processTableElement`, druid 1.2.21). So `''` is a quote
+ * and a backslash is itself: `enum('a\b')` is the label `a\b`, not `a` + backspace. MySQL's own
+ * SHOW CREATE TABLE prints quotes the same way. Members are separated by `,` with optional
+ * spaces; `"…"` quoting (ANSI) is read the same way with `""`.
+ */
+function parseMembers(inner: string): string[] | null {
   const members: string[] = [];
   let i = 0;
-  while (i < inner.length) {
-    while (i < inner.length && (inner[i] === ' ' || inner[i] === ',')) i++;
+  const n = inner.length;
+  const skipSpace = (): void => {
+    while (
+      i < n &&
+      (inner[i] === ' ' || inner[i] === '\t' || inner[i] === '\n' || inner[i] === '\r')
+    )
+      i++;
+  };
+  skipSpace();
+  if (i === n) return null;
+  for (;;) {
     const quote = inner[i];
-    if (quote !== "'" && quote !== '"') break;
+    if (quote !== "'" && quote !== '"') return null;
     i++;
     let member = '';
-    while (i < inner.length) {
+    for (;;) {
+      if (i >= n) return null;
       const ch = inner[i]!;
-      if (ch === '\\' && i + 1 < inner.length) {
-        member += inner[i + 1];
-        i += 2;
-      } else if (ch === quote) {
+      if (ch === quote) {
         if (inner[i + 1] === quote) {
           member += quote;
           i += 2;
-        } else {
-          i++;
-          break;
+          continue;
         }
-      } else {
-        member += ch;
         i++;
+        break;
       }
+      member += ch;
+      i++;
     }
     members.push(member);
+    skipSpace();
+    if (i === n) return members;
+    if (inner[i] !== ',') return null;
+    i++;
+    skipSpace();
   }
-  return members;
 }
 
 /** Finds the `)` closing the `(` at `open`, skipping quoted text; -1 if none. */
@@ -160,9 +184,7 @@ function closingParen(text: string, open: number): number {
   for (let i = open + 1; i < text.length; i++) {
     const ch = text[i];
     if (quote !== undefined) {
-      if (ch === '\\') {
-        i++;
-      } else if (ch === quote) {
+      if (ch === quote) {
         if (text[i + 1] === quote) i++;
         else quote = undefined;
       }
@@ -178,12 +200,12 @@ function parse(text: string): MysqlColumnType {
   const name = match ? match[0].toLowerCase() : '';
   let rest = trimmed.slice(name.length);
   let args: number[] = [];
-  let members: string[] = [];
+  let members: string[] | null = name === 'enum' || name === 'set' ? null : [];
   const open = rest.indexOf('(');
   if (open >= 0 && rest.slice(0, open).trim() === '') {
     const close = closingParen(rest, open);
     const inner = close < 0 ? rest.slice(open + 1) : rest.slice(open + 1, close);
-    if (name === 'enum' || name === 'set') members = parseMembers(inner);
+    if (name === 'enum' || name === 'set') members = close < 0 ? null : parseMembers(inner);
     else
       args = inner
         .split(',')
@@ -203,7 +225,7 @@ function parse(text: string): MysqlColumnType {
     family,
     unsigned,
     args: Object.freeze(args),
-    members: Object.freeze(members),
+    members: members === null ? null : Object.freeze(members),
     bits,
   });
 }

@@ -33,11 +33,46 @@ describe('parseMysqlType', () => {
   });
 
   it('parses ENUM/SET members with quotes, commas, parentheses and unicode', () => {
-    expect(
-      parseMysqlType("enum('a','b,c','it''s','x)y','Zoë 🚀','back\\\\slash')").members,
-    ).toEqual(['a', 'b,c', "it's", 'x)y', 'Zoë 🚀', 'back\\slash']);
+    expect(parseMysqlType("enum('a','b,c','it''s','x)y','Zoë 🚀')").members).toEqual([
+      'a',
+      'b,c',
+      "it's",
+      'x)y',
+      'Zoë 🚀',
+    ]);
     expect(parseMysqlType("set('')").members).toEqual(['']);
-    expect(parseMysqlType('enum').members).toEqual([]);
+    // As canal's table meta writes it (druid's parse, then its printChars): uppercase name, no
+    // space after commas; spaces and "…" quoting tolerated.
+    expect(parseMysqlType("ENUM('small','medium','large')").members).toEqual([
+      'small',
+      'medium',
+      'large',
+    ]);
+    expect(parseMysqlType("set( 'a' , 'b' )").members).toEqual(['a', 'b']);
+    expect(parseMysqlType('enum("a","say ""hi""")').members).toEqual(['a', 'say "hi"']);
+  });
+
+  it("reads members as canal prints them: only '' is an escape, a backslash is itself", () => {
+    // The label a\b (one backslash) is printed by druid as 'a\b'; a raw newline stays raw.
+    expect(parseMysqlType("enum('a\\b','c\\')").members).toEqual(['a\\b', 'c\\']);
+    expect(parseMysqlType("enum('two\nlines','x')").members).toEqual(['two\nlines', 'x']);
+    expect(parseMysqlType("enum('it''s','''')").members).toEqual(["it's", "'"]);
+  });
+
+  it('says the members are unknown (null) when mysqlType does not list them or is malformed', () => {
+    for (const t of [
+      'enum',
+      'ENUM',
+      'set',
+      'enum()',
+      "enum('a'",
+      "enum('a',)",
+      "enum('a' 'b')",
+      'enum(a,b)',
+      String.raw`enum('it\'s')`,
+    ])
+      expect(parseMysqlType(t).members, t).toBeNull();
+    expect(parseMysqlType('int').members).toEqual([]);
   });
 });
 
@@ -112,7 +147,9 @@ describe('typedValue', () => {
     const t = "enum('new','paid','shipped')";
     expect(typedValue('2', t)).toEqual({ kind: 'enum', index: 2, label: 'paid' });
     expect(typedValue('0', t)).toEqual({ kind: 'enum', index: 0, label: '' });
-    expect(typedValue('3', 'enum')).toEqual({ kind: 'enum', index: 3, label: null });
+    expect(typedValue('3', 'enum')).toEqual({ kind: 'enum-index', index: 3 });
+    expect(typedValue('3', "enum('a','b'")).toEqual({ kind: 'enum-index', index: 3 });
+    expect(() => typedValue('65536', 'enum')).toThrow(DecodeError);
     expect(() => typedValue('4', t, 'status')).toThrow(/^status: .*between 0 and 3/);
     expect(() => typedValue('paid', t)).toThrow(DecodeError);
   });
@@ -122,6 +159,8 @@ describe('typedValue', () => {
     expect(typedValue('5', t)).toEqual({ kind: 'set', mask: 5, labels: ['a', 'c'] });
     expect(typedValue('0', t)).toEqual({ kind: 'set', mask: 0, labels: [] });
     expect(() => typedValue('8', t)).toThrow(/at most 3 bits/);
+    expect(typedValue('5', 'set')).toEqual({ kind: 'set-mask', mask: 5 });
+    expect(typedValue('5', "set('a','b'")).toEqual({ kind: 'set-mask', mask: 5 });
     const wide = `set(${Array.from({ length: 64 }, (_, i) => `'m${i}'`).join(',')})`;
     expect(typedValue('9223372036854775808', wide)).toEqual({
       kind: 'set',
@@ -209,6 +248,65 @@ describe('typedValue', () => {
     expect(typedValue('', 'text')).toEqual({ kind: 'text', value: '' });
   });
 
+  /** What canal sends for a text column it treats as binary: the UTF-8 bytes, one char each. */
+  const asCanalBlob = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+
+  it('character columns canal sent as bytes (sqlType BLOB) come back as their UTF-8 text', () => {
+    const json = '{"k": "v", "u": "中", "e": "😀"}';
+    // MariaDB JSON (a LONGTEXT alias): real canal sends mysqlType "JSON", sqlType 2004.
+    expect(asCanalBlob('中')).toBe('ä¸\u00ad');
+    expect(typedValue(asCanalBlob(json), { mysqlType: 'JSON', sqlType: 2004 })).toEqual({
+      kind: 'json',
+      text: json,
+      partial: false,
+    });
+    // Every text-family type canal does not recognise as TEXT goes out the same way.
+    for (const mysqlType of ['TEXT(100)', 'LONG', 'varchar(10)', 'mediumtext'])
+      for (const sqlType of [2004, -2, -3, -4])
+        expect(typedValue(asCanalBlob('中文 🚀'), { mysqlType, sqlType })).toEqual({
+          kind: 'text',
+          value: '中文 🚀',
+        });
+    expect(typedValue('', { mysqlType: 'JSON', sqlType: 2004 })).toEqual({
+      kind: 'json',
+      text: '',
+      partial: false,
+    });
+    expect(typedValue(null, { mysqlType: 'JSON', sqlType: 2004 })).toEqual({ kind: 'null' });
+  });
+
+  it('text canal already decoded is never decoded twice', () => {
+    // MySQL 8 native JSON (sqlType 12, or 1111 on a NULL row of the same flat message), TEXT
+    // (CLOB 2005), VARCHAR: the value is the text, even when it looks like UTF-8 read as latin-1.
+    const mojibakeLooking = asCanalBlob('中');
+    for (const sqlType of [12, 1111, 2005, 1, -1])
+      expect(typedValue(mojibakeLooking, { mysqlType: 'json', sqlType })).toEqual({
+        kind: 'json',
+        text: mojibakeLooking,
+        partial: false,
+      });
+    expect(typedValue('中', { mysqlType: 'TEXT', sqlType: 2005 })).toEqual({
+      kind: 'text',
+      value: '中',
+    });
+    // Without a sqlType nothing says the text was sent as bytes: it is returned as sent.
+    expect(typedValue(mojibakeLooking, 'JSON')).toMatchObject({ text: mojibakeLooking });
+    // Binary columns stay bytes whatever the sqlType.
+    expect(typedValue('\u00ff', { mysqlType: 'BLOB', sqlType: 2004 })).toMatchObject({
+      kind: 'bytes',
+      value: Uint8Array.from([0xff]),
+    });
+  });
+
+  it('bytes that are not UTF-8, or not latin-1 text, are a DecodeError, not mojibake', () => {
+    expect(() => typedValue('\u00ff\u00fe', { mysqlType: 'JSON', sqlType: 2004 }, 'doc')).toThrow(
+      /^doc: .*UTF-8 text/,
+    );
+    expect(() => typedValue('中', { mysqlType: 'JSON', sqlType: 2004 }, 'doc')).toThrow(
+      /^doc: .*latin-1/,
+    );
+  });
+
   it('BLOB/BINARY: latin-1 text back to the original bytes; non-latin-1 text is rejected', () => {
     const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
     const text = String.fromCharCode(...bytes);
@@ -229,8 +327,11 @@ describe('typedValue', () => {
     });
   });
 
-  it('error messages truncate huge values', () => {
-    expect(() => typedValue('9'.repeat(100_000), 'int')).toThrow(/9{40}…/);
+  it('error messages truncate huge values and escape control characters', () => {
+    expect(() => typedValue('9'.repeat(100_000), 'int')).toThrow(/9{40}"…\(\+99960 chars\)/);
+    expect(() => typedValue('1\n2\u001b[31m', 'int', 'col\nX')).toThrow(
+      String.raw`col\nX: value "1\n2\u001b[31m" is not an integer (mysqlType "int")`,
+    );
   });
 });
 

@@ -2,8 +2,9 @@
  * The typed accessor: turns a value as canal renders it (text or null; reference §1.5) into a
  * typed value according to the column's `mysqlType`. Sinks call it once, at the edge.
  */
-import type { ChangeEvent, ColumnValue } from '@sluice/plugin-api';
+import type { ChangeEvent, ColumnMeta, ColumnValue } from '@sluice/plugin-api';
 import { DecodeError } from '../decodeError.js';
+import { preview } from '../preview.js';
 import { parseMysqlType, type MysqlColumnType } from './mysqlType.js';
 
 /** Date parts of DATE/DATETIME/TIMESTAMP, as written (zero dates keep their zeros). */
@@ -48,17 +49,37 @@ export interface BitValue {
   readonly value: number | bigint;
   readonly width: number;
 }
-/** ENUM: canal's 1-based index and its label (`""` for index 0, MySQL's invalid value; null when `mysqlType` lists no members). */
+/**
+ * ENUM: canal sends the 1-based index (reference §1.5); `label` is the member it names, read from
+ * the column's `mysqlType` (`""` for index 0, MySQL's invalid value).
+ */
 export interface EnumValue {
   readonly kind: 'enum';
   readonly index: number;
-  readonly label: string | null;
+  readonly label: string;
 }
-/** SET: canal's bitmask and the member labels it selects, in declaration order. */
+/**
+ * ENUM whose labels are unknown: `mysqlType` does not list the members (e.g. canal had no table
+ * meta) or lists them in a form that cannot be read. Only canal's index is known; no label is
+ * guessed.
+ */
+export interface EnumIndexValue {
+  readonly kind: 'enum-index';
+  readonly index: number;
+}
+/**
+ * SET: canal sends the bitmask (bit i = member i+1; reference §1.5); `labels` are the members it
+ * selects, in declaration order, read from the column's `mysqlType`.
+ */
 export interface SetValue {
   readonly kind: 'set';
   readonly mask: number | bigint;
   readonly labels: readonly string[];
+}
+/** SET whose labels are unknown (see {@link EnumIndexValue}): only canal's bitmask is known. */
+export interface SetMaskValue {
+  readonly kind: 'set-mask';
+  readonly mask: number | bigint;
 }
 /** DATE (`YYYY-MM-DD`; `0000-00-00` allowed). */
 export interface DateValue extends DateParts {
@@ -82,13 +103,17 @@ export interface YearValue {
   readonly kind: 'year';
   readonly value: number;
 }
-/** JSON text as canal rebuilt it; `partial` when it is a PARTIAL_JSON diff such as `JSON_REPLACE(…)`. */
+/**
+ * JSON text: as canal rebuilt it (MySQL's binary JSON), or the column's original UTF-8 text
+ * (MariaDB's JSON, which canal sends as bytes); `partial` when it is a PARTIAL_JSON diff such as
+ * `JSON_REPLACE(…)`.
+ */
 export interface JsonValue {
   readonly kind: 'json';
   readonly text: string;
   readonly partial: boolean;
 }
-/** CHAR/VARCHAR/TEXT (and other character types). */
+/** CHAR/VARCHAR/TEXT (and other character types): the original text. */
 export interface TextValue {
   readonly kind: 'text';
   readonly value: string;
@@ -113,7 +138,9 @@ export type TypedValue =
   | FloatValue
   | BitValue
   | EnumValue
+  | EnumIndexValue
   | SetValue
+  | SetMaskValue
   | DateValue
   | DateTimeValue
   | TimeValue
@@ -142,9 +169,8 @@ function fail(
   type: MysqlColumnType,
   what: string,
 ): DecodeError {
-  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   return new DecodeError(
-    `value ${JSON.stringify(shown)} is not ${what} (mysqlType ${JSON.stringify(type.text)})`,
+    `value ${preview(text, 40)} is not ${what} (mysqlType ${preview(type.text, 80)})`,
     column === undefined ? undefined : { path: column },
   );
 }
@@ -206,22 +232,60 @@ function latin1Bytes(text: string, type: MysqlColumnType, column: string | undef
 }
 
 /**
- * Converts one value as canal renders it into a {@link TypedValue} according to `mysqlType`:
- * integers (bigint beyond 2^53, range-checked against the type), DECIMAL as exact text,
+ * java.sql.Types codes canal gives a value it sent as bytes, one ISO-8859-1 character per byte:
+ * BLOB (2004; canal's LogEventConvert turns BINARY/VARBINARY/LONGVARBINARY into it) and those
+ * three (-2, -3, -4), should a producer keep them.
+ */
+const BINARY_SQL_TYPES: ReadonlySet<number> = new Set([2004, -2, -3, -4]);
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The text of a character column (JSON, TEXT, …) canal sent as bytes: canal decodes a column as
+ * text only when its table-meta type is exactly TINYTEXT/TEXT/MEDIUMTEXT/LONGTEXT
+ * (LogEventConvert.isText); every other column stored as a blob (MariaDB's `JSON`, an alias of
+ * LONGTEXT; `TEXT(n)`; `LONG`) goes out as BLOB, ISO-8859-1 of its bytes. The bytes are the
+ * column's UTF-8 text (canal reads them with the instance charset, UTF-8 by default).
+ */
+function textFromBytes(text: string, type: MysqlColumnType, column: string | undefined): string {
+  const bytes = latin1Bytes(text, type, column);
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw fail(column, text, type, 'UTF-8 text (canal sent the column as bytes)');
+  }
+}
+
+/**
+ * Converts one value as canal renders it into a {@link TypedValue} according to the column's
+ * type: integers (bigint beyond 2^53, range-checked against the type), DECIMAL as exact text,
  * FLOAT/DOUBLE, BIT, ENUM (1-based index → label) and SET (bitmask → labels) from the members
- * in `mysqlType`, DATE/DATETIME/TIMESTAMP/TIME as parts without a time zone, YEAR, JSON,
- * character types, BLOB/BINARY as bytes (latin-1 text → bytes), and NULL.
+ * in `mysqlType` (`enum-index`/`set-mask` when it does not list them), DATE/DATETIME/TIMESTAMP/
+ * TIME as parts without a time zone, YEAR, JSON, character types, BLOB/BINARY as bytes (latin-1
+ * text → bytes), and NULL.
+ *
+ * `column` is the column's {@link ColumnMeta} (`mysqlType` and canal's `sqlType`), or just its
+ * `mysqlType`. The `sqlType` says how canal sent a character value: as text, or as bytes (BLOB,
+ * 2004: MariaDB's JSON, `TEXT(n)`, …), whose UTF-8 text is then returned. Text canal already
+ * decoded (sqlType CLOB/VARCHAR/…: TEXT, MySQL's JSON) is returned as sent, never decoded twice.
+ * Without a `sqlType` character values are returned as sent.
  *
  * Throws {@link DecodeError} (path = `column`, when given) when the text cannot be a value of
  * the type: the message and the table no longer agree, and guessing would write wrong data.
  */
 export function typedValue(
   value: ColumnValue,
-  mysqlType: string | MysqlColumnType,
+  columnType: string | MysqlColumnType | ColumnMeta,
   column?: string,
 ): TypedValue {
   if (value === null) return NULL;
-  const type = typeof mysqlType === 'string' ? parseMysqlType(mysqlType) : mysqlType;
+  let type: MysqlColumnType;
+  let sentAsBytes = false;
+  if (typeof columnType === 'string') type = parseMysqlType(columnType);
+  else if ('sqlType' in columnType) {
+    type = parseMysqlType(columnType.mysqlType);
+    sentAsBytes = BINARY_SQL_TYPES.has(columnType.sqlType);
+  } else type = columnType;
   switch (type.family) {
     case 'integer':
       return integer(value, type, column);
@@ -238,20 +302,28 @@ export function typedValue(
         width: type.bits,
       };
     case 'enum': {
-      if (!INTEGER.test(value) || value.startsWith('-'))
+      if (!INTEGER.test(value) || value.startsWith('-') || value.length > 5)
         throw fail(column, value, type, 'an ENUM index');
       const index = Number(value);
-      if (type.members.length === 0) return { kind: 'enum', index, label: index === 0 ? '' : null };
-      if (index > type.members.length)
-        throw fail(column, value, type, `an ENUM index between 0 and ${type.members.length}`);
-      return { kind: 'enum', index, label: index === 0 ? '' : type.members[index - 1]! };
+      const members = type.members;
+      // MySQL allows at most 65535 members.
+      if (members === null) {
+        if (index > 65535) throw fail(column, value, type, 'an ENUM index between 0 and 65535');
+        return { kind: 'enum-index', index };
+      }
+      if (index > members.length)
+        throw fail(column, value, type, `an ENUM index between 0 and ${members.length}`);
+      return { kind: 'enum', index, label: index === 0 ? '' : members[index - 1]! };
     }
     case 'set': {
-      const width = type.members.length === 0 ? 64 : type.members.length;
+      const members = type.members;
+      // MySQL allows at most 64 members.
+      const width = members === null ? 64 : members.length;
       const mask = unsignedBits(value, type, column, width, 'a SET bitmask');
+      if (members === null) return { kind: 'set-mask', mask: narrow(mask) };
       const labels: string[] = [];
-      for (let i = 0; i < type.members.length; i++)
-        if ((mask >> BigInt(i)) & 1n) labels.push(type.members[i]!);
+      for (let i = 0; i < members.length; i++)
+        if ((mask >> BigInt(i)) & 1n) labels.push(members[i]!);
       return { kind: 'set', mask: narrow(mask), labels };
     }
     case 'date': {
@@ -292,10 +364,12 @@ export function typedValue(
     case 'year':
       if (!YEAR.test(value)) throw fail(column, value, type, 'a YEAR');
       return { kind: 'year', value: Number(value) };
-    case 'json':
-      return { kind: 'json', text: value, partial: PARTIAL_JSON.test(value) };
+    case 'json': {
+      const text = sentAsBytes ? textFromBytes(value, type, column) : value;
+      return { kind: 'json', text, partial: PARTIAL_JSON.test(text) };
+    }
     case 'text':
-      return { kind: 'text', value };
+      return { kind: 'text', value: sentAsBytes ? textFromBytes(value, type, column) : value };
     case 'binary':
       return { kind: 'bytes', value: latin1Bytes(value, type, column) };
     default:
@@ -320,5 +394,5 @@ export function readColumn(
   const meta = Object.prototype.hasOwnProperty.call(event.columns, column)
     ? event.columns[column]
     : undefined;
-  return typedValue(row[column] ?? null, meta?.mysqlType ?? '', column);
+  return typedValue(row[column] ?? null, meta ?? '', column);
 }
