@@ -463,11 +463,12 @@ export class PipelineEngine implements SourceHandler {
     };
     let events: ChangeEvent[];
     try {
-      events = decodeMessage(payload, o.format, {
-        destination: o.destination,
-        partition: origin.partition,
-        offset: origin.offset,
-      });
+      events = decodeMessage(
+        payload,
+        o.format,
+        { destination: o.destination, partition: origin.partition, offset: origin.offset },
+        o.logger,
+      );
     } catch (error) {
       const ticket = p.tracker.open(offset, 1);
       const reason = `undecodable message: ${(error as Error).message}`;
