@@ -1,4 +1,4 @@
-/**
+/*
  * The change model every sink receives (DESIGN.md §2).
  *
  * Values stay exactly as canal sent them: a string, or `null` for SQL NULL. Sinks convert them
@@ -52,7 +52,8 @@ export interface EventPosition {
   readonly index: number;
 }
 
-interface ChangeEventBase {
+/** What row and DDL events share: where the change happened and where it was read. */
+export interface ChangeEventBase {
   /** canal destination: the Kafka topic, canal instance or queue name the message came from. */
   readonly destination: string;
   /** Source database (schema). `""` when canal did not know it. */

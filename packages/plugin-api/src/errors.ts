@@ -1,4 +1,4 @@
-/**
+/*
  * Errors the Sluice core understands. A plugin throws (or reports per event) one of these; the
  * core decides what happens next. Anything else a plugin throws is treated as retryable.
  *

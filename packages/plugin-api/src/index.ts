@@ -1,7 +1,20 @@
+/**
+ * The one package a Sluice plugin author imports: the change model, `defineSink` /
+ * `defineSource` and the instance contracts, the error vocabulary, the core services a plugin may
+ * depend on, the properties schema subset and the dead-letter queue types.
+ *
+ * The reviewed surface is `api-report/plugin-api.api.md`: CI (`pnpm api:check`) fails when the
+ * built declarations no longer match it, so every public change is deliberate (`pnpm api:update`
+ * rewrites it; review the diff like code). Members tagged `@experimental` may still change within
+ * API version 1.
+ *
+ * @packageDocumentation
+ */
 export type {
   ColumnMeta,
   ColumnValue,
   ChangeEvent,
+  ChangeEventBase,
   DdlChangeEvent,
   DdlEventType,
   EventPosition,
@@ -32,8 +45,10 @@ export type {
   MapSchema,
   NumberSchema,
   ObjectSchema,
+  PresentKeys,
   Schema,
   SchemaBase,
+  Simplify,
   StringSchema,
 } from './schema.js';
 export type {

@@ -1,4 +1,4 @@
-/**
+/*
  * What every plugin definition carries, so the registry recognises it across package copies.
  *
  * A plugin package exports the value returned by `defineSink()` / `defineSource()`. The core

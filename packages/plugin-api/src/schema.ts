@@ -70,10 +70,11 @@ export interface AnySchema extends SchemaBase {
   readonly type: 'any';
 }
 
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** Flattens an intersection of object types into one object type (a helper of {@link Infer}). */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** Keys of an object schema that are always present after binding: required or defaulted. */
-type PresentKeys<S extends ObjectSchema> = {
+export type PresentKeys<S extends ObjectSchema> = {
   [K in keyof S['properties']]: S['properties'][K] extends { readonly default: unknown }
     ? K
     : K extends (S['required'] extends readonly (infer R)[] ? R : never)
@@ -88,8 +89,11 @@ type PresentKeys<S extends ObjectSchema> = {
  * they are `required` or have a `default` (the binder fills defaults in), optional otherwise.
  *
  * Declare the schema inline in `defineSink`/`defineSource` (or `as const`) so the literal types
- * survive: `propertiesSchema: { type: 'object', properties: { output: { type: 'string',
- * enum: ['stdout', 'stderr'], default: 'stdout' } } }` gives `{ output: 'stdout' | 'stderr' }`.
+ * survive. This `propertiesSchema` gives `properties` the type `{ output: 'stdout' | 'stderr' }`:
+ *
+ * ```ts
+ * { type: 'object', properties: { output: { type: 'string', enum: ['stdout', 'stderr'], default: 'stdout' } } }
+ * ```
  */
 export type Infer<S> = S extends { readonly type: 'string'; readonly enum: readonly (infer E)[] }
   ? E

@@ -1,4 +1,4 @@
-/**
+/*
  * Core services a plugin may ask for. A plugin declares what it needs in `deps` with the refs of
  * {@link coreServices}; the core resolves them and hands the instances to `create` under the
  * same keys. Only declared services are provided.

@@ -114,7 +114,7 @@ export interface SinkInstance<M = unknown> {
    * (reconnect or no-op). Throw {@link RetryableError}/{@link NotConnectedError} to have the core retry
    * with backoff, {@link FatalError} when retrying cannot help (wrong password, no such table).
    *
-   * @param signal aborted at shutdown: give up and reject promptly.
+   * @param signal - aborted at shutdown: give up and reject promptly.
    */
   connect(signal: AbortSignal): Promise<void>;
 
@@ -133,8 +133,8 @@ export interface SinkInstance<M = unknown> {
    * count as applied. Throw (see the interface's error list) when the whole batch failed.
    * After `close`, reject with {@link SinkClosedError}.
    *
-   * @param batch between 1 and the configured batch size of records; never mutate it.
-   * @param signal aborted at shutdown: finish or abandon promptly (an abandoned batch is
+   * @param batch - between 1 and the configured batch size of records; never mutate it.
+   * @param signal - aborted at shutdown: finish or abandon promptly (an abandoned batch is
    *   retried after restart).
    */
   write(batch: readonly SinkRecord<M>[], signal: AbortSignal): Promise<WriteResult>;
@@ -162,7 +162,7 @@ export interface SinkInstance<M = unknown> {
    * The core does not call `write`/`flush` after it; if something does, they reject with
    * {@link SinkClosedError}. Should not throw; an error is logged and ignored.
    *
-   * @param signal aborted when the shutdown deadline passes.
+   * @param signal - aborted when the shutdown deadline passes.
    */
   close(signal: AbortSignal): Promise<void>;
 
