@@ -18,6 +18,7 @@ import {
   type WriteOutcome,
   type WriteResult,
 } from '@sluice/plugin-api';
+import type { JsonlMapping } from './mapping.js';
 
 /** One stored row: its primary-key values and its columns. One JSON document per line. */
 interface StoredRow {
@@ -30,7 +31,10 @@ type Table = Map<string, StoredRow>;
 /** The lock file that makes one sink instance the owner of the directory. */
 export const LOCK_FILE = '.sluice-jsonl.lock';
 
-/** The file of a table: `<database>.<table>.jsonl`, unsafe characters replaced by `_`. */
+/**
+ * The file of a table without a mapping: `<database>.<table>.jsonl`, unsafe characters replaced
+ * by `_`. (Records routed by a `jsonl/*.yml` mapping go to its `targetFile`.)
+ */
 export function tableFile(database: string, table: string): string {
   return `${database}.${table}`.replace(/[^A-Za-z0-9_.-]/g, '_') + '.jsonl';
 }
@@ -59,7 +63,7 @@ function keyOf(pkNames: readonly string[], image: RowImage | undefined): string[
  * disappears or is taken over, `write` fails with `NotConnectedError` and the core calls `connect`,
  * which takes the lock again and reloads the files.
  */
-export class JsonlSink implements SinkInstance {
+export class JsonlSink implements SinkInstance<JsonlMapping> {
   readonly #dir: string;
   readonly #logger: Logger;
   #tables = new Map<string, Table>();
@@ -90,7 +94,7 @@ export class JsonlSink implements SinkInstance {
     this.#logger.info('Connected.', { dir: this.#dir, tables: this.#tables.size });
   }
 
-  write(batch: readonly SinkRecord[]): Promise<WriteResult> {
+  write(batch: readonly SinkRecord<JsonlMapping>[]): Promise<WriteResult> {
     const run = this.#queue.then(() => this.#write(batch));
     this.#queue = run.catch(() => undefined);
     return run;
@@ -115,7 +119,7 @@ export class JsonlSink implements SinkInstance {
     await stat(this.#dir);
   }
 
-  async #write(batch: readonly SinkRecord[]): Promise<WriteResult> {
+  async #write(batch: readonly SinkRecord<JsonlMapping>[]): Promise<WriteResult> {
     if (this.#closed) throw new SinkClosedError();
     const lock = await readFile(join(this.#dir, LOCK_FILE), 'utf8').catch(() => undefined);
     if (this.#session === undefined || lock !== this.#session) {
@@ -124,15 +128,16 @@ export class JsonlSink implements SinkInstance {
     }
     // Apply to copies of the touched tables; they replace the originals only once on disk.
     const touched = new Map<string, Table>();
-    const tableFor = (event: ChangeEvent): Table => {
-      const file = tableFile(event.database, event.table);
+    const tableFor = ({ event, mapping }: SinkRecord<JsonlMapping>): Table => {
+      // The mapping file that routed the record names the target file.
+      const file = mapping?.config.targetFile ?? tableFile(event.database, event.table);
       let table = touched.get(file);
       if (!table) touched.set(file, (table = new Map(this.#tables.get(file))));
       return table;
     };
-    const outcomes = batch.map(({ event }): WriteOutcome => {
+    const outcomes = batch.map((record): WriteOutcome => {
       try {
-        this.#apply(tableFor(event), event);
+        this.#apply(tableFor(record), record.event);
         return APPLIED;
       } catch (error) {
         if (error instanceof PermanentEventError) return failed(error);

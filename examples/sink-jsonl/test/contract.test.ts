@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { Logger } from '@sluice/plugin-api';
 import { runSinkContractSuite } from '@sluice/testkit';
-import { LOCK_FILE, tableFile } from '../src/JsonlSink.js';
+import { LOCK_FILE } from '../src/JsonlSink.js';
 import jsonlSink from '../src/index.js';
 
 const root = await mkdtemp(join(tmpdir(), 'sluice-jsonl-contract-'));
@@ -16,6 +16,12 @@ const dir = join(root, 'out');
 runSinkContractSuite({
   name: 'jsonl sink contract',
   target: {
+    // Every record carries the mapping that routed it, as the core sends them.
+    mapping: {
+      file: 'jsonl/contract.yml',
+      name: 'contract.yml',
+      config: { database: 'sluice_contract', table: 'items', targetFile: 'contract-items.jsonl' },
+    },
     createSink: () =>
       jsonlSink.create({
         key: 'contract',
@@ -27,9 +33,7 @@ runSinkContractSuite({
       }),
     reset: () => rm(dir, { recursive: true, force: true }),
     async readState() {
-      const text = await readFile(join(dir, tableFile('sluice_contract', 'items')), 'utf8').catch(
-        () => '',
-      );
+      const text = await readFile(join(dir, 'contract-items.jsonl'), 'utf8').catch(() => '');
       const lines = text.split('\n').filter((l) => l !== '');
       return new Map(
         lines

@@ -64,7 +64,7 @@ describe('sluice start --once with the jsonl sink loaded through sluice.plugins'
     expect(code).toBe(0);
     expect(stdout).toContain('mytest.user INSERT [id=1]');
 
-    const text = await readFile(join(work, 'out', 'mytest.user.jsonl'), 'utf8');
+    const text = await readFile(join(work, 'out', 'users.jsonl'), 'utf8');
     const rows = new Map(
       text
         .trim()
