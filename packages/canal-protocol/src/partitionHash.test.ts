@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { FlatMessage } from './flatMessage.js';
+import type { FlatMessage, FlatRow } from './flatMessage.js';
 import {
   flatMessagePartitions,
   javaStringHash,
@@ -107,7 +108,8 @@ describe('partition choice', () => {
   it('parses rule lists split on , and ; with the last : as separator', () => {
     expect(parsePartitionHash('a.b:id^user_id; c\\..*:$pk$,d.e')).toEqual([
       { pattern: 'a.b', mode: 'columns', columns: ['id', 'user_id'] },
-      { pattern: 'c\\..*', mode: 'pk', columns: [] },
+      // canal trims nothing: the space after ';' belongs to the pattern.
+      { pattern: ' c\\..*', mode: 'pk', columns: [] },
       { pattern: 'd.e', mode: 'table', columns: [] },
     ]);
     expect(
@@ -120,5 +122,88 @@ describe('partition choice', () => {
       ruleMatches({ pattern: 'shop\\.ord', mode: 'table', columns: [] }, 'shop', 'orders'),
     ).toBe(false);
     expect(ruleMatches({ pattern: '(', mode: 'table', columns: [] }, 'shop', 'orders')).toBe(false);
+  });
+});
+
+describe('agrees with canal 1.1.8 on whitespace, case and rule-syntax variants', () => {
+  // test/fixtures/partition-oracle: canal's partition choice for each case, computed by
+  // PartitionOracle.java on the libraries canal uses (commons-lang StringUtils.split, ORO).
+  const lines = readFileSync(
+    new URL('../test/fixtures/partition-oracle/oracle.jsonl', import.meta.url),
+    'utf8',
+  )
+    .trim()
+    .split('\n');
+  const { rowSets } = JSON.parse(lines[0]!) as { rowSets: FlatRow[][] };
+  const cases = lines.slice(1).map(
+    (line) =>
+      JSON.parse(line) as {
+        spec: string;
+        database: string;
+        table: string;
+        pkNames: string[] | null;
+        partitions: number;
+        databaseHash: boolean;
+        rowSet: number;
+        canal: string;
+      },
+  );
+
+  /** Sluice's answer in the oracle's notation: Z, T<p> or R<p per row>. */
+  function sluice(c: (typeof cases)[number]): string {
+    const data = rowSets[c.rowSet]!;
+    const m = message([], {
+      database: c.database,
+      table: c.table,
+      pkNames: c.pkNames,
+      data,
+      old: null,
+    });
+    const rules = parsePartitionHash(c.spec);
+    const rule = rules.find((r) => ruleMatches(r, c.database, c.table));
+    const parts = flatMessagePartitions(m, rules, {
+      partitions: c.partitions,
+      databaseHash: c.databaseHash,
+    });
+    if (rule === undefined) return parts.size === 1 && parts.get(0) === m ? 'Z' : 'wrong';
+    if (rule.mode === 'table') return `T${[...parts.keys()].join()}`;
+    return `R${data.map((row) => [...parts].find(([, part]) => part.data!.includes(row))![0]).join()}`;
+  }
+
+  it(`all ${cases.length} cases`, () => {
+    expect(cases.length).toBeGreaterThan(2000);
+    const wrong = cases
+      .map((c) => ({ ...c, sluice: sluice(c) }))
+      .filter((c) => c.sluice !== c.canal);
+    expect(wrong.slice(0, 5)).toEqual([]);
+  });
+
+  it('does not trim: spaces around names, patterns and $pk$ are part of them', () => {
+    expect(parsePartitionHash(' shop.orders : id ^ n ;\tx.y')).toEqual([
+      { pattern: ' shop.orders ', mode: 'columns', columns: [' id ', ' n '] },
+      { pattern: '\tx.y', mode: 'table', columns: [] },
+    ]);
+    expect(parsePartitionHash('shop.orders: $pk$')[0]).toEqual({
+      pattern: 'shop.orders',
+      mode: 'columns',
+      columns: [' $pk$'],
+    });
+    expect(ruleMatches(parsePartitionHash(' shop.orders')[0]!, 'shop', 'orders')).toBe(false);
+    expect(ruleMatches(parsePartitionHash('shop.orders ')[0]!, 'shop', 'orders')).toBe(false);
+    // A column name with a space is looked up as written: missing, so it hashes as "".
+    expect(rowPartition('shop', { id: '5' }, [' id'], { partitions: 7 })).toBe(
+      rowPartition('shop', {}, ['id'], { partitions: 7 }),
+    );
+  });
+
+  it('reads rule syntax as canal does: a leading-only colon, empty specs, plain names with dots', () => {
+    expect(parsePartitionHash(':id')).toEqual([{ pattern: ':id', mode: 'table', columns: [] }]);
+    expect(parsePartitionHash('a.b:')).toEqual([{ pattern: 'a.b', mode: 'columns', columns: [] }]);
+    expect(parsePartitionHash('a.b:id^^n,,;')).toEqual([
+      { pattern: 'a.b', mode: 'columns', columns: ['id', 'n'] },
+    ]);
+    // No regex metacharacter: a plain name, `.` and `-` compared literally.
+    expect(ruleMatches(parsePartitionHash('shop-db.orders')[0]!, 'shop-db', 'orders')).toBe(true);
+    expect(ruleMatches(parsePartitionHash('shop.orders')[0]!, 'shopXorders', '')).toBe(false);
   });
 });

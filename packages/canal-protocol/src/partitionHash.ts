@@ -18,52 +18,101 @@ export function partitionOfHash(hash: number, partitions: number): number {
 
 /** One `canal.mq.partitionHash` rule: `tablePattern`, `tablePattern:col1^col2` or `tablePattern:$pk$`. */
 export interface PartitionHashRule {
-  /** The pattern as written: `schema.table` or an anchored, case-insensitive regex. */
+  /**
+   * The pattern exactly as written (canal trims nothing): `schema.table`, compared
+   * case-insensitively, or, when it holds a regex metacharacter, an anchored case-insensitive
+   * regex (see {@link ruleMatches}).
+   */
   readonly pattern: string;
   /** `table`: hash the bare table name; `columns`: hash the listed columns; `pk`: hash the PK columns. */
   readonly mode: 'table' | 'columns' | 'pk';
-  /** The columns of `columns` mode. */
+  /** The columns of `columns` mode, exactly as written (spaces included). */
   readonly columns: readonly string[];
 }
 
-/**
- * Parses `canal.mq.partitionHash` (items split on `,` or `;`; the **last** `:` separates the
- * column spec; `$pk$` case-insensitive).
- */
-export function parsePartitionHash(spec: string): PartitionHashRule[] {
-  return spec
-    .split(/[,;]/)
-    .map((item) => item.trim())
-    .filter((item) => item !== '')
-    .map((item): PartitionHashRule => {
-      const colon = item.lastIndexOf(':');
-      if (colon < 0) return { pattern: item, mode: 'table', columns: [] };
-      const pattern = item.slice(0, colon).trim();
-      const cols = item.slice(colon + 1).trim();
-      if (cols.toLowerCase() === '$pk$') return { pattern, mode: 'pk', columns: [] };
-      return {
-        pattern,
-        mode: 'columns',
-        columns: cols
-          .split('^')
-          .map((c) => c.trim())
-          .filter((c) => c !== ''),
-      };
-    });
+/** Java's `Character.toUpperCase`/`toLowerCase` on one UTF-16 unit (no change when the result would not be one unit). */
+function javaUpper(code: number): number {
+  const s = String.fromCharCode(code).toUpperCase();
+  return s.length === 1 ? s.charCodeAt(0) : code;
+}
+function javaLower(code: number): number {
+  const s = String.fromCharCode(code).toLowerCase();
+  return s.length === 1 ? s.charCodeAt(0) : code;
 }
 
-const PLAIN = /^[A-Za-z0-9_.]+$/;
-
-/** Whether `rule` applies to `database.table` (plain name: case-insensitive equality; else anchored case-insensitive regex). */
-export function ruleMatches(rule: PartitionHashRule, database: string, table: string): boolean {
-  const name = `${database}.${table}`;
-  if (PLAIN.test(rule.pattern) && !rule.pattern.includes('..'))
-    return rule.pattern.toLowerCase() === name.toLowerCase();
-  try {
-    return new RegExp(`^(?:${rule.pattern})$`, 'i').test(name.toLowerCase());
-  } catch {
+/** Java's `String.equalsIgnoreCase`: same length, and per UTF-16 unit equal after upper- then lower-casing. */
+export function javaEqualsIgnoreCase(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const ux = javaUpper(x);
+    const uy = javaUpper(y);
+    if (ux === uy || javaLower(ux) === javaLower(uy)) continue;
     return false;
   }
+  return true;
+}
+
+/** commons-lang `StringUtils.split(text, separatorChars)`: no empty tokens, nothing trimmed. */
+function split(text: string, separators: RegExp): string[] {
+  return text.split(separators).filter((token) => token !== '');
+}
+
+/**
+ * Parses `canal.mq.partitionHash` exactly as canal 1.1.8 does (MQMessageUtils' partitionDatas):
+ * `,` becomes `;` and the list is split on `;` (empty items dropped); in each item the **last**
+ * `:` at index > 0 separates the column spec (an item without one, or starting with its only
+ * `:`, is a table-hash rule on the whole item); a spec equal to `$pk$` ignoring case means the
+ * PK columns, anything else is split on `^` (empty names dropped). **Nothing is trimmed**: canal
+ * does not trim, so ` shop.orders` (leading space) never matches and `id^ name` hashes the
+ * column " name" (missing, so `""`): Sluice must put rows where canal does.
+ */
+export function parsePartitionHash(spec: string): PartitionHashRule[] {
+  return split(spec, /[,;]/).map((item): PartitionHashRule => {
+    const colon = item.lastIndexOf(':');
+    if (colon <= 0) return { pattern: item, mode: 'table', columns: [] };
+    const pattern = item.slice(0, colon);
+    const cols = item.slice(colon + 1);
+    if (javaEqualsIgnoreCase(cols, '$pk$')) return { pattern, mode: 'pk', columns: [] };
+    return { pattern, mode: 'columns', columns: split(cols, /\^/) };
+  });
+}
+
+/** canal's `isWildCard`: the pattern holds one of `* ? + | ( ) { } [ ] \ $ ^`. */
+const WILDCARD = /[*?+|(){}[\]\\$^]/;
+
+const regexes = new Map<string, RegExp | null>();
+
+/**
+ * Whether `rule` applies to `database.table`, as canal decides (getPartitionHashColumns): a
+ * pattern without regex metacharacters is compared with `database.table` by Java's
+ * `equalsIgnoreCase` (so `.` is a plain dot there); any other pattern is canal's
+ * AviaterRegexFilter: `^pattern$` compiled case-insensitive and single-line (`.` matches a line
+ * break), matched against the lower-cased name by ORO's `matches`, which takes the first match
+ * at offset 0 and requires it to span the whole name (so `^a|b$` needs the name to be exactly
+ * `a` or `b`…). A pattern JavaScript cannot compile never matches (canal would fail to start).
+ */
+export function ruleMatches(rule: PartitionHashRule, database: string, table: string): boolean {
+  const name = `${database}.${table}`;
+  const pattern = rule.pattern;
+  if (!WILDCARD.test(pattern)) return javaEqualsIgnoreCase(pattern, name);
+  let regex = regexes.get(pattern);
+  if (regex === undefined) {
+    try {
+      regex = new RegExp(`^${pattern}$`, 'is');
+    } catch {
+      regex = null;
+    }
+    if (regexes.size >= 1024) regexes.clear();
+    regexes.set(pattern, regex);
+  }
+  if (regex === null) return false;
+  const target = name.toLowerCase();
+  regex.lastIndex = 0;
+  const match = regex.exec(target);
+  return match !== null && match.index === 0 && match[0].length === target.length;
 }
 
 /** Options of {@link flatMessagePartitions}. */
@@ -94,8 +143,8 @@ export function rowPartition(
 
 /**
  * Splits a FlatMessage the way canal does with `partitionHash`: returns partition → message
- * (each with its share of `data`/`old`, in row order). DDL, messages without rows and tables no
- * rule matches go to partition 0 whole; a table-hash rule sends the whole message to
+ * (each with its share of `data`/`old`, in row order). DDL, messages without rows (`data` null
+ * or empty) and tables no rule matches go to partition 0 whole; a table-hash rule sends the whole message to
  * `hash(table) % n`.
  */
 export function flatMessagePartitions(
@@ -104,7 +153,7 @@ export function flatMessagePartitions(
   options: PartitionOptions,
 ): Map<number, FlatMessage> {
   const rule =
-    message.isDdl || message.data === null
+    message.isDdl || message.data === null || message.data.length === 0
       ? undefined
       : rules.find((r) => ruleMatches(r, message.database, message.table));
   if (rule === undefined || message.data === null) return new Map([[0, message]]);
