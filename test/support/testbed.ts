@@ -119,6 +119,47 @@ export function kafkaBroker(): string {
   return testbedEndpoint('kafka').replace(/^[a-z]+:\/\//, '');
 }
 
+/** A Kafka listener that requires SASL/PLAIN credentials. */
+export interface KafkaSaslEndpoint {
+  /** host:port of the SASL_PLAINTEXT listener. */
+  broker: string;
+  username: string;
+  password: string;
+}
+
+/** The managed testbed's SASL_PLAINTEXT listener (see test/testbed/services/kafka.mjs). */
+export const TESTBED_KAFKA_SASL = {
+  port: 19094,
+  username: 'sluice',
+  password: 'sluice-secret',
+} as const;
+
+/**
+ * The SASL/PLAIN listener of the test Kafka: `SLUICE_TEST_KAFKA_SASL=user:password@host:port`
+ * when set, else the managed testbed's (127.0.0.1:19094, user `sluice`, password
+ * `sluice-secret`). With an external `SLUICE_TEST_KAFKA` but no `SLUICE_TEST_KAFKA_SASL`, throws.
+ * The listener lives on the same broker as {@link kafkaBroker} (topics are shared).
+ */
+export function kafkaSaslEndpoint(): KafkaSaslEndpoint {
+  const fromEnv = process.env.SLUICE_TEST_KAFKA_SASL?.trim();
+  if (fromEnv) {
+    const m = /^([^:@]+):([^@]*)@([^@]+:\d+)$/.exec(fromEnv);
+    if (!m) throw new Error('SLUICE_TEST_KAFKA_SASL must look like user:password@host:port.');
+    return { username: m[1]!, password: m[2]!, broker: m[3]! };
+  }
+  if (process.env.SLUICE_TEST_KAFKA?.trim())
+    throw new TestbedMissingError(
+      'kafka',
+      'SLUICE_TEST_KAFKA is set but SLUICE_TEST_KAFKA_SASL (user:password@host:port of a SASL/PLAIN listener on the same broker) is not',
+    );
+  const host = kafkaBroker().replace(/:\d+$/, '');
+  return {
+    broker: `${host}:${TESTBED_KAFKA_SASL.port}`,
+    username: TESTBED_KAFKA_SASL.username,
+    password: TESTBED_KAFKA_SASL.password,
+  };
+}
+
 export function esUrl(): string {
   return testbedEndpoint('es').replace(/\/+$/, '');
 }

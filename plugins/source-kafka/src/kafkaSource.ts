@@ -1,16 +1,14 @@
 import {
-  Kafka,
-  logLevel,
   type Admin,
   type Consumer,
   type EachBatchPayload,
+  type Kafka,
   type KafkaMessage,
-  type LogEntry,
-  type SASLOptions,
 } from 'kafkajs';
 import {
   FatalError,
   NotConnectedError,
+  RetryableError,
   coreServices,
   defineSource,
   type Logger,
@@ -19,6 +17,19 @@ import {
   type SourceMessage,
   type SourceRunOptions,
 } from '@sluice/plugin-api';
+import {
+  authenticationMessage,
+  createKafka,
+  errorMessage,
+  isAuthenticationFailure,
+  isConnectionFailure,
+  isRebalancing,
+  kafkaErrorType,
+  missingTopicMessage,
+  untilAborted,
+} from './kafkaClient.js';
+import { KafkaDeadLetterQueue, deadLetterOptions, deadLetterTopic } from './deadLetterQueue.js';
+import { KafkaDeadLetterReader } from './deadLetterReader.js';
 import { kafkaSourceOptions, type KafkaSourceOptions } from './options.js';
 import { ASSIGNER_PROTOCOLS, subscriptionAwareAssigner } from './rangeAssigner.js';
 
@@ -39,47 +50,6 @@ interface PartitionState {
   pendingCommit: bigint | undefined;
 }
 
-/** Kafka error types that mean "the group is rebalancing" (same list as kafkajs' isRebalancing). */
-const REBALANCING = new Set([
-  'REBALANCE_IN_PROGRESS',
-  'NOT_COORDINATOR_FOR_GROUP',
-  'ILLEGAL_GENERATION',
-]);
-const isRebalancing = (error: unknown): boolean =>
-  typeof error === 'object' &&
-  error !== null &&
-  REBALANCING.has(String((error as { type?: unknown }).type));
-
-const errorMessage = (error: unknown): string => {
-  const e = error as { message?: string; cause?: unknown } | undefined;
-  let message = e?.message ?? String(error);
-  if (e?.cause && typeof e.cause === 'object' && 'message' in e.cause)
-    message += ` (${String((e.cause as Error).message)})`;
-  return message;
-};
-
-/** kafkajs errors that mean the brokers could not be reached (as opposed to refused us). */
-const isConnectionFailure = (error: unknown): boolean => {
-  for (
-    let e = error as { name?: string; cause?: unknown } | undefined;
-    e;
-    e = e.cause as typeof e
-  ) {
-    if (e.name === 'KafkaJSSASLAuthenticationError' || e.name === 'KafkaJSProtocolError')
-      return false;
-    if (
-      e.name === 'KafkaJSConnectionError' ||
-      e.name === 'KafkaJSNumberOfRetriesExceeded' ||
-      e.name === 'KafkaJSBrokerNotFound'
-    ) {
-      if (e.name !== 'KafkaJSNumberOfRetriesExceeded') return true;
-    }
-  }
-  return /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection (error|timeout)/i.test(
-    errorMessage(error),
-  );
-};
-
 const maxBigInt = (a: bigint | undefined, b: bigint): bigint => (a === undefined || b > a ? b : a);
 
 /** A promise with its settle functions exposed. */
@@ -89,20 +59,6 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: 
   const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
   promise.catch(() => {});
   return { promise, resolve, reject };
-}
-
-/** Maps kafkajs log lines onto the plugin logger (kafkajs INFO is chatty: it becomes debug). */
-function kafkajsLogCreator(logger: Logger) {
-  return () =>
-    ({ level, log }: LogEntry): void => {
-      const { message, timestamp: _t, logger: _l, ...fields } = log;
-      const line = `kafkajs: ${message}`;
-      const routine = /rebalancing|rejoin/i.test(`${message} ${String(fields.error ?? '')}`); // handled: we revoke and rejoin
-      if ((level === logLevel.ERROR || level === logLevel.WARN) && !routine)
-        logger.warn(line, fields);
-      else if (routine) logger.debug(line, fields);
-      else if (level === logLevel.INFO) logger.debug(line, fields);
-    };
 }
 
 /**
@@ -147,17 +103,7 @@ export class KafkaSource implements SourceInstance {
     for (const key of o.ignored)
       this.#log.warn(`Ignoring ${key}: not a setting the Kafka source understands.`);
     for (const note of o.notes) this.#log.warn(note);
-    this.#kafka = new Kafka({
-      clientId: o.clientId,
-      brokers: [...o.brokers],
-      ssl: o.ssl === false ? false : o.ssl,
-      ...(o.sasl ? { sasl: { ...o.sasl } as SASLOptions } : {}),
-      connectionTimeout: o.connectionTimeout,
-      requestTimeout: o.requestTimeout,
-      retry: { initialRetryTime: o.retryBackoff, retries: 5 },
-      logLevel: logLevel.INFO,
-      logCreator: kafkajsLogCreator(this.#log),
-    });
+    this.#kafka = createKafka(o, this.#log);
     this.#admin = this.#kafka.admin();
     try {
       await this.#admin.connect();
@@ -165,11 +111,8 @@ export class KafkaSource implements SourceInstance {
       const metadata = await this.#admin
         .fetchTopicMetadata({ topics: [o.topic] })
         .catch((error: unknown) => {
-          if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') {
-            throw new Error(
-              `The topic "${o.topic}" does not exist (canalAdapters[].instance); create it or fix the name.`,
-            );
-          }
+          if (kafkaErrorType(error) === 'UNKNOWN_TOPIC_OR_PARTITION')
+            throw new FatalError(missingTopicMessage(o.topic, o), { cause: error });
           throw error;
         });
       this.#partitionCount = metadata.topics[0]?.partitions.length ?? 1;
@@ -199,7 +142,10 @@ export class KafkaSource implements SourceInstance {
       });
     } catch (error) {
       await this.#disconnect();
-      const message = `Cannot consume topic "${o.topic}" from ${where}: ${errorMessage(error)}`;
+      if (error instanceof FatalError) throw error;
+      const message = `Cannot consume topic "${o.topic}" from ${where}: ${
+        isAuthenticationFailure(error) ? authenticationMessage(o, error) : errorMessage(error)
+      }`;
       // Unreachable brokers may come up (the core retries connect); anything else will not.
       throw isConnectionFailure(error)
         ? new NotConnectedError(message, { cause: error })
@@ -213,8 +159,9 @@ export class KafkaSource implements SourceInstance {
 
   async run(handler: SourceHandler, options: SourceRunOptions): Promise<void> {
     const consumer = this.#consumer;
-    if (!consumer) throw new Error('The Kafka source is not connected (call connect first).');
-    if (this.#running) throw new Error('The Kafka source is already running.');
+    if (!consumer)
+      throw new FatalError('The Kafka source is not connected (connect must succeed before run).');
+    if (this.#running) throw new FatalError('The Kafka source is already running.');
     this.#running = true;
     this.#handler = handler;
     const { signal } = options;
@@ -241,9 +188,14 @@ export class KafkaSource implements SourceInstance {
         });
       } else {
         this.#fail(
-          new Error(`The Kafka consumer stopped: ${errorMessage(event.payload.error)}`, {
-            cause: event.payload.error,
-          }),
+          new FatalError(
+            `The Kafka consumer of topic "${this.#o.topic}" stopped: ${
+              isAuthenticationFailure(event.payload.error)
+                ? authenticationMessage(this.#o, event.payload.error)
+                : errorMessage(event.payload.error)
+            }`,
+            { cause: event.payload.error },
+          ),
         );
       }
     });
@@ -294,23 +246,26 @@ export class KafkaSource implements SourceInstance {
         });
         return;
       }
-      throw new Error(
-        `Committing offset ${nextOffset} of ${this.locate(partition, nextOffset).replace(/ offset.*/, '')} failed: ${errorMessage(error)}`,
-        {
-          cause: error,
-        },
+      // The core retries with the next commit; until then a restart would only replay.
+      throw new RetryableError(
+        `Committing offset ${nextOffset} of topic "${this.#o.topic}" partition ${partition} failed: ${errorMessage(error)}`,
+        { cause: error },
       );
     }
   }
 
-  close(): Promise<void> {
+  /**
+   * Leaves the group and disconnects. Idempotent. When `signal` aborts first (the shutdown
+   * deadline), resolves without waiting for the disconnect to finish.
+   */
+  close(signal?: AbortSignal): Promise<void> {
     this.#closing ??= (async () => {
       this.#stopping = true;
       this.#stopHeartbeat();
       this.#runDone.resolve();
       await this.#disconnect();
     })();
-    return this.#closing;
+    return untilAborted(this.#closing, signal);
   }
 
   /** Leaves the group (when running) and disconnects both clients. */
@@ -594,7 +549,8 @@ export class KafkaSource implements SourceInstance {
  * `canal.conf.mode: kafka`: consumes `canalAdapters[].instance` as a topic in consumer group
  * `groups[].groupId`, like canal-adapter's Kafka connector. `consumerProperties` keys starting
  * with `kafka.` are Kafka consumer settings. Offsets are committed only once the core says the
- * messages were applied (never automatically).
+ * messages were applied (never automatically). Its dead-letter queue (`sluice.deadLetter.type:
+ * kafka`) is a Kafka topic written and replayed with the same connection settings (TLS, SASL).
  */
 export const kafkaSource = defineSource({
   name: 'kafka',
@@ -638,6 +594,12 @@ export const kafkaSource = defineSource({
         description: 'JAAS line with username="…" password="…".',
       },
     },
+  },
+  deadLetters: {
+    queue: (ctx) =>
+      new KafkaDeadLetterQueue(deadLetterOptions(ctx), deadLetterTopic(ctx.instance, ctx.name)),
+    reader: (ctx) =>
+      new KafkaDeadLetterReader(deadLetterOptions(ctx), deadLetterTopic(ctx.instance, ctx.name)),
   },
   create: (ctx) =>
     new KafkaSource(

@@ -3,6 +3,7 @@ import { classifyError } from '@sluice/plugin-api';
 import { uniqueName } from '../../../test/support/testbed.js';
 import {
   RecordingHandler,
+  broker,
   TestKafka,
   createSource,
   orderInsert,
@@ -264,6 +265,10 @@ describe('kafka source against the testbed Kafka', () => {
       (e: unknown) => e as Error,
     );
     expect(error?.message).toContain(`The topic "${topic}" does not exist`);
+    expect(error?.message).toContain('Topics must exist before Sluice consumes them');
+    expect(error?.message).toContain(
+      `kafka-topics.sh --bootstrap-server ${broker()} --create --topic ${topic}`,
+    );
     expect(classifyError(error)).toBe('fatal');
     await source.close(AbortSignal.timeout(30_000));
   });

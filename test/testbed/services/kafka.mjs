@@ -15,6 +15,11 @@ import {
 export const KAFKA_VERSION = '3.9.1';
 const PORT = 19092;
 const CONTROLLER_PORT = 19093;
+// SASL_PLAINTEXT listener with mechanism PLAIN and one user (no authorizer: the user may do
+// anything). Same values as TESTBED_KAFKA_SASL in test/support/testbed.ts.
+const SASL_PORT = 19094;
+const SASL_USER = 'sluice';
+const SASL_PASSWORD = 'sluice-secret';
 
 const LIBS = path.join(CACHE_DIR, `kafka-${KAFKA_VERSION}`, 'libs');
 const HOME = path.join(RUN_DIR, 'kafka');
@@ -59,11 +64,13 @@ function writeConfig() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${CONTROLLER_PORT}
-listeners=PLAINTEXT://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://127.0.0.1:${PORT}
+listeners=PLAINTEXT://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT},SASL_PLAINTEXT://127.0.0.1:${SASL_PORT}
+advertised.listeners=PLAINTEXT://127.0.0.1:${PORT},SASL_PLAINTEXT://127.0.0.1:${SASL_PORT}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="${SASL_USER}" password="${SASL_PASSWORD}" user_${SASL_USER}="${SASL_PASSWORD}";
 log.dirs=${DATA}
 auto.create.topics.enable=false
 delete.topic.enable=true
@@ -138,7 +145,7 @@ export const kafka = {
   envVar: 'SLUICE_TEST_KAFKA',
   requires: ['java', 'mvn'],
   endpoint: `127.0.0.1:${PORT}`,
-  ports: [PORT, CONTROLLER_PORT],
+  ports: [PORT, CONTROLLER_PORT, SASL_PORT],
   logFile: LOG,
   readyTimeoutMs: 180_000,
   dirs: { home: HOME, data: DATA },
@@ -186,31 +193,69 @@ export const kafka = {
   // Warm-up: the first FindCoordinator creates __consumer_offsets; until its leader is elected,
   // consumers get "The group coordinator is not available". Do that here, not in the first test.
   async afterReady(endpoint) {
-    const { Kafka, logLevel } = await import('kafkajs');
-    const admin = new Kafka({
-      clientId: 'sluice-testbed-warmup',
-      brokers: [endpoint],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 0 },
-    }).admin();
-    try {
-      await admin.connect();
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        try {
-          await admin.describeGroups(['__sluice_testbed_warmup']);
-          return;
-        } catch (e) {
-          if (Date.now() > deadline) throw e;
-          await new Promise((r) => setTimeout(r, 300));
-        }
-      }
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
+    await warmUp(endpoint);
+    await checkSaslListener(endpoint);
   },
   async stop(st) {
     if (st.pid && st.marker) await stopPid(st.pid, st.marker, 'SIGTERM', 45_000);
   },
   isOurs: (st) => !!st.pid && !!st.marker && ownsPid(st.pid, st.marker),
 };
+
+async function warmUp(endpoint) {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({
+    clientId: 'sluice-testbed-warmup',
+    brokers: [endpoint],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await admin.describeGroups(['__sluice_testbed_warmup']);
+        return;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/**
+ * The SASL listener answers with the testbed user. A broker started by an older testbed (before
+ * the listener existed) keeps running without it: KRaft cannot add an advertised listener at
+ * runtime, and `up` never restarts a running service (others may be using it). Then this only
+ * warns, naming the restart that applies the new configuration (data is kept).
+ */
+async function checkSaslListener(endpoint) {
+  const host = endpoint.replace(/:\d+$/, '');
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({
+    clientId: 'sluice-testbed-sasl-probe',
+    brokers: [`${host}:${SASL_PORT}`],
+    sasl: { mechanism: 'plain', username: SASL_USER, password: SASL_PASSWORD },
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+  } catch (error) {
+    if (!/ECONNREFUSED/.test(`${error?.message} ${error?.cause?.message ?? ''}`))
+      throw new TestbedError(`kafka: the SASL listener on ${SASL_PORT} fails: ${error?.message}`);
+    console.warn(
+      `[kafka] the running broker predates the SASL/PLAIN listener on ${host}:${SASL_PORT} ` +
+        '(tests that need it are skipped). To apply the new configuration, restart it ' +
+        '(data is kept): pnpm testbed down kafka --keep-data && pnpm testbed up kafka',
+    );
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}

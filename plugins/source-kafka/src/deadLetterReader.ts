@@ -1,0 +1,177 @@
+import type { Kafka } from 'kafkajs';
+import {
+  FatalError,
+  type DeadLetterBatch,
+  type DeadLetterReader,
+  type DeadLetterRecord,
+} from '@sluice/plugin-api';
+import { createKafka, describeKafka, kafkaErrorType, untilAborted } from './kafkaClient.js';
+import { abortable, deadLetterError } from './deadLetterQueue.js';
+import type { KafkaSourceOptions } from './options.js';
+
+/** The consumer group that keeps the replay progress of a dead-letter topic. */
+export function deadLetterReplayGroup(topic: string): string {
+  return `sluice-dlq-replay.${topic}`;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * Parses one dead-letter record (a Kafka record value); throws a {@link FatalError} naming
+ * `origin` when it is not one (a foreign producer wrote to the topic: replaying it blindly could
+ * apply anything, skipping it would lose it).
+ */
+export function parseDeadLetterRecord(text: string, origin: string): DeadLetterRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new FatalError(`${origin}: not JSON (${(error as Error).message}).`);
+  }
+  const ok =
+    isObject(value) &&
+    typeof value['at'] === 'string' &&
+    typeof value['destination'] === 'string' &&
+    typeof value['groupId'] === 'string' &&
+    typeof value['partition'] === 'string' &&
+    typeof value['offset'] === 'string' &&
+    typeof value['reason'] === 'string' &&
+    typeof value['payload'] === 'string' &&
+    (value['payloadEncoding'] === 'utf8' || value['payloadEncoding'] === 'base64') &&
+    (value['attempts'] === undefined || typeof value['attempts'] === 'number') &&
+    (value['index'] === undefined || typeof value['index'] === 'number') &&
+    (value['sink'] === undefined || typeof value['sink'] === 'string') &&
+    (value['mapping'] === undefined || typeof value['mapping'] === 'string');
+  if (!ok) throw new FatalError(`${origin}: not a Sluice dead-letter record.`);
+  const record = value as unknown as DeadLetterRecord;
+  return record.attempts === undefined ? { ...record, attempts: 1 } : record;
+}
+
+/**
+ * Reads a dead-letter topic back for `sluice dlq replay`, with the source's connection settings
+ * (brokers, TLS, SASL). Each `read` returns the records from the replay group's committed offsets
+ * (the beginning, the first time) up to the end the topic had when `read` was called; the batch's
+ * `commit` moves the replay group to that end. A topic that does not exist holds no dead letters.
+ * The replay group ({@link deadLetterReplayGroup}) must have no other active member while
+ * committing (one replay at a time per topic).
+ */
+export class KafkaDeadLetterReader implements DeadLetterReader {
+  readonly location: string;
+  readonly #o: KafkaSourceOptions;
+  readonly #topic: string;
+  #kafka: Kafka | undefined;
+
+  constructor(options: KafkaSourceOptions, topic: string) {
+    this.#o = options;
+    this.#topic = topic;
+    this.location = `topic "${topic}" on ${describeKafka(options)}`;
+  }
+
+  async read(signal: AbortSignal): Promise<DeadLetterBatch> {
+    try {
+      return await abortable(this.#read(signal), signal);
+    } catch (error) {
+      throw deadLetterError(`Reading the dead letters of topic "${this.#topic}"`, this.#o, error);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve(); // every read connects and disconnects its own clients
+  }
+
+  async #read(signal: AbortSignal): Promise<DeadLetterBatch> {
+    const topic = this.#topic;
+    const groupId = deadLetterReplayGroup(topic);
+    const kafka = (this.#kafka ??= createKafka(this.#o, undefined, '-dlq-replay'));
+    const ends = new Map<number, bigint>(); // partitions with something to read: their end
+    const done = new Map<number, string>(); // where every partition stands after this batch
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic).catch((error: unknown) => {
+        if (kafkaErrorType(error) === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
+        throw error;
+      });
+      if (!offsets) return { records: [], commit: () => Promise.resolve() };
+      const committed = new Map<number, bigint>();
+      for (const t of await admin.fetchOffsets({ groupId, topics: [topic] }))
+        for (const p of t.partitions)
+          if (BigInt(p.offset) >= 0n) committed.set(p.partition, BigInt(p.offset));
+      for (const p of offsets) {
+        const low = BigInt(p.low);
+        const from = committed.get(p.partition) ?? low;
+        // Records below `low` were deleted by retention: nothing to wait for there.
+        if (BigInt(p.high) > (from > low ? from : low)) ends.set(p.partition, BigInt(p.high));
+        done.set(p.partition, p.high);
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    const commit = async (commitSignal: AbortSignal): Promise<void> => {
+      const setter = kafka.admin();
+      try {
+        await abortable(
+          (async () => {
+            await setter.connect();
+            await setter.setOffsets({
+              groupId,
+              topic,
+              partitions: [...done].map(([partition, offset]) => ({ partition, offset })),
+            });
+          })(),
+          commitSignal,
+        );
+      } catch (error) {
+        throw deadLetterError(`Recording the replay of topic "${topic}"`, this.#o, error);
+      } finally {
+        await setter.disconnect().catch(() => undefined);
+      }
+    };
+    if (ends.size === 0) return { records: [], commit };
+    const records: DeadLetterRecord[] = [];
+    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason as Error);
+        signal.addEventListener('abort', onAbort, { once: true });
+        consumer.on(consumer.events.CRASH, (event) => {
+          if (!event.payload.restart) reject(event.payload.error);
+        });
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ partition, message }) => {
+              const end = ends.get(partition);
+              if (end === undefined || BigInt(message.offset) >= end) return;
+              try {
+                records.push(
+                  parseDeadLetterRecord(
+                    message.value?.toString('utf8') ?? '',
+                    `topic "${topic}" partition ${partition} offset ${message.offset}`,
+                  ),
+                );
+              } catch (error) {
+                ends.clear(); // nothing more: the replay stops with this error
+                reject(error);
+                return;
+              }
+              if (BigInt(message.offset) + 1n >= end) ends.delete(partition);
+              if (ends.size === 0) {
+                signal.removeEventListener('abort', onAbort);
+                resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await untilAborted(
+        consumer.disconnect().catch(() => undefined),
+        AbortSignal.timeout(this.#o.requestTimeout),
+      );
+    }
+    return { records, commit };
+  }
+}
