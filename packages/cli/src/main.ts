@@ -18,7 +18,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
     summary: 'check a configuration directory and print every problem',
   },
   inspect: {
-    run: (args, io) => inspectCommand(args, io),
+    run: (args, io, signal) => inspectCommand(args, io, signal),
     summary: 'decode canal messages (FlatMessage JSON or protobuf) and print ChangeEvents',
   },
 };

@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import {
   decodeFlatMessage,
   encodeCanalMessages,
@@ -9,6 +12,7 @@ import {
 } from '@sluice/canal-protocol';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
+import { inspectCommand } from './inspect.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-inspect-'));
 const samplesPath = new URL('../../../../config/samples/mytest_user.jsonl', import.meta.url);
@@ -124,7 +128,9 @@ describe('sluice inspect', () => {
     expect(err).toContain(
       'message 1 (line 2): data[0].id: expected a string or null, got a number (1)',
     );
-    expect(err).toContain('message 2 (line 3): not valid JSON');
+    expect(err).toContain(
+      'message 2 (line 3): neither FlatMessage JSON nor canal protobuf: the payload is plain text: "not json"',
+    );
     expect(err).toContain('2 of 9 flat messages could not be decoded');
   });
 
@@ -165,4 +171,150 @@ describe('sluice inspect', () => {
     expect(code).toBe(1);
     expect(err).toMatch(/like FlatMessage JSON/);
   });
+
+  it('plain text is "neither FlatMessage JSON nor canal protobuf", not a protobuf wire error', async () => {
+    for (const format of ['auto', 'flat', 'protobuf']) {
+      const { code, err } = await run('--format', format, file('text.txt', 'hello world\nbye\n'));
+      expect(code, format).toBe(1);
+      expect(err, format).toContain('neither FlatMessage JSON nor canal protobuf');
+      expect(err, format).not.toMatch(/end-group|wire type|runs past/);
+    }
+  });
+
+  it('protobuf under --format flat gets the canal.conf.flatMessage hint; no raw bytes on stderr', async () => {
+    const payload = encodeCanalMessages({
+      batchId: 1n,
+      entries: [flatMessageToEntry(messages[0]!)],
+    });
+    const { code, err } = await run('--format', 'flat', file('pb-as-flat.bin', payload));
+    expect(code).toBe(1);
+    expect(err).toMatch(/is canal\.conf\.flatMessage set right\?/);
+    // One line per message plus the summary: no payload byte broke a line or sent an escape.
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    expect(err.replaceAll('\n', '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+  });
+
+  it('a length prefix beyond 256 MiB stops the stream with a clear error instead of buffering', async () => {
+    const first = encodeCanalMessages({ batchId: 1n, entries: [flatMessageToEntry(messages[0]!)] });
+    const bytes = Buffer.concat([framed([first]), Uint8Array.from([0x7f, 0xff, 0xff, 0xff, 1, 2])]);
+    const { code, err, events } = await run('-f', 'protobuf', file('huge.bin', bytes));
+    expect(code).toBe(1);
+    expect(events).toHaveLength(1);
+    expect(err).toMatch(/message 1 \(byte \d+\): frame length 2147483647 exceeds 268435456 bytes/);
+  });
+
+  it('decodes real canal 1.1.8 output: flat.jsonl and protobuf.lpb give the same 48 events', async () => {
+    const fixtures = new URL('../../../canal-protocol/test/fixtures/real-canal/', import.meta.url);
+    const flat = await run(new URL('flat.jsonl', fixtures).pathname);
+    const protobuf = await run(new URL('protobuf.lpb', fixtures).pathname);
+    expect(flat.err).toBe('');
+    expect(protobuf.err).toBe('');
+    expect(flat.events).toHaveLength(48);
+    const strip = (events: Record<string, unknown>[]) =>
+      events.map(({ producedAt: _p, position: _pos, columns: _c, ...e }) => e);
+    expect(strip(protobuf.events)).toEqual(strip(flat.events));
+  });
+});
+
+describe('sluice inspect streams its input', () => {
+  /** A controllable input: chunks written by the test, ended or destroyed on demand. */
+  function controlledInput() {
+    const input = new PassThrough();
+    return { input, open: () => input };
+  }
+
+  async function until(check: () => boolean): Promise<void> {
+    for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(check()).toBe(true);
+  }
+
+  it('prints each JSON line as it arrives, before the input ends', async () => {
+    const { input, open } = controlledInput();
+    let out = '';
+    const done = inspectCommand(
+      [],
+      { stdout: (t) => (out += t), stderr: () => {} },
+      new AbortController().signal,
+      open,
+    );
+    const lines = samples.trim().split('\n');
+    input.write(`${lines[0]}\n`);
+    await until(() => out.split('\n').length === 2);
+    // Half a line prints nothing yet; its end prints it (lines[2]: two INSERT rows).
+    input.write(lines[2]!.slice(0, 20));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(out.split('\n')).toHaveLength(2);
+    input.write(`${lines[2]!.slice(20)}\n`);
+    await until(() => out.split('\n').length > 2);
+    input.end();
+    expect(await done).toBe(0);
+  });
+
+  it('prints each length-prefixed protobuf frame as it arrives, even split across chunks', async () => {
+    const { input, open } = controlledInput();
+    let out = '';
+    const done = inspectCommand(
+      ['-f', 'protobuf'],
+      { stdout: (t) => (out += t), stderr: () => {} },
+      new AbortController().signal,
+      open,
+    );
+    const stream = framed(
+      messages.map((m) => encodeCanalMessages({ batchId: 1n, entries: [flatMessageToEntry(m)] })),
+    );
+    const firstFrame = 4 + new DataView(stream.buffer, stream.byteOffset).getUint32(0);
+    input.write(stream.subarray(0, 2));
+    input.write(stream.subarray(2, firstFrame));
+    await until(() => out !== '');
+    expect(out.trim().split('\n')).toHaveLength(1);
+    input.write(stream.subarray(firstFrame));
+    input.end();
+    expect(await done).toBe(0);
+    expect(out.trim().split('\n')).toHaveLength(7);
+  });
+
+  it('stops at once when the signal aborts, exit code 130, input closed', async () => {
+    const { input, open } = controlledInput();
+    const controller = new AbortController();
+    let out = '';
+    const done = inspectCommand(
+      [],
+      { stdout: (t) => (out += t), stderr: () => {} },
+      controller.signal,
+      open,
+    );
+    input.write(`${samples.split('\n')[0]}\n`);
+    await until(() => out !== '');
+    controller.abort();
+    expect(await done).toBe(130);
+    expect(input.destroyed).toBe(true);
+  });
+});
+
+describe('sluice inspect as a process (dist/bin.js)', () => {
+  const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+
+  it('prints from stdin before stdin closes, and the first SIGINT ends it', async () => {
+    const child = spawn(process.execPath, [bin, 'inspect'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    const lines = samples.trim().split('\n');
+    child.stdin.write(`${lines[0]}\n`);
+    for (let i = 0; i < 1000 && !out.includes('\n'); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(out.split('\n')[0]).toContain('"type":"INSERT"');
+    child.stdin.write(`${lines[2]}\n`);
+    for (let i = 0; i < 1000 && out.split('\n').length < 4; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(out.trim().split('\n')).toHaveLength(3);
+    // stdin stays open (as under tail -f): one SIGINT must end the process.
+    child.kill('SIGINT');
+    const timeout = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000));
+    const code = await Promise.race([exited, timeout]);
+    if (code === 'hung') child.kill('SIGKILL');
+    expect(code).toBe(130);
+  }, 30_000);
 });

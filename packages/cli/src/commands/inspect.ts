@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import type { ChangeEvent } from '@sluice/plugin-api';
 import {
   DecodeError,
-  decodeProtobufMessage,
-  detectFormat,
+  decodeCanalPayload,
   flatMessageFromJson,
   flatMessageToChangeEvents,
-  decodeFlatMessage,
+  preview,
   type MessageOrigin,
 } from '@sluice/canal-protocol';
 import type { CliIo } from '../io.js';
@@ -15,19 +14,21 @@ import { parseCommandArgs } from './parse.js';
 
 export const inspectHelp = `Usage: sluice inspect [--format flat|protobuf|auto] [--destination NAME] [FILE|-]
 
-Decodes canal messages and prints one normalised ChangeEvent per line as JSON (stdout).
-Messages that cannot be decoded are reported on stderr with their index and the reason.
-Reads FILE, or standard input when FILE is "-" or missing.
+Decodes canal messages and prints one normalised ChangeEvent per line as JSON (stdout), as the
+input arrives (tail -f … | sluice inspect works). Messages that cannot be decoded are reported
+on stderr with their index and the reason. Reads FILE, or standard input when FILE is "-" or
+missing. Ctrl-C (SIGINT) or SIGTERM stops it at once.
 
 Input:
-  flat      FlatMessage JSON: one message per line (JSON lines), a single JSON document,
-            or a JSON array of messages
+  flat      FlatMessage JSON: one message per line (JSON lines, streamed), a single JSON
+            document, or a JSON array of messages (these two are read whole)
   protobuf  canal's non-flat MQ payload (a Packet, exactly as canal writes a Kafka record
-            value): either one message (the whole input), or a stream of messages each
-            preceded by its length as a 4-byte big-endian unsigned integer (canal's TCP
-            framing). A stream is recognised by its first byte being below 0x08, which no
-            protobuf Packet can start with.
-  auto      flat when the input starts with "{" or "[" (after whitespace), else protobuf
+            value): either one message (the whole input, read whole), or a stream of messages
+            each preceded by its length as a 4-byte big-endian unsigned integer (canal's TCP
+            framing; streamed). A stream is recognised by its first byte being below 0x08,
+            which no protobuf Packet can start with.
+  auto      flat when the input starts with "{" or "[" (after whitespace) or with other text,
+            protobuf when it starts with a byte below 0x20 (a length prefix or a Packet tag)
 
 Options:
   -f, --format FORMAT     flat, protobuf or auto (default: auto)
@@ -35,187 +36,412 @@ Options:
   -h, --help              show this help
 
 Each event's position is {source: FILE or "stdin", partition: "0", offset: message index}.
-Exit codes: 0 every message decoded, 1 some message failed, 2 usage error.
+A line, frame or whole-input message may be at most 256 MiB.
+Exit codes: 0 every message decoded, 1 some message failed, 2 usage error, 130 interrupted.
 `;
 
 const FORMATS = ['flat', 'protobuf', 'auto'] as const;
 type InspectFormat = (typeof FORMATS)[number];
 
-/** One message cut from the input, or a failure to cut one. */
-interface RawMessage {
-  readonly index: number;
-  /** Where it sits, for error messages: `line 4`, `byte 120`. */
-  readonly where: string;
-  readonly decode: (origin: MessageOrigin) => ChangeEvent[];
+/** Largest line, frame or whole-input message held in memory (bytes). */
+export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+/** Bytes received and not consumed yet: a list of chunks, so appending and taking stay linear. */
+class ByteQueue {
+  #chunks: Uint8Array[] = [];
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
+  }
+
+  /** The byte at `index` (< length). */
+  at(index: number): number {
+    for (const chunk of this.#chunks) {
+      if (index < chunk.length) return chunk[index]!;
+      index -= chunk.length;
+    }
+    throw new RangeError('ByteQueue.at past the end');
+  }
+
+  /** Index of the first `byte` at or after `from`, or -1; one pass over the chunks. */
+  indexOf(byte: number, from: number): number {
+    let base = 0;
+    for (const chunk of this.#chunks) {
+      if (from < base + chunk.length) {
+        const i = chunk.indexOf(byte, Math.max(0, from - base));
+        if (i >= 0) return base + i;
+      }
+      base += chunk.length;
+    }
+    return -1;
+  }
+
+  /** A copy of the first `n` bytes (n ≤ length), leaving them in the queue. */
+  peek(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    for (const chunk of this.#chunks) {
+      if (filled === n) break;
+      const part = Math.min(chunk.length, n - filled);
+      out.set(chunk.subarray(0, part), filled);
+      filled += part;
+    }
+    return out;
+  }
+
+  /** Removes and returns the first `n` bytes (n ≤ length). */
+  take(n: number): Uint8Array {
+    const first = this.#chunks[0];
+    if (first !== undefined && first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      this.#length -= n;
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0]!;
+      const part = Math.min(chunk.length, n - filled);
+      out.set(chunk.subarray(0, part), filled);
+      filled += part;
+      if (part === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(part);
+    }
+    this.#length -= n;
+    return out;
+  }
+
+  /** Everything, emptying the queue. */
+  takeAll(): Uint8Array {
+    return this.take(this.#length);
+  }
 }
+
+/** Where one message sits in the input, for error lines: `line 4`, `byte 120`. */
+type Where = string;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-function failing(index: number, where: string, error: DecodeError): RawMessage {
-  return {
-    index,
-    where,
-    decode: () => {
-      throw error;
-    },
-  };
-}
-
-/** Cuts FlatMessage JSON into messages: JSON lines, one document, or an array of documents. */
-export function splitFlat(input: Uint8Array): RawMessage[] {
-  let text = utf8.decode(input);
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  if (trimmed.startsWith('[')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch (error) {
-      return [
-        failing(
-          0,
-          'the JSON array',
-          new DecodeError(`not valid JSON (${(error as Error).message})`),
-        ),
-      ];
-    }
-    if (!Array.isArray(parsed))
-      return [failing(0, 'the JSON array', new DecodeError('expected a JSON array of messages'))];
-    return parsed.map((value, index) => ({
-      index,
-      where: `array element ${index}`,
-      decode: (origin) => flatMessageToChangeEvents(flatMessageFromJson(value), origin),
-    }));
-  }
-  const lines = text.split('\n');
-  const first = lines.findIndex((line) => line.trim() !== '');
-  let firstLineIsJson = true;
+/** True when `JSON.parse(text)` fails only because the text ends too early. */
+function endsEarly(text: string): boolean {
   try {
-    JSON.parse(lines[first]!);
-  } catch {
-    firstLineIsJson = false;
+    JSON.parse(text);
+    return false;
+  } catch (error) {
+    const message = (error as Error).message;
+    if (message.includes('end of JSON input')) return true;
+    const at = / at position (\d+)/.exec(message);
+    return at !== null && Number(at[1]) >= text.trimEnd().length;
   }
-  if (!firstLineIsJson) {
-    // A pretty-printed single document.
-    return [
-      {
-        index: 0,
-        where: 'the document',
-        decode: (origin) => flatMessageToChangeEvents(decodeFlatMessage(trimmed), origin),
-      },
-    ];
-  }
-  const messages: RawMessage[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    messages.push({
-      index: messages.length,
-      where: `line ${i + 1}`,
-      decode: (origin) => flatMessageToChangeEvents(decodeFlatMessage(line), origin),
-    });
-  });
-  return messages;
-}
-
-/** Cuts protobuf input into messages: one whole Packet, or a 4-byte big-endian length-prefixed stream. */
-export function splitProtobuf(input: Uint8Array): RawMessage[] {
-  if (input.length === 0) return [];
-  if (input[0]! >= 0x08)
-    return [
-      { index: 0, where: 'byte 0', decode: (origin) => decodeProtobufMessage(input, origin) },
-    ];
-  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
-  const messages: RawMessage[] = [];
-  let pos = 0;
-  while (pos < input.length) {
-    const index = messages.length;
-    if (pos + 4 > input.length) {
-      messages.push(
-        failing(
-          index,
-          `byte ${pos}`,
-          new DecodeError(`truncated length prefix: ${input.length - pos} of 4 bytes`),
-        ),
-      );
-      break;
-    }
-    const length = view.getUint32(pos);
-    if (pos + 4 + length > input.length) {
-      messages.push(
-        failing(
-          index,
-          `byte ${pos}`,
-          new DecodeError(
-            `frame of ${length} bytes runs past the end of the input (${input.length - pos - 4} bytes left)`,
-          ),
-        ),
-      );
-      break;
-    }
-    const frame = input.subarray(pos + 4, pos + 4 + length);
-    messages.push({
-      index,
-      where: `byte ${pos}`,
-      decode: (origin) => decodeProtobufMessage(frame, origin),
-    });
-    pos += 4 + length;
-  }
-  return messages;
 }
 
 /**
- * Decodes `input` and writes one ChangeEvent per line to stdout, one error line per bad
- * message to stderr. Returns the exit code: 0 if every message decoded, 1 otherwise.
+ * Decodes canal messages from a stream of byte chunks as they arrive and writes one ChangeEvent
+ * per line to `io.stdout` (one write per message), one error line per bad message to
+ * `io.stderr`. Memory is bounded by the largest line or frame, except for the forms that are
+ * read whole (a JSON array, a multi-line JSON document, a single protobuf message).
+ */
+export class InspectStream {
+  readonly #io: CliIo;
+  readonly #format: InspectFormat;
+  readonly #destination: string;
+  readonly #source: string;
+  readonly #queue = new ByteQueue();
+  /** How the input is cut, once known from its first bytes. */
+  #mode: 'lines' | 'document' | 'frames' | 'whole' | undefined;
+  #kind: 'flat' | 'protobuf' = 'flat';
+  /** Bytes consumed before the queue's start (for `byte N`) and lines consumed (for `line N`). */
+  #offset = 0;
+  #line = 0;
+  #scanned = 0;
+  #skipping = false;
+  #messages = 0;
+  #failed = 0;
+  #stopped = false;
+
+  constructor(io: CliIo, options: { format: InspectFormat; destination: string; source: string }) {
+    this.#io = io;
+    this.#format = options.format;
+    this.#destination = options.destination;
+    this.#source = options.source;
+  }
+
+  /** Feeds the next chunk of input; decodes and prints every message it completes. */
+  push(chunk: Uint8Array): void {
+    if (this.#stopped) return;
+    this.#queue.push(chunk);
+    this.#drain(false);
+  }
+
+  /** The input ended: decodes what is left, prints the summary, returns the exit code. */
+  end(): number {
+    if (!this.#stopped) this.#drain(true);
+    if (this.#failed > 0)
+      this.#io.stderr(
+        `sluice inspect: ${this.#failed} of ${this.#messages} ${this.#kind} messages could not be decoded\n`,
+      );
+    return this.#failed > 0 ? 1 : 0;
+  }
+
+  #decide(atEnd: boolean): boolean {
+    const q = this.#queue;
+    if (q.length === 0) return false;
+    const first = q.at(0);
+    if (this.#format !== 'flat' && first < 0x08) {
+      this.#kind = 'protobuf';
+      this.#mode = 'frames';
+      return true;
+    }
+    if (this.#format === 'protobuf') {
+      this.#kind = 'protobuf';
+      this.#mode = 'whole';
+      return true;
+    }
+    // Flat (or auto): find the first byte that is not whitespace.
+    let i = 0;
+    while (i < q.length && [0x20, 0x09, 0x0a, 0x0d, 0xef, 0xbb, 0xbf].includes(q.at(i))) i++;
+    if (i === q.length) {
+      if (!atEnd) return false;
+      this.#mode = 'lines';
+      return true;
+    }
+    const significant = q.at(i);
+    if (this.#format === 'auto' && significant < 0x20) {
+      // A Packet tag (0x10 version, 0x18 type …): one protobuf message.
+      this.#kind = 'protobuf';
+      this.#mode = 'whole';
+      return true;
+    }
+    if (significant === 0x5b) {
+      this.#mode = 'document';
+      return true;
+    }
+    if (significant !== 0x7b) {
+      // Text that is not JSON: line by line, each reported for what it is.
+      this.#mode = 'lines';
+      return true;
+    }
+    // `{`: JSON lines, unless the first line is only the start of a multi-line document.
+    const newline = q.indexOf(0x0a, i);
+    if (newline < 0 && !atEnd) return false;
+    const firstLine = utf8.decode(q.peek(newline < 0 ? q.length : newline));
+    this.#mode = endsEarly(firstLine.trim()) ? 'document' : 'lines';
+    return true;
+  }
+
+  #drain(atEnd: boolean): void {
+    if (this.#mode === undefined && !this.#decide(atEnd)) return;
+    switch (this.#mode) {
+      case 'lines':
+        return this.#lines(atEnd);
+      case 'frames':
+        return this.#frames(atEnd);
+      default:
+        return this.#whole(atEnd);
+    }
+  }
+
+  #lines(atEnd: boolean): void {
+    const q = this.#queue;
+    for (;;) {
+      const newline = q.indexOf(0x0a, this.#scanned);
+      if (newline < 0) {
+        this.#scanned = q.length;
+        if (this.#skipping) {
+          this.#offset += q.length;
+          q.takeAll();
+          this.#scanned = 0;
+        } else if (q.length > MAX_MESSAGE_BYTES) {
+          this.#line += 1;
+          this.#fail(
+            `line ${this.#line}`,
+            new DecodeError(`line longer than ${MAX_MESSAGE_BYTES} bytes: skipped`),
+          );
+          this.#skipping = true;
+          this.#offset += q.length;
+          q.takeAll();
+          this.#scanned = 0;
+        }
+        if (atEnd && q.length > 0) {
+          this.#line += 1;
+          this.#decodeLine(q.takeAll());
+        }
+        return;
+      }
+      const line = q.take(newline + 1);
+      this.#scanned = 0;
+      this.#offset += line.length;
+      if (this.#skipping) {
+        this.#skipping = false;
+        continue;
+      }
+      this.#line += 1;
+      this.#decodeLine(line.subarray(0, newline));
+    }
+  }
+
+  #decodeLine(line: Uint8Array): void {
+    let blank = true;
+    for (const b of line) {
+      if (b !== 0x20 && b !== 0x09 && b !== 0x0d) {
+        blank = false;
+        break;
+      }
+    }
+    if (blank) return;
+    this.#decode(`line ${this.#line}`, (origin) => decodeCanalPayload(line, 'flat', origin));
+  }
+
+  #frames(atEnd: boolean): void {
+    const q = this.#queue;
+    while (q.length >= 4) {
+      const length = ((q.at(0) << 24) | (q.at(1) << 16) | (q.at(2) << 8) | q.at(3)) >>> 0;
+      const where = `byte ${this.#offset}`;
+      if (length > MAX_MESSAGE_BYTES) {
+        this.#fail(
+          where,
+          new DecodeError(
+            `frame length ${length} exceeds ${MAX_MESSAGE_BYTES} bytes: not a 4-byte big-endian length-prefixed stream; stopped`,
+          ),
+        );
+        this.#stopped = true;
+        return;
+      }
+      if (q.length < 4 + length) break;
+      q.take(4);
+      const frame = q.take(length);
+      this.#offset += 4 + length;
+      this.#decode(where, (origin) => decodeCanalPayload(frame, 'protobuf', origin));
+    }
+    if (!atEnd || q.length === 0) return;
+    const where = `byte ${this.#offset}`;
+    if (q.length < 4)
+      this.#fail(where, new DecodeError(`truncated length prefix: ${q.length} of 4 bytes`));
+    else {
+      const length = ((q.at(0) << 24) | (q.at(1) << 16) | (q.at(2) << 8) | q.at(3)) >>> 0;
+      this.#fail(
+        where,
+        new DecodeError(
+          `frame of ${length} bytes runs past the end of the input (${q.length - 4} bytes left)`,
+        ),
+      );
+    }
+  }
+
+  /** A JSON array, a multi-line document or one protobuf message: decoded at the end. */
+  #whole(atEnd: boolean): void {
+    const q = this.#queue;
+    if (q.length > MAX_MESSAGE_BYTES) {
+      this.#fail(
+        'the input',
+        new DecodeError(
+          `input read whole (a JSON array or document, or one protobuf message) is larger than ${MAX_MESSAGE_BYTES} bytes; use JSON lines or a length-prefixed stream`,
+        ),
+      );
+      this.#stopped = true;
+      return;
+    }
+    if (!atEnd) return;
+    const input = q.takeAll();
+    if (this.#kind === 'protobuf') {
+      this.#decode('byte 0', (origin) => decodeCanalPayload(input, 'protobuf', origin));
+      return;
+    }
+    let text = utf8.decode(input);
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const trimmed = text.trim();
+    if (!trimmed.startsWith('[')) {
+      this.#decode('the document', (origin) => decodeCanalPayload(trimmed, 'flat', origin));
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      this.#fail(
+        'the JSON array',
+        new DecodeError(`not a valid JSON array of messages: ${preview(trimmed)}`),
+      );
+      return;
+    }
+    if (!Array.isArray(parsed)) {
+      this.#fail('the JSON array', new DecodeError('expected a JSON array of messages'));
+      return;
+    }
+    parsed.forEach((value: unknown, index) =>
+      this.#decode(`array element ${index}`, (origin) =>
+        flatMessageToChangeEvents(flatMessageFromJson(value), origin),
+      ),
+    );
+  }
+
+  #decode(where: Where, decode: (origin: MessageOrigin) => ChangeEvent[]): void {
+    const index = this.#messages;
+    const origin: MessageOrigin = {
+      destination: this.#destination,
+      source: this.#source,
+      partition: '0',
+      offset: String(index),
+    };
+    let out = '';
+    try {
+      for (const event of decode(origin)) out += JSON.stringify(event) + '\n';
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      this.#fail(where, error);
+      return;
+    }
+    this.#messages += 1;
+    if (out !== '') this.#io.stdout(out);
+  }
+
+  #fail(where: Where, error: DecodeError): void {
+    const index = this.#messages;
+    this.#messages += 1;
+    this.#failed += 1;
+    this.#io.stderr(`sluice inspect: message ${index} (${where}): ${error.message}\n`);
+  }
+}
+
+/**
+ * Decodes a whole input at once (tests and callers that hold it in memory): the same output as
+ * streaming it through {@link InspectStream}. Returns the exit code.
  */
 export function inspectBytes(
   input: Uint8Array,
   options: { format: InspectFormat; destination: string; source: string },
   io: CliIo,
 ): number {
-  const format = options.format === 'auto' ? detectFormat(input) : options.format;
-  const messages = format === 'flat' ? splitFlat(input) : splitProtobuf(input);
-  let failed = 0;
-  let out = '';
-  for (const message of messages) {
-    const origin: MessageOrigin = {
-      destination: options.destination,
-      source: options.source,
-      partition: '0',
-      offset: String(message.index),
-    };
-    try {
-      for (const event of message.decode(origin)) out += JSON.stringify(event) + '\n';
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
-      failed += 1;
-      io.stderr(`sluice inspect: message ${message.index} (${message.where}): ${error.message}\n`);
-    }
-    if (out.length > 1 << 16) {
-      io.stdout(out);
-      out = '';
-    }
-  }
-  if (out !== '') io.stdout(out);
-  if (failed > 0)
-    io.stderr(
-      `sluice inspect: ${failed} of ${messages.length} ${format} messages could not be decoded\n`,
-    );
-  return failed > 0 ? 1 : 0;
+  const stream = new InspectStream(io, options);
+  stream.push(input);
+  return stream.end();
 }
 
-async function readStdin(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks);
-}
+/** Opens the input as a stream of chunks; `-` is standard input. */
+export type OpenInput = (file: string) => AsyncIterable<Uint8Array> & { destroy(): void };
 
-/** `sluice inspect`: decodes canal messages from a file or stdin and prints ChangeEvents. */
+const openInput: OpenInput = (file) =>
+  file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 64 * 1024 });
+
+/**
+ * `sluice inspect`: decodes canal messages from a file or stdin as they arrive and prints
+ * ChangeEvents. Stops at once when `signal` aborts (SIGINT/SIGTERM): the input is closed, what
+ * was printed stays printed, and the exit code is 130.
+ */
 export async function inspectCommand(
   args: readonly string[],
   io: CliIo,
-  readInput: (file: string) => Promise<Uint8Array> = (file) => readFile(file),
+  signal: AbortSignal = new AbortController().signal,
+  open: OpenInput = openInput,
 ): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'inspect',
@@ -239,16 +465,32 @@ export async function inspectCommand(
   if (positionals.length > 1)
     throw new UsageError(`sluice inspect: expected at most one FILE, got ${positionals.length}`);
   const file = positionals[0] ?? '-';
-  let input: Uint8Array;
+  const stream = new InspectStream(io, {
+    format,
+    destination: values.destination,
+    source: file === '-' ? 'stdin' : file,
+  });
+  if (signal.aborted) return 130;
+  const input = open(file);
+  const stop = (): void => input.destroy();
+  signal.addEventListener('abort', stop, { once: true });
   try {
-    input = file === '-' ? await readStdin() : await readInput(file);
+    for await (const chunk of input) {
+      if (signal.aborted) break;
+      stream.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    }
   } catch (error) {
-    io.stderr(`sluice inspect: cannot read ${file}: ${(error as Error).message}\n`);
-    return 1;
+    if (!signal.aborted) {
+      io.stderr(`sluice inspect: cannot read ${file}: ${(error as Error).message}\n`);
+      return 1;
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
   }
-  return inspectBytes(
-    input,
-    { format, destination: values.destination, source: file === '-' ? 'stdin' : file },
-    io,
-  );
+  if (signal.aborted) {
+    input.destroy();
+    stream.end();
+    return 130;
+  }
+  return stream.end();
 }
