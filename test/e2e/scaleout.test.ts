@@ -14,8 +14,7 @@ const e2e = useE2eServices();
 /** The partitions a process was assigned last, from its "Joined the consumer group." lines. */
 function assignment(sluice: SluiceProcess): number[] {
   const line = [...sluice.lines].reverse().find((l) => l.includes('Joined the consumer group.'));
-  const m = line ? /assigned=\[([\d,]*)\]/.exec(line) : null;
-  return m?.[1] ? m[1].split(',').map(Number) : [];
+  return line ? ((JSON.parse(line) as { assigned?: number[] }).assigned ?? []) : [];
 }
 
 it('two processes split the partitions; SIGTERM and kill -9 hand them over without loss or replays below the last commit', async () => {
@@ -58,11 +57,11 @@ it('two processes split the partitions; SIGTERM and kill -9 hand them over witho
     // A alone, then B joins: the group splits the partitions between them
     await e2e.kafka.produce(topic, first);
     const a = start();
-    await a.waitFor(/Joined the consumer group\..*assigned=\[0,1,2,3\]/);
+    await a.waitFor(/"assigned":\[0,1,2,3\].*"msg":"Joined the consumer group\."/);
     await e2e.kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
     let mark = a.lines.length;
     const b = start();
-    await b.waitFor(/Joined the consumer group\..*assigned=\[\d/);
+    await b.waitFor(/"assigned":\[\d.*"msg":"Joined the consumer group\."/);
     await a.waitFor(/Joined the consumer group\./, mark);
     await e2e.kafka.produce(topic, second);
     await e2e.kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
@@ -75,7 +74,7 @@ it('two processes split the partitions; SIGTERM and kill -9 hand them over witho
     mark = a.lines.length;
     b.kill('SIGTERM');
     expect((await b.exited).code, b.tail()).toBe(0);
-    await a.waitFor(/Joined the consumer group\..*assigned=\[0,1,2,3\]/, mark);
+    await a.waitFor(/"assigned":\[0,1,2,3\].*"msg":"Joined the consumer group\."/, mark);
     await e2e.kafka.produce(topic, third);
     await e2e.kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
     expect(assignment(a)).toEqual([0, 1, 2, 3]);
@@ -84,7 +83,7 @@ it('two processes split the partitions; SIGTERM and kill -9 hand them over witho
     // C joins, then A is killed: C takes over after A's session expires, from A's last commits
     mark = a.lines.length;
     const c = start();
-    await c.waitFor(/Joined the consumer group\..*assigned=\[\d/);
+    await c.waitFor(/"assigned":\[\d.*"msg":"Joined the consumer group\."/);
     await a.waitFor(/Joined the consumer group\./, mark);
     await e2e.kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
     await e2e.kafka.produce(topic, fourth);
@@ -92,7 +91,7 @@ it('two processes split the partitions; SIGTERM and kill -9 hand them over witho
     await a.exited;
     const committedAtKill = await e2e.kafka.committed(groupId, topic);
     expect(await committedButNotApplied(recording, workload, committedAtKill)).toEqual([]);
-    await c.waitFor(/Joined the consumer group\..*assigned=\[0,1,2,3\]/);
+    await c.waitFor(/"assigned":\[0,1,2,3\].*"msg":"Joined the consumer group\."/);
     await e2e.kafka.untilCommittedToEnd(groupId, topic, () => running.size > 0);
     const replays = await dups();
     for (let p = 0; p < partitions; p++) {

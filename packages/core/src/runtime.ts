@@ -28,7 +28,9 @@ export interface RunOptions {
 /** Runs every `canalAdapters[].groups[]` of the configuration until `once` drains or `signal` aborts. */
 export async function runSluice(options: RunOptions): Promise<void> {
   const { config, registry, logger, signal } = options;
-  const metrics = options.metrics ?? new MetricsRegistry();
+  const metrics =
+    options.metrics ??
+    new MetricsRegistry({ prefix: config.sluice.metrics.prefix, processMetrics: true });
   // Core services live in a child container of the registry's (resolved by the refs' ids).
   const plugins = registry.scope({
     logger,

@@ -62,6 +62,11 @@ export type {
 export { coreServices } from './services.js';
 export type {
   Clock,
+  Counter,
+  Gauge,
+  Histogram,
+  HistogramSpec,
+  InstrumentSpec,
   DataSourceOptions,
   DataSources,
   Logger,

@@ -22,20 +22,70 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-/** Labels of one metric series. */
+/** Labels of one metric series: label name → value. */
 export type MetricLabels = Readonly<Record<string, string>>;
 
 /**
- * Metrics registry (`coreServices.metrics`), exposed by the admin API as Prometheus text.
- * Synchronous, never throws, safe from any flow. Names are `sluice_<plugin>_<what>[_total]`.
+ * Declaration of one metric instrument. Declare each instrument once (at `create`, not per
+ * event) and keep the handle.
+ */
+export interface InstrumentSpec<L extends string = string> {
+  /**
+   * Snake-case name without the runtime's prefix, e.g. `rdb_statements_total` (counters end in
+   * `_total`; a unit suffix such as `_seconds` or `_bytes` follows Prometheus conventions). The
+   * core prepends `sluice.metrics.prefix` (default `sluice_`).
+   */
+  readonly name: string;
+  /** One sentence for the `# HELP` line. */
+  readonly help: string;
+  /** Unit of the values (`seconds`, `bytes`, `rows`, …); also the name's suffix. Documentation only. */
+  readonly unit?: string;
+  /** Label names every observation must give values for. Keep their cardinality bounded. */
+  readonly labelNames?: readonly L[];
+}
+
+/** Declaration of a histogram: an {@link InstrumentSpec} with bucket upper bounds. */
+export interface HistogramSpec<L extends string = string> extends InstrumentSpec<L> {
+  /** Upper bounds of the buckets, increasing (seconds for durations). Default: Prometheus' defaults. */
+  readonly buckets?: readonly number[];
+}
+
+/** A monotonically increasing count. Synchronous, never throws. */
+export interface Counter<L extends string = string> {
+  /** Adds `value` (default 1, must be ≥ 0) to the series of `labels`. */
+  inc(labels?: Readonly<Record<L, string>>, value?: number): void;
+}
+
+/** A value that goes up and down. Synchronous, never throws. */
+export interface Gauge<L extends string = string> {
+  /** Sets the series of `labels` to `value`. */
+  set(labels: Readonly<Record<L, string>>, value: number): void;
+  /** Adds `value` (default 1). */
+  inc(labels?: Readonly<Record<L, string>>, value?: number): void;
+  /** Subtracts `value` (default 1). */
+  dec(labels?: Readonly<Record<L, string>>, value?: number): void;
+}
+
+/** A distribution of observations. Synchronous, never throws. */
+export interface Histogram<L extends string = string> {
+  /** Records one observation in the series of `labels`. */
+  observe(labels: Readonly<Record<L, string>>, value: number): void;
+}
+
+/**
+ * Metrics (`coreServices.metrics`), exposed by the admin API's `GET /metrics` in Prometheus text
+ * format (one registry per runtime, with process metrics). Declaring returns a handle; declaring
+ * the same name again with the same type and labels returns the same instrument (every sink
+ * instance of a plugin may declare its instruments), with another type or other label names it
+ * throws a {@link FatalError}-class error at `create` time naming the instrument.
  */
 export interface Metrics {
-  /** Adds `value` (default 1) to a counter. */
-  increment(name: string, labels?: MetricLabels, value?: number): void;
-  /** Sets a gauge. */
-  gauge(name: string, value: number, labels?: MetricLabels): void;
-  /** Records one observation of a histogram (seconds for durations). */
-  observe(name: string, value: number, labels?: MetricLabels): void;
+  /** Declares (or returns the already declared) counter. */
+  counter<L extends string = never>(spec: InstrumentSpec<L>): Counter<L>;
+  /** Declares (or returns the already declared) gauge. */
+  gauge<L extends string = never>(spec: InstrumentSpec<L>): Gauge<L>;
+  /** Declares (or returns the already declared) histogram. */
+  histogram<L extends string = never>(spec: HistogramSpec<L>): Histogram<L>;
 }
 
 /** Wall clock (`coreServices.clock`), replaceable in tests. Synchronous, never throws. */

@@ -3,7 +3,6 @@ import type {
   ChangeEvent,
   Clock,
   Logger,
-  Metrics,
   SinkInstance,
   SinkRecord,
   SourceBatch,
@@ -12,6 +11,7 @@ import type {
 } from '@sluice/plugin-api';
 import type { DeadLetterQueue } from '../deadLetter/queue.js';
 import { DeadLetterWriter } from '../deadLetter/writer.js';
+import type { CoreMetrics } from '../observability/metrics.js';
 import { Router, type MappingRoute } from '../router/router.js';
 import { AckTracker } from './ackTracker.js';
 import { Applier, type ApplierEntry, type SourceOrigin } from './applier.js';
@@ -60,7 +60,7 @@ export interface PipelineEngineOptions {
   readonly sinks: readonly EngineSink[];
   readonly deadLetter: DeadLetterQueue;
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  readonly metrics: CoreMetrics;
   readonly settings?: Partial<PipelineSettings>;
   /** canal tcp mode: mapping keys without the group id. */
   readonly tcpMode?: boolean;

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from './logger.js';
+
+function capture(format: 'json' | 'pretty', level?: 'debug' | 'info' | 'warn' | 'error') {
+  const lines: string[] = [];
+  const logger = createLogger({ format, write: (l) => lines.push(l), ...(level ? { level } : {}) });
+  return { logger, lines };
+}
+
+describe('createLogger', () => {
+  it('writes one JSON object per line with level, time, message and fields', () => {
+    const { logger, lines } = capture('json');
+    logger.info('Started.', { destination: 'example', partition: 3 });
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(entry).toMatchObject({
+      level: 'info',
+      msg: 'Started.',
+      destination: 'example',
+      partition: 3,
+    });
+    expect(typeof entry['time']).toBe('string');
+    expect(lines[0]).not.toContain('\n');
+  });
+
+  it('redacts secret-looking fields in one place, also in child bindings and nested objects', () => {
+    const { logger, lines } = capture('json');
+    logger.child({ 'jdbc.password': 'hunter2' }).warn('Retrying.', {
+      properties: { 'jdbc.url': 'jdbc:mysql://h/db', password: 'p4ss', 'sasl.jaas.config': 'x' },
+      token: 'abc',
+    });
+    const text = lines.join('\n');
+    expect(text).not.toMatch(/hunter2|p4ss|abc"|"x"/);
+    expect(text).toContain('jdbc:mysql://h/db');
+    expect(text).toContain('******');
+  });
+
+  it('keeps errors readable', () => {
+    const { logger, lines } = capture('json');
+    logger.error('Failed.', { error: Object.assign(new Error('boom'), { code: 'E1' }) });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ error: { message: 'boom', code: 'E1' } });
+  });
+
+  it('honours the level', () => {
+    const { logger, lines } = capture('json', 'warn');
+    logger.debug('d.');
+    logger.info('i.');
+    logger.warn('w.');
+    logger.error('e.');
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['w.', 'e.']);
+  });
+
+  it('prints one readable line per entry in pretty mode, escaping newlines in values', () => {
+    const { logger, lines } = capture('pretty');
+    logger.warn('Undecodable message.', { preview: 'a\nb', password: 'secret' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('WARN');
+    expect(lines[0]).toContain('Undecodable message.');
+    expect(lines[0]).not.toContain('secret');
+  });
+
+  it('never throws, even when the destination does', () => {
+    const logger = createLogger({
+      format: 'json',
+      write: () => {
+        throw new Error('disk full');
+      },
+    });
+    expect(() => logger.error('x.')).not.toThrow();
+  });
+});

@@ -1,0 +1,103 @@
+import { Writable } from 'node:stream';
+import { pino, stdTimeFunctions, type DestinationStream } from 'pino';
+import pinoPretty from 'pino-pretty';
+import type { Logger } from '@sluice/plugin-api';
+import { redact } from './redact.js';
+
+/** Log levels, lowest first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** `json`: one JSON object per line; `pretty`: one readable line; `auto`: pretty on a terminal. */
+export type LogFormat = 'json' | 'pretty' | 'auto';
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** The lowest level written; default `SLUICE_LOG_LEVEL` or `info`. */
+  readonly level?: LogLevel;
+  /** Default `SLUICE_LOG_FORMAT` or `auto` (pretty when the destination is a terminal). */
+  readonly format?: LogFormat;
+  /** Where lines go (one call per line, without its newline); default stderr. */
+  readonly write?: (line: string) => void;
+  /** Fields on every line. */
+  readonly fields?: Record<string, unknown>;
+}
+
+const LEVELS = new Set<LogLevel>(['debug', 'info', 'warn', 'error']);
+
+function envLevel(): LogLevel | undefined {
+  const v = process.env['SLUICE_LOG_LEVEL']?.toLowerCase();
+  return v && LEVELS.has(v as LogLevel) ? (v as LogLevel) : undefined;
+}
+
+function envFormat(): LogFormat | undefined {
+  const v = process.env['SLUICE_LOG_FORMAT']?.toLowerCase();
+  return v === 'json' || v === 'pretty' || v === 'auto' ? v : undefined;
+}
+
+/**
+ * The core's {@link Logger}, on pino: JSON lines (`{"level":"warn","time":"…","msg":"…",…}`)
+ * for log collectors, or one readable line per entry on a terminal (pino-pretty, in-process and
+ * synchronous so nothing is lost at exit). Fields are redacted in one place ({@link redact}):
+ * secret-looking keys never reach a line, whatever plugin logged them. Synchronous, never
+ * throws; `child` shares the destination.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? envLevel() ?? 'info';
+  const write = options.write ?? ((line: string) => void process.stderr.write(line + '\n'));
+  const format = options.format ?? envFormat() ?? 'auto';
+  const pretty =
+    format === 'pretty' || (format === 'auto' && !options.write && process.stderr.isTTY === true);
+  const sink: DestinationStream = { write: (chunk: string) => write(chunk.replace(/\n$/, '')) };
+  // pino-pretty writes to a stream; this one hands each line on synchronously.
+  const prettySink = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') write(line);
+      done();
+    },
+  });
+  const destination = pretty
+    ? pinoPretty({
+        destination: prettySink,
+        sync: true,
+        colorize: !options.write && process.stderr.isTTY === true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+        singleLine: true,
+      })
+    : sink;
+  const root = pino(
+    {
+      level,
+      base: undefined,
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => redact(object) as Record<string, unknown>,
+      },
+    },
+    destination,
+  );
+  return wrap(
+    options.fields ? root.child(redact(options.fields) as Record<string, unknown>) : root,
+  );
+}
+
+function wrap(p: pino.Logger): Logger {
+  const emit =
+    (level: LogLevel) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      try {
+        if (fields) p[level](fields, message);
+        else p[level](message);
+      } catch {
+        // A logger never throws (a broken destination must not stop the pipeline).
+      }
+    };
+  return {
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    child: (fields) => wrap(p.child(redact(fields) as Record<string, unknown>)),
+  };
+}
