@@ -59,6 +59,17 @@ describe('createLogger', () => {
     expect(lines[0]).not.toContain('secret');
   });
 
+  it('keeps a message that quotes a payload on one line, control characters escaped', () => {
+    for (const format of ['pretty', 'json'] as const) {
+      const { logger, lines } = capture(format);
+      logger.warn('Skipped: {"a":\nINJECTED\u001b[2J');
+      expect(lines, format).toHaveLength(1);
+      expect(lines[0], format).toContain('INJECTED');
+      // eslint-disable-next-line no-control-regex -- finding control characters is the point
+      expect(lines[0], format).not.toMatch(/[\u0000-\u001f]/);
+    }
+  });
+
   it('never throws, even when the destination does', () => {
     const logger = createLogger({
       format: 'json',

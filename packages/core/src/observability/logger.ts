@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino, stdTimeFunctions, type DestinationStream } from 'pino';
 import pinoPretty from 'pino-pretty';
+import { printable } from '@sluice/canal-protocol';
 import type { Logger } from '@sluice/plugin-api';
 import { redact } from './redact.js';
 
@@ -86,9 +87,11 @@ function wrap(p: pino.Logger): Logger {
   const emit =
     (level: LogLevel) =>
     (message: string, fields?: Record<string, unknown>): void => {
+      // One entry, one line, also in pretty mode: a message can quote a payload (line breaks).
+      const text = printable(message, 8000);
       try {
-        if (fields) p[level](fields, message);
-        else p[level](message);
+        if (fields) p[level](fields, text);
+        else p[level](text);
       } catch {
         // A logger never throws (a broken destination must not stop the pipeline).
       }
