@@ -18,7 +18,6 @@ export {
   ADAPTER_NAME_HINTS,
   KNOWN_ADAPTERS,
   rdbMappingSchema,
-  redisMappingSchema,
 } from './config/application/knownAdapters.js';
 export type {
   KnownAdapter,

@@ -61,6 +61,16 @@ describe('sluice validate', () => {
     expect(io.out()).toContain('rdb/user.yml:4: error: outerAdapterKey');
     expect(io.out()).toMatch(/\d+ errors, \d+ warnings\n/);
     expect(io.out()).toContain('invalid.');
+    // redis/ files are checked by the built-in redis plugin's mapping format.
+    expect(io.out()).toContain('redis/cache.yml:4: error: redisMapping.keys: missing');
+    expect(io.out()).toContain('redis/cache.yml:7: error: redisMapping.mode: "write-behind"');
+  });
+
+  it('validates the example configuration, redis mapping included', async () => {
+    const io = capture();
+    expect(await main(['validate', '-c', join(repo, 'examples/canal-adapter-conf')], io)).toBe(0);
+    expect(io.out()).toContain('valid (3 mapping files)');
+    expect(io.out()).not.toMatch(/^redis\//m);
   });
 
   it('prints the resolved configuration with secrets redacted on --print', async () => {

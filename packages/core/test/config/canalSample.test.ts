@@ -148,10 +148,14 @@ describe('examples/canal-adapter-conf', () => {
     ).toEqual({
       database: 'mytest',
       table: 'user',
-      key: 'user:{id}',
       mode: 'evict',
+      keys: ['user:{id}', 'user:name:{name}'],
+      delayedEviction: 500,
+      condition: { ignoredColumns: ['c_time'] },
       format: 'json',
       ttl: 0,
+      tombstoneTtl: 86_400,
+      readBatch: 1000,
     });
   });
 });

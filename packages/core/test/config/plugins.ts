@@ -1,10 +1,12 @@
 import { pluginSchemasFromMap, type PluginSchemaSource, type SinkSchemas } from '@sluice/core';
 import { esSink } from '@sluice/sink-es';
+import { redisSink } from '@sluice/sink-redis';
 
 /**
  * The schemas of the plugins these tests configure, like the cli's built-in registry: the
  * Elasticsearch sink (es8, es7, es6) owns the esMapping format; logger has no properties; the
- * kafka and file sources exist. rdb and redis stay canal's catalogue entries here.
+ * redis sink owns the redisMapping format; the kafka and file sources exist. rdb stays canal's
+ * catalogue entry here.
  */
 export function builtinSchemas(
   extra: ReadonlyMap<string, SinkSchemas> = new Map(),
@@ -15,6 +17,7 @@ export function builtinSchemas(
       ['es8', esSink],
       ['es7', esSink],
       ['es6', esSink],
+      ['redis', redisSink],
       ...extra,
     ]),
     ['kafka', 'file'],

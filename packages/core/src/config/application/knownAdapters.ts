@@ -87,73 +87,12 @@ export const rdbMappingSchema: ObjectSchema = {
   },
 };
 
-/**
- * `redis/*.yml`, Sluice's own format (canal-adapter has no Redis adapter):
- *
- * ```yaml
- * destination: example
- * groupId: g1
- * outerAdapterKey: redis1
- * redisMapping:
- *   database: mytest
- *   table: user
- *   key: "user:{id}"        # {column} placeholders; required
- *   mode: evict             # evict (cache-aside: delete the key on every change) | write-through
- *   format: json            # write-through: json (one string) | hash
- *   ttl: 0                  # write-through: seconds, 0 = no expiry
- *   columns:                # write-through: field → source column (empty = same name); absent = all
- *     name:
- * ```
- */
-export const redisMappingSchema: ObjectSchema = {
-  type: 'object',
-  required: ['redisMapping'],
-  properties: {
-    ...mappingHeader,
-    redisMapping: {
-      type: 'object',
-      required: ['database', 'table', 'key'],
-      properties: {
-        database: s('Source schema.'),
-        table: s('Source table.'),
-        key: s('Redis key pattern with {column} placeholders, e.g. user:{id}.'),
-        mode: s('evict (delete the key on change) or write-through (write the row).', {
-          enum: ['evict', 'write-through'],
-          caseInsensitive: true,
-          default: 'evict',
-        }),
-        format: s('write-through value format.', {
-          enum: ['json', 'hash'],
-          caseInsensitive: true,
-          default: 'json',
-        }),
-        ttl: {
-          type: 'integer',
-          minimum: 0,
-          default: 0,
-          description: 'write-through expiry, seconds; 0 = none.',
-        },
-        columns: {
-          ...stringMap,
-          description: 'field → source column (empty = same name); absent = every column.',
-        },
-      },
-    },
-  },
-};
-
 const rdbTables: MappingTables = (mapping) => {
   const db = bag(mapping['dbMapping']);
   const database = text(db['database']);
   if (db['mirrorDb'] === true) return [{ database, table: '*' }];
   const table = text(db['table']);
   return table ? [{ database, table }] : [];
-};
-
-const redisTables: MappingTables = (mapping) => {
-  const r = bag(mapping['redisMapping']);
-  const table = text(r['table']);
-  return table ? [{ database: text(r['database']), table }] : [];
 };
 
 const checkRdb: MappingCheck = (mapping) => {
@@ -200,21 +139,6 @@ const checkRdb: MappingCheck = (mapping) => {
   return out;
 };
 
-const checkRedis: MappingCheck = (mapping) => {
-  const r = bag(mapping['redisMapping']);
-  const key = text(r['key']);
-  if (key && !/\{[^{}]+\}/.test(key)) {
-    return [
-      {
-        severity: 'warning',
-        path: ['redisMapping', 'key'],
-        message: `"${key}" has no {column} placeholder: every row maps to the same key`,
-      },
-    ];
-  }
-  return [];
-};
-
 const passthrough = (description: string): ObjectSchema => ({
   type: 'object',
   description,
@@ -251,25 +175,8 @@ export const KNOWN_ADAPTERS: readonly KnownAdapter[] = [
   },
   // Elasticsearch: the sink-es plugin (built in) owns the schemas and the esMapping format.
   ...['es6', 'es7', 'es8'].map((name): KnownAdapter => ({ name, sluice: true })),
-  {
-    name: 'redis',
-    sluice: true,
-    propertiesSchema: {
-      type: 'object',
-      properties: {
-        url: s('redis://[user@]host:port[/db] (or rediss:// for TLS).'),
-        password: s(undefined, { secret: true }),
-        database: { type: 'integer', minimum: 0, default: 0 },
-        keyPrefix: s('Prepended to every key.'),
-      },
-    },
-    mappings: {
-      directories: ['redis'],
-      schema: redisMappingSchema,
-      tables: redisTables,
-      check: checkRedis,
-    },
-  },
+  // The redis sink (plugins/sink-redis, built into the CLI) owns its properties and mapping format.
+  { name: 'redis', sluice: true },
   ...['hbase', 'tablestore', 'clickhouse', 'phoenix', 'kudu'].map((name): KnownAdapter => ({
     name,
     sluice: false,
