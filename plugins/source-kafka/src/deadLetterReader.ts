@@ -19,7 +19,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /**
  * Parses one dead-letter record (a Kafka record value); throws a {@link FatalError} naming
  * `origin` when it is not one (a foreign producer wrote to the topic: replaying it blindly could
- * apply anything, skipping it would lose it).
+ * apply anything, skipping it would lose it). Records written before `at`, `reason` and
+ * `attempts` were required get `''`, `''` and `1` (as the core's JSONL reader does).
  */
 export function parseDeadLetterRecord(text: string, origin: string): DeadLetterRecord {
   let value: unknown;
@@ -28,23 +29,29 @@ export function parseDeadLetterRecord(text: string, origin: string): DeadLetterR
   } catch (error) {
     throw new FatalError(`${origin}: not JSON (${(error as Error).message}).`);
   }
+  const optional = (v: unknown, type: 'string' | 'number') => v === undefined || typeof v === type;
   const ok =
     isObject(value) &&
-    typeof value['at'] === 'string' &&
     typeof value['destination'] === 'string' &&
     typeof value['groupId'] === 'string' &&
     typeof value['partition'] === 'string' &&
     typeof value['offset'] === 'string' &&
-    typeof value['reason'] === 'string' &&
     typeof value['payload'] === 'string' &&
     (value['payloadEncoding'] === 'utf8' || value['payloadEncoding'] === 'base64') &&
-    (value['attempts'] === undefined || typeof value['attempts'] === 'number') &&
-    (value['index'] === undefined || typeof value['index'] === 'number') &&
-    (value['sink'] === undefined || typeof value['sink'] === 'string') &&
-    (value['mapping'] === undefined || typeof value['mapping'] === 'string');
+    optional(value['at'], 'string') &&
+    optional(value['reason'], 'string') &&
+    optional(value['attempts'], 'number') &&
+    optional(value['index'], 'number') &&
+    optional(value['sink'], 'string') &&
+    optional(value['mapping'], 'string');
   if (!ok) throw new FatalError(`${origin}: not a Sluice dead-letter record.`);
-  const record = value as unknown as DeadLetterRecord;
-  return record.attempts === undefined ? { ...record, attempts: 1 } : record;
+  const r = value as Partial<DeadLetterRecord>;
+  return {
+    ...(value as unknown as DeadLetterRecord),
+    at: r.at ?? '',
+    reason: r.reason ?? '',
+    attempts: r.attempts !== undefined && r.attempts >= 1 ? r.attempts : 1,
+  };
 }
 
 /**
