@@ -160,6 +160,31 @@ export function kafkaSaslEndpoint(): KafkaSaslEndpoint {
   };
 }
 
+/**
+ * Why the SASL listener cannot be used, or `undefined` when it can. Only a managed testbed broker
+ * started before the listener was added lacks it (`pnpm testbed up` warns and names the restart);
+ * tests then skip with this reason. A listener named by SLUICE_TEST_KAFKA_SASL is never skipped.
+ */
+export async function kafkaSaslUnavailable(): Promise<string | undefined> {
+  if (process.env.SLUICE_TEST_KAFKA_SASL?.trim()) return undefined;
+  const { broker } = kafkaSaslEndpoint();
+  const { connect } = await import('node:net');
+  const host = broker.replace(/:\d+$/, '');
+  const port = Number(/\d+$/.exec(broker)![0]);
+  return new Promise((resolve) => {
+    const socket = connect({ host, port }, () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.on('error', () =>
+      resolve(
+        `the running testbed Kafka has no SASL listener on ${broker} (it was started before the ` +
+          'listener was added); restart it: pnpm testbed down kafka --keep-data && pnpm testbed up kafka',
+      ),
+    );
+  });
+}
+
 export function esUrl(): string {
   return testbedEndpoint('es').replace(/\/+$/, '');
 }

@@ -2,7 +2,6 @@
  * Issue #11: the Kafka source, its dead-letter queue and the `dlq replay` reader all connect with
  * the security settings of `consumerProperties`, here against the testbed's SASL/PLAIN listener.
  */
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   classifyError,
@@ -10,7 +9,11 @@ import {
   type DeadLetterRecord,
   type SourceInstance,
 } from '@sluice/plugin-api';
-import { kafkaSaslEndpoint, uniqueName } from '../../../test/support/testbed.js';
+import {
+  kafkaSaslEndpoint,
+  kafkaSaslUnavailable,
+  uniqueName,
+} from '../../../test/support/testbed.js';
 import { kafkaSource } from '../src/index.js';
 import {
   RecordingHandler,
@@ -23,25 +26,7 @@ import {
 
 const sasl = kafkaSaslEndpoint();
 
-/**
- * Why the SASL listener cannot be used, or undefined. Only a managed testbed broker started
- * before the listener was added may lack it (`pnpm testbed up` warns and names the restart); a
- * listener configured through SLUICE_TEST_KAFKA_SASL must answer.
- */
-async function missingListener(): Promise<string | undefined> {
-  if (process.env.SLUICE_TEST_KAFKA_SASL) return undefined;
-  const [host, port] = [sasl.broker.replace(/:\d+$/, ''), Number(/\d+$/.exec(sasl.broker)![0])];
-  return new Promise((resolve) => {
-    const socket = connect({ host, port }, () => (socket.destroy(), resolve(undefined)));
-    socket.on('error', () =>
-      resolve(
-        `the running testbed Kafka has no SASL listener on ${sasl.broker} (started before it was added); ` +
-          'restart it: pnpm testbed down kafka --keep-data && pnpm testbed up kafka',
-      ),
-    );
-  });
-}
-const missing = await missingListener();
+const missing = await kafkaSaslUnavailable();
 if (missing) console.warn(`SKIPPED SASL tests: ${missing}`);
 
 const saslProperties = (password = sasl.password): Record<string, string> => ({
