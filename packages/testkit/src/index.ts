@@ -18,6 +18,9 @@ export { EventBuilder, toFlatMessage } from './events.js';
 export type { EventBuilderOptions, EventOverrides } from './events.js';
 export { MemorySink, MemoryTarget, createMemorySinkPlugin } from './memorySink.js';
 export type { MemorySinkPlugin } from './memorySink.js';
+export { MemoryDeadLetters } from './memoryDeadLetters.js';
+export { RecordingSink, sequentialState } from './recordingSink.js';
+export type { WriteScript } from './recordingSink.js';
 export { MemorySource, createMemorySourcePlugin } from './memorySource.js';
 export type { MemorySourceOptions } from './memorySource.js';
 export {
