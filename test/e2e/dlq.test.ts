@@ -17,6 +17,7 @@ const e2e = useE2eServices();
 
 interface DeadLetter {
   reason: string;
+  attempts: number;
   partition: string;
   offset: string;
   sink?: string;
@@ -136,13 +137,22 @@ describe.each(['file', 'kafka'] as const)('dead-letter queue of type %s', (type)
     await recording.setFixed();
     const replay = new SluiceProcess(['dlq', 'replay', '--config', config.dir]);
     expect((await replay.exited).code, replay.tail()).toBe(1);
-    expect(replay.tail()).toMatch(/Replayed 2 dead letter\(s\); 1 failed again/);
+    // The message names where the dead letters were read and where the failed one went (the
+    // real file or topic name, not a `<topic>.dlq` pattern).
+    const where = type === 'file' ? join(config.dlqDir, `${topic}.jsonl`) : `"${topic}.dlq"`;
+    expect(replay.tail()).toContain(`Replayed 2 dead letter(s) from `);
+    expect(replay.tail()).toMatch(/; 1 failed again and went back to /);
+    expect(replay.tail()).toContain(where);
+    expect(replay.tail()).not.toContain('<topic>');
     expect(stateDiff(expected, await recording.state(expected.keys()))).toEqual([]);
     expect(await recording.violations()).toEqual([]);
     const after =
       type === 'file' ? await readFileDlq(config.dlqDir) : await readKafkaDlq(`${topic}.dlq`);
     const fresh = type === 'file' ? after : after.slice(letters.length); // a topic keeps the replayed records
     expect(fresh.map(text)).toEqual(['{"data": [ this is not JSON']);
+    // A file is rewritten in place (no copy per replay); every failed replay counts an attempt.
+    if (type === 'file') expect(await readdir(config.dlqDir)).toEqual([`${topic}.jsonl`]);
+    expect(fresh.map((l) => l.attempts)).toEqual([2]);
     await recording.clear();
   }, 60_000);
 });

@@ -12,7 +12,7 @@ type Command = (args: readonly string[], io: CliIo, signal: AbortSignal) => Prom
 /** The subcommands, with one line of help each. */
 const commands: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: 'run the pipelines of a configuration directory' },
-  dlq: { run: dlqCommand, summary: 'replay dead-lettered events (sluice dlq replay)' },
+  dlq: { run: dlqCommand, summary: 'list, show, replay or drop dead letters (sluice dlq --help)' },
   validate: {
     run: (args, io) => validateCommand(args, io),
     summary: 'check a configuration directory and print every problem',

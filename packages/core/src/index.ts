@@ -85,12 +85,18 @@ export type { DeadLetterFileRead, RewriteResult } from './deadLetter/fileQueue.j
 export { DeadLetterWriter } from './deadLetter/writer.js';
 export type { DeadLetterOrigin, DeadLetterWriterOptions } from './deadLetter/writer.js';
 export { KafkaDeadLetterQueue, deadLetterTopic } from './deadLetterKafka.js';
+export { deadLetterReplayGroup, readDeadLetterTopic } from './deadLetterReplay.js';
+export type { DeadLetterTopicRead } from './deadLetterReplay.js';
+export { replayDeadLetters } from './deadLetter/replay.js';
+export type { ReplayOptions, ReplaySummary } from './deadLetter/replay.js';
 export {
-  deadLetterReplayGroup,
-  readDeadLetterTopic,
-  replayDeadLetters,
-} from './deadLetterReplay.js';
-export type { DeadLetterTopicRead, ReplayOptions, ReplaySummary } from './deadLetterReplay.js';
+  RoutingDeadLetterQueue,
+  deadLetterDir,
+  deadLetterQueueOf,
+  deadLetterTransportOf,
+  kafkaBrokersOf,
+} from './deadLetter/transport.js';
+export type { DeadLetterTransport } from './deadLetter/transport.js';
 export type { DeadLetterProducer, KafkaDeadLetterOptions } from './deadLetterKafka.js';
 export { createLogger, redact } from './logger.js';
 export type { LogLevel } from './logger.js';
@@ -140,5 +146,5 @@ export type {
   SinkCreateContext,
   SourceCreateContext,
 } from './registry.js';
-export { deadLetterQueueOf, kafkaBrokersOf, runSluice } from './runtime.js';
+export { runSluice } from './runtime.js';
 export type { RunOptions } from './runtime.js';

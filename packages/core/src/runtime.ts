@@ -1,13 +1,10 @@
 import { resolvePipelineSettings } from './pipeline/settings.js';
-import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from '@sluice/plugin-api';
 import { dataSourcesOf } from './config/application/dataSources.js';
 import type { ResolvedConfig } from './config/application/types.js';
 import { MappingIndex } from './mappings/mappingIndex.js';
 import { MappingWatcher } from './mappings/mappingWatcher.js';
-import { FileDeadLetterQueue } from './deadLetter/fileQueue.js';
-import type { DeadLetterQueue } from './deadLetter/queue.js';
-import { KafkaDeadLetterQueue } from './deadLetterKafka.js';
+import { deadLetterQueueOf } from './deadLetter/transport.js';
 import { MetricsRegistry } from './metrics.js';
 import { createGroupSinks } from './groupSinks.js';
 import { PipelineEngine } from './pipeline/engine.js';
@@ -38,7 +35,7 @@ export async function runSluice(options: RunOptions): Promise<void> {
     clock: { now: () => Date.now() },
     dataSources: dataSourcesOf(config),
   });
-  const deadLetter = deadLetterQueueOf(config);
+  const deadLetter = deadLetterQueueOf(config, registry);
   registry.source(config.canal.mode, 'canal.conf.mode'); // fail before anything starts
 
   // A fatal error in one group stops the others cleanly too.
@@ -141,28 +138,4 @@ export async function runSluice(options: RunOptions): Promise<void> {
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed && !signal.aborted) throw failed.reason;
-}
-
-/** The brokers of `canal.conf.consumerProperties` `kafka.bootstrap.servers` (empty when unset). */
-export function kafkaBrokersOf(config: ResolvedConfig): string[] {
-  return (config.canal.consumerProperties['kafka.bootstrap.servers'] ?? '')
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
-}
-
-/** The dead-letter queue `sluice.deadLetter` asks for: a JSONL directory or `<topic>.dlq` on Kafka. */
-export function deadLetterQueueOf(config: ResolvedConfig): DeadLetterQueue {
-  const settings = config.sluice.deadLetter;
-  if (settings.type === 'kafka') {
-    const brokers = kafkaBrokersOf(config);
-    if (brokers.length === 0)
-      throw new Error(
-        'sluice.deadLetter.type is kafka but canal.conf.consumerProperties has no kafka.bootstrap.servers.',
-      );
-    return new KafkaDeadLetterQueue({ brokers, topicSuffix: settings.topicSuffix });
-  }
-  return new FileDeadLetterQueue(
-    isAbsolute(settings.dir) ? settings.dir : resolve(process.cwd(), settings.dir),
-  );
 }

@@ -115,7 +115,8 @@ export interface RewriteResult {
  * in the same directory, is fsynced and renamed over the file (then the directory is fsynced), so
  * a crash leaves either the old or the new file, never a torn one. Lines a concurrent writer
  * appends to the old file while it is rewritten are carried over to the new one. A file left
- * without any line is deleted.
+ * without any line stays (empty), so `sluice dlq replay` can tell "no dead letters" from "no dead
+ * letters were ever written here".
  *
  * @param prefix bytes to filter (default: the whole file); the rest is kept as is.
  * @throws Error when the file shrank below `prefix` (someone else rewrote it meanwhile), or on
@@ -160,24 +161,11 @@ export async function rewriteDeadLetterFile(
       } finally {
         await live.close();
       }
-    } else if (head.length === 0 && tail.length === 0) {
-      await unlinkIfEmpty(file);
     }
     return { removed: records.length - kept.length, kept: kept.length };
   } finally {
     await old.close();
   }
-}
-
-async function unlinkIfEmpty(file: string): Promise<void> {
-  const handle = await open(file, 'r').catch(() => undefined);
-  if (!handle) return;
-  try {
-    if ((await handle.stat()).size > 0) return;
-  } finally {
-    await handle.close();
-  }
-  await unlink(file).catch(() => undefined);
 }
 
 /**
@@ -204,9 +192,17 @@ export class FileDeadLetterReader implements DeadLetterReader {
     return this.#files();
   }
 
+  /** Reads every complete line of the files (a missing file holds none). */
   async read(_signal?: AbortSignal): Promise<DeadLetterBatch & { files: DeadLetterFileRead[] }> {
     const reads: DeadLetterFileRead[] = [];
-    for (const file of await this.#files()) reads.push(await readDeadLetterFile(file));
+    for (const file of await this.#files()) {
+      try {
+        reads.push(await readDeadLetterFile(file));
+      } catch (error) {
+        // No file: nothing was dead-lettered there (the caller says where it looked).
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
     return {
       files: reads,
       records: reads.flatMap((r) => r.records),

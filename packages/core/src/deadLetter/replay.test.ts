@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allApplied, defineSink, type SinkRecord } from '@sluice/plugin-api';
-import { loadConfig } from './config/application/loadConfig.js';
-import type { DeadLetterQueue } from './deadLetter/queue.js';
-import type { DeadLetterRecord } from './deadLetter/record.js';
-import { replayDeadLetters } from './deadLetterReplay.js';
-import { PluginRegistry } from './registry.js';
-import { quietLogger } from '../test/support/pipeline.js';
+import { loadConfig } from '../config/application/loadConfig.js';
+import type { DeadLetterQueue } from './queue.js';
+import type { DeadLetterRecord } from './record.js';
+import { replayDeadLetters } from './replay.js';
+import { PluginRegistry } from '../registry.js';
+import { quietLogger } from '../../test/support/pipeline.js';
 
 const good = (id: string) =>
   JSON.stringify({
