@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  kafkaSaslEndpoint,
+  kafkaSaslUnavailable,
   mysqlEndpoint,
   pgEndpoint,
   testbedEndpoint,
@@ -13,6 +15,7 @@ import {
 const VARS = [
   'SLUICE_TESTBED_RUN',
   'SLUICE_TEST_KAFKA',
+  'SLUICE_TEST_KAFKA_SASL',
   'SLUICE_TEST_ES',
   'SLUICE_TEST_MYSQL',
   'SLUICE_TEST_PG',
@@ -53,6 +56,38 @@ describe('test/support/testbed.ts', () => {
       }),
     );
     expect(() => testbedEndpoint('redis')).toThrow(/is gone.*pnpm testbed up/);
+  });
+
+  it('gives the SASL listener from SLUICE_TEST_KAFKA_SASL, refusing a malformed value', async () => {
+    emptyRunDir();
+    process.env.SLUICE_TEST_KAFKA = 'kafka.local:9092';
+    expect(() => kafkaSaslEndpoint()).toThrow(/SLUICE_TEST_KAFKA_SASL/);
+    process.env.SLUICE_TEST_KAFKA_SASL = 'alice:p@ss:w0rd@kafka.local:9094';
+    expect(() => kafkaSaslEndpoint()).toThrow(/user:password@host:port/);
+    process.env.SLUICE_TEST_KAFKA_SASL = 'alice:pa:ss@kafka.local:9094';
+    expect(kafkaSaslEndpoint()).toEqual({
+      broker: 'kafka.local:9094',
+      username: 'alice',
+      password: 'pa:ss',
+    });
+    // a configured listener is never skipped (a broken one must fail the tests that use it)
+    expect(await kafkaSaslUnavailable()).toBeUndefined();
+  });
+
+  it('gives the managed SASL listener next to the managed broker', () => {
+    const d = emptyRunDir();
+    writeFileSync(
+      join(d, 'state.json'),
+      JSON.stringify({
+        version: 1,
+        services: { kafka: { endpoint: '127.0.0.1:1', managed: true, pid: process.pid } },
+      }),
+    );
+    expect(kafkaSaslEndpoint()).toEqual({
+      broker: '127.0.0.1:19094',
+      username: 'sluice',
+      password: 'sluice-secret',
+    });
   });
 
   it('prefers environment variables and parses them', () => {
