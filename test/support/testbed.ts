@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export type ServiceName = 'kafka' | 'es' | 'mysql' | 'pg' | 'redis';
+export type ServiceName = 'kafka' | 'es' | 'mysql' | 'pg' | 'redis' | 'redis-cluster';
 
 export interface MysqlEndpoint {
   host: string;
@@ -54,6 +54,7 @@ const ENV_VARS: Record<ServiceName, string> = {
   mysql: 'SLUICE_TEST_MYSQL',
   pg: 'SLUICE_TEST_PG',
   redis: 'SLUICE_TEST_REDIS',
+  'redis-cluster': 'SLUICE_TEST_REDIS_CLUSTER',
 };
 
 /** Same rule as test/testbed/lib/paths.mjs. */
@@ -191,6 +192,11 @@ export function esUrl(): string {
 
 export function redisUrl(): string {
   return testbedEndpoint('redis');
+}
+
+/** Seed nodes of the testbed's 3-master Redis Cluster, `host:port,host:port,host:port`. */
+export function redisClusterNodes(): string {
+  return testbedEndpoint('redis-cluster');
 }
 
 export function mysqlEndpoint(): MysqlEndpoint {

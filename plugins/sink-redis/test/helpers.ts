@@ -7,7 +7,7 @@ import {
   type RedisSink,
 } from '../src/index.js';
 import { VERSION_SUFFIX } from '../src/version.js';
-import { redisUrl } from '../../../test/support/testbed.js';
+import { redisClusterNodes, redisUrl } from '../../../test/support/testbed.js';
 
 export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 export const systemClock: Clock = { now: () => Date.now() };
@@ -36,11 +36,9 @@ export function mappingFile(
   return { file: `redis/${name}`, name: name.replace(/\.yml$/, ''), config };
 }
 
-/** Cluster seed nodes of the testbed's redis-cluster service, or undefined when not set up. */
+/** Cluster seed nodes of the testbed's redis-cluster service (throws when it is not up). */
 export function clusterNodes(): string {
-  return (
-    process.env['SLUICE_TEST_REDIS_CLUSTER'] ?? '127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003'
-  );
+  return redisClusterNodes();
 }
 
 export interface SinkOptions {
