@@ -148,3 +148,14 @@ export type {
 } from './registry.js';
 export { runSluice } from './runtime.js';
 export type { RunOptions } from './runtime.js';
+export { startAdminServer } from './admin/server.js';
+export type { AdminServer, AdminServerOptions } from './admin/server.js';
+export { EtlJobs } from './admin/etlJobs.js';
+export type { EtlJobState, EtlJobStatus } from './admin/etlJobs.js';
+export type {
+  AdminEtlRequest,
+  AdminRuntime,
+  HealthCheck,
+  SwitchState,
+  TaskLookup,
+} from './admin/adminRuntime.js';

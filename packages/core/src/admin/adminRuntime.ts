@@ -1,0 +1,59 @@
+import type { EtlResult } from '@sluice/plugin-api';
+
+/** The state of one destination's sync switch (canal's `SyncSwitch`). */
+export type SwitchState = 'on' | 'off';
+
+/** Readiness of one part of the runtime, for `GET /health/ready`. */
+export interface HealthCheck {
+  /** What was checked: `source example/g1`, `sink rdb1`, `pipeline example/g1`. */
+  readonly name: string;
+  readonly ok: boolean;
+  /** Why not, when `ok` is false. */
+  readonly reason?: string;
+}
+
+/** One full-sync request addressed the way canal's REST API addresses it. */
+export interface AdminEtlRequest {
+  /** The adapter type (`rdb`, `es8`, `redis`): `outerAdapters[].name`. */
+  readonly type: string;
+  /** The sink instance key (`outerAdapters[].key`), or undefined to find it from the task. */
+  readonly key: string | undefined;
+  /** The mapping file name (`mytest_user.yml`). */
+  readonly task: string;
+  /** canal's `params`, split on `;`. */
+  readonly params: readonly string[];
+  /** Rows done so far; called from the sink's flow, never concurrently. */
+  readonly onProgress: (rowsDone: number) => void;
+  readonly signal: AbortSignal;
+}
+
+/** Which destination a task belongs to, so an ETL can pause it, or why it cannot run. */
+export type TaskLookup =
+  | { readonly found: true; readonly destination: string; readonly key: string }
+  | { readonly found: false; readonly reason: string };
+
+/**
+ * What the admin API needs from a running Sluice. Implemented by the runtime; every method may be
+ * called concurrently from HTTP requests while pipelines run.
+ */
+export interface AdminRuntime {
+  /** Every configured destination (`canalAdapters[].instance`), in configuration order. */
+  destinations(): readonly string[];
+  /** The switch of a destination; `off` for an unknown one (as canal answers). */
+  syncSwitch(destination: string): SwitchState;
+  /**
+   * Turns a destination's intake on or off (every group of it). Off: the batches in hand finish,
+   * then no new message is taken until it is on again. Resolves once the state is in force.
+   */
+  setSyncSwitch(destination: string, state: SwitchState): Promise<void>;
+  /** Readiness checks: sources and sinks connected, no pipeline stopped. */
+  health(): readonly HealthCheck[];
+  /** Prometheus text of every metric, and its content type. */
+  readonly metrics: { exposition(): Promise<string>; readonly contentType: string };
+  /** Finds the sink instance and destination of a task (for locks and pausing). */
+  findTask(type: string, key: string | undefined, task: string): TaskLookup;
+  /** Runs a sink's full sync of one mapping. Rejects when the sink has no `etl`. */
+  etl(request: AdminEtlRequest): Promise<EtlResult>;
+  /** Rows/documents in the mapping's target. Rejects when the sink has no `count`. */
+  count(type: string, key: string | undefined, task: string, signal: AbortSignal): Promise<number>;
+}
