@@ -1,6 +1,7 @@
 import { PluginRegistry } from '@sluice/core';
 import { esSink } from '@sluice/sink-es';
 import { loggerSink } from '@sluice/sink-logger';
+import { rdbSink } from '@sluice/sink-rdb';
 import { redisSink } from '@sluice/sink-redis';
 import { fileSource } from '@sluice/source-file';
 import { kafkaSource } from '@sluice/source-kafka';
@@ -15,6 +16,7 @@ export function createBuiltinRegistry(): PluginRegistry {
   registry.register(fileSource, 'built-in @sluice/source-file');
   registry.register(loggerSink, 'built-in @sluice/sink-logger');
   registry.register(esSink, 'built-in @sluice/sink-es');
+  registry.register(rdbSink, 'built-in @sluice/sink-rdb');
   registry.register(redisSink, 'built-in @sluice/sink-redis');
   registry.register(kafkaSource, 'built-in @sluice/source-kafka');
   return registry;

@@ -17,7 +17,6 @@ export type { PluginSchemaSource, SinkCatalogEntry } from './mappings/sinkCatalo
 export {
   ADAPTER_NAME_HINTS,
   KNOWN_ADAPTERS,
-  rdbMappingSchema,
 } from './config/application/knownAdapters.js';
 export type {
   KnownAdapter,

@@ -187,14 +187,12 @@ export function toParam(
             : t.mask;
       return asText(t, raw, col);
     case 'timestamp':
-      if (
-        o.instantsFromZone !== undefined &&
-        (t.kind === 'datetime' || t.kind === 'timestamp')
-      )
+      if (o.instantsFromZone !== undefined && (t.kind === 'datetime' || t.kind === 'timestamp'))
         return wallClockToUtc(t.text, o.instantsFromZone);
       return asText(t, raw, col);
     case 'binary':
-      if (t.kind === 'bytes') return Buffer.from(t.value.buffer, t.value.byteOffset, t.value.length);
+      if (t.kind === 'bytes')
+        return Buffer.from(t.value.buffer, t.value.byteOffset, t.value.length);
       return Buffer.from(asText(t, raw, col), 'utf8');
     case 'date':
     case 'datetime':

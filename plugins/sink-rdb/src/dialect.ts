@@ -5,7 +5,12 @@
  */
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { targetTable, type TargetColumn, type TargetFamily, type TargetTable } from './targetTypes.js';
+import {
+  targetTable,
+  type TargetColumn,
+  type TargetFamily,
+  type TargetTable,
+} from './targetTypes.js';
 
 /** A parameter value: text, bytes, a number (ENUM index, SET mask, BIT on MySQL) or NULL. */
 export type Param = string | number | bigint | Buffer | null;
@@ -202,7 +207,7 @@ export function mysqlDialect(o: TargetOptions): Dialect {
   let pool: mysql.Pool | undefined;
   const ready = new WeakSet<object>();
   const sessionSetup = [
-    "SET NAMES utf8mb4",
+    'SET NAMES utf8mb4',
     // The target's own modes, minus NO_BACKSLASH_ESCAPES (the client escapes with backslashes),
     // plus strict mode: a value the column cannot hold is an error, never a silent 0/NULL.
     "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@GLOBAL.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))",
@@ -231,9 +236,7 @@ export function mysqlDialect(o: TargetOptions): Dialect {
         multipleStatements: false,
         connectTimeout: Number(o.params['connectTimeout'] ?? 10_000),
         enableKeepAlive: true,
-        ...(o.params['useSSL'] === 'true' || o.params['sslMode'] === 'REQUIRED'
-          ? { ssl: {} }
-          : {}),
+        ...(o.params['useSSL'] === 'true' || o.params['sslMode'] === 'REQUIRED' ? { ssl: {} } : {}),
       });
     },
     async acquire() {
@@ -397,7 +400,9 @@ export function pgDialect(o: TargetOptions): Dialect {
         ...(o.params['ssl'] === 'true' || o.params['sslmode'] === 'require'
           ? { ssl: { rejectUnauthorized: false } }
           : {}),
-        ...(o.params['currentSchema'] ? { options: `-c search_path=${o.params['currentSchema']}` } : {}),
+        ...(o.params['currentSchema']
+          ? { options: `-c search_path=${o.params['currentSchema']}` }
+          : {}),
       });
       // An idle client that loses its connection emits 'error' on the pool; without a listener
       // that would crash the process. The next checkout gets a fresh client.
@@ -508,7 +513,8 @@ export function pgDialect(o: TargetOptions): Dialect {
         return 'notConnected';
       if (code === '28P01' || code === '28000' || code === '3D000') return 'fatal';
       if (PG_RETRYABLE.has(code) || code.startsWith('53')) return 'retryable';
-      if (code.startsWith('22') || code.startsWith('23') || code.startsWith('42')) return 'permanent';
+      if (code.startsWith('22') || code.startsWith('23') || code.startsWith('42'))
+        return 'permanent';
       return 'retryable';
     },
     async close(signal) {

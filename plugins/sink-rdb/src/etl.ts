@@ -74,7 +74,8 @@ export async function runEtl(
   const mapping = request.mapping;
   const db = mapping.config.dbMapping;
   if (!db) throw new FatalError(`${mapping.file}: no dbMapping.`);
-  if (db.mirrorDb) throw new FatalError(`${mapping.file}: a mirrorDb mapping cannot be synced by ETL.`);
+  if (db.mirrorDb)
+    throw new FatalError(`${mapping.file}: a mirrorDb mapping cannot be synced by ETL.`);
   const dsKey = mapping.config.dataSourceKey;
   const ds: DataSourceOptions | undefined = dsKey ? dataSources?.get(dsKey) : undefined;
   if (!ds)
@@ -82,12 +83,15 @@ export async function runEtl(
       `${mapping.file}: dataSourceKey ${JSON.stringify(dsKey ?? '')} names no srcDataSources entry.`,
     );
   if (ds.kind === 'postgresql')
-    throw new FatalError(`${mapping.file}: ETL reads MySQL/MariaDB sources only (srcDataSources.${ds.key} is PostgreSQL).`);
+    throw new FatalError(
+      `${mapping.file}: ETL reads MySQL/MariaDB sources only (srcDataSources.${ds.key} is PostgreSQL).`,
+    );
   const table = db.table ?? '';
   const database = db.database ?? ds.database;
   const route = sink.routeFor(mapping, table);
   const target = await sink.table(route.schema, route.table);
-  if (!target) throw new FatalError(`${mapping.file}: the target table ${route.table} does not exist.`);
+  if (!target)
+    throw new FatalError(`${mapping.file}: the target table ${route.table} does not exist.`);
   const name = sink.targetName(route);
 
   const cond = parseCondition(db.etlCondition);
@@ -116,9 +120,15 @@ export async function runEtl(
         return v.toString();
       }
       if (
-        ['BLOB', 'TINY_BLOB', 'MEDIUM_BLOB', 'LONG_BLOB', 'STRING', 'VAR_STRING', 'GEOMETRY'].includes(
-          field.type,
-        ) &&
+        [
+          'BLOB',
+          'TINY_BLOB',
+          'MEDIUM_BLOB',
+          'LONG_BLOB',
+          'STRING',
+          'VAR_STRING',
+          'GEOMETRY',
+        ].includes(field.type) &&
         (field as unknown as { characterSet?: number }).characterSet === 63
       ) {
         const b = field.buffer();
@@ -146,7 +156,9 @@ export async function runEtl(
       mysqlType: etlMysqlType(String(r['columnType']), String(r['dataType']).toLowerCase()),
     }));
     if (columns.length === 0)
-      throw new FatalError(`${mapping.file}: the source table ${database}.${table} does not exist.`);
+      throw new FatalError(
+        `${mapping.file}: the source table ${database}.${table} does not exist.`,
+      );
     const [pkRows] = await source.query(
       "SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX",
       [database, table],
@@ -171,7 +183,10 @@ export async function runEtl(
       ) {
         lastKey = saved.lastKey;
         rows = saved.rows;
-        sink.logger.info('ETL resumes after its last committed page.', { task: mapping.name, rows });
+        sink.logger.info('ETL resumes after its last committed page.', {
+          task: mapping.name,
+          rows,
+        });
       }
     }
     const pageSize = Math.max(1, db.commitBatch ?? 5000);
@@ -193,7 +208,9 @@ export async function runEtl(
       }
       if (lastKey) {
         where.push(
-          pk.length === 1 ? `${quoteMy(pk[0]!)} > ?` : `(${order}) > (${pk.map(() => '?').join(',')})`,
+          pk.length === 1
+            ? `${quoteMy(pk[0]!)} > ?`
+            : `(${order}) > (${pk.map(() => '?').join(',')})`,
         );
         params.push(...lastKey);
       }
@@ -221,19 +238,33 @@ export async function runEtl(
           changed: [],
         };
         try {
-          ops.push(...planRow(event, route, target, name, { kind: sink.dialect.kind, instantsFromZone: undefined }));
+          ops.push(
+            ...planRow(event, route, target, name, {
+              kind: sink.dialect.kind,
+              instantsFromZone: undefined,
+            }),
+          );
         } catch (error) {
           errors.push(`${pk.map((k) => row[k]).join(',')}: ${(error as Error).message}`);
         }
       }
       const outcomes = await sink.gate.etlBatch(ops, (kept) =>
-        sink.applyPlans(kept.map((op) => ({ ok: true as const, ops: [op] })), session),
+        sink.applyPlans(
+          kept.map((op) => ({ ok: true as const, ops: [op] })),
+          session,
+        ),
       );
       for (const o of outcomes) if (o.status === 'failed') errors.push(o.error.message);
       rows += list.length;
       const last = list[list.length - 1]!;
       lastKey = pk.map((k) => String(last[k]));
-      if (file) await saveCheckpoint(file, { condition: useCondition ? cond.text : '', params: useCondition ? request.params : [], lastKey, rows });
+      if (file)
+        await saveCheckpoint(file, {
+          condition: useCondition ? cond.text : '',
+          params: useCondition ? request.params : [],
+          lastKey,
+          rows,
+        });
       request.onProgress?.(rows);
       if (list.length < pageSize) break;
     }

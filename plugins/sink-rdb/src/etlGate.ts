@@ -24,8 +24,7 @@
 import type { Operation } from './plan.js';
 
 type Plans = readonly (
-  | { readonly ok: true; readonly ops: readonly Operation[] }
-  | { readonly ok: false }
+  { readonly ok: true; readonly ops: readonly Operation[] } | { readonly ok: false }
 )[];
 
 /** See the module comment. */
@@ -59,7 +58,10 @@ export class EtlGate {
    * Runs one ETL batch: `write` receives the operations the stream has not touched and must
    * commit before it resolves. Stream writes wait meanwhile.
    */
-  async etlBatch<T>(ops: readonly Operation[], write: (ops: Operation[]) => Promise<T>): Promise<T> {
+  async etlBatch<T>(
+    ops: readonly Operation[],
+    write: (ops: Operation[]) => Promise<T>,
+  ): Promise<T> {
     while (this.#etlBatch) await this.#etlBatch;
     let done!: () => void;
     this.#etlBatch = new Promise<void>((resolve) => (done = resolve));

@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import { coreServices, defineSink, type SinkInstance } from '@sluice/plugin-api';
 import { runEtl } from './etl.js';
 import { RdbSink } from './rdbSink.js';
-import { checkRdb, rdbMappingSchema, rdbPropertiesSchema, rdbTables, type RdbMapping } from './schemas.js';
+import {
+  checkRdb,
+  rdbMappingSchema,
+  rdbPropertiesSchema,
+  rdbTables,
+  type RdbMapping,
+} from './schemas.js';
 
 /**
  * canal-adapter's `rdb` adapter: applies the rows of mapped tables to MySQL/MariaDB or PostgreSQL

@@ -29,14 +29,7 @@ import {
 import { EtlGate } from './etlGate.js';
 import { parseJdbcUrl } from './jdbcUrl.js';
 import { groupOperations, statementsOf, type Operation } from './plan.js';
-import {
-  MappingError,
-  routeOf,
-  sourceKeyText,
-  targetKey,
-  targetRow,
-  type Route,
-} from './route.js';
+import { MappingError, routeOf, sourceKeyText, targetKey, targetRow, type Route } from './route.js';
 import type { RdbMapping, RdbProperties } from './schemas.js';
 import type { TargetTable } from './targetTypes.js';
 import { isValidTimeZone } from './timeZone.js';
@@ -73,7 +66,12 @@ function dbMessage(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const e = error as Error & { code?: unknown; errno?: unknown; sqlState?: unknown };
   const code = typeof e.errno === 'number' ? `${e.errno} ` : '';
-  const state = typeof e.sqlState === 'string' ? `(${e.sqlState}) ` : typeof e.code === 'string' ? `(${e.code}) ` : '';
+  const state =
+    typeof e.sqlState === 'string'
+      ? `(${e.sqlState}) `
+      : typeof e.code === 'string'
+        ? `(${e.code}) `
+        : '';
   return `${code}${state}${e.message}`;
 }
 
@@ -99,7 +97,8 @@ export class RdbSink implements SinkInstance<RdbMapping> {
     const parsed = parseJdbcUrl(p['jdbc.url']);
     if (!parsed.ok) throw new FatalError(`rdb ${options.key}: jdbc.url: ${parsed.message}.`);
     const url = parsed.url;
-    const zone = p.sourceTimeZone !== undefined && p.sourceTimeZone !== '' ? p.sourceTimeZone : undefined;
+    const zone =
+      p.sourceTimeZone !== undefined && p.sourceTimeZone !== '' ? p.sourceTimeZone : undefined;
     if (zone !== undefined && !isValidTimeZone(zone))
       throw new FatalError(
         `rdb ${options.key}: sourceTimeZone "${zone}" is not a time zone (use an IANA name such as Asia/Shanghai, UTC, or an offset such as +08:00).`,
@@ -117,7 +116,8 @@ export class RdbSink implements SinkInstance<RdbMapping> {
       applicationName: `sluice-rdb:${options.key}`.slice(0, 63),
       warn: (m: string, f?: Record<string, unknown>) => this.#log.warn(m, f),
     };
-    this.dialect = url.kind === 'postgresql' ? pgDialect(targetOptions) : mysqlDialect(targetOptions);
+    this.dialect =
+      url.kind === 'postgresql' ? pgDialect(targetOptions) : mysqlDialect(targetOptions);
     this.#convert = {
       kind: this.dialect.kind,
       instantsFromZone: this.dialect.kind === 'mysql' ? zone : undefined,
@@ -217,7 +217,11 @@ export class RdbSink implements SinkInstance<RdbMapping> {
         );
       return { ok: true, ops: planRow(event, route, table, this.targetName(route), this.#convert) };
     } catch (error) {
-      if (error instanceof RetryableError || error instanceof NotConnectedError || error instanceof FatalError)
+      if (
+        error instanceof RetryableError ||
+        error instanceof NotConnectedError ||
+        error instanceof FatalError
+      )
         throw error;
       return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
     }
@@ -330,7 +334,11 @@ export class RdbSink implements SinkInstance<RdbMapping> {
       await s.run('COMMIT', []);
       return out;
     } catch (error) {
-      if (error instanceof RetryableError || error instanceof NotConnectedError || error instanceof FatalError)
+      if (
+        error instanceof RetryableError ||
+        error instanceof NotConnectedError ||
+        error instanceof FatalError
+      )
         throw error;
       const cls = this.dialect.classify(error);
       if (cls === 'notConnected') broken = true;
@@ -340,7 +348,10 @@ export class RdbSink implements SinkInstance<RdbMapping> {
     }
   }
 
-  async #ddl(event: DdlChangeEvent, mapping: MappingFile<RdbMapping> | undefined): Promise<WriteOutcome> {
+  async #ddl(
+    event: DdlChangeEvent,
+    mapping: MappingFile<RdbMapping> | undefined,
+  ): Promise<WriteOutcome> {
     this.invalidateCatalog();
     if (!mapping) return APPLIED;
     const route = this.routeFor(mapping, event.table);
@@ -361,7 +372,11 @@ export class RdbSink implements SinkInstance<RdbMapping> {
         });
         return APPLIED;
       }
-      sql = rewriteSchema(event.sql, mapping.config.dbMapping?.database ?? event.database, route.schema);
+      sql = rewriteSchema(
+        event.sql,
+        mapping.config.dbMapping?.database ?? event.database,
+        route.schema,
+      );
     } else if (event.type === 'TRUNCATE' && p.truncate) {
       sql = `TRUNCATE TABLE ${this.targetName(route)}`;
     } else {
@@ -375,7 +390,8 @@ export class RdbSink implements SinkInstance<RdbMapping> {
     const session = await this.#acquire('Connecting to the target');
     let broken = route.mirror; // `USE` changed the session's default database: do not reuse it
     try {
-      if (route.mirror && route.schema) await session.run(`USE ${this.dialect.quote(route.schema)}`, []);
+      if (route.mirror && route.schema)
+        await session.run(`USE ${this.dialect.quote(route.schema)}`, []);
       await session.run(sql, []);
       this.#log.info('DDL applied to the target.', { sql });
       return APPLIED;
@@ -425,7 +441,8 @@ export class RdbSink implements SinkInstance<RdbMapping> {
   async count(mapping: MappingFile<RdbMapping>): Promise<number> {
     if (this.#closed) throw new SinkClosedError();
     const route = this.routeFor(mapping, mapping.config.dbMapping?.table ?? '');
-    if (route.mirror) throw new FatalError('A mirrorDb mapping has no single target table to count.');
+    if (route.mirror)
+      throw new FatalError('A mirrorDb mapping has no single target table to count.');
     const s = await this.#acquire('Connecting to the target');
     try {
       const rows = await s.read(`SELECT COUNT(1) AS n FROM ${this.targetName(route)}`, []);
@@ -470,7 +487,10 @@ export function rewriteSchema(sql: string, source: string, target: string | unde
   const escaped = source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return sql
     .replace(new RegExp('`' + escaped + '`\\s*\\.', 'g'), '`' + target.replace(/`/g, '``') + '`.')
-    .replace(new RegExp('(^|[^`\\w.])' + escaped + '\\s*\\.(?=[`\\w])', 'g'), `$1\`${target.replace(/`/g, '``')}\`.`);
+    .replace(
+      new RegExp('(^|[^`\\w.])' + escaped + '\\s*\\.(?=[`\\w])', 'g'),
+      `$1\`${target.replace(/`/g, '``')}\`.`,
+    );
 }
 
 /** The operations of one row event (see plan.ts). */
@@ -503,7 +523,9 @@ export function planRow(
     case 'INSERT':
       return [upsert(event.after ?? {})];
     case 'DELETE':
-      return [{ kind: 'delete', table: name, key: targetKey(event, event.before ?? {}, route, table, o) }];
+      return [
+        { kind: 'delete', table: name, key: targetKey(event, event.before ?? {}, route, table, o) },
+      ];
     case 'UPDATE': {
       const after = event.after ?? {};
       const before = event.before ?? after;

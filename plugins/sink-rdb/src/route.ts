@@ -149,7 +149,9 @@ export function targetRow(
   };
   for (const [target, source] of route.columns) add(target, source);
   if (route.mapAll) {
-    const explicit = new Set(route.columns.map(([, s]) => (route.caseInsensitive ? s.toLowerCase() : s)));
+    const explicit = new Set(
+      route.columns.map(([, s]) => (route.caseInsensitive ? s.toLowerCase() : s)),
+    );
     for (const source of Object.keys(image)) {
       if (explicit.has(route.caseInsensitive ? source.toLowerCase() : source)) continue;
       add(source, source);

@@ -185,6 +185,16 @@ export function checkRdb(mapping: RdbMapping): MappingCheckProblem[] {
         suggestion: 'targetPk:\n    id: id',
       });
     }
+    const target = text(db.targetTable);
+    if (target?.includes('.') && !text(db.targetDb)) {
+      const dot = target.indexOf('.');
+      out.push({
+        severity: 'warning',
+        path: ['dbMapping', 'targetTable'],
+        message: `Sluice writes "${target}" as table ${target.slice(dot + 1)} of schema ${target.slice(0, dot)}; canal-adapter quotes it as one identifier and fails (issue #3834).`,
+        suggestion: `use targetDb: ${target.slice(0, dot)} and targetTable: ${target.slice(dot + 1)}`,
+      });
+    }
   }
   const etl = text(db.etlCondition);
   if (etl && /;/.test(etl)) {

@@ -21,7 +21,9 @@ import {
 
 const SOURCE_DB = 'sluice_contract';
 const TABLE = 'items';
-const poison = (event: Parameters<NonNullable<Parameters<typeof runSinkContractSuite>[0]['target']['poison']>>[0]) => ({
+const poison = (
+  event: Parameters<NonNullable<Parameters<typeof runSinkContractSuite>[0]['target']['poison']>>[0],
+) => ({
   ...event,
   after: { ...event.after, qty: 'not a number' },
 });

@@ -49,7 +49,13 @@ describe('field cases on MariaDB', () => {
   const sink = () =>
     createSink(properties({ 'jdbc.url': mysqlJdbcUrl(db), ...credentials('mysql') }));
   const all = (table: string) =>
-    mapping(table, { database: '', table, targetTable: table, targetPk: { id: 'id' }, mapAll: true });
+    mapping(table, {
+      database: '',
+      table,
+      targetTable: table,
+      targetPk: { id: 'id' },
+      mapAll: true,
+    });
   const rows = async (sql: string) => (await admin.query(sql))[0] as Record<string, unknown>[];
 
   it('01 tinyint(1) holding 5, -3, 127 stays that integer (not a boolean)', async () => {
@@ -138,9 +144,9 @@ describe('field cases on MariaDB', () => {
     const [result] = await applyAll(sink(), [records(events, all('order_snapshot'))]);
     expect(result!.every((o) => o.status === 'applied')).toBe(true);
     const source = '{"note": "💋🎉 gift", "city": "上海"}';
-    expect(
-      await rows(`SELECT HEX(order_json) AS j, remark FROM \`${db}\`.order_snapshot`),
-    ).toEqual([{ j: Buffer.from(source, 'utf8').toString('hex').toUpperCase(), remark: 'ok 👍' }]);
+    expect(await rows(`SELECT HEX(order_json) AS j, remark FROM \`${db}\`.order_snapshot`)).toEqual(
+      [{ j: Buffer.from(source, 'utf8').toString('hex').toUpperCase(), remark: 'ok 👍' }],
+    );
   });
 });
 
@@ -158,7 +164,9 @@ describe('field cases on PostgreSQL', () => {
   const sink = () => createSink(properties({ 'jdbc.url': pgJdbcUrl(), ...credentials('pg') }));
 
   it('11 upper-case source columns and a primary-key change move the row', async () => {
-    await admin.query(`CREATE TABLE "${schema}".xdual (id integer PRIMARY KEY, x timestamp NOT NULL)`);
+    await admin.query(
+      `CREATE TABLE "${schema}".xdual (id integer PRIMARY KEY, x timestamp NOT NULL)`,
+    );
     const m = mapping(
       'xdual',
       {
@@ -179,7 +187,10 @@ describe('field cases on PostgreSQL', () => {
       (await admin.query(`SELECT id, x::text AS x FROM "${schema}".xdual ORDER BY id`)).rows;
     expect(await read()).toEqual([{ id: 1001, x: '2019-01-15 06:13:59' }]);
     await admin.query(`TRUNCATE "${schema}".xdual`);
-    await applyAll(sink(), records(events, m).map((r) => [r]));
+    await applyAll(
+      sink(),
+      records(events, m).map((r) => [r]),
+    );
     expect(await read()).toEqual([{ id: 1001, x: '2019-01-15 06:13:59' }]);
   });
 

@@ -88,7 +88,10 @@ export async function pgAdmin(): Promise<pg.Client> {
 }
 
 /** Target credentials for properties. */
-export function credentials(kind: 'mysql' | 'pg'): { 'jdbc.username': string; 'jdbc.password': string } {
+export function credentials(kind: 'mysql' | 'pg'): {
+  'jdbc.username': string;
+  'jdbc.password': string;
+} {
   const e = kind === 'mysql' ? mysqlEndpoint() : pgEndpoint();
   return { 'jdbc.username': e.user, 'jdbc.password': e.password };
 }
@@ -129,7 +132,7 @@ export function createSink(
 /** A mapping file as the core hands it over (defaults filled in). */
 export function mapping(
   name: string,
-  dbMapping: NonNullable<RdbMapping['dbMapping']>,
+  dbMapping: Partial<NonNullable<RdbMapping['dbMapping']>> & { readonly database: string },
   header: Partial<RdbMapping> = {},
 ): MappingFile<RdbMapping> {
   return {
@@ -180,7 +183,7 @@ export function records(
   return events.map((event) => ({ event, mapping: m }));
 }
 
-export const never = new AbortController().signal;
+export const never: AbortSignal = new AbortController().signal;
 
 /** Connects, writes each batch, flushes, closes; returns every outcome. */
 export async function applyAll(

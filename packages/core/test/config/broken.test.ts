@@ -22,8 +22,6 @@ describe('a broken configuration directory', () => {
         'warning application.yml:9 canal.conf.timout [unknown-key] did you mean "timeout"?',
         'error application.yml:14 canal.conf.srcDataSources.defaultDS.url [jdbc-url]',
         'error application.yml:25 canal.conf.canalAdapters[0].groups[0].outerAdapters[0].name [unknown-adapter] did you mean "es7" or "es8"?',
-        'warning application.yml:27 canal.conf.canalAdapters[0].groups[0].outerAdapters[1].name [plugin-missing] add a plugin named "rdb" to sluice.plugins',
-        'error application.yml:30 canal.conf.canalAdapters[0].groups[0].outerAdapters[1].properties["jdbc.url"] [jdbc-url]',
         'error application.yml:32 canal.conf.canalAdapters[0].groups[0].outerAdapters[1].properties.threads [invalid-value]',
         'error application.yml:38 sluice.pipeline.lanes [invalid-value]',
         'error application.yml:39 sluice.pipeline.ordering [invalid-value]',

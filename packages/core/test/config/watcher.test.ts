@@ -56,7 +56,7 @@ describe('mapping reload', () => {
       'rdb/b.yml': mapping('role'),
       'rdb/c.yml': mapping('x'),
     });
-    const context = mappingContextOf(config, { env: {} });
+    const context = mappingContextOf(config, { env: {}, plugins: builtinSchemas() });
     const unchanged = await reloadMappings(config.mappings, context);
     expect(unchanged.changes).toEqual([]);
 
@@ -77,7 +77,7 @@ describe('mapping reload', () => {
 
   it('rejects an invalid change with its report and keeps the old mapping running', async () => {
     const { dir, config } = await setup({ 'rdb/a.yml': mapping('user') });
-    const context = mappingContextOf(config, { env: {} });
+    const context = mappingContextOf(config, { env: {}, plugins: builtinSchemas() });
     await writeFiles(dir, {
       'rdb/a.yml': 'dbMapping:\n  database: [unclosed\n',
       'rdb/new.yml': mapping('role', 'nope'),
@@ -114,6 +114,7 @@ describe('MappingWatcher', () => {
     const seen = new Promise<void>((r) => (resolveSeen = r));
     watcher = new MappingWatcher(config, {
       env: {},
+      plugins: builtinSchemas(),
       debounceMs: 50,
       ...extra,
       onReload: (r) => {

@@ -393,23 +393,6 @@ export async function validateConfigDir(
       })),
     };
     bindNode(schema, resolved, path, { problems, secrets, exactKeys: true, resolveText: (t) => t });
-    if (name === 'rdb' && properties['jdbc.url']) {
-      const urlPath = [...path, 'jdbc.url'];
-      const parsedUrl = parseJdbcUrl(properties['jdbc.url']);
-      if (!parsedUrl.ok) {
-        const notJdbc = !/^jdbc:[a-z0-9]+:/i.test(properties['jdbc.url'].trim());
-        problems.add({
-          severity: notJdbc ? 'error' : 'warning',
-          code: 'jdbc-url',
-          ...at(urlPath),
-          path: formatPath(urlPath),
-          message: notJdbc
-            ? parsedUrl.message
-            : `${parsedUrl.message}; this rdb target will not start`,
-          expected: JDBC_URL_FORMS,
-        });
-      }
-    }
   }
 
   const sluice = toSluiceSettings(bound['sluice'], serverPort, num(conf['syncBatchSize'], 1000));
