@@ -14,10 +14,7 @@ export type {
 } from './config/application/validateConfig.js';
 export { pluginSchemasFromMap, SinkCatalog } from './mappings/sinkCatalog.js';
 export type { PluginSchemaSource, SinkCatalogEntry } from './mappings/sinkCatalog.js';
-export {
-  ADAPTER_NAME_HINTS,
-  KNOWN_ADAPTERS,
-} from './config/application/knownAdapters.js';
+export { ADAPTER_NAME_HINTS, KNOWN_ADAPTERS } from './config/application/knownAdapters.js';
 export type {
   KnownAdapter,
   MappingCheck,
