@@ -27,7 +27,10 @@ export function mainHelp(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   return `Usage: sluice <command> [options]
 
-Sluice keeps MySQL, PostgreSQL, Elasticsearch and Redis in sync with canal's change messages.
+Sluice applies canal's change messages (from Kafka, or JSON-lines files) to sinks, reading
+canal-adapter's application.yml and mapping files unchanged. Built in today: the logger and
+redis sinks; rdb (MySQL/PostgreSQL) and es are being built (sluice validate checks their mapping
+files already). Plugin sinks load through sluice.plugins.
 
 Commands:
 ${Object.entries(commands)

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { createBuiltinRegistry, mainHelp } from '@sluice/cli';
+
+// Field report #10 item 17: `sluice --help` described sinks that did not exist. It must name only
+// built-in sinks as working, and say which ones are still being built.
+describe('sluice --help', () => {
+  const help = mainHelp().replace(/\s+/g, ' ');
+
+  it('names as built in only sinks that are registered', () => {
+    const listed = /Built in today: the (.+?) sinks;/.exec(help)?.[1];
+    expect(listed, help).toBeDefined();
+    const names = listed!.split(/, | and /).map((n) => n.trim());
+    expect(names).toEqual(['logger', 'redis']);
+    const registered = createBuiltinRegistry().sinkNames();
+    for (const name of names) expect(registered).toContain(name);
+  });
+
+  it('does not claim to apply changes to MySQL, PostgreSQL or Elasticsearch yet', () => {
+    expect(help).not.toMatch(/keeps MySQL/);
+    expect(help).toMatch(/rdb \(MySQL\/PostgreSQL\) and es are being built/);
+  });
+});
