@@ -1,5 +1,6 @@
 // No-op sink plugin for test/bench/kafka-pipeline.bench.mjs (loaded through sluice.plugins).
-// Counts applied row events and, on close, writes {events, firstMs, lastMs} to properties.report.
+// Counts applied row events and, on close, writes {events, firstMs, lastMs, maxRssKiB} to
+// properties.report (maxRssKiB: the process's peak resident set size so far, process.resourceUsage()).
 import { writeFileSync } from 'node:fs';
 import { defineSink } from '../../packages/plugin-api/dist/index.js';
 
@@ -24,7 +25,12 @@ class NoopSink {
     if (this.#report)
       writeFileSync(
         this.#report,
-        JSON.stringify({ events: this.#events, firstMs: this.#first, lastMs: this.#last }),
+        JSON.stringify({
+          events: this.#events,
+          firstMs: this.#first,
+          lastMs: this.#last,
+          maxRssKiB: process.resourceUsage().maxRSS,
+        }),
       );
   }
 }

@@ -221,7 +221,12 @@ sluice:
   if (code !== 0) throw new Error(`sluice exited ${code}:\n${stderr.slice(-3000)}`);
   const r = JSON.parse(await readFile(report, 'utf8'));
   await rm(dir, { recursive: true, force: true });
-  return { rows: r.events, seconds: (r.lastMs - r.firstMs) / 1000, wall };
+  return {
+    rows: r.events,
+    seconds: (r.lastMs - r.firstMs) / 1000,
+    wall,
+    rssMiB: r.maxRssKiB / 1024,
+  };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -256,6 +261,7 @@ try {
       ceilingRowsPerSec: Math.round(ceilingRate),
       ratio: +(sluiceRate / ceilingRate).toFixed(2),
       sluiceWallSeconds: +median(s.map((x) => x.wall)).toFixed(2),
+      sluicePeakRssMiB: Math.round(Math.max(...s.map((x) => x.rssMiB))),
       rounds: ROUNDS,
     });
   }
@@ -272,11 +278,11 @@ else {
     `machine: ${machine.nproc} cpus, ${machine.cpu}, node ${machine.node}; ${ROWS} rows in ${PER_MESSAGE}-row messages; median of ${ROUNDS}`,
   );
   console.log(
-    'partitions | sluice rows/s | ceiling rows/s (kafkajs + JSON.parse) | ratio | sluice wall s (incl. start, join, shutdown)',
+    'partitions | sluice rows/s | ceiling rows/s (kafkajs + JSON.parse) | ratio | sluice wall s (incl. start, join, shutdown) | sluice peak RSS MiB (max of rounds)',
   );
   for (const r of results) {
     console.log(
-      `${r.partitions} | ${r.sluiceRowsPerSec} | ${r.ceilingRowsPerSec} | ${r.ratio} | ${r.sluiceWallSeconds}`,
+      `${r.partitions} | ${r.sluiceRowsPerSec} | ${r.ceilingRowsPerSec} | ${r.ratio} | ${r.sluiceWallSeconds} | ${r.sluicePeakRssMiB}`,
     );
   }
 }

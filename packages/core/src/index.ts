@@ -97,7 +97,15 @@ export type { DeadLetterProducer, KafkaDeadLetterOptions } from './deadLetterKaf
 export { createLogger, redact } from './logger.js';
 export type { LogLevel } from './logger.js';
 export { MetricsRegistry } from './metrics.js';
-export { backoffDelay, maxAttempts, sleep } from './pipeline/backoff.js';
+export {
+  backoffDelay,
+  maxAttempts,
+  retry,
+  retryAfter,
+  retryUnlessFatal,
+  sleep,
+} from './pipeline/retry.js';
+export type { BackoffPolicy, RetryDecision, RetryOptions, RetryOutcome } from './pipeline/retry.js';
 export { decodeMessage } from './pipeline/decodeMessage.js';
 export type { MessageFormat } from './pipeline/decodeMessage.js';
 export { AckTracker } from './pipeline/ackTracker.js';
@@ -124,7 +132,9 @@ export type {
 export { pipelineSettingsOf } from './pipeline/fromConfig.js';
 export { defaultPipelineSettings, resolvePipelineSettings } from './pipeline/settings.js';
 export type { OrderingMode, PipelineSettings } from './pipeline/settings.js';
-export { SinkHandle } from './pipeline/sinkHandle.js';
+export { ConnectionHandle, SinkHandle, SourceHandle } from './pipeline/connection.js';
+export type { ConnectionOptions } from './pipeline/connection.js';
+export { coreErrors } from './errors.js';
 export { Router } from './router/router.js';
 export type { MappingRoute, RouteResult, RouterOptions, RouterSink } from './router/router.js';
 export { CORE_SERVICE_IDS, createPluginContainer } from './plugins/container.js';

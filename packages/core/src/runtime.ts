@@ -8,6 +8,8 @@ import { deadLetterQueueOf } from './deadLetter/transport.js';
 import { MetricsRegistry } from './metrics.js';
 import { createGroupSinks } from './groupSinks.js';
 import { PipelineEngine } from './pipeline/engine.js';
+import { SourceHandle } from './pipeline/connection.js';
+import { maxAttempts } from './pipeline/retry.js';
 import { pipelineSettingsOf } from './pipeline/fromConfig.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -78,8 +80,18 @@ export async function runSluice(options: RunOptions): Promise<void> {
         'canal.conf.mode',
       );
       const groupLogger = logger.child({ destination: adapter.instance, groupId: group.groupId });
+      const settings = resolvePipelineSettings(pipelineSettingsOf(config));
+      const sourceHandle = new SourceHandle(
+        `"${config.canal.mode}" (destination "${adapter.instance}", group "${group.groupId}")`,
+        source,
+        {
+          logger: groupLogger,
+          backoff: { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs },
+          maxAttempts: maxAttempts(settings.retries),
+        },
+      );
       try {
-        await source.connect(stopAll.signal);
+        await sourceHandle.connect(stopAll.signal);
         const engine = new PipelineEngine({
           destination: adapter.instance,
           groupId: group.groupId,
@@ -104,9 +116,7 @@ export async function runSluice(options: RunOptions): Promise<void> {
         throw error;
       } finally {
         // Bounded, parallel teardown: a sink or source stuck closing cannot hold the others up.
-        const deadline = AbortSignal.timeout(
-          resolvePipelineSettings(pipelineSettingsOf(config)).shutdownTimeoutMs,
-        );
+        const deadline = AbortSignal.timeout(settings.shutdownTimeoutMs);
         const gaveUp = new Promise<void>((resolve) =>
           deadline.addEventListener('abort', () => resolve(), { once: true }),
         );

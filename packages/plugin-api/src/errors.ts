@@ -16,6 +16,11 @@
  * - `plugin*`: loading and wiring plugins: not found, duplicate name, incompatible
  *   `apiVersion`, not a branded definition, the module failed to load, an undeclared or unknown
  *   core service.
+ * - `sourceConnect` / `sinkConnect`: the core gave up connecting a source or a sink (a fatal
+ *   connect error, or canal's `retries` attempts used up); `sourceFailed`: a running source
+ *   stopped for good. Raised by the core, not by plugins.
+ * - `pipelineStopped`: a pipeline stopped on a fatal condition the core found (a crashed
+ *   applier, a plugin contract violation); `replay`: `sluice dlq replay` cannot go on.
  */
 export const ErrorCodes = {
   retryable: 'SLUICE_ERR_SINK_RETRYABLE',
@@ -31,6 +36,11 @@ export const ErrorCodes = {
   pluginInvalid: 'SLUICE_ERR_PLUGIN_INVALID',
   pluginLoad: 'SLUICE_ERR_PLUGIN_LOAD',
   pluginDependency: 'SLUICE_ERR_PLUGIN_DEPENDENCY_MISSING',
+  sourceConnect: 'SLUICE_ERR_SOURCE_CONNECT',
+  sourceFailed: 'SLUICE_ERR_SOURCE_FAILED',
+  sinkConnect: 'SLUICE_ERR_SINK_CONNECT',
+  pipelineStopped: 'SLUICE_ERR_PIPELINE_STOPPED',
+  replay: 'SLUICE_ERR_REPLAY',
 } as const;
 
 /** One of the codes in {@link ErrorCodes}. */
@@ -121,6 +131,11 @@ export function classifyError(error: unknown): FailureClass {
     case ErrorCodes.pluginInvalid:
     case ErrorCodes.pluginLoad:
     case ErrorCodes.pluginDependency:
+    case ErrorCodes.sourceConnect:
+    case ErrorCodes.sourceFailed:
+    case ErrorCodes.sinkConnect:
+    case ErrorCodes.pipelineStopped:
+    case ErrorCodes.replay:
       return 'fatal';
     default:
       return 'retryable';

@@ -156,6 +156,8 @@ export async function writeKafkaConfig(options: {
    * (instance, groupId) gets a recording sink with its own key and Redis prefix.
    */
   adapters?: readonly { topic: string; groupId: string; prefix: string }[];
+  /** canal `retries` (default 3). */
+  retries?: number;
 }): Promise<E2eConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-e2e-'));
   const dlqDir = join(dir, 'dlq');
@@ -177,7 +179,7 @@ canal.conf:
   mode: kafka
   flatMessage: true
   syncBatchSize: ${options.syncBatchSize ?? 200}
-  retries: 3
+  retries: ${options.retries ?? 3}
   timeout:
   accessKey:
   secretKey:

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@sluice/plugin-api';
-import { backoffDelay, sleep } from '../pipeline/backoff.js';
+import { retry } from '../pipeline/retry.js';
 import type { DeadLetterQueue } from './queue.js';
 import { encodePayload, type DeadLetterRecord } from './record.js';
 
@@ -20,7 +20,7 @@ export interface DeadLetterWriterOptions {
   readonly queue: DeadLetterQueue;
   readonly logger: Logger;
   readonly clock?: Clock;
-  /** Backoff between failed writes: full jitter from `baseMs`, doubling up to `maxMs`. */
+  /** Backoff between failed writes: equal jitter from `baseMs`, doubling up to `maxMs`. */
   readonly retry: { readonly baseMs: number; readonly maxMs: number };
 }
 
@@ -71,23 +71,17 @@ export class DeadLetterWriter {
    * abandoned because `signal` aborted (the caller must then not treat the item as handled).
    */
   async write(record: DeadLetterRecord, signal: AbortSignal): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      if (signal.aborted) return false;
-      try {
-        await this.#o.queue.write(record, signal);
-        return true;
-      } catch (error) {
-        if (signal.aborted) return false;
+    const outcome = await retry((_, sig) => this.#o.queue.write(record, sig), {
+      signal,
+      backoff: this.#o.retry,
+      // Every failure is retried: a dead letter is never dropped.
+      classify: () => ({ retry: true }),
+      onRetry: (error, attempt) =>
         this.#o.logger.error(
           'Writing to the dead-letter queue failed; retrying (the offset does not move meanwhile).',
           { deadLetter: this.#o.queue.location, attempt, error: (error as Error).message },
-        );
-        try {
-          await sleep(backoffDelay(attempt, this.#o.retry.baseMs, this.#o.retry.maxMs), signal);
-        } catch {
-          return false;
-        }
-      }
-    }
+        ),
+    });
+    return outcome.ok;
   }
 }

@@ -327,6 +327,55 @@ describe('PipelineEngine failures', () => {
     expect(source.committed.get('p')).toBeUndefined();
   });
 
+  it('connects the sinks in parallel: a sink stuck connecting does not hold the others up', async () => {
+    const slow = new RecordingSink();
+    const fast = new RecordingSink();
+    const fastConnected = deferred();
+    slow.connect = async () => {
+      // Connected only once the other sink connected: a sequential connect would never get there.
+      await fastConnected.promise;
+      slow.connects += 1;
+    };
+    fast.connect = async () => {
+      fast.connects += 1;
+      fastConnected.resolve();
+    };
+    const { run } = setup({
+      partitions: { p: [insert('1')] },
+      sinks: [
+        { key: 'slow', instance: slow },
+        { key: 'fast', instance: fast },
+      ],
+    });
+    await run();
+    expect([slow.connects, fast.connects]).toEqual([1, 1]);
+    expect(slow.applied.map(idOf)).toEqual(['1']);
+  });
+
+  it('a sink that cannot connect stops the connect loops of the others', async () => {
+    const broken = new RecordingSink();
+    const flaky = new RecordingSink();
+    broken.connect = async () => {
+      throw new FatalError('access denied');
+    };
+    flaky.connect = async () => {
+      flaky.connects += 1;
+      throw new NotConnectedError('refused');
+    };
+    const { run } = setup({
+      partitions: { p: [insert('1')] },
+      sinks: [
+        { key: 'broken', instance: broken },
+        { key: 'flaky', instance: flaky },
+      ],
+      settings: { retryBaseMs: 5, retryMaxMs: 5 },
+    });
+    await expect(run()).rejects.toMatchObject({ code: 'SLUICE_ERR_SINK_CONNECT' });
+    const n = flaky.connects;
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(flaky.connects).toBe(n);
+  });
+
   it('reconnects after NotConnectedError, then retries', async () => {
     const sink = new RecordingSink({
       script: (_b, call) => {

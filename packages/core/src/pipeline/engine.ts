@@ -18,7 +18,7 @@ import { Applier, type ApplierEntry, type SourceOrigin } from './applier.js';
 import { conflictKeys } from './conflictKeys.js';
 import { decodeMessage, type MessageFormat } from './decodeMessage.js';
 import { resolvePipelineSettings, type OrderingMode, type PipelineSettings } from './settings.js';
-import { SinkHandle } from './sinkHandle.js';
+import { SinkHandle } from './connection.js';
 
 /** A sink instance of the group. */
 export interface EngineSink {
@@ -183,7 +183,7 @@ export class PipelineEngine implements SourceHandler {
     let runError: unknown;
     try {
       if (options.connectSinks ?? true) {
-        for (const h of this.#handles) await h.connect(this.#intake.signal);
+        await this.#connectSinks();
       }
       await this.#o.source.run(this, { once: options.once, signal: this.#intake.signal });
     } catch (error) {
@@ -194,6 +194,27 @@ export class PipelineEngine implements SourceHandler {
     await this.#shutdown();
     if (this.#fatal) throw this.#fatal;
     if (runError !== undefined && !options.signal.aborted) throw runError;
+  }
+
+  /**
+   * Connects every sink in parallel: one sink stuck connecting must not hold the others up
+   * (Vector #13514). The first failure stops the other connect loops.
+   */
+  async #connectSinks(): Promise<void> {
+    const connecting = new AbortController();
+    const signal = AbortSignal.any([connecting.signal, this.#intake.signal]);
+    try {
+      await Promise.all(
+        this.#handles.map((h) =>
+          h.connect(signal).catch((error: unknown) => {
+            connecting.abort(error);
+            throw error;
+          }),
+        ),
+      );
+    } finally {
+      connecting.abort(new Error('Sinks connected.'));
+    }
   }
 
   async #shutdown(): Promise<void> {

@@ -1,0 +1,240 @@
+import {
+  classifyError,
+  isSluiceError,
+  type FatalError,
+  type Logger,
+  type SinkRecord,
+  type SluiceError,
+  type WriteResult,
+} from '@sluice/plugin-api';
+import { coreErrors, messageOf } from '../errors.js';
+import { coalesce, type CoalesceItem, type CoalescedWrite } from './coalesce.js';
+import type { SinkHandle } from './connection.js';
+import { maxAttempts, retry, retryAfter, type RetryDecision } from './retry.js';
+import type { PipelineSettings } from './settings.js';
+
+/** What a batch writer reports for the items it was given. */
+export interface BatchWriterHooks<T> {
+  /** These items were applied (or cancelled out by coalescing). */
+  applied(items: readonly T[]): void;
+  /**
+   * These items go to the dead-letter queue. Resolves true once written (the caller then
+   * completes them), false when the write was abandoned (signal aborted): never completes them.
+   */
+  deadLetter(
+    items: readonly T[],
+    reason: string,
+    attempts: number,
+    signal: AbortSignal,
+  ): Promise<boolean>;
+  /** Nothing can go on: stop the pipeline without committing unfinished work. */
+  fail(error: FatalError | SluiceError): void;
+  /** One `write` call finished (for the batch latency histogram). */
+  observeWrite(seconds: number, records: number): void;
+}
+
+/** Tuning a batch writer uses. */
+export type BatchWriterSettings = Pick<
+  PipelineSettings,
+  'retries' | 'terminateOnException' | 'retryBaseMs' | 'retryMaxMs'
+>;
+
+/** Options of a {@link BatchWriter}. */
+export interface BatchWriterOptions<T> {
+  readonly sink: SinkHandle;
+  readonly settings: BatchWriterSettings;
+  /** Coalesce per key within a batch (the sink declared it safe). */
+  readonly coalescing: boolean;
+  /** Aborted when the work must be abandoned (fatal error, shutdown deadline, revocation). */
+  readonly signal: AbortSignal;
+  readonly hooks: BatchWriterHooks<T>;
+  readonly logger: Logger;
+}
+
+/** A `write` that returned the wrong number of outcomes: retried like a transient failure. */
+class WriteResultMismatch extends Error {}
+
+type LiveWrite<T extends CoalesceItem> = CoalescedWrite<T> & { record: SinkRecord };
+
+/**
+ * Writes the batches of one sink instance with canal's failure policy (DESIGN.md §3
+ * "Failures"), through the core's one {@link retry} loop:
+ *
+ * - retryable (and unknown) errors: backoff with jitter (at least a `RetryableError`'s `waitMs`),
+ *   at most canal's `retries` attempts (-1 = forever);
+ * - `NotConnectedError`: reconnect through the {@link SinkHandle}, then retry;
+ * - `PermanentEventError` thrown for the whole batch: no retry; the batch is split in halves
+ *   written one after the other (per-key order holds: the batch held its keys exclusively), down
+ *   to the one record that goes to the dead-letter queue;
+ * - per-record `failed` outcomes: those records go to the dead-letter queue, the rest is applied;
+ * - a result of the wrong length (a plugin contract violation): retried, then a fatal
+ *   `SLUICE_ERR_PIPELINE_STOPPED`;
+ * - fatal errors stop the pipeline; after the last attempt the batch is dead-lettered, or with
+ *   `terminateOnException` the pipeline stops without committing it.
+ *
+ * Every item given to {@link write} ends reported exactly once (applied or dead-lettered), unless
+ * the signal aborts or the pipeline fails, in which case the rest is abandoned (never committed).
+ * One `write` at a time per lane; several lanes share one writer.
+ */
+export class BatchWriter<T extends CoalesceItem> {
+  readonly #o: BatchWriterOptions<T>;
+  readonly #limit: number;
+
+  constructor(options: BatchWriterOptions<T>) {
+    this.#o = options;
+    this.#limit = maxAttempts(options.settings.retries);
+  }
+
+  /** Writes one batch (coalesced when enabled); resolves once every item was reported or abandoned. */
+  async write(batch: readonly T[]): Promise<void> {
+    const { hooks } = this.#o;
+    const writes: CoalescedWrite<T>[] = this.#o.coalescing
+      ? coalesce(batch)
+      : batch.map((e) => ({ record: e.record, members: [e] }));
+    let cancelled: T[] | undefined;
+    let live: LiveWrite<T>[] | undefined;
+    for (const w of writes) {
+      if (w.record === undefined) (cancelled ??= []).push(...w.members);
+      else (live ??= []).push(w as LiveWrite<T>);
+    }
+    if (cancelled) hooks.applied(cancelled);
+    if (live) await this.#write(live);
+  }
+
+  async #write(live: readonly LiveWrite<T>[]): Promise<void> {
+    const { hooks, signal, sink, logger } = this.#o;
+    const s = this.#o.settings;
+    const records = live.map((w) => w.record);
+    let reconnectFailure: unknown;
+    const outcome = await retry(
+      async (_, sig): Promise<WriteResult> => {
+        const started = performance.now();
+        const result = await sink.instance.write(records, sig);
+        if (result.length !== records.length) {
+          throw new WriteResultMismatch(
+            `returned ${result.length} outcomes for a batch of ${records.length} records`,
+          );
+        }
+        hooks.observeWrite((performance.now() - started) / 1000, records.length);
+        return result;
+      },
+      {
+        signal,
+        backoff: { baseMs: s.retryBaseMs, maxMs: s.retryMaxMs },
+        maxAttempts: this.#limit,
+        classify: classifyWriteFailure,
+        onRetry: (error, attempt) =>
+          logger.warn(`Sink "${sink.key}" write failed; retrying.`, {
+            attempt,
+            records: records.length,
+            error: messageOf(error),
+          }),
+        beforeRetry: async (error) => {
+          if (classifyError(error) !== 'notConnected') return;
+          sink.lost();
+          try {
+            await sink.connect(signal);
+          } catch (e) {
+            reconnectFailure = e;
+            throw e;
+          }
+        },
+      },
+    );
+    if (outcome.ok) {
+      await this.#report(live, outcome.value, outcome.attempts);
+      return;
+    }
+    const { error, attempts } = outcome;
+    if (outcome.reason === 'aborted') return;
+    if (outcome.reason === 'stopped') {
+      if (reconnectFailure !== undefined && error === reconnectFailure) {
+        hooks.fail(asFatal(error, () => coreErrors.sinkConnect(sink.key, attempts, error)));
+        return;
+      }
+      if (classifyError(error) === 'permanent') {
+        await this.#split(live, messageOf(error), attempts);
+        return;
+      }
+      hooks.fail(coreErrors.sinkFailed(sink.key, error));
+      return;
+    }
+    // exhausted
+    if (error instanceof WriteResultMismatch) {
+      hooks.fail(coreErrors.sinkContract(sink.key, error.message, attempts));
+    } else if (s.terminateOnException) {
+      hooks.fail(coreErrors.sinkTerminated(sink.key, attempts, error));
+    } else {
+      logger.error(
+        `Sink "${sink.key}" failed after ${attempts} attempt(s); the batch goes to the dead-letter queue.`,
+        { records: records.length, error: messageOf(error) },
+      );
+      await hooks.deadLetter(
+        live.flatMap((w) => w.members),
+        `write failed after ${attempts} attempt(s): ${messageOf(error)}`,
+        attempts,
+        signal,
+      );
+    }
+  }
+
+  /** A batch rejected as a whole: halves, down to the record that goes to the dead-letter queue. */
+  async #split(live: readonly LiveWrite<T>[], message: string, attempts: number): Promise<void> {
+    const { hooks, signal, sink, logger } = this.#o;
+    if (live.length === 1) {
+      await hooks.deadLetter(live[0]!.members, message, attempts, signal);
+      return;
+    }
+    logger.warn(
+      `Sink "${sink.key}" rejected a batch as a whole; splitting it to find the record.`,
+      {
+        records: live.length,
+        error: message,
+      },
+    );
+    const mid = Math.ceil(live.length / 2);
+    await this.#write(live.slice(0, mid));
+    if (signal.aborted) return;
+    await this.#write(live.slice(mid));
+  }
+
+  /** Reports per-record outcomes: applied ones at once, failed ones to the dead-letter queue. */
+  async #report(
+    live: readonly LiveWrite<T>[],
+    result: WriteResult,
+    attempts: number,
+  ): Promise<void> {
+    const { hooks, signal } = this.#o;
+    let ok: T[] | undefined;
+    let rejected: Map<string, T[]> | undefined;
+    for (let i = 0; i < live.length; i++) {
+      const outcome = result[i]!;
+      const members = live[i]!.members;
+      if (outcome.status === 'applied') (ok ??= []).push(...members);
+      else {
+        const reason = outcome.error?.message ?? 'rejected by the sink';
+        rejected ??= new Map();
+        const list = rejected.get(reason);
+        if (list) list.push(...members);
+        else rejected.set(reason, [...members]);
+      }
+    }
+    if (ok) hooks.applied(ok);
+    if (rejected) {
+      for (const [reason, items] of rejected) {
+        if (!(await hooks.deadLetter(items, reason, attempts, signal))) return;
+      }
+    }
+  }
+}
+
+/** Fatal and permanent failures stop the retry loop; everything else is retried. */
+function classifyWriteFailure(error: unknown): RetryDecision {
+  if (error instanceof WriteResultMismatch) return { retry: true };
+  const kind = classifyError(error);
+  return kind === 'fatal' || kind === 'permanent' ? { retry: false } : retryAfter(error);
+}
+
+function asFatal(error: unknown, wrap: () => SluiceError): SluiceError {
+  return isSluiceError(error) && classifyError(error) === 'fatal' ? error : wrap();
+}

@@ -1,0 +1,200 @@
+import { hashString } from './conflictKeys.js';
+
+/** What the lane scheduler needs to know of one record (see {@link conflictKeys}). */
+export interface LaneItem {
+  /** `database.table`. */
+  readonly table: string;
+  /** True for a DDL under `per-key`/`table` ordering: it conflicts with every key of its table. */
+  readonly barrier: boolean;
+  /** Row keys: one, two for a primary-key change, none for a barrier. */
+  readonly keys: readonly string[];
+  /** Approximate size, for `take`'s byte bound. */
+  readonly bytes: number;
+}
+
+interface Lane<T> {
+  readonly queue: T[];
+  head: number;
+}
+
+interface Owner {
+  lane: number;
+  count: number;
+}
+
+/**
+ * The key-affinity lane scheduler of one sink instance and one partition (DESIGN.md §3). Pure
+ * and synchronous: no I/O, no timers, no promises; the caller runs the lanes.
+ *
+ * Items are {@link push}ed in source order. Each goes to the lane already holding one of its
+ * keys (both keys of a primary-key change; a barrier conflicts with every key of its table and
+ * every key of its table conflicts with a barrier), or to a hashed lane when none does. When its
+ * keys sit in two lanes, intake stops (in source order: nothing behind it overtakes it) until
+ * {@link release} frees one of them. Keys stay held from `push` until `release`, so two items
+ * sharing a key are never in flight at once in different lanes, and within a lane they are taken
+ * in order: per-key order holds whatever the lanes' relative speed.
+ *
+ * With `partition` ordering every item has the same key (strictly sequential); with `table`
+ * ordering the key is the table (one lane per table at a time).
+ */
+export class LaneScheduler<T extends LaneItem> {
+  readonly #lanes: Lane<T>[];
+  readonly #intake: T[] = [];
+  #intakeHead = 0;
+  readonly #keyOwner = new Map<string, Owner>();
+  readonly #barrierOwner = new Map<string, Owner>();
+  readonly #tableHolders = new Map<string, Map<number, number>>();
+  readonly #wake: (lane: number) => void;
+  readonly #alone: (item: T) => boolean;
+  #pending = 0;
+
+  /**
+   * @param lanes number of lanes (≥ 1)
+   * @param wake called synchronously, from `push` or `release`, each time a lane receives an item
+   * @param alone items that are always taken as a batch of their own (a DDL)
+   */
+  constructor(lanes: number, wake: (lane: number) => void, alone: (item: T) => boolean) {
+    this.#lanes = Array.from({ length: Math.max(1, lanes) }, () => ({ queue: [], head: 0 }));
+    this.#wake = wake;
+    this.#alone = alone;
+  }
+
+  /** Number of lanes. */
+  get lanes(): number {
+    return this.#lanes.length;
+  }
+
+  /** Items pushed and not yet released. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Items of a lane waiting to be taken. */
+  queued(lane: number): number {
+    const l = this.#lanes[lane]!;
+    return l.queue.length - l.head;
+  }
+
+  /** Items waiting in intake, blocked by a conflict across lanes. */
+  get blocked(): number {
+    return this.#intake.length - this.#intakeHead;
+  }
+
+  /** Queues one item (in source order) and dispatches what can go to a lane. */
+  push(item: T): void {
+    this.#pending += 1;
+    this.#intake.push(item);
+    this.#dispatch();
+  }
+
+  /**
+   * Takes the next batch of a lane: up to `maxItems` items and `maxBytes` (at least one item);
+   * an `alone` item or a barrier is always a batch of its own. Empty when the lane has nothing.
+   * The items keep their keys until {@link release}.
+   */
+  take(lane: number, maxItems: number, maxBytes: number): T[] {
+    const l = this.#lanes[lane]!;
+    if (l.head >= l.queue.length) return [];
+    const first = l.queue[l.head]!;
+    if (first.barrier || this.#alone(first)) {
+      l.head += 1;
+      this.#compact(l);
+      return [first];
+    }
+    const batch: T[] = [];
+    let bytes = 0;
+    while (l.head < l.queue.length && batch.length < maxItems) {
+      const next = l.queue[l.head]!;
+      if (next.barrier || this.#alone(next)) break;
+      if (batch.length > 0 && bytes + next.bytes > maxBytes) break;
+      bytes += next.bytes;
+      batch.push(next);
+      l.head += 1;
+    }
+    this.#compact(l);
+    return batch;
+  }
+
+  /** The items (taken from `lane`) are finished: frees their keys and dispatches blocked intake. */
+  release(lane: number, items: readonly T[]): void {
+    for (const item of items) this.#unhold(item, lane);
+    this.#pending -= items.length;
+    this.#dispatch();
+  }
+
+  #compact(l: Lane<T>): void {
+    if (l.head === l.queue.length) {
+      l.queue.length = 0;
+      l.head = 0;
+    } else if (l.head > 1024 && l.head * 2 > l.queue.length) {
+      l.queue.splice(0, l.head);
+      l.head = 0;
+    }
+  }
+
+  /** Moves intake items to lanes until one is blocked by a conflict across lanes. */
+  #dispatch(): void {
+    while (this.#intakeHead < this.#intake.length) {
+      const item = this.#intake[this.#intakeHead]!;
+      const lane = this.#pick(item);
+      if (lane === undefined) return; // dispatched again when a lane releases keys
+      this.#intakeHead += 1;
+      this.#hold(item, lane);
+      this.#lanes[lane]!.queue.push(item);
+      this.#wake(lane);
+    }
+    this.#intake.length = 0;
+    this.#intakeHead = 0;
+  }
+
+  #pick(item: T): number | undefined {
+    let found: number | undefined;
+    let conflict = false;
+    const consider = (lane: number | undefined): void => {
+      if (lane === undefined || lane === found) return;
+      if (found !== undefined) conflict = true;
+      else found = lane;
+    };
+    if (item.barrier) {
+      const holders = this.#tableHolders.get(item.table);
+      if (holders) for (const lane of holders.keys()) consider(lane);
+      if (conflict) return undefined;
+      return found ?? hashString(item.table) % this.#lanes.length;
+    }
+    for (const key of item.keys) consider(this.#keyOwner.get(key)?.lane);
+    consider(this.#barrierOwner.get(item.table)?.lane);
+    if (conflict) return undefined;
+    return found ?? hashString(item.keys[0] ?? item.table) % this.#lanes.length;
+  }
+
+  #hold(item: T, lane: number): void {
+    if (item.barrier) own(this.#barrierOwner, item.table, lane);
+    for (const key of item.keys) own(this.#keyOwner, key, lane);
+    let holders = this.#tableHolders.get(item.table);
+    if (!holders) this.#tableHolders.set(item.table, (holders = new Map()));
+    holders.set(lane, (holders.get(lane) ?? 0) + 1);
+  }
+
+  #unhold(item: T, lane: number): void {
+    if (item.barrier) drop(this.#barrierOwner, item.table);
+    for (const key of item.keys) drop(this.#keyOwner, key);
+    const holders = this.#tableHolders.get(item.table);
+    if (holders) {
+      const n = (holders.get(lane) ?? 1) - 1;
+      if (n === 0) holders.delete(lane);
+      else holders.set(lane, n);
+      if (holders.size === 0) this.#tableHolders.delete(item.table);
+    }
+  }
+}
+
+function own(map: Map<string, Owner>, key: string, lane: number): void {
+  const o = map.get(key);
+  if (o) o.count += 1;
+  else map.set(key, { lane, count: 1 });
+}
+
+function drop(map: Map<string, Owner>, key: string): void {
+  const o = map.get(key);
+  if (o && --o.count === 0) map.delete(key);
+}
