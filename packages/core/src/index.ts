@@ -80,9 +80,6 @@ export {
 export type { DeadLetterFileRead, RewriteResult } from './deadLetter/fileQueue.js';
 export { DeadLetterWriter } from './deadLetter/writer.js';
 export type { DeadLetterOrigin, DeadLetterWriterOptions } from './deadLetter/writer.js';
-export { KafkaDeadLetterQueue, deadLetterTopic } from './deadLetterKafka.js';
-export { deadLetterReplayGroup, readDeadLetterTopic } from './deadLetterReplay.js';
-export type { DeadLetterTopicRead } from './deadLetterReplay.js';
 export { replayDeadLetters } from './deadLetter/replay.js';
 export type { ReplayOptions, ReplaySummary } from './deadLetter/replay.js';
 export {
@@ -90,10 +87,8 @@ export {
   deadLetterDir,
   deadLetterQueueOf,
   deadLetterTransportOf,
-  kafkaBrokersOf,
 } from './deadLetter/transport.js';
 export type { DeadLetterTransport } from './deadLetter/transport.js';
-export type { DeadLetterProducer, KafkaDeadLetterOptions } from './deadLetterKafka.js';
 export { createLogger, redact } from './logger.js';
 export type { LogLevel } from './logger.js';
 export { MetricsRegistry } from './metrics.js';

@@ -2,8 +2,6 @@ import { isAbsolute, resolve } from 'node:path';
 import { SluiceError, ErrorCodes } from '@sluice/plugin-api';
 import type { ResolvedConfig } from '../config/application/types.js';
 import type { PluginRegistry } from '../registry.js';
-import { KafkaDeadLetterQueue, deadLetterTopic } from '../deadLetterKafka.js';
-import { readDeadLetterTopic } from '../deadLetterReplay.js';
 import { FileDeadLetterQueue, FileDeadLetterReader } from './fileQueue.js';
 import type { DeadLetterContext, DeadLetterQueue, DeadLetterReader } from './queue.js';
 import type { DeadLetterRecord } from './record.js';
@@ -12,14 +10,6 @@ import type { DeadLetterRecord } from './record.js';
 export function deadLetterDir(config: ResolvedConfig): string {
   const dir = config.sluice.deadLetter.dir;
   return isAbsolute(dir) ? dir : resolve(config.dir, dir);
-}
-
-/** The brokers of `canal.conf.consumerProperties` `kafka.bootstrap.servers` (empty when unset). */
-export function kafkaBrokersOf(config: ResolvedConfig): string[] {
-  return (config.canal.consumerProperties['kafka.bootstrap.servers'] ?? '')
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
 }
 
 /**
@@ -55,41 +45,6 @@ function capabilityContext(config: ResolvedConfig, instance: string): DeadLetter
   };
 }
 
-/** Core's own Kafka dead-letter code, until source-kafka provides `deadLetters`. */
-function legacyKafka(config: ResolvedConfig): DeadLetterTransport {
-  const brokers = kafkaBrokersOf(config);
-  if (brokers.length === 0)
-    throw new SluiceError(
-      ErrorCodes.config,
-      'sluice.deadLetter.type is kafka but canal.conf.consumerProperties has no kafka.bootstrap.servers.',
-    );
-  const suffix = config.sluice.deadLetter.topicSuffix;
-  const topicOf = (instance: string) => deadLetterTopic(instance, suffix);
-  const locationOf = (instance: string) => `topic "${topicOf(instance)}" on ${brokers.join(',')}`;
-  const topicReader = (topic: string): DeadLetterReader => ({
-    location: `topic "${topic}" on ${brokers.join(',')}`,
-    read: async (signal) => {
-      const read = await readDeadLetterTopic(brokers, topic, signal);
-      return { records: read.records, commit: () => read.commit() };
-    },
-    close: async () => {},
-  });
-  return {
-    type: 'kafka',
-    locationOf,
-    queue: (instance) => {
-      const queue = new KafkaDeadLetterQueue({ brokers, topicSuffix: suffix });
-      return {
-        location: locationOf(instance),
-        write: (record) => queue.write(record),
-        close: () => queue.close(),
-      };
-    },
-    reader: (instance) => topicReader(topicOf(instance)),
-    readerNamed: (name) => topicReader(name),
-  };
-}
-
 /**
  * The transport of `sluice.deadLetter` (see {@link DeadLetterTransport}).
  *
@@ -114,13 +69,11 @@ export function deadLetterTransportOf(
   }
   const source = registry.source(type, 'sluice.deadLetter.type');
   const capability = source.deadLetters;
-  if (!capability) {
-    if (type === 'kafka') return legacyKafka(config);
+  if (!capability)
     throw new SluiceError(
       ErrorCodes.config,
       `sluice.deadLetter.type is "${type}", but source plugin "${type}" has no dead-letter queue of its own; use type file.`,
     );
-  }
   return {
     type,
     locationOf: (instance) => capability.reader(capabilityContext(config, instance)).location,
