@@ -275,7 +275,9 @@ describe('file source', () => {
     await runSluice({ config, registry, logger, once: true, signal: new AbortController().signal });
 
     expect([...memory.target.table('shop', 'items').keys()].sort()).toEqual(['1', '2']);
-    const warning = lines.find((l) => l.includes('WARN') && l.includes('line 2 of in.jsonl'));
+    const warning = lines
+      .map((l) => JSON.parse(l) as { level: string; msg: string })
+      .find((e) => e.level === 'warn' && e.msg.includes('line 2 of in.jsonl'));
     expect(warning, lines.join('\n')).toBeDefined();
     const [dlqFile] = await readdir(dlq);
     const records = (await readFile(join(dlq, dlqFile!), 'utf8'))
