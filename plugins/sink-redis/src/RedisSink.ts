@@ -27,9 +27,9 @@ import { runEtl } from './etl.js';
 import { globEscape, keyPattern, staticPrefix } from './keyTemplate.js';
 import { compileMapping, type CompiledMapping } from './mapping.js';
 import type { RedisMappingFile } from './mappingSchema.js';
-import { planEvent, type Command } from './plan.js';
-import { APPLY_SCRIPT } from './scripts.js';
-import { VERSION_SUFFIX } from './version.js';
+import { parseScheduleMember, planEvent, type Command } from './plan.js';
+import { APPLY_SCRIPT, EVICT_IF_SCRIPT } from './scripts.js';
+import { VERSION_SUFFIX, versionKeyOf } from './version.js';
 
 type Client = Redis | Cluster;
 
@@ -40,6 +40,7 @@ type ScriptedPipeline = ChainableCommander & {
     versionKey: string,
     ...args: (string | number)[]
   ): ChainableCommander;
+  sluiceEvictIf(valueKey: string, versionKey: string, version: string): ChainableCommander;
 };
 
 /** Redis error replies that are transient: the whole batch is retried. */
@@ -97,6 +98,7 @@ export class RedisSink implements SinkInstance<RedisMappingFile> {
     existing?.disconnect();
     const client = this.#o.createClient();
     client.defineCommand('sluiceApply', { numberOfKeys: 2, lua: APPLY_SCRIPT });
+    client.defineCommand('sluiceEvictIf', { numberOfKeys: 2, lua: EVICT_IF_SCRIPT });
     client.on('error', (error: Error) =>
       this.#o.logger.warn('Redis connection error.', { error: error.message }),
     );
@@ -118,6 +120,12 @@ export class RedisSink implements SinkInstance<RedisMappingFile> {
         throw new FatalError(`Redis refused the credentials: ${message}`, { cause: error });
       throw new NotConnectedError(`Cannot connect to Redis: ${message}`, { cause: error });
     }
+    // Evictions that fell due while no instance ran (a crash, a stop) are done before the first write.
+    await this.drainDelayedEvictions().catch((error: unknown) =>
+      this.#o.logger.warn('Delayed evictions failed; retrying at the next poll.', {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
     this.#startDrainer();
   }
 
@@ -197,6 +205,7 @@ export class RedisSink implements SinkInstance<RedisMappingFile> {
         const c = pending[i]!.command;
         if (c.kind === 'unlink') pipeline.unlink(c.key);
         else if (c.kind === 'schedule') pipeline.zadd(c.key, c.dueMs, c.member);
+        else if (c.kind === 'evictIf') pipeline.sluiceEvictIf(c.key, c.versionKey, c.version);
         else pipeline.sluiceApply(c.key, c.versionKey, ...c.args);
       }
       let results: [Error | null, unknown][] | null;
@@ -246,6 +255,8 @@ export class RedisSink implements SinkInstance<RedisMappingFile> {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       await this.#draining?.catch(() => undefined);
+      // What is due now is done now; later entries stay in the schedule for the next start.
+      await this.#drainWith(client).catch(() => undefined);
       await client.quit();
     } catch {
       client.disconnect();
@@ -320,7 +331,10 @@ export class RedisSink implements SinkInstance<RedisMappingFile> {
    * a crash between the UNLINK and the ZREM only evicts again after the restart.
    */
   async drainDelayedEvictions(limit = 1000): Promise<number> {
-    const client = this.client;
+    return this.#drainWith(this.client, limit);
+  }
+
+  async #drainWith(client: Client, limit = 1000): Promise<number> {
     const due = await client.zrangebyscore(
       this.#o.scheduleKey,
       '-inf',
@@ -330,10 +344,27 @@ export class RedisSink implements SinkInstance<RedisMappingFile> {
       limit,
     );
     if (due.length === 0) return 0;
-    const keys = due.map((m) => m.slice(m.indexOf('|') + 1));
+    const commands: Command[] = [];
+    for (const member of due) {
+      const parsed = parseScheduleMember(member);
+      if (!parsed) {
+        this.#o.logger.warn('Dropped a malformed delayed-eviction entry.', { member });
+        continue;
+      }
+      commands.push(
+        parsed.version === undefined
+          ? { kind: 'unlink', key: parsed.key }
+          : {
+              kind: 'evictIf',
+              key: parsed.key,
+              versionKey: versionKeyOf(parsed.key),
+              version: parsed.version,
+            },
+      );
+    }
     const errors = await this.#execute(
       client,
-      keys.map((key, record) => ({ record, command: { kind: 'unlink', key } })),
+      commands.map((command, record) => ({ record, command })),
     );
     const firstError = errors.find((e) => e !== undefined);
     if (firstError) throw firstError;

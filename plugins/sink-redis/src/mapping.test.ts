@@ -2,7 +2,7 @@ import { EventBuilder } from '@sluice/testkit';
 import { describe, expect, it } from 'vitest';
 import { checkRedisMapping, compileMapping, redisTables } from './mapping.js';
 import type { RedisMapping, RedisMappingFile } from './mappingSchema.js';
-import { planEvent, updateActs } from './plan.js';
+import { parseScheduleMember, planEvent, updateActs } from './plan.js';
 
 const file = (m: Partial<RedisMapping>): RedisMappingFile => ({
   redisMapping: {
@@ -84,18 +84,22 @@ describe('plan', () => {
       }).redisMapping,
     );
     const plan = planEvent(ev.update('users', a, { ...a, email: 'b@x' }), m, opts);
+    const describe = (member: string) => {
+      const parsed = parseScheduleMember(member)!;
+      return `${member.split('|')[0]} ${parsed.key} ${parsed.version ? 'if-still-deleted' : ''}`;
+    };
     expect(
       plan.map(
         (c) =>
-          `${c.kind} ${c.key} ${c.kind === 'apply' ? c.args[0] : c.kind === 'schedule' ? c.member : ''}`,
+          `${c.kind} ${c.key} ${c.kind === 'apply' ? c.args[0] : c.kind === 'schedule' ? describe(c.member) : ''}`,
       ),
     ).toEqual([
       'apply p:user:email:a@x del',
       'apply p:user:1 json',
       'apply p:user:email:b@x json',
       'unlink p:list ',
-      'schedule p:sched 1500|p:user:email:a@x',
-      'schedule p:sched 1500|p:list',
+      'schedule p:sched 1500 p:user:email:a@x if-still-deleted',
+      'schedule p:sched 1500 p:list ',
     ]);
   });
 

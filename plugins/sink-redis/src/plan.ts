@@ -9,7 +9,9 @@
  *   `before` image that the `after` image no longer renders (a key-column change, a DELETE) get a
  *   versioned tombstone. `evictKeys` are UNLINKed from both images in both modes.
  * - with `delayedEviction`, every UNLINKed or tombstoned key is also scheduled for a second
- *   eviction (ZADD to the schedule).
+ *   eviction (ZADD to the schedule; member {@link scheduleMember}). A tombstoned key's second
+ *   eviction is conditional: it deletes the value only while the key's version is still the
+ *   tombstone's, so it never removes a value a newer event wrote meanwhile.
  */
 import { PermanentEventError, type RowChangeEvent, type RowImage } from '@sluice/plugin-api';
 import { DecodeError } from '@sluice/canal-protocol';
@@ -33,7 +35,36 @@ export type Command =
       readonly key: string;
       readonly member: string;
       readonly dueMs: number;
+    }
+  /** Deletes `key` only while `versionKey` holds `version` (a delayed eviction of a tombstone). */
+  | {
+      readonly kind: 'evictIf';
+      readonly key: string;
+      readonly versionKey: string;
+      readonly version: string;
     };
+
+/**
+ * A schedule member: `<dueMs>|<JSON [key]>` for an UNLINK, `<dueMs>|<JSON [key, version]>` for a
+ * conditional eviction of a tombstoned key. The due time keeps members of the same key at
+ * different times apart, so removing a drained member never removes a later one.
+ */
+export function scheduleMember(dueMs: number, key: string, version?: string): string {
+  return `${dueMs}|${JSON.stringify(version === undefined ? [key] : [key, version])}`;
+}
+
+/** Parses a {@link scheduleMember}; `undefined` for a malformed one. */
+export function parseScheduleMember(
+  member: string,
+): { readonly key: string; readonly version: string | undefined } | undefined {
+  try {
+    const parsed: unknown = JSON.parse(member.slice(member.indexOf('|') + 1));
+    if (!Array.isArray(parsed) || typeof parsed[0] !== 'string') return undefined;
+    return { key: parsed[0], version: typeof parsed[1] === 'string' ? parsed[1] : undefined };
+  } catch {
+    return undefined;
+  }
+}
 
 /** Whether an UPDATE touches the cache under the mapping's `condition`. */
 export function updateActs(event: RowChangeEvent, mapping: CompiledMapping): boolean {
@@ -93,7 +124,7 @@ export function planEvent(
   const evicted = new Set<string>();
   render(mapping.evictKeys, before, 'before', prefix, evicted);
   render(mapping.evictKeys, after, 'after', prefix, evicted);
-  const delayed: string[] = [];
+  const delayed: Array<readonly [key: string, version?: string]> = [];
   if (mapping.mode === 'evict') {
     render(mapping.keys, before, 'before', prefix, evicted);
     render(mapping.keys, after, 'after', prefix, evicted);
@@ -131,7 +162,7 @@ export function planEvent(
         versionKey: versionKeyOf(key),
         args: ['del', version, 0, mapping.tombstoneTtlMs],
       });
-      delayed.push(key);
+      delayed.push([key, version]);
     }
     const versionTtl = mapping.ttlMs > 0 ? Math.max(mapping.ttlMs, mapping.tombstoneTtlMs) : 0;
     for (const key of newKeys) {
@@ -145,12 +176,17 @@ export function planEvent(
   }
   for (const key of evicted) {
     out.push({ kind: 'unlink', key });
-    delayed.push(key);
+    delayed.push([key]);
   }
   if (mapping.delayMs > 0) {
     const dueMs = options.now + mapping.delayMs;
-    for (const key of delayed)
-      out.push({ kind: 'schedule', key: options.scheduleKey, member: `${dueMs}|${key}`, dueMs });
+    for (const [key, version] of delayed)
+      out.push({
+        kind: 'schedule',
+        key: options.scheduleKey,
+        member: scheduleMember(dueMs, key, version),
+        dueMs,
+      });
   }
   return out;
 }

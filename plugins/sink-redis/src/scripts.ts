@@ -64,3 +64,15 @@ else
 end
 return 1
 `;
+
+/**
+ * `sluiceEvictIf(valueKey, versionKey, version)`: the delayed eviction of a tombstoned key. Deletes
+ * the value only while the version key still holds the tombstone's version (a newer event's write
+ * is left alone). Returns 1 when it deleted, 0 otherwise.
+ */
+export const EVICT_IF_SCRIPT = `
+if redis.call('GET', KEYS[2]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`;

@@ -150,4 +150,48 @@ describe('delayed second eviction', () => {
       await next.close(signal);
     }
   });
+
+  it('write mode: the second eviction of a deleted key removes a re-populated value, never a newer write', async () => {
+    const prefix = `${uniqueName('race_write')}:`;
+    prefixes.push(prefix);
+    const mapping = mappingFile({
+      database: db,
+      table: 'users',
+      mode: 'write',
+      keys: ['user:{id}'],
+      delayedEviction: 200,
+    });
+    const ev = new EventBuilder({ database: db });
+    const sink = createSink({ prefix, pollMs: 20 });
+    const signal = new AbortController().signal;
+    await sink.connect(signal);
+    try {
+      const write = (events: ReturnType<typeof ev.insert>[]) =>
+        sink.write(
+          events.map((event) => ({ event, mapping })),
+          signal,
+        );
+      await write([
+        ev.insert('users', { id: '1', name: 'a' }),
+        ev.insert('users', { id: '2', name: 'b' }),
+      ]);
+      await write([
+        ev.delete('users', { id: '1', name: 'a' }),
+        ev.delete('users', { id: '2', name: 'b' }),
+      ]);
+      // 1 is re-populated by a reader that read before the delete; 2 is inserted again (newer).
+      await client.set(`${prefix}user:1`, 'stale');
+      await write([ev.insert('users', { id: '2', name: 'b2' })]);
+      expect(
+        await waitUntil(async () => (await client.get(`${prefix}user:1`)) === null, 2000),
+      ).toBe(true);
+      await waitUntil(
+        async () => (await client.zcard(`${prefix}sluice:delayed-evictions:test`)) === 0,
+        2000,
+      );
+      expect(await client.get(`${prefix}user:2`)).toBe(JSON.stringify({ id: '2', name: 'b2' }));
+    } finally {
+      await sink.close(signal);
+    }
+  });
 });
