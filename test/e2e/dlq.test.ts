@@ -153,6 +153,26 @@ describe.each(['file', 'kafka'] as const)('dead-letter queue of type %s', (type)
     // A file is rewritten in place (no copy per replay); every failed replay counts an attempt.
     if (type === 'file') expect(await readdir(config.dlqDir)).toEqual([`${topic}.jsonl`]);
     expect(fresh.map((l) => l.attempts)).toEqual([2]);
+
+    // list shows what waits (a topic: from where the replay stopped); drop --yes removes it.
+    const list = new SluiceProcess(['dlq', 'list', '--config', config.dir]);
+    expect((await list.exited).code, list.tail()).toBe(0);
+    expect(list.tail()).toMatch(/undecodable attempts 2 .*: undecodable message/);
+    expect(list.tail()).toMatch(/1 of 1 dead letter\(s\) match/);
+    const drop = new SluiceProcess([
+      'dlq',
+      'drop',
+      '--config',
+      config.dir,
+      '--reason',
+      'undecodable',
+      '--yes',
+    ]);
+    expect((await drop.exited).code, drop.tail()).toBe(0);
+    expect(drop.tail()).toMatch(/Dropped 1 dead letter\(s\)/);
+    const empty = new SluiceProcess(['dlq', 'list', '--config', config.dir]);
+    expect((await empty.exited).code, empty.tail()).toBe(0);
+    expect(empty.tail()).toMatch(/0 of 0 dead letter\(s\) match/);
     await recording.clear();
   }, 60_000);
 });
