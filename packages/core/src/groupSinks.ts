@@ -26,7 +26,7 @@ export function createGroupSinks(
         name: outer.name,
         hosts: outer.hosts,
         properties: definition.propertiesSchema
-          ? bindFlatProperties(definition.propertiesSchema, outer.properties)
+          ? bindFlatProperties(definition.propertiesSchema, outer.properties, config.dir)
           : outer.properties,
         configDir: config.dir,
       },

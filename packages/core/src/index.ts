@@ -41,14 +41,18 @@ export { printConfig, redactConfig } from './config/application/printConfig.js';
 export { parseJdbcUrl, redactUrl } from './config/application/jdbcUrl.js';
 export type { JdbcUrl, JdbcUrlResult } from './config/application/jdbcUrl.js';
 export { dataSourcesOf } from './config/application/dataSources.js';
-export { sluiceSettingsSchema } from './config/application/sluiceSettings.js';
+export {
+  DEFAULT_SYNC_BATCH_SIZE,
+  sluiceSettingsDefaults,
+  sluiceSettingsOf,
+  sluiceSettingsSchema,
+} from './config/application/sluiceSettings.js';
 export type {
   AdminSettings,
   BatchSettings,
   DeadLetterSettings,
   MetricsSettings,
-  OrderingMode as ConfigOrderingMode,
-  PipelineSettings as ConfigPipelineSettings,
+  PipelineSection,
   SluiceSettings,
 } from './config/application/sluiceSettings.js';
 export type {

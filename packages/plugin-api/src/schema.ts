@@ -26,6 +26,14 @@ export interface StringSchema extends SchemaBase {
   readonly enum?: readonly string[];
   /** Allowed values are also matched case-insensitively, like Spring's enum binding. */
   readonly caseInsensitive?: boolean;
+  /**
+   * The value is a file-system path. The core resolves a relative path against the
+   * configuration directory (never the working directory) before the plugin sees it.
+   * `existing`: `sluice validate` and `sluice start` report a path that does not exist (an
+   * input file, a CA certificate); `created`: the plugin may create it (an output directory, an
+   * offset store).
+   */
+  readonly path?: 'existing' | 'created';
 }
 
 /** A number; `integer` rejects fractions. */

@@ -196,11 +196,13 @@ export const fileSource = defineSource({
     properties: {
       'file.path': {
         type: 'string',
+        path: 'existing',
         description: 'A .jsonl file or a directory of them, relative to the config directory.',
         default: 'samples',
       },
       'file.offsetStore': {
         type: 'string',
+        path: 'created',
         description: 'JSON file keeping committed line numbers between runs.',
       },
       'file.pollMs': { type: 'integer', minimum: 10, default: 250 },

@@ -211,7 +211,7 @@ export async function dlqCommand(
   const limit = positiveInt('limit', values.limit) ?? (sub === 'show' ? 20 : undefined);
   const preview = positiveInt('preview', values.preview) ?? 2000;
 
-  const { result, registry } = await checkConfiguration(values.config, { requirePlugins: true });
+  const { result, registry } = await checkConfiguration(values.config);
   if (result.problems.length > 0) io.stderr(formatReport(result.problems));
   const config = result.config;
   if (!result.ok || config === undefined) {

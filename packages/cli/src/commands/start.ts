@@ -29,8 +29,8 @@ export async function startCommand(
     return 0;
   }
   const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
-  // Validate first: refuse to start on errors, print the warnings.
-  const { result, registry } = await checkConfiguration(values.config, { requirePlugins: true });
+  // The same checks as `sluice validate`: refuse to start on errors, print the warnings.
+  const { result, registry } = await checkConfiguration(values.config);
   if (result.problems.length > 0) io.stderr(formatReport(result.problems));
   const config = result.config;
   if (!result.ok || config === undefined) {

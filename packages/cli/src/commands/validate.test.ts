@@ -37,15 +37,28 @@ describe('sluice validate', () => {
   });
 
   it('exits 0 with warnings only, and prints them', async () => {
+    const dir = await confDir({
+      'application.yml': `canal.conf:
+  mode: file
+  timout: 500
+  consumerProperties:
+    file.path: samples
+  canalAdapters:
+  - instance: example
+    groups:
+    - groupId: g1
+      outerAdapters:
+      - name: logger
+`,
+      'samples/a.jsonl': '',
+      // No rdb adapter is configured: canal-adapter ignores this file, so its problems are warnings.
+      'rdb/mytest_user.yml': 'dataSourceKey: defaultDS\ndestination: example\n',
+    });
     const io = capture();
-    expect(
-      await main(
-        ['validate', '-c', join(repo, 'packages/core/test/config/fixtures/canal-sample')],
-        io,
-      ),
-    ).toBe(0);
-    expect(io.out()).toContain('warning');
-    expect(io.out()).toContain('valid (7 mapping files)');
+    expect(await main(['validate', '-c', dir], io)).toBe(0);
+    expect(io.out()).toContain('application.yml:3: warning: canal.conf.timout');
+    expect(io.out()).toContain('rdb/mytest_user.yml:1: warning: dataSourceKey');
+    expect(io.out()).toContain('valid (0 mapping files)');
   });
 
   it('exits 1 and lists every error of a broken directory', async () => {
@@ -90,6 +103,7 @@ describe('sluice validate', () => {
       outerAdapters:
       - name: logger
 `,
+      'samples/a.jsonl': '',
     });
     const io = capture();
     expect(await main(['validate', '--config', dir, '--print'], io)).toBe(0);
@@ -129,10 +143,12 @@ describe('sluice start validates first', () => {
     expect(io.err()).toContain('not starting');
   });
 
-  it('refuses an adapter whose plugin is not loaded (an error for start, a warning for validate)', async () => {
+  it('refuses an adapter whose plugin is not loaded, in validate exactly as in start', async () => {
     const dir = await confDir({
       'application.yml': `canal.conf:
   mode: file
+  consumerProperties:
+    file.path: samples
   canalAdapters:
   - instance: example
     groups:
@@ -140,9 +156,11 @@ describe('sluice start validates first', () => {
       outerAdapters:
       - name: hbase
 `,
+      'samples/a.jsonl': '',
     });
     const v = capture();
-    expect(await main(['validate', '--config', dir], v)).toBe(0);
+    expect(await main(['validate', '--config', dir], v)).toBe(1);
+    expect(v.out()).toContain('error: canal.conf.canalAdapters[0].groups[0].outerAdapters[0].name');
     const s = capture();
     expect(await main(['start', '--once', '--config', dir], s)).toBe(1);
     expect(s.err()).toContain('error: canal.conf.canalAdapters[0].groups[0].outerAdapters[0].name');

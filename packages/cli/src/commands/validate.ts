@@ -13,9 +13,11 @@ import { parseCommandArgs } from './parse.js';
 
 export const validateHelp = `Usage: sluice validate [--config DIR] [--print]
 
-Checks a canal-adapter configuration directory: application.yml (canal.conf, srcDataSources,
-canalAdapters, sluice) and the mapping files under rdb/, es6/, es7/, es8/ and redis/. Prints every
-problem with file, line and key path. Unknown keys are warnings (canal-adapter ignores them).
+Checks a canal-adapter configuration directory exactly as \`sluice start\` does before it runs:
+application.yml (canal.conf, srcDataSources, canalAdapters, sluice), the mapping files under
+rdb/, es6/, es7/, es8/ and redis/, the plugins the configuration needs and what each of them
+checks. Prints every problem with file, line and key path. Unknown keys are warnings
+(canal-adapter ignores them).
 
 Options:
   -c, --config DIR  configuration directory holding application.yml (default: config)
@@ -32,36 +34,31 @@ export interface CheckedConfiguration {
 }
 
 /**
- * Validates a configuration directory against the built-in plugins plus those listed under
- * `sluice.plugins` (loaded into the returned registry). A plugin that fails to load is reported as
- * an error of the result.
+ * Every check `sluice start` makes before it runs, and nothing else: validates a configuration
+ * directory against the built-in plugins plus those listed under `sluice.plugins` (loaded into
+ * the returned registry), with plugin availability required and each configured source and sink
+ * created once through its plugin. `sluice validate` prints the result; `sluice start` runs it
+ * when it has no error. A plugin that fails to load is an error of the result.
  */
-export async function checkConfiguration(
-  dir: string,
-  options: { requirePlugins: boolean },
-): Promise<CheckedConfiguration> {
+export async function checkConfiguration(dir: string): Promise<CheckedConfiguration> {
   const registry = createBuiltinRegistry();
-  const first = await validateConfigDir(dir, { plugins: registry });
-  if (first.config === undefined) return { result: first, registry };
+  const first = await validateConfigDir(dir, { plugins: registry, requirePlugins: true });
+  if (first.config === undefined || first.config.sluice.plugins.length === 0)
+    return { result: first, registry };
   const loadProblems: ConfigProblem[] = [];
-  if (first.config.sluice.plugins.length > 0) {
-    try {
-      await loadConfiguredPlugins(registry, first.config);
-    } catch (error) {
-      loadProblems.push({
-        severity: 'error',
-        code: 'plugin-missing',
-        file: 'application.yml',
-        line: 0,
-        path: 'sluice.plugins',
-        message: (error as Error).message,
-      });
-    }
+  try {
+    await loadConfiguredPlugins(registry, first.config);
+  } catch (error) {
+    loadProblems.push({
+      severity: 'error',
+      code: 'plugin-missing',
+      file: 'application.yml',
+      line: 0,
+      path: 'sluice.plugins',
+      message: (error as Error).message,
+    });
   }
-  const second = await validateConfigDir(dir, {
-    plugins: registry,
-    requirePlugins: options.requirePlugins,
-  });
+  const second = await validateConfigDir(dir, { plugins: registry, requirePlugins: true });
   if (loadProblems.length === 0) return { result: second, registry };
   return {
     result: { ...second, ok: false, problems: [...loadProblems, ...second.problems] },
@@ -80,7 +77,7 @@ export async function validateCommand(args: readonly string[], io: CliIo): Promi
     io.stdout(validateHelp);
     return 0;
   }
-  const { result } = await checkConfiguration(values.config, { requirePlugins: false });
+  const { result } = await checkConfiguration(values.config);
   if (result.problems.length > 0) io.stdout(formatReport(result.problems));
   if (result.ok) {
     const mappings = result.config?.mappings.length ?? 0;

@@ -269,9 +269,20 @@ export function loadMappingText(
       });
     }
   }
-  const collected = problems.problems;
-  if (collected.some((p) => p.severity === 'error'))
-    return { file, mapping: undefined, problems: collected };
+  const found = problems.problems;
+  const hasErrors = found.some((p) => p.severity === 'error');
+  // A file in the directory of an adapter type that is not configured is not used (canal-adapter
+  // ignores it too: its shipped rdb/ and es7/ samples sit there with srcDataSources commented
+  // out): its problems are reported, as warnings.
+  const collected =
+    sameType.length === 0
+      ? found.map((p) =>
+          p.severity === 'error'
+            ? { ...p, severity: 'warning' as const, message: `${p.message} (the file is not used)` }
+            : p,
+        )
+      : found;
+  if (hasErrors) return { file, mapping: undefined, problems: collected };
   const slash = file.lastIndexOf('/');
   return {
     file,

@@ -1,5 +1,7 @@
 import type { MappingSpec, ObjectSchema } from '@sluice/plugin-api';
 import { KNOWN_ADAPTERS, type SinkSchemas } from '../config/application/knownAdapters.js';
+import type { CoreServiceInstances } from '../plugins/container.js';
+import type { PluginScope } from '../registry.js';
 
 /**
  * Where the loader gets plugin schemas from: the plugin registry (its sink definitions carry
@@ -9,6 +11,14 @@ export interface PluginSchemaSource {
   sinkNames(): readonly string[];
   sink(name: string): SinkSchemas;
   sourceNames?(): readonly string[];
+  /** The source registered under `name`: the schema of the `consumerProperties` it reads. */
+  source?(name: string): { readonly propertiesSchema?: ObjectSchema | undefined };
+  /**
+   * Builds plugin instances with core services (the registry does): when present, validation
+   * creates every configured sink and source once, without I/O, so the checks each plugin's
+   * `create` makes are reported like the others (what `sluice start` would meet).
+   */
+  scope?(services: CoreServiceInstances): PluginScope;
 }
 
 /** A {@link PluginSchemaSource} from a plain map of sink name → schemas. */

@@ -4,6 +4,10 @@
  */
 
 import type { SinkOrdering } from '@sluice/plugin-api';
+import {
+  DEFAULT_SYNC_BATCH_SIZE,
+  sluiceSettingsDefaults,
+} from '../config/application/sluiceSettings.js';
 
 /**
  * How strictly a sink instance (or one mapping) wants events applied in source order:
@@ -53,14 +57,20 @@ export interface PipelineSettings {
   readonly shutdownTimeoutMs: number;
 }
 
-/** The defaults of {@link PipelineSettings}. */
+const configured = sluiceSettingsDefaults.pipeline;
+
+/**
+ * The defaults of {@link PipelineSettings}. Those an operator can set (`sluice.pipeline.*`,
+ * canal's `syncBatchSize`) come from the one schema in `config/application/sluiceSettings.ts`;
+ * the rest are the engine's own.
+ */
 export const defaultPipelineSettings: PipelineSettings = Object.freeze({
-  lanes: 8,
-  batchSize: 1000,
-  batchBytes: 4 * 1024 * 1024,
-  lingerMs: 0,
-  ordering: 'per-key',
-  maxInFlight: 10_000,
+  lanes: configured.lanes,
+  batchSize: DEFAULT_SYNC_BATCH_SIZE,
+  batchBytes: configured.batch.bytes,
+  lingerMs: configured.batch.lingerMs,
+  ordering: configured.ordering,
+  maxInFlight: configured.maxInFlight,
   retries: 3,
   terminateOnException: false,
   retryBaseMs: 200,

@@ -1,5 +1,5 @@
 import type { ObjectSchema, Schema } from '@sluice/plugin-api';
-import { sluiceSettingsSchema } from './sluiceSettings.js';
+import { DEFAULT_SYNC_BATCH_SIZE, sluiceSettingsSchema } from './sluiceSettings.js';
 
 const str = (
   description?: string,
@@ -30,6 +30,9 @@ export const CANAL_MODES = ['tcp', 'kafka', 'rocketmq', 'rabbitmq', 'pulsarmq'] 
 
 /** Modes Sluice adds (its own source plugins). */
 export const SLUICE_MODES = ['file'] as const;
+
+/** Modes Sluice's first-party source plugins provide (`@sluice/source-kafka`, `@sluice/source-file`). */
+export const FIRST_PARTY_SOURCE_MODES = ['kafka', 'file'] as const;
 
 /** `outerAdapters[]`: one sink instance. */
 export const outerAdapterSchema: ObjectSchema = {
@@ -84,7 +87,7 @@ export const canalConfSchema: ObjectSchema = {
     syncBatchSize: {
       type: 'integer',
       minimum: 1,
-      default: 1000,
+      default: DEFAULT_SYNC_BATCH_SIZE,
       description: 'Maximum rows per sink call.',
     },
     retries: {

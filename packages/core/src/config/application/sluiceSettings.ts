@@ -1,80 +1,33 @@
-import type { ObjectSchema } from '@sluice/plugin-api';
+import type { Infer, ObjectSchema } from '@sluice/plugin-api';
+import { resolvePaths, withDefaults } from '../binding/defaults.js';
 
-/** How events of one partition may be reordered by the applier (DESIGN §3). */
-export type OrderingMode = 'per-key' | 'table' | 'partition';
+/**
+ * canal's `canal.conf.syncBatchSize` default (`CanalClientConfig`, canal-adapter-behaviour.md
+ * §1.2): the most rows per sink call, and the default of `sluice.pipeline.batch.size`.
+ */
+export const DEFAULT_SYNC_BATCH_SIZE = 1000;
 
-/** `sluice.pipeline.batch`: when a lane hands a batch to its sink. */
-export interface BatchSettings {
-  /** Maximum events per batch; default canal's `syncBatchSize`. */
-  readonly size: number;
-  /** Maximum payload bytes per batch. */
-  readonly bytes: number;
-  /** How long a lane waits for more events before sending a partial batch, ms; default 0. */
-  readonly lingerMs: number;
-}
-
-/** `sluice.pipeline`. */
-export interface PipelineSettings {
-  /** Parallel lanes per sink instance and partition. */
-  readonly lanes: number;
-  readonly ordering: OrderingMode;
-  readonly batch: BatchSettings;
-  /** In-flight events per partition before the source is paused. */
-  readonly maxInFlight: number;
-}
-
-/** `sluice.deadLetter`. */
-export interface DeadLetterSettings {
-  readonly type: 'file' | 'kafka';
-  /** Directory of the JSONL files (type file), relative to the working directory. */
-  readonly dir: string;
-  /** Appended to the source topic to name the DLQ topic (type kafka). */
-  readonly topicSuffix: string;
-}
-
-/** `sluice.admin`: the admin HTTP API. */
-export interface AdminSettings {
-  readonly enabled: boolean;
-  /** Bind address: 127.0.0.1 unless a token is set (then 0.0.0.0), when not configured. */
-  readonly host: string;
-  /** Defaults to `server.port` (canal-adapter's 8081). */
-  readonly port: number;
-  /** Bearer token required by every admin request; undefined = none (loopback only). */
-  readonly token: string | undefined;
-}
-
-/** `sluice.metrics`. */
-export interface MetricsSettings {
-  readonly enabled: boolean;
-  /** Path of the Prometheus endpoint on the admin API. */
-  readonly path: string;
-  /** Prefix of every metric name. */
-  readonly prefix: string;
-}
-
-/** Sluice's own settings under the top-level `sluice:` key of `application.yml`. */
-export interface SluiceSettings {
-  /** Plugins to load besides the built-ins: npm package names or paths (relative to the configuration directory). */
-  readonly plugins: readonly string[];
-  readonly pipeline: PipelineSettings;
-  readonly deadLetter: DeadLetterSettings;
-  readonly admin: AdminSettings;
-  readonly metrics: MetricsSettings;
-}
-
-/** Schema (and defaults) of the `sluice:` block. */
-export const sluiceSettingsSchema: ObjectSchema = {
+/**
+ * Schema of the `sluice:` block of `application.yml`: the ONE declaration of Sluice's own
+ * settings and their defaults. {@link SluiceSettings} is derived from it and
+ * {@link sluiceSettingsDefaults} are read from it; the pipeline's defaults
+ * (`pipeline/settings.ts`) come from here too.
+ */
+export const sluiceSettingsSchema = {
   type: 'object',
   description: "Sluice's own settings; never change the meaning of a canal key.",
+  default: {},
   properties: {
     plugins: {
       type: 'array',
       items: { type: 'string' },
       default: [],
-      description: 'Plugins to load besides the built-ins: npm package names or paths.',
+      description:
+        'Plugins to load besides the built-ins: npm package names or paths (relative to the configuration directory).',
     },
     pipeline: {
       type: 'object',
+      default: {},
       properties: {
         lanes: {
           type: 'integer',
@@ -93,6 +46,7 @@ export const sluiceSettingsSchema: ObjectSchema = {
         },
         batch: {
           type: 'object',
+          default: {},
           properties: {
             size: {
               type: 'integer',
@@ -123,12 +77,15 @@ export const sluiceSettingsSchema: ObjectSchema = {
     },
     deadLetter: {
       type: 'object',
+      default: {},
       properties: {
         type: { type: 'string', enum: ['file', 'kafka'], caseInsensitive: true, default: 'file' },
         dir: {
           type: 'string',
+          path: 'created',
           default: '.sluice/dlq',
-          description: 'Directory of the JSONL dead-letter files (type file).',
+          description:
+            'Directory of the JSONL dead-letter files (type file), relative to the configuration directory.',
         },
         topicSuffix: {
           type: 'string',
@@ -139,6 +96,7 @@ export const sluiceSettingsSchema: ObjectSchema = {
     },
     admin: {
       type: 'object',
+      default: {},
       properties: {
         enabled: { type: 'boolean', default: true },
         host: {
@@ -160,6 +118,7 @@ export const sluiceSettingsSchema: ObjectSchema = {
     },
     metrics: {
       type: 'object',
+      default: {},
       properties: {
         enabled: { type: 'boolean', default: true },
         path: { type: 'string', default: '/metrics' },
@@ -167,58 +126,72 @@ export const sluiceSettingsSchema: ObjectSchema = {
       },
     },
   },
+} as const satisfies ObjectSchema;
+
+type BoundSettings = Infer<typeof sluiceSettingsSchema>;
+
+/**
+ * Sluice's own settings (the `sluice:` block), as bound from {@link sluiceSettingsSchema} with
+ * the defaults filled in. The three values whose defaults depend on other keys are always set:
+ * `pipeline.batch.size` (canal's `syncBatchSize`), `admin.host` (loopback unless a token is set)
+ * and `admin.port` (`server.port`). `deadLetter.dir` is absolute (resolved against the
+ * configuration directory); `admin.token` is undefined when empty.
+ */
+export type SluiceSettings = BoundSettings & {
+  readonly pipeline: { readonly batch: { readonly size: number } };
+  readonly admin: { readonly host: string; readonly port: number };
 };
 
-type Bag = Readonly<Record<string, unknown>>;
-const bag = (v: unknown): Bag =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Bag) : {};
-const num = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
-const str = (v: unknown, d: string) => (typeof v === 'string' && v !== '' ? v : d);
-const bool = (v: unknown, d: boolean) => (typeof v === 'boolean' ? v : d);
+/** `sluice.pipeline`. */
+export type PipelineSection = SluiceSettings['pipeline'];
+/** `sluice.pipeline.batch`: when a lane hands a batch to its sink. */
+export type BatchSettings = PipelineSection['batch'];
+/** `sluice.deadLetter`. */
+export type DeadLetterSettings = SluiceSettings['deadLetter'];
+/** `sluice.admin`: the admin HTTP API. */
+export type AdminSettings = SluiceSettings['admin'];
+/** `sluice.metrics`. */
+export type MetricsSettings = SluiceSettings['metrics'];
 
-/** Typed settings from the bound `sluice:` block (defaults for whatever is missing). */
-export function toSluiceSettings(
+/** The defaults of every `sluice:` key that has a static one, read from the schema. */
+export const sluiceSettingsDefaults: BoundSettings = Object.freeze(
+  withDefaults(sluiceSettingsSchema, undefined) as BoundSettings,
+);
+
+/**
+ * The typed settings from the bound `sluice:` block: schema defaults for whatever is missing,
+ * then the defaults that depend on other keys.
+ *
+ * @param bound the block as the binder produced it (relative paths already resolved when the
+ *   binder had the configuration directory).
+ * @param serverPort `server.port`, the default of `admin.port`.
+ * @param syncBatchSize canal's `syncBatchSize`, the default of `pipeline.batch.size`.
+ * @param configDir the configuration directory: relative paths (`deadLetter.dir`, also when it
+ *   is the default) are resolved against it, never against the working directory.
+ */
+export function sluiceSettingsOf(
   bound: unknown,
   serverPort: number,
-  syncBatchSize = 1000,
+  syncBatchSize = DEFAULT_SYNC_BATCH_SIZE,
+  configDir?: string,
 ): SluiceSettings {
-  const root = bag(bound);
-  const pipeline = bag(root['pipeline']);
-  const batch = bag(pipeline['batch']);
-  const dlq = bag(root['deadLetter']);
-  const admin = bag(root['admin']);
-  const metrics = bag(root['metrics']);
-  const token =
-    typeof admin['token'] === 'string' && admin['token'] !== '' ? admin['token'] : undefined;
+  const filled = withDefaults(sluiceSettingsSchema, bound);
+  const s = (
+    configDir === undefined ? filled : resolvePaths(sluiceSettingsSchema, filled, configDir)
+  ) as BoundSettings;
+  const token = s.admin.token === '' ? undefined : s.admin.token;
   return {
-    plugins: Array.isArray(root['plugins'])
-      ? root['plugins'].filter((p): p is string => typeof p === 'string' && p !== '')
-      : [],
+    ...s,
+    plugins: s.plugins.filter((p) => p !== ''),
     pipeline: {
-      lanes: num(pipeline['lanes'], 8),
-      ordering: str(pipeline['ordering'], 'per-key') as OrderingMode,
-      batch: {
-        size: num(batch['size'], syncBatchSize),
-        bytes: num(batch['bytes'], 4 * 1024 * 1024),
-        lingerMs: num(batch['lingerMs'], 0),
-      },
-      maxInFlight: num(pipeline['maxInFlight'], 10_000),
-    },
-    deadLetter: {
-      type: str(dlq['type'], 'file') === 'kafka' ? 'kafka' : 'file',
-      dir: str(dlq['dir'], '.sluice/dlq'),
-      topicSuffix: str(dlq['topicSuffix'], '.dlq'),
+      ...s.pipeline,
+      batch: { ...s.pipeline.batch, size: s.pipeline.batch.size ?? syncBatchSize },
     },
     admin: {
-      enabled: bool(admin['enabled'], true),
-      host: str(admin['host'], token ? '0.0.0.0' : '127.0.0.1'),
-      port: num(admin['port'], serverPort),
+      ...s.admin,
+      host: s.admin.host || (token ? '0.0.0.0' : '127.0.0.1'),
+      port: s.admin.port ?? serverPort,
       token,
-    },
-    metrics: {
-      enabled: bool(metrics['enabled'], true),
-      path: str(metrics['path'], '/metrics'),
-      prefix: str(metrics['prefix'], 'sluice_'),
     },
   };
 }

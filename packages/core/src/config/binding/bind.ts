@@ -1,4 +1,12 @@
-import type { ArraySchema, MapSchema, ObjectSchema, Schema } from '@sluice/plugin-api';
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import type {
+  ArraySchema,
+  MapSchema,
+  ObjectSchema,
+  Schema,
+  StringSchema,
+} from '@sluice/plugin-api';
 import { ProblemCollector } from './problems.js';
 import { canonicalKey, closestMatches, didYouMean } from './relaxed.js';
 import { SECRET_KEY_PATTERN } from './secretKeys.js';
@@ -34,6 +42,12 @@ export interface BindOptions {
   readonly secrets: Set<string>;
   /** Match object keys exactly instead of relaxed (canal's map-typed `properties` keep their keys verbatim). */
   readonly exactKeys?: boolean;
+  /**
+   * The configuration directory: a string property whose schema has `path` is bound to its
+   * absolute path resolved against it, and one with `path: 'existing'` that does not exist is an
+   * error (also when the value is the schema's default). Without it paths stay as written.
+   */
+  readonly configDir?: string;
 }
 
 const isEmptyScalar = (node: YNode | undefined): boolean =>
@@ -323,7 +337,11 @@ function bindObject(
       options,
       propSchema.type === 'object' ? chain : undefined,
     );
-    if (bound !== undefined) out[prop] = bound;
+    const final =
+      propSchema.type === 'string' && propSchema.path && options.configDir !== undefined
+        ? bindPath(propSchema, bound, value ?? node, value === undefined, [...path, prop], options)
+        : bound;
+    if (final !== undefined) out[prop] = final;
     if (required.has(prop) && (bound === undefined || bound === '')) {
       options.problems.add({
         severity: 'error',
@@ -337,6 +355,31 @@ function bindObject(
     }
   }
   return out;
+}
+
+/** Resolves a `path` property against the configuration directory and checks it exists when it must. */
+function bindPath(
+  schema: StringSchema,
+  bound: unknown,
+  origin: Origin,
+  isDefault: boolean,
+  path: readonly PathSegment[],
+  options: BindOptions,
+): unknown {
+  if (typeof bound !== 'string' || bound === '' || options.configDir === undefined) return bound;
+  const absolute = resolvePath(options.configDir, bound);
+  if (schema.path === 'existing' && !existsSync(absolute)) {
+    options.problems.add({
+      severity: 'error',
+      code: 'path-missing',
+      file: origin.file,
+      line: origin.line,
+      path: formatPath(path),
+      message: `${absolute} does not exist${isDefault ? ` (the default "${bound}"; the key is not set)` : ''}`,
+      expected: 'an existing path, absolute or relative to the configuration directory',
+    });
+  }
+  return absolute;
 }
 
 /** Spring flattens nested YAML under a `Map<String, String>` into dotted keys (`jdbc: {url: x}` → `jdbc.url`). */
@@ -412,11 +455,13 @@ function plainResolved(node: YNode, path: readonly PathSegment[], options: BindO
  * keys such as `jdbc.url` are kept verbatim) bound to the plugin's schema: scalars converted,
  * defaults filled in, keys in the schema's spelling, unknown keys kept as text. Validation has
  * already reported every problem with file and line (`sluice validate`), so problems are not
- * collected here; a value that does not convert is left out (its default applies).
+ * collected here; a value that does not convert is left out (its default applies). With
+ * `configDir`, `path` properties are resolved against it (see {@link BindOptions.configDir}).
  */
 export function bindFlatProperties(
   schema: ObjectSchema,
   properties: Readonly<Record<string, string>>,
+  configDir?: string,
 ): Record<string, unknown> {
   const origin = { file: '', line: 0 };
   const map: YMap = {
@@ -434,6 +479,7 @@ export function bindFlatProperties(
     secrets: new Set(),
     exactKeys: true,
     resolveText: (t) => t,
+    ...(configDir !== undefined ? { configDir } : {}),
   });
   const known = new Set(Object.keys(schema.properties));
   const extra = Object.fromEntries(Object.entries(properties).filter(([k]) => !known.has(k)));

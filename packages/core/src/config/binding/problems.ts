@@ -22,7 +22,12 @@ export type ProblemCode =
   | 'missing-adapter-key'
   | 'unowned-mapping'
   | 'mapping-invalid'
-  | 'ignored-file';
+  | 'ignored-file'
+  | 'path-missing'
+  | 'no-adapters'
+  | 'legacy-key'
+  | 'unsupported-mode'
+  | 'plugin-rejected';
 
 /** One problem: where, what, what was expected, and a suggestion when there is one. */
 export interface ConfigProblem {
