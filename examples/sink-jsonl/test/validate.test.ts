@@ -27,10 +27,11 @@ describe('sluice validate with the jsonl sink mapping files', () => {
       throw new Error('Build the example first: pnpm --filter sluice-sink-jsonl build.');
     conf = join(await mkdtemp(join(tmpdir(), 'sluice-jsonl-validate-')), 'conf');
     await cp(join(pkgDir, 'conf'), conf, { recursive: true });
-    const yml = (await readFile(join(conf, 'application.yml'), 'utf8')).replace(
-      '    - ..  ',
-      `    - ${pkgDir}  `,
-    );
+    // The copy lives elsewhere: point its relative paths back at the originals (validate checks
+    // that file.path exists, as start does).
+    const yml = (await readFile(join(conf, 'application.yml'), 'utf8'))
+      .replace('    - ..  ', `    - ${pkgDir}  `)
+      .replace('../../../config/samples', join(pkgDir, '../../config/samples'));
     await writeFile(join(conf, 'application.yml'), yml);
   });
   afterAll(() => rm(dirname(conf), { recursive: true, force: true }));
