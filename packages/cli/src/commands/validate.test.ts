@@ -85,7 +85,10 @@ describe('sluice validate', () => {
     // Invalid only for what this version cannot run yet (the rdb and es7 entries), exactly as
     // `sluice start` would refuse it; the redis entry and its mapping file are fine.
     expect(await main(['validate', '-c', join(repo, 'examples/canal-adapter-conf')], io)).toBe(1);
-    const errors = io.out().split('\n').filter((l) => l.includes(': error: '));
+    const errors = io
+      .out()
+      .split('\n')
+      .filter((l) => l.includes(': error: '));
     expect(errors.map((l) => /outerAdapters\[(\d)\]\.name: (.*?) /.exec(l)?.[1])).toEqual(
       errors.map((l) => (l.includes('"es7"') ? '2' : '1')),
     );
