@@ -136,7 +136,14 @@ export class KafkaDeadLetterReader implements DeadLetterReader {
     };
     if (ends.size === 0) return { records: [], commit };
     const records: DeadLetterRecord[] = [];
-    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: this.#o.maxWaitTimeInMs,
+      sessionTimeout: this.#o.sessionTimeout,
+      heartbeatInterval: this.#o.heartbeatInterval,
+      readUncommitted: this.#o.readUncommitted,
+    });
     await consumer.connect();
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
