@@ -14,8 +14,15 @@ import { useE2eServices } from './support/verify.js';
 import { chunked, generateWorkload, rng } from './support/workload.js';
 
 const e2e = useE2eServices();
+/** Long enough that second evictions are still pending when a run is killed. */
+const DELAY = 4000;
 
-async function writeConfig(topic: string, groupId: string, prefix: string): Promise<string> {
+async function writeConfig(
+  topic: string,
+  groupId: string,
+  prefix: string,
+  delayMs: number,
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-redis-crash-'));
   await mkdir(join(dir, 'redis'));
   await writeFile(
@@ -64,7 +71,7 @@ redisMapping:
   mode: write
   keys: ["item:{id}"]
   evictKeys: ["items:by_name:{name}"]
-  delayedEviction: 300
+  delayedEviction: ${delayMs}
 `,
   );
   return dir;
@@ -79,7 +86,7 @@ it('write mode converges on the source rows after kill -9 at random moments', as
   await e2e.kafka.createTopic(topic, partitions);
   const prefix = `${uniqueName('rcrash')}:`;
   const groupId = uniqueName('g');
-  const dir = await writeConfig(topic, groupId, prefix);
+  const dir = await writeConfig(topic, groupId, prefix, DELAY);
   const random = rng(42);
   const redis = e2e.redis;
   const log: string[] = [];
@@ -156,7 +163,7 @@ it('a delayed eviction scheduled before a kill -9 is done after the restart', as
   await e2e.kafka.createTopic(topic, 1);
   const prefix = `${uniqueName('rdelay')}:`;
   const groupId = uniqueName('g');
-  const dir = await writeConfig(topic, groupId, prefix);
+  const dir = await writeConfig(topic, groupId, prefix, 300);
   const redis = e2e.redis;
   try {
     const workload = generateWorkload({ partitions: 1, statements: 5, seed: 3 });
