@@ -62,7 +62,7 @@ export class MemorySink implements SinkInstance {
     return this.#connected;
   }
 
-  /** Drops the "connection": the next `write`/`flush` rejects with {@link NotConnectedError}. */
+  /** Drops the "connection": the next `write`/`flush` rejects with `NotConnectedError`. */
   disconnect(): void {
     this.#connected = false;
   }

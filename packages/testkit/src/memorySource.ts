@@ -33,12 +33,12 @@ class MemoryStream {
  *
  * `run` with `once` delivers what is there at the start and returns; without it, it follows
  * pushes (new partitions are `assigned` as they appear) until the signal aborts. Partitions are
- * delivered concurrently, each one batch at a time. A new instance made by {@link restarted}
+ * delivered concurrently, each one batch at a time. A new instance made by {@link MemorySource.restarted}
  * reads the same stream and resumes each partition from its committed offset, like a process
  * restart. Offsets are `firstOffset` + position, as decimal strings.
  */
 export class MemorySource implements SourceInstance {
-  readonly #stream: MemoryStream;
+  #stream: MemoryStream;
   /** Index of the next message to deliver per partition, once delivery started. */
   readonly #position = new Map<string, bigint>();
   /**
@@ -56,10 +56,8 @@ export class MemorySource implements SourceInstance {
   constructor(
     partitions: Readonly<Record<string, readonly (string | Uint8Array)[]>> = {},
     options: MemorySourceOptions = {},
-    stream?: MemoryStream,
   ) {
-    this.#stream =
-      stream ?? new MemoryStream(options.batchSize ?? 100, BigInt(options.firstOffset ?? 1));
+    this.#stream = new MemoryStream(options.batchSize ?? 100, BigInt(options.firstOffset ?? 1));
     for (const [partition, payloads] of Object.entries(partitions))
       this.push(partition, ...payloads);
   }
@@ -95,12 +93,14 @@ export class MemorySource implements SourceInstance {
    * partition from the committed offset (or the beginning).
    */
   restarted(): MemorySource {
-    return new MemorySource({}, {}, this.#stream);
+    const next = new MemorySource();
+    next.#stream = this.#stream;
+    return next;
   }
 
   /**
    * Makes the next `run` of this instance start again from the committed offsets (or the
-   * beginning). Prefer {@link restarted}, which models a restart as a new instance.
+   * beginning). Prefer {@link MemorySource.restarted}, which models a restart as a new instance.
    */
   rewindToCommitted(): void {
     this.#position.clear();

@@ -129,7 +129,7 @@ const text = (payload: SourceMessage['payload']): string =>
   typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
 
 /**
- * A {@link SourceHandler} that behaves like the core's and checks the source's side of the
+ * A `SourceHandler` that behaves like the core's and checks the source's side of the
  * contract on every call: one `deliver` at a time per partition, only assigned partitions,
  * nothing after `revoked`, offsets increasing within a batch, and, like the core's ack tracker,
  * a message whose offset is not above the last one accepted in the partition's incarnation is
