@@ -211,7 +211,10 @@ sluice:
 `,
   );
   const started = performance.now();
-  const child = spawn(process.execPath, [bin, 'start', '--config', dir, '--once'], {
+  // SLUICE_BENCH_NODE_ARGS: extra node options for the sluice process, e.g. "--cpu-prof
+  // --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS does not allow --cpu-prof).
+  const nodeArgs = (process.env.SLUICE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'start', '--config', dir, '--once'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -129,6 +129,12 @@ describe('sluice command line', () => {
     const io = capture();
     expect(await main(['start', '--config', dir, '--once'], io)).toBe(0);
     expect(io.err()).toContain('line 2 of in/a.jsonl');
+    // Start-up names the version and the configuration directory; the end says "Stopped." and
+    // --once prints what it did per sink instance.
+    expect(io.err()).toMatch(/"version":"[^"]+".*"configDir":"[^"]+".*Starting Sluice\./);
+    expect(io.err()).toMatch(/"applied":2,"deadLettered":0.*"msg":"Stopped\."/);
+    expect(io.err()).toContain('Applied 2 event(s), dead-lettered 0.');
+    expect(io.err()).toMatch(/example\/g1 sink "[^"]+": 2 applied, 0 dead-lettered/);
     const dlqFiles = await readdir(join(dir, 'dlq'));
     expect(dlqFiles).toHaveLength(1);
     const records = (await readFile(join(dir, 'dlq', dlqFiles[0]!), 'utf8'))

@@ -126,7 +126,9 @@ export type {
   EngineRunOptions,
   EngineSink,
   MessageOverride,
+  PartitionView,
   PipelineEngineOptions,
+  SinkView,
 } from './pipeline/engine.js';
 export { pipelineSettingsOf } from './pipeline/fromConfig.js';
 export { defaultPipelineSettings, resolvePipelineSettings } from './pipeline/settings.js';
@@ -151,8 +153,8 @@ export type {
   SinkCreateContext,
   SourceCreateContext,
 } from './registry.js';
-export { runSluice } from './runtime.js';
-export type { RunOptions } from './runtime.js';
+export { SluiceRuntime, runSluice } from './runtime.js';
+export type { PipelineInfo, RunOptions, RunSummary, SluiceRuntimeOptions } from './runtime.js';
 export { startAdminServer } from './admin/server.js';
 export type { AdminServer, AdminServerOptions } from './admin/server.js';
 export { EtlJobs } from './admin/etlJobs.js';

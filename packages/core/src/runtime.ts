@@ -1,5 +1,5 @@
-import { resolvePipelineSettings } from './pipeline/settings.js';
-import type { Logger } from '@sluice/plugin-api';
+import { resolvePipelineSettings, type PipelineSettings } from './pipeline/settings.js';
+import type { Logger, SourceInstance } from '@sluice/plugin-api';
 import { dataSourcesOf } from './config/application/dataSources.js';
 import type { ResolvedConfig } from './config/application/types.js';
 import { MappingIndex } from './mappings/mappingIndex.js';
@@ -7,12 +7,20 @@ import { MappingWatcher } from './mappings/mappingWatcher.js';
 import { deadLetterQueueOf } from './deadLetter/transport.js';
 import { MetricsRegistry } from './metrics.js';
 import { createGroupSinks } from './groupSinks.js';
-import { PipelineEngine } from './pipeline/engine.js';
+import {
+  PipelineEngine,
+  type EngineSink,
+  type PartitionView,
+  type SinkView,
+} from './pipeline/engine.js';
 import { SourceHandle } from './pipeline/connection.js';
 import { maxAttempts } from './pipeline/retry.js';
+import type { DeadLetterQueue } from './deadLetter/queue.js';
+import type { HealthCheck, SwitchState } from './admin/adminRuntime.js';
 import { pipelineSettingsOf } from './pipeline/fromConfig.js';
 import type { PluginRegistry } from './registry.js';
 
+/** Options of {@link runSluice} (and, without `signal`, of {@link SluiceRuntime}). */
 export interface RunOptions {
   readonly config: ResolvedConfig;
   readonly registry: PluginRegistry;
@@ -24,39 +32,167 @@ export interface RunOptions {
   readonly metrics?: MetricsRegistry;
 }
 
-/** Runs every `canalAdapters[].groups[]` of the configuration until `once` drains or `signal` aborts. */
-export async function runSluice(options: RunOptions): Promise<void> {
-  const { config, registry, logger, signal } = options;
-  const metrics =
-    options.metrics ??
-    new MetricsRegistry({ prefix: config.sluice.metrics.prefix, processMetrics: true });
-  // Core services live in a child container of the registry's (resolved by the refs' ids).
-  const plugins = registry.scope({
-    logger,
-    metrics,
-    clock: { now: () => Date.now() },
-    dataSources: dataSourcesOf(config),
-  });
-  const deadLetter = deadLetterQueueOf(config, registry);
-  registry.source(config.canal.mode, 'canal.conf.mode'); // fail before anything starts
+/** Options of a {@link SluiceRuntime}. */
+export type SluiceRuntimeOptions = Omit<RunOptions, 'signal'>;
 
-  // A fatal error in one group stops the others cleanly too.
-  const stopAll = new AbortController();
-  const onAbort = () => stopAll.abort(signal.reason);
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  const index = MappingIndex.of(config);
-  const engines: { engine: PipelineEngine; sinks: readonly { name: string; key: string }[] }[] = [];
-  const watcher = options.once
-    ? undefined
-    : new MappingWatcher(config, {
+/** One pipeline (`canalAdapters[].groups[]` entry) of a running {@link SluiceRuntime}. */
+export interface PipelineInfo {
+  /** `canalAdapters[].instance`. */
+  readonly destination: string;
+  readonly groupId: string;
+  /** The source plugin connected (its connect succeeded). */
+  readonly sourceConnected: boolean;
+  readonly sinks: readonly SinkView[];
+  /** Partitions held now, with events in flight and committed offsets. */
+  readonly partitions: readonly PartitionView[];
+  /** Events in flight over every partition. */
+  readonly inFlight: number;
+  /** `executedAt` (ms) of the newest event applied; 0 before the first. Lag = now − this. */
+  readonly latestExecutedAt: number;
+  /** Intake paused by the destination's sync switch. */
+  readonly paused: boolean;
+  /** The pipeline ended (drained with `--once`, stopped, or failed). */
+  readonly stopped: boolean;
+  /** Why it failed, when it did. */
+  readonly error?: string;
+}
+
+/** What `sluice start --once` prints at the end: per sink instance, events applied and dead-lettered. */
+export interface RunSummary {
+  readonly applied: number;
+  readonly deadLettered: number;
+  readonly sinks: readonly {
+    readonly destination: string;
+    readonly groupId: string;
+    readonly key: string;
+    readonly applied: number;
+    readonly deadLettered: number;
+  }[];
+}
+
+interface Group {
+  readonly destination: string;
+  readonly groupId: string;
+  readonly outers: readonly { readonly name: string; readonly key: string }[];
+  readonly sinks: readonly EngineSink[];
+  readonly source: SourceInstance;
+  readonly sourceHandle: SourceHandle;
+  readonly engine: PipelineEngine;
+  readonly logger: Logger;
+  error?: unknown;
+  done: boolean;
+}
+
+/**
+ * The running Sluice of one configuration directory: every `canalAdapters[].groups[]` entry as a
+ * pipeline (source → engine → sinks), the mapping watcher and the dead-letter queue. What
+ * `sluice start`, `dlq replay` and the admin API use; the read methods may be called at any time,
+ * concurrently with the pipelines.
+ *
+ * Lifecycle: construct (plugins created, no I/O) → {@link start} (sources connect with backoff
+ * and canal's `retries`, sinks connect in parallel, pipelines run) → {@link finished} settles when
+ * every pipeline ended (`once` drained, {@link stop} called, or a fatal error in one group, which
+ * stops the others cleanly) → sources, sinks and the dead-letter queue are closed, in parallel,
+ * bounded by `shutdownTimeoutMs`.
+ */
+export class SluiceRuntime {
+  /** The metrics registry every pipeline and plugin reports to. */
+  readonly metrics: MetricsRegistry;
+  readonly #o: SluiceRuntimeOptions;
+  readonly #settings: PipelineSettings;
+  readonly #stopAll = new AbortController();
+  readonly #groups: Group[] = [];
+  readonly #deadLetter: DeadLetterQueue;
+  readonly #switches = new Map<string, SwitchState>();
+  #watcher: MappingWatcher | undefined;
+  #finished: Promise<void> | undefined;
+  #stopRequested = false;
+
+  /** Builds every pipeline (no I/O). Throws a coded error on a configuration problem. */
+  constructor(options: SluiceRuntimeOptions) {
+    this.#o = options;
+    const { config, registry, logger } = options;
+    this.metrics =
+      options.metrics ??
+      new MetricsRegistry({ prefix: config.sluice.metrics.prefix, processMetrics: true });
+    this.#settings = resolvePipelineSettings(pipelineSettingsOf(config));
+    // Core services live in a child container of the registry's (resolved by the refs' ids).
+    const plugins = registry.scope({
+      logger,
+      metrics: this.metrics,
+      clock: { now: () => Date.now() },
+      dataSources: dataSourcesOf(config),
+    });
+    registry.source(config.canal.mode, 'canal.conf.mode'); // fail before anything starts
+    this.#deadLetter = deadLetterQueueOf(config, registry);
+    const index = MappingIndex.of(config);
+    const s = this.#settings;
+    for (const adapter of config.canal.canalAdapters) {
+      this.#switches.set(adapter.instance, 'on');
+      for (const group of adapter.groups) {
+        const sinks = createGroupSinks(config, registry, plugins, index, group.outerAdapters);
+        const source = plugins.createSource(
+          config.canal.mode,
+          {
+            instance: adapter.instance,
+            groupId: group.groupId,
+            properties: config.canal.consumerProperties,
+            configDir: config.dir,
+          },
+          'canal.conf.mode',
+        );
+        const groupLogger = logger.child({ destination: adapter.instance, groupId: group.groupId });
+        const sourceHandle = new SourceHandle(
+          `"${config.canal.mode}" (destination "${adapter.instance}", group "${group.groupId}")`,
+          source,
+          {
+            logger: groupLogger,
+            backoff: { baseMs: s.retryBaseMs, maxMs: s.retryMaxMs },
+            maxAttempts: maxAttempts(s.retries),
+          },
+        );
+        const engine = new PipelineEngine({
+          destination: adapter.instance,
+          groupId: group.groupId,
+          format: config.canal.flatMessage ? 'flat' : 'protobuf',
+          source,
+          sinks,
+          deadLetter: this.#deadLetter,
+          logger: groupLogger,
+          metrics: this.metrics,
+          tcpMode: config.canal.mappingKeyScheme === 'tcp',
+          settings: pipelineSettingsOf(config),
+        });
+        this.#groups.push({
+          destination: adapter.instance,
+          groupId: group.groupId,
+          outers: group.outerAdapters,
+          sinks,
+          source,
+          sourceHandle,
+          engine,
+          logger: groupLogger,
+          done: false,
+        });
+      }
+    }
+  }
+
+  /**
+   * Starts every pipeline and the mapping watcher (not with `once`). Resolves at once; the
+   * pipelines connect and run in the background ({@link finished}). Call once.
+   */
+  start(): Promise<void> {
+    if (this.#finished) throw new Error('SluiceRuntime.start was called twice.');
+    const { config, logger } = this.#o;
+    if (!this.#o.once) {
+      this.#watcher = new MappingWatcher(config, {
         onReload: (reload) => {
           const next = new MappingIndex(reload.mappings, config.canal.mappingKeyScheme);
           for (const change of reload.changes) {
-            for (const { engine, sinks } of engines) {
-              if (sinks.some((s) => s.key === change.sink.key && s.name === change.sink.name)) {
-                engine.replaceMappings(change.sink.key, next.routes(change.sink));
-              }
+            for (const g of this.#groups) {
+              if (g.outers.some((s) => s.key === change.sink.key && s.name === change.sink.name))
+                g.engine.replaceMappings(change.sink.key, next.routes(change.sink));
             }
           }
           for (const problem of reload.problems)
@@ -65,87 +201,205 @@ export async function runSluice(options: RunOptions): Promise<void> {
         onError: (error) =>
           logger.warn('Reloading the mapping files failed.', { error: (error as Error).message }),
       });
+    }
+    const runs = this.#groups.map((g) => this.#run(g));
+    this.#watcher?.start();
+    this.#finished = this.#finish(runs);
+    this.#finished.catch(() => undefined);
+    return Promise.resolve();
+  }
 
-  const runs = config.canal.canalAdapters.flatMap((adapter) =>
-    adapter.groups.map(async (group) => {
-      const sinks = createGroupSinks(config, registry, plugins, index, group.outerAdapters);
-      const source = plugins.createSource(
-        config.canal.mode,
-        {
-          instance: adapter.instance,
-          groupId: group.groupId,
-          properties: config.canal.consumerProperties,
-          configDir: config.dir,
-        },
-        'canal.conf.mode',
+  /**
+   * Settles once every pipeline ended and everything was closed; rejects with the first failure
+   * (unless {@link stop} was called first).
+   */
+  get finished(): Promise<void> {
+    if (!this.#finished) return Promise.reject(new Error('SluiceRuntime was not started.'));
+    return this.#finished;
+  }
+
+  /**
+   * Stops intake everywhere, drains (bounded by `shutdownTimeoutMs`), commits and closes; resolves
+   * once done, or when `signal` aborts first (the shutdown goes on in the background).
+   */
+  async stop(signal?: AbortSignal, reason: unknown = new Error('Stopped.')): Promise<void> {
+    if (!this.#stopAll.signal.aborted) this.#stopRequested = true;
+    this.#stopAll.abort(reason);
+    if (!this.#finished) return;
+    const done = this.#finished.catch(() => undefined);
+    if (!signal) return done;
+    await Promise.race([
+      done,
+      new Promise<void>((resolve) =>
+        signal.addEventListener('abort', () => resolve(), { once: true }),
+      ),
+    ]);
+  }
+
+  /** True once {@link stop} was called (or a fatal error stopped every pipeline). */
+  get stopping(): boolean {
+    return this.#stopAll.signal.aborted;
+  }
+
+  /** Every configured destination (`canalAdapters[].instance`), in configuration order. */
+  destinations(): string[] {
+    return [...this.#switches.keys()];
+  }
+
+  /** The pipelines, in configuration order. */
+  pipelines(): PipelineInfo[] {
+    return this.#groups.map((g) => {
+      const partitions = g.engine.partitions();
+      return {
+        destination: g.destination,
+        groupId: g.groupId,
+        sourceConnected: g.sourceHandle.connected,
+        sinks: g.engine.sinks(),
+        partitions,
+        inFlight: partitions.reduce((n, p) => n + p.inFlight, 0),
+        latestExecutedAt: g.engine.latestExecutedAt,
+        paused: g.engine.paused,
+        stopped: g.done || g.engine.stopped,
+        ...(g.error !== undefined ? { error: (g.error as Error).message ?? String(g.error) } : {}),
+      };
+    });
+  }
+
+  /** Readiness: every source and sink connected, no pipeline stopped. */
+  health(): HealthCheck[] {
+    const checks: HealthCheck[] = [];
+    for (const p of this.pipelines()) {
+      const name = `${p.destination}/${p.groupId}`;
+      checks.push(
+        p.sourceConnected
+          ? { name: `source ${name}`, ok: true }
+          : { name: `source ${name}`, ok: false, reason: 'not connected' },
       );
-      const groupLogger = logger.child({ destination: adapter.instance, groupId: group.groupId });
-      const settings = resolvePipelineSettings(pipelineSettingsOf(config));
-      const sourceHandle = new SourceHandle(
-        `"${config.canal.mode}" (destination "${adapter.instance}", group "${group.groupId}")`,
-        source,
-        {
-          logger: groupLogger,
-          backoff: { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs },
-          maxAttempts: maxAttempts(settings.retries),
-        },
-      );
-      try {
-        await sourceHandle.connect(stopAll.signal);
-        const engine = new PipelineEngine({
-          destination: adapter.instance,
-          groupId: group.groupId,
-          format: config.canal.flatMessage ? 'flat' : 'protobuf',
-          source,
-          sinks,
-          deadLetter,
-          logger: groupLogger,
-          metrics,
-          tcpMode: config.canal.mappingKeyScheme === 'tcp',
-          settings: pipelineSettingsOf(config),
-        });
-        engines.push({ engine, sinks: group.outerAdapters });
-        logger.info('Started.', {
-          destination: adapter.instance,
-          groupId: group.groupId,
-          sinks: sinks.map((s) => s.key),
-        });
-        await engine.run({ once: options.once, signal: stopAll.signal });
-      } catch (error) {
-        stopAll.abort(error);
-        throw error;
-      } finally {
-        // Bounded, parallel teardown: a sink or source stuck closing cannot hold the others up.
-        const deadline = AbortSignal.timeout(settings.shutdownTimeoutMs);
-        const gaveUp = new Promise<void>((resolve) =>
-          deadline.addEventListener('abort', () => resolve(), { once: true }),
+      for (const s of p.sinks)
+        checks.push(
+          s.connected
+            ? { name: `sink ${s.key} (${name})`, ok: true }
+            : { name: `sink ${s.key} (${name})`, ok: false, reason: 'not connected' },
         );
-        const closing = Promise.all([
-          source
-            .close(deadline)
-            .catch((error: unknown) =>
-              groupLogger.warn('Closing the source failed.', { error: (error as Error).message }),
-            ),
-          ...sinks.map((sink) =>
-            sink.instance.close(deadline).catch((error: unknown) =>
-              groupLogger.warn(`Closing sink "${sink.key}" failed.`, {
-                error: (error as Error).message,
-              }),
-            ),
-          ),
-        ]);
-        await Promise.race([closing, gaveUp]);
-        if (deadline.aborted) groupLogger.warn('Closing took longer than the shutdown timeout.');
+      checks.push(
+        p.stopped
+          ? { name: `pipeline ${name}`, ok: false, reason: p.error ?? 'stopped' }
+          : { name: `pipeline ${name}`, ok: true },
+      );
+    }
+    return checks;
+  }
+
+  /** The sync switch of a destination; `off` for an unknown one (as canal answers). */
+  syncSwitch(destination: string): SwitchState {
+    return this.#switches.get(destination) ?? 'off';
+  }
+
+  /**
+   * Turns a destination's intake on or off (every group of it): off lets the batches in hand
+   * finish, then takes no new message until on again (canal's `syncSwitch`). Unknown
+   * destinations are ignored.
+   */
+  setSyncSwitch(destination: string, state: SwitchState): Promise<void> {
+    if (!this.#switches.has(destination)) return Promise.resolve();
+    this.#switches.set(destination, state);
+    for (const g of this.#groups)
+      if (g.destination === destination) {
+        if (state === 'off') g.engine.pause();
+        else g.engine.resume();
       }
-    }),
-  );
-  watcher?.start();
-  const results = await Promise.allSettled(runs);
-  watcher?.close();
-  signal.removeEventListener('abort', onAbort);
-  await deadLetter.close(
-    AbortSignal.timeout(resolvePipelineSettings(pipelineSettingsOf(config)).shutdownTimeoutMs),
-  );
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed && !signal.aborted) throw failed.reason;
+    return Promise.resolve();
+  }
+
+  /** Events applied and dead-lettered so far, per sink instance (what `--once` prints at the end). */
+  summary(): RunSummary {
+    const sinks = this.#groups.flatMap((g) =>
+      g.engine.sinks().map((s) => ({
+        destination: g.destination,
+        groupId: g.groupId,
+        key: s.key,
+        applied: s.applied,
+        deadLettered: s.deadLettered,
+      })),
+    );
+    return {
+      applied: sinks.reduce((n, s) => n + s.applied, 0),
+      deadLettered: sinks.reduce((n, s) => n + s.deadLettered, 0),
+      sinks,
+    };
+  }
+
+  async #run(g: Group): Promise<void> {
+    const stopAll = this.#stopAll;
+    try {
+      await g.sourceHandle.connect(stopAll.signal);
+      this.#o.logger.info('Started.', {
+        destination: g.destination,
+        groupId: g.groupId,
+        sinks: g.sinks.map((s) => s.key),
+      });
+      await g.engine.run({ once: this.#o.once, signal: stopAll.signal });
+    } catch (error) {
+      if (!stopAll.signal.aborted || g.engine.fatal !== undefined) g.error = error;
+      stopAll.abort(error);
+      throw error;
+    } finally {
+      g.done = true;
+      await this.#close(g);
+    }
+  }
+
+  /** Bounded, parallel teardown: a sink or source stuck closing cannot hold the others up. */
+  async #close(g: Group): Promise<void> {
+    const deadline = AbortSignal.timeout(this.#settings.shutdownTimeoutMs);
+    const gaveUp = new Promise<void>((resolve) =>
+      deadline.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    const closing = Promise.all([
+      g.source
+        .close(deadline)
+        .catch((error: unknown) =>
+          g.logger.warn('Closing the source failed.', { error: (error as Error).message }),
+        ),
+      ...g.sinks.map((sink) =>
+        sink.instance.close(deadline).catch((error: unknown) =>
+          g.logger.warn(`Closing sink "${sink.key}" failed.`, {
+            error: (error as Error).message,
+          }),
+        ),
+      ),
+    ]);
+    await Promise.race([closing, gaveUp]);
+    if (deadline.aborted) g.logger.warn('Closing took longer than the shutdown timeout.');
+  }
+
+  async #finish(runs: readonly Promise<void>[]): Promise<void> {
+    const results = await Promise.allSettled(runs);
+    this.#watcher?.close();
+    await this.#deadLetter.close(AbortSignal.timeout(this.#settings.shutdownTimeoutMs));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed && !this.#stopRequested) throw failed.reason;
+  }
+}
+
+/**
+ * Runs every `canalAdapters[].groups[]` of the configuration until `once` drains or `signal`
+ * aborts: a {@link SluiceRuntime} started and awaited. Rejects with the first failure (not after
+ * `signal` aborted). Returns the runtime for its {@link SluiceRuntime.summary}.
+ */
+export async function runSluice(options: RunOptions): Promise<SluiceRuntime> {
+  const { signal, ...rest } = options;
+  const runtime = new SluiceRuntime(rest);
+  const onAbort = () => void runtime.stop(undefined, signal.reason);
+  await runtime.start();
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await runtime.finished;
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  return runtime;
 }

@@ -1,4 +1,6 @@
-import { createLogger, formatReport, runSluice } from '@sluice/core';
+import { resolve } from 'node:path';
+import { createLogger, formatReport, SluiceRuntime, type RunSummary } from '@sluice/core';
+import { cliVersion } from '../version.js';
 import type { CliIo } from '../io.js';
 import { parseCommandArgs } from './parse.js';
 import { checkConfiguration } from './validate.js';
@@ -37,6 +39,37 @@ export async function startCommand(
     io.stderr(`sluice start: the configuration in "${values.config}" has errors; not starting.\n`);
     return 1;
   }
-  await runSluice({ config, registry, logger, once: values.once, signal });
+  logger.info('Starting Sluice.', {
+    version: cliVersion(),
+    configDir: resolve(config.dir),
+    once: values.once,
+  });
+  const runtime = new SluiceRuntime({ config, registry, logger, once: values.once });
+  const onAbort = () => void runtime.stop(undefined, signal.reason);
+  await runtime.start();
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await runtime.finished;
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    const summary = runtime.summary();
+    logger.info('Stopped.', { applied: summary.applied, deadLettered: summary.deadLettered });
+    if (values.once) io.stderr(formatSummary(summary));
+  }
   return 0;
+}
+
+/** The end-of-run summary of `--once`: totals, then one line per sink instance. */
+export function formatSummary(summary: RunSummary): string {
+  const lines = [
+    `Applied ${summary.applied} event(s), dead-lettered ${summary.deadLettered}.`,
+    ...summary.sinks.map(
+      (s) =>
+        `  ${s.destination}/${s.groupId} sink "${s.key}": ${s.applied} applied, ${s.deadLettered} dead-lettered`,
+    ),
+  ];
+  return lines.join('\n') + '\n';
 }

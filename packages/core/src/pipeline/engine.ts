@@ -69,6 +69,25 @@ export interface PipelineEngineOptions {
   readonly messageOverride?: (partition: string, offset: string) => MessageOverride | undefined;
 }
 
+/** One partition a pipeline holds (see {@link PipelineEngine.partitions}). */
+export interface PartitionView {
+  readonly partition: string;
+  /** Events decoded and not yet applied or dead-lettered by every sink. */
+  readonly inFlight: number;
+  /** The last offset committed for it (the next offset to read), when any. */
+  readonly committed?: string;
+}
+
+/** One sink instance of a pipeline (see {@link PipelineEngine.sinks}). */
+export interface SinkView {
+  readonly key: string;
+  readonly connected: boolean;
+  /** Events applied since start (coalesced-away events count as applied). */
+  readonly applied: number;
+  /** Events sent to the dead-letter queue since start. */
+  readonly deadLettered: number;
+}
+
 /** Options of {@link PipelineEngine.run}. */
 export interface EngineRunOptions {
   /** Apply what the source has now, then return. */
@@ -121,6 +140,13 @@ export class PipelineEngine implements SourceHandler {
   #stopping = false;
   #flushing: Promise<boolean> | undefined;
   #nextFlush: Promise<boolean> | undefined;
+  /** Set while intake is paused (sync switch off); resolved by {@link resume}. */
+  #paused: { promise: Promise<void>; resume: () => void } | undefined;
+  #finished = false;
+  /** Per sink instance key: events applied and dead-lettered since start. */
+  readonly #counts = new Map<string, { applied: number; deadLettered: number }>();
+  /** Largest `executedAt` applied so far (ms), for lag. */
+  #latestExecutedAt = 0;
 
   constructor(options: PipelineEngineOptions) {
     this.#o = options;
@@ -161,6 +187,70 @@ export class PipelineEngine implements SourceHandler {
     return this.#partitions.get(partition)?.tracker.inFlight ?? 0;
   }
 
+  /** The partitions this pipeline holds now, with events in flight and the last committed offset. */
+  partitions(): PartitionView[] {
+    return [...this.#partitions.values()].map((p) => ({
+      partition: p.name,
+      inFlight: p.tracker.inFlight,
+      ...(p.committed !== undefined ? { committed: p.committed.toString() } : {}),
+    }));
+  }
+
+  /** The sink instances: connected or not, events applied and dead-lettered since start. */
+  sinks(): SinkView[] {
+    return this.#handles.map((h) => {
+      const c = this.#counts.get(h.key);
+      return {
+        key: h.key,
+        connected: h.connected,
+        applied: c?.applied ?? 0,
+        deadLettered: c?.deadLettered ?? 0,
+      };
+    });
+  }
+
+  /** `executedAt` (ms since the epoch) of the newest event applied so far; 0 before the first. */
+  get latestExecutedAt(): number {
+    return this.#latestExecutedAt;
+  }
+
+  /** True once {@link run} returned or failed, or a fatal error stopped the pipeline. */
+  get stopped(): boolean {
+    return this.#finished || this.#fatal !== undefined;
+  }
+
+  /** True while intake is paused. */
+  get paused(): boolean {
+    return this.#paused !== undefined;
+  }
+
+  /**
+   * Pauses intake (canal's sync switch off): the batch being delivered is applied, then
+   * `deliver` holds the source until {@link resume} (or shutdown). Idempotent.
+   */
+  pause(): void {
+    if (this.#paused) return;
+    let resume!: () => void;
+    const promise = new Promise<void>((r) => (resume = r));
+    this.#paused = { promise, resume };
+    this.#o.logger.info('Intake paused (sync switch off).');
+  }
+
+  /** Resumes intake paused by {@link pause}. Idempotent. */
+  resume(): void {
+    const paused = this.#paused;
+    if (!paused) return;
+    this.#paused = undefined;
+    paused.resume();
+    this.#o.logger.info('Intake resumed (sync switch on).');
+  }
+
+  #count(sinkKey: string): { applied: number; deadLettered: number } {
+    let c = this.#counts.get(sinkKey);
+    if (!c) this.#counts.set(sinkKey, (c = { applied: 0, deadLettered: 0 }));
+    return c;
+  }
+
   /**
    * Replaces the mapping routes of one sink instance (mapping hot reload). Events of batches
    * delivered from now on use the new set; records already queued keep their mapping.
@@ -192,6 +282,7 @@ export class PipelineEngine implements SourceHandler {
       options.signal.removeEventListener('abort', onAbort);
     }
     await this.#shutdown();
+    this.#finished = true;
     if (this.#fatal) throw this.#fatal;
     if (runError !== undefined && !options.signal.aborted) throw runError;
   }
@@ -429,6 +520,8 @@ export class PipelineEngine implements SourceHandler {
 
   async deliver(batch: SourceBatch): Promise<void> {
     if (this.#fatal) throw this.#fatal;
+    while (this.#paused && !this.#stopping && !this.#intake.signal.aborted)
+      await this.#whilePaused(this.#paused.promise);
     if (this.#stopping || this.#intake.signal.aborted) return;
     let p = this.#partitions.get(batch.partition);
     if (!p) {
@@ -462,6 +555,20 @@ export class PipelineEngine implements SourceHandler {
     }
     this.#o.metrics.gauge('sluice_in_flight_events', p.tracker.inFlight, p.labels);
     if (this.#fatal) throw this.#fatal;
+  }
+
+  /** Waits until intake is resumed or aborted. */
+  async #whilePaused(resumed: Promise<void>): Promise<void> {
+    const signal = this.#intake.signal;
+    let onAbort: (() => void) | undefined;
+    await Promise.race([
+      resumed,
+      new Promise<void>((resolve) => {
+        onAbort = resolve;
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 
   #accept(
@@ -584,6 +691,8 @@ export class PipelineEngine implements SourceHandler {
     }
     for (const [table, n] of byTable)
       this.#o.metrics.increment('sluice_events_applied_total', { sink: sinkKey, table }, n);
+    this.#count(sinkKey).applied += entries.length;
+    if (latest > this.#latestExecutedAt) this.#latestExecutedAt = latest;
     if (latest > 0)
       this.#o.metrics.gauge(
         'sluice_lag_seconds',
@@ -612,6 +721,7 @@ export class PipelineEngine implements SourceHandler {
       if (!ok) return false;
       const table = `${e.record.event.database}.${e.record.event.table}`;
       this.#o.metrics.increment('sluice_events_dead_lettered_total', { sink: sinkKey, table });
+      this.#count(sinkKey).deadLettered += 1;
       this.#o.logger.warn(
         `Sink "${sinkKey}" could not apply an event; sent it to the dead-letter queue.`,
         {

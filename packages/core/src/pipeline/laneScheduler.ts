@@ -43,7 +43,8 @@ export class LaneScheduler<T extends LaneItem> {
   #intakeHead = 0;
   readonly #keyOwner = new Map<string, Owner>();
   readonly #barrierOwner = new Map<string, Owner>();
-  readonly #tableHolders = new Map<string, Map<number, number>>();
+  /** Per table: items held per lane (kept for every table seen; a table is a short string). */
+  readonly #tableHolders = new Map<string, Uint32Array>();
   readonly #wake: (lane: number) => void;
   readonly #alone: (item: T) => boolean;
   #pending = 0;
@@ -147,44 +148,51 @@ export class LaneScheduler<T extends LaneItem> {
     this.#intakeHead = 0;
   }
 
+  /** The lane for `item`, or undefined when its keys sit in two lanes (no closure: hot path). */
   #pick(item: T): number | undefined {
-    let found: number | undefined;
-    let conflict = false;
-    const consider = (lane: number | undefined): void => {
-      if (lane === undefined || lane === found) return;
-      if (found !== undefined) conflict = true;
-      else found = lane;
-    };
+    let found = -1;
     if (item.barrier) {
       const holders = this.#tableHolders.get(item.table);
-      if (holders) for (const lane of holders.keys()) consider(lane);
-      if (conflict) return undefined;
-      return found ?? hashString(item.table) % this.#lanes.length;
+      if (holders) {
+        for (let lane = 0; lane < holders.length; lane++) {
+          if (holders[lane] === 0) continue;
+          if (found !== -1) return undefined;
+          found = lane;
+        }
+      }
+      return found !== -1 ? found : hashString(item.table) % this.#lanes.length;
     }
-    for (const key of item.keys) consider(this.#keyOwner.get(key)?.lane);
-    consider(this.#barrierOwner.get(item.table)?.lane);
-    if (conflict) return undefined;
-    return found ?? hashString(item.keys[0] ?? item.table) % this.#lanes.length;
+    const keys = item.keys;
+    for (let i = 0; i < keys.length; i++) {
+      const owner = this.#keyOwner.get(keys[i]!);
+      if (owner === undefined || owner.lane === found) continue;
+      if (found !== -1) return undefined;
+      found = owner.lane;
+    }
+    const barrier = this.#barrierOwner.get(item.table);
+    if (barrier !== undefined && barrier.lane !== found) {
+      if (found !== -1) return undefined;
+      found = barrier.lane;
+    }
+    return found !== -1 ? found : hashString(keys[0] ?? item.table) % this.#lanes.length;
   }
 
   #hold(item: T, lane: number): void {
     if (item.barrier) own(this.#barrierOwner, item.table, lane);
-    for (const key of item.keys) own(this.#keyOwner, key, lane);
+    const keys = item.keys;
+    for (let i = 0; i < keys.length; i++) own(this.#keyOwner, keys[i]!, lane);
     let holders = this.#tableHolders.get(item.table);
-    if (!holders) this.#tableHolders.set(item.table, (holders = new Map()));
-    holders.set(lane, (holders.get(lane) ?? 0) + 1);
+    if (!holders)
+      this.#tableHolders.set(item.table, (holders = new Uint32Array(this.#lanes.length)));
+    holders[lane]! += 1;
   }
 
   #unhold(item: T, lane: number): void {
     if (item.barrier) drop(this.#barrierOwner, item.table);
-    for (const key of item.keys) drop(this.#keyOwner, key);
+    const keys = item.keys;
+    for (let i = 0; i < keys.length; i++) drop(this.#keyOwner, keys[i]!);
     const holders = this.#tableHolders.get(item.table);
-    if (holders) {
-      const n = (holders.get(lane) ?? 1) - 1;
-      if (n === 0) holders.delete(lane);
-      else holders.set(lane, n);
-      if (holders.size === 0) this.#tableHolders.delete(item.table);
-    }
+    if (holders && holders[lane]! > 0) holders[lane]! -= 1;
   }
 }
 

@@ -1,0 +1,169 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  allApplied,
+  defineSink,
+  defineSource,
+  type SinkRecord,
+  type SourceBatch,
+  type SourceHandler,
+  type SourceRunOptions,
+} from '@sluice/plugin-api';
+import { quietLogger } from '../test/support/pipeline.js';
+import { loadConfig } from './config/application/loadConfig.js';
+import { PluginRegistry } from './registry.js';
+import { SluiceRuntime } from './runtime.js';
+
+const message = (id: number) =>
+  JSON.stringify({
+    data: [{ id: String(id) }],
+    database: 'db',
+    es: 1_700_000_000_000,
+    id,
+    isDdl: false,
+    mysqlType: { id: 'int' },
+    old: null,
+    pkNames: ['id'],
+    sql: '',
+    sqlType: { id: 4 },
+    table: 't',
+    ts: 1_700_000_000_001,
+    type: 'INSERT',
+  });
+
+/** A source the test feeds batch by batch; runs until its signal aborts. */
+function gateSource() {
+  const queue: SourceBatch[] = [];
+  let wake: (() => void) | undefined;
+  const delivered: number[] = [];
+  let offset = 0;
+  const push = (id: number) => {
+    queue.push({ partition: '0', messages: [{ offset: String(offset++), payload: message(id) }] });
+    wake?.();
+  };
+  const definition = defineSource({
+    name: 'file',
+    create: () => ({
+      connect: async () => {},
+      async run(handler: SourceHandler, options: SourceRunOptions) {
+        while (!options.signal.aborted) {
+          const batch = queue.shift();
+          if (!batch) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              options.signal.addEventListener('abort', () => resolve(), { once: true });
+            });
+            continue;
+          }
+          await handler.deliver(batch);
+          delivered.push(Number(batch.messages[0]!.offset));
+        }
+      },
+      commit: async () => {},
+      close: async () => {},
+    }),
+  });
+  return { definition, push, delivered };
+}
+
+function recordingSink() {
+  const written: SinkRecord[] = [];
+  const definition = defineSink({
+    name: 'recording',
+    create: () => ({
+      connect: async () => {},
+      write: async (batch) => {
+        written.push(...batch);
+        return allApplied(batch);
+      },
+      flush: async () => {},
+      close: async () => {},
+    }),
+  });
+  return { definition, written };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(condition()).toBe(true);
+}
+
+async function setup() {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-runtime-'));
+  await writeFile(
+    join(dir, 'application.yml'),
+    [
+      'canal.conf:',
+      '  mode: file',
+      '  consumerProperties:',
+      '    file.path: in.jsonl',
+      '  canalAdapters:',
+      '  - instance: example',
+      '    groups:',
+      '    - groupId: g1',
+      '      outerAdapters:',
+      '      - name: recording',
+      '        key: rec',
+      'sluice:',
+      '  deadLetter:',
+      `    dir: ${join(dir, 'dlq')}`,
+      '',
+    ].join('\n'),
+  );
+  const source = gateSource();
+  const sink = recordingSink();
+  const registry = new PluginRegistry();
+  registry.register(source.definition, 'test');
+  registry.register(sink.definition, 'test');
+  const config = await loadConfig(dir, { plugins: registry });
+  const runtime = new SluiceRuntime({ config, registry, logger: quietLogger(), once: false });
+  return { source, sink, runtime };
+}
+
+describe('SluiceRuntime', () => {
+  it('shows its pipelines and health, pauses a destination with its sync switch, and stops', async () => {
+    const { source, sink, runtime } = await setup();
+    expect(runtime.destinations()).toEqual(['example']);
+    expect(runtime.pipelines()[0]).toMatchObject({
+      destination: 'example',
+      groupId: 'g1',
+      sourceConnected: false,
+      stopped: false,
+    });
+    await runtime.start();
+    source.push(1);
+    await until(() => sink.written.length === 1);
+    expect(runtime.health().every((c) => c.ok)).toBe(true);
+    const [pipeline] = runtime.pipelines();
+    expect(pipeline).toMatchObject({
+      sourceConnected: true,
+      sinks: [{ key: 'rec', connected: true, applied: 1, deadLettered: 0 }],
+      partitions: [{ partition: '0', inFlight: 0 }],
+      paused: false,
+    });
+    expect(pipeline!.latestExecutedAt).toBe(1_700_000_000_000);
+
+    await runtime.setSyncSwitch('example', 'off');
+    expect(runtime.syncSwitch('example')).toBe('off');
+    expect(runtime.syncSwitch('nope')).toBe('off');
+    source.push(2);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sink.written).toHaveLength(1); // held while the switch is off
+    expect(runtime.pipelines()[0]!.paused).toBe(true);
+    await runtime.setSyncSwitch('example', 'on');
+    await until(() => sink.written.length === 2);
+
+    // A stop while the switch is off still ends (a paused deliver gives way to shutdown).
+    await runtime.setSyncSwitch('example', 'off');
+    source.push(3);
+    await runtime.stop(AbortSignal.timeout(5000));
+    await runtime.finished;
+    expect(runtime.pipelines()[0]!.stopped).toBe(true);
+    expect(runtime.health().find((c) => c.name.startsWith('pipeline'))).toMatchObject({
+      ok: false,
+    });
+    expect(runtime.summary()).toMatchObject({ applied: 2, deadLettered: 0 });
+  });
+});
