@@ -13,14 +13,9 @@ export type {
   ValidationResult,
 } from './config/application/validateConfig.js';
 export { pluginSchemasFromMap, SinkCatalog } from './mappings/sinkCatalog.js';
-export type { PluginSchemaSource, SinkCatalogEntry } from './mappings/sinkCatalog.js';
+export type { PluginSchemaSource, SinkCatalogEntry, SinkSchemas } from './mappings/sinkCatalog.js';
 export { ADAPTER_NAME_HINTS, KNOWN_ADAPTERS } from './config/application/knownAdapters.js';
-export type {
-  KnownAdapter,
-  MappingCheck,
-  MappingTables,
-  SinkSchemas,
-} from './config/application/knownAdapters.js';
+export type { KnownAdapter } from './config/application/knownAdapters.js';
 export { MappingIndex, mappingKey, toMappingFile } from './mappings/mappingIndex.js';
 export type { MappingLookupKey, MappingRouteSpec } from './mappings/mappingIndex.js';
 export {

@@ -16,6 +16,7 @@ export const esPropertiesSchema = {
     },
     'security.ca.path': {
       type: 'string',
+      path: 'existing',
       description: 'PEM CA file for TLS (es8), relative to the configuration directory.',
     },
     mode: {

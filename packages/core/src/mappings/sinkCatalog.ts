@@ -1,7 +1,16 @@
 import type { MappingSpec, ObjectSchema } from '@sluice/plugin-api';
-import { KNOWN_ADAPTERS, type SinkSchemas } from '../config/application/knownAdapters.js';
+import { KNOWN_ADAPTERS } from '../config/application/knownAdapters.js';
 import type { CoreServiceInstances } from '../plugins/container.js';
 import type { PluginScope } from '../registry.js';
+
+/**
+ * What the configuration loader needs to know about a sink plugin: the schemas of its
+ * `properties` and its mapping format (a sink definition has both fields).
+ */
+export interface SinkSchemas {
+  readonly propertiesSchema?: ObjectSchema | undefined;
+  readonly mappings?: MappingSpec | undefined;
+}
 
 /**
  * Where the loader gets plugin schemas from: the plugin registry (its sink definitions carry
@@ -65,8 +74,8 @@ export class SinkCatalog {
         registered: false,
         known: true,
         sluice: known.sluice,
-        propertiesSchema: known.propertiesSchema,
-        mappings: known.mappings,
+        propertiesSchema: undefined,
+        mappings: undefined,
       });
     }
     for (const name of plugins?.sinkNames() ?? []) {
@@ -78,8 +87,8 @@ export class SinkCatalog {
         registered: true,
         known: known !== undefined,
         sluice: true,
-        propertiesSchema: def.propertiesSchema ?? known?.propertiesSchema,
-        mappings: def.mappings ?? known?.mappings,
+        propertiesSchema: def.propertiesSchema,
+        mappings: def.mappings,
       });
     }
   }

@@ -1,45 +1,22 @@
-import type { MappingSpec, ObjectSchema } from '@sluice/plugin-api';
-
-/** Which source tables a bound mapping file covers (the plugin API's `MappingSpec.tables`). */
-export type MappingTables = MappingSpec['tables'];
-
-/** Checks beyond the schema (the plugin API's `MappingSpec.check`). */
-export type MappingCheck = NonNullable<MappingSpec['check']>;
-
 /**
- * What the configuration loader needs to know about a sink: the schemas of its `properties` and
- * mapping files, and how to read the tables a mapping covers. A registered plugin supplies the
- * first two through its definition; the built-in catalogue below supplies all of them for
- * canal's adapters until (and, for the hooks, unless) their plugins do.
+ * One adapter name canal-adapter (or Sluice) knows, so a configuration naming it without the
+ * plugin loaded gets "known adapter, plugin not loaded" instead of "unknown adapter". The sinks
+ * own everything else about themselves (properties and mapping format) through their plugin
+ * definitions.
  */
-export interface SinkSchemas {
-  readonly propertiesSchema?: ObjectSchema;
-  readonly mappings?: MappingSpec;
-}
-
-/** One adapter name canal-adapter (or Sluice) knows. */
-export interface KnownAdapter extends SinkSchemas {
+export interface KnownAdapter {
   readonly name: string;
   /** True when Sluice provides (or will provide) this sink; false for canal-only adapters (hbase, kudu, …). */
   readonly sluice: boolean;
 }
 
-const passthrough = (description: string): ObjectSchema => ({
-  type: 'object',
-  description,
-  properties: {},
-});
-
-/** canal-adapter's adapter names (plus Sluice's `redis`), with their schemas. */
+/**
+ * canal-adapter's adapter names (canal-adapter-behaviour.md §0, SPI names) plus Sluice's
+ * `redis`. logger, rdb, es6/es7/es8 and redis ship as built-in plugins of the cli.
+ */
 export const KNOWN_ADAPTERS: readonly KnownAdapter[] = [
-  { name: 'logger', sluice: true, propertiesSchema: passthrough('No properties.') },
-  // rdb: the plugin @sluice/sink-rdb owns its properties and mapping format.
-  { name: 'rdb', sluice: true },
-  // Elasticsearch: the sink-es plugin (built in) owns the schemas and the esMapping format.
-  ...['es6', 'es7', 'es8'].map((name): KnownAdapter => ({ name, sluice: true })),
-  // The redis sink (plugins/sink-redis, built into the CLI) owns its properties and mapping format.
-  { name: 'redis', sluice: true },
-  ...['hbase', 'tablestore', 'clickhouse', 'phoenix', 'kudu'].map((name): KnownAdapter => ({
+  ...['logger', 'rdb', 'es6', 'es7', 'es8', 'redis'].map((name) => ({ name, sluice: true })),
+  ...['hbase', 'tablestore', 'clickhouse', 'phoenix', 'kudu'].map((name) => ({
     name,
     sluice: false,
   })),
