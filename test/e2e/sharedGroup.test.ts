@@ -160,7 +160,7 @@ it('--once exits non-zero, naming the topic, when another member of the group ho
     });
   const holder = SluiceProcess.start((await write('a-holder')).dir);
   try {
-    await holder.waitFor(/Joined the consumer group\..*assigned=\[0\]/);
+    await holder.waitFor(/^(?=.*Joined the consumer group\.)(?=.*"assigned":\[0\])/);
     const once = SluiceProcess.start((await write('z-once')).dir, { once: true });
     const exit = await once.exited;
     expect(exit.code, once.tail()).not.toBe(0);
