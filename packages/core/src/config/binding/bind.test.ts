@@ -183,3 +183,47 @@ describe('bindFlatProperties', () => {
     expect(bound).toEqual({ threads: 3 });
   });
 });
+
+describe('path properties', () => {
+  const paths: ObjectSchema = {
+    type: 'object',
+    properties: {
+      input: { type: 'string', path: 'existing', default: 'samples' },
+      store: { type: 'string', path: 'created' },
+    },
+  };
+
+  it('resolves them against the configuration directory and reports a missing existing path', () => {
+    const problems = new ProblemCollector();
+    const { root } = parseYamlTree('store: state/offsets.json\n', 'a.yml');
+    const bound = bindNode(paths, root, [], {
+      problems,
+      secrets: new Set(),
+      resolveText: (t) => t,
+      configDir: '/no/such/conf',
+    });
+    expect(bound).toEqual({
+      input: '/no/such/conf/samples',
+      store: '/no/such/conf/state/offsets.json',
+    });
+    expect(problems.problems).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        code: 'path-missing',
+        path: 'input',
+        message: '/no/such/conf/samples does not exist (the default "samples"; the key is not set)',
+      }),
+    ]);
+  });
+
+  it('resolves them in flat plugin properties when given the directory, and leaves them without', () => {
+    expect(bindFlatProperties(paths, { store: 's.json', input: '/abs/in' }, '/conf')).toEqual({
+      input: '/abs/in',
+      store: '/conf/s.json',
+    });
+    expect(bindFlatProperties(paths, { store: 's.json' })).toEqual({
+      input: 'samples',
+      store: 's.json',
+    });
+  });
+});
