@@ -10,6 +10,7 @@ import { resolvePipelineSettings } from '../pipeline/settings.js';
 import type { PluginRegistry } from '../registry.js';
 import type { DeadLetterQueue } from './queue.js';
 import { decodePayload, type DeadLetterRecord } from './record.js';
+import { coreErrors } from '../errors.js';
 
 /** Dead letters as a source: one partition, offsets = positions in the list. */
 class ReplaySource implements SourceInstance {
@@ -142,12 +143,14 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
       .find((a) => a.instance === destination)
       ?.groups.find((g) => g.groupId === groupId);
     if (!group)
-      throw new Error(
+      throw coreErrors.replay(
         `Dead letters of destination "${destination}" group "${groupId}" have no such group in the configuration.`,
       );
     const outers = group.outerAdapters.filter((o) => sinkKey === undefined || o.key === sinkKey);
     if (outers.length === 0)
-      throw new Error(`Group "${groupId}" of "${destination}" has no sink instance "${sinkKey}".`);
+      throw coreErrors.replay(
+        `Group "${groupId}" of "${destination}" has no sink instance "${sinkKey}".`,
+      );
     const sinks = createGroupSinks(config, registry, plugins, index, outers);
     const override = (_partition: string, offset: string): MessageOverride | undefined => {
       const r = list[Number(offset)];
@@ -187,7 +190,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
     // Stopped (signal, shutdown deadline, a sink that could not flush): the caller must not mark
     // the dead letters replayed, or the ones not applied yet would be lost.
     if (source.done < list.length)
-      throw new Error(
+      throw coreErrors.replay(
         `The replay stopped before every dead letter was applied or dead-lettered again (${source.done} of ${list.length} of destination "${destination}" group "${groupId}").`,
       );
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChangeEvent } from '@sluice/plugin-api';
+import { ErrorCodes, classifyError, type ChangeEvent } from '@sluice/plugin-api';
 import { Router, type MappingRoute } from './router.js';
 
 const event = (database: string, table: string, destination = 'example'): ChangeEvent => ({
@@ -27,6 +27,25 @@ const route = (file: string, extra: Partial<MappingRoute> = {}): MappingRoute =>
 const names = (r: readonly (MappingRoute | undefined)[]) => r.map((x) => x?.mapping.name);
 
 describe('Router', () => {
+  it('replacing the mappings of an unknown sink instance is a fatal configuration error, not a retryable one', () => {
+    const router = new Router({
+      destination: 'example',
+      groupId: 'g1',
+      sinks: [{ key: 'rdb', routes: [] }],
+    });
+    let error: unknown;
+    try {
+      router.replaceRoutes('nope', []);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({
+      code: ErrorCodes.config,
+      message: 'No sink instance "nope" in group "g1" of "example".',
+    });
+    expect(classifyError(error)).toBe('fatal');
+  });
+
   it('gives a sink without mappings every event, and every matching mapping of a mapping-based sink', () => {
     const router = new Router({
       destination: 'example',

@@ -1,5 +1,6 @@
 import type { ChangeEvent, MappingFile } from '@sluice/plugin-api';
 import type { OrderingMode } from '../pipeline/settings.js';
+import { coreErrors } from '../errors.js';
 
 /**
  * One source table a mapping file applies to. A mapping that reads several tables (an
@@ -103,7 +104,7 @@ export class Router {
   replaceRoutes(sinkKey: string, routes: readonly MappingRoute[] | undefined): void {
     const i = this.#keys.indexOf(sinkKey);
     if (i < 0)
-      throw new Error(
+      throw coreErrors.config(
         `No sink instance "${sinkKey}" in group "${this.#o.groupId}" of "${this.#o.destination}".`,
       );
     this.#indexes[i] = this.#index(routes);
