@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const benches = {
-  decode: { file: 'test/bench/decode.bench.mjs', testbed: false },
-  applier: { file: 'test/bench/applier.bench.mjs', testbed: false },
-  'kafka-pipeline': { file: 'test/bench/kafka-pipeline.bench.mjs', testbed: true },
+  decode: { file: 'test/bench/decode.bench.mjs', testbed: [] },
+  applier: { file: 'test/bench/applier.bench.mjs', testbed: [] },
+  'kafka-pipeline': { file: 'test/bench/kafka-pipeline.bench.mjs', testbed: ['kafka'] },
+  'redis-sink': { file: 'test/bench/redis-sink.bench.mjs', testbed: ['redis'] },
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) {
@@ -24,8 +25,8 @@ const selected = Object.entries(benches).filter(
 const run = (args) =>
   spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
 
-if (selected.some(([, b]) => b.testbed) && run(['test/testbed/cli.mjs', 'up', 'kafka']) !== 0)
-  process.exit(1);
+const services = [...new Set(selected.flatMap(([, b]) => b.testbed))];
+if (services.length > 0 && run(['test/testbed/cli.mjs', 'up', ...services]) !== 0) process.exit(1);
 let failed = 0;
 for (const [name, bench] of selected) {
   console.log(`\n== ${name} (${bench.file}) ==`);

@@ -103,12 +103,14 @@ export class RedisSink implements SinkInstance<RedisMappingFile> {
       this.#o.logger.warn('Redis connection error.', { error: error.message }),
     );
     this.#client = client;
+    // One listener per connect, removed when it settles (connect runs again on every reconnect).
+    let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(new NotConnectedError('Connect aborted.'));
-      signal.addEventListener('abort', () => reject(new NotConnectedError('Connect aborted.')), {
-        once: true,
-      });
+      onAbort = () => reject(new NotConnectedError('Connect aborted.'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
+    aborted.catch(() => undefined);
     try {
       await Promise.race([client.connect(), aborted]);
       await Promise.race([client.ping(), aborted]);
@@ -119,6 +121,8 @@ export class RedisSink implements SinkInstance<RedisMappingFile> {
       if (AUTH_REPLY.test(message))
         throw new FatalError(`Redis refused the credentials: ${message}`, { cause: error });
       throw new NotConnectedError(`Cannot connect to Redis: ${message}`, { cause: error });
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
     }
     // Evictions that fell due while no instance ran (a crash, a stop) are done before the first write.
     await this.drainDelayedEvictions().catch((error: unknown) =>

@@ -3,7 +3,12 @@
  * or as hash fields (canal's text).
  */
 import type { ColumnMeta, RowImage } from '@sluice/plugin-api';
-import { typedValue, type TypedValue } from '@sluice/canal-protocol';
+import {
+  parseMysqlType,
+  typedValue,
+  type MysqlColumnType,
+  type TypedValue,
+} from '@sluice/canal-protocol';
 
 /** A JSON value for one typed column value (exact where JSON numbers are not). */
 export function jsonOf(value: TypedValue): unknown {
@@ -44,6 +49,18 @@ export function jsonOf(value: TypedValue): unknown {
   }
 }
 
+const parsedTypes = new Map<string, MysqlColumnType>();
+
+/** `parseMysqlType`, memoised: a table has a handful of distinct type texts. */
+function columnType(text: string): MysqlColumnType {
+  let type = parsedTypes.get(text);
+  if (!type) {
+    type = parseMysqlType(text);
+    if (parsedTypes.size < 10_000) parsedTypes.set(text, type);
+  }
+  return type;
+}
+
 /** A projected column that is not in the row image. */
 export class MissingColumnError extends Error {
   constructor(readonly column: string) {
@@ -79,7 +96,7 @@ export function jsonValue(
     const meta = Object.prototype.hasOwnProperty.call(columns, column)
       ? columns[column]
       : undefined;
-    out[field] = jsonOf(typedValue(text, meta?.mysqlType ?? '', column));
+    out[field] = jsonOf(typedValue(text, columnType(meta?.mysqlType ?? ''), column));
   }
   return JSON.stringify(out);
 }
