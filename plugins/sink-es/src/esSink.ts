@@ -1,46 +1,21 @@
-import { FatalError, defineSink, type SinkInstance } from '@sluice/plugin-api';
-import { checkEs, esMappingSchema, esTables } from './mapping.js';
-
-/**
- * `outerAdapters[].properties` of canal's es adapters (canal-adapter-behaviour.md §1.5): es6/es7
- * read `mode` and `cluster.name` (transport client), all read `security.auth`, es8 reads
- * `security.ca.path`. The addresses are the entry's `hosts`.
- */
-export const esPropertiesSchema = {
-  type: 'object',
-  properties: {
-    'security.auth': {
-      type: 'string',
-      secret: true,
-      description: 'user:password for HTTP basic authentication.',
-    },
-    'security.ca.path': {
-      type: 'string',
-      path: 'existing',
-      description: 'PEM CA file for TLS (es8), relative to the configuration directory.',
-    },
-    mode: {
-      type: 'string',
-      enum: ['transport', 'rest', 'http'],
-      caseInsensitive: true,
-      description: 'es6/es7 client: Sluice always uses REST; transport is canal-only.',
-    },
-    'cluster.name': { type: 'string', description: 'Cluster name (es6/es7 transport mode).' },
-  },
-} as const;
+import { defineSink, type SinkInstance } from '@sluice/plugin-api';
+import { EsSink } from './esSinkInstance.js';
+import { checkEs, esMappingSchema, esTables, type EsMapping } from './mapping.js';
+import { esPropertiesSchema } from './properties.js';
 
 /**
  * canal-adapter's Elasticsearch adapters `es8`, `es7` and `es6` (one definition, three names):
- * owns the `esMapping` file format of `es8/`, `es7/` and `es6/` so `sluice validate` and
- * `sluice start` check those files with file and line. Writing to Elasticsearch is not built
- * yet: `create` refuses with a {@link FatalError} that says what to use meanwhile, so a
- * configuration with an es adapter fails at validation instead of silently not syncing.
+ * owns the `esMapping` file format of `es8/`, `es7/` and `es6/` and applies single-table mappings
+ * (plain columns of one table, canal-adapter-behaviour.md §5.3 Case A) with the `_bulk` API of
+ * Elasticsearch 8 (REST; also the typeless API of 7). Mappings with joins, computed fields,
+ * parent/child `relations` or `syncByTimestamp` are reported by `check` (so `validate` and
+ * `start` refuse them with file and line) instead of being mis-applied.
  */
 export const esSink = defineSink({
   name: 'es8',
   aliases: ['es7', 'es6'],
   description:
-    'Elasticsearch (canal es6/es7/es8 adapters): esMapping files are validated; applying changes is not built yet.',
+    'Elasticsearch (canal es6/es7/es8 adapters): single-table esMapping files applied with _bulk and external versions; joins not yet.',
   propertiesSchema: esPropertiesSchema,
   mappings: {
     directories: ['es8', 'es7', 'es6'],
@@ -48,9 +23,13 @@ export const esSink = defineSink({
     tables: esTables,
     check: checkEs,
   },
-  create(ctx): SinkInstance {
-    throw new FatalError(
-      `outerAdapters "${ctx.key}" (${ctx.name}): this version of Sluice validates the es6/es7/es8 adapters and their esMapping files but does not apply changes to Elasticsearch yet. Meanwhile keep canal-adapter's ${ctx.name} adapter for these mappings (on its own consumer group) and remove the ${ctx.name} entry from this configuration.`,
-    );
+  create(ctx): SinkInstance<EsMapping> {
+    return new EsSink({
+      key: ctx.key,
+      name: ctx.name,
+      hosts: ctx.hosts,
+      properties: ctx.properties,
+      configDir: ctx.configDir,
+    });
   },
 });

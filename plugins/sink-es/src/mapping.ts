@@ -6,6 +6,7 @@ import type {
   ObjectSchema,
 } from '@sluice/plugin-api';
 import { sqlTables } from './esSqlTables.js';
+import { planMapping } from './plan.js';
 
 /**
  * Schema of one `es6/*.yml`, `es7/*.yml` or `es8/*.yml` mapping file: canal's `ESSyncConfig`
@@ -93,7 +94,10 @@ export function esTables(mapping: EsMapping, context: MappingTablesContext): Map
   return sqlTables(sql).map((t) => ({ database: t.database ?? fallback, table: t.table }));
 }
 
-/** Checks beyond the schema: `_id` or `pk`, and SQL that names a table. */
+/**
+ * Checks beyond the schema: `_id` or `pk`, SQL that names a table, and what this version cannot
+ * apply yet (joins, computed fields, relations, syncByTimestamp; see {@link planMapping}).
+ */
 export function checkEs(mapping: EsMapping): MappingCheckProblem[] {
   const es = mapping.esMapping;
   const out: MappingCheckProblem[] = [];
@@ -110,6 +114,9 @@ export function checkEs(mapping: EsMapping): MappingCheckProblem[] {
       path: ['esMapping', 'sql'],
       message: 'names no table (expected SELECT … FROM table alias …)',
     });
+    return out;
   }
-  return out;
+  if (out.length > 0) return out;
+  const plan = planMapping(mapping);
+  return Array.isArray(plan) ? plan : [];
 }

@@ -90,8 +90,9 @@ describe('validate runs the checks start runs (issue #10 item 8)', () => {
     const v = capture();
     const code = await main(['validate', '--config', dir], v);
     expect(code).toBe(1);
+    // The es7 mapping is a join, which the es sink does not apply yet: refused at its SQL line.
     expect(v.out()).toMatch(
-      /application\.yml:\d+: error: canal\.conf\.canalAdapters\[0\]\.groups\[0\]\.outerAdapters\[2\]\.name: the "es7" sink refuses this entry: .*does not apply changes to Elasticsearch yet/,
+      /es7\/mytest_user\.yml:\d+: error: esMapping\.sql: .*join mappings are not applied yet/,
     );
     const s = capture();
     expect(await main(['start', '--once', '--config', dir], s)).toBe(code);

@@ -1,13 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { formatReport, MappingIndex, validateConfigDir } from '@sluice/core';
 import { fixture } from './support.js';
+import { esSink } from '@sluice/sink-es';
 import { builtinSchemas } from './plugins.js';
+
+/**
+ * The built-in schemas with the es sink's format checks only: canal's samples use join and
+ * expression mappings, which @sluice/sink-es refuses (not applied yet) in its `check`; these
+ * tests are about the loader (keys, defaults, routing by tables), so they leave that refusal out
+ * and assert it separately.
+ */
+const esFormatOnly = { ...esSink, mappings: { ...esSink.mappings!, check: undefined } };
+const formatOnlySchemas = () =>
+  builtinSchemas(
+    new Map([
+      ['es7', esFormatOnly],
+      ['es8', esFormatOnly],
+    ]),
+  );
 
 describe("canal-adapter's own sample configuration", () => {
   it('validates without errors; the warnings only name plugins not written yet and canal pitfalls', async () => {
     const result = await validateConfigDir(fixture('canal-sample'), {
       env: {},
-      plugins: builtinSchemas(),
+      plugins: formatOnlySchemas(),
     });
     expect(result.ok, formatReport(result.problems)).toBe(true);
     expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
@@ -79,7 +95,7 @@ describe("canal-adapter's own sample configuration", () => {
   it('gives every mapping file to the right sink instance and indexes it by the tables it covers', async () => {
     const { config } = await validateConfigDir(fixture('canal-sample'), {
       env: {},
-      plugins: builtinSchemas(),
+      plugins: formatOnlySchemas(),
     });
     if (!config) throw new Error('no config');
     expect(
@@ -127,7 +143,7 @@ describe("canal-adapter's own sample configuration", () => {
 describe('examples/canal-adapter-conf', () => {
   it('validates without errors and routes each mapping to its sink instance', async () => {
     const dir = fixture('../../../../../examples/canal-adapter-conf');
-    const result = await validateConfigDir(dir, { env: {}, plugins: builtinSchemas() });
+    const result = await validateConfigDir(dir, { env: {}, plugins: formatOnlySchemas() });
     expect(
       result.problems.filter((p) => p.severity === 'error'),
       formatReport(result.problems),
@@ -161,5 +177,28 @@ describe('examples/canal-adapter-conf', () => {
       tombstoneTtl: 86_400,
       readBatch: 1000,
     });
+  });
+});
+
+describe('es mappings this version cannot apply yet', () => {
+  it("are errors at the SQL line: canal's join, expression and relation samples", async () => {
+    const result = await validateConfigDir(fixture('canal-sample'), {
+      env: {},
+      plugins: builtinSchemas(),
+    });
+    expect(result.ok).toBe(false);
+    const errors = result.problems
+      .filter((p) => p.severity === 'error')
+      .map((p) => `${p.file} ${p.path}: ${p.message}`);
+    expect(errors.length).toBeGreaterThanOrEqual(6);
+    for (const dir of ['es7', 'es8']) {
+      expect(errors.find((e) => e.startsWith(`${dir}/mytest_user.yml esMapping.sql`))).toMatch(
+        /join mappings are not applied yet/,
+      );
+      expect(errors.find((e) => e.startsWith(`${dir}/biz_order.yml esMapping.sql`))).toMatch(
+        /expressions\) are not applied yet/,
+      );
+    }
+    expect(errors.every((e) => /^es[78]\//.test(e))).toBe(true);
   });
 });

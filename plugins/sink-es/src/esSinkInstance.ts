@@ -1,0 +1,346 @@
+import { Client, errors } from '@elastic/elasticsearch';
+import {
+  APPLIED,
+  FatalError,
+  NotConnectedError,
+  PermanentEventError,
+  RetryableError,
+  SinkClosedError,
+  failed,
+  type MappingFile,
+  type RowChangeEvent,
+  type SinkInstance,
+  type SinkRecord,
+  type WriteOutcome,
+  type WriteResult,
+} from '@sluice/plugin-api';
+import { DocumentError, buildDocument, fieldValue, keyText } from './document.js';
+import type { EsJson } from './esValue.js';
+import type { EsMapping } from './mapping.js';
+import { planMapping, type EsPlan } from './plan.js';
+import { clientOptions, type EsSinkProperties } from './properties.js';
+import { externalVersion } from './version.js';
+
+/** One bulk action of a record. */
+interface Action {
+  readonly record: number;
+  readonly op: 'index' | 'update' | 'delete';
+  readonly index: string;
+  readonly id: string;
+  readonly version: string | undefined;
+  readonly doc?: Record<string, EsJson>;
+}
+
+/** A pk-mode lookup: documents of `index` whose `field` is `value`. */
+interface Lookup {
+  readonly index: string;
+  readonly field: string;
+  readonly value: EsJson;
+}
+
+/** What {@link EsSink} needs from `create`. */
+export interface EsSinkOptions {
+  readonly key: string;
+  readonly name: string;
+  readonly hosts: string | undefined;
+  readonly properties: EsSinkProperties;
+  readonly configDir: string;
+}
+
+interface BulkItem {
+  readonly status: number;
+  readonly error?: { readonly type?: string; readonly reason?: string | null };
+}
+
+const isConnectionFailure = (e: unknown) =>
+  e instanceof errors.ConnectionError ||
+  e instanceof errors.TimeoutError ||
+  e instanceof errors.NoLivingConnectionsError;
+
+/**
+ * One Elasticsearch sink instance (one `outerAdapters[]` entry): one `@elastic/elasticsearch`
+ * client, created at the first `connect`. Each `write` is one `_bulk` request (plus one
+ * `_msearch` for `pk`-mode lookups), awaited, so `flush` has nothing to send; it refreshes the
+ * written indices when the `refresh` property is set. Concurrent `write`s share the client.
+ */
+export class EsSink implements SinkInstance<EsMapping> {
+  readonly #options: EsSinkOptions;
+  readonly #where: string;
+  readonly #plans = new WeakMap<EsMapping, EsPlan>();
+  readonly #written = new Set<string>();
+  #client: Client | undefined;
+  #closed = false;
+
+  constructor(options: EsSinkOptions) {
+    this.#options = options;
+    this.#where = `outerAdapters "${options.key}" (${options.name})`;
+  }
+
+  async connect(signal: AbortSignal): Promise<void> {
+    if (this.#closed) throw new SinkClosedError(`${this.#where} is closed`);
+    this.#client ??= new Client(
+      clientOptions(
+        this.#options.hosts,
+        this.#options.properties,
+        this.#options.configDir,
+        this.#options.key,
+      ),
+    );
+    await this.#call(() => this.#client!.cluster.health({}, { signal }), 'cluster health');
+  }
+
+  async healthcheck(signal: AbortSignal): Promise<void> {
+    await this.#call(() => this.#ready().cluster.health({}, { signal }), 'cluster health');
+  }
+
+  async write(batch: readonly SinkRecord<EsMapping>[], signal: AbortSignal): Promise<WriteResult> {
+    const client = this.#ready();
+    const outcomes: (WriteOutcome | undefined)[] = batch.map(() => undefined);
+    const fail = (i: number, message: string) => {
+      outcomes[i] ??= failed(new PermanentEventError(message));
+    };
+    // pk mode: locate the documents first (one _msearch for the whole batch).
+    const hits = await this.#lookups(client, batch, signal);
+    const actions: Action[] = [];
+    batch.forEach((record, i) => {
+      try {
+        const made = this.#actions(record, i, hits);
+        if (made.length === 0) outcomes[i] = APPLIED;
+        actions.push(...made);
+      } catch (e) {
+        if (e instanceof DocumentError) fail(i, `${this.#where}: ${e.message}`);
+        else throw e;
+      }
+    });
+    if (actions.length === 0) return outcomes.map((o) => o ?? APPLIED);
+    const operations: string[] = [];
+    for (const a of actions) {
+      const meta: Record<string, unknown> = { _index: a.index, _id: a.id };
+      let line = JSON.stringify({ [a.op]: meta });
+      if (a.version !== undefined)
+        // The version is written as a raw JSON number: it may exceed 2^53.
+        line = `${line.slice(0, -2)},"version":${a.version},"version_type":"external"}}`;
+      operations.push(line);
+      if (a.op === 'index') operations.push(JSON.stringify(a.doc));
+      if (a.op === 'update') operations.push(JSON.stringify({ doc: a.doc, doc_as_upsert: true }));
+      this.#written.add(a.index);
+    }
+    const response = await this.#call(
+      () => client.bulk({ operations }, { signal }),
+      'bulk request',
+    );
+    let retry: string | undefined;
+    response.items.forEach((entry, n) => {
+      const action = actions[n]!;
+      const item = Object.values(entry)[0] as BulkItem;
+      const s = item.status;
+      if (s < 300) return;
+      if (s === 404 && action.op === 'delete') return; // already gone
+      if (s === 409 && action.version !== undefined) return; // a newer event already won
+      const reason = `${item.error?.type ?? s}: ${item.error?.reason ?? ''}`;
+      if (s === 429 || s >= 500) {
+        retry ??= reason;
+        return;
+      }
+      if (item.error?.type === 'index_not_found_exception')
+        throw new FatalError(`${this.#where}: index "${action.index}" does not exist (${reason})`);
+      fail(
+        action.record,
+        `${this.#where}: Elasticsearch rejected ${action.op} of ${action.index}/${action.id} (status ${s}) ${reason}`,
+      );
+    });
+    if (retry !== undefined)
+      throw new RetryableError(
+        `${this.#where}: Elasticsearch asked to retry a bulk item: ${retry}`,
+      );
+    return outcomes.map((o) => o ?? APPLIED);
+  }
+
+  async flush(signal: AbortSignal): Promise<void> {
+    const client = this.#ready();
+    if (!this.#options.properties.refresh || this.#written.size === 0) return;
+    const indices = [...this.#written];
+    await this.#call(
+      () => client.indices.refresh({ index: indices, ignore_unavailable: true }, { signal }),
+      'refresh',
+    );
+    for (const i of indices) this.#written.delete(i);
+  }
+
+  async count(mapping: MappingFile<EsMapping>, signal: AbortSignal): Promise<number> {
+    const client = this.#ready();
+    const index = mapping.config.esMapping._index;
+    const res = await this.#call(
+      () => client.count({ index, ignore_unavailable: true }, { signal }),
+      'count',
+    );
+    return res.count;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.close().catch(() => undefined);
+  }
+
+  #ready(): Client {
+    if (this.#closed) throw new SinkClosedError(`${this.#where} is closed`);
+    if (!this.#client) throw new NotConnectedError(`${this.#where}: connect() was not called`);
+    return this.#client;
+  }
+
+  /** Runs one request, turning client errors into the sink contract's error classes. */
+  async #call<T>(fn: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (this.#closed) throw new SinkClosedError(`${this.#where} is closed`);
+      const message = `${this.#where}: Elasticsearch ${what} failed: ${(e as Error).message}`;
+      if (isConnectionFailure(e)) throw new NotConnectedError(message, { cause: e });
+      if (e instanceof errors.ResponseError) {
+        const s = e.statusCode ?? 0;
+        const withStatus = `${message} (HTTP ${s})`;
+        if (s === 401 || s === 403)
+          throw new FatalError(`${withStatus}; check security.auth / apiKey`, { cause: e });
+        if (s === 429 || s >= 500) throw new RetryableError(withStatus, { cause: e });
+        throw new FatalError(withStatus, { cause: e });
+      }
+      throw new RetryableError(message, { cause: e });
+    }
+  }
+
+  #plan(mapping: MappingFile<EsMapping> | undefined): EsPlan {
+    if (!mapping) throw new FatalError(`${this.#where}: a record arrived without its es mapping`);
+    let plan = this.#plans.get(mapping.config);
+    if (!plan) {
+      const p = planMapping(mapping.config);
+      if (Array.isArray(p))
+        throw new FatalError(
+          `${this.#where}: ${mapping.file}: ${p.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`,
+        );
+      plan = p;
+      this.#plans.set(mapping.config, plan);
+    }
+    return plan;
+  }
+
+  /** The pk-mode lookups of a record: its current pk value, and the old one if it changed. */
+  #lookupsOf(record: SinkRecord<EsMapping>): Lookup[] {
+    const event = record.event;
+    if (event.kind !== 'row') return [];
+    const plan = this.#plan(record.mapping);
+    const pk = plan.pkField;
+    if (!pk) return [];
+    const out: Lookup[] = [];
+    for (const image of event.type === 'UPDATE' ? (['after', 'before'] as const) : [undefined]) {
+      const which = image ?? (event.type === 'DELETE' ? 'before' : 'after');
+      try {
+        const value = fieldValue(plan, event, pk, which);
+        if (value !== null && typeof value !== 'object')
+          out.push({ index: plan.index, field: pk.name, value });
+      } catch {
+        // reported when the record's actions are built
+      }
+    }
+    return out;
+  }
+
+  async #lookups(
+    client: Client,
+    batch: readonly SinkRecord<EsMapping>[],
+    signal: AbortSignal,
+  ): Promise<Map<string, string[]>> {
+    const wanted = new Map<string, Lookup>();
+    for (const record of batch)
+      for (const l of this.#lookupsOf(record)) wanted.set(lookupKey(l), l);
+    const found = new Map<string, string[]>();
+    if (wanted.size === 0) return found;
+    const list = [...wanted.values()];
+    const searches = list.flatMap((l) => [
+      { index: l.index, ignore_unavailable: true },
+      { query: { term: { [l.field]: l.value } }, size: 10_000, _source: false },
+    ]);
+    const res = await this.#call(() => client.msearch({ searches }, { signal }), 'pk lookup');
+    res.responses.forEach((r, n) => {
+      const l = list[n]!;
+      if ('error' in r) {
+        const s = r.status ?? 500;
+        const reason = `${r.error.type}: ${r.error.reason ?? ''}`;
+        if (s === 429 || s >= 500)
+          throw new RetryableError(`${this.#where}: pk lookup in ${l.index} failed: ${reason}`);
+        throw new FatalError(
+          `${this.#where}: pk lookup of ${l.field} in ${l.index} failed: ${reason}`,
+        );
+      }
+      found.set(
+        lookupKey(l),
+        r.hits.hits.map((h) => h._id).filter((id): id is string => typeof id === 'string'),
+      );
+    });
+    return found;
+  }
+
+  /** The bulk actions of one record (none for DDL). */
+  #actions(
+    record: SinkRecord<EsMapping>,
+    i: number,
+    hits: ReadonlyMap<string, readonly string[]>,
+  ): Action[] {
+    const event = record.event;
+    // canal-adapter's es adapters ignore DDL (the index mapping is managed in Elasticsearch).
+    if (event.kind !== 'row') return [];
+    const plan = this.#plan(record.mapping);
+    let version: string | undefined;
+    if (!plan.upsert) {
+      const v = externalVersion(event.position);
+      if ('reason' in v) throw new DocumentError(v.reason);
+      version = v.version;
+    }
+    const base = { record: i, index: plan.index, version };
+    const idsOf = (image: 'before' | 'after'): string[] => this.#ids(plan, event, image, hits);
+    const out: Action[] = [];
+    if (event.type === 'DELETE') {
+      for (const id of idsOf('before')) out.push({ ...base, op: 'delete', id });
+      return out;
+    }
+    const doc = buildDocument(plan, event);
+    const ids = idsOf('after');
+    if (event.type === 'UPDATE' && event.before) {
+      const field = plan.idField ?? plan.pkField!;
+      const oldKey = keyText(plan, event, field, 'before');
+      const newKey = keyText(plan, event, field, 'after');
+      if (oldKey !== newKey)
+        for (const id of idsOf('before'))
+          if (!ids.includes(id)) out.push({ ...base, op: 'delete', id });
+    }
+    for (const id of ids)
+      out.push({ ...base, op: plan.upsert ? 'update' : 'index', id, doc: { ...doc } });
+    return out;
+  }
+
+  /**
+   * The document ids a record addresses in `image`. `_id` mode: the id field's value. `pk` mode:
+   * the documents whose pk field holds the value (found by the batch's lookup), and, for
+   * deletes, also the id equal to the pk value (the document Sluice creates when none is found,
+   * which a search may not see yet); for writes, that id when no document was found.
+   */
+  #ids(
+    plan: EsPlan,
+    event: RowChangeEvent,
+    image: 'before' | 'after',
+    hits: ReadonlyMap<string, readonly string[]>,
+  ): string[] {
+    if (plan.idField) return [keyText(plan, event, plan.idField, image)];
+    const pk = plan.pkField!;
+    const key = keyText(plan, event, pk, image);
+    const value = fieldValue(plan, event, pk, image);
+    const found = hits.get(lookupKey({ index: plan.index, field: pk.name, value })) ?? [];
+    if (image === 'before' || event.type === 'DELETE')
+      return found.includes(key) ? [...found] : [...found, key];
+    return found.length > 0 ? [...found] : [key];
+  }
+}
+
+const lookupKey = (l: Lookup) => `${l.index}\u0000${l.field}\u0000${JSON.stringify(l.value)}`;
