@@ -376,6 +376,33 @@ describe('PipelineEngine failures', () => {
     expect(flaky.connects).toBe(n);
   });
 
+  it('a fatal error aborts a routine flush that hangs instead of waiting out the shutdown timeout', async () => {
+    let flushes = 0;
+    const sink = new RecordingSink({
+      script: (_b, call) => {
+        if (call === 2) throw new FatalError('access denied');
+        return undefined;
+      },
+    });
+    sink.flush = async (signal?: AbortSignal) => {
+      flushes += 1;
+      if (flushes > 1) return;
+      // The first (routine) flush hangs until its signal aborts.
+      await new Promise<void>((_, reject) =>
+        signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+      );
+    };
+    const { run } = setup({
+      partitions: { p: [insert('1'), insert('2')] },
+      sinks: [{ key: 'rdb1', instance: sink }],
+      sourceBatch: 1,
+      // Before the fix a routine flush got a signal sized by shutdownTimeoutMs (60 s here).
+      settings: { shutdownTimeoutMs: 60_000, retryMaxMs: 60_000, batchSize: 1 },
+    });
+    await expect(run()).rejects.toThrow(/access denied/);
+    expect(flushes).toBeGreaterThanOrEqual(1);
+  }, 10_000);
+
   it('reconnects after NotConnectedError, then retries', async () => {
     const sink = new RecordingSink({
       script: (_b, call) => {

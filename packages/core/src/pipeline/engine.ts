@@ -374,9 +374,24 @@ export class PipelineEngine implements SourceHandler {
     return this.#nextFlush;
   }
 
+  /**
+   * The signal of one flush. At shutdown: the shutdown deadline. While running (a routine flush
+   * before a commit): aborted when the pipeline fails or abandons its work (a hung flush must not
+   * hold a fatal stop up for `shutdownTimeoutMs`), and after `retryMaxMs` (at least 1 s): a failed
+   * flush only defers the commit to the next one.
+   */
+  #flushSignal(): AbortSignal {
+    if (this.#stopping)
+      return AbortSignal.timeout(Math.max(1000, this.#settings.shutdownTimeoutMs));
+    return AbortSignal.any([
+      this.#hard.signal,
+      AbortSignal.timeout(Math.max(1000, this.#settings.retryMaxMs)),
+    ]);
+  }
+
   async #flushSinksOnce(): Promise<boolean> {
     let ok = true;
-    const flushSignal = AbortSignal.timeout(Math.max(1000, this.#settings.shutdownTimeoutMs));
+    const flushSignal = this.#flushSignal();
     for (const h of this.#handles) {
       try {
         await h.instance.flush(flushSignal);
