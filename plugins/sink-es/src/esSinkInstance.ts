@@ -129,6 +129,10 @@ export class EsSink implements SinkInstance<EsMapping> {
       () => client.bulk({ operations }, { signal }),
       'bulk request',
     );
+    if (response.items.length !== actions.length)
+      throw new RetryableError(
+        `${this.#where}: Elasticsearch answered ${response.items.length} bulk items for ${actions.length} actions`,
+      );
     let retry: string | undefined;
     response.items.forEach((entry, n) => {
       const action = actions[n]!;
@@ -205,6 +209,8 @@ export class EsSink implements SinkInstance<EsMapping> {
         if (s === 401 || s === 403)
           throw new FatalError(`${withStatus}; check security.auth / apiKey`, { cause: e });
         if (s === 429 || s >= 500) throw new RetryableError(withStatus, { cause: e });
+        // Too large a bulk: the core splits the batch and writes the halves.
+        if (s === 413) throw new PermanentEventError(withStatus, { cause: e });
         throw new FatalError(withStatus, { cause: e });
       }
       throw new RetryableError(message, { cause: e });
