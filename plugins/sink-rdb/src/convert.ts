@@ -7,7 +7,7 @@
  * error.
  */
 import { typedValue, type TypedValue } from '@sluice/canal-protocol';
-import type { ColumnValue } from '@sluice/plugin-api';
+import type { ColumnMeta, ColumnValue } from '@sluice/plugin-api';
 import type { Param } from './dialect.js';
 import type { TargetColumn } from './targetTypes.js';
 import { wallClockToUtc } from './timeZone.js';
@@ -105,18 +105,19 @@ function asText(t: TypedValue, raw: string, col: TargetColumn): string {
 }
 
 /**
- * The parameter for `raw` (canal's text, or null) of a source column typed `mysqlType`, written
- * to `col`. Throws {@link ValueError} (or the accessor's DecodeError) when it cannot be done.
+ * The parameter for `raw` (canal's text, or null) of a source column with type information
+ * `meta` (its `mysqlType`, and its `sqlType`, which tells whether canal sent text as latin-1 bytes,
+ * e.g. MariaDB JSON), written to `col`. Throws {@link ValueError} (or the accessor's DecodeError) when it cannot be done.
  */
 export function toParam(
   raw: ColumnValue,
-  mysqlType: string,
+  meta: ColumnMeta | undefined,
   col: TargetColumn,
   o: ConvertOptions,
   sourceColumn: string,
 ): Param {
   if (raw === null) return null;
-  const t = typedValue(raw, mysqlType, sourceColumn);
+  const t = typedValue(raw, meta ?? '', sourceColumn);
   switch (col.family) {
     case 'integer':
     case 'year':

@@ -116,9 +116,11 @@ function convert(
   col: TargetColumn,
   o: ConvertOptions,
 ): Param {
-  const mysqlType = event.columns[sourceKey]?.mysqlType ?? '';
+  const meta = Object.prototype.hasOwnProperty.call(event.columns, sourceKey)
+    ? event.columns[sourceKey]
+    : undefined;
   try {
-    return toParam(image[sourceKey] ?? null, mysqlType, col, o, sourceKey);
+    return toParam(image[sourceKey] ?? null, meta, col, o, sourceKey);
   } catch (error) {
     if (error instanceof ValueError) throw error;
     throw new ValueError(
