@@ -1,0 +1,137 @@
+/**
+ * Mapping shapes of canal's samples (renamed columns, mapAll, `db.table` targets, a target key
+ * that differs from the source key) and refused rows (NOT NULL, out of range) on both targets.
+ */
+import type mysql from 'mysql2/promise';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBuilder } from '@sluice/testkit';
+import {
+  applyAll,
+  createSink,
+  credentials,
+  mapping,
+  mysqlAdmin,
+  mysqlJdbcUrl,
+  pgAdmin,
+  pgJdbcUrl,
+  properties,
+  records,
+  uniqueName,
+} from './helpers.js';
+
+const columns = {
+  id: { mysqlType: 'bigint(20)', sqlType: -5 },
+  name: { mysqlType: 'varchar(50)', sqlType: 12 },
+  qty: { mysqlType: 'int(11)', sqlType: 4 },
+  price: { mysqlType: 'decimal(10,2)', sqlType: 3 },
+};
+
+function workload() {
+  const ev = new EventBuilder({ database: 'shop', pkNames: ['id'], columns });
+  const r = (id: number, name: string | null, qty: string, price = '1.50') => ({
+    id: String(id),
+    name,
+    qty,
+    price,
+  });
+  const good = [
+    ev.insert('user', r(1, 'a', '1')),
+    ev.insert('user', r(2, 'b', '2')),
+    ev.update('user', r(1, 'a', '1'), r(1, 'a2', '10')),
+    ev.insert('user', r(3, 'c', '3')),
+    ev.update('user', r(3, 'c', '3'), r(30, 'c', '3')),
+    ev.delete('user', r(2, 'b', '2')),
+  ];
+  const nullName = ev.insert('user', r(4, null, '4')); // NOT NULL violation
+  const tooBig = ev.insert('user', r(5, 'e', '2147483647')); // beyond the target's SMALLINT
+  const after = [ev.insert('user', r(6, 'f', '6', '99999999.99')), ev.update('user', r(1, 'a2', '10'), r(1, 'a3', '11'))];
+  return { batch: [...good, nullName, ...good.slice(0, 1), tooBig, ...after], failedAt: [6, 8] };
+}
+
+const expected = [
+  { uid: '1', uname: 'a3', amount: 11, price: '1.50' },
+  { uid: '30', uname: 'c', amount: 3, price: '1.50' },
+  { uid: '6', uname: 'f', amount: 6, price: '99999999.99' },
+];
+
+describe('renamed columns, db.table target and refused rows on MariaDB', () => {
+  const db = uniqueName('rdb_apply');
+  let admin: mysql.Connection;
+  beforeAll(async () => {
+    admin = await mysqlAdmin();
+    await admin.query(`CREATE DATABASE \`${db}\``);
+    await admin.query(
+      `CREATE TABLE \`${db}\`.t_user (UID bigint PRIMARY KEY, UNAME varchar(50) NOT NULL, AMOUNT smallint, PRICE decimal(10,2))`,
+    );
+  });
+  afterAll(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    await admin.end();
+  });
+
+  it('applies the batch mates and dead-letters only the refused rows, with the database error', async () => {
+    const { batch, failedAt } = workload();
+    // targetTable "db.table" (two identifiers), target column names matched case-insensitively.
+    const m = mapping('user', {
+      database: 'shop',
+      table: 'user',
+      targetTable: `${db}.t_user`,
+      targetPk: { uid: 'id' },
+      targetColumns: { uid: 'id', uname: 'name', amount: 'qty', price: '' },
+    });
+    const [result] = await applyAll(
+      createSink(properties({ 'jdbc.url': mysqlJdbcUrl('mysql'), ...credentials('mysql') })),
+      [records(batch, m)],
+    );
+    const failed = result!.flatMap((o, i) => (o.status === 'failed' ? [i] : []));
+    expect(failed).toEqual(failedAt);
+    const messages = result!.flatMap((o) => (o.status === 'failed' ? [o.error.message] : []));
+    expect(messages[0]).toMatch(/1048.*cannot be null/i);
+    expect(messages[1]).toMatch(/1264.*out of range/i);
+    const [rows] = await admin.query(
+      `SELECT CAST(UID AS CHAR) AS uid, UNAME AS uname, AMOUNT AS amount, CAST(PRICE AS CHAR) AS price FROM \`${db}\`.t_user ORDER BY UNAME`,
+    );
+    expect(rows).toEqual(expected);
+  });
+});
+
+describe('renamed columns and refused rows on PostgreSQL', () => {
+  const schema = uniqueName('rdb_apply');
+  let admin: pg.Client;
+  beforeAll(async () => {
+    admin = await pgAdmin();
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    await admin.query(
+      `CREATE TABLE "${schema}".t_user (uid bigint PRIMARY KEY, uname varchar(50) NOT NULL, amount smallint, price numeric(10,2))`,
+    );
+  });
+  afterAll(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  });
+
+  it('applies the batch mates and dead-letters only the refused rows, with the database error', async () => {
+    const { batch, failedAt } = workload();
+    const m = mapping('user', {
+      database: 'shop',
+      table: 'user',
+      targetDb: schema,
+      targetTable: 't_user',
+      targetPk: { uid: 'id' },
+      targetColumns: { uid: 'id', uname: 'name', amount: 'qty', price: '' },
+    });
+    const [result] = await applyAll(
+      createSink(properties({ 'jdbc.url': pgJdbcUrl(), ...credentials('pg') })),
+      [records(batch, m)],
+    );
+    expect(result!.flatMap((o, i) => (o.status === 'failed' ? [i] : []))).toEqual(failedAt);
+    const messages = result!.flatMap((o) => (o.status === 'failed' ? [o.error.message] : []));
+    expect(messages[0]).toMatch(/23502.*null value/i);
+    expect(messages[1]).toMatch(/22003.*out of range/i);
+    const { rows } = await admin.query(
+      `SELECT uid::text AS uid, uname, amount, price::text AS price FROM "${schema}".t_user ORDER BY uname`,
+    );
+    expect(rows).toEqual(expected);
+  });
+});
