@@ -1,5 +1,6 @@
 import { isSluiceError } from '@sluice/plugin-api';
 import { dlqCommand } from './commands/dlq.js';
+import { etlCommand } from './commands/etl.js';
 import { inspectCommand } from './commands/inspect.js';
 import { startCommand } from './commands/start.js';
 import { validateCommand } from './commands/validate.js';
@@ -12,6 +13,7 @@ type Command = (args: readonly string[], io: CliIo, signal: AbortSignal) => Prom
 /** The subcommands, with one line of help each. */
 const commands: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: 'run the pipelines of a configuration directory' },
+  etl: { run: etlCommand, summary: 'full sync of one mapping file (sluice etl rdb [KEY] TASK)' },
   dlq: { run: dlqCommand, summary: 'list, show, replay or drop dead letters (sluice dlq --help)' },
   validate: {
     run: (args, io) => validateCommand(args, io),

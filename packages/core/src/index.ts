@@ -150,6 +150,7 @@ export type {
 } from './registry.js';
 export { SluiceRuntime, runSluice } from './runtime.js';
 export type { PipelineInfo, RunOptions, RunSummary, SluiceRuntimeOptions } from './runtime.js';
+export { createGroupSinks } from './groupSinks.js';
 export { startAdminServer } from './admin/server.js';
 export type { AdminServer, AdminServerOptions } from './admin/server.js';
 export { EtlJobs } from './admin/etlJobs.js';

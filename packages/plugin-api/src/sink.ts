@@ -72,6 +72,11 @@ export interface EtlRequest<M = unknown> {
   readonly params: readonly string[];
   /** Called now and then (from the sink's own flow, never concurrently) with the rows done so far. */
   readonly onProgress?: (rowsDone: number) => void;
+  /**
+   * Called once, before the first row, with the number of source rows the sync will read, when
+   * the sink can tell (for a progress bar's percentage and ETA).
+   */
+  readonly onTotal?: (rows: number) => void;
 }
 
 /** What a full sync did. */

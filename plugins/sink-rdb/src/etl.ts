@@ -197,6 +197,14 @@ export async function runEtl(
     const from = `${quoteMy(database)}.${quoteMy(table)}`;
     const order = pk.map(quoteMy).join(',');
     const errors: string[] = [];
+    if (request.onTotal) {
+      const [counted] = await source.query(
+        `SELECT COUNT(1) AS n FROM ${quoteMy(database)}.${quoteMy(table)}` +
+          (useCondition ? ` WHERE (${cond.text.split('{}').join('?')})` : ''),
+        useCondition ? [...request.params] : [],
+      );
+      request.onTotal(Number((counted as { n: unknown }[])[0]?.n ?? 0));
+    }
     request.onProgress?.(rows);
     for (;;) {
       signal.throwIfAborted();

@@ -45,7 +45,10 @@ function workload() {
   ];
   const nullName = ev.insert('user', r(4, null, '4')); // NOT NULL violation
   const tooBig = ev.insert('user', r(5, 'e', '2147483647')); // beyond the target's SMALLINT
-  const after = [ev.insert('user', r(6, 'f', '6', '99999999.99')), ev.update('user', r(1, 'a2', '10'), r(1, 'a3', '11'))];
+  const after = [
+    ev.insert('user', r(6, 'f', '6', '99999999.99')),
+    ev.update('user', r(1, 'a2', '10'), r(1, 'a3', '11')),
+  ];
   return { batch: [...good, nullName, ...good.slice(0, 1), tooBig, ...after], failedAt: [6, 8] };
 }
 

@@ -1,0 +1,172 @@
+import {
+  MappingIndex,
+  MetricsRegistry,
+  createGroupSinks,
+  createLogger,
+  dataSourcesOf,
+  formatReport,
+  toMappingFile,
+} from '@sluice/core';
+import type { OuterAdapterConfig } from '@sluice/core';
+import type { CliIo } from '../io.js';
+import { UsageError } from '../usageError.js';
+import { parseCommandArgs } from './parse.js';
+import { checkConfiguration } from './validate.js';
+
+export const etlHelp = `Usage: sluice etl TYPE [KEY] TASK [--config DIR] [--params "a;b"]
+
+Full sync of one mapping file (canal's POST /etl/{type}/{key}/{task}): reads the source table of
+its dataSourceKey page by page (keyset pagination on the primary key) and writes every row to the
+sink's target. TYPE is the adapter name (rdb), KEY the outerAdapters key (optional when only one
+instance owns the file), TASK the mapping file name (mytest_user.yml). An interrupted run resumes
+after its last committed page when started again with the same params.
+
+Options:
+  -c, --config DIR     configuration directory holding application.yml (default: config)
+  -p, --params "a;b"   values for the {} placeholders of the mapping's etlCondition, split on ";"
+                       (bound as parameters, never spliced into the SQL); without them the
+                       condition is ignored, as canal-adapter does
+  -h, --help           show this help
+
+Run it while the destination's stream is stopped (or re-consume the stream from before the ETL's
+start afterwards): a separate process cannot see the stream's writes (README, rdb ETL).
+`;
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** One progress line: bar, rows, rows/s, ETA. */
+export function progressLine(done: number, total: number | undefined, elapsedMs: number): string {
+  const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  if (total === undefined || total <= 0) return `${n(done)} rows  ${n(rate)} rows/s`;
+  const ratio = Math.min(1, done / total);
+  const width = 30;
+  const filled = Math.round(ratio * width);
+  const bar =
+    '='.repeat(filled) + (filled < width ? '>' : '') + ' '.repeat(Math.max(0, width - filled - 1));
+  const eta = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY;
+  return `[${bar}] ${(ratio * 100).toFixed(1)}% ${n(done)}/${n(total)} rows  ${n(rate)} rows/s  ETA ${formatDuration(eta)}`;
+}
+
+/** `sluice etl`: full sync of one mapping file through its sink's `etl`. */
+export async function etlCommand(
+  args: readonly string[],
+  io: CliIo,
+  signal: AbortSignal,
+): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'etl',
+    args,
+    {
+      config: { type: 'string', short: 'c', default: 'config' },
+      params: { type: 'string', short: 'p' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    true,
+  );
+  if (values.help) {
+    io.stdout(etlHelp);
+    return 0;
+  }
+  if (positionals.length < 2 || positionals.length > 3)
+    throw new UsageError(
+      'sluice etl: expected TYPE [KEY] TASK (e.g. sluice etl rdb mysql1 mytest_user.yml).',
+    );
+  const type = positionals[0]!;
+  const task = positionals[positionals.length - 1]!;
+  const key = positionals.length === 3 ? positionals[1] : undefined;
+  const params =
+    values.params === undefined || values.params.trim() === ''
+      ? []
+      : values.params.trim().split(';');
+
+  const { result, registry } = await checkConfiguration(values.config, { requirePlugins: true });
+  const config = result.config;
+  if (!result.ok || config === undefined) {
+    if (result.problems.length > 0) io.stderr(formatReport(result.problems));
+    io.stderr(`sluice etl: the configuration in "${values.config}" has errors.\n`);
+    return 1;
+  }
+  const mapping = config.mappings.find(
+    (m) =>
+      m.name === task &&
+      m.type === type &&
+      (key === undefined || m.owners.some((o) => o.key.toLowerCase() === key.toLowerCase())),
+  );
+  if (!mapping) {
+    io.stderr(
+      `sluice etl: no ${type} mapping file named "${task}"${key ? ` owned by "${key}"` : ''}.\n`,
+    );
+    return 1;
+  }
+  const owners = mapping.owners.filter(
+    (o) => key === undefined || o.key.toLowerCase() === key.toLowerCase(),
+  );
+  if (owners.length !== 1) {
+    io.stderr(
+      `sluice etl: "${task}" is owned by ${owners.length} sink instances (${owners.map((o) => o.key).join(', ')}); name one as KEY.\n`,
+    );
+    return 1;
+  }
+  const owner = owners[0]!;
+  const outer: OuterAdapterConfig | undefined = config.canal.canalAdapters
+    .flatMap((a) => a.groups.flatMap((g) => g.outerAdapters))
+    .find((o) => o.key === owner.key && o.name === owner.name);
+  if (!outer) {
+    io.stderr(`sluice etl: no outerAdapters entry with key "${owner.key}".\n`);
+    return 1;
+  }
+  const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
+  const scope = registry.scope({
+    logger,
+    metrics: new MetricsRegistry({ prefix: config.sluice.metrics.prefix, processMetrics: false }),
+    clock: { now: () => Date.now() },
+    dataSources: dataSourcesOf(config),
+  });
+  const [sink] = createGroupSinks(config, registry, scope, MappingIndex.of(config), [outer]);
+  const instance = sink!.instance;
+  if (!instance.etl) {
+    io.stderr(`sluice etl: the ${type} sink does not support ETL.\n`);
+    return 1;
+  }
+  const started = Date.now();
+  let total: number | undefined;
+  let lastDraw = 0;
+  const draw = (done: number, final = false) => {
+    const now = Date.now();
+    if (!final && now - lastDraw < 200) return;
+    lastDraw = now;
+    io.stderr(`\r${progressLine(done, total, now - started)}${final ? '\n' : ''}`);
+  };
+  try {
+    await instance.connect(signal);
+    const outcome = await instance.etl(
+      {
+        mapping: toMappingFile(mapping),
+        params,
+        onTotal: (rows) => {
+          total = rows;
+        },
+        onProgress: (rows) => draw(rows),
+      },
+      signal,
+    );
+    draw(outcome.rows + outcome.errors.length, true);
+    for (const e of outcome.errors) io.stderr(`error: ${e}\n`);
+    io.stdout(
+      `${type} ${owner.key} ${task}: ${outcome.rows} rows written, ${outcome.errors.length} errors, ${formatDuration((Date.now() - started) / 1000)}.\n`,
+    );
+    return outcome.errors.length === 0 ? 0 : 1;
+  } catch (error) {
+    io.stderr(`\nsluice etl: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    await instance.close(AbortSignal.timeout(10_000));
+  }
+}
