@@ -412,6 +412,9 @@ export function pgDialect(o: TargetOptions): Dialect {
       if (!pool) throw new Error('The target pool is not open.');
       const client = await pool.connect();
       if (!ready.has(client)) {
+        // A checked-out client whose connection dies emits 'error'; the running query rejects
+        // too (and is classified), so the event itself needs only a listener, not to crash.
+        client.on('error', () => undefined);
         try {
           await client.query("SET client_encoding = 'UTF8'");
           if (o.sourceTimeZone !== undefined)

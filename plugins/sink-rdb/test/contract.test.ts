@@ -78,6 +78,8 @@ runSinkContractSuite({
 
 // ---------------------------------------------------------------- PostgreSQL
 const pgSchema = uniqueName('rdb_contract');
+// The disconnect hook kills the sessions of this key only (other test files run in parallel).
+const pgKey = uniqueName('contract');
 let pgc: pg.Client;
 beforeAll(async () => {
   pgc = await pgAdmin();
@@ -96,7 +98,8 @@ runSinkContractSuite({
   database: SOURCE_DB,
   table: TABLE,
   target: {
-    createSink: () => createSink(properties({ 'jdbc.url': pgJdbcUrl(), ...credentials('pg') })),
+    createSink: () =>
+      createSink(properties({ 'jdbc.url': pgJdbcUrl(), ...credentials('pg') }), { key: pgKey }),
     mapping: mapping('items', {
       database: SOURCE_DB,
       table: TABLE,
@@ -115,7 +118,8 @@ runSinkContractSuite({
     poison,
     async disconnect() {
       await pgc.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sluice-rdb:rdb-test' AND pid <> pg_backend_pid()",
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()',
+        [`sluice-rdb:${pgKey}`],
       );
     },
   },

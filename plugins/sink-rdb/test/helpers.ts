@@ -116,11 +116,11 @@ export function properties(overrides: Partial<Props> & { 'jdbc.url': string }): 
 /** A sink instance (not connected). */
 export function createSink(
   props: Props,
-  options: { logger?: Logger; dataSources?: DataSources; configDir?: string } = {},
+  options: { logger?: Logger; dataSources?: DataSources; configDir?: string; key?: string } = {},
 ): SinkInstance<RdbMapping> {
   const noSources: DataSources = { get: () => undefined, keys: () => [] };
   return rdbSink.create({
-    key: 'rdb-test',
+    key: options.key ?? 'rdb-test',
     name: 'rdb',
     hosts: undefined,
     properties: props,
