@@ -183,6 +183,7 @@ describe('rdb ETL', () => {
     const e = mysqlEndpoint();
     const dir = await mkdtemp(join(tmpdir(), 'rdb-etl-cli-'));
     await mkdir(join(dir, 'rdb'));
+    await writeFile(join(dir, 'none.jsonl'), '');
     await writeFile(
       join(dir, 'application.yml'),
       `canal.conf:

@@ -86,7 +86,7 @@ export async function etlCommand(
       ? []
       : values.params.trim().split(';');
 
-  const { result, registry } = await checkConfiguration(values.config, { requirePlugins: true });
+  const { result, registry } = await checkConfiguration(values.config);
   const config = result.config;
   if (!result.ok || config === undefined) {
     if (result.problems.length > 0) io.stderr(formatReport(result.problems));
