@@ -14,8 +14,10 @@ export function createGroupSinks(
   registry: PluginRegistry,
   plugins: PluginScope,
   index: MappingIndex,
+  pipeline: { readonly destination: string; readonly groupId: string },
   outers: readonly OuterAdapterConfig[],
 ): EngineSink[] {
+  const pipelineCount = config.canal.canalAdapters.reduce((n, a) => n + a.groups.length, 0);
   return outers.map((outer) => {
     const usedBy = `outerAdapters "${outer.key}"`;
     const definition = registry.sink(outer.name, usedBy);
@@ -29,6 +31,9 @@ export function createGroupSinks(
           ? bindFlatProperties(definition.propertiesSchema, outer.properties, config.dir)
           : outer.properties,
         configDir: config.dir,
+        destination: pipeline.destination,
+        groupId: pipeline.groupId,
+        pipelineCount,
       },
       usedBy,
     );

@@ -130,7 +130,14 @@ export class SluiceRuntime {
     for (const adapter of config.canal.canalAdapters) {
       this.#switches.set(adapter.instance, 'on');
       for (const group of adapter.groups) {
-        const sinks = createGroupSinks(config, registry, plugins, index, group.outerAdapters);
+        const sinks = createGroupSinks(
+          config,
+          registry,
+          plugins,
+          index,
+          { destination: adapter.instance, groupId: group.groupId },
+          group.outerAdapters,
+        );
         const source = plugins.createSource(
           config.canal.mode,
           {

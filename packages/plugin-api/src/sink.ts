@@ -213,6 +213,19 @@ export interface SinkContext<P, D extends ServiceDeps> {
   /** Absolute path of the configuration directory: resolve relative paths in properties here. */
   readonly configDir: string;
   /**
+   * `canalAdapters[].instance` of the pipeline this instance serves (the core creates one sink
+   * instance per `outerAdapters[]` entry of each group). Set by the core; absent when a sink is
+   * created outside a pipeline (tests, tools).
+   */
+  readonly destination?: string;
+  /** `groups[].groupId` of that pipeline; set by the core like {@link SinkContext.destination}. */
+  readonly groupId?: string;
+  /**
+   * How many (destination, group) pipelines the configuration runs. Above 1, lines or series of
+   * several pipelines mix in one output, so a sink that prints should say which one it is.
+   */
+  readonly pipelineCount?: number;
+  /**
    * The services declared in `deps`, resolved, under the same keys. Reading a key that was not
    * declared throws `SLUICE_ERR_PLUGIN_DEPENDENCY_MISSING` naming the plugin and the service.
    */

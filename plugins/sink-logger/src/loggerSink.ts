@@ -24,12 +24,17 @@ export const loggerSink = defineSink({
   },
   create(ctx): SinkInstance {
     const stream = ctx.properties.output === 'stderr' ? process.stderr : process.stdout;
+    // When several pipelines print into one stream, each line says which one it comes from.
+    const prefix =
+      (ctx.pipelineCount ?? 1) > 1 && ctx.destination !== undefined
+        ? `[${ctx.destination}/${ctx.groupId ?? ''}] `
+        : '';
     let closed = false;
     return {
       async connect() {},
       async write(batch) {
         if (closed) throw new SinkClosedError();
-        const text = batch.map((r) => formatChange(r.event)).join('\n');
+        const text = batch.map((r) => prefix + formatChange(r.event)).join('\n');
         if (text) stream.write(text + '\n');
         return allApplied(batch);
       },

@@ -6,7 +6,10 @@ import { loggerSink } from '../src/index.js';
 const ev = new EventBuilder({ database: 'mytest' });
 const signal = new AbortController().signal;
 
-function create(properties: { output?: 'stdout' | 'stderr' } = {}): SinkInstance {
+function create(
+  properties: { output?: 'stdout' | 'stderr' } = {},
+  pipeline: { destination?: string; groupId?: string; pipelineCount?: number } = {},
+): SinkInstance {
   return loggerSink.create({
     key: 'log-1',
     name: 'logger',
@@ -14,6 +17,7 @@ function create(properties: { output?: 'stdout' | 'stderr' } = {}): SinkInstance
     properties: { output: 'stdout', ...properties },
     configDir: '/cfg',
     deps: {},
+    ...pipeline,
   });
 }
 
@@ -53,5 +57,22 @@ describe('logger sink', () => {
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     expect(await create().write([], signal)).toEqual([]);
     expect(out).not.toHaveBeenCalled();
+  });
+
+  it('names the pipeline on every line when several pipelines print, and not with one', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const batch = [{ event: ev.insert('user', { id: '3' }), mapping: undefined }];
+    await create({}, { destination: 'example', groupId: 'g2', pipelineCount: 2 }).write(
+      batch,
+      signal,
+    );
+    await create({}, { destination: 'example', groupId: 'g1', pipelineCount: 1 }).write(
+      batch,
+      signal,
+    );
+    expect(out.mock.calls.map((c) => c[0])).toEqual([
+      '[example/g2] mytest.user INSERT [id=3]\n',
+      'mytest.user INSERT [id=3]\n',
+    ]);
   });
 });

@@ -151,7 +151,14 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
       throw coreErrors.replay(
         `Group "${groupId}" of "${destination}" has no sink instance "${sinkKey}".`,
       );
-    const sinks = createGroupSinks(config, registry, plugins, index, outers);
+    const sinks = createGroupSinks(
+      config,
+      registry,
+      plugins,
+      index,
+      { destination, groupId },
+      outers,
+    );
     const override = (_partition: string, offset: string): MessageOverride | undefined => {
       const r = list[Number(offset)];
       if (!r) return undefined;
