@@ -40,14 +40,9 @@ function offsetAt(zone: string, utcMs: number): number {
   }
   const parts: Record<string, number> = {};
   for (const p of f.formatToParts(new Date(utcMs))) parts[p.type] = Number(p.value);
-  const asUtc = Date.UTC(
-    parts['year']!,
-    parts['month']! - 1,
-    parts['day']!,
-    parts['hour']!,
-    parts['minute']!,
-    parts['second']!,
-  );
+  const asUtc =
+    new Date(0).setUTCFullYear(parts['year']!, parts['month']! - 1, parts['day']!) +
+    ((parts['hour']! * 60 + parts['minute']!) * 60 + parts['second']!) * 1000;
   return asUtc - (utcMs - (((utcMs % 1000) + 1000) % 1000));
 }
 
@@ -70,7 +65,8 @@ export function wallClockToUtc(text: string, zone: string): string {
     number,
   ];
   if (y === 0 || mo === 0 || d === 0) return text;
-  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
+  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not.
+  const wall = new Date(0).setUTCFullYear(y, mo - 1, d) + ((h * 60 + mi) * 60 + s) * 1000;
   let utc = wall - offsetAt(zone, wall);
   utc = wall - offsetAt(zone, utc);
   const t = new Date(utc);
