@@ -10,13 +10,14 @@ describe('sluice --help', () => {
     const listed = /Built in today: the (.+?) sinks;/.exec(help)?.[1];
     expect(listed, help).toBeDefined();
     const names = listed!.split(/, | and /).map((n) => n.trim());
-    expect(names).toEqual(['logger', 'redis']);
+    expect(names).toEqual(['logger', 'redis', 'es8']);
     const registered = createBuiltinRegistry().sinkNames();
     for (const name of names) expect(registered).toContain(name);
   });
 
-  it('does not claim to apply changes to MySQL, PostgreSQL or Elasticsearch yet', () => {
+  it('does not claim to apply changes to MySQL or PostgreSQL yet, nor Elasticsearch joins', () => {
     expect(help).not.toMatch(/keeps MySQL/);
-    expect(help).toMatch(/rdb \(MySQL\/PostgreSQL\) and es are being built/);
+    expect(help).toMatch(/rdb \(MySQL\/PostgreSQL\) is being built/);
+    expect(help).toMatch(/single-table Elasticsearch mappings only \(no joins yet\)/);
   });
 });
