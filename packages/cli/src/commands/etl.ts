@@ -115,9 +115,15 @@ export async function etlCommand(
     return 1;
   }
   const owner = owners[0]!;
-  const outer: OuterAdapterConfig | undefined = config.canal.canalAdapters
-    .flatMap((a) => a.groups.flatMap((g) => g.outerAdapters))
-    .find((o) => o.key === owner.key && o.name === owner.name);
+  const pipelines = config.canal.canalAdapters.flatMap((a) =>
+    a.groups.map((g) => ({ destination: a.instance, groupId: g.groupId, outers: g.outerAdapters })),
+  );
+  const home = pipelines.find((p) =>
+    p.outers.some((o) => o.key === owner.key && o.name === owner.name),
+  );
+  const outer: OuterAdapterConfig | undefined = home?.outers.find(
+    (o) => o.key === owner.key && o.name === owner.name,
+  );
   if (!outer) {
     io.stderr(`sluice etl: no outerAdapters entry with key "${owner.key}".\n`);
     return 1;
@@ -129,7 +135,14 @@ export async function etlCommand(
     clock: { now: () => Date.now() },
     dataSources: dataSourcesOf(config),
   });
-  const [sink] = createGroupSinks(config, registry, scope, MappingIndex.of(config), [outer]);
+  const [sink] = createGroupSinks(
+    config,
+    registry,
+    scope,
+    MappingIndex.of(config),
+    { destination: home!.destination, groupId: home!.groupId },
+    [outer],
+  );
   const instance = sink!.instance;
   if (!instance.etl) {
     io.stderr(`sluice etl: the ${type} sink does not support ETL.\n`);
