@@ -128,6 +128,52 @@ describe('field case 15: pk mode (no _id), DELETE deletes the document', () => {
   });
 });
 
+describe('primary-key changes', () => {
+  it('_id mode and pk mode: the document moves from the old key to the new one', async () => {
+    const byId = newIndex('pkchange_id');
+    const byPk = newIndex('pkchange_pk');
+    await recreateIndex(client, byPk, { c_id: { type: 'long' } });
+    await client.index({
+      index: byPk,
+      id: 'auto-5',
+      document: { c_id: 5, name: 'a' },
+      refresh: true,
+    });
+    const idMapping = mappingFile({
+      _index: byId,
+      _id: '_id',
+      sql: 'select a.id as _id, a.name from t a',
+    });
+    const pkMapping = mappingFile({
+      _index: byPk,
+      pk: 'c_id',
+      sql: 'select a.id as c_id, a.name from t a',
+    });
+    const ev = new EventBuilder({
+      destination: 'd',
+      database: 'db',
+      columns: { id: { mysqlType: 'int(11)', sqlType: 4 } },
+    });
+    const sink = await connected();
+    try {
+      const ins = ev.insert('t', { id: '5', name: 'a' });
+      const move = ev.update('t', { id: '5', name: 'a' }, { id: '6', name: 'b' });
+      expect(
+        (await sink.write(records(idMapping, [ins, move]), signal)).map((o) => o.status),
+      ).toEqual(['applied', 'applied']);
+      expect((await sink.write(records(pkMapping, [move]), signal)).map((o) => o.status)).toEqual([
+        'applied',
+      ]);
+    } finally {
+      await sink.close(signal);
+    }
+    expect(Object.fromEntries(await readIndex(client, byId))).toEqual({ '6': { name: 'b' } });
+    expect(Object.fromEntries(await readIndex(client, byPk))).toEqual({
+      '6': { c_id: 6, name: 'b' },
+    });
+  });
+});
+
 describe('per-record outcomes', () => {
   it('a document Elasticsearch rejects fails alone; its batch mates are applied and it is not re-sent', async () => {
     const index = newIndex('rejects');
