@@ -1,5 +1,9 @@
 #!/usr/bin/env node
+import { exitQuietlyOnBrokenPipe } from './io.js';
 import { main } from './main.js';
+
+// Sinks such as the logger print straight to stdout: `sluice start | head` must not crash either.
+exitQuietlyOnBrokenPipe();
 
 const controller = new AbortController();
 let signals = 0;

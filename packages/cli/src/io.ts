@@ -4,7 +4,29 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
 }
 
+/**
+ * The reader of stdout went away (`sluice inspect … | head`): stop quietly, as Unix tools do,
+ * instead of crashing on an unhandled EPIPE with a stack trace.
+ */
+function exitOnBrokenPipe(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+}
+let guarded = false;
+/** Installs the broken-pipe handling on stdout (idempotent); the binary calls it at start. */
+export function exitQuietlyOnBrokenPipe(): void {
+  guard();
+}
+function guard(): void {
+  if (guarded) return;
+  guarded = true;
+  process.stdout.on('error', exitOnBrokenPipe);
+}
+
 export const processIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
+  stdout: (text) => {
+    guard();
+    process.stdout.write(text);
+  },
   stderr: (text) => process.stderr.write(text),
 };

@@ -30,10 +30,10 @@ export function mainHelp(): string {
   return `Usage: sluice <command> [options]
 
 Sluice applies canal's change messages (from Kafka, or JSON-lines files) to sinks, reading
-canal-adapter's application.yml and mapping files unchanged. Built in today: the logger, redis
-and es8 sinks; es8 (also named es7, es6) applies single-table Elasticsearch mappings only (no
-joins yet), and rdb (MySQL/PostgreSQL) is being built (sluice validate checks its mapping files
-already). Plugin sinks load through sluice.plugins.
+canal-adapter's application.yml and mapping files unchanged. Built in today: the logger, rdb,
+redis and es8 sinks; rdb applies to MySQL, MariaDB and PostgreSQL, and es8 (also named es7, es6)
+applies single-table Elasticsearch mappings only (no joins yet). Plugin sinks load through
+sluice.plugins.
 
 Commands:
 ${Object.entries(commands)

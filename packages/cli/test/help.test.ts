@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createBuiltinRegistry, mainHelp } from '@sluice/cli';
 
 // Field report #10 item 17: `sluice --help` described sinks that did not exist. It must name only
-// built-in sinks as working, and say which ones are still being built.
+// built-in sinks as working, and say what they cannot do yet.
 describe('sluice --help', () => {
   const help = mainHelp().replace(/\s+/g, ' ');
 
@@ -10,14 +10,13 @@ describe('sluice --help', () => {
     const listed = /Built in today: the (.+?) sinks;/.exec(help)?.[1];
     expect(listed, help).toBeDefined();
     const names = listed!.split(/, | and /).map((n) => n.trim());
-    expect(names).toEqual(['logger', 'redis', 'es8']);
+    expect(names).toEqual(['logger', 'rdb', 'redis', 'es8']);
     const registered = createBuiltinRegistry().sinkNames();
     for (const name of names) expect(registered).toContain(name);
   });
 
-  it('does not claim to apply changes to MySQL or PostgreSQL yet, nor Elasticsearch joins', () => {
-    expect(help).not.toMatch(/keeps MySQL/);
-    expect(help).toMatch(/rdb \(MySQL\/PostgreSQL\) is being built/);
+  it('says what rdb applies to and that Elasticsearch joins are not applied yet', () => {
+    expect(help).toMatch(/rdb applies to MySQL, MariaDB and PostgreSQL/);
     expect(help).toMatch(/single-table Elasticsearch mappings only \(no joins yet\)/);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,8 +85,25 @@ describe('validate runs the checks start runs (issue #10 item 8)', () => {
     expect(start[1]).toContain('kafka.bootstrap.servers');
   });
 
-  it('gives the same verdict as start for the shipped example directory, es7 included', async () => {
-    const dir = join(repo, 'examples/canal-adapter-conf');
+  it("gives the same verdict as start for the shipped example directory with canal's es7 join mapping", async () => {
+    // The shipped example selects from one table; canal's own sample joins `role`, which the es
+    // sink refuses: validate and start must both refuse it, at its SQL line.
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-example-'));
+    await cp(join(repo, 'examples/canal-adapter-conf'), dir, { recursive: true });
+    await writeFile(
+      join(dir, 'es7/mytest_user.yml'),
+      [
+        'dataSourceKey: defaultDS',
+        'destination: example',
+        'groupId: g1',
+        'esMapping:',
+        '  _index: mytest_user',
+        '  _id: _id',
+        '  sql: "select a.id as _id, a.name, a.role_id, b.role_name, a.c_time from user a',
+        '        left join role b on b.id=a.role_id"',
+        '',
+      ].join('\n'),
+    );
     const v = capture();
     const code = await main(['validate', '--config', dir], v);
     expect(code).toBe(1);
