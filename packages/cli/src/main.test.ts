@@ -132,8 +132,9 @@ describe('sluice command line', () => {
     // Start-up names the version and the configuration directory; the end says "Stopped." and
     // --once prints what it did per sink instance.
     expect(io.err()).toMatch(/"version":"[^"]+".*"configDir":"[^"]+".*Starting Sluice\./);
-    expect(io.err()).toMatch(/"applied":2,"deadLettered":0.*"msg":"Stopped\."/);
-    expect(io.err()).toContain('Applied 2 event(s), dead-lettered 0.');
+    // The undecodable line 2 is a dead letter too (a fresh user read "dead-lettered 0" here).
+    expect(io.err()).toMatch(/"applied":2,"deadLettered":1.*"msg":"Stopped\."/);
+    expect(io.err()).toContain('Applied 2 event(s), dead-lettered 1 (1 undecodable message(s)).');
     expect(io.err()).toMatch(/example\/g1 sink "[^"]+": 2 applied, 0 dead-lettered/);
     const dlqFiles = await readdir(join(dir, 'dlq'));
     expect(dlqFiles).toHaveLength(1);

@@ -59,8 +59,12 @@ export interface PipelineInfo {
 
 /** What `sluice start --once` prints at the end: per sink instance, events applied and dead-lettered. */
 export interface RunSummary {
+  /** Events applied, over every sink instance. */
   readonly applied: number;
+  /** Dead letters written: events sinks rejected plus messages that could not be decoded. */
   readonly deadLettered: number;
+  /** Source messages that were not canal messages (dead-lettered once per group). */
+  readonly undecodable: number;
   readonly sinks: readonly {
     readonly destination: string;
     readonly groupId: string;
@@ -329,9 +333,14 @@ export class SluiceRuntime {
         deadLettered: s.deadLettered,
       })),
     );
+    const undecodable = [...new Set(this.#groups.map((g) => g.destination))].reduce(
+      (n, destination) => n + this.metrics.value('messages_undecodable_total', { destination }),
+      0,
+    );
     return {
       applied: sinks.reduce((n, s) => n + s.applied, 0),
-      deadLettered: sinks.reduce((n, s) => n + s.deadLettered, 0),
+      deadLettered: sinks.reduce((n, s) => n + s.deadLettered, 0) + undecodable,
+      undecodable,
       sinks,
     };
   }

@@ -65,7 +65,8 @@ export async function startCommand(
 /** The end-of-run summary of `--once`: totals, then one line per sink instance. */
 export function formatSummary(summary: RunSummary): string {
   const lines = [
-    `Applied ${summary.applied} event(s), dead-lettered ${summary.deadLettered}.`,
+    `Applied ${summary.applied} event(s), dead-lettered ${summary.deadLettered}` +
+      (summary.undecodable > 0 ? ` (${summary.undecodable} undecodable message(s)).` : '.'),
     ...summary.sinks.map(
       (s) =>
         `  ${s.destination}/${s.groupId} sink "${s.key}": ${s.applied} applied, ${s.deadLettered} dead-lettered`,
