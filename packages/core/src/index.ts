@@ -33,8 +33,8 @@ export type {
   SinkMappingChanges,
 } from './mappings/mappingWatcher.js';
 export { printConfig, redactConfig } from './config/application/printConfig.js';
-export { parseJdbcUrl, redactUrl } from './config/application/jdbcUrl.js';
-export type { JdbcUrl, JdbcUrlResult } from './config/application/jdbcUrl.js';
+export { parseJdbcUrl, redactUrl } from '@sluice/plugin-api';
+export type { JdbcUrl, JdbcUrlResult } from '@sluice/plugin-api';
 export { dataSourcesOf } from './config/application/dataSources.js';
 export {
   DEFAULT_SYNC_BATCH_SIZE,

@@ -107,3 +107,5 @@ export type {
   SourceMessage,
   SourceRunOptions,
 } from './source.js';
+export { JDBC_URL_FORMS, parseJdbcUrl, redactUrl } from './jdbcUrl.js';
+export type { JdbcUrl, JdbcUrlResult } from './jdbcUrl.js';

@@ -54,5 +54,3 @@ export type { ConvertOptions } from './convert.js';
 export { wallClockToUtc, isValidTimeZone } from './timeZone.js';
 export { groupOperations } from './plan.js';
 export type { Operation, Group } from './plan.js';
-export { parseJdbcUrl } from './jdbcUrl.js';
-export type { JdbcUrl, JdbcUrlResult } from './jdbcUrl.js';

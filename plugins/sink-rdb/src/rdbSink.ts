@@ -16,6 +16,7 @@ import {
   type SinkInstance,
   type SinkRecord,
   type WriteOutcome,
+  parseJdbcUrl,
 } from '@sluice/plugin-api';
 import type { ConvertOptions } from './convert.js';
 import {
@@ -27,7 +28,6 @@ import {
   type Session,
 } from './dialect.js';
 import { EtlGate } from './etlGate.js';
-import { parseJdbcUrl } from './jdbcUrl.js';
 import { groupOperations, statementsOf, type Operation } from './plan.js';
 import { MappingError, routeOf, sourceKeyText, targetKey, targetRow, type Route } from './route.js';
 import type { RdbMapping, RdbProperties } from './schemas.js';

@@ -9,7 +9,6 @@ import type {
   MappingCheckProblem,
   MappingTablesContext,
 } from '@sluice/plugin-api';
-import { parseJdbcUrl } from './jdbcUrl.js';
 
 /** `outerAdapters[].properties` of an rdb adapter. canal's keys first, then Sluice's own. */
 export const rdbPropertiesSchema = {
@@ -206,6 +205,3 @@ export function checkRdb(mapping: RdbMapping): MappingCheckProblem[] {
   }
   return out;
 }
-
-/** Parses `jdbc.url` or explains why it cannot be used (for `create`). */
-export { parseJdbcUrl };

@@ -1,5 +1,5 @@
 import { SECRET_KEY_PATTERN } from '../binding/secretKeys.js';
-import { redactUrl } from './jdbcUrl.js';
+import { redactUrl } from '@sluice/plugin-api';
 import type { ResolvedConfig } from './types.js';
 
 const MASK = '******';

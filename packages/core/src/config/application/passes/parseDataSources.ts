@@ -1,5 +1,5 @@
 import { formatPath } from '../../binding/bind.js';
-import { JDBC_URL_FORMS, parseJdbcUrl } from '../jdbcUrl.js';
+import { JDBC_URL_FORMS, parseJdbcUrl } from '@sluice/plugin-api';
 import { bag, CONF_PATH, num, originIn, str, type ValidationState } from './state.js';
 
 /**

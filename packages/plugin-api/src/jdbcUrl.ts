@@ -1,7 +1,7 @@
-/**
- * JDBC URL parsing for the target (`properties.jdbc.url`). A copy of the subset of
- * `packages/core/src/config/jdbcUrl.ts` the sink needs (a plugin may not import the core).
- */
+// JDBC URLs as canal-adapter configurations write them (`srcDataSources.*.url`, rdb
+// `properties.jdbc.url`): parsed once here for the core and for sink plugins, which may not
+// import the core.
+
 /** The connection options Sluice can read from a JDBC URL. */
 export interface JdbcUrl {
   readonly kind: 'mysql' | 'mariadb' | 'postgresql';
