@@ -151,3 +151,103 @@ describe('sluice command line', () => {
     expect(String(records[0]!['reason'])).toContain('not valid JSON');
   });
 });
+
+describe('sluice start: the admin API', () => {
+  async function fileConfig(extra: string[] = []): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-admin-cli-'));
+    await mkdir(join(dir, 'in'));
+    await writeFile(join(dir, 'in', 'a.jsonl'), '');
+    await writeFile(
+      join(dir, 'application.yml'),
+      [
+        'canal.conf:',
+        '  mode: file',
+        '  consumerProperties:',
+        '    file.path: in',
+        '  canalAdapters:',
+        '  - instance: example',
+        '    groups:',
+        '    - groupId: g1',
+        '      outerAdapters:',
+        '      - name: logger',
+        'sluice:',
+        '  deadLetter:',
+        `    dir: ${join(dir, 'dlq')}`,
+        ...extra,
+        '',
+      ].join('\n'),
+    );
+    return dir;
+  }
+
+  it('refuses to start, saying why and what to set, when the admin port is taken', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const io = capture();
+      const code = await main(
+        ['start', '--config', await fileConfig(), '--admin-port', String(port)],
+        io,
+        AbortSignal.timeout(10_000),
+      );
+      expect(code).toBe(1);
+      expect(io.err()).toContain(
+        `the admin API cannot listen (port ${port} on 127.0.0.1 is in use by another process)`,
+      );
+      expect(io.err()).toContain('--admin-port (0 = any free port)');
+      expect(io.err()).not.toContain('Started.');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('serves the API while running and stops it with the process', async () => {
+    const controller = new AbortController();
+    const io = capture();
+    const run = main(
+      ['start', '--config', await fileConfig(), '--admin-port', '0'],
+      io,
+      controller.signal,
+    );
+    let url: string | undefined;
+    for (let i = 0; i < 100 && !url; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      url = /"url":"(http:\/\/127\.0\.0\.1:\d+)".*Admin API listening/.exec(io.err())?.[1];
+    }
+    expect(url, io.err()).toBeDefined();
+    expect(await (await fetch(`${url}/destinations`)).json()).toEqual([
+      { destination: 'example', status: 'on' },
+    ]);
+    controller.abort();
+    expect(await run).toBe(0);
+    await expect(fetch(`${url}/health/live`)).rejects.toThrow();
+  });
+
+  it('does not start the API with --once, nor when sluice.admin.enabled is false', async () => {
+    const once = capture();
+    expect(await main(['start', '--config', await fileConfig(), '--once'], once)).toBe(0);
+    expect(once.err()).not.toContain('Admin API listening');
+    const controller = new AbortController();
+    const off = capture();
+    const run = main(
+      ['start', '--config', await fileConfig(['  admin:', '    enabled: false'])],
+      off,
+      controller.signal,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    controller.abort();
+    expect(await run).toBe(0);
+    expect(off.err()).toContain('Started.');
+    expect(off.err()).not.toContain('Admin API listening');
+  });
+
+  it('rejects an --admin-port that is not a port number', async () => {
+    const io = capture();
+    expect(await main(['start', '--config', await fileConfig(), '--admin-port', '80x'], io)).toBe(
+      2,
+    );
+    expect(io.err()).toContain('--admin-port must be a port number (0-65535), not "80x"');
+  });
+});

@@ -149,16 +149,28 @@ export type {
   SourceCreateContext,
 } from './registry.js';
 export { SluiceRuntime, runSluice } from './runtime.js';
-export type { PipelineInfo, RunOptions, RunSummary, SluiceRuntimeOptions } from './runtime.js';
+export type {
+  PipelineInfo,
+  RunOptions,
+  RunSummary,
+  SinkInstanceInfo,
+  SluiceRuntimeOptions,
+} from './runtime.js';
 export { createGroupSinks } from './groupSinks.js';
 export { startAdminServer } from './admin/server.js';
 export type { AdminServer, AdminServerOptions } from './admin/server.js';
 export { EtlJobs } from './admin/etlJobs.js';
+export { RuntimeAdmin } from './admin/runtimeAdmin.js';
+export type { RuntimeAdminOptions } from './admin/runtimeAdmin.js';
 export type { EtlJobState, EtlJobStatus } from './admin/etlJobs.js';
 export type {
   AdminEtlRequest,
   AdminRuntime,
   HealthCheck,
+  PartitionStatus,
+  PipelineStatus,
+  RuntimeStatus,
+  SinkStatus,
   SwitchState,
   TaskLookup,
 } from './admin/adminRuntime.js';

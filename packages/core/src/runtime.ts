@@ -1,7 +1,7 @@
 import { resolvePipelineSettings, type PipelineSettings } from './pipeline/settings.js';
-import type { Logger, SourceInstance } from '@sluice/plugin-api';
+import type { Logger, SinkInstance, SourceInstance } from '@sluice/plugin-api';
 import { dataSourcesOf } from './config/application/dataSources.js';
-import type { ResolvedConfig } from './config/application/types.js';
+import type { ConfiguredMapping, ResolvedConfig } from './config/application/types.js';
 import { MappingIndex } from './mappings/mappingIndex.js';
 import { MappingWatcher } from './mappings/mappingWatcher.js';
 import { deadLetterQueueOf } from './deadLetter/transport.js';
@@ -74,6 +74,17 @@ export interface RunSummary {
   }[];
 }
 
+/** One sink instance of a running {@link SluiceRuntime} (see {@link SluiceRuntime.sinkInstances}). */
+export interface SinkInstanceInfo {
+  readonly destination: string;
+  readonly groupId: string;
+  /** `outerAdapters[].name`: the adapter type (`rdb`, `es8`, `redis`, a plugin's name). */
+  readonly name: string;
+  /** `outerAdapters[].key`. */
+  readonly key: string;
+  readonly instance: SinkInstance;
+}
+
 interface Group {
   readonly destination: string;
   readonly groupId: string;
@@ -108,6 +119,8 @@ export class SluiceRuntime {
   readonly #groups: Group[] = [];
   readonly #deadLetter: DeadLetterQueue;
   readonly #switches = new Map<string, SwitchState>();
+  readonly #startedAt = Date.now();
+  #mappings: readonly ConfiguredMapping[];
   #watcher: MappingWatcher | undefined;
   #finished: Promise<void> | undefined;
   #stopRequested = false;
@@ -116,6 +129,7 @@ export class SluiceRuntime {
   constructor(options: SluiceRuntimeOptions) {
     this.#o = options;
     const { config, registry, logger } = options;
+    this.#mappings = config.mappings;
     this.metrics =
       options.metrics ??
       new MetricsRegistry({ prefix: config.sluice.metrics.prefix, processMetrics: true });
@@ -199,6 +213,7 @@ export class SluiceRuntime {
     if (!this.#o.once) {
       this.#watcher = new MappingWatcher(config, {
         onReload: (reload) => {
+          this.#mappings = reload.mappings;
           const next = new MappingIndex(reload.mappings, config.canal.mappingKeyScheme);
           for (const change of reload.changes) {
             for (const g of this.#groups) {
@@ -255,6 +270,49 @@ export class SluiceRuntime {
   /** Every configured destination (`canalAdapters[].instance`), in configuration order. */
   destinations(): string[] {
     return [...this.#switches.keys()];
+  }
+
+  /** The configuration this runtime runs. */
+  get config(): ResolvedConfig {
+    return this.#o.config;
+  }
+
+  /** Where dead letters go, for status lines (no secrets). */
+  get deadLetterLocation(): string {
+    return this.#deadLetter.location;
+  }
+
+  /** When the runtime was built (ms since the epoch). */
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+
+  /** The valid mapping files in force now (as reloaded by the mapping watcher). */
+  mappings(): readonly ConfiguredMapping[] {
+    return this.#mappings;
+  }
+
+  /**
+   * Every sink instance of every pipeline: its adapter name, key, destination and group, and the
+   * instance itself (for the admin API's `etl`/`count`, which run beside the stream).
+   */
+  sinkInstances(): SinkInstanceInfo[] {
+    return this.#groups.flatMap((g) =>
+      g.outers.flatMap((outer) => {
+        const sink = g.sinks.find((s) => s.key === outer.key);
+        return sink
+          ? [
+              {
+                destination: g.destination,
+                groupId: g.groupId,
+                name: outer.name,
+                key: outer.key,
+                instance: sink.instance,
+              },
+            ]
+          : [];
+      }),
+    );
   }
 
   /** The pipelines, in configuration order. */

@@ -65,14 +65,32 @@ export class SluiceProcess {
     });
   }
 
+  /**
+   * `sluice start --config DIR`. Long-running processes get the admin API on a free port
+   * (`--admin-port 0`, unless `adminPort` says otherwise) so parallel tests never collide on
+   * 8081; {@link adminUrl} reads the URL from the log.
+   */
   static start(
     configDir: string,
-    options: { once?: boolean; env?: Record<string, string> } = {},
+    options: { once?: boolean; env?: Record<string, string>; adminPort?: number } = {},
   ): SluiceProcess {
     return new SluiceProcess(
-      ['start', '--config', configDir, ...(options.once ? ['--once'] : [])],
+      [
+        'start',
+        '--config',
+        configDir,
+        ...(options.once ? ['--once'] : ['--admin-port', String(options.adminPort ?? 0)]),
+      ],
       options.env,
     );
+  }
+
+  /** The admin API's URL, once the process logged "Admin API listening." */
+  async adminUrl(): Promise<string> {
+    const line = await this.waitFor(/"msg":"Admin API listening\."/);
+    const url = /"url":"([^"]+)"/.exec(line)?.[1];
+    if (!url) throw new Error(`No admin URL in: ${line}`);
+    return url;
   }
 
   #push(line: string): void {

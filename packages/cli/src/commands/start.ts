@@ -1,18 +1,31 @@
 import { resolve } from 'node:path';
-import { createLogger, formatReport, SluiceRuntime, type RunSummary } from '@sluice/core';
+import {
+  createLogger,
+  formatReport,
+  RuntimeAdmin,
+  SluiceRuntime,
+  startAdminServer,
+  type AdminServer,
+  type RunSummary,
+} from '@sluice/core';
+import { UsageError } from '../usageError.js';
 import { cliVersion } from '../version.js';
 import type { CliIo } from '../io.js';
 import { parseCommandArgs } from './parse.js';
 import { checkConfiguration } from './validate.js';
 
-export const startHelp = `Usage: sluice start [--config DIR] [--once]
+export const startHelp = `Usage: sluice start [--config DIR] [--once] [--admin-port N]
 
-Runs the pipelines of a canal-adapter configuration directory.
+Runs the pipelines of a canal-adapter configuration directory, with the admin HTTP API
+(canal-adapter's /etl, /count, /destinations, /syncSwitch, plus /health, /metrics, /status) on
+127.0.0.1:server.port (8081 by default) unless sluice.admin.enabled is false.
 
 Options:
-  -c, --config DIR  configuration directory holding application.yml (default: config)
-      --once        apply what is available now, then exit 0
-  -h, --help        show this help
+  -c, --config DIR    configuration directory holding application.yml (default: config)
+      --once          apply what is available now, then exit 0 (no admin API)
+      --admin-port N  the admin API's port instead of sluice.admin.port / server.port
+                      (0 picks a free one; the URL is logged)
+  -h, --help          show this help
 `;
 
 /** `sluice start`: runs until the sources drain (`--once`) or SIGINT/SIGTERM. */
@@ -24,6 +37,7 @@ export async function startCommand(
   const { values } = parseCommandArgs('start', args, {
     config: { type: 'string', short: 'c', default: 'config' },
     once: { type: 'boolean', default: false },
+    'admin-port': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
@@ -44,8 +58,40 @@ export async function startCommand(
     configDir: resolve(config.dir),
     once: values.once,
   });
+  const adminPort = portOption(values['admin-port']);
   const runtime = new SluiceRuntime({ config, registry, logger, once: values.once });
-  const onAbort = () => void runtime.stop(undefined, signal.reason);
+  // The admin API comes up before any connection is made, so a taken port fails the start at
+  // once (as canal-adapter's embedded server does) instead of after the sources connected.
+  let admin: AdminServer | undefined;
+  if (config.sluice.admin.enabled && !values.once) {
+    const settings = config.sluice.admin;
+    const port = adminPort ?? settings.port;
+    try {
+      admin = await startAdminServer(new RuntimeAdmin(runtime, { version: cliVersion() }), {
+        host: settings.host,
+        port,
+        ...(settings.token !== undefined ? { token: settings.token } : {}),
+        logger: logger.child({ component: 'admin' }),
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why =
+        code === 'EADDRINUSE'
+          ? `port ${port} on ${settings.host} is in use by another process`
+          : (error as Error).message;
+      io.stderr(
+        `sluice start: the admin API cannot listen (${why}). Set server.port or sluice.admin.port, ` +
+          `pass --admin-port (0 = any free port), or set sluice.admin.enabled: false.\n`,
+      );
+      return 1;
+    }
+  }
+  const onAbort = () =>
+    void (async () => {
+      // Running ETL jobs end first (cancelled): they use the sinks the runtime is about to close.
+      await admin?.close().catch(() => undefined);
+      await runtime.stop(undefined, signal.reason);
+    })();
   await runtime.start();
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
@@ -55,11 +101,23 @@ export async function startCommand(
     if (!signal.aborted) throw error;
   } finally {
     signal.removeEventListener('abort', onAbort);
+    await admin?.close().catch(() => undefined);
     const summary = runtime.summary();
     logger.info('Stopped.', { applied: summary.applied, deadLettered: summary.deadLettered });
     if (values.once) io.stderr(formatSummary(summary));
   }
   return 0;
+}
+
+/** `--admin-port`: a TCP port number, or undefined when not given. */
+function portOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535)
+    throw new UsageError(
+      `sluice start: --admin-port must be a port number (0-65535), not "${value}".`,
+    );
+  return port;
 }
 
 /** The end-of-run summary of `--once`: totals, then one line per sink instance. */

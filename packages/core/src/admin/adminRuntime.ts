@@ -56,4 +56,58 @@ export interface AdminRuntime {
   etl(request: AdminEtlRequest): Promise<EtlResult>;
   /** Rows/documents in the mapping's target. Rejects when the sink has no `count`. */
   count(type: string, key: string | undefined, task: string, signal: AbortSignal): Promise<number>;
+  /** What `GET /status` (and `sluice status`) reports. Cheap; no I/O. */
+  status(): RuntimeStatus;
+}
+
+/** One sink instance in {@link PipelineStatus}. */
+export interface SinkStatus {
+  /** `outerAdapters[].key`. */
+  readonly key: string;
+  readonly connected: boolean;
+  /** Events applied since the process started. */
+  readonly applied: number;
+  /** Events dead-lettered since the process started. */
+  readonly deadLettered: number;
+}
+
+/** One partition in {@link PipelineStatus}. */
+export interface PartitionStatus {
+  readonly partition: string;
+  /** Events taken from it and not yet applied or dead-lettered. */
+  readonly inFlight: number;
+  /** The next offset to read, as last committed; absent before the first commit. */
+  readonly committed?: string;
+}
+
+/** One pipeline (`canalAdapters[].groups[]` entry) in {@link RuntimeStatus}. */
+export interface PipelineStatus {
+  readonly destination: string;
+  readonly groupId: string;
+  /** The destination's sync switch. */
+  readonly syncSwitch: SwitchState;
+  readonly sourceConnected: boolean;
+  readonly stopped: boolean;
+  /** Why the pipeline stopped, when it failed. */
+  readonly error?: string;
+  readonly inFlight: number;
+  /**
+   * Seconds between now and the binlog time (canal's `es`) of the newest applied event; `null`
+   * before the first one.
+   */
+  readonly lagSeconds: number | null;
+  readonly partitions: readonly PartitionStatus[];
+  readonly sinks: readonly SinkStatus[];
+}
+
+/** The state of a running Sluice: `GET /status`. */
+export interface RuntimeStatus {
+  /** Sluice's version. */
+  readonly version: string;
+  /** ISO 8601 start time of the process's runtime. */
+  readonly startedAt: string;
+  readonly uptimeSeconds: number;
+  /** Where dead letters go (`file /var/lib/sluice/dlq`, `topic orders.dlq on …`), no secrets. */
+  readonly deadLetterQueue: string;
+  readonly pipelines: readonly PipelineStatus[];
 }

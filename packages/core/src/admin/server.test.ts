@@ -46,6 +46,13 @@ class FakeRuntime implements AdminRuntime {
     return this.etlResult;
   };
   count = async () => 42;
+  status = () => ({
+    version: '0.0.0-test',
+    startedAt: '2026-12-01T00:00:00.000Z',
+    uptimeSeconds: 5,
+    deadLetterQueue: 'file /tmp/dlq',
+    pipelines: [],
+  });
 }
 
 let server: AdminServer | undefined;

@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ErrorCodes, SluiceError, type Logger } from '@sluice/plugin-api';
 import type { AdminRuntime } from './adminRuntime.js';
 import { EtlJobs } from './etlJobs.js';
+import { isLoopback } from '../config/application/sluiceSettings.js';
 
 /** Options of {@link startAdminServer}. */
 export interface AdminServerOptions {
@@ -29,12 +29,6 @@ const SEGMENT = /^(?!\.\.?$)[A-Za-z0-9_.@-]{1,200}$/;
 /** The most `params` an ETL takes, and the longest one. */
 const MAX_PARAMS = 64;
 const MAX_PARAM_LENGTH = 1024;
-
-function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1';
-}
 
 class BadRequest extends Error {}
 
@@ -70,7 +64,8 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 /**
  * Starts the admin HTTP API: canal-adapter's REST endpoints with its paths, parameters and JSON
  * shapes (`/etl`, `/count`, `/destinations`, `/syncSwitch`; behaviour reference §6.1) plus
- * `/health/live`, `/health/ready`, `/metrics` (Prometheus) and ETL jobs (`/etl/jobs`).
+ * `/health/live`, `/health/ready`, `/metrics` (Prometheus), `/status` (what `sluice status` prints)
+ * and ETL jobs (`/etl/jobs`).
  *
  * Binds 127.0.0.1 unless told otherwise, and refuses a non-loopback address without a token.
  * Every path segment and parameter is validated (4xx JSON `{ "code", "message" }` otherwise);
@@ -144,6 +139,9 @@ export async function startAdminServer(
       .header('content-type', runtime.metrics.contentType)
       .send(await runtime.metrics.exposition()),
   );
+
+  // Sluice: everything `sluice status` prints.
+  app.get('/status', async () => runtime.status());
 
   // canal: destinations and the sync switch.
   app.get('/destinations', async () =>

@@ -101,7 +101,8 @@ export const sluiceSettingsSchema = {
         enabled: { type: 'boolean', default: true },
         host: {
           type: 'string',
-          description: 'Bind address; default 127.0.0.1, or 0.0.0.0 when a token is set.',
+          description:
+            'Bind address; default 127.0.0.1. Any other address needs admin.token (Sluice refuses to start otherwise).',
         },
         port: {
           type: 'integer',
@@ -133,7 +134,7 @@ type BoundSettings = Infer<typeof sluiceSettingsSchema>;
 /**
  * Sluice's own settings (the `sluice:` block), as bound from {@link sluiceSettingsSchema} with
  * the defaults filled in. The three values whose defaults depend on other keys are always set:
- * `pipeline.batch.size` (canal's `syncBatchSize`), `admin.host` (loopback unless a token is set)
+ * `pipeline.batch.size` (canal's `syncBatchSize`), `admin.host` (127.0.0.1 unless set)
  * and `admin.port` (`server.port`). `deadLetter.dir` is absolute (resolved against the
  * configuration directory); `admin.token` is undefined when empty.
  */
@@ -189,7 +190,7 @@ export function sluiceSettingsOf(
     },
     admin: {
       ...s.admin,
-      host: s.admin.host || (token ? '0.0.0.0' : '127.0.0.1'),
+      host: s.admin.host || '127.0.0.1',
       port: s.admin.port ?? serverPort,
       token,
     },
