@@ -11,7 +11,9 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFlatMessage, type FlatMessage } from '@sluice/canal-protocol';
 import { kafkaBroker, mysqlEndpoint, uniqueName } from '../support/testbed.js';
-import { SluiceProcess } from './support/sluice.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { SluiceProcess, sluiceBin } from './support/sluice.js';
 import { useE2eServices } from './support/verify.js';
 
 const e2e = useE2eServices();
@@ -352,5 +354,54 @@ describe('a running sluice start serves the admin API', () => {
       ).succeeded,
     ).toBe(true);
     expect(await rowsOf(target)).toEqual(before);
+  });
+
+  it('sluice status prints switches, lag, throughput and dead letters of the running process', async () => {
+    const run = promisify(execFile);
+    const { stdout } = await run(process.execPath, [
+      sluiceBin,
+      'status',
+      '--url',
+      url,
+      '--token',
+      TOKEN,
+      '--interval',
+      '0.2',
+    ]);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^Sluice \S+, up \d+s; dead letters go to \/\S+dlq/);
+    expect(lines[1]).toMatch(
+      /^DESTINATION\s+GROUP\s+SWITCH\s+SOURCE\s+LAG\s+IN-FLIGHT\s+SINK\s+APPLIED\s+RATE\/S\s+DEAD-LETTERED$/,
+    );
+    expect(lines[2]).toMatch(
+      new RegExp(
+        `^${topic}\\s+${groupId}\\s+on\\s+connected\\s+[\\d.]+s\\s+0\\s+mysql1\\s+5\\s+0\\s+0$`,
+      ),
+    );
+    // Without the token: a clear error and exit 1.
+    const refused = await run(process.execPath, [sluiceBin, 'status', '--url', url]).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stderr: string }).stderr).toContain('requires a token');
+  });
+
+  it('sluice etl --url runs the ETL inside the running process', async () => {
+    await my.query(`DELETE FROM \`${target}\`.user WHERE id >= 100`);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      sluiceBin,
+      'etl',
+      'rdb',
+      'mysql1',
+      'src_user.yml',
+      '--params',
+      '100',
+      '--url',
+      url,
+      '--token',
+      TOKEN,
+    ]);
+    expect(stdout).toMatch(/^rdb src_user\.yml: succeeded, 2000 rows written, 0 errors, /);
+    expect(await rowsOf(target)).toEqual(await rowsOf(source));
   });
 });

@@ -3,6 +3,7 @@ import { dlqCommand } from './commands/dlq.js';
 import { etlCommand } from './commands/etl.js';
 import { inspectCommand } from './commands/inspect.js';
 import { startCommand } from './commands/start.js';
+import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 import { processIo, type CliIo } from './io.js';
 import { UsageError } from './usageError.js';
@@ -13,6 +14,10 @@ type Command = (args: readonly string[], io: CliIo, signal: AbortSignal) => Prom
 /** The subcommands, with one line of help each. */
 const commands: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: 'run the pipelines of a configuration directory' },
+  status: {
+    run: statusCommand,
+    summary: 'what a running Sluice does: switches, lag, throughput, dead letters',
+  },
   etl: { run: etlCommand, summary: 'full sync of one mapping file (sluice etl rdb [KEY] TASK)' },
   dlq: { run: dlqCommand, summary: 'list, show, replay or drop dead letters (sluice dlq --help)' },
   validate: {

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,10 +68,28 @@ function gateSource() {
   return { definition, push, delivered };
 }
 
-function recordingSink() {
+function recordingSink(withMappings = false) {
   const written: SinkRecord[] = [];
+  const mappings = {
+    directories: ['recording'],
+    schema: {
+      type: 'object' as const,
+      required: ['database', 'table'],
+      properties: {
+        destination: { type: 'string' as const },
+        groupId: { type: 'string' as const },
+        outerAdapterKey: { type: 'string' as const },
+        database: { type: 'string' as const },
+        table: { type: 'string' as const },
+      },
+    },
+    tables: (m: Readonly<Record<string, unknown>>) => [
+      { database: String(m['database']), table: String(m['table']) },
+    ],
+  };
   const definition = defineSink({
     name: 'recording',
+    ...(withMappings ? { mappings } : {}),
     create: () => ({
       connect: async () => {},
       write: async (batch) => {
@@ -90,8 +108,15 @@ async function until(condition: () => boolean): Promise<void> {
   expect(condition()).toBe(true);
 }
 
-async function setup() {
+async function setup(options: { mapping?: boolean } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-runtime-'));
+  if (options.mapping) {
+    await mkdir(join(dir, 'recording'));
+    await writeFile(
+      join(dir, 'recording', 't.yml'),
+      'destination: example\ngroupId: g1\nouterAdapterKey: rec\ndatabase: db\ntable: t\n',
+    );
+  }
   await writeFile(
     join(dir, 'application.yml'),
     [
@@ -113,13 +138,13 @@ async function setup() {
     ].join('\n'),
   );
   const source = gateSource();
-  const sink = recordingSink();
+  const sink = recordingSink(options.mapping);
   const registry = new PluginRegistry();
   registry.register(source.definition, 'test');
   registry.register(sink.definition, 'test');
   const config = await loadConfig(dir, { plugins: registry });
   const runtime = new SluiceRuntime({ config, registry, logger: quietLogger(), once: false });
-  return { source, sink, runtime };
+  return { source, sink, runtime, dir };
 }
 
 describe('SluiceRuntime', () => {
@@ -165,5 +190,31 @@ describe('SluiceRuntime', () => {
       ok: false,
     });
     expect(runtime.summary()).toMatchObject({ applied: 2, deadLettered: 0 });
+  });
+
+  it('keeps the plugin sinks’ mappings in force when the watcher reloads (a file event in the configuration directory)', async () => {
+    const { source, sink, runtime, dir } = await setup({ mapping: true });
+    await runtime.start();
+    expect(runtime.mappings().map((m) => m.file)).toEqual(['recording/t.yml']);
+    source.push(1);
+    await until(() => sink.written.length === 1);
+    // Anything written into the configuration directory wakes the watcher (the dead-letter
+    // directory lives there by default); the reload must find the plugin's mapping files again.
+    await writeFile(join(dir, 'unrelated.txt'), 'x');
+    await writeFile(
+      join(dir, 'recording', 't.yml'),
+      'destination: example\ngroupId: g1\nouterAdapterKey: rec\ndatabase: db\ntable: t\n# touched\n',
+    );
+    for (let i = 0; i < 200 && !runtime.mappings()[0]?.digest.length; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const digest = runtime.mappings()[0]!.digest;
+    await until(() => runtime.mappings()[0]?.digest !== digest);
+    expect(runtime.mappings().map((m) => m.file)).toEqual(['recording/t.yml']);
+    source.push(2);
+    await until(() => sink.written.length === 2);
+    expect(
+      sink.written.map((r) => (r.event.kind === 'row' ? r.event.after?.['id'] : undefined)),
+    ).toEqual(['1', '2']);
+    await runtime.stop();
   });
 });

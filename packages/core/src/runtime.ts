@@ -211,7 +211,10 @@ export class SluiceRuntime {
     if (this.#finished) throw new Error('SluiceRuntime.start was called twice.');
     const { config, logger } = this.#o;
     if (!this.#o.once) {
+      // The registry tells the watcher each plugin's mapping directories and schemas; without
+      // it a reload finds no mapping file and would take every mapping out of force.
       this.#watcher = new MappingWatcher(config, {
+        plugins: this.#o.registry,
         onReload: (reload) => {
           this.#mappings = reload.mappings;
           const next = new MappingIndex(reload.mappings, config.canal.mappingKeyScheme);

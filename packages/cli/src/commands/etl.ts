@@ -12,12 +12,13 @@ import type { CliIo } from '../io.js';
 import { UsageError } from '../usageError.js';
 import { parseCommandArgs } from './parse.js';
 import { checkConfiguration } from './validate.js';
+import { AdminRequestError, adminRequest, adminTarget } from './adminClient.js';
 
-export const etlHelp = `Usage: sluice etl TYPE [KEY] TASK [--config DIR] [--params "a;b"]
+export const etlHelp = `Usage: sluice etl TYPE [KEY] TASK [--config DIR] [--params "a;b"] [--remote | --url URL]
 
 Full sync of one mapping file (canal's POST /etl/{type}/{key}/{task}): reads the source table of
 its dataSourceKey page by page (keyset pagination on the primary key) and writes every row to the
-sink's target. TYPE is the adapter name (rdb), KEY the outerAdapters key (optional when only one
+sink's target. TYPE is the adapter name (rdb, redis), KEY the outerAdapters key (optional when only one
 instance owns the file), TASK the mapping file name (mytest_user.yml). An interrupted run resumes
 after its last committed page when started again with the same params.
 
@@ -26,10 +27,17 @@ Options:
   -p, --params "a;b"   values for the {} placeholders of the mapping's etlCondition, split on ";"
                        (bound as parameters, never spliced into the SQL); without them the
                        condition is ignored, as canal-adapter does
+      --remote         run it inside the running Sluice of --config, through its admin API
+                       (POST /etl/…): that process switches the destination's stream off while
+                       the ETL runs and back on after, so the two never interleave
+      --url URL        the same, against the admin API at URL (http://127.0.0.1:8081)
+      --token T        bearer token for --remote/--url (default: SLUICE_ADMIN_TOKEN, then
+                       sluice.admin.token)
   -h, --help           show this help
 
-Run it while the destination's stream is stopped (or re-consume the stream from before the ETL's
-start afterwards): a separate process cannot see the stream's writes (README, rdb ETL).
+Without --remote/--url the ETL runs in this process: run it while the destination's stream is
+stopped (or re-consume the stream from before the ETL's start afterwards), since a separate
+process cannot see the stream's writes (README, rdb ETL). Ctrl-C cancels a remote job too.
 `;
 
 function formatDuration(seconds: number): string {
@@ -66,6 +74,9 @@ export async function etlCommand(
     {
       config: { type: 'string', short: 'c', default: 'config' },
       params: { type: 'string', short: 'p' },
+      remote: { type: 'boolean', default: false },
+      url: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     true,
@@ -85,6 +96,9 @@ export async function etlCommand(
     values.params === undefined || values.params.trim() === ''
       ? []
       : values.params.trim().split(';');
+
+  if (values.remote || values.url !== undefined)
+    return remoteEtl({ type, key, task, params: values.params ?? '' }, values, io, signal);
 
   const { result, registry } = await checkConfiguration(values.config);
   const config = result.config;
@@ -181,5 +195,71 @@ export async function etlCommand(
     return 1;
   } finally {
     await instance.close(AbortSignal.timeout(10_000));
+  }
+}
+
+/** What `GET /etl/jobs/{id}` answers (core's EtlJobStatus). */
+interface JobStatus {
+  readonly id: string;
+  readonly state: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  readonly rows: number;
+  readonly rowsPerSecond: number;
+  readonly errors: readonly string[];
+}
+
+/**
+ * `sluice etl --remote/--url`: starts the ETL as a job in the running Sluice (`POST
+ * /etl/{type}/{key}/{task}?async=true`), polls its status URL twice a second drawing progress,
+ * and cancels it (`DELETE`) when this command is interrupted.
+ */
+async function remoteEtl(
+  task: { type: string; key: string | undefined; task: string; params: string },
+  options: { config: string; url?: string | undefined; token?: string | undefined },
+  io: CliIo,
+  signal: AbortSignal,
+): Promise<number> {
+  const target = await adminTarget('etl', options);
+  const path = `/etl/${encodeURIComponent(task.type)}/${task.key ? `${encodeURIComponent(task.key)}/` : ''}${encodeURIComponent(task.task)}?async=true`;
+  const started = Date.now();
+  let jobId: string | undefined;
+  try {
+    const answer = await adminRequest<{
+      succeeded: boolean;
+      jobId?: string;
+      statusUrl?: string;
+      errorMessage?: string;
+      message?: string;
+    }>(target, 'POST', path, signal, task.params ? { params: task.params } : undefined);
+    if (answer.status !== 202 || !answer.body.statusUrl) {
+      io.stderr(
+        `sluice etl: ${answer.body.errorMessage ?? answer.body.message ?? `the admin API answered ${answer.status}`}\n`,
+      );
+      return 1;
+    }
+    jobId = answer.body.jobId;
+    const statusUrl = answer.body.statusUrl;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 500));
+      const job = (await adminRequest<JobStatus>(target, 'GET', statusUrl, signal)).body;
+      io.stderr(`\r${progressLine(job.rows, undefined, Date.now() - started)}`);
+      if (job.state === 'running') continue;
+      io.stderr('\n');
+      for (const e of job.errors) io.stderr(`error: ${e}\n`);
+      io.stdout(
+        `${task.type} ${task.task}: ${job.state}, ${job.rows} rows written, ${job.errors.length} errors, ${formatDuration((Date.now() - started) / 1000)} (job ${job.id}).\n`,
+      );
+      return job.state === 'succeeded' ? 0 : 1;
+    }
+  } catch (error) {
+    if (signal.aborted && jobId !== undefined) {
+      await adminRequest(target, 'DELETE', `/etl/jobs/${jobId}`, AbortSignal.timeout(5_000)).catch(
+        () => undefined,
+      );
+      io.stderr(`\nsluice etl: interrupted; job ${jobId} was asked to stop.\n`);
+      return 1;
+    }
+    if (!(error instanceof AdminRequestError)) throw error;
+    io.stderr(`sluice etl: ${error.message}\n`);
+    return 1;
   }
 }
