@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export type ServiceName = 'kafka' | 'es' | 'mysql' | 'pg' | 'redis' | 'redis-cluster';
+export type ServiceName = 'kafka' | 'es' | 'mysql' | 'pg' | 'redis' | 'redis-cluster' | 'canal';
 
 export interface MysqlEndpoint {
   host: string;
@@ -55,6 +55,7 @@ const ENV_VARS: Record<ServiceName, string> = {
   pg: 'SLUICE_TEST_PG',
   redis: 'SLUICE_TEST_REDIS',
   'redis-cluster': 'SLUICE_TEST_REDIS_CLUSTER',
+  canal: 'SLUICE_TEST_CANAL',
 };
 
 /** Same rule as test/testbed/lib/paths.mjs. */
@@ -265,4 +266,135 @@ export function uniqueName(prefix = 't'): string {
   const rand = Math.random().toString(36).slice(2, 5);
   const suffix = `_${runTag}_${counter.toString(36)}_${rand}`;
   return `${p.slice(0, 48 - suffix.length)}${suffix}`;
+}
+
+// ------------------------------------------------------------------------------------------------
+// canal-server (test/testbed/services/canal.mjs): canal 1.1.7's server classes in one JVM, TCP
+// server on 127.0.0.1:11111, destinations created per test through the control endpoint.
+
+export interface CanalEndpoint {
+  /** canal's TCP client protocol, host:port (127.0.0.1:11111 on the managed testbed). */
+  tcp: string;
+  host: string;
+  port: number;
+  /** Base URL of the launcher's HTTP control endpoint, e.g. http://127.0.0.1:11180 */
+  control: string;
+}
+
+/** The testbed canal-server (`SLUICE_TEST_CANAL=canal://host:port?control=http://host:port`). */
+export function canalEndpoint(): CanalEndpoint {
+  const raw = testbedEndpoint('canal');
+  const u = new URL(raw);
+  const control = u.searchParams.get('control');
+  if (!control) throw new Error(`SLUICE_TEST_CANAL must carry ?control=http://host:port: ${raw}`);
+  const port = Number(u.port || 11111);
+  return {
+    tcp: `${u.hostname}:${port}`,
+    host: u.hostname,
+    port,
+    control: control.replace(/\/+$/, ''),
+  };
+}
+
+/** A binlog position (file + offset), as canal's EntryPosition. */
+export interface BinlogPosition {
+  journalName: string;
+  position: number;
+  timestamp?: number | null;
+}
+
+/** What a destination is asked for (PUT /destinations/<name>); every field optional. */
+export interface CanalDestinationRequest {
+  /** canal.instance.filter.regex (default `.*\\..*`). */
+  filter?: string;
+  /** canal.instance.filter.black.regex (default `mysql\\.slave_.*`). */
+  blackFilter?: string;
+  /** tcp (default): read by TCP clients; kafka: canal's MQ loop publishes to `topic`. */
+  mode?: 'tcp' | 'kafka';
+  /** kafka mode: canal.mq.flatMessage (default true; false = protobuf). */
+  flatMessage?: boolean;
+  /** kafka mode: canal.mq.topic (default: the destination name); created if missing. */
+  topic?: string;
+  /** kafka mode: canal.mq.partition (default 0). */
+  partition?: number;
+  /** kafka mode: canal.mq.partitionsNum (the topic is created with this many partitions). */
+  partitionsNum?: number;
+  /** kafka mode: canal.mq.partitionHash, e.g. `mydb\\..*:id`. */
+  partitionHash?: string;
+  /** kafka mode: canal.mq.dynamicTopic. */
+  dynamicTopic?: string;
+  /** kafka mode: canal.mq.canalBatchSize of this format's producer (default 50; first one wins). */
+  batchSize?: number;
+  /** Start here; default: the master's current position (SHOW MASTER STATUS) at creation. */
+  journalName?: string;
+  position?: number;
+  timestamp?: number;
+}
+
+/** A destination as the control endpoint reports it. Positions are canal's EntryPositions. */
+export interface CanalDestination extends CanalDestinationRequest {
+  name: string;
+  mode: 'tcp' | 'kafka';
+  filter: string;
+  journalName: string;
+  position: number;
+  slaveId: number;
+  running: boolean;
+  /** Newest event in canal's memory store. */
+  storeLatest?: BinlogPosition | null;
+  /** Ack cursor of client 1001 (canal's MQ loop, and canal's Java client by default). */
+  cursor?: BinlogPosition | null;
+  /** Where the parser would restart. */
+  parsed?: BinlogPosition | null;
+  parserError?: string | null;
+}
+
+async function canalControl<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const { control } = canalEndpoint();
+  const res = await fetch(`${control}${path}`, {
+    method,
+    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`canal control ${method} ${path}: HTTP ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * Creates (and starts) a canal destination on the testbed canal-server. Idempotent for the same
+ * request; a different request for an existing name is an error (drop it first). Without a start
+ * position it starts at the master's current position, so SQL run after this resolves is seen.
+ */
+export function createCanalDestination(
+  name: string,
+  request: CanalDestinationRequest = {},
+): Promise<CanalDestination> {
+  return canalControl('PUT', `/destinations/${encodeURIComponent(name)}`, request);
+}
+
+/** Stops a destination and deletes its cursor; a missing one is not an error. */
+export async function dropCanalDestination(name: string): Promise<void> {
+  try {
+    await canalControl('DELETE', `/destinations/${encodeURIComponent(name)}`);
+  } catch (e) {
+    if (!/HTTP 404/.test(String(e))) throw e;
+  }
+}
+
+/** Config and live status of one destination. */
+export function canalDestination(name: string): Promise<CanalDestination> {
+  return canalControl('GET', `/destinations/${encodeURIComponent(name)}`);
+}
+
+/**
+ * Sets (or with `undefined` clears) the TCP server's login, canal.user/canal.passwd. Global to the
+ * canal-server: tests that set it must clear it and must not run beside other TCP tests.
+ */
+export async function setCanalServerAuth(
+  auth: { user: string; password: string } | undefined,
+): Promise<void> {
+  if (auth) await canalControl('PUT', '/auth', auth);
+  else await canalControl('DELETE', '/auth');
 }

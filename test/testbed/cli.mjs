@@ -20,6 +20,7 @@ import {
   treeRss,
   waitFor,
 } from './lib/util.mjs';
+import { canal } from './services/canal.mjs';
 import { elasticsearch } from './services/elasticsearch.mjs';
 import { kafka } from './services/kafka.mjs';
 import { mariadb } from './services/mariadb.mjs';
@@ -32,7 +33,7 @@ import fs from 'node:fs';
 
 /** Slow JVMs first, so they get going while the small servers start. */
 /** @type {Service[]} */
-const SERVICES = [elasticsearch, kafka, mariadb, postgres, redis, redisCluster];
+const SERVICES = [elasticsearch, kafka, mariadb, postgres, redis, redisCluster, canal];
 
 const USAGE = `usage: node test/testbed/cli.mjs <up|down|status> [${SERVICES.map((s) => s.name).join('|')}...] [--keep-data]
 
@@ -42,8 +43,8 @@ const USAGE = `usage: node test/testbed/cli.mjs <up|down|status> [${SERVICES.map
 
 Environment: SLUICE_TEST_KAFKA=host:port, SLUICE_TEST_ES=http://host:port,
 SLUICE_TEST_MYSQL=mysql://user:pass@host:port, SLUICE_TEST_PG=postgres://user@host:port/db,
-SLUICE_TEST_REDIS=redis://host:port, SLUICE_TEST_REDIS_CLUSTER=host:port,host:port,… supply a
-service instead of starting one.
+SLUICE_TEST_REDIS=redis://host:port, SLUICE_TEST_REDIS_CLUSTER=host:port,host:port,…,
+SLUICE_TEST_CANAL=canal://host:11111?control=http://host:11180 supply a service instead of starting one.
 State: ${STATE_FILE}`;
 
 /** @param {string[]} names */
@@ -135,7 +136,17 @@ async function up(services) {
       say(`ready in ${(readyMs / 1000).toFixed(1)}s: ${info}`);
     };
 
-    const results = await Promise.allSettled(services.map(bring));
+    // A service with `after` (canal: kafka, mysql) starts once those in this run are up.
+    /** @type {Map<string, Promise<void>>} */
+    const pending = new Map();
+    for (const svc of services) {
+      const deps = (svc.after ?? []).map((n) => pending.get(n)).filter((p) => p !== undefined);
+      pending.set(
+        svc.name,
+        Promise.allSettled(deps).then(() => bring(svc)),
+      );
+    }
+    const results = await Promise.allSettled(services.map((s) => pending.get(s.name)));
     const failed = results
       .map((r, i) => ({ r, svc: services[i] }))
       .filter((x) => x.r.status === 'rejected');

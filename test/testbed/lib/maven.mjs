@@ -80,3 +80,27 @@ export function copyArtifact(artifact, outDir, logFile) {
     );
   });
 }
+
+/**
+ * Copies the runtime dependency closure of an existing project POM into outDir.
+ * @param {string} pom path of the pom.xml
+ * @param {string} outDir
+ * @param {string} logFile
+ */
+export function copyProjectDependencies(pom, outDir, logFile) {
+  return serial(async () => {
+    fs.mkdirSync(outDir, { recursive: true });
+    await run(
+      'mvn',
+      [
+        ...MVN_ARGS,
+        '-f',
+        pom,
+        `${DEP_PLUGIN}:copy-dependencies`,
+        '-DincludeScope=runtime',
+        `-DoutputDirectory=${outDir}`,
+      ],
+      { cwd: path.dirname(pom), logFile },
+    );
+  });
+}

@@ -8,6 +8,7 @@ export {};
  * @property {string} name         short name, also the key in state.json ("kafka", "es", ...)
  * @property {string} envVar       env var that supplies an external instance instead
  * @property {string[]} requires   ids from prereqs.mjs REQUIREMENTS
+ * @property {string[]=} after     services (by name) that must be up first when started in the same run
  * @property {string} endpoint     endpoint string of the managed instance (same format as envVar)
  * @property {number[]} ports      loopback ports the managed instance binds
  * @property {string} logFile
