@@ -5,6 +5,7 @@ import com.alibaba.fastjson2.JSONArray;
 import com.alibaba.fastjson2.JSONObject;
 import com.alibaba.fastjson2.JSONWriter;
 import com.alibaba.otter.canal.connector.core.spi.CanalMQProducer;
+import com.alibaba.otter.canal.filter.aviater.AviaterRegexFilter;
 import com.alibaba.otter.canal.connector.kafka.producer.CanalKafkaProducer;
 import com.alibaba.otter.canal.instance.core.CanalInstance;
 import com.alibaba.otter.canal.instance.core.CanalMQConfig;
@@ -13,6 +14,7 @@ import com.alibaba.otter.canal.instance.manager.model.Canal;
 import com.alibaba.otter.canal.instance.manager.model.CanalParameter;
 import com.alibaba.otter.canal.parse.CanalEventParser;
 import com.alibaba.otter.canal.parse.inbound.AbstractEventParser;
+import com.alibaba.otter.canal.parse.inbound.mysql.MysqlEventParser;
 import com.alibaba.otter.canal.protocol.ClientIdentity;
 import com.alibaba.otter.canal.protocol.position.EntryPosition;
 import com.alibaba.otter.canal.protocol.position.LogPosition;
@@ -103,6 +105,8 @@ public final class SluiceCanalLauncher {
     private final Map<String, JSONObject> configs = Collections.synchronizedMap(new LinkedHashMap<>());
     private final Map<Boolean, CanalMQStarter> mqStarters = new ConcurrentHashMap<>();
     private CanalServerWithEmbedded embedded;
+    private final java.util.concurrent.ExecutorService stopper = Executors.newCachedThreadPool();
+    private final java.util.Set<String> stopping = ConcurrentHashMap.newKeySet();
     private long nextCanalId = 1;
 
     public static void main(String[] args) throws Exception {
@@ -137,7 +141,15 @@ public final class SluiceCanalLauncher {
             http.stop(0);
             for (CanalMQStarter s : mqStarters.values()) s.destroy();
             netty.stop();
-            embedded.stop();
+            // canal's instance stop waits for each binlog dump read to return: bounded here
+            Thread stop = new Thread(embedded::stop, "stop-embedded");
+            stop.setDaemon(true);
+            stop.start();
+            try {
+                stop.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }));
         Thread.currentThread().join();
     }
@@ -183,7 +195,7 @@ public final class SluiceCanalLauncher {
         p.setTransactionSize(1024);
         p.setParallel(true);
         p.setGtidEnable(false);
-        p.setTsdbEnable(false);
+        p.setTsdbEnable(false); // CanalInstanceWithManager's TSDB wants mysql-tsdb.xml: ours is set in Instance
         p.setDdlIsolation(false);
         p.setFilterTableError(false);
         p.setBlackFilter(c.getString("blackFilter"));
@@ -200,11 +212,27 @@ public final class SluiceCanalLauncher {
         return new Instance(canal, c.getString("filter"), mq);
     }
 
-    /** canal's manager-mode instance, plus the MQ config that spring XML would have set. */
+    /**
+     * canal's manager-mode instance, plus what the deployer's spring XML would have set: the MQ
+     * config, and the table-meta TSDB (canal.instance.tsdb.enable=true, canal's default) with its
+     * DAOs in memory ({@link MemoryTsdb}).
+     */
     private static final class Instance extends CanalInstanceWithManager {
         Instance(Canal canal, String filter, CanalMQConfig mqConfig) {
             super(canal, filter);
             this.mqConfig = mqConfig;
+            if (eventParser instanceof MysqlEventParser p) {
+                p.setTableMetaTSDBFactory(MemoryTsdb.FACTORY);
+                p.setTsdbSpringXml("memory");
+                p.setTsdbJdbcUrl("");
+                p.setTsdbJdbcUserName("");
+                p.setTsdbJdbcPassword("");
+                p.setEnableTsdb(true); // builds the TSDB now
+                // the filters were set before the TSDB existed; setting them again hands them to it
+                if (filter != null && !filter.isEmpty()) p.setEventFilter(new AviaterRegexFilter(filter));
+                String black = canal.getCanalParameter().getBlackFilter();
+                if (black != null && !black.isEmpty()) p.setEventBlackFilter(new AviaterRegexFilter(black));
+            }
         }
     }
 
@@ -246,19 +274,32 @@ public final class SluiceCanalLauncher {
         log.info("## destination {} started: {}", name, c.toJSONString());
     }
 
-    private void stopDestination(String name) {
-        JSONObject c = configs.get(name);
+    /**
+     * Stops a destination's MQ worker and takes its instance out of the server at once (TCP clients
+     * are refused from then on); the instance itself stops in the background and its meta files
+     * are deleted after that. canal's parser stop joins the dump thread, which sits in a blocking
+     * read of the binlog connection until the next binlog event or heartbeat arrives.
+     */
+    private void stopDestination(String name, JSONObject c, boolean deleteMetaAfter) {
         if (c != null && "kafka".equals(c.getString("mode"))) {
             CanalMQStarter s = mqStarters.get(c.getBooleanValue("flatMessage"));
             if (s != null) s.stopDestination(name);
-            try {
-                Thread.sleep(300); // the worker leaves its getWithoutAck (100 ms timeout)
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
-        if (embedded.isStart(name)) embedded.stop(name);
-        else embedded.getCanalInstances().remove(name);
+        CanalInstance instance = embedded.getCanalInstances().containsKey(name)
+            ? embedded.getCanalInstances().remove(name) : null;
+        stopping.add(name);
+        stopper.execute(() -> {
+            try {
+                Thread.sleep(300); // the MQ worker leaves its getWithoutAck (100 ms timeout)
+                if (instance != null && instance.isStart()) instance.stop();
+                if (deleteMetaAfter) deleteMeta(name);
+                log.info("## destination {} stopped", name);
+            } catch (Exception e) {
+                log.error("## stopping destination " + name, e);
+            } finally {
+                stopping.remove(name);
+            }
+        });
     }
 
     private void ensureTopic(String topic, Integer partitions) throws Exception {
@@ -441,13 +482,17 @@ public final class SluiceCanalLauncher {
         // Distinct slave ids: two binlog dumps with one server_id make the server drop one of them.
         c.put("slaveId", req.getLongValue("slaveId", 10000 + id + 100 * (ProcessHandle.current().pid() % 1000)));
         c.put("createdAt", System.currentTimeMillis());
+        if (stopping.contains(name)) {
+            reply(ex, 409, error("destination " + name + " is still stopping; retry shortly"));
+            return;
+        }
         deleteMeta(name); // a re-created name starts from its new position, not an old cursor
         configs.put(name, c);
         try {
             startDestination(name);
         } catch (Exception e) {
             configs.remove(name);
-            stopDestination(name);
+            stopDestination(name, c, true);
             throw e;
         }
         saveDestinations();
@@ -459,10 +504,9 @@ public final class SluiceCanalLauncher {
             reply(ex, 404, error("no destination " + name));
             return;
         }
-        stopDestination(name);
-        configs.remove(name);
+        JSONObject c = configs.remove(name);
         saveDestinations();
-        deleteMeta(name);
+        stopDestination(name, c, true);
         JSONObject r = new JSONObject();
         r.put("deleted", name);
         reply(ex, 200, r);
