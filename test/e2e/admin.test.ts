@@ -232,6 +232,43 @@ describe('a running sluice start serves the admin API', () => {
     ]);
   });
 
+  it('reports lag that grows while the sink is stalled and comes back down after', async () => {
+    const lagOf = async () => {
+      const text = await (await get('/metrics')).text();
+      const m = new RegExp(
+        `sluice_lag_seconds\\{destination="${topic}",groupId="${groupId}",partition="0"\\} ([\\d.e+-]+)`,
+      ).exec(text);
+      return m ? Number(m[1]) : NaN;
+    };
+    // The target table is locked: the sink's write waits, the event stays in flight.
+    const locker = await mysql.createConnection({ ...mysqlEndpoint(), user: mysqlEndpoint().user });
+    await locker.query(`LOCK TABLES \`${target}\`.user WRITE`);
+    try {
+      await e2e.kafka.produce(topic, [[insert([{ id: 90, name: 'stalled', score: '9.00' }])]]);
+      await until(async () => (await lagOf()) >= 2, 'the lag to grow past 2 s while stalled');
+      const status = (await (await get('/status')).json()) as {
+        pipelines: { lagSeconds: number; inFlight: number }[];
+      };
+      expect(status.pipelines[0]!.lagSeconds).toBeGreaterThanOrEqual(2);
+      expect(status.pipelines[0]!.inFlight).toBe(1);
+    } finally {
+      await locker.query('UNLOCK TABLES');
+      await locker.end();
+    }
+    await until(async () => (await countIn(target)) === 4, 'the stalled row');
+    await e2e.kafka.produce(topic, [[insert([{ id: 91, name: 'fresh', score: '9.10' }])]]);
+    await until(async () => (await countIn(target)) === 5, 'a fresh row');
+    await until(async () => (await lagOf()) < 1, 'the lag to come back under 1 s');
+    await my.query(`DELETE FROM \`${target}\`.user WHERE id IN (90, 91)`);
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toMatch(
+      new RegExp(
+        `sluice_apply_lag_seconds_count\\{destination="${topic}",groupId="${groupId}"\\} [1-9]`,
+      ),
+    );
+    expect(metrics).toMatch(/sluice_batch_records_count\{sink="mysql1"\} [1-9]/);
+  });
+
   it('pauses the destination with the sync switch and resumes it', async () => {
     const off = await send('PUT', `/syncSwitch/${topic}/off`);
     expect(await off.json()).toEqual({
@@ -375,7 +412,7 @@ describe('a running sluice start serves the admin API', () => {
     );
     expect(lines[2]).toMatch(
       new RegExp(
-        `^${topic}\\s+${groupId}\\s+on\\s+connected\\s+[\\d.]+s\\s+0\\s+mysql1\\s+5\\s+0\\s+0$`,
+        `^${topic}\\s+${groupId}\\s+on\\s+connected\\s+[\\d.]+s\\s+0\\s+mysql1\\s+7\\s+0\\s+0$`,
       ),
     );
     // Without the token: a clear error and exit 1.

@@ -47,8 +47,13 @@ export interface PipelineInfo {
   readonly partitions: readonly PartitionView[];
   /** Events in flight over every partition. */
   readonly inFlight: number;
-  /** `executedAt` (ms) of the newest event applied; 0 before the first. Lag = now − this. */
+  /** `executedAt` (ms) of the newest event applied; 0 before the first. */
   readonly latestExecutedAt: number;
+  /**
+   * Seconds behind the binlog now: the largest partition lag (grows while events wait, stays at
+   * the last applied event's lag when idle); null before the first applied event.
+   */
+  readonly lagSeconds: number | null;
   /** Intake paused by the destination's sync switch. */
   readonly paused: boolean;
   /** The pipeline ended (drained with `--once`, stopped, or failed). */
@@ -188,6 +193,7 @@ export class SluiceRuntime {
           tcpMode: config.canal.mappingKeyScheme === 'tcp',
           settings: pipelineSettingsOf(config),
         });
+        this.metrics.beforeCollect(() => engine.refreshLag());
         this.#groups.push({
           destination: adapter.instance,
           groupId: group.groupId,
@@ -330,6 +336,7 @@ export class SluiceRuntime {
         partitions,
         inFlight: partitions.reduce((n, p) => n + p.inFlight, 0),
         latestExecutedAt: g.engine.latestExecutedAt,
+        lagSeconds: g.engine.lagSeconds(),
         paused: g.engine.paused,
         stopped: g.done || g.engine.stopped,
         ...(g.error !== undefined ? { error: (g.error as Error).message ?? String(g.error) } : {}),

@@ -113,10 +113,7 @@ export class RuntimeAdmin implements AdminRuntime {
         stopped: p.stopped,
         ...(p.error !== undefined ? { error: p.error } : {}),
         inFlight: p.inFlight,
-        lagSeconds:
-          p.latestExecutedAt > 0
-            ? Math.max(0, Math.round((now - p.latestExecutedAt) / 100) / 10)
-            : null,
+        lagSeconds: p.lagSeconds === null ? null : Math.round(p.lagSeconds * 10) / 10,
         partitions: p.partitions.map((part) => ({
           partition: part.partition,
           inFlight: part.inFlight,

@@ -9,6 +9,12 @@ export interface CoreInstrument {
   readonly spec: InstrumentSpec | HistogramSpec;
 }
 
+/** Buckets for end-to-end lag (seconds): 10 ms … 10 min. */
+const LAG_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600];
+
+/** Buckets for records per write call. */
+const BATCH_RECORDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+
 /** Buckets for batch write durations (seconds): 1 ms … 30 s. */
 const WRITE_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -90,6 +96,35 @@ export const CORE_INSTRUMENTS: Readonly<Record<string, CoreInstrument>> = {
       unit: 'seconds',
       labelNames: ['sink'],
       buckets: WRITE_SECONDS,
+    },
+  },
+  apply_lag_seconds: {
+    kind: 'histogram',
+    spec: {
+      name: 'apply_lag_seconds',
+      help: "End-to-end lag of applied events: when applied minus their binlog time (canal's es), observed once per run of events sharing a binlog time (a transaction's rows), per destination and group.",
+      unit: 'seconds',
+      labelNames: ['destination', 'groupId'],
+      buckets: LAG_SECONDS,
+    },
+  },
+  batch_records: {
+    kind: 'histogram',
+    spec: {
+      name: 'batch_records',
+      help: 'Records in one sink write call (a batch of one lane), per sink.',
+      unit: 'records',
+      labelNames: ['sink'],
+      buckets: BATCH_RECORDS,
+    },
+  },
+  write_retries_total: {
+    kind: 'counter',
+    spec: {
+      name: 'write_retries_total',
+      help: 'Sink write calls that failed transiently and were retried after a backoff, per sink.',
+      unit: 'retries',
+      labelNames: ['sink'],
     },
   },
 };

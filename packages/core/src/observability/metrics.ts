@@ -67,6 +67,7 @@ export class MetricsRegistry implements Metrics, CoreMetrics {
   readonly #declared = new Map<string, Declared>();
   /** Current value per series (sum for histograms), kept for synchronous reads. */
   readonly #values = new Map<string, number>();
+  readonly #hooks = new Set<() => void>();
 
   constructor(options: MetricsOptions = {}) {
     this.#prefix = options.prefix ?? 'sluice_';
@@ -125,8 +126,25 @@ export class MetricsRegistry implements Metrics, CoreMetrics {
     return this.#values.get(seriesKey(this.#bare(name), labels)) ?? 0;
   }
 
+  /**
+   * Runs `hook` before every {@link exposition} (to set gauges whose value is "now"-relative,
+   * such as lag). Hooks run synchronously, in registration order; a throwing hook is skipped.
+   * Returns a function that removes it.
+   */
+  beforeCollect(hook: () => void): () => void {
+    this.#hooks.add(hook);
+    return () => this.#hooks.delete(hook);
+  }
+
   /** Prometheus text exposition format of every instrument. */
   exposition(): Promise<string> {
+    for (const hook of this.#hooks) {
+      try {
+        hook();
+      } catch {
+        // a broken hook must not break the scrape
+      }
+    }
     return this.registry.metrics();
   }
 

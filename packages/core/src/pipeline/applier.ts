@@ -47,6 +47,8 @@ export interface ApplierHooks {
   fail(error: FatalError | SluiceError): void;
   /** One `write` call finished (for the batch latency histogram). */
   observeWrite(seconds: number, records: number): void;
+  /** A `write` call failed transiently and will be retried (for the retry counter). */
+  observeRetry?(): void;
 }
 
 /** Tuning an applier uses. */

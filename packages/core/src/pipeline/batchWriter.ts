@@ -31,6 +31,8 @@ export interface BatchWriterHooks<T> {
   fail(error: FatalError | SluiceError): void;
   /** One `write` call finished (for the batch latency histogram). */
   observeWrite(seconds: number, records: number): void;
+  /** A write failed transiently and will be retried after a backoff. */
+  observeRetry?(): void;
 }
 
 /** Tuning a batch writer uses. */
@@ -123,12 +125,14 @@ export class BatchWriter<T extends CoalesceItem> {
         backoff: { baseMs: s.retryBaseMs, maxMs: s.retryMaxMs },
         maxAttempts: this.#limit,
         classify: classifyWriteFailure,
-        onRetry: (error, attempt) =>
+        onRetry: (error, attempt) => {
+          hooks.observeRetry?.();
           logger.warn(`Sink "${sink.key}" write failed; retrying.`, {
             attempt,
             records: records.length,
             error: messageOf(error),
-          }),
+          });
+        },
         beforeRetry: async (error) => {
           if (classifyError(error) !== 'notConnected') return;
           sink.lost();

@@ -109,6 +109,12 @@ interface PartitionState {
   commitTimer: NodeJS.Timeout | undefined;
   commitChain: Promise<void>;
   readonly labels: Readonly<Record<string, string>>;
+  /** Labels of the apply-lag histogram (destination, group). */
+  readonly lagLabels: Readonly<Record<string, string>>;
+  /** `executedAt` of the newest event applied from this partition; 0 before the first. */
+  latestExecutedAt: number;
+  /** Lag when that event was applied (ms). */
+  lagMs: number;
 }
 
 function approxBytes(payload: Uint8Array | string, events: number): number {
@@ -212,6 +218,38 @@ export class PipelineEngine implements SourceHandler {
   /** `executedAt` (ms since the epoch) of the newest event applied so far; 0 before the first. */
   get latestExecutedAt(): number {
     return this.#latestExecutedAt;
+  }
+
+  /**
+   * The lag of one partition now (ms): while events wait in it, now minus the binlog time of its
+   * newest applied event (so it grows while a sink is down or slow); when nothing waits, the lag
+   * its last applied event had (an idle, caught-up pipeline does not look late). Undefined before
+   * its first applied event.
+   */
+  #lagMs(p: PartitionState, now: number): number | undefined {
+    if (p.latestExecutedAt === 0) return undefined;
+    return p.tracker.inFlight > 0 ? Math.max(0, now - p.latestExecutedAt) : p.lagMs;
+  }
+
+  /** The largest partition lag now, in seconds (see `sluice_lag_seconds`); null before any apply. */
+  lagSeconds(now: number = this.#clock.now()): number | null {
+    let worst: number | undefined;
+    for (const p of this.#partitions.values()) {
+      const lag = this.#lagMs(p, now);
+      if (lag !== undefined && (worst === undefined || lag > worst)) worst = lag;
+    }
+    return worst === undefined ? null : worst / 1000;
+  }
+
+  /**
+   * Sets `sluice_lag_seconds` of every partition to its lag now. Called before each metrics
+   * scrape, so the gauge grows while events wait even when nothing gets applied.
+   */
+  refreshLag(now: number = this.#clock.now()): void {
+    for (const p of this.#partitions.values()) {
+      const lag = this.#lagMs(p, now);
+      if (lag !== undefined) this.#o.metrics.gauge('sluice_lag_seconds', lag / 1000, p.labels);
+    }
   }
 
   /** True once {@link run} returned or failed, or a fatal error stopped the pipeline. */
@@ -470,6 +508,9 @@ export class PipelineEngine implements SourceHandler {
       commitTimer: undefined,
       commitChain: Promise.resolve(),
       labels,
+      lagLabels: { destination: this.#o.destination, groupId: this.#o.groupId },
+      latestExecutedAt: 0,
+      lagMs: 0,
     };
     const s = this.#settings;
     this.#o.sinks.forEach((sink, i) => {
@@ -488,8 +529,12 @@ export class PipelineEngine implements SourceHandler {
             deadLetter: (entries, reason, _attempts, sig) =>
               this.#deadLetterEntries(state, sink.key, entries, reason, sig),
             fail: (error) => this.#fail(error),
-            observeWrite: (seconds) =>
-              this.#o.metrics.observe('sluice_batch_seconds', seconds, { sink: sink.key }),
+            observeWrite: (seconds, records) => {
+              this.#o.metrics.observe('sluice_batch_seconds', seconds, { sink: sink.key });
+              this.#o.metrics.observe('sluice_batch_records', records, { sink: sink.key });
+            },
+            observeRetry: () =>
+              this.#o.metrics.increment('sluice_write_retries_total', { sink: sink.key }),
           },
         }),
       );
@@ -699,21 +744,33 @@ export class PipelineEngine implements SourceHandler {
   #applied(p: PartitionState, sinkKey: string, entries: readonly ApplierEntry[]): void {
     const byTable = new Map<string, number>();
     let latest = 0;
+    let observed = 0;
+    const now = this.#clock.now();
     for (const e of entries) {
       const table = `${e.record.event.database}.${e.record.event.table}`;
       byTable.set(table, (byTable.get(table) ?? 0) + 1);
-      if (e.record.event.executedAt > latest) latest = e.record.event.executedAt;
+      const executedAt = e.record.event.executedAt;
+      if (executedAt > latest) latest = executedAt;
+      // One observation per run of events with the same binlog time (a transaction's rows share
+      // it): the histogram's cost stays per transaction, not per row.
+      if (executedAt > 0 && executedAt !== observed) {
+        observed = executedAt;
+        this.#o.metrics.observe(
+          'sluice_apply_lag_seconds',
+          Math.max(0, now - executedAt) / 1000,
+          p.lagLabels,
+        );
+      }
     }
     for (const [table, n] of byTable)
       this.#o.metrics.increment('sluice_events_applied_total', { sink: sinkKey, table }, n);
     this.#count(sinkKey).applied += entries.length;
     if (latest > this.#latestExecutedAt) this.#latestExecutedAt = latest;
-    if (latest > 0)
-      this.#o.metrics.gauge(
-        'sluice_lag_seconds',
-        Math.max(0, this.#clock.now() - latest) / 1000,
-        p.labels,
-      );
+    if (latest > p.latestExecutedAt) p.latestExecutedAt = latest;
+    if (latest > 0) {
+      p.lagMs = Math.max(0, now - latest);
+      this.#o.metrics.gauge('sluice_lag_seconds', p.lagMs / 1000, p.labels);
+    }
     for (const e of entries) p.tracker.complete(e.ticket);
   }
 
