@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export type ServiceName = 'kafka' | 'es' | 'mysql' | 'pg' | 'redis' | 'redis-cluster' | 'canal';
+export type ServiceName =
+  'kafka' | 'es' | 'mysql' | 'pg' | 'redis' | 'redis-cluster' | 'canal' | 'rabbitmq';
 
 export interface MysqlEndpoint {
   host: string;
@@ -56,6 +57,7 @@ const ENV_VARS: Record<ServiceName, string> = {
   redis: 'SLUICE_TEST_REDIS',
   'redis-cluster': 'SLUICE_TEST_REDIS_CLUSTER',
   canal: 'SLUICE_TEST_CANAL',
+  rabbitmq: 'SLUICE_TEST_RABBITMQ',
 };
 
 /** Same rule as test/testbed/lib/paths.mjs. */
@@ -198,6 +200,11 @@ export function redisUrl(): string {
 /** Seed nodes of the testbed's 3-master Redis Cluster, `host:port,host:port,host:port`. */
 export function redisClusterNodes(): string {
   return testbedEndpoint('redis-cluster');
+}
+
+/** The testbed's own RabbitMQ node (never the machine's on 5672), `amqp://user:pass@host:port`. */
+export function rabbitmqUrl(): string {
+  return testbedEndpoint('rabbitmq');
 }
 
 export function mysqlEndpoint(): MysqlEndpoint {

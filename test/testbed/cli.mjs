@@ -27,13 +27,14 @@ import { mariadb } from './services/mariadb.mjs';
 import { postgres } from './services/postgres.mjs';
 import { redis } from './services/redis.mjs';
 import { redisCluster } from './services/redis-cluster.mjs';
+import { rabbitmq } from './services/rabbitmq.mjs';
 import fs from 'node:fs';
 
 /** @typedef {import('./lib/service.mjs').Service} Service */
 
 /** Slow JVMs first, so they get going while the small servers start. */
 /** @type {Service[]} */
-const SERVICES = [elasticsearch, kafka, mariadb, postgres, redis, redisCluster, canal];
+const SERVICES = [elasticsearch, kafka, mariadb, postgres, redis, redisCluster, canal, rabbitmq];
 
 const USAGE = `usage: node test/testbed/cli.mjs <up|down|status> [${SERVICES.map((s) => s.name).join('|')}...] [--keep-data]
 
@@ -44,7 +45,8 @@ const USAGE = `usage: node test/testbed/cli.mjs <up|down|status> [${SERVICES.map
 Environment: SLUICE_TEST_KAFKA=host:port, SLUICE_TEST_ES=http://host:port,
 SLUICE_TEST_MYSQL=mysql://user:pass@host:port, SLUICE_TEST_PG=postgres://user@host:port/db,
 SLUICE_TEST_REDIS=redis://host:port, SLUICE_TEST_REDIS_CLUSTER=host:port,host:port,…,
-SLUICE_TEST_CANAL=canal://host:11111?control=http://host:11180 supply a service instead of starting one.
+SLUICE_TEST_CANAL=canal://host:11111?control=http://host:11180,
+SLUICE_TEST_RABBITMQ=amqp://user:pass@host:port supply a service instead of starting one.
 State: ${STATE_FILE}`;
 
 /** @param {string[]} names */

@@ -5,6 +5,7 @@ import { rdbSink } from '@sluice/sink-rdb';
 import { redisSink } from '@sluice/sink-redis';
 import { fileSource } from '@sluice/source-file';
 import { kafkaSource } from '@sluice/source-kafka';
+import { rabbitmqSource } from '@sluice/source-rabbitmq';
 
 /**
  * A new registry holding the plugins that ship with Sluice. Called once per runtime (each call
@@ -19,5 +20,6 @@ export function createBuiltinRegistry(): PluginRegistry {
   registry.register(rdbSink, 'built-in @sluice/sink-rdb');
   registry.register(redisSink, 'built-in @sluice/sink-redis');
   registry.register(kafkaSource, 'built-in @sluice/source-kafka');
+  registry.register(rabbitmqSource, 'built-in @sluice/source-rabbitmq');
   return registry;
 }

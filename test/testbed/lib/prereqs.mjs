@@ -73,6 +73,12 @@ export const REQUIREMENTS = {
     apt: 'redis-server',
     check: () => commandExists('redis-server'),
   },
+  rabbitmq: {
+    id: 'rabbitmq',
+    what: 'RabbitMQ server (/usr/lib/rabbitmq/bin/rabbitmq-server)',
+    apt: 'rabbitmq-server',
+    check: () => fs.existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server'),
+  },
   useradd: {
     id: 'useradd',
     what: 'useradd (to create the unprivileged Elasticsearch user)',

@@ -79,7 +79,7 @@ export const sluiceSettingsSchema = {
       type: 'object',
       default: {},
       properties: {
-        type: { type: 'string', enum: ['file', 'kafka'], caseInsensitive: true, default: 'file' },
+        type: { type: 'string', enum: ['file', 'kafka', 'rabbitmq'], caseInsensitive: true, default: 'file' },
         dir: {
           type: 'string',
           path: 'created',
@@ -90,7 +90,7 @@ export const sluiceSettingsSchema = {
         topicSuffix: {
           type: 'string',
           default: '.dlq',
-          description: 'DLQ topic = source topic + this suffix (type kafka).',
+          description: 'DLQ topic (type kafka) or queue (type rabbitmq) = source topic or queue + this suffix.',
         },
       },
     },
