@@ -26,7 +26,11 @@ export function deadLetterOptions(context: DeadLetterContext): RabbitOptions {
 function deadLetterError(what: string, o: RabbitOptions, error: unknown): Error {
   if (error instanceof FatalError || error instanceof RetryableError) return error;
   const message = `${what} on ${describeBroker(o)} failed: ${errorMessage(error)}`;
-  if (error instanceof NotConnectedError || amqpCode(error) === undefined || amqpCode(error) === 320)
+  if (
+    error instanceof NotConnectedError ||
+    amqpCode(error) === undefined ||
+    amqpCode(error) === 320
+  )
     return new RetryableError(message, { cause: error });
   return new FatalError(message, { cause: error });
 }
@@ -107,8 +111,13 @@ export class RabbitDeadLetterQueue implements DeadLetterQueue {
         channel.sendToQueue(
           this.#o.queue,
           body,
-          { persistent: true, contentType: 'application/json', timestamp: Math.floor(Date.now() / 1000) },
-          (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()),
+          {
+            persistent: true,
+            contentType: 'application/json',
+            timestamp: Math.floor(Date.now() / 1000),
+          },
+          (error: unknown) =>
+            error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
         );
       });
     } catch (error) {
@@ -119,7 +128,10 @@ export class RabbitDeadLetterQueue implements DeadLetterQueue {
 
   async #open(): Promise<ConfirmChannel> {
     if (this.#channel) return this.#channel;
-    const conn = (this.#conn ??= await openConnection(this.#o, `sluice dead letters ${this.#o.queue}`));
+    const conn = (this.#conn ??= await openConnection(
+      this.#o,
+      `sluice dead letters ${this.#o.queue}`,
+    ));
     conn.on('close', () => {
       if (this.#conn === conn) {
         this.#conn = undefined;

@@ -22,7 +22,9 @@ export interface RabbitOptions {
   readonly queue: string;
   /**
    * `rabbitmq.prefetch.count`: unacknowledged messages the broker may push before Sluice acks
-   * (basic.qos per consumer). Bounds memory and in-flight work: the back-pressure. Default 256.
+   * (basic.qos per consumer). Bounds memory and in-flight work: the back-pressure. The core
+   * commits (hence acks) about once a second, so this also bounds throughput to about this many
+   * messages per second. Default 5000.
    */
   readonly prefetch: number;
   /**
@@ -75,8 +77,9 @@ export const rabbitPropertiesSchema: ObjectSchema = {
       type: 'integer',
       minimum: 1,
       maximum: 65535,
-      default: 256,
-      description: 'Sluice: unacknowledged messages in flight per queue (back-pressure).',
+      default: 5000,
+      description:
+        'Sluice: unacknowledged messages in flight per queue (back-pressure; Sluice acks about once a second, so also about the most messages per second).',
     },
     [RABBIT_KEYS.exclusive]: {
       type: 'boolean',
@@ -107,9 +110,7 @@ function integer(
   if (blank(raw)) return fallback;
   const n = Number(raw.trim());
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new RabbitOptionsError(
-      `${key} must be an integer from ${min} to ${max}, got "${raw}".`,
-    );
+    throw new RabbitOptionsError(`${key} must be an integer from ${min} to ${max}, got "${raw}".`);
   return n;
 }
 
@@ -167,7 +168,7 @@ export function rabbitOptions(
     username: blank(username) ? 'guest' : username,
     password: blank(password) ? 'guest' : password,
     queue,
-    prefetch: integer(properties, RABBIT_KEYS.prefetch, 256, 1, 65535),
+    prefetch: integer(properties, RABBIT_KEYS.prefetch, 5000, 1, 65535),
     exclusive: exclusive === 'true',
     heartbeatSeconds: integer(properties, RABBIT_KEYS.heartbeat, 30, 0, 3600),
     connectTimeoutMs: integer(properties, RABBIT_KEYS.connectTimeout, 10_000, 1),

@@ -85,7 +85,10 @@ export async function openConnection(o: RabbitOptions, name: string): Promise<Ch
 }
 
 /** Resolves with `promise`, or as soon as `signal` aborts (leaving `promise` to settle alone). */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T | void> {
+export function untilAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T | void> {
   if (!signal) return promise;
   if (signal.aborted) return Promise.resolve();
   return new Promise<T | void>((resolve, reject) => {

@@ -9,13 +9,7 @@ import {
   type SourceRunOptions,
 } from '@sluice/plugin-api';
 import { describeBroker, type RabbitOptions } from './options.js';
-import {
-  amqpCode,
-  errorMessage,
-  openConnection,
-  sleep,
-  untilAborted,
-} from './rabbitClient.js';
+import { amqpCode, errorMessage, openConnection, sleep, untilAborted } from './rabbitClient.js';
 
 /** Most messages handed to the core in one `deliver` (the prefetch bounds it too). */
 const MAX_BATCH = 500;
@@ -120,9 +114,12 @@ export class RabbitSource implements SourceInstance {
         await handler.assigned?.([queue]);
         const end = await this.#pump(inc, handler, signal);
         if (end !== 'lost') break;
-        this.#log.warn('Lost the RabbitMQ channel; unacknowledged messages go back to the queue and are applied again after the reconnect.', {
-          reason: inc.lostReason,
-        });
+        this.#log.warn(
+          'Lost the RabbitMQ channel; unacknowledged messages go back to the queue and are applied again after the reconnect.',
+          {
+            reason: inc.lostReason,
+          },
+        );
         // Revoke without waiting for a pending deliver (the core may hold it by back-pressure;
         // revoking is how it lets go), then let it settle.
         const pending = this.#inflight;
@@ -266,8 +263,7 @@ export class RabbitSource implements SourceInstance {
           );
           inc.consumerTag = consumerTag;
         }
-        if (attempt > 0 || standby)
-          this.#log.info('Consuming again.', { queue: this.#o.queue, attempts: attempt });
+        if (attempt > 0 || standby) this.#log.info('Consuming again.', { attempts: attempt });
         else this.#warnOtherConsumers(q.consumerCount);
         return inc;
       } catch (error) {
@@ -276,9 +272,7 @@ export class RabbitSource implements SourceInstance {
         if (this.#o.exclusive && isChannelError(error, 403)) {
           // Another consumer holds the queue exclusively: stand by until it goes away.
           if (!standby)
-            this.#log.info('Another consumer holds the queue exclusively; standing by.', {
-              queue: this.#o.queue,
-            });
+            this.#log.info('Another consumer holds the queue exclusively; standing by.');
           standby = true;
           await sleep(Math.min(this.#o.reconnectMaxMs, 2000), signal);
           continue;
@@ -314,8 +308,7 @@ export class RabbitSource implements SourceInstance {
   /** In `once` mode: no more messages (those prefetched but not delivered go back on close). */
   #stopConsuming(): void {
     const inc = this.#current;
-    if (inc?.alive && inc.consumerTag)
-      inc.channel.cancel(inc.consumerTag).catch(() => {});
+    if (inc?.alive && inc.consumerTag) inc.channel.cancel(inc.consumerTag).catch(() => {});
   }
 
   /** Delivers the incarnation's messages in order until it dies, the run stops or `once` ends. */

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import * as net from 'node:net';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Logger, SourceInstance } from '@sluice/plugin-api';
 import { rabbitmqUrl, uniqueName } from '../../../test/support/testbed.js';
@@ -130,9 +130,7 @@ export class TcpProxy {
   readonly #sockets = new Set<net.Socket>();
   port = 0;
 
-  constructor(
-    readonly target: { host: string; port: number } = brokerAddress(),
-  ) {
+  constructor(readonly target: { host: string; port: number } = brokerAddress()) {
     this.#server = net.createServer((client) => {
       const upstream = net.connect(target.port, target.host);
       for (const s of [client, upstream]) {

@@ -1,0 +1,147 @@
+/**
+ * Issue 17 (RabbitMQ), poison input: an undecodable message and a row the sink rejects land in
+ * the dead-letter queue (the `<queue>.dlq` RabbitMQ queue, or the JSONL directory) with their
+ * reason while everything else flows and is acked; `sluice dlq list|show|replay` read the
+ * RabbitMQ dead-letter queue, and the replay applies the rejected row once the cause is fixed.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { encodeFlatMessage } from '@sluice/canal-protocol';
+import { redisUrl, uniqueName } from '../support/testbed.js';
+import { E2eRabbit, rabbitBroker, writeRabbitConfig } from './support/rabbitmq.js';
+import { SluiceProcess, requireBuiltCli } from './support/sluice.js';
+import { Recording, stateDiff } from './support/verify.js';
+import type { Row } from './support/workload.js';
+
+interface DeadLetter {
+  reason: string;
+  attempts: number;
+  destination: string;
+  partition: string;
+  offset: string;
+  sink?: string;
+  payload: string;
+  payloadEncoding: 'utf8' | 'base64';
+}
+
+const text = (l: DeadLetter | undefined) =>
+  l === undefined
+    ? undefined
+    : l.payloadEncoding === 'base64'
+      ? Buffer.from(l.payload, 'base64').toString('utf8')
+      : l.payload;
+
+const insert = (rows: Row[], seq: number) =>
+  encodeFlatMessage({
+    id: seq,
+    database: 'shop',
+    table: 'items',
+    pkNames: ['id'],
+    isDdl: false,
+    type: 'INSERT',
+    es: 1_700_000_000_000 + seq * 1000,
+    ts: 1_700_000_000_000 + seq * 1000,
+    sql: '',
+    sqlType: { id: -5, name: 12, qty: 4 },
+    mysqlType: { id: 'bigint(20)', name: 'varchar(64)', qty: 'int(11)' },
+    data: rows.map((r) => ({ ...r })),
+    old: null,
+    gtid: '',
+  });
+
+let rabbit: E2eRabbit;
+let redis: Redis;
+beforeAll(async () => {
+  requireBuiltCli();
+  rabbit = await new E2eRabbit().start();
+  redis = new Redis(redisUrl());
+});
+afterAll(async () => {
+  await rabbit?.stop();
+  redis?.disconnect();
+});
+
+async function readFileDlq(dir: string): Promise<DeadLetter[]> {
+  const out: DeadLetter[] = [];
+  for (const f of (await readdir(dir)).filter((n) => n.endsWith('.jsonl')))
+    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n'))
+      if (line.trim()) out.push(JSON.parse(line) as DeadLetter);
+  return out;
+}
+
+const readQueueDlq = async (queue: string): Promise<DeadLetter[]> =>
+  (await rabbit.peek(queue)).map((b) => JSON.parse(b.toString('utf8')) as DeadLetter);
+
+describe.each(['rabbitmq', 'file'] as const)('dead-letter queue of type %s', (type) => {
+  it('takes the poison messages with their reason while the rest flows, and replays the fixed row', async () => {
+    const queue = await rabbit.createQueue('e2e_rmq_dlq');
+    const expected = new Map<string, Row | null>();
+    const bodies: string[] = [];
+    for (let id = 1; id <= 150; id++) {
+      const row: Row = { id: String(id), name: `n${id}`, qty: id === 77 ? '-1' : String(id % 10) };
+      expected.set(`shop.items:${id}`, row);
+      bodies.push(insert([row], id));
+      if (id === 120) bodies.push('{"data": [ this is not JSON');
+    }
+    await rabbit.publish(queue, bodies);
+    const prefix = uniqueName('rec');
+    const config = await writeRabbitConfig({
+      broker: rabbitBroker(),
+      queue,
+      redis: redisUrl(),
+      prefix,
+      deadLetter: type,
+      sinkProperties: { rejectQty: '-1' },
+    });
+
+    const sluice = SluiceProcess.start(config.dir, { once: true });
+    expect((await sluice.exited).code, sluice.tail()).toBe(0);
+    const recording = new Recording(redis, prefix);
+    const withoutRejected = new Map(expected);
+    withoutRejected.set('shop.items:77', null);
+    expect(stateDiff(withoutRejected, await recording.state(expected.keys()))).toEqual([]);
+    // Every message was acked: the poison ones too, once they were safely dead-lettered.
+    expect(await rabbit.count(queue)).toEqual({ queue, messageCount: 0, consumerCount: 0 });
+
+    const letters =
+      type === 'file' ? await readFileDlq(config.dlqDir) : await readQueueDlq(`${queue}.dlq`);
+    expect(letters).toHaveLength(2);
+    const undecodable = letters.find((l) => /undecodable/i.test(l.reason));
+    const rejected = letters.find((l) => /qty -1 is not allowed/.test(l.reason));
+    expect(text(undecodable)).toBe('{"data": [ this is not JSON');
+    expect(undecodable?.partition).toBe(queue);
+    expect(rejected?.sink).toBe('rec');
+    expect(rejected?.destination).toBe(queue);
+    expect(JSON.parse(text(rejected)!).data[0].id).toBe('77');
+
+    // list and show read the queue without taking anything out of it.
+    const list = new SluiceProcess(['dlq', 'list', '--config', config.dir]);
+    expect((await list.exited).code, list.tail()).toBe(0);
+    expect(list.tail()).toMatch(/2 of 2 dead letter\(s\) match/);
+    const show = new SluiceProcess(['dlq', 'show', '--config', config.dir, '--reason', 'qty']);
+    expect((await show.exited).code, show.tail()).toBe(0);
+    expect(show.lines.join('\n')).toContain('qty -1 is not allowed');
+    if (type === 'rabbitmq') {
+      expect(list.lines.join('\n')).toContain(`queue "${queue}.dlq"`);
+      expect((await rabbit.count(`${queue}.dlq`)).messageCount).toBe(2);
+    }
+
+    // Fix the sink's cause and replay: the rejected row is applied; the undecodable message
+    // fails again and goes back to the dead-letter queue (exit 1).
+    await recording.setFixed();
+    const replay = new SluiceProcess(['dlq', 'replay', '--config', config.dir]);
+    expect((await replay.exited).code, replay.tail()).toBe(1);
+    expect(replay.tail()).toContain('Replayed 2 dead letter(s) from ');
+    expect(replay.tail()).toMatch(/; 1 failed again and went back to /);
+    expect(stateDiff(expected, await recording.state(expected.keys()))).toEqual([]);
+    expect(await recording.violations()).toEqual([]);
+    const after =
+      type === 'file' ? await readFileDlq(config.dlqDir) : await readQueueDlq(`${queue}.dlq`);
+    // The replayed records left the queue; only the one that failed again is there.
+    expect(after.map(text)).toEqual(['{"data": [ this is not JSON']);
+    expect(after.map((l) => l.attempts)).toEqual([2]);
+    await recording.clear();
+  }, 60_000);
+});

@@ -1,0 +1,22 @@
+// Types of the parts of rabbitmq.mjs that tests use (a node of their own for a broker restart).
+export interface RabbitNode {
+  /** Directory of the node's HOME (cookie), mnesia, logs and config files. */
+  home: string;
+  /** Erlang node name, e.g. `sluice-testbed@localhost`. */
+  nodename: string;
+  /** AMQP port. */
+  port: number;
+  /** Erlang distribution port. */
+  distPort: number;
+}
+export const RABBITMQ_PORT: number;
+export const RABBITMQ_DIST_PORT: number;
+export const RABBITMQ_NODENAME: string;
+export function rabbitNodeEnv(node: RabbitNode): NodeJS.ProcessEnv;
+export function prepareRabbitNode(node: RabbitNode): void;
+/** Starts the node's foreground script detached; returns its pid. */
+export function startRabbitNode(node: RabbitNode): number;
+/** Runs rabbitmqctl against the node; resolves with its output. */
+export function rabbitmqctl(node: RabbitNode, args: string[]): Promise<string>;
+/** Resolves with `rabbitmq <version>` once an AMQP connection opens. */
+export function probeRabbit(url: string): Promise<string>;
