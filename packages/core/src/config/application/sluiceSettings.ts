@@ -79,7 +79,12 @@ export const sluiceSettingsSchema = {
       type: 'object',
       default: {},
       properties: {
-        type: { type: 'string', enum: ['file', 'kafka', 'rabbitmq'], caseInsensitive: true, default: 'file' },
+        type: {
+          type: 'string',
+          enum: ['file', 'kafka', 'rabbitmq'],
+          caseInsensitive: true,
+          default: 'file',
+        },
         dir: {
           type: 'string',
           path: 'created',
@@ -90,7 +95,8 @@ export const sluiceSettingsSchema = {
         topicSuffix: {
           type: 'string',
           default: '.dlq',
-          description: 'DLQ topic (type kafka) or queue (type rabbitmq) = source topic or queue + this suffix.',
+          description:
+            'DLQ topic (type kafka) or queue (type rabbitmq) = source topic or queue + this suffix.',
         },
       },
     },
