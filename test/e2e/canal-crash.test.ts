@@ -69,7 +69,7 @@ it('kill -9 of sluice at random moments loses nothing: the target tables equal t
     for (let c = 0; c < 4; c++, base += 100) sql += chunk(random, base);
     await p.runSql(sql);
     const sluice = await p.startSluice();
-    await new Promise((r) => setTimeout(r, 150 + Math.floor(random() * 1200)));
+    await new Promise((r) => setTimeout(r, 50 + Math.floor(random() * 600)));
     sluice.kill('SIGKILL');
     const exit = await sluice.exited;
     expect(exit.signal, sluice.tail()).toBe('SIGKILL');

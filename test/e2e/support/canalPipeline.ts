@@ -17,6 +17,7 @@ import {
   kafkaBroker,
   mysqlEndpoint,
   pgEndpoint,
+  redisUrl,
   uniqueName,
   type CanalDestination,
 } from '../../support/testbed.js';
@@ -27,7 +28,8 @@ export type CanalFormat = 'flat' | 'protobuf';
 
 export interface CanalPipelineOptions {
   format: CanalFormat;
-  target: 'mysql' | 'pg';
+  /** mysql/pg: the rdb sink; redis: the redis sink (keys under the prefix `<target>:`). */
+  target: 'mysql' | 'pg' | 'redis';
   /** rdb mapping files (name → YAML) for the sink; built from the pipeline's names. */
   mappings: (p: {
     source: string;
@@ -43,7 +45,7 @@ export interface CanalPipelineOptions {
 /** One pipeline; {@link close} drops everything it created. */
 export class CanalPipeline {
   readonly source = uniqueName('e2e_src');
-  /** MariaDB target database, or PostgreSQL target schema. */
+  /** MariaDB target database, PostgreSQL target schema, or Redis key prefix (without `:`). */
   readonly target = uniqueName('e2e_tgt');
   readonly topic = uniqueName('e2e_canal');
   readonly destination = uniqueName('e2e_dst');
@@ -68,7 +70,7 @@ export class CanalPipeline {
     await p.mysql.query(`CREATE DATABASE \`${p.source}\` DEFAULT CHARACTER SET utf8mb4`);
     if (options.target === 'mysql') {
       await p.mysql.query(`CREATE DATABASE \`${p.target}\` DEFAULT CHARACTER SET utf8mb4`);
-    } else {
+    } else if (options.target === 'pg') {
       p.pg = new pg.Client({ connectionString: pgEndpoint().uri });
       await p.pg.connect();
       await p.pg.query(`CREATE SCHEMA "${p.target}"`);
@@ -88,21 +90,24 @@ export class CanalPipeline {
     this.configDir = await mkdtemp(join(tmpdir(), 'sluice-canal-e2e-'));
     this.dlqDir = join(this.configDir, 'dlq');
     await mkdir(this.dlqDir, { recursive: true });
-    await mkdir(join(this.configDir, 'rdb'), { recursive: true });
+    const sink = o.target === 'redis' ? 'redis' : 'rdb';
+    await mkdir(join(this.configDir, sink), { recursive: true });
     const my = mysqlEndpoint();
     const pgEp = o.target === 'pg' ? pgEndpoint() : undefined;
     const targetProps: Record<string, string> =
-      o.target === 'mysql'
-        ? {
-            'jdbc.url': `jdbc:mysql://${my.host}:${my.port}/${this.target}?useUnicode=true`,
-            'jdbc.username': my.user,
-            'jdbc.password': my.password,
-          }
-        : {
-            'jdbc.url': `jdbc:postgresql://${pgEp!.host}:${pgEp!.port}/${pgEp!.database}`,
-            'jdbc.username': pgEp!.user,
-            'jdbc.password': pgEp!.password,
-          };
+      o.target === 'redis'
+        ? { url: redisUrl(), keyPrefix: `${this.target}:` }
+        : o.target === 'mysql'
+          ? {
+              'jdbc.url': `jdbc:mysql://${my.host}:${my.port}/${this.target}?useUnicode=true`,
+              'jdbc.username': my.user,
+              'jdbc.password': my.password,
+            }
+          : {
+              'jdbc.url': `jdbc:postgresql://${pgEp!.host}:${pgEp!.port}/${pgEp!.database}`,
+              'jdbc.username': pgEp!.user,
+              'jdbc.password': pgEp!.password,
+            };
     const props = { ...targetProps, ...o.sinkProperties };
     await writeFile(
       join(this.configDir, 'application.yml'),
@@ -128,7 +133,7 @@ canal.conf:
     groups:
     - groupId: ${this.groupId}
       outerAdapters:
-      - name: rdb
+      - name: ${sink}
         key: tgt
         properties:
 ${Object.entries(props)
@@ -146,7 +151,7 @@ sluice:
       groupId: this.groupId,
     });
     for (const [name, yaml] of Object.entries(files))
-      await writeFile(join(this.configDir, 'rdb', name), yaml);
+      await writeFile(join(this.configDir, sink, name), yaml);
   }
 
   /** Runs SQL on the source with the `mariadb` client; `@SRC` stands for the source database. */
