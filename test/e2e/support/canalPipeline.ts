@@ -14,6 +14,7 @@ import { mysqlRoot } from '../../support/canal.js';
 import {
   createCanalDestination,
   dropCanalDestination,
+  esUrl,
   kafkaBroker,
   mysqlEndpoint,
   pgEndpoint,
@@ -28,8 +29,11 @@ export type CanalFormat = 'flat' | 'protobuf';
 
 export interface CanalPipelineOptions {
   format: CanalFormat;
-  /** mysql/pg: the rdb sink; redis: the redis sink (keys under the prefix `<target>:`). */
-  target: 'mysql' | 'pg' | 'redis';
+  /**
+   * mysql/pg: the rdb sink; redis: the redis sink (keys under the prefix `<target>:`); es: the es8
+   * sink (`<target>` is free for an index name).
+   */
+  target: 'mysql' | 'pg' | 'redis' | 'es';
   /** rdb mapping files (name → YAML) for the sink; built from the pipeline's names. */
   mappings: (p: {
     source: string;
@@ -90,24 +94,26 @@ export class CanalPipeline {
     this.configDir = await mkdtemp(join(tmpdir(), 'sluice-canal-e2e-'));
     this.dlqDir = join(this.configDir, 'dlq');
     await mkdir(this.dlqDir, { recursive: true });
-    const sink = o.target === 'redis' ? 'redis' : 'rdb';
+    const sink = o.target === 'redis' ? 'redis' : o.target === 'es' ? 'es8' : 'rdb';
     await mkdir(join(this.configDir, sink), { recursive: true });
     const my = mysqlEndpoint();
     const pgEp = o.target === 'pg' ? pgEndpoint() : undefined;
     const targetProps: Record<string, string> =
       o.target === 'redis'
         ? { url: redisUrl(), keyPrefix: `${this.target}:` }
-        : o.target === 'mysql'
-          ? {
-              'jdbc.url': `jdbc:mysql://${my.host}:${my.port}/${this.target}?useUnicode=true`,
-              'jdbc.username': my.user,
-              'jdbc.password': my.password,
-            }
-          : {
-              'jdbc.url': `jdbc:postgresql://${pgEp!.host}:${pgEp!.port}/${pgEp!.database}`,
-              'jdbc.username': pgEp!.user,
-              'jdbc.password': pgEp!.password,
-            };
+        : o.target === 'es'
+          ? { mode: 'rest' }
+          : o.target === 'mysql'
+            ? {
+                'jdbc.url': `jdbc:mysql://${my.host}:${my.port}/${this.target}?useUnicode=true`,
+                'jdbc.username': my.user,
+                'jdbc.password': my.password,
+              }
+            : {
+                'jdbc.url': `jdbc:postgresql://${pgEp!.host}:${pgEp!.port}/${pgEp!.database}`,
+                'jdbc.username': pgEp!.user,
+                'jdbc.password': pgEp!.password,
+              };
     const props = { ...targetProps, ...o.sinkProperties };
     await writeFile(
       join(this.configDir, 'application.yml'),
@@ -134,7 +140,7 @@ canal.conf:
     - groupId: ${this.groupId}
       outerAdapters:
       - name: ${sink}
-        key: tgt
+        key: tgt${o.target === 'es' ? `\n        hosts: ${esUrl()}` : ''}
         properties:
 ${Object.entries(props)
   .map(([k, v]) => `          ${k}: ${JSON.stringify(v)}`)
