@@ -25,11 +25,14 @@ function pkValues(pkNames: readonly string[], image: RowImage | undefined): stri
   return out;
 }
 
-/** The row key of an image: `database.table` + primary-key values (table key when no PK). */
+/**
+ * The row key of an image: database, table and primary-key values, each after a separator that no
+ * name or value contains (so database `a` table `b.c` and database `a.b` table `c` stay apart);
+ * the table key `database.table` when the table has no primary key.
+ */
 export function rowKey(event: RowChangeEvent, image: RowImage | undefined): string {
-  const table = `${event.database}.${event.table}`;
-  if (event.pkNames.length === 0) return table;
-  return table + pkValues(event.pkNames, image);
+  if (event.pkNames.length === 0) return `${event.database}.${event.table}`;
+  return event.database + SEP + event.table + pkValues(event.pkNames, image);
 }
 
 /** True for an UPDATE whose primary-key values differ between the before and after images. */

@@ -1,6 +1,7 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { FatalError, NotConnectedError, RetryableError } from '@sluice/plugin-api';
-import { backoffDelay, maxAttempts, retry } from './retry.js';
+import { backoffDelay, maxAttempts, retry, retryAfter, retryUnlessFatal, sleep } from './retry.js';
 
 const fast = { baseMs: 1, maxMs: 2 };
 
@@ -134,5 +135,86 @@ describe('retry', () => {
     const outcome = await retry(async () => (n += 1), { signal: stop.signal, backoff: fast });
     expect(outcome).toMatchObject({ ok: false, reason: 'aborted', attempts: 0 });
     expect(n).toBe(0);
+  });
+});
+
+describe('sleep', () => {
+  it('resolves after the delay with or without a signal, and leaves no abort listener behind', async () => {
+    await expect(sleep(1)).resolves.toBeUndefined();
+    const live = new AbortController();
+    await expect(sleep(1, live.signal)).resolves.toBeUndefined();
+    expect(getEventListeners(live.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('rejects at once with the reason of an already aborted signal (no timer is waited)', async () => {
+    const stop = new AbortController();
+    const reason = new Error('gone');
+    stop.abort(reason);
+    const started = Date.now();
+    await expect(sleep(60_000, stop.signal)).rejects.toBe(reason);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('rejects with the signal’s reason when aborted while waiting, and drops its listener', async () => {
+    const stop = new AbortController();
+    const reason = new Error('shutdown');
+    const waiting = sleep(60_000, stop.signal);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(1);
+    stop.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('retry classification', () => {
+  it('retryUnlessFatal stops on a fatal error and retries anything else', () => {
+    expect(retryUnlessFatal(new FatalError('no'))).toStrictEqual({ retry: false });
+    expect(retryUnlessFatal(new Error('x'))).toStrictEqual({ retry: true });
+    expect(retryUnlessFatal(new RetryableError('429', { waitMs: 7 }))).toStrictEqual({
+      retry: true,
+      waitMs: 7,
+    });
+  });
+
+  it('retryAfter carries only a numeric waitMs, and accepts undefined and non-objects', () => {
+    expect(retryAfter(undefined)).toStrictEqual({ retry: true });
+    expect(retryAfter(new Error('x'))).toStrictEqual({ retry: true });
+    expect(retryAfter({ waitMs: '5' })).toStrictEqual({ retry: true });
+    expect(retryAfter({ waitMs: 0 })).toStrictEqual({ retry: true, waitMs: 0 });
+  });
+
+  it('reports an abort during an attempt as aborted (not as a failure to classify)', async () => {
+    const stop = new AbortController();
+    const reason = new Error('revoked');
+    const classified: unknown[] = [];
+    const outcome = await retry(
+      async () => {
+        stop.abort(reason);
+        throw new RetryableError('write interrupted');
+      },
+      {
+        signal: stop.signal,
+        backoff: fast,
+        classify: (e) => {
+          classified.push(e);
+          return { retry: true };
+        },
+      },
+    );
+    expect(outcome).toStrictEqual({ ok: false, reason: 'aborted', error: reason, attempts: 1 });
+    expect(classified).toEqual([]);
+  });
+
+  it('maxAttempts 1 (canal retries 0) makes exactly one attempt', async () => {
+    let n = 0;
+    const outcome = await retry(
+      async () => {
+        n += 1;
+        throw new RetryableError('busy');
+      },
+      { signal: new AbortController().signal, backoff: fast, maxAttempts: maxAttempts(0) },
+    );
+    expect(n).toBe(1);
+    expect(outcome).toMatchObject({ ok: false, reason: 'exhausted', attempts: 1 });
   });
 });

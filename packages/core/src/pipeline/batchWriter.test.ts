@@ -1,0 +1,314 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FatalError,
+  NotConnectedError,
+  PermanentEventError,
+  RetryableError,
+  type RowChangeEvent,
+  type SinkInstance,
+  type SinkRecord,
+  type SluiceError,
+  type WriteResult,
+} from '@sluice/plugin-api';
+import { quietLogger } from '../../test/support/pipeline.js';
+import { BatchWriter, type BatchWriterSettings } from './batchWriter.js';
+import type { CoalesceItem } from './coalesce.js';
+import { conflictKeys } from './conflictKeys.js';
+import { SinkHandle } from './connection.js';
+
+function update(id: string, v: string, changed = ['v']): RowChangeEvent {
+  return {
+    kind: 'row',
+    type: 'UPDATE',
+    destination: 'd',
+    database: 'db',
+    table: 't',
+    pkNames: ['id'],
+    columns: {},
+    executedAt: 0,
+    producedAt: 0,
+    changed,
+    before: { id, v: 'old' },
+    after: { id, v },
+    position: { source: 'd', partition: '0', offset: v, index: 0 },
+  };
+}
+const item = (id: string, v = id): CoalesceItem => {
+  const event = update(id, v);
+  return {
+    record: { event, mapping: undefined },
+    keys: conflictKeys(event, 'per-key').keys,
+    coalescible: true,
+  };
+};
+const idOf = (r: SinkRecord) => (r.event.kind === 'row' ? String(r.event.after?.['v']) : '');
+
+type Script = (batch: readonly SinkRecord[], call: number) => WriteResult | Error;
+
+function setup(
+  script: Script,
+  opts: {
+    settings?: Partial<BatchWriterSettings>;
+    coalescing?: boolean;
+    signal?: AbortSignal;
+    deadLetterOk?: boolean;
+    connect?: () => Promise<void>;
+  } = {},
+) {
+  const calls: string[][] = [];
+  const events: string[] = [];
+  let connects = 0;
+  const instance = {
+    connect: async () => {
+      connects += 1;
+      await opts.connect?.();
+    },
+    write: async (batch: readonly SinkRecord[]) => {
+      calls.push(batch.map(idOf));
+      const r = script(batch, calls.length);
+      if (r instanceof Error) throw r;
+      return r;
+    },
+    flush: async () => undefined,
+    close: async () => undefined,
+  };
+  const handle = new SinkHandle('s1', instance as unknown as SinkInstance, quietLogger(), {
+    baseMs: 1,
+    maxMs: 2,
+  });
+  const applied: string[] = [];
+  const dead: { ids: string[]; reason: string; attempts: number }[] = [];
+  const failures: SluiceError[] = [];
+  const observed: number[] = [];
+  const warnings: string[] = [];
+  const writer = new BatchWriter<CoalesceItem>({
+    sink: handle,
+    settings: {
+      retries: 3,
+      terminateOnException: false,
+      retryBaseMs: 1,
+      retryMaxMs: 2,
+      ...opts.settings,
+    },
+    coalescing: opts.coalescing ?? false,
+    signal: opts.signal ?? new AbortController().signal,
+    logger: quietLogger(warnings),
+    hooks: {
+      applied: (items) => {
+        applied.push(...items.map((i) => idOf(i.record)));
+        events.push(`applied ${items.length}`);
+      },
+      deadLetter: async (items, reason, attempts) => {
+        dead.push({ ids: items.map((i) => idOf(i.record)), reason, attempts });
+        events.push(`dead ${items.length}`);
+        return opts.deadLetterOk ?? true;
+      },
+      fail: (error) => failures.push(error as SluiceError),
+      observeWrite: (seconds, records) => {
+        expect(seconds).toBeGreaterThanOrEqual(0);
+        observed.push(records);
+      },
+    },
+  });
+  return {
+    writer,
+    calls,
+    applied,
+    dead,
+    failures,
+    observed,
+    warnings,
+    events,
+    connects: () => connects,
+  };
+}
+const ok = (batch: readonly SinkRecord[]): WriteResult =>
+  batch.map(() => ({ status: 'applied' as const }));
+
+describe('BatchWriter', () => {
+  it('writes a batch once and reports every item applied', async () => {
+    const t = setup(ok);
+    await t.writer.write([item('1'), item('2')]);
+    expect(t.calls).toEqual([['1', '2']]);
+    expect(t.applied).toEqual(['1', '2']);
+    expect(t.observed).toEqual([2]);
+    expect(t.dead).toEqual([]);
+    expect(t.failures).toEqual([]);
+  });
+
+  it('coalesces per key when enabled, and reports every member applied', async () => {
+    const t = setup(ok, { coalescing: true });
+    await t.writer.write([item('1', 'a'), item('1', 'b'), item('2', 'c')]);
+    expect(t.calls).toEqual([['b', 'c']]);
+    expect(t.applied).toEqual(['a', 'b', 'c']);
+    const plain = setup(ok);
+    await plain.writer.write([item('1', 'a'), item('1', 'b')]);
+    expect(plain.calls).toEqual([['a', 'b']]);
+  });
+
+  it('retries a transient failure and logs each retry', async () => {
+    const t = setup((b, n) => (n < 3 ? new RetryableError('busy') : ok(b)));
+    await t.writer.write([item('1')]);
+    expect(t.calls).toHaveLength(3);
+    expect(t.applied).toEqual(['1']);
+    expect(t.warnings.filter((w) => w.includes('write failed; retrying'))).toHaveLength(2);
+    expect(t.warnings[0]).toMatch(/"attempt":1,"records":1,"error":"busy"/);
+  });
+
+  it('retries 0 means one attempt, then the dead-letter queue with the reason and attempts', async () => {
+    const t = setup(() => new RetryableError('down'), { settings: { retries: 0 } });
+    await t.writer.write([item('1'), item('2')]);
+    expect(t.calls).toHaveLength(1);
+    expect(t.dead).toEqual([
+      { ids: ['1', '2'], reason: 'write failed after 1 attempt(s): down', attempts: 1 },
+    ]);
+    expect(t.applied).toEqual([]);
+    const three = setup(() => new RetryableError('down'), { settings: { retries: 3 } });
+    await three.writer.write([item('1')]);
+    expect(three.calls).toHaveLength(3);
+    expect(three.dead[0]!.attempts).toBe(3);
+  });
+
+  it('with terminateOnException the last failure stops the pipeline instead', async () => {
+    const t = setup(() => new RetryableError('down'), {
+      settings: { retries: 2, terminateOnException: true },
+    });
+    await t.writer.write([item('1')]);
+    expect(t.dead).toEqual([]);
+    expect(t.failures).toHaveLength(1);
+    expect(t.failures[0]!.code).toBe('SLUICE_ERR_FATAL');
+    expect(t.failures[0]!.message).toMatch(/failed after 2 attempt\(s\) and terminateOnException/);
+  });
+
+  it('reconnects after a NotConnectedError, then writes again', async () => {
+    const t = setup((b, n) => (n === 1 ? new NotConnectedError('gone') : ok(b)));
+    await t.writer.write([item('1')]);
+    expect(t.connects()).toBe(1);
+    expect(t.calls).toHaveLength(2);
+    expect(t.applied).toEqual(['1']);
+    // A retryable error does not reconnect.
+    const r = setup((b, n) => (n === 1 ? new RetryableError('busy') : ok(b)));
+    await r.writer.write([item('1')]);
+    expect(r.connects()).toBe(0);
+  });
+
+  it('a failed reconnect stops the pipeline with SLUICE_ERR_SINK_CONNECT (a fatal one as it is)', async () => {
+    const t = setup(() => new NotConnectedError('gone'), {
+      connect: async () => {
+        throw new FatalError('bad password');
+      },
+    });
+    await t.writer.write([item('1')]);
+    expect(t.failures).toHaveLength(1);
+    expect(t.failures[0]!.code).toBe('SLUICE_ERR_SINK_CONNECT');
+    expect(t.dead).toEqual([]);
+    expect(t.applied).toEqual([]);
+  });
+
+  it('a fatal write error stops the pipeline and reports nothing', async () => {
+    const t = setup(() => new FatalError('no such index'));
+    await t.writer.write([item('1')]);
+    expect(t.calls).toHaveLength(1);
+    expect(t.failures).toHaveLength(1);
+    expect(t.failures[0]!.code).toBe('SLUICE_ERR_FATAL');
+    expect(t.failures[0]!.message).toMatch(/Sink "s1" failed: no such index/);
+    expect(t.dead).toEqual([]);
+    expect(t.applied).toEqual([]);
+  });
+
+  it('a batch rejected as a whole is halved down to the record that goes to the dead-letter queue', async () => {
+    const t = setup((b) =>
+      b.some((r) => idOf(r) === '3') ? new PermanentEventError('bad row') : ok(b),
+    );
+    await t.writer.write(['1', '2', '3', '4', '5'].map((id) => item(id)));
+    expect(t.calls).toEqual([
+      ['1', '2', '3', '4', '5'],
+      ['1', '2', '3'],
+      ['1', '2'],
+      ['3'],
+      ['4', '5'],
+    ]);
+    expect(t.applied).toEqual(['1', '2', '4', '5']);
+    expect(t.dead).toEqual([{ ids: ['3'], reason: 'bad row', attempts: 1 }]);
+    expect(t.warnings.some((w) => w.includes('splitting it to find the record'))).toBe(true);
+  });
+
+  it('per-record failures go to the dead-letter queue grouped by reason; the rest is applied', async () => {
+    const t = setup((b) =>
+      b.map((r) =>
+        idOf(r) === '2' || idOf(r) === '4'
+          ? { status: 'failed' as const, error: new Error('too long') }
+          : idOf(r) === '3'
+            ? { status: 'failed' as const, error: new Error('bad date') }
+            : { status: 'applied' as const },
+      ),
+    );
+    await t.writer.write(['1', '2', '3', '4'].map((id) => item(id)));
+    expect(t.applied).toEqual(['1']);
+    expect(t.dead).toEqual([
+      { ids: ['2', '4'], reason: 'too long', attempts: 1 },
+      { ids: ['3'], reason: 'bad date', attempts: 1 },
+    ]);
+    expect(t.events).toEqual(['applied 1', 'dead 2', 'dead 1']);
+  });
+
+  it('stops dead-lettering when a dead-letter write is abandoned', async () => {
+    const t = setup(
+      (b) =>
+        b.map((r) => ({
+          status: 'failed' as const,
+          error: new Error(`reason ${idOf(r)}`),
+        })),
+      { deadLetterOk: false },
+    );
+    await t.writer.write([item('1'), item('2')]);
+    expect(t.dead.map((d) => d.reason)).toEqual(['reason 1']);
+  });
+
+  it('a result of the wrong length is retried, then stops the pipeline (a plugin bug)', async () => {
+    const t = setup((b, n) => (n === 1 ? ok(b).slice(1) : ok(b)));
+    await t.writer.write([item('1'), item('2')]);
+    expect(t.calls).toHaveLength(2);
+    expect(t.applied).toEqual(['1', '2']);
+    expect(t.observed).toEqual([2]);
+
+    const bad = setup((b) => [...ok(b), ...ok(b)], { settings: { retries: 2 } });
+    await bad.writer.write([item('1')]);
+    expect(bad.calls).toHaveLength(2);
+    expect(bad.failures).toHaveLength(1);
+    expect(bad.failures[0]!.code).toBe('SLUICE_ERR_PIPELINE_STOPPED');
+    expect(bad.failures[0]!.message).toMatch(
+      /returned 2 outcomes for a batch of 1 records.*stopped after 2 attempt/,
+    );
+    expect(bad.applied).toEqual([]);
+    expect(bad.dead).toEqual([]);
+  });
+
+  it('an abort abandons the batch: nothing applied, dead-lettered or failed', async () => {
+    const stop = new AbortController();
+    const t = setup(
+      () => {
+        stop.abort(new Error('revoked'));
+        return new RetryableError('interrupted');
+      },
+      { signal: stop.signal },
+    );
+    await t.writer.write([item('1')]);
+    expect(t.applied).toEqual([]);
+    expect(t.dead).toEqual([]);
+    expect(t.failures).toEqual([]);
+  });
+
+  it('an abort during a split stops before the second half', async () => {
+    const stop = new AbortController();
+    const t = setup(
+      (b) => {
+        if (b.length === 1) stop.abort(new Error('revoked'));
+        return new PermanentEventError('bad');
+      },
+      { signal: stop.signal },
+    );
+    await t.writer.write([item('1'), item('2')]);
+    expect(t.calls).toEqual([['1', '2'], ['1']]);
+  });
+});
