@@ -76,17 +76,18 @@ function asText(t: TypedValue, raw: string, col: TargetColumn): string {
     case 'json':
       return t.text;
     case 'enum':
-      if (t.label === null)
-        throw new ValueError(
-          `Column ${col.name}: canal sent ENUM index ${t.index} but its mysqlType lists no members, so the label is unknown.`,
-        );
       return t.label;
+    case 'enum-index':
+      throw new ValueError(
+        `Column ${col.name}: canal sent ENUM index ${t.index} but its mysqlType lists no members, so the label is unknown.`,
+      );
     case 'set':
-      if (t.labels.length === 0 && bigOf(t.mask) !== 0n)
-        throw new ValueError(
-          `Column ${col.name}: canal sent SET bitmask ${t.mask} but its mysqlType lists no members, so the labels are unknown.`,
-        );
       return t.labels.join(',');
+    case 'set-mask':
+      if (bigOf(t.mask) === 0n) return '';
+      throw new ValueError(
+        `Column ${col.name}: canal sent SET bitmask ${t.mask} but its mysqlType lists no members, so the labels are unknown.`,
+      );
     case 'bytes':
       return bytesToText(t.value, col.name);
     case 'integer':
@@ -170,6 +171,7 @@ export function toParam(
         case 'integer':
           return bitParam(t.value, col, o);
         case 'set':
+        case 'set-mask':
           return bitParam(t.mask, col, o);
         case 'bytes':
           return o.kind === 'mysql' ? Buffer.from(t.value) : raw;
@@ -177,15 +179,12 @@ export function toParam(
           return raw;
       }
     case 'enum':
-      if (t.kind === 'enum') return t.label ?? t.index;
+      // Labels unknown: the index, which an ENUM column takes as a number.
+      if (t.kind === 'enum-index') return t.index;
       return asText(t, raw, col);
     case 'set':
-      if (t.kind === 'set')
-        return t.labels.length > 0 || bigOf(t.mask) === 0n
-          ? t.labels.join(',')
-          : typeof t.mask === 'bigint'
-            ? t.mask.toString()
-            : t.mask;
+      // Labels unknown: the bitmask, which a SET column takes as a number.
+      if (t.kind === 'set-mask') return typeof t.mask === 'bigint' ? t.mask.toString() : t.mask;
       return asText(t, raw, col);
     case 'timestamp':
       if (o.instantsFromZone !== undefined && (t.kind === 'datetime' || t.kind === 'timestamp'))

@@ -23,9 +23,14 @@ export function jsonOf(value: TypedValue): unknown {
     case 'float':
       return Number.isFinite(value.value) ? value.value : String(value.value);
     case 'enum':
-      return value.label ?? value.index;
+      return value.label;
+    case 'enum-index':
+      // canal gave no members: the index, never a guessed label (and never a dropped field).
+      return value.index;
     case 'set':
       return value.labels.join(',');
+    case 'set-mask':
+      return typeof value.mask === 'bigint' ? value.mask.toString() : value.mask;
     case 'date':
     case 'datetime':
     case 'timestamp':
