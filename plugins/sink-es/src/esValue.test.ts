@@ -100,10 +100,7 @@ describe('toEsValue, every kind', () => {
     expect(applyObjField({ kind: 'array', separator: /[,;]/ }, 'a,b;c')).toEqual(['a', 'b', 'c']);
     expect(applyObjField({ kind: 'object' }, '[1,"2"]')).toEqual([1, '2']);
     expect(parseJsonExact('[9007199254740991,-9007199254740991,2.5e3]')).toEqual([
-      9007199254740991,
-      -9007199254740991,
-      Infinity,
-      2500,
+      9007199254740991, -9007199254740991, 2500,
     ]);
     expect(parseJsonExact('[12345678901234567890.5]')).toEqual([12345678901234567000]);
   });
