@@ -280,6 +280,97 @@ describe('LaneScheduler properties', () => {
   });
 });
 
+/**
+ * The target state after applying `order` (indices of `ops`): INSERT/UPDATE write the row with
+ * the op's index as its version, an UPDATE that changes the key moves the row, DELETE removes it,
+ * a DDL empties its table (a TRUNCATE-like barrier).
+ */
+function finalState(ops: readonly Op[], order: readonly number[]): string[] {
+  const rows = new Map<string, number>();
+  for (const i of order) {
+    const op = ops[i]!;
+    if (op.kind === 'DDL') {
+      for (const key of [...rows.keys()]) if (key.startsWith(`${op.table}:`)) rows.delete(key);
+    } else if (op.kind === 'INSERT') rows.set(`${op.table}:${op.id}`, i);
+    else if (op.kind === 'DELETE') rows.delete(`${op.table}:${op.id}`);
+    else {
+      rows.delete(`${op.table}:${op.id}`);
+      rows.set(`${op.table}:${op.to}`, i);
+    }
+  }
+  return [...rows].map(([k, v]) => `${k}=${v}`).sort();
+}
+
+describe('LaneScheduler properties: the target ends as if applied in source order', () => {
+  // PK changes across lanes and DDL barriers, under every ordering: whatever the lanes' relative
+  // speed, applying in completion order gives the state of applying in source order.
+  const heavyArb = fc.record({
+    ops: fc.array(
+      fc.oneof(
+        {
+          weight: 3,
+          arbitrary: fc.record({
+            kind: fc.constant('UPDATE' as const),
+            table: fc.integer({ min: 0, max: 1 }),
+            id: fc.integer({ min: 0, max: 3 }),
+            to: fc.integer({ min: 0, max: 3 }),
+          }),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            kind: fc.constantFrom('INSERT' as const, 'DELETE' as const),
+            table: fc.integer({ min: 0, max: 1 }),
+            id: fc.integer({ min: 0, max: 3 }),
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant('DDL' as const),
+            table: fc.integer({ min: 0, max: 1 }),
+          }),
+        },
+      ),
+      { minLength: 1, maxLength: 40 },
+    ),
+    lanes: fc.integer({ min: 2, max: 8 }),
+    steps: fc.array(stepArb, { maxLength: 200 }),
+  });
+
+  for (const ordering of ['per-key', 'table', 'partition'] as const) {
+    it(`${ordering} ordering`, () => {
+      fc.assert(
+        fc.property(heavyArb, ({ ops, lanes, steps }) => {
+          const trace = simulate(ops, ordering, lanes, steps);
+          expect(trace.violations).toEqual([]);
+          expect(sorted(trace.applied)).toEqual(ops.map((_, i) => i));
+          expect(finalState(ops, trace.applied)).toEqual(
+            finalState(
+              ops,
+              ops.map((_, i) => i),
+            ),
+          );
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  it('the model tells a reordering apart (a scheduler that ignored keys would be caught)', () => {
+    const ops: Op[] = [
+      { kind: 'INSERT', table: 0, id: 1 },
+      { kind: 'UPDATE', table: 0, id: 1, to: 2 },
+      { kind: 'DDL', table: 0 },
+      { kind: 'INSERT', table: 0, id: 2 },
+    ];
+    expect(finalState(ops, [0, 1, 2, 3])).toEqual(['0:2=3']);
+    expect(finalState(ops, [0, 3, 1, 2])).toEqual([]);
+    expect(finalState(ops, [0, 2, 1, 3])).toEqual(['0:2=3']);
+    expect(finalState(ops, [3, 0, 1, 2])).toEqual([]);
+  });
+});
+
 describe('LaneScheduler.take', () => {
   const item = (table: string, keys: string[], extra: Partial<LaneItem> = {}) => ({
     table,
