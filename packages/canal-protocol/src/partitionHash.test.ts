@@ -207,3 +207,114 @@ describe('agrees with canal 1.1.8 on whitespace, case and rule-syntax variants',
     expect(ruleMatches(parsePartitionHash('shop.orders')[0]!, 'shopXorders', '')).toBe(false);
   });
 });
+
+describe('partition choice: what the mutation run asked for', () => {
+  const ids = ['1001', '1002', '1003', '1004', '1005', '1006'];
+  const byId = (parts: Map<number, FlatMessage>) =>
+    new Map([...parts].map(([p, m]) => [p, m.data!.map((r) => r['id'])]));
+
+  it('splits INSERT and DELETE messages (old: null) by a column rule and by $pk$', () => {
+    for (const type of ['INSERT', 'DELETE'] as const) {
+      for (const spec of ['shop.orders:id', 'shop.orders:$pk$']) {
+        const parts = flatMessagePartitions(
+          message(ids, { type, old: null }),
+          parsePartitionHash(spec),
+          { partitions: 3 },
+        );
+        expect(parts.size, `${type} ${spec}`).toBeGreaterThan(1);
+        for (const [p, m] of parts) {
+          expect(m.old).toBeNull();
+          expect(m.type).toBe(type);
+          for (const row of m.data!)
+            expect(rowPartition('shop', row, ['id'], { partitions: 3 })).toBe(p);
+        }
+        expect([...byId(parts).values()].flat().sort()).toEqual(ids);
+      }
+    }
+  });
+
+  it('keeps each row with its own old image, in row order', () => {
+    const m = message(ids);
+    const withOld = { ...m, old: ids.map((id) => ({ n: `old-${id}` })) };
+    const parts = flatMessagePartitions(withOld, parsePartitionHash('shop.orders:id'), {
+      partitions: 3,
+    });
+    for (const part of parts.values()) {
+      expect(part.old!.map((o) => o['n'])).toEqual(part.data!.map((r) => `old-${r['id']}`));
+      const order = part.data!.map((r) => ids.indexOf(r['id']!));
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+    }
+  });
+
+  it('hashes NULL like canal: as the empty string, and with several columns XORs them', () => {
+    for (const partitions of [3, 7, 11]) {
+      expect(rowPartition('shop', { id: null }, ['id'], { partitions })).toBe(
+        rowPartition('shop', { id: '' }, ['id'], { partitions }),
+      );
+    }
+    const h = javaStringHash('shop') ^ javaStringHash('a') ^ javaStringHash('b');
+    expect(rowPartition('shop', { x: 'a', y: 'b' }, ['x', 'y'], { partitions: 1000 })).toBe(
+      partitionOfHash(h, 1000),
+    );
+    expect(
+      rowPartition('shop', { x: 'a', y: 'b' }, ['x', 'y'], {
+        partitions: 1000,
+        databaseHash: false,
+      }),
+    ).toBe(partitionOfHash(javaStringHash('a') ^ javaStringHash('b'), 1000));
+    // An inherited property is not a column.
+    expect(rowPartition('shop', {}, ['toString'], { partitions: 1000 })).toBe(
+      rowPartition('shop', { toString: '' }, ['toString'], { partitions: 1000 }),
+    );
+  });
+
+  it('a message without rows goes whole to partition 0; a table rule to hash(table)', () => {
+    const empty = message([], { data: [] });
+    expect([
+      ...flatMessagePartitions(empty, parsePartitionHash('shop.orders:id'), { partitions: 3 }),
+    ]).toEqual([[0, empty]]);
+    const none = message([], { data: null });
+    expect([
+      ...flatMessagePartitions(none, parsePartitionHash('shop.orders'), { partitions: 3 }),
+    ]).toEqual([[0, none]]);
+    const whole = message(ids);
+    const parts = flatMessagePartitions(whole, parsePartitionHash('shop.orders'), {
+      partitions: 5,
+    });
+    expect([...parts]).toEqual([[partitionOfHash(javaStringHash('orders'), 5), whole]]);
+    // $pk$ without pkNames hashes no column: the database alone.
+    const nopk = flatMessagePartitions(
+      message(ids, { pkNames: null }),
+      parsePartitionHash('shop.orders:$pk$'),
+      { partitions: 5 },
+    );
+    expect([...nopk.keys()]).toEqual([partitionOfHash(javaStringHash('shop'), 5)]);
+  });
+
+  it('regex rules: anchored, case-insensitive (upper-case patterns too), dot matches a line break', () => {
+    const rule = (pattern: string) => ({ pattern, mode: 'table' as const, columns: [] });
+    expect(ruleMatches(rule('SHOP\\.ORD.*'), 'shop', 'orders')).toBe(true);
+    expect(ruleMatches(rule('shop\\..*'), 'shop', 'a\nb')).toBe(true);
+    expect(ruleMatches(rule('hop\\..*'), 'shop', 'orders')).toBe(false);
+    expect(ruleMatches(rule('shop\\.or'), 'shop', 'orders')).toBe(false);
+    expect(ruleMatches(rule('shop\\.orders|x'), 'shop', 'orders')).toBe(true);
+    // ORO takes the first alternative that matches at 0 and needs it to span the name.
+    expect(ruleMatches(rule('shop\\.o|shop\\.orders'), 'shop', 'orders')).toBe(false);
+    // A plain name is compared case-insensitively, dots literally.
+    expect(ruleMatches(rule('shop.orders'), 'SHOP', 'Orders')).toBe(true);
+    expect(ruleMatches(rule('shop.orders'), 'shop', 'orderx')).toBe(false);
+    expect(ruleMatches(rule('shopxorders'), 'shop', 'orders')).toBe(false);
+    // Cached patterns give the same answers the second time.
+    expect(ruleMatches(rule('SHOP\\.ORD.*'), 'shop', 'orders')).toBe(true);
+    expect(ruleMatches(rule('('), 'shop', 'orders')).toBe(false);
+    expect(ruleMatches(rule('('), 'shop', 'orders')).toBe(false);
+  });
+
+  it('keeps answering after more than 1024 distinct patterns (the cache is cleared, not wrong)', () => {
+    for (let i = 0; i < 1100; i++)
+      expect(ruleMatches({ pattern: `t${i}\\..*`, mode: 'table', columns: [] }, `t${i}`, 'x')).toBe(
+        true,
+      );
+    expect(ruleMatches({ pattern: 't0\\..*', mode: 'table', columns: [] }, 't0', 'x')).toBe(true);
+  });
+});
