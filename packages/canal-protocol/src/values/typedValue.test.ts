@@ -369,3 +369,140 @@ describe('readColumn', () => {
     expect(readColumn(event, 'toString')).toBeUndefined();
   });
 });
+
+describe('typedValue: bounds, anchors and empty member lists', () => {
+  it('checks signed lower bounds and unsigned upper bounds of every integer width', () => {
+    const cases: [string, string, string, string][] = [
+      ['tinyint', '-128', '127', '255'],
+      ['smallint', '-32768', '32767', '65535'],
+      ['mediumint', '-8388608', '8388607', '16777215'],
+      ['int', '-2147483648', '2147483647', '4294967295'],
+      ['bigint', '-9223372036854775808', '9223372036854775807', '18446744073709551615'],
+    ];
+    for (const [type, min, max, umax] of cases) {
+      expect(() => typedValue(min, type)).not.toThrow();
+      expect(() => typedValue(max, type)).not.toThrow();
+      expect(() => typedValue(String(BigInt(min) - 1n), type), `${type} below`).toThrow(
+        /in range for /,
+      );
+      expect(() => typedValue(String(BigInt(max) + 1n), type), `${type} above`).toThrow(
+        /in range for /,
+      );
+      expect(typedValue('0', `${type} unsigned`)).toEqual({ kind: 'integer', value: 0 });
+      expect(() => typedValue(umax, `${type} unsigned`)).not.toThrow();
+      expect(() => typedValue(String(BigInt(umax) + 1n), `${type} unsigned`)).toThrow(
+        /in range for unsigned /,
+      );
+    }
+    expect(typedValue('-9007199254740991', 'bigint')).toEqual({
+      kind: 'integer',
+      value: -9007199254740991,
+    });
+    expect(typedValue('-9007199254740992', 'bigint')).toEqual({
+      kind: 'integer',
+      value: -9007199254740992n,
+    });
+    expect(typedValue('9007199254740992', 'bigint')).toEqual({
+      kind: 'integer',
+      value: 9007199254740992n,
+    });
+  });
+
+  it('DECIMAL without a fraction, and anchored both ends', () => {
+    expect(typedValue('100', 'decimal(10,0)')).toEqual({ kind: 'decimal', value: '100' });
+    expect(typedValue('-7', 'decimal(10,0)')).toEqual({ kind: 'decimal', value: '-7' });
+    for (const bad of ['x1.5', '1.5x', '1.5.5', '--1', '1 ', '-'])
+      expect(() => typedValue(bad, 'decimal(10,2)'), bad).toThrow(/not a decimal number/);
+  });
+
+  it('FLOAT with several integer digits, only an exponent, or only a fraction; anchored', () => {
+    for (const [text, value] of [
+      ['123.5', 123.5],
+      ['1E10', 1e10],
+      ['1e-7', 1e-7],
+      ['2.5E+3', 2500],
+      ['.25', 0.25],
+      ['-.25', -0.25],
+      ['10.', 10],
+      ['-0.0', -0],
+      ['-Infinity', -Infinity],
+    ] as const)
+      expect(typedValue(text, 'double'), text).toEqual({ kind: 'float', value });
+    expect(typedValue('NaN', 'float')).toEqual({ kind: 'float', value: NaN });
+    for (const bad of ['x1.5', '1.5x', '1e', 'e5', '.', '', 'Infinityx', 'xNaN', '-NaN', '1 '])
+      expect(() => typedValue(bad, 'double'), bad).toThrow(/not a floating-point number/);
+  });
+
+  it('date and time patterns are anchored at both ends', () => {
+    for (const [bad, type] of [
+      ['x2024-06-10', 'date'],
+      ['2024-06-10x', 'date'],
+      ['x2024-06-10 14:13:20', 'datetime'],
+      ['2024-06-10 14:13:20x', 'datetime'],
+      ['2024-06-10 14:13:20.', 'timestamp'],
+      ['2024-06-10 14:13:20.1234567890', 'datetime(6)'],
+      ['x12:00:00', 'time'],
+      ['12:00:00x', 'time'],
+      ['1:00:00', 'time'],
+      ['1234:00:00', 'time'],
+      ['12:00:00.', 'time'],
+      ['x2024', 'year'],
+      ['2024x', 'year'],
+      ['20245', 'year'],
+    ])
+      expect(() => typedValue(bad!, type!), `${type} ${bad}`).toThrow(DecodeError);
+    expect(typedValue('2024-06-10T14:13:20', 'datetime')).toMatchObject({ hour: 14 });
+    expect(typedValue('123:04:05.5', 'time')).toMatchObject({
+      negative: false,
+      hour: 123,
+      minute: 4,
+      second: 5,
+      fraction: '5',
+    });
+  });
+
+  it('ENUM: negative, over-long and out-of-range indexes; lists without members', () => {
+    const t = "enum('a','b')";
+    for (const bad of ['-1', '-0', '000001', '1.0', ''])
+      expect(() => typedValue(bad, t), bad).toThrow(/not an ENUM index/);
+    expect(typedValue('00002', t)).toEqual({ kind: 'enum', index: 2, label: 'b' });
+    expect(() => typedValue('3', t)).toThrow(/between 0 and 2/);
+    expect(typedValue('65535', 'enum')).toEqual({ kind: 'enum-index', index: 65535 });
+    expect(() => typedValue('65536', 'enum')).toThrow(/between 0 and 65535/);
+    expect(typedValue('0', 'enum')).toEqual({ kind: 'enum-index', index: 0 });
+    expect(typedValue('1', "enum('')")).toEqual({ kind: 'enum', index: 1, label: '' });
+  });
+
+  it('SET: masks beyond the members, negative masks; 64 bits when the members are unknown', () => {
+    expect(() => typedValue('-1', "set('a')")).toThrow(/not a SET bitmask/);
+    expect(() => typedValue('2', "set('a')")).toThrow(/at most 1 bits/);
+    expect(typedValue('18446744073709551615', 'set')).toEqual({
+      kind: 'set-mask',
+      mask: 18446744073709551615n,
+    });
+    expect(() => typedValue('18446744073709551616', 'set')).toThrow(/at most 64 bits/);
+    expect(typedValue('6', "set('a','b','c')")).toEqual({
+      kind: 'set',
+      mask: 6,
+      labels: ['b', 'c'],
+    });
+  });
+
+  it('BIT widths: exactly n bits fit, n+1 do not', () => {
+    expect(typedValue('1', 'bit(1)')).toEqual({ kind: 'bit', value: 1, width: 1 });
+    expect(() => typedValue('2', 'bit(1)')).toThrow(/at most 1 bits/);
+    expect(typedValue('255', 'bit(8)')).toEqual({ kind: 'bit', value: 255, width: 8 });
+    expect(() => typedValue('256', 'bit(8)')).toThrow(/at most 8 bits/);
+    expect(() => typedValue('1.0', 'bit(8)')).toThrow(/not a BIT value/);
+  });
+
+  it('takes a parsed type or column metadata as well as the type text', () => {
+    expect(typedValue('5', parseMysqlType('int'))).toEqual({ kind: 'integer', value: 5 });
+    expect(typedValue('5', { mysqlType: 'int', sqlType: 4 }, 'n')).toEqual({
+      kind: 'integer',
+      value: 5,
+    });
+    expect(() => typedValue('x', { mysqlType: 'int', sqlType: 4 }, 'n')).toThrow(/^n: /);
+    expect(() => typedValue('x', 'int')).toThrow(/^value "x" is not an integer/);
+  });
+});
