@@ -43,10 +43,16 @@ export const GROUPS = {
     'packages/canal-protocol/src/partitionHash.ts',
     'packages/canal-protocol/src/values/typedValue.ts',
     'packages/canal-protocol/src/protobuf/fastDecode.ts',
+    'packages/canal-protocol/src/protobuf/entryProtocol.ts',
+    'packages/canal-protocol/src/protobuf/entryEvents.ts',
     'packages/canal-protocol/src/protobuf/toChangeEvents.ts',
     'packages/canal-protocol/src/protobuf/wire.ts',
   ],
-  rdb: ['plugins/sink-rdb/src/convert.ts', 'plugins/sink-rdb/src/plan.ts'],
+  rdb: [
+    'plugins/sink-rdb/src/convert.ts',
+    'plugins/sink-rdb/src/plan.ts',
+    'plugins/sink-rdb/src/timeZone.ts',
+  ],
   es: ['plugins/sink-es/src/esValue.ts', 'plugins/sink-es/src/document.ts'],
   redis: [
     'plugins/sink-redis/src/rowValue.ts',
@@ -64,7 +70,7 @@ function equivalents() {
   if (!existsSync(path)) return [];
   const rows = [];
   for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const cells = line.split('|').map((c) => c.trim());
+    const cells = line.split(/(?<!\\)\|/).map((c) => c.trim());
     // | file | mutator | code (original line contains) | replacement | reason |
     if (cells.length < 7 || !cells[1].includes('/') || cells[1].startsWith('-')) continue;
     const unquote = (s) => s.replace(/^`|`$/g, '').replace(/\\\|/g, '|');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupOperations, type Operation } from './plan.js';
+import { groupOperations, statementsOf, type Operation } from './plan.js';
 
 const key = (id: string) => ({
   columns: ['id'],
@@ -44,5 +44,86 @@ describe('groupOperations', () => {
   it('treats keys equal but for case as the same row (MySQL collations)', () => {
     expect(shape([up('A', 'a'), del('a')])).toEqual(['upsert:A=a', 'delete:a']);
     expect(shape([del('a'), up('A', 'x')])).toEqual(['delete:a', 'upsert:A=x']);
+  });
+});
+
+describe('groupOperations: statement signatures', () => {
+  it('one statement per kind, table and column list; each group knows its columns and key', () => {
+    const other = (id: string): Operation => ({
+      kind: 'upsert',
+      table: 'u',
+      row: { columns: ['id', 'v'], values: [id, 'x'] },
+      key: key(id),
+    });
+    const wide: Operation = {
+      kind: 'upsert',
+      table: 't',
+      row: { columns: ['id', 'v', 'w'], values: ['9', 'a', 'b'] },
+      key: key('9'),
+    };
+    const groups = groupOperations([up('1', 'a'), other('1'), wide, up('2', 'b')]);
+    expect(
+      groups.map((g) => [g.kind, g.table, g.columns.join(','), g.keyColumns.join(',')]),
+    ).toEqual([
+      ['upsert', 't', 'id,v', 'id'],
+      ['upsert', 'u', 'id,v', 'id'],
+      ['upsert', 't', 'id,v,w', 'id'],
+    ]);
+    expect([...groups[0]!.rows.entries()]).toEqual([
+      ['s1', ['1', 'a']],
+      ['s2', ['2', 'b']],
+    ]);
+    // Same key in two tables: not the same row, so no new statement is needed.
+    expect(groupOperations([up('1', 'a'), other('1'), up('1', 'c')])).toHaveLength(2);
+    const deletes = groupOperations([del('1'), del('2')]);
+    expect(deletes).toHaveLength(1);
+    expect(deletes[0]!.columns).toEqual(['id']);
+    expect([...deletes[0]!.rows.values()]).toEqual([['1'], ['2']]);
+  });
+});
+
+describe('statementsOf', () => {
+  const group = (rows: number, columns = ['id', 'v']) =>
+    groupOperations(
+      Array.from({ length: rows }, (_, i): Operation => ({
+        kind: 'upsert',
+        table: 't',
+        row: { columns, values: columns.map((c) => `${c}${i}`) },
+        key: key(String(i)),
+      })),
+    )[0]!;
+  const build = (g: { table: string }, rows: number) => `${g.table}:${rows}`;
+
+  it('cuts a group by rows and by parameters, parameters flattened in row order', () => {
+    const g = group(5);
+    expect(statementsOf(g, 2, 1000, build).map((s) => s.sql)).toEqual(['t:2', 't:2', 't:1']);
+    expect(statementsOf(g, 100, 6, build).map((s) => s.sql)).toEqual(['t:3', 't:2']);
+    expect(statementsOf(g, 100, 4, build).map((s) => s.sql)).toEqual(['t:2', 't:2', 't:1']);
+    expect(statementsOf(g, 5, 10, build)).toEqual([
+      { sql: 't:5', params: ['id0', 'v0', 'id1', 'v1', 'id2', 'v2', 'id3', 'v3', 'id4', 'v4'] },
+    ]);
+  });
+
+  it('always at least one row per statement, whatever the bounds', () => {
+    const g = group(2, ['id', 'a', 'b']);
+    expect(statementsOf(g, 0, 1, build).map((s) => s.sql)).toEqual(['t:1', 't:1']);
+    const empty = {
+      kind: 'delete' as const,
+      table: 't',
+      columns: [],
+      keyColumns: [],
+      rows: new Map(),
+    };
+    expect(statementsOf(empty, 10, 10, build)).toEqual([]);
+    // No columns counts as one parameter per row.
+    const bare = {
+      ...empty,
+      rows: new Map([
+        ['a', []],
+        ['b', []],
+        ['c', []],
+      ]),
+    };
+    expect(statementsOf(bare, 10, 2, build).map((s) => s.sql)).toEqual(['t:2', 't:1']);
   });
 });

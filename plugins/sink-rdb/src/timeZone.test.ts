@@ -27,3 +27,35 @@ describe('wallClockToUtc', () => {
     expect(isValidTimeZone('Mars/Olympus')).toBe(false);
   });
 });
+
+describe('time zones: offsets and names', () => {
+  it('reads ±H:MM, ±HHMM, UTC±, GMT± and Z forms, east positive', () => {
+    expect(wallClockToUtc('2024-06-01 08:00:00', '+0800')).toBe('2024-06-01 00:00:00');
+    expect(wallClockToUtc('2024-06-01 08:00:00', 'UTC+8:00')).toBe('2024-06-01 00:00:00');
+    expect(wallClockToUtc('2024-06-01 08:00:00', 'GMT-01:00')).toBe('2024-06-01 09:00:00');
+    expect(wallClockToUtc('2024-06-01 08:00:00', 'Z')).toBe('2024-06-01 08:00:00');
+    expect(wallClockToUtc('2024-06-01 08:00:00', 'gmt')).toBe('2024-06-01 08:00:00');
+    expect(wallClockToUtc('2024-06-01T08:00:00', '+01:00')).toBe('2024-06-01 07:00:00');
+    expect(wallClockToUtc('2024-01-01 00:10:00', '+00:30')).toBe('2023-12-31 23:40:00');
+  });
+
+  it('crosses day, month and year boundaries and pads every part', () => {
+    expect(wallClockToUtc('2024-03-01 01:02:03', 'Asia/Tokyo')).toBe('2024-02-29 16:02:03');
+    expect(wallClockToUtc('2023-12-31 23:59:59', 'America/Los_Angeles')).toBe(
+      '2024-01-01 07:59:59',
+    );
+    expect(wallClockToUtc('0001-01-01 00:00:00', '-01:00')).toBe('0001-01-01 01:00:00');
+  });
+
+  it('reads a wall clock in a zone with an offset of minutes and seconds history', () => {
+    expect(wallClockToUtc('2024-06-01 12:00:00', 'Asia/Kolkata')).toBe('2024-06-01 06:30:00');
+    expect(wallClockToUtc('2024-06-01 12:00:00', 'Asia/Kathmandu')).toBe('2024-06-01 06:15:00');
+  });
+
+  it('validates zones', () => {
+    for (const z of ['UTC', 'utc', 'GMT', 'Z', '-05:30', '+0800', 'UTC+8:00', 'Europe/Paris'])
+      expect(isValidTimeZone(z), z).toBe(true);
+    for (const z of ['', '+8', 'UTC+', 'Nowhere', '12:00'])
+      expect(isValidTimeZone(z), z).toBe(false);
+  });
+});
