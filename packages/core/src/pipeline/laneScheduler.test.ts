@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '@sluice/plugin-api';
-import { conflictKeys } from './conflictKeys.js';
+import { conflictKeys, hashString } from './conflictKeys.js';
 import { LaneScheduler, type LaneItem } from './laneScheduler.js';
 import type { OrderingMode } from './settings.js';
 
@@ -415,5 +415,151 @@ describe('LaneScheduler.take', () => {
     s.release(laneA, a);
     expect(s.blocked).toBe(0);
     expect(woken.at(-1)).toBe(laneB);
+  });
+});
+
+describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
+  type It = LaneItem & { id: string; ddl: boolean };
+  const row = (table: string, keys: string[], id = keys.join('+')): It => ({
+    table,
+    keys,
+    barrier: false,
+    bytes: 1,
+    ddl: false,
+    id,
+  });
+  const barrier = (table: string, id = `ddl ${table}`): It => ({
+    table,
+    keys: [],
+    barrier: true,
+    bytes: 1,
+    ddl: true,
+    id,
+  });
+  /** A key that hashes to `lane` of `lanes`. */
+  const keyOn = (lane: number, lanes: number, prefix = 'k'): string => {
+    for (let i = 0; ; i++) if (hashString(`${prefix}${i}`) % lanes === lane) return `${prefix}${i}`;
+  };
+  const make = (lanes: number) => {
+    const woken: number[] = [];
+    const s = new LaneScheduler<It>(
+      lanes,
+      (l) => woken.push(l),
+      (i) => i.ddl,
+    );
+    return { s, woken };
+  };
+  const ids = (items: It[]) => items.map((i) => i.id);
+
+  it('has at least one lane, and counts queued, blocked and pending items', () => {
+    expect(make(0).s.lanes).toBe(1);
+    expect(make(-3).s.lanes).toBe(1);
+    const { s } = make(2);
+    expect(s.lanes).toBe(2);
+    const a = keyOn(0, 2);
+    const b = keyOn(1, 2);
+    s.push(row('t', [a]));
+    s.push(row('t', [b]));
+    s.push(row('t', [a, b]));
+    expect([s.queued(0), s.queued(1), s.blocked, s.pending]).toEqual([1, 1, 1, 3]);
+    expect(s.take(1, 10, 10)).toHaveLength(1);
+    expect(s.queued(1)).toBe(0);
+    expect(s.take(1, 10, 10)).toEqual([]);
+  });
+
+  it('an item whose keys sit in two lanes waits, and so does everything behind it', () => {
+    const { s, woken } = make(2);
+    const a = keyOn(0, 2);
+    const b = keyOn(1, 2);
+    s.push(row('t', [a], 'a1'));
+    s.push(row('t', [b], 'b1'));
+    s.push(row('t', [a, b], 'a→b'));
+    s.push(row('t', [keyOn(1, 2, 'z')], 'z'));
+    expect(s.blocked).toBe(2);
+    const first = s.take(0, 10, 10);
+    expect(ids(first)).toEqual(['a1']);
+    s.release(0, first);
+    // One of the two lanes is free now: the key change goes to the lane still holding its key.
+    expect(s.blocked).toBe(0);
+    expect(ids(s.take(1, 10, 10))).toEqual(['b1', 'a→b', 'z']);
+    expect(woken).toEqual([0, 1, 1, 1]);
+  });
+
+  it('a barrier waits for its table in two lanes, goes to the one lane that holds it, or is hashed', () => {
+    const { s } = make(2);
+    const a = keyOn(0, 2);
+    const b = keyOn(1, 2);
+    s.push(row('t', [a], 'a'));
+    s.push(row('t', [b], 'b'));
+    s.push(barrier('t'));
+    expect(s.blocked).toBe(1);
+    const fromB = s.take(1, 10, 10);
+    s.release(1, fromB);
+    expect(s.blocked).toBe(0);
+    expect(s.queued(0)).toBe(2);
+    // Rows of the table after the barrier follow it into its lane; other tables are free.
+    s.push(row('t', [b], 'b2'));
+    s.push(row('u', [keyOn(1, 2, 'u')], 'u'));
+    expect(s.queued(0)).toBe(3);
+    expect(s.queued(1)).toBe(1);
+    expect(ids(s.take(0, 10, 10))).toEqual(['a']);
+    expect(ids(s.take(0, 10, 10))).toEqual(['ddl t']);
+    expect(ids(s.take(0, 10, 10))).toEqual(['b2']);
+    // A barrier of an idle table goes to its hashed lane.
+    const idle = make(4);
+    idle.s.push(barrier('v'));
+    expect(idle.woken).toEqual([hashString('v') % 4]);
+  });
+
+  it('a barrier is taken alone even when it is not an "alone" item, and ends a batch', () => {
+    const s = new LaneScheduler<It>(
+      1,
+      () => undefined,
+      () => false,
+    );
+    s.push(row('t', ['1']));
+    s.push(barrier('t'));
+    s.push(row('t', ['2']));
+    expect(ids(s.take(0, 10, 10))).toEqual(['1']);
+    expect(ids(s.take(0, 10, 10))).toEqual(['ddl t']);
+    expect(ids(s.take(0, 10, 10))).toEqual(['2']);
+  });
+
+  it('keys are held until release, counted per item (two items of one key, one released)', () => {
+    const { s } = make(2);
+    const a = keyOn(0, 2);
+    const b = keyOn(1, 2);
+    s.push(row('t', [a], 'a1'));
+    s.push(row('t', [a], 'a2'));
+    const one = s.take(0, 1, 10);
+    s.release(0, one);
+    // a2 still holds `a` in lane 0: a change a→b waits for lane 1 to free b.
+    s.push(row('t', [b], 'b1'));
+    s.push(row('t', [a, b], 'a→b'));
+    expect(s.blocked).toBe(1);
+    s.release(0, s.take(0, 1, 10));
+    expect(s.blocked).toBe(0);
+    expect(ids(s.take(1, 10, 10))).toEqual(['b1', 'a→b']);
+  });
+
+  it('compacts a long lane queue and keeps its order', () => {
+    const { s } = make(1);
+    for (let i = 0; i < 3000; i++) s.push(row('t', [`k${i}`], String(i)));
+    const seen: string[] = [];
+    for (let i = 0; i < 2500; i++) {
+      const batch = s.take(0, 1, 10);
+      seen.push(...ids(batch));
+      s.release(0, batch);
+    }
+    expect(s.queued(0)).toBe(500);
+    for (let i = 3000; i < 3100; i++) s.push(row('t', [`k${i}`], String(i)));
+    for (;;) {
+      const batch = s.take(0, 7, 100);
+      if (batch.length === 0) break;
+      seen.push(...ids(batch));
+      s.release(0, batch);
+    }
+    expect(seen).toEqual(Array.from({ length: 3100 }, (_, i) => String(i)));
+    expect(s.pending).toBe(0);
   });
 });
