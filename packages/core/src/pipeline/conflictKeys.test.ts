@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChangeEvent, DdlEvent, RowChangeEvent, RowImage } from '@sluice/plugin-api';
+import type { ChangeEvent, DdlChangeEvent, RowChangeEvent, RowImage } from '@sluice/plugin-api';
 import { changesPrimaryKey, conflictKeys, hashString, rowKey } from './conflictKeys.js';
 
 function row(
@@ -25,7 +25,7 @@ function row(
 }
 const ins = (after: RowImage, extra: Partial<RowChangeEvent> = {}) =>
   row('INSERT', { after }, extra);
-const ddl = (table = 't'): DdlEvent => ({
+const ddl = (table = 't'): DdlChangeEvent => ({
   kind: 'ddl',
   type: 'ALTER',
   sql: `ALTER TABLE ${table} ADD c INT`,

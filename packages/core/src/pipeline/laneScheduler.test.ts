@@ -293,7 +293,7 @@ function finalState(ops: readonly Op[], order: readonly number[]): string[] {
       for (const key of [...rows.keys()]) if (key.startsWith(`${op.table}:`)) rows.delete(key);
     } else if (op.kind === 'INSERT') rows.set(`${op.table}:${op.id}`, i);
     else if (op.kind === 'DELETE') rows.delete(`${op.table}:${op.id}`);
-    else {
+    else if (op.kind === 'UPDATE') {
       rows.delete(`${op.table}:${op.id}`);
       rows.set(`${op.table}:${op.to}`, i);
     }
