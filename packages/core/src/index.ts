@@ -91,6 +91,8 @@ export type { DeadLetterTransport } from './deadLetter/transport.js';
 export { createLogger, redact } from './logger.js';
 export type { LogLevel } from './logger.js';
 export { MetricsRegistry } from './metrics.js';
+export { CORE_INSTRUMENTS } from './observability/instruments.js';
+export type { CoreInstrument, InstrumentKind } from './observability/instruments.js';
 export {
   backoffDelay,
   maxAttempts,
