@@ -11,6 +11,7 @@ const benches = {
   applier: { file: 'test/bench/applier.bench.mjs', testbed: [] },
   'kafka-pipeline': { file: 'test/bench/kafka-pipeline.bench.mjs', testbed: ['kafka'] },
   'redis-sink': { file: 'test/bench/redis-sink.bench.mjs', testbed: ['redis'] },
+  'rabbitmq-pipeline': { file: 'test/bench/rabbitmq-pipeline.bench.mjs', testbed: ['rabbitmq'] },
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) {

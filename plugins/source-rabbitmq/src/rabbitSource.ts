@@ -95,7 +95,12 @@ export class RabbitSource implements SourceInstance {
       this.#warnOtherConsumers(q.consumerCount);
     } catch (error) {
       await this.#dropConnection();
-      throw error;
+      if (error instanceof FatalError) throw error;
+      // The connection or channel went away meanwhile: the core connects again with backoff.
+      throw new NotConnectedError(
+        `Cannot check queue "${this.#o.queue}" on ${describeBroker(this.#o)}: ${errorMessage(error)}`,
+        { cause: error },
+      );
     } finally {
       await channel?.close().catch(() => {});
     }
@@ -326,6 +331,8 @@ export class RabbitSource implements SourceInstance {
         await this.#wait(inc, signal);
         continue;
       }
+      await this.#gather(inc);
+      if (!inc.alive) continue;
       const count = Math.min(inc.buffer.length, inc.remaining ?? MAX_BATCH, MAX_BATCH);
       const messages = inc.buffer.splice(0, count);
       if (inc.remaining !== undefined) inc.remaining -= messages.length;
@@ -349,6 +356,25 @@ export class RabbitSource implements SourceInstance {
       }
       this.#inflight = undefined;
       if (outcome !== 'ok') throw outcome.error;
+    }
+  }
+
+  /**
+   * The broker pushes messages one by one: while more keep arriving (socket data read between
+   * two turns of the event loop), let them in before delivering, so the core gets batches of up
+   * to {@link MAX_BATCH} rather than one message each. Adds no wait when nothing more comes (one
+   * `setImmediate` turn).
+   */
+  async #gather(inc: Incarnation): Promise<void> {
+    let seen = -1;
+    while (
+      inc.alive &&
+      inc.buffer.length < MAX_BATCH &&
+      inc.buffer.length !== seen &&
+      (inc.remaining === undefined || inc.buffer.length < inc.remaining)
+    ) {
+      seen = inc.buffer.length;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+// Pipeline throughput from the testbed RabbitMQ node into a no-op sink, beside the ceiling
+// measured in the same run on the same messages:
+//   sluice   — `sluice start --once` (the built binary) in `canal.conf.mode: rabbitMQ` with the
+//              RabbitMQ source, the pipeline engine and a no-op sink plugin
+//              (test/bench/kafka-noop-sink.mjs); rows/s from the sink's first write to its last
+//   ceiling  — a bare amqplib consumer on a queue holding the same messages: manual acks
+//              (`multiple`, every 500 messages), the same prefetch, JSON.parse of every body;
+//              rows/s from the first message to the last
+// Each round publishes the messages (as canal's producer does: persistent, default exchange) to
+// two fresh durable queues, one per side. Rows are canal FlatMessage rows (multi-row INSERT
+// messages of an 8-column table, the same data as kafka-pipeline.bench.mjs).
+// Usage: pnpm build && node test/bench/rabbitmq-pipeline.bench.mjs [--rows N]
+//        [--rows-per-message N] [--prefetch N[,N]] [--rounds N] [--json]
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const amqp = require('amqplib');
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(root, 'packages/cli/dist/bin.js');
+const protocol = await import(
+  new URL('../../packages/canal-protocol/dist/index.js', import.meta.url).href
+).catch((error) => {
+  console.error(
+    `Cannot load @sluice/canal-protocol from dist: run "pnpm build" first.\n${error.message}`,
+  );
+  process.exit(2);
+});
+
+const { values: opts } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000' },
+    'rows-per-message': { type: 'string', default: '20' },
+    prefetch: { type: 'string', default: '5000' },
+    rounds: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const ROWS = Number(opts.rows);
+const PER_MESSAGE = Number(opts['rows-per-message']);
+const PREFETCHES = opts.prefetch.split(',').map(Number);
+const ROUNDS = Number(opts.rounds);
+
+const url = process.env.SLUICE_TEST_RABBITMQ || 'amqp://guest:guest@127.0.0.1:15673';
+const broker = new URL(url);
+const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
+
+// ---------------------------------------------------------------------------------------------
+// The data: multi-row INSERTs of shop.orders (one queue = one partition).
+let seed = 42;
+const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+const pad = (n) => String(n).padStart(2, '0');
+const row = (id) => ({
+  id: String(id),
+  user_id: String(int(1, 4_000_000_000)),
+  amount: `${int(0, 99999)}.${pad(int(0, 99))}`,
+  status: String(int(1, 3)),
+  note: rand() < 0.3 ? null : 'leave at door',
+  attrs: rand() < 0.5 ? null : '{"gift": true, "tags": ["a", "b"]}',
+  created_at: `2024-${pad(int(1, 12))}-${pad(int(1, 28))} ${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}.123`,
+  updated_at: `2024-${pad(int(1, 12))}-${pad(int(1, 28))} ${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}`,
+});
+const meta = {
+  sqlType: {
+    id: -5,
+    user_id: 4,
+    amount: 3,
+    status: 4,
+    note: 2005,
+    attrs: 12,
+    created_at: 93,
+    updated_at: 93,
+  },
+  mysqlType: {
+    id: 'bigint(20)',
+    user_id: 'int(10) unsigned',
+    amount: 'decimal(10,2)',
+    status: "enum('new','paid','shipped')",
+    note: 'text',
+    attrs: 'json',
+    created_at: 'datetime(3)',
+    updated_at: 'timestamp',
+  },
+};
+
+function messages() {
+  const out = [];
+  let id = 1;
+  for (let m = 0; id <= ROWS; m++) {
+    const data = [];
+    for (let i = 0; i < PER_MESSAGE && id <= ROWS; i++) data.push(row(id++));
+    out.push(
+      Buffer.from(
+        protocol.encodeFlatMessage({
+          id: m + 1,
+          database: 'shop',
+          table: 'orders',
+          pkNames: ['id'],
+          isDdl: false,
+          type: 'INSERT',
+          es: 1_700_000_000_000 + m * 1000,
+          ts: 1_700_000_000_000 + m * 1000 + 3,
+          sql: '',
+          ...meta,
+          data,
+          old: null,
+          gtid: '',
+        }),
+      ),
+    );
+  }
+  return out;
+}
+
+async function fill(channel, queue, bodies) {
+  await channel.assertQueue(queue, { durable: true });
+  for (let i = 0; i < bodies.length; i++) {
+    channel.publish('', queue, bodies[i], { deliveryMode: 2, contentType: 'text/plain' });
+    if (i % 1000 === 999) await channel.waitForConfirms();
+  }
+  await channel.waitForConfirms();
+}
+
+// ---------------------------------------------------------------------------------------------
+async function ceiling(queue, prefetch) {
+  const conn = await amqp.connect(url);
+  const channel = await conn.createChannel();
+  await channel.prefetch(prefetch);
+  let rows = 0;
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  let done;
+  const finished = new Promise((r) => (done = r));
+  await channel.consume(
+    queue,
+    (message) => {
+      if (first === 0) first = performance.now();
+      rows += JSON.parse(message.content.toString('utf8')).data.length;
+      count += 1;
+      if (count % 500 === 0 || rows >= ROWS) channel.ack(message, true);
+      last = performance.now();
+      if (rows >= ROWS) done();
+    },
+    { noAck: false },
+  );
+  await finished;
+  await conn.close();
+  return { rows, seconds: (last - first) / 1000 };
+}
+
+async function sluice(queue, prefetch) {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
+  const report = join(dir, 'report.json');
+  await writeFile(
+    join(dir, 'application.yml'),
+    `canal.conf:
+  mode: rabbitMQ
+  flatMessage: true
+  syncBatchSize: 1000
+  retries: 3
+  timeout:
+  accessKey:
+  secretKey:
+  consumerProperties:
+    rabbitmq.host: ${broker.hostname}:${broker.port || 5672}
+    rabbitmq.virtual.host: /
+    rabbitmq.username: ${decodeURIComponent(broker.username) || 'guest'}
+    rabbitmq.password: ${decodeURIComponent(broker.password) || 'guest'}
+    rabbitmq.prefetch.count: ${prefetch}
+  canalAdapters:
+  - instance: ${queue}
+    groups:
+    - groupId: g1
+      outerAdapters:
+      - name: noop
+        key: noop
+        properties:
+          report: ${JSON.stringify(report)}
+sluice:
+  plugins:
+  - ${JSON.stringify(join(root, 'test/bench/kafka-noop-sink.mjs'))}
+  admin:
+    enabled: false
+`,
+  );
+  const started = performance.now();
+  const child = spawn(process.execPath, [bin, 'start', '--config', dir, '--once'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((r) => child.on('exit', r));
+  const wall = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`sluice exited ${code}:\n${stderr.slice(-3000)}`);
+  const r = JSON.parse(await readFile(report, 'utf8'));
+  await rm(dir, { recursive: true, force: true });
+  return {
+    rows: r.events,
+    seconds: (r.lastMs - r.firstMs) / 1000,
+    wall,
+    rssMiB: r.maxRssKiB / 1024,
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const bodies = messages();
+const bytes = bodies.reduce((n, b) => n + b.length, 0);
+const conn = await amqp.connect(url);
+const channel = await conn.createConfirmChannel();
+const results = [];
+const queues = [];
+try {
+  for (const prefetch of PREFETCHES) {
+    const s = [];
+    const c = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const qc = `bench_rmq_ceiling_${tag}_${prefetch}_${round}`;
+      const qs = `bench_rmq_sluice_${tag}_${prefetch}_${round}`;
+      queues.push(qc, qs);
+      await fill(channel, qc, bodies);
+      c.push(await ceiling(qc, prefetch));
+      await fill(channel, qs, bodies);
+      s.push(await sluice(qs, prefetch));
+      if (s.at(-1).rows !== ROWS)
+        throw new Error(`sluice applied ${s.at(-1).rows} rows, expected ${ROWS}`);
+      const left = (await channel.checkQueue(qs)).messageCount;
+      if (left !== 0) throw new Error(`sluice left ${left} messages unacked in ${qs}`);
+    }
+    const sluiceRate = median(s.map((x) => x.rows / x.seconds));
+    const ceilingRate = median(c.map((x) => x.rows / x.seconds));
+    results.push({
+      prefetch,
+      rows: ROWS,
+      messages: bodies.length,
+      mib: +(bytes / 2 ** 20).toFixed(1),
+      sluiceRowsPerSec: Math.round(sluiceRate),
+      ceilingRowsPerSec: Math.round(ceilingRate),
+      ratio: +(sluiceRate / ceilingRate).toFixed(2),
+      sluiceWallSeconds: +median(s.map((x) => x.wall)).toFixed(2),
+      sluicePeakRssMiB: Math.round(Math.max(...s.map((x) => x.rssMiB))),
+      rounds: ROUNDS,
+    });
+  }
+} finally {
+  for (const q of queues) await channel.deleteQueue(q).catch(() => {});
+  await conn.close().catch(() => {});
+}
+
+const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
+if (opts.json) console.log(JSON.stringify({ machine, results }, null, 2));
+else {
+  console.log(
+    `machine: ${machine.nproc} cpus, ${machine.cpu}, node ${machine.node}; ${ROWS} rows in ${PER_MESSAGE}-row messages (${bodies.length} messages, ${(bytes / 2 ** 20).toFixed(1)} MiB); median of ${ROUNDS}`,
+  );
+  console.log(
+    'prefetch | sluice rows/s | ceiling rows/s (amqplib + JSON.parse, same prefetch) | ratio | sluice wall s (incl. start, shutdown) | sluice peak RSS MiB',
+  );
+  for (const r of results)
+    console.log(
+      `${r.prefetch} | ${r.sluiceRowsPerSec} | ${r.ceilingRowsPerSec} | ${r.ratio} | ${r.sluiceWallSeconds} | ${r.sluicePeakRssMiB}`,
+    );
+}
