@@ -251,3 +251,32 @@ describe('sluice start: the admin API', () => {
     expect(io.err()).toContain('--admin-port must be a port number (0-65535), not "80x"');
   });
 });
+
+describe('sluice --log-level', () => {
+  it('sets the level for the run, before or after the command, and rejects unknown levels', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-loglevel-'));
+    await writeFile(join(dir, 'in.jsonl'), '');
+    await writeFile(
+      join(dir, 'application.yml'),
+      'canal.conf:\n  mode: file\n  consumerProperties:\n    file.path: in.jsonl\n  canalAdapters:\n  - instance: example\n    groups:\n    - groupId: g1\n      outerAdapters:\n      - name: logger\n',
+    );
+    const before = process.env['SLUICE_LOG_LEVEL'];
+    try {
+      const info = capture();
+      expect(await main(['start', '--config', dir, '--once', '--log-level=info'], info)).toBe(0);
+      expect(info.err()).toContain('Starting Sluice.');
+      const warn = capture();
+      expect(await main(['--log-level', 'WARN', 'start', '--config', dir, '--once'], warn)).toBe(0);
+      expect(warn.err()).not.toContain('Starting Sluice.');
+      expect(warn.err()).toContain('Applied 0 event(s)');
+      const bad = capture();
+      expect(await main(['start', '--log-level', 'loud'], bad)).toBe(2);
+      expect(bad.err()).toContain(
+        '--log-level must be one of debug, info, warn, error, not "loud"',
+      );
+    } finally {
+      if (before === undefined) delete process.env['SLUICE_LOG_LEVEL'];
+      else process.env['SLUICE_LOG_LEVEL'] = before;
+    }
+  });
+});

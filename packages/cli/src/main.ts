@@ -46,11 +46,34 @@ ${Object.entries(commands)
   .join('\n')}
 
 Options:
-  -h, --help     show this help (sluice <command> --help for a command's options)
-  -v, --version  print the version
+  -h, --help           show this help (sluice <command> --help for a command's options)
+  -v, --version        print the version
+  --log-level LEVEL    debug, info, warn or error (default info, or SLUICE_LOG_LEVEL); logs are
+                       JSON lines unless stderr is a terminal (SLUICE_LOG_FORMAT=json|pretty)
 
 Exit codes: 0 success, 1 failure, 2 usage error.
 `;
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+
+/**
+ * `--log-level LEVEL` (or `--log-level=LEVEL`), accepted before or after the command: removed
+ * from `args` and put in force for this process (as `SLUICE_LOG_LEVEL`, which it overrides).
+ */
+function takeLogLevel(args: string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg !== '--log-level' && !arg.startsWith('--log-level=')) continue;
+    const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[i + 1];
+    if (value === undefined || !LOG_LEVELS.includes(value.toLowerCase()))
+      throw new UsageError(
+        `sluice: --log-level must be one of ${LOG_LEVELS.join(', ')}${value === undefined ? '' : `, not "${value}"`}.`,
+      );
+    process.env['SLUICE_LOG_LEVEL'] = value.toLowerCase();
+    args.splice(i, arg.includes('=') ? 1 : 2);
+    i -= 1;
+  }
 }
 
 /**
@@ -63,9 +86,11 @@ export async function main(
 ): Promise<number> {
   // `pnpm start -- --once` passes pnpm's `--` separator through: drop it.
   const separator = argv.indexOf('--');
-  const [first, ...rest] =
-    separator < 0 ? argv : [...argv.slice(0, separator), ...argv.slice(separator + 1)];
+  const args =
+    separator < 0 ? [...argv] : [...argv.slice(0, separator), ...argv.slice(separator + 1)];
   try {
+    takeLogLevel(args);
+    const [first, ...rest] = args;
     if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
       io.stdout(mainHelp());
       return first === undefined ? 2 : 0;

@@ -11,6 +11,7 @@ import {
   RetryableError,
   coreServices,
   defineSource,
+  type Gauge,
   type Logger,
   type SourceHandler,
   type SourceInstance,
@@ -32,6 +33,21 @@ import { KafkaDeadLetterQueue, deadLetterOptions, deadLetterTopic } from './dead
 import { KafkaDeadLetterReader } from './deadLetterReader.js';
 import { kafkaSourceOptions, type KafkaSourceOptions } from './options.js';
 import { ASSIGNER_PROTOCOLS, subscriptionAwareAssigner } from './rangeAssigner.js';
+
+/** Labels of {@link OFFSET_LAG}. */
+type OffsetLagLabel = 'topic' | 'groupId' | 'partition';
+
+/**
+ * Consumer offset lag: messages in the partition (its high watermark) not yet handed to the
+ * pipeline. Set after each delivered chunk; with `sluice_lag_seconds` (time behind the binlog)
+ * it tells "Kafka holds a backlog" from "the sinks are slow".
+ */
+const OFFSET_LAG = {
+  name: 'kafka_consumer_offset_lag',
+  help: 'Messages between the next offset Sluice reads and the high watermark, per topic, group and partition.',
+  unit: 'messages',
+  labelNames: ['topic', 'groupId', 'partition'],
+} as const;
 
 /** What this source knows about one partition it owns. */
 interface PartitionState {
@@ -68,6 +84,8 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: 
 export class KafkaSource implements SourceInstance {
   readonly #o: KafkaSourceOptions;
   readonly #log: Logger;
+  /** `kafka_consumer_offset_lag`: high watermark minus the next offset to deliver, per partition. */
+  readonly #offsetLag: Gauge<OffsetLagLabel> | undefined;
   #kafka: Kafka | undefined;
   #admin: Admin | undefined;
   #consumer: Consumer | undefined;
@@ -87,9 +105,10 @@ export class KafkaSource implements SourceInstance {
   #heartbeat: (() => Promise<void>) | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
 
-  constructor(options: KafkaSourceOptions, logger: Logger) {
+  constructor(options: KafkaSourceOptions, logger: Logger, offsetLag?: Gauge<OffsetLagLabel>) {
     this.#o = options;
     this.#log = logger.child({ topic: options.topic, groupId: options.groupId });
+    this.#offsetLag = offsetLag;
   }
 
   /** A human-readable position, for log lines and dead-letter records. */
@@ -509,6 +528,11 @@ export class KafkaSource implements SourceInstance {
       if (lastOffset !== undefined) {
         state.delivered = BigInt(lastOffset) + 1n;
         resolveOffset(lastOffset);
+        const behind = BigInt(batch.highWatermark) - state.delivered;
+        this.#offsetLag?.set(
+          { topic: this.#o.topic, groupId: this.#o.groupId, partition: String(id) },
+          Number(behind > 0n ? behind : 0n),
+        );
       }
       if (beyondRun) {
         payload.pause();
@@ -556,7 +580,7 @@ export const kafkaSource = defineSource({
   name: 'kafka',
   description:
     'Consumes canal messages from a Kafka topic with a consumer group; commits only what was applied.',
-  deps: { logger: coreServices.logger },
+  deps: { logger: coreServices.logger, metrics: coreServices.metrics },
   propertiesSchema: {
     type: 'object',
     properties: {
@@ -610,5 +634,6 @@ export const kafkaSource = defineSource({
         configDir: ctx.configDir,
       }),
       ctx.deps.logger,
+      ctx.deps.metrics.gauge<OffsetLagLabel>(OFFSET_LAG),
     ),
 });

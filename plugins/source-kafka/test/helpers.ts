@@ -1,6 +1,15 @@
 import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
 import { encodeFlatMessage, type FlatMessage } from '@sluice/canal-protocol';
-import type { Logger, SourceBatch, SourceHandler, SourceInstance } from '@sluice/plugin-api';
+import type {
+  Counter,
+  Gauge,
+  Histogram,
+  Logger,
+  Metrics,
+  SourceBatch,
+  SourceHandler,
+  SourceInstance,
+} from '@sluice/plugin-api';
 import { kafkaBroker, uniqueName } from '../../../test/support/testbed.js';
 import { kafkaSource } from '../src/index.js';
 
@@ -188,11 +197,33 @@ export class RecordingHandler implements SourceHandler {
   }
 }
 
+/** Metrics that remember every gauge value set, per metric name and label values. */
+export class RecordingMetrics implements Metrics {
+  /** `name{label=value,…}` → every value set, in order. */
+  readonly gauges = new Map<string, number[]>();
+  counter<L extends string = never>(): Counter<L> {
+    return { inc: () => undefined };
+  }
+  gauge<L extends string = never>(spec: { name: string }): Gauge<L> {
+    const set = (labels: Readonly<Record<string, string>> | undefined, value: number) => {
+      const key = `${spec.name}{${Object.entries(labels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}}`;
+      this.gauges.set(key, [...(this.gauges.get(key) ?? []), value]);
+    };
+    return { set, inc: () => undefined, dec: () => undefined };
+  }
+  histogram<L extends string = never>(): Histogram<L> {
+    return { observe: () => undefined };
+  }
+}
+
 export function createSource(options: {
   topic: string;
   groupId: string;
   properties?: Record<string, string>;
   logger?: Logger;
+  metrics?: Metrics;
 }): SourceInstance {
   return kafkaSource.create({
     instance: options.topic,
@@ -206,7 +237,10 @@ export function createSource(options: {
       ...options.properties,
     },
     configDir: process.cwd(),
-    deps: { logger: options.logger ?? recordingLogger() },
+    deps: {
+      logger: options.logger ?? recordingLogger(),
+      metrics: options.metrics ?? new RecordingMetrics(),
+    },
   });
 }
 

@@ -9,6 +9,7 @@ import {
   orderInsert,
   range,
   recordingLogger,
+  RecordingMetrics,
 } from './helpers.js';
 
 let kafka: TestKafka;
@@ -36,7 +37,13 @@ describe('kafka source against the testbed Kafka', () => {
       );
     }
     const groupId = uniqueName('g');
-    const source = createSource({ topic, groupId, properties: { 'kafka.max.poll.records': '25' } });
+    const metrics = new RecordingMetrics();
+    const source = createSource({
+      topic,
+      groupId,
+      properties: { 'kafka.max.poll.records': '25' },
+      metrics,
+    });
     const handler = new RecordingHandler();
     handler.onDeliver = () => new Promise((r) => setImmediate(r)); // let partitions interleave
     await source.connect(new AbortController().signal);
@@ -53,6 +60,14 @@ describe('kafka source against the testbed Kafka', () => {
       expect(seqs).toEqual(range(0, 120).map((i) => p * 1000 + Number(i)));
     }
     expect(Math.max(...handler.deliveries.map((d) => d.offsets.length))).toBeLessThanOrEqual(25);
+    // the consumer offset lag: 95 left after the first chunk of 25, 0 once caught up
+    for (let p = 0; p < 3; p++) {
+      const lag = metrics.gauges.get(
+        `kafka_consumer_offset_lag{topic=${topic},groupId=${groupId},partition=${p}}`,
+      );
+      expect(lag?.[0]).toBe(95);
+      expect(lag?.at(-1)).toBe(0);
+    }
     // nothing was committed: the source commits only when told to
     expect([...(await kafka.committed(groupId, topic)).values()]).toEqual([-1n, -1n, -1n]);
   });
