@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export type ServiceName =
-  'kafka' | 'es' | 'mysql' | 'pg' | 'redis' | 'redis-cluster' | 'canal' | 'rabbitmq';
+  'kafka' | 'es' | 'mysql' | 'pg' | 'redis' | 'redis-cluster' | 'canal' | 'rabbitmq' | 'rocketmq';
 
 export interface MysqlEndpoint {
   host: string;
@@ -58,6 +58,7 @@ const ENV_VARS: Record<ServiceName, string> = {
   'redis-cluster': 'SLUICE_TEST_REDIS_CLUSTER',
   canal: 'SLUICE_TEST_CANAL',
   rabbitmq: 'SLUICE_TEST_RABBITMQ',
+  rocketmq: 'SLUICE_TEST_ROCKETMQ',
 };
 
 /** Same rule as test/testbed/lib/paths.mjs. */
@@ -121,6 +122,11 @@ export function testbedEndpoint(service: ServiceName): string {
 
 export function kafkaBroker(): string {
   return testbedEndpoint('kafka').replace(/^[a-z]+:\/\//, '');
+}
+
+/** The RocketMQ name server, host:port (test/testbed/services/rocketmq.mjs). */
+export function rocketmqNameServer(): string {
+  return testbedEndpoint('rocketmq').replace(/^[a-z]+:\/\//, '');
 }
 
 /** A Kafka listener that requires SASL/PLAIN credentials. */

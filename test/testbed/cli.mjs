@@ -28,13 +28,24 @@ import { postgres } from './services/postgres.mjs';
 import { redis } from './services/redis.mjs';
 import { redisCluster } from './services/redis-cluster.mjs';
 import { rabbitmq } from './services/rabbitmq.mjs';
+import { rocketmq } from './services/rocketmq.mjs';
 import fs from 'node:fs';
 
 /** @typedef {import('./lib/service.mjs').Service} Service */
 
 /** Slow JVMs first, so they get going while the small servers start. */
 /** @type {Service[]} */
-const SERVICES = [elasticsearch, kafka, mariadb, postgres, redis, redisCluster, canal, rabbitmq];
+const SERVICES = [
+  elasticsearch,
+  kafka,
+  rocketmq,
+  mariadb,
+  postgres,
+  redis,
+  redisCluster,
+  canal,
+  rabbitmq,
+];
 
 const USAGE = `usage: node test/testbed/cli.mjs <up|down|status> [${SERVICES.map((s) => s.name).join('|')}...] [--keep-data]
 

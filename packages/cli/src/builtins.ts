@@ -6,6 +6,7 @@ import { redisSink } from '@sluice/sink-redis';
 import { fileSource } from '@sluice/source-file';
 import { kafkaSource } from '@sluice/source-kafka';
 import { rabbitmqSource } from '@sluice/source-rabbitmq';
+import { rocketmqSource } from '@sluice/source-rocketmq';
 
 /**
  * A new registry holding the plugins that ship with Sluice. Called once per runtime (each call
@@ -21,5 +22,6 @@ export function createBuiltinRegistry(): PluginRegistry {
   registry.register(redisSink, 'built-in @sluice/sink-redis');
   registry.register(kafkaSource, 'built-in @sluice/source-kafka');
   registry.register(rabbitmqSource, 'built-in @sluice/source-rabbitmq');
+  registry.register(rocketmqSource, 'built-in @sluice/source-rocketmq');
   return registry;
 }

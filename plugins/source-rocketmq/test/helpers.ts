@@ -1,0 +1,89 @@
+import type { Logger, SourceInstance } from '@sluice/plugin-api';
+import { rocketmqNameServer, uniqueName } from '../../../test/support/testbed.js';
+import { RocketMQClient, rocketmqSource } from '../src/index.js';
+
+export { recordingLogger, RecordingHandler, orderInsert, range } from '../../source-kafka/test/helpers.js';
+
+export const nameServer = (): string => rocketmqNameServer();
+
+/** The testbed RocketMQ: topics with N queues, canal-like sends to a given queue. */
+export class TestRocketMQ {
+  readonly client = new RocketMQClient({
+    nameServers: [nameServer()],
+    requestTimeoutMs: 10_000,
+    connectTimeoutMs: 5_000,
+  });
+  broker = '';
+  brokerName = '';
+
+  async start(): Promise<this> {
+    const brokers = await this.client.brokers();
+    const [name, address] = [...brokers][0] ?? [];
+    if (!name || !address) throw new Error('no broker registered with the test name server');
+    this.brokerName = name;
+    this.broker = address;
+    return this;
+  }
+
+  /** A new topic with `queues` read/write queues, visible on the name server. */
+  async createTopic(queues: number, prefix = 'rmq'): Promise<string> {
+    const topic = uniqueName(prefix);
+    await this.client.createTopic(this.broker, topic, queues);
+    for (let i = 0; ; i++) {
+      const route = await this.client.route(topic);
+      if (route && route.readQueues.length === queues) return topic;
+      if (i > 100) throw new Error(`topic ${topic} did not show up on the name server`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Sends payloads to one queue, in order (zlib above 4 KiB, like canal's producer). */
+  async produce(topic: string, queueId: number, payloads: readonly (string | Uint8Array)[]) {
+    for (const p of payloads)
+      await this.client.send(this.broker, {
+        topic,
+        queueId,
+        body: typeof p === 'string' ? Buffer.from(p, 'utf8') : p,
+        compress: true,
+      });
+  }
+
+  /** The group's committed offset of each queue (undefined when none). */
+  async committed(groupId: string, topic: string, queues: number): Promise<(bigint | undefined)[]> {
+    const out: (bigint | undefined)[] = [];
+    for (let q = 0; q < queues; q++)
+      out.push(await this.client.queryOffset(this.broker, groupId, topic, q));
+    return out;
+  }
+
+  partition(queueId: number): string {
+    return `${this.brokerName}:${queueId}`;
+  }
+
+  stop(): void {
+    this.client.close();
+  }
+}
+
+export function createSource(options: {
+  topic: string;
+  groupId: string;
+  properties?: Record<string, string>;
+  logger?: Logger;
+}): SourceInstance {
+  return rocketmqSource.create({
+    instance: options.topic,
+    groupId: options.groupId,
+    properties: {
+      'rocketmq.namesrv.addr': nameServer(),
+      'rocketmq.consume.from.where': 'CONSUME_FROM_FIRST_OFFSET',
+      'rocketmq.pull.suspend.ms': '1000',
+      'rocketmq.rebalance.interval.ms': '1000',
+      ...options.properties,
+    },
+    configDir: process.cwd(),
+    deps: { logger: options.logger ?? recordingLogger() },
+  });
+}
+
+import { recordingLogger } from '../../source-kafka/test/helpers.js';
