@@ -30,7 +30,12 @@ export interface RocketMQSourceOptions {
   readonly requestTimeoutMs: number;
   /** How often members, routes and queue locks are refreshed, ms (Java: 20 000; default 10 000). */
   readonly rebalanceIntervalMs: number;
-  /** This member's client id (`host@pid@random`, as unique as the Java client's `ip@pid`). */
+  /**
+   * This member's client id: `host@pid@random#topic`. The topic is part of it because canal
+   * configurations often use one groupId for several instances (topics): the broker lists every
+   * member of a group whatever it subscribes to, and queues of a topic must be shared only among
+   * the members that consume it.
+   */
   readonly clientId: string;
   /** ACL credentials (`canal.aliyun.accessKey` / `canal.aliyun.secretKey`), when both set. */
   readonly credentials: AclCredentials | undefined;
@@ -145,7 +150,7 @@ export function rocketmqSourceOptions(input: {
     suspendMs: positiveInt(props, 'rocketmq.pull.suspend.ms', 15_000, 0),
     requestTimeoutMs: positiveInt(props, 'rocketmq.request.timeout.ms', 10_000),
     rebalanceIntervalMs: positiveInt(props, 'rocketmq.rebalance.interval.ms', 10_000, 100),
-    clientId: `${hostname()}@${process.pid}@${Math.random().toString(36).slice(2, 8)}`,
+    clientId: `${hostname()}@${process.pid}@${Math.random().toString(36).slice(2, 8)}#${wrapNamespace(namespace, topic)}`,
     credentials: accessKey ? { accessKey, secretKey } : undefined,
     notes,
   };

@@ -210,7 +210,8 @@ export class RocketMQSource implements SourceInstance {
       const members = new Set<string>();
       for (const address of this.#masters) {
         await client.heartbeat(address, o.clientId, o.groupId, o.topic, o.subscription);
-        for (const id of await client.consumerIds(address, o.groupId)) members.add(id);
+        for (const id of await client.consumerIds(address, o.groupId))
+          if (id.endsWith(`#${o.topic}`)) members.add(id); // members of other topics: not ours to share with
       }
       members.add(o.clientId);
       const mine = allocateAveragely(route.readQueues, [...members].sort(), o.clientId);
