@@ -98,6 +98,7 @@ export class RocketMQSource implements SourceInstance {
   #rebalancing: Promise<boolean> = Promise.resolve(false);
   #closed = false;
   #missingTopicWarned = false;
+  #lockWaitWarned = new Set<string>();
 
   constructor(options: RocketMQSourceOptions, logger: Logger) {
     this.#o = options;
@@ -241,6 +242,12 @@ export class RocketMQSource implements SourceInstance {
           } else {
             retrySoon = true;
             if (state) lost.push(state);
+            else if (!this.#lockWaitWarned.has(p)) {
+              this.#lockWaitWarned.add(p);
+              this.#log.info(
+                `Waiting for the broker lock of queue ${p}: another member holds it (a member that died without unlocking holds it until the broker lets it expire, 60 s by default).`,
+              );
+            }
           }
         }
       }

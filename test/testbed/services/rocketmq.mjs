@@ -148,6 +148,9 @@ export const rocketmq = {
         '-XX:TieredStopAtLevel=1',
         '-Djava.awt.headless=true',
         `-Drocketmq.home.dir=${HOME}`,
+        // A queue lock (LOCK_BATCH_MQ) of a consumer that died without unlocking lasts 60 s by
+        // default; the crash tests restart consumers many times, so let it expire after 5 s.
+        '-Drocketmq.broker.rebalance.lockMaxLiveTime=5000',
         // RocketMQ's logback configs write under ${user.home}/logs/rocketmqlogs.
         `-Duser.home=${HOME}`,
         '-cp',
