@@ -94,7 +94,9 @@ it('survives 6 kill -9 at random moments: never commits what was not applied, an
     expect(exit.signal, sluice.tail()).toBe('SIGKILL');
     const committed = await rmq.committed(groupId, topic, queues);
     const applied = (await activity()) - before;
-    crashes.push(`kill ${i + 1}: committed ${committed.join('/')}, ${applied} rows applied or replayed`);
+    crashes.push(
+      `kill ${i + 1}: committed ${committed.join('/')}, ${applied} rows applied or replayed`,
+    );
     if (applied > 0) midApply += 1;
     if (committed.some((c, p) => c > (lastCommitted[p] ?? 0n))) commitsMoved += 1;
     lastCommitted = committed;
@@ -109,7 +111,9 @@ it('survives 6 kill -9 at random moments: never commits what was not applied, an
   expect(exit.code, last.tail()).toBe(0);
   const committed = await rmq.committed(groupId, topic, queues);
   expect(committed).toEqual(await rmq.ends(topic, queues));
-  expect(await committedButNotAppliedRmq(redis, prefix, rmq.brokerName, workload, committed)).toEqual([]);
+  expect(
+    await committedButNotAppliedRmq(redis, prefix, rmq.brokerName, workload, committed),
+  ).toEqual([]);
   expect(await recording.violations()).toEqual([]);
   expect(stateDiff(workload.expected, await recording.state(workload.expected.keys()))).toEqual([]);
   expect(midApply, crashes.join('\n')).toBeGreaterThanOrEqual(3);

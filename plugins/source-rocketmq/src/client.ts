@@ -146,7 +146,10 @@ export class RocketMQClient {
   }
 
   /** Asks the name servers, trying each once from a rotating start. */
-  async #nameServerRequest(code: number, extFields: Record<string, string>): Promise<RemotingCommand> {
+  async #nameServerRequest(
+    code: number,
+    extFields: Record<string, string>,
+  ): Promise<RemotingCommand> {
     const servers = this.#o.nameServers;
     let last: unknown;
     for (let i = 0; i < servers.length; i++) {
@@ -520,7 +523,11 @@ export class RocketMQClient {
   /** Closes every connection. Idempotent. */
   close(): void {
     this.#closed = true;
-    for (const pending of this.#conns.values()) pending.then((c) => c.close(), () => {});
+    for (const pending of this.#conns.values())
+      pending.then(
+        (c) => c.close(),
+        () => {},
+      );
     this.#conns.clear();
   }
 }

@@ -1,4 +1,9 @@
-export { RocketMQSource, allocateAveragely, partitionOf, rocketmqSource } from './rocketmqSource.js';
+export {
+  RocketMQSource,
+  allocateAveragely,
+  partitionOf,
+  rocketmqSource,
+} from './rocketmqSource.js';
 export { RocketMQOptionsError, rocketmqSourceOptions, wrapNamespace } from './options.js';
 export type { RocketMQSourceOptions } from './options.js';
 export {
@@ -15,7 +20,12 @@ export type {
   RocketMQClientOptions,
   TopicRoute,
 } from './client.js';
-export { MessageFormatError, decodeMessages, decodeProperties, encodeProperties } from './message.js';
+export {
+  MessageFormatError,
+  decodeMessages,
+  decodeProperties,
+  encodeProperties,
+} from './message.js';
 export type { StoredMessage } from './message.js';
 export {
   FrameDecoder,

@@ -56,10 +56,22 @@ describe('rocketmqSourceOptions (canal CanalRocketMQConsumer keys)', () => {
       rocketmqSourceOptions({ ...base, properties });
     expect(bad({})).toThrow(/rocketmq.namesrv.addr/);
     expect(bad({ 'rocketmq.namesrv.addr': 'nohost' })).toThrow(/not host:port/);
-    expect(bad({ 'rocketmq.namesrv.addr': 'h:1', 'rocketmq.batch.size': '0' })).toThrow(/rocketmq.batch.size/);
-    expect(bad({ 'rocketmq.namesrv.addr': 'h:1', 'rocketmq.consume.from.where': 'x' })).toThrow(/consume.from.where/);
-    expect(bad({ 'rocketmq.namesrv.addr': 'h:1', 'canal.aliyun.accessKey': 'ak' })).toThrow(/together/);
-    expect(() => rocketmqSourceOptions({ ...base, topic: ' ', properties: { 'rocketmq.namesrv.addr': 'h:1' } })).toThrow(/instance/);
+    expect(bad({ 'rocketmq.namesrv.addr': 'h:1', 'rocketmq.batch.size': '0' })).toThrow(
+      /rocketmq.batch.size/,
+    );
+    expect(bad({ 'rocketmq.namesrv.addr': 'h:1', 'rocketmq.consume.from.where': 'x' })).toThrow(
+      /consume.from.where/,
+    );
+    expect(bad({ 'rocketmq.namesrv.addr': 'h:1', 'canal.aliyun.accessKey': 'ak' })).toThrow(
+      /together/,
+    );
+    expect(() =>
+      rocketmqSourceOptions({
+        ...base,
+        topic: ' ',
+        properties: { 'rocketmq.namesrv.addr': 'h:1' },
+      }),
+    ).toThrow(/instance/);
   });
 
   it('lets an environment variable named like the key override it (as canal does)', () => {
@@ -96,7 +108,10 @@ describe('allocateAveragely (AllocateMessageQueueAveragely)', () => {
 describe('ACL signature (AclClientRPCHook)', () => {
   it('signs sorted field values plus AccessKey, then the body, HMAC-SHA1 base64', async () => {
     const { createHmac } = await import('node:crypto');
-    const sig = aclSignature({ topic: 't', consumerGroup: 'g' }, Buffer.from('B'), { accessKey: 'AK', secretKey: 'SK' });
+    const sig = aclSignature({ topic: 't', consumerGroup: 'g' }, Buffer.from('B'), {
+      accessKey: 'AK',
+      secretKey: 'SK',
+    });
     // keys sorted: AccessKey, consumerGroup, topic
     expect(sig).toBe(createHmac('sha1', 'SK').update('AKgtB').digest('base64'));
   });

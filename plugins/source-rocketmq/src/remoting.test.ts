@@ -8,8 +8,16 @@ describe('remoting frames', () => {
     expect(frame.readInt32BE(0)).toBe(frame.length - 4);
     const headerLength = frame.readInt32BE(4);
     expect(headerLength >>> 24).toBe(0);
-    const header = JSON.parse(frame.subarray(8, 8 + headerLength).toString()) as Record<string, unknown>;
-    expect(header).toMatchObject({ code: 11, opaque: 7, flag: 0, extFields: { topic: 't', queueId: '3' } });
+    const header = JSON.parse(frame.subarray(8, 8 + headerLength).toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(header).toMatchObject({
+      code: 11,
+      opaque: 7,
+      flag: 0,
+      extFields: { topic: 't', queueId: '3' },
+    });
     expect(frame.subarray(8 + headerLength).toString()).toBe('body!');
     for (let cut = 1; cut < frame.length; cut += 7) {
       const d = new FrameDecoder();

@@ -104,7 +104,8 @@ export function encodeCommand(
   frame.writeInt32BE(4 + header.length + bodyLength, 0);
   frame.writeInt32BE(header.length & 0xffffff, 4); // serialize type 0 = JSON
   header.copy(frame, 8);
-  if (body && bodyLength > 0) Buffer.from(body.buffer, body.byteOffset, bodyLength).copy(frame, 8 + header.length);
+  if (body && bodyLength > 0)
+    Buffer.from(body.buffer, body.byteOffset, bodyLength).copy(frame, 8 + header.length);
   return frame;
 }
 
@@ -133,7 +134,9 @@ function decodeFrame(frame: Buffer): RemotingCommand {
   const type = (info >>> 24) & 0xff;
   const headerLength = info & 0xffffff;
   if (type !== 0)
-    throw new Error(`remoting header serialize type ${type} is not JSON (0); set the server to JSON`);
+    throw new Error(
+      `remoting header serialize type ${type} is not JSON (0); set the server to JSON`,
+    );
   if (headerLength > frame.length - 4) throw new Error('remoting header longer than its frame');
   const header = JSON.parse(frame.subarray(4, 4 + headerLength).toString('utf8')) as {
     code?: unknown;

@@ -91,7 +91,6 @@ export class RocketMQSource implements SourceInstance {
   #handler: SourceHandler | undefined;
   #owned = new Map<string, QueueState>();
   #masters = new Set<string>();
-  #signal: AbortSignal | undefined;
   #stop = new AbortController();
   #failure: unknown;
   #rebalanceSoon: (() => void) | undefined;
@@ -147,7 +146,6 @@ export class RocketMQSource implements SourceInstance {
   async run(handler: SourceHandler, options: SourceRunOptions): Promise<void> {
     if (!this.#client) throw new Error('RocketMQSource.run called before connect');
     this.#handler = handler;
-    this.#signal = options.signal;
     const onAbort = () => this.#stop.abort();
     options.signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -312,7 +310,9 @@ export class RocketMQSource implements SourceInstance {
     for (const [address, mqs] of byAddress)
       await this.#client!.unlock(address, this.#o.groupId, this.#o.clientId, mqs).catch(
         (error: unknown) =>
-          this.#log.warn(`Unlocking ${mqs.length} queue(s) failed (they expire): ${message(error)}`),
+          this.#log.warn(
+            `Unlocking ${mqs.length} queue(s) failed (they expire): ${message(error)}`,
+          ),
       );
   }
 
@@ -338,7 +338,9 @@ export class RocketMQSource implements SourceInstance {
       } catch (error) {
         if (!q.active || stop.aborted) return;
         if (error instanceof MessageFormatError) {
-          this.#fail(new FatalError(`${this.locate(q.partition, String(q.next))}: ${error.message}`));
+          this.#fail(
+            new FatalError(`${this.locate(q.partition, String(q.next))}: ${error.message}`),
+          );
           return;
         }
         if (error instanceof RemotingTransportError || error instanceof RocketMQResponseError) {

@@ -2,7 +2,12 @@ import type { Logger, SourceInstance } from '@sluice/plugin-api';
 import { rocketmqNameServer, uniqueName } from '../../../test/support/testbed.js';
 import { RocketMQClient, rocketmqSource } from '../src/index.js';
 
-export { recordingLogger, RecordingHandler, orderInsert, range } from '../../source-kafka/test/helpers.js';
+export {
+  recordingLogger,
+  RecordingHandler,
+  orderInsert,
+  range,
+} from '../../source-kafka/test/helpers.js';
 
 export const nameServer = (): string => rocketmqNameServer();
 

@@ -29,7 +29,12 @@ interface Running {
   done: Promise<void>;
 }
 
-async function startMember(topic: string, groupId: string, commitEach = true, props = {}): Promise<Running> {
+async function startMember(
+  topic: string,
+  groupId: string,
+  commitEach = true,
+  props = {},
+): Promise<Running> {
   const source = createSource({ topic, groupId, properties: props });
   const handler = new RecordingHandler();
   handler.source = source;
@@ -54,11 +59,17 @@ it('delivers each queue in order, commits on the broker, and a new member resume
   const topic = await rmq.createTopic(queues, 'order');
   const groupId = uniqueName('g');
   for (let q = 0; q < queues; q++)
-    await rmq.produce(topic, q, range(0, 30).map((i) => orderInsert(q, q * 1000 + Number(i))));
+    await rmq.produce(
+      topic,
+      q,
+      range(0, 30).map((i) => orderInsert(q, q * 1000 + Number(i))),
+    );
   const a = await startMember(topic, groupId);
   await a.handler.until(() => a.handler.count() === 120);
   for (let q = 0; q < queues; q++) {
-    expect(seqsOf(a.handler, rmq.partition(q))).toEqual(range(0, 30).map((i) => q * 1000 + Number(i)));
+    expect(seqsOf(a.handler, rmq.partition(q))).toEqual(
+      range(0, 30).map((i) => q * 1000 + Number(i)),
+    );
     expect(a.handler.offsets(rmq.partition(q))).toEqual(range(0, 30));
   }
   expect(a.handler.violations).toEqual([]);
@@ -66,10 +77,15 @@ it('delivers each queue in order, commits on the broker, and a new member resume
   await stopMember(a);
   // More messages while nobody consumes; the next member starts at the commits.
   for (let q = 0; q < queues; q++)
-    await rmq.produce(topic, q, range(30, 40).map((i) => orderInsert(q, q * 1000 + Number(i))));
+    await rmq.produce(
+      topic,
+      q,
+      range(30, 40).map((i) => orderInsert(q, q * 1000 + Number(i))),
+    );
   const b = await startMember(topic, groupId);
   await b.handler.until(() => b.handler.count() === 40);
-  for (let q = 0; q < queues; q++) expect(b.handler.offsets(rmq.partition(q))).toEqual(range(30, 40));
+  for (let q = 0; q < queues; q++)
+    expect(b.handler.offsets(rmq.partition(q))).toEqual(range(30, 40));
   await stopMember(b);
 }, 60_000);
 
@@ -79,27 +95,45 @@ it('scales out: a second member takes half the queues only after the first gave 
   const groupId = uniqueName('g');
   const a = await startMember(topic, groupId);
   await a.handler.until(() => a.handler.events.some((e) => e.startsWith('assigned')));
-  for (let q = 0; q < queues; q++) await rmq.produce(topic, q, range(0, 20).map((i) => orderInsert(q, Number(i))));
+  for (let q = 0; q < queues; q++)
+    await rmq.produce(
+      topic,
+      q,
+      range(0, 20).map((i) => orderInsert(q, Number(i))),
+    );
   await a.handler.until(() => a.handler.count() === 80);
   const b = await startMember(topic, groupId);
   await b.handler.until(() => b.handler.events.some((e) => e.startsWith('assigned')));
   const revokedAt = a.handler.events.findIndex((e) => e.startsWith('revoked'));
   expect(revokedAt, a.handler.events.join('\n')).toBeGreaterThan(0);
-  for (let q = 0; q < queues; q++) await rmq.produce(topic, q, range(20, 40).map((i) => orderInsert(q, Number(i))));
+  for (let q = 0; q < queues; q++)
+    await rmq.produce(
+      topic,
+      q,
+      range(20, 40).map((i) => orderInsert(q, Number(i))),
+    );
   await b.handler.until(() => a.handler.count() + b.handler.count() === 160);
-  const owners = range(0, queues).map((q) => [a, b].filter((m) => m.handler.offsets(rmq.partition(Number(q))).some((o) => Number(o) >= 20)).length);
+  const owners = range(0, queues).map(
+    (q) =>
+      [a, b].filter((m) => m.handler.offsets(rmq.partition(Number(q))).some((o) => Number(o) >= 20))
+        .length,
+  );
   expect(owners).toEqual([1, 1, 1, 1]);
   expect(b.handler.deliveries.length).toBeGreaterThan(0);
   // Every queue: offsets 0..39 exactly once overall, each member's share in order.
   for (let q = 0; q < queues; q++) {
     const p = rmq.partition(q);
-    const all = [...a.handler.offsets(p), ...b.handler.offsets(p)].map(Number).sort((x, y) => x - y);
+    const all = [...a.handler.offsets(p), ...b.handler.offsets(p)]
+      .map(Number)
+      .sort((x, y) => x - y);
     expect(all).toEqual(range(0, 40).map(Number));
   }
   await stopMember(b);
   // b left: a takes everything back.
   for (let q = 0; q < queues; q++) await rmq.produce(topic, q, [orderInsert(q, 40)]);
-  await a.handler.until(() => range(0, queues).every((q) => a.handler.offsets(rmq.partition(Number(q))).includes('40')));
+  await a.handler.until(() =>
+    range(0, queues).every((q) => a.handler.offsets(rmq.partition(Number(q))).includes('40')),
+  );
   await stopMember(a);
   expect(await rmq.committed(groupId, topic, queues)).toEqual([41n, 41n, 41n, 41n]);
 }, 90_000);
@@ -108,7 +142,13 @@ it('shares a group between topics (canal configs reuse one groupId): every queue
   const t1 = await rmq.createTopic(2, 'shared1');
   const t2 = await rmq.createTopic(2, 'shared2');
   const groupId = uniqueName('g');
-  for (const t of [t1, t2]) for (let q = 0; q < 2; q++) await rmq.produce(t, q, range(0, 5).map((i) => orderInsert(q, Number(i))));
+  for (const t of [t1, t2])
+    for (let q = 0; q < 2; q++)
+      await rmq.produce(
+        t,
+        q,
+        range(0, 5).map((i) => orderInsert(q, Number(i))),
+      );
   const m1 = await startMember(t1, groupId);
   const m2 = await startMember(t2, groupId);
   await m1.handler.until(() => m1.handler.count() === 10);
@@ -138,7 +178,7 @@ it('delivers real canal 1.1.8 output byte for byte: flat JSON and protobuf (zlib
   const flat = readFileSync(`${dir}/flat.jsonl`, 'utf8').split('\n').filter(Boolean);
   const lpb = readFileSync(`${dir}/protobuf.lpb`);
   const proto: Buffer[] = [];
-  for (let at = 0; at < lpb.length; ) {
+  for (let at = 0; at < lpb.length;) {
     const n = lpb.readInt32BE(at);
     proto.push(lpb.subarray(at + 4, at + 4 + n));
     at += 4 + n;
@@ -163,5 +203,7 @@ it('delivers real canal 1.1.8 output byte for byte: flat JSON and protobuf (zlib
   );
   await source.close(stop.signal);
   expect(got.get(rmq.partition(0))?.map((b) => b.toString('utf8'))).toEqual(flat);
-  expect(got.get(rmq.partition(1))?.map((b) => b.toString('base64'))).toEqual(proto.map((b) => b.toString('base64')));
+  expect(got.get(rmq.partition(1))?.map((b) => b.toString('base64'))).toEqual(
+    proto.map((b) => b.toString('base64')),
+  );
 }, 60_000);

@@ -17,9 +17,7 @@ const LIBS = path.join(CACHE_DIR, `rocketmq-${ROCKETMQ_VERSION}`, 'libs');
 const HOME = path.join(RUN_DIR, 'rocketmq');
 const DATA = path.join(HOME, 'store');
 const LOG = path.join(HOME, 'logs', 'console.log');
-const NAMESRV_CONF = path.join(HOME, 'namesrv.conf');
 const BROKER_CONF = path.join(HOME, 'broker.conf');
-const LAUNCHER = path.join(HOME, 'SluiceRocketMQ.java');
 
 // The stock scripts ask for 4-8 GiB; a test broker is fine with far less.
 const HEAP = ['-Xms128m', '-Xmx384m', '-XX:MaxDirectMemorySize=256m'];
@@ -41,31 +39,38 @@ async function download() {
   return true;
 }
 
-function writeConfig() {
+/**
+ * Writes the name server and broker configuration and the one-JVM launcher into `home`.
+ * Exported so a test can run a private instance (e.g. to restart it) on ports of its own.
+ * @param {{home: string, namesrvPort: number, brokerPort: number, haPort: number}} o
+ */
+export function writeRocketMQConfig(o) {
+  const data = path.join(o.home, 'store');
+  fs.mkdirSync(path.join(o.home, 'logs'), { recursive: true });
   writeIfChanged(
-    NAMESRV_CONF,
+    path.join(o.home, 'namesrv.conf'),
     `# Written by test/testbed (sluice).
-listenPort=${NAMESRV_PORT}
+listenPort=${o.namesrvPort}
 bindAddress=127.0.0.1
 `,
   );
   writeIfChanged(
-    BROKER_CONF,
+    path.join(o.home, 'broker.conf'),
     `# Written by test/testbed (sluice). One master broker on loopback.
 brokerClusterName=SluiceCluster
 brokerName=broker-a
 brokerId=0
 brokerRole=ASYNC_MASTER
 flushDiskType=ASYNC_FLUSH
-namesrvAddr=127.0.0.1:${NAMESRV_PORT}
+namesrvAddr=127.0.0.1:${o.namesrvPort}
 brokerIP1=127.0.0.1
 bindAddress=127.0.0.1
-listenPort=${BROKER_PORT}
-haListenPort=${HA_PORT}
+listenPort=${o.brokerPort}
+haListenPort=${o.haPort}
 autoCreateTopicEnable=true
 autoCreateSubscriptionGroup=true
-storePathRootDir=${DATA}
-storePathCommitLog=${path.join(DATA, 'commitlog')}
+storePathRootDir=${data}
+storePathCommitLog=${path.join(data, 'commitlog')}
 mappedFileSizeCommitLog=67108864
 mappedFileSizeConsumeQueue=300000
 diskMaxUsedSpaceRatio=98
@@ -74,7 +79,7 @@ deleteWhen=04
 `,
   );
   writeIfChanged(
-    LAUNCHER,
+    path.join(o.home, 'SluiceRocketMQ.java'),
     `// Written by test/testbed (sluice): name server and broker in one JVM.
 public class SluiceRocketMQ {
   public static void main(String[] args) throws Exception {
@@ -87,11 +92,41 @@ public class SluiceRocketMQ {
 }
 
 /**
+ * The `java` arguments that run the instance configured in `home` (after {@link download}).
+ * @param {string} home
+ */
+export function rocketmqJavaArgs(home) {
+  return [
+    ...HEAP,
+    '-XX:+UseG1GC',
+    '-XX:TieredStopAtLevel=1',
+    '-Djava.awt.headless=true',
+    `-Drocketmq.home.dir=${home}`,
+    // A queue lock (LOCK_BATCH_MQ) of a consumer that died without unlocking lasts 60 s by
+    // default; the crash tests restart consumers many times, so let it expire after 5 s.
+    '-Drocketmq.broker.rebalance.lockMaxLiveTime=5000',
+    // RocketMQ's logback configs write under ${user.home}/logs/rocketmqlogs.
+    `-Duser.home=${home}`,
+    '-cp',
+    `${LIBS}/*`,
+    path.join(home, 'SluiceRocketMQ.java'),
+    path.join(home, 'namesrv.conf'),
+    path.join(home, 'broker.conf'),
+  ];
+}
+
+/** The jars' directory, once `pnpm testbed up rocketmq` downloaded them. */
+export const ROCKETMQ_LIBS = LIBS;
+
+/**
  * One remoting request (JSON header, see plugins/source-rocketmq/src/remoting.ts) to host:port.
  * @returns {Promise<{code: number, remark?: string, body: Buffer}>}
  */
-function remotingRequest(address, code, extFields = {}) {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.split(':').pop())];
+export function remotingRequest(address, code, extFields = {}) {
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(':')),
+    Number(address.split(':').pop()),
+  ];
   return new Promise((resolve, reject) => {
     const socket = net.createConnection({ host, port });
     const timer = setTimeout(() => {
@@ -137,30 +172,15 @@ export const rocketmq = {
   async prepare(say) {
     fs.mkdirSync(path.join(HOME, 'logs'), { recursive: true });
     if (await download()) say(`downloaded RocketMQ ${ROCKETMQ_VERSION} jars into ${LIBS}`);
-    writeConfig();
+    writeRocketMQConfig({
+      home: HOME,
+      namesrvPort: NAMESRV_PORT,
+      brokerPort: BROKER_PORT,
+      haPort: HA_PORT,
+    });
   },
   async start() {
-    const pid = startDetached(
-      'java',
-      [
-        ...HEAP,
-        '-XX:+UseG1GC',
-        '-XX:TieredStopAtLevel=1',
-        '-Djava.awt.headless=true',
-        `-Drocketmq.home.dir=${HOME}`,
-        // A queue lock (LOCK_BATCH_MQ) of a consumer that died without unlocking lasts 60 s by
-        // default; the crash tests restart consumers many times, so let it expire after 5 s.
-        '-Drocketmq.broker.rebalance.lockMaxLiveTime=5000',
-        // RocketMQ's logback configs write under ${user.home}/logs/rocketmqlogs.
-        `-Duser.home=${HOME}`,
-        '-cp',
-        `${LIBS}/*`,
-        LAUNCHER,
-        NAMESRV_CONF,
-        BROKER_CONF,
-      ],
-      { cwd: HOME, logFile: LOG },
-    );
+    const pid = startDetached('java', rocketmqJavaArgs(HOME), { cwd: HOME, logFile: LOG });
     return { pid, marker: BROKER_CONF };
   },
   async probe(endpoint) {
