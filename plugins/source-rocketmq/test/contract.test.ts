@@ -11,7 +11,11 @@ beforeAll(async () => {
 });
 afterAll(() => rmq?.stop());
 
-// Each test gets a fresh one-queue topic and consumer group on the testbed RocketMQ.
+// Each test gets a fresh two-queue topic (messages go to queue 0) and consumer group on the
+// testbed RocketMQ. Two queues, not one: with one queue a joining member whose id sorts after
+// the first one's gets nothing (AllocateMessageQueueAveragely), so nothing would be revoked in
+// revokeWhileDeliverPending; with two, the first member always gives one up (queue 0 with its
+// pending deliver, or queue 1 while queue 0's deliver is pending).
 let topic = '';
 let groupId = '';
 
@@ -26,7 +30,7 @@ runSourceContractSuite({
     sharedGroup: true,
     createSource: () => createSource({ topic, groupId }),
     async reset() {
-      topic = await rmq.createTopic(1, 'contract');
+      topic = await rmq.createTopic(2, 'contract');
       groupId = uniqueName('contract_g');
     },
     publish: (payloads) => rmq.produce(topic, 0, payloads),

@@ -155,7 +155,7 @@ esMapping:
 });
 
 describe('modes without a source say what works today (item 11)', () => {
-  it('explains an unset mode (canal default tcp) and rocketMQ, pointing at Kafka', async () => {
+  it('explains an unset mode (canal default tcp) and pulsarMQ, pointing at Kafka; rocketMQ names its plugin', async () => {
     const unset = await writeConf({
       'application.yml': application('      - name: logger', '', 'flatMessage: true'),
     });
@@ -169,14 +169,24 @@ describe('modes without a source say what works today (item 11)', () => {
     expect(problem?.suggestion).toContain('canal.conf.mode: kafka');
     expect(problem?.message).not.toContain('add the plugin');
 
-    const rocket = await writeConf({
-      'application.yml': application('      - name: logger', '', 'mode: rocketMQ'),
+    const pulsar = await writeConf({
+      'application.yml': application('      - name: logger', '', 'mode: pulsarMQ'),
     });
-    const rp = (await validateConfigDir(rocket, strict)).problems.find(
+    const rp = (await validateConfigDir(pulsar, strict)).problems.find(
       (p) => p.path === 'canal.conf.mode',
     );
     expect(rp).toMatchObject({ severity: 'error', code: 'unsupported-mode', line: 2 });
-    expect(rp?.message).toContain('mode "rocketMQ" is not supported');
+    expect(rp?.message).toContain('mode "pulsarMQ" is not supported');
     expect(rp?.suggestion).toContain('canal-server in Kafka mode');
+
+    // rocketMQ has a first-party source (@sluice/source-rocketmq): without it loaded, say so.
+    const rocket = await writeConf({
+      'application.yml': application('      - name: logger', '', 'mode: rocketMQ'),
+    });
+    const rm = (await validateConfigDir(rocket, strict)).problems.find(
+      (p) => p.path === 'canal.conf.mode',
+    );
+    expect(rm).toMatchObject({ severity: 'error', code: 'plugin-missing', line: 2 });
+    expect(rm?.suggestion).toContain('@sluice/source-rocketmq');
   });
 });
