@@ -12,6 +12,7 @@ const benches = {
   'kafka-pipeline': { file: 'test/bench/kafka-pipeline.bench.mjs', testbed: ['kafka'] },
   'redis-sink': { file: 'test/bench/redis-sink.bench.mjs', testbed: ['redis'] },
   'rabbitmq-pipeline': { file: 'test/bench/rabbitmq-pipeline.bench.mjs', testbed: ['rabbitmq'] },
+  'rocketmq-pipeline': { file: 'test/bench/rocketmq-pipeline.bench.mjs', testbed: ['rocketmq'] },
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) {

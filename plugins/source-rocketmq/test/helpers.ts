@@ -1,13 +1,38 @@
-import type { Logger, SourceInstance } from '@sluice/plugin-api';
+import type { Logger, SourceBatch, SourceInstance } from '@sluice/plugin-api';
 import { rocketmqNameServer, uniqueName } from '../../../test/support/testbed.js';
 import { RocketMQClient, rocketmqSource } from '../src/index.js';
-
-export {
+import {
+  RecordingHandler as KafkaRecordingHandler,
   recordingLogger,
-  RecordingHandler,
-  orderInsert,
-  range,
 } from '../../source-kafka/test/helpers.js';
+
+export { recordingLogger, orderInsert, range } from '../../source-kafka/test/helpers.js';
+
+/**
+ * The Kafka tests' recording handler, plus what the core does on `revoked`: it resolves only
+ * once the deliveries of those partitions in flight are finished and committed (so the next
+ * owner resumes after them, not before).
+ */
+export class RecordingHandler extends KafkaRecordingHandler {
+  readonly #inflight = new Map<string, Promise<void>>();
+
+  override deliver(batch: SourceBatch): Promise<void> {
+    const done = super.deliver(batch);
+    this.#inflight.set(
+      batch.partition,
+      done.then(
+        () => {},
+        () => {},
+      ),
+    );
+    return done;
+  }
+
+  override async revoked(partitions: readonly string[]): Promise<void> {
+    await Promise.all(partitions.map((p) => this.#inflight.get(p)));
+    await super.revoked(partitions);
+  }
+}
 
 export const nameServer = (): string => rocketmqNameServer();
 
@@ -90,5 +115,3 @@ export function createSource(options: {
     deps: { logger: options.logger ?? recordingLogger() },
   });
 }
-
-import { recordingLogger } from '../../source-kafka/test/helpers.js';

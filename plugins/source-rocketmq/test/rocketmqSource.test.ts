@@ -136,7 +136,7 @@ it('scales out: a second member takes half the queues only after the first gave 
   );
   await stopMember(a);
   expect(await rmq.committed(groupId, topic, queues)).toEqual([41n, 41n, 41n, 41n]);
-}, 90_000);
+}, 120_000);
 
 it('shares a group between topics (canal configs reuse one groupId): every queue of every topic is consumed', async () => {
   const t1 = await rmq.createTopic(2, 'shared1');

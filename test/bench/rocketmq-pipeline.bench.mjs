@@ -1,0 +1,285 @@
+#!/usr/bin/env node
+// Pipeline throughput from the testbed RocketMQ into a no-op sink, for 1 and 4 queues, beside
+// the ceiling measured in the same run on the same topic:
+//   sluice   — `sluice start --once` (the built binary) with the rocketmq source, the pipeline
+//              engine and a no-op sink plugin (test/bench/kafka-noop-sink.mjs); rows/s from the
+//              sink's first write to its last
+//   ceiling  — a bare pull loop per queue with the same remoting client
+//              (plugins/source-rocketmq/dist: PULL_MESSAGE, 32 messages per pull, the broker's
+//              default cap), JSON.parse-ing every body; rows/s from the first pull to the last.
+//              No core, no sink, no commits: what the wire and the broker give one Node client.
+// Rows are canal FlatMessage rows (multi-row INSERT messages of an 8-column table), sent to the
+// queue canal's $pk$ partition hash picks.
+// Usage: pnpm build && node test/bench/rocketmq-pipeline.bench.mjs [--rows N]
+//        [--rows-per-message N] [--queues 1,4] [--rounds N] [--json]
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(root, 'packages/cli/dist/bin.js');
+const load = (rel) =>
+  import(new URL(rel, import.meta.url).href).catch((error) => {
+    console.error(`Cannot load ${rel}: run "pnpm build" first.\n${error.message}`);
+    process.exit(2);
+  });
+const protocol = await load('../../packages/canal-protocol/dist/index.js');
+const { RocketMQClient } = await load('../../plugins/source-rocketmq/dist/index.js');
+
+const { values: opts } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000' },
+    'rows-per-message': { type: 'string', default: '20' },
+    queues: { type: 'string', default: '1,4' },
+    rounds: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const ROWS = Number(opts.rows);
+const PER_MESSAGE = Number(opts['rows-per-message']);
+const QUEUES = opts.queues.split(',').map(Number);
+const ROUNDS = Number(opts.rounds);
+
+const nameServer = (process.env.SLUICE_TEST_ROCKETMQ ?? '127.0.0.1:19876').replace(
+  /^[a-z]+:\/\//,
+  '',
+);
+const client = new RocketMQClient({
+  nameServers: [nameServer],
+  requestTimeoutMs: 10_000,
+  connectTimeoutMs: 5_000,
+});
+const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
+
+// ---------------------------------------------------------------------------------------------
+// The data: multi-row INSERTs of shop.orders, split over partitions like canal's $pk$ hash.
+let seed = 42;
+const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+const pad = (n) => String(n).padStart(2, '0');
+const row = (id) => ({
+  id: String(id),
+  user_id: String(int(1, 4_000_000_000)),
+  amount: `${int(0, 99999)}.${pad(int(0, 99))}`,
+  status: String(int(1, 3)),
+  note: rand() < 0.3 ? null : 'leave at door',
+  attrs: rand() < 0.5 ? null : '{"gift": true, "tags": ["a", "b"]}',
+  created_at: `2024-${pad(int(1, 12))}-${pad(int(1, 28))} ${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}.123`,
+  updated_at: `2024-${pad(int(1, 12))}-${pad(int(1, 28))} ${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}`,
+});
+const meta = {
+  sqlType: {
+    id: -5,
+    user_id: 4,
+    amount: 3,
+    status: 4,
+    note: 2005,
+    attrs: 12,
+    created_at: 93,
+    updated_at: 93,
+  },
+  mysqlType: {
+    id: 'bigint(20)',
+    user_id: 'int(10) unsigned',
+    amount: 'decimal(10,2)',
+    status: "enum('new','paid','shipped')",
+    note: 'text',
+    attrs: 'json',
+    created_at: 'datetime(3)',
+    updated_at: 'timestamp',
+  },
+};
+const rules = protocol.parsePartitionHash('shop.orders:$pk$');
+
+function messagesFor(partitions) {
+  const out = Array.from({ length: partitions }, () => []);
+  let id = 1;
+  for (let m = 0; id <= ROWS; m++) {
+    const data = [];
+    for (let i = 0; i < PER_MESSAGE && id <= ROWS; i++) data.push(row(id++));
+    const message = {
+      id: m + 1,
+      database: 'shop',
+      table: 'orders',
+      pkNames: ['id'],
+      isDdl: false,
+      type: 'INSERT',
+      es: 1_700_000_000_000 + m * 1000,
+      ts: 1_700_000_000_000 + m * 1000 + 3,
+      sql: '',
+      ...meta,
+      data,
+      old: null,
+      gtid: '',
+    };
+    for (const [p, part] of protocol.flatMessagePartitions(message, rules, { partitions }))
+      out[p].push(protocol.encodeFlatMessage(part));
+  }
+  return out;
+}
+
+async function prepareTopic(broker, queues) {
+  const topic = `bench_rmq_${queues}q_${tag}`;
+  await client.createTopic(broker, topic, queues);
+  while ((await client.route(topic))?.readQueues.length !== queues)
+    await new Promise((r) => setTimeout(r, 100));
+  const perQueue = messagesFor(queues);
+  let bytes = 0;
+  await Promise.all(
+    perQueue.map(async (values, queueId) => {
+      // 8 sends in flight per queue; order inside a queue does not matter for throughput
+      for (let i = 0; i < values.length; i += 8) {
+        await Promise.all(
+          values.slice(i, i + 8).map((value) => {
+            bytes += Buffer.byteLength(value);
+            return client.send(broker, {
+              topic,
+              queueId,
+              body: Buffer.from(value),
+              compress: true,
+            });
+          }),
+        );
+      }
+    }),
+  );
+  return { topic, messages: perQueue.reduce((n, v) => n + v.length, 0), bytes };
+}
+
+// ---------------------------------------------------------------------------------------------
+async function ceiling(broker, topic, queues) {
+  let rows = 0;
+  let first = 0;
+  let last = 0;
+  await Promise.all(
+    Array.from({ length: queues }, async (_, queueId) => {
+      let offset = 0n;
+      for (;;) {
+        const r = await client.pull(broker, {
+          group: `bench_ceiling_${tag}`,
+          topic,
+          queueId,
+          offset,
+          maxNums: 32,
+          suspendMs: 0,
+          subscription: '*',
+        });
+        if (first === 0) first = performance.now();
+        if (r.status !== 'found') break;
+        for (const m of r.messages) rows += JSON.parse(m.body.toString('utf8')).data.length;
+        offset = r.nextBeginOffset;
+        last = performance.now();
+      }
+    }),
+  );
+  return { rows, seconds: (last - first) / 1000 };
+}
+
+async function sluice(topic) {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
+  const report = join(dir, 'report.json');
+  await writeFile(
+    join(dir, 'application.yml'),
+    `canal.conf:
+  mode: rocketMQ
+  flatMessage: true
+  syncBatchSize: 1000
+  retries: 3
+  timeout:
+  accessKey:
+  secretKey:
+  consumerProperties:
+    rocketmq.namesrv.addr: ${nameServer}
+    rocketmq.batch.size: 32
+    rocketmq.consume.from.where: CONSUME_FROM_FIRST_OFFSET
+  canalAdapters:
+  - instance: ${topic}
+    groups:
+    - groupId: bench_sluice_${tag}_${Math.random().toString(36).slice(2, 8)}
+      outerAdapters:
+      - name: noop
+        key: noop
+        properties:
+          report: ${JSON.stringify(report)}
+sluice:
+  plugins:
+  - ${JSON.stringify(join(root, 'test/bench/kafka-noop-sink.mjs'))}
+  admin:
+    enabled: false
+`,
+  );
+  const started = performance.now();
+  const nodeArgs = (process.env.SLUICE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'start', '--config', dir, '--once'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((r) => child.on('exit', r));
+  const wall = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`sluice exited ${code}:\n${stderr.slice(-3000)}`);
+  const r = JSON.parse(await readFile(report, 'utf8'));
+  await rm(dir, { recursive: true, force: true });
+  return {
+    rows: r.events,
+    seconds: (r.lastMs - r.firstMs) / 1000,
+    wall,
+    rssMiB: r.maxRssKiB / 1024,
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const results = [];
+try {
+  const [broker] = [...(await client.brokers()).values()];
+  if (!broker) throw new Error(`no broker registered with ${nameServer}`);
+  for (const queues of QUEUES) {
+    const { topic, messages, bytes } = await prepareTopic(broker, queues);
+    const s = [];
+    const c = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // alternate, so drift on a shared machine hits both sides
+      c.push(await ceiling(broker, topic, queues));
+      if (c.at(-1).rows !== ROWS)
+        throw new Error(`ceiling read ${c.at(-1).rows} rows, expected ${ROWS}`);
+      s.push(await sluice(topic));
+      if (s.at(-1).rows !== ROWS)
+        throw new Error(`sluice applied ${s.at(-1).rows} rows, expected ${ROWS}`);
+    }
+    const sluiceRate = median(s.map((x) => x.rows / x.seconds));
+    const ceilingRate = median(c.map((x) => x.rows / x.seconds));
+    results.push({
+      queues,
+      rows: ROWS,
+      messages,
+      mib: +(bytes / 2 ** 20).toFixed(1),
+      sluiceRowsPerSec: Math.round(sluiceRate),
+      ceilingRowsPerSec: Math.round(ceilingRate),
+      ratio: +(sluiceRate / ceilingRate).toFixed(2),
+      sluiceWallSeconds: +median(s.map((x) => x.wall)).toFixed(2),
+      sluicePeakRssMiB: Math.round(Math.max(...s.map((x) => x.rssMiB))),
+      rounds: ROUNDS,
+    });
+  }
+} finally {
+  client.close();
+}
+
+const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
+if (opts.json) console.log(JSON.stringify({ machine, results }, null, 2));
+else {
+  console.log(
+    `machine: ${machine.nproc} cpus, ${machine.cpu}, node ${machine.node}; ${ROWS} rows in ${PER_MESSAGE}-row messages; median of ${ROUNDS}`,
+  );
+  console.log(
+    'queues | sluice rows/s | ceiling rows/s (bare pulls + JSON.parse) | ratio | sluice wall s (incl. start, rebalance, shutdown) | sluice peak RSS MiB (max of rounds)',
+  );
+  for (const r of results)
+    console.log(
+      `${r.queues} | ${r.sluiceRowsPerSec} | ${r.ceilingRowsPerSec} | ${r.ratio} | ${r.sluiceWallSeconds} | ${r.sluicePeakRssMiB}`,
+    );
+}
