@@ -4,7 +4,7 @@
  * filters, and real canal output (flat and protobuf) delivered byte for byte.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import type { SourceInstance } from '@sluice/plugin-api';
 import { uniqueName } from '../../../test/support/testbed.js';
 import {
@@ -35,8 +35,17 @@ async function startMember(
   commitEach = true,
   props = {},
 ): Promise<Running> {
-  const source = createSource({ topic, groupId, properties: props });
+  const logger = recordingLogger();
+  const source = createSource({ topic, groupId, properties: props, logger });
   const handler = new RecordingHandler();
+  const t0 = Date.now();
+  onTestFailed(() => {
+    console.error(
+      `member of ${topic} (${handler.count()} delivered): ${JSON.stringify(handler.events.filter((e) => !e.startsWith('deliver')))}`,
+    );
+    for (const l of logger.lines) console.error(`  ${l.level} ${l.message}`);
+    console.error(`  started ${Date.now() - t0} ms ago`);
+  });
   handler.source = source;
   handler.commitEach = commitEach;
   const stop = new AbortController();
@@ -49,6 +58,11 @@ async function stopMember(m: Running): Promise<void> {
   m.stop.abort();
   await m.done;
   await m.source.close(new AbortController().signal);
+}
+
+/** Resolves once `condition` holds, checking every 20 ms (the test timeout bounds it). */
+async function eventually(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 20));
 }
 
 const seqsOf = (h: RecordingHandler, partition: string) =>
@@ -112,7 +126,9 @@ it('scales out: a second member takes half the queues only after the first gave 
       q,
       range(20, 40).map((i) => orderInsert(q, Number(i))),
     );
-  await b.handler.until(() => a.handler.count() + b.handler.count() === 160);
+  // Polled: the condition spans both handlers (each handler's `until` wakes on its own events).
+  await eventually(() => a.handler.count() + b.handler.count() >= 160);
+  expect(a.handler.count() + b.handler.count()).toBe(160);
   const owners = range(0, queues).map(
     (q) =>
       [a, b].filter((m) => m.handler.offsets(rmq.partition(Number(q))).some((o) => Number(o) >= 20))
