@@ -37,7 +37,8 @@ export function isConnectionFailure(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | undefined;
   if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) return true;
   const message = typeof e?.message === 'string' ? e.message : '';
-  if (/ACCESS.REFUSED|NOT_ALLOWED|vhost|Handshake terminated/i.test(message)) return false;
+  if (/ACCESS.REFUSED|NOT_ALLOWED|vhost|Handshake terminated|ConnectionOpenOk/i.test(message))
+    return false;
   // amqplib: "Socket closed abruptly during opening handshake", "connect ETIMEDOUT", a broker
   // shutting down (320 CONNECTION_FORCED), the socket timeout of the `timeout` option.
   return /socket|closed|timeout|timed out|CONNECTION_FORCED|ECONN|EPIPE/i.test(message);
@@ -48,7 +49,9 @@ export function refusalMessage(o: RabbitOptions, error: unknown): string {
   const message = errorMessage(error);
   if (/ACCESS.REFUSED/i.test(message) && /login|auth|PLAIN/i.test(message))
     return `the broker refused user "${o.username}" (rabbitmq.username / rabbitmq.password): ${message}`;
-  if (/vhost/i.test(message))
+  // RabbitMQ closes the connection instead of opening it for a vhost that does not exist or the
+  // user may not use (amqplib: "Expected ConnectionOpenOk; got <ConnectionClose …>").
+  if (/vhost|ConnectionOpenOk/i.test(message))
     return `virtual host "${o.vhost}" does not exist or user "${o.username}" may not use it (rabbitmq.virtual.host): ${message}`;
   return message;
 }
