@@ -18,6 +18,7 @@ import { maxAttempts } from './pipeline/retry.js';
 import type { DeadLetterQueue } from './deadLetter/queue.js';
 import type { HealthCheck, SwitchState } from './admin/adminRuntime.js';
 import { pipelineSettingsOf } from './pipeline/fromConfig.js';
+import { ZooKeeperSyncSwitch } from './admin/zooKeeperSyncSwitch.js';
 import type { PluginRegistry } from './registry.js';
 
 /** Options of {@link runSluice} (and, without `signal`, of {@link SluiceRuntime}). */
@@ -126,6 +127,10 @@ export class SluiceRuntime {
   readonly #switches = new Map<string, SwitchState>();
   readonly #startedAt = Date.now();
   #mappings: readonly ConfiguredMapping[];
+  /** canal's distributed sync switch, when `canal.conf.zookeeperHosts` is set. */
+  readonly #shared: ZooKeeperSyncSwitch | undefined;
+  /** Settles once the shared switch was read (at once without one); pipelines wait for it. */
+  #switchReady: Promise<void> = Promise.resolve();
   #watcher: MappingWatcher | undefined;
   #finished: Promise<void> | undefined;
   #stopRequested = false;
@@ -148,6 +153,13 @@ export class SluiceRuntime {
     });
     registry.source(config.canal.mode, 'canal.conf.mode'); // fail before anything starts
     this.#deadLetter = deadLetterQueueOf(config, registry);
+    this.#shared =
+      config.canal.zookeeperHosts.trim() === ''
+        ? undefined
+        : new ZooKeeperSyncSwitch({
+            hosts: config.canal.zookeeperHosts.trim(),
+            logger: logger.child({ component: 'syncSwitch' }),
+          });
     const index = MappingIndex.of(config);
     const s = this.#settings;
     for (const adapter of config.canal.canalAdapters) {
@@ -236,6 +248,19 @@ export class SluiceRuntime {
         onError: (error) =>
           logger.warn('Reloading the mapping files failed.', { error: (error as Error).message }),
       });
+    }
+    const shared = this.#shared;
+    if (shared) {
+      this.#switchReady = shared
+        .start(this.destinations(), (destination, state) => this.#applySwitch(destination, state))
+        .then((states) => {
+          for (const [destination, state] of states) this.#applySwitch(destination, state);
+          logger.info('Shared sync switch read from ZooKeeper.', {
+            zookeeperHosts: config.canal.zookeeperHosts,
+            switches: Object.fromEntries(states),
+          });
+        });
+      this.#switchReady.catch(() => undefined);
     }
     const runs = this.#groups.map((g) => this.#run(g));
     this.#watcher?.start();
@@ -379,15 +404,22 @@ export class SluiceRuntime {
    * finish, then takes no new message until on again (canal's `syncSwitch`). Unknown
    * destinations are ignored.
    */
-  setSyncSwitch(destination: string, state: SwitchState): Promise<void> {
-    if (!this.#switches.has(destination)) return Promise.resolve();
+  async setSyncSwitch(destination: string, state: SwitchState): Promise<void> {
+    if (!this.#switches.has(destination)) return;
+    // Shared (canal.conf.zookeeperHosts): the node is written first, so every process sharing
+    // the ZooKeeper follows; a failed write leaves this process unchanged and rejects.
+    if (this.#shared) await this.#shared.set(destination, state);
+    this.#applySwitch(destination, state);
+  }
+
+  #applySwitch(destination: string, state: SwitchState): void {
+    if (!this.#switches.has(destination)) return;
     this.#switches.set(destination, state);
     for (const g of this.#groups)
       if (g.destination === destination) {
         if (state === 'off') g.engine.pause();
         else g.engine.resume();
       }
-    return Promise.resolve();
   }
 
   /** Events applied and dead-lettered so far, per sink instance (what `--once` prints at the end). */
@@ -416,6 +448,7 @@ export class SluiceRuntime {
   async #run(g: Group): Promise<void> {
     const stopAll = this.#stopAll;
     try {
+      await this.#switchReady;
       await g.sourceHandle.connect(stopAll.signal);
       this.#o.logger.info('Started.', {
         destination: g.destination,
@@ -460,6 +493,7 @@ export class SluiceRuntime {
   async #finish(runs: readonly Promise<void>[]): Promise<void> {
     const results = await Promise.allSettled(runs);
     this.#watcher?.close();
+    this.#shared?.close();
     await this.#deadLetter.close(AbortSignal.timeout(this.#settings.shutdownTimeoutMs));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed && !this.#stopRequested) throw failed.reason;
