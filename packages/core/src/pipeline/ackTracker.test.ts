@@ -179,4 +179,34 @@ describe('AckTracker', () => {
     expect(await settled(idle)).toBe(true);
     expect(await settled(progress)).toBe(true);
   });
+
+  it('after a compaction that empties the queue, the committed prefix alone refuses old offsets', () => {
+    const t = new AckTracker();
+    const tickets = [];
+    for (let i = 0; i < 1100; i++) tickets.push(t.open(String(i), 1));
+    for (const m of tickets.slice(1)) t.release(m);
+    expect(t.committable).toBeUndefined();
+    t.release(tickets[0]!); // the whole queue is done at once: compacted to nothing
+    expect(t.committable).toBe(1100n);
+    expect(t.accepts('1099')).toBe(false);
+    expect(t.accepts('1100')).toBe(true);
+    expect(() => t.open('1099', 1)).toThrow(/does not follow/);
+    expect(() => t.open('1050', 1)).toThrow(/does not follow/);
+    expect(() => t.open('1100', 1)).not.toThrow();
+  });
+
+  it('after wakeAll the tracker goes on: later completions and waiters work', async () => {
+    const t = new AckTracker();
+    const m = t.open('0', 1);
+    void t.whenIdle();
+    void t.whenProgress();
+    t.wakeAll();
+    expect(() => t.release(m)).not.toThrow();
+    expect(t.committable).toBe(1n);
+    const n = t.open('1', 1);
+    const idle = t.whenIdle();
+    t.wakeAll();
+    expect(await settled(idle)).toBe(true);
+    expect(() => t.release(n)).not.toThrow();
+  });
 });

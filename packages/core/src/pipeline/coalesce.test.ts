@@ -60,6 +60,16 @@ describe('coalesce', () => {
     const out = coalesce(items);
     expect(out.map((w) => w.members)).toEqual([[items[0]], [items[1]], [items[2]]]);
     expect(out.map((w) => w.record)).toEqual(items.map((i) => i.record));
+    // With a mapping too (its runs are keyed by mapping and row key).
+    const m = mapping('rdb/a.yml');
+    const change3 = row('UPDATE', { before: { id: '1', v: 'x' }, after: { id: '2', v: 'x' } });
+    expect(
+      sizes([
+        item(upd('1', 'a', 'b'), { mapping: m }),
+        item(change3, { mapping: m }),
+        item(ins('1'), { mapping: m }),
+      ]),
+    ).toEqual([1, 1, 1]);
     // Also for the new key: [I 2, U 1→2, U 2] is 3 writes.
     const change2 = row('UPDATE', { before: { id: '1', v: 'x' }, after: { id: '2', v: 'x' } });
     expect(sizes([item(ins('2')), item(change2), item(upd('2', 'x', 'y'))])).toEqual([1, 1, 1]);
