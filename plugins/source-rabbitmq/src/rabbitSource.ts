@@ -14,6 +14,9 @@ import { amqpCode, errorMessage, openConnection, sleep, untilAborted } from './r
 /** Most messages handed to the core in one `deliver` (the prefetch bounds it too). */
 const MAX_BATCH = 500;
 
+/** With `once`: how long no message may arrive before the queue is checked for ready ones, ms. */
+const ONCE_IDLE_MS = 1000;
+
 /**
  * One channel's consumer: an incarnation of the queue's partition. Delivery tags start at 1 on
  * every channel, so each channel is a new incarnation (`assigned` before its first delivery,
@@ -328,7 +331,16 @@ export class RabbitSource implements SourceInstance {
       if (!inc.alive) return 'lost';
       if (inc.remaining === 0) return 'done';
       if (inc.buffer.length === 0) {
-        await this.#wait(inc, signal);
+        const woken = await this.#wait(inc, signal, inc.remaining !== undefined ? ONCE_IDLE_MS : 0);
+        // `once`: another consumer of the queue may have taken messages counted at the start.
+        // Nothing ready any more and nothing arriving: what was there has been delivered.
+        if (!woken && inc.alive && inc.buffer.length === 0) {
+          const ready = await inc.channel.checkQueue(queue).then(
+            (q) => q.messageCount,
+            () => undefined,
+          );
+          if (ready === 0 && inc.buffer.length === 0) return 'done';
+        }
         continue;
       }
       await this.#gather(inc);
@@ -378,16 +390,23 @@ export class RabbitSource implements SourceInstance {
     }
   }
 
-  /** Waits for a message, the incarnation's death or the abort. One listener at a time. */
-  #wait(inc: Incarnation, signal: AbortSignal): Promise<void> {
+  /**
+   * Waits for a message, the incarnation's death or the abort (resolves true), or `timeoutMs`
+   * (resolves false; 0 = no timeout). One listener at a time.
+   */
+  #wait(inc: Incarnation, signal: AbortSignal, timeoutMs = 0): Promise<boolean> {
     return new Promise((resolve) => {
-      const done = () => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (woken: boolean) => {
+        clearTimeout(timer);
         inc.wake = undefined;
         signal.removeEventListener('abort', done);
-        resolve();
+        resolve(woken);
       };
+      const done = () => finish(true);
       inc.wake = done;
       signal.addEventListener('abort', done, { once: true });
+      if (timeoutMs > 0) timer = setTimeout(() => finish(false), timeoutMs);
     });
   }
 }

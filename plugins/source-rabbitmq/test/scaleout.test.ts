@@ -5,6 +5,7 @@
  * consumer; it retries until the first goes away). Without either, RabbitMQ spreads messages over
  * the consumers; Sluice warns.
  */
+import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceBatch, SourceHandler, SourceInstance } from '@sluice/plugin-api';
 import { TestRabbit, createSource, recordingLogger, type LogLine } from './helpers.js';
@@ -92,6 +93,44 @@ describe('several instances on one queue', () => {
     expect([...a.got, ...b.got]).toEqual(bodies(0, 100));
     expect(lines.some((l) => l.message === 'Consuming again.')).toBe(true);
     await b.stop();
+  }, 30_000);
+
+  it('--once ends when another consumer took messages counted at the start', async () => {
+    const queue = await rabbit.createQueue('once_shared');
+    await rabbit.publish(queue, bodies(0, 20));
+    // The run counts 20 ready messages; once it holds its first 5 (prefetch), another consumer
+    // joins and takes 5 of the rest, which this run then never sees.
+    const source = createSource({ queue, properties: { 'rabbitmq.prefetch.count': '5' } });
+    await source.connect(AbortSignal.timeout(10_000));
+    const thief = await connect(rabbit.url);
+    const stolen: string[] = [];
+    const got: string[] = [];
+    const started = Date.now();
+    await source.run(
+      {
+        async deliver(batch: SourceBatch) {
+          if (got.length === 0) {
+            const ch = await thief.createChannel();
+            await ch.prefetch(5);
+            await ch.consume(queue, (m) => m && stolen.push(m.content.toString('utf8')));
+          }
+          for (const m of batch.messages) got.push(Buffer.from(m.payload).toString('utf8'));
+          await source.commit(batch.partition, String(BigInt(batch.messages.at(-1)!.offset) + 1n));
+        },
+      },
+      { once: true, signal: AbortSignal.timeout(20_000) },
+    );
+    const seconds = (Date.now() - started) / 1000;
+    expect(stolen).toHaveLength(5);
+    expect([...got].sort()).toEqual(
+      bodies(0, 20)
+        .filter((b) => !stolen.includes(b))
+        .sort(),
+    );
+    expect(got).toHaveLength(15);
+    expect(seconds).toBeLessThan(10); // not the 20 s signal: it noticed nothing was left
+    await source.close(AbortSignal.timeout(5000));
+    await thief.close();
   }, 30_000);
 
   it('warns when the queue already has a consumer and neither is in place', async () => {
