@@ -41,6 +41,39 @@ export {
 } from './protobuf/canalProtocol.js';
 export type { CanalMessages, CanalPacket, PacketLayout } from './protobuf/canalProtocol.js';
 export { canalMessagesToChangeEvents, decodeProtobufMessage } from './protobuf/toChangeEvents.js';
+export {
+  CANAL_DEFAULT_CLIENT_ID,
+  FrameReader,
+  TimeUnitOrdinal,
+  canalPasswd,
+  checkScrambledPassword,
+  decodeAck,
+  decodeBatchRef,
+  decodeClientAuth,
+  decodeGet,
+  decodeHandshake,
+  decodeSubscription,
+  encodeClientAck,
+  encodeClientAuth,
+  encodeClientRollback,
+  encodeGet,
+  encodeHandshake,
+  encodePacket,
+  encodeSubscribe,
+  encodeUnsubscribe,
+  frame,
+  messagesBatchId,
+  scramblePassword,
+} from './protobuf/canalTcp.js';
+export type {
+  CanalAck,
+  CanalBatchRef,
+  CanalClientAuth,
+  CanalGet,
+  CanalHandshake,
+  CanalSubscription,
+} from './protobuf/canalTcp.js';
+
 export { flatMessageToEntry } from './protobuf/fromFlatMessage.js';
 export type { EntryHeaderOptions } from './protobuf/fromFlatMessage.js';
 export { detectFormat, decodeCanalPayload } from './payload.js';
