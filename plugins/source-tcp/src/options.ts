@@ -30,7 +30,11 @@ export interface TcpSourceOptions {
   readonly clientId: string;
   /** How long one GET waits on the server for data, ms (canal-adapter's `timeout` default). */
   readonly getTimeoutMs: number;
-  /** Delivered batches not yet acked before the source stops fetching (back-pressure). */
+  /**
+   * Delivered batches not yet acked before the source stops fetching. The core's own
+   * back-pressure (each `deliver` waits while its pipeline is full) comes first; this bound keeps
+   * the un-acked list (and canal's outstanding batches) finite when commits lag.
+   */
   readonly maxInFlightBatches: number;
   /** Socket connect + handshake + auth + subscribe time limit, ms. */
   readonly connectTimeoutMs: number;
@@ -131,7 +135,7 @@ export function tcpSourceOptions(input: {
     filter: p['canal.tcp.filter'] ?? '',
     clientId: CANAL_DEFAULT_CLIENT_ID,
     getTimeoutMs: 500,
-    maxInFlightBatches: 16,
+    maxInFlightBatches: 256,
     connectTimeoutMs: 10_000,
     idleTimeoutMs: 3_600_000,
     zkSessionTimeoutMs: 10_000,
