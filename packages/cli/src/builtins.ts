@@ -7,6 +7,7 @@ import { fileSource } from '@sluice/source-file';
 import { kafkaSource } from '@sluice/source-kafka';
 import { rabbitmqSource } from '@sluice/source-rabbitmq';
 import { rocketmqSource } from '@sluice/source-rocketmq';
+import { tcpSource } from '@sluice/source-tcp';
 
 /**
  * A new registry holding the plugins that ship with Sluice. Called once per runtime (each call
@@ -23,5 +24,6 @@ export function createBuiltinRegistry(): PluginRegistry {
   registry.register(kafkaSource, 'built-in @sluice/source-kafka');
   registry.register(rabbitmqSource, 'built-in @sluice/source-rabbitmq');
   registry.register(rocketmqSource, 'built-in @sluice/source-rocketmq');
+  registry.register(tcpSource, 'built-in @sluice/source-tcp');
   return registry;
 }

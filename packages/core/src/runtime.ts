@@ -17,7 +17,7 @@ import { SourceHandle } from './pipeline/connection.js';
 import { maxAttempts } from './pipeline/retry.js';
 import type { DeadLetterQueue } from './deadLetter/queue.js';
 import type { HealthCheck, SwitchState } from './admin/adminRuntime.js';
-import { pipelineSettingsOf } from './pipeline/fromConfig.js';
+import { payloadFormatOf, pipelineSettingsOf } from './pipeline/fromConfig.js';
 import { ZooKeeperSyncSwitch } from './admin/zooKeeperSyncSwitch.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -196,7 +196,7 @@ export class SluiceRuntime {
         const engine = new PipelineEngine({
           destination: adapter.instance,
           groupId: group.groupId,
-          format: config.canal.flatMessage ? 'flat' : 'protobuf',
+          format: payloadFormatOf(config),
           source,
           sinks,
           deadLetter: this.#deadLetter,

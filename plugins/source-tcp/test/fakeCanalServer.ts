@@ -89,7 +89,13 @@ export class FakeCanalServer {
   /** Creates a destination (empty). */
   createDestination(name: string): void {
     if (!this.#destinations.has(name))
-      this.#destinations.set(name, { entries: [], acked: 0, cursor: 0, outstanding: [], filter: '' });
+      this.#destinations.set(name, {
+        entries: [],
+        acked: 0,
+        cursor: 0,
+        outstanding: [],
+        filter: '',
+      });
   }
 
   /** Appends serialized `Entry`s to a destination's store. */
@@ -192,7 +198,9 @@ export class FakeCanalServer {
               const id = this.#nextBatchId++;
               d.outstanding.push({ id, start, end });
               d.cursor = end;
-              return send(encodeCanalMessages({ batchId: id, entries: d.entries.slice(start, end) }, 'raw'));
+              return send(
+                encodeCanalMessages({ batchId: id, entries: d.entries.slice(start, end) }, 'raw'),
+              );
             }
             case PacketType.CLIENTACK: {
               const ack = decodeBatchRef(packet.body);
@@ -201,11 +209,17 @@ export class FakeCanalServer {
               if (ack.batchId === 0n) return error(402, 'batchId should assign value');
               if (this.failNextAck) {
                 this.failNextAck = false;
-                return error(400, `something goes wrong with channel:[id: 0x1] on ack ${ack.batchId}`);
+                return error(
+                  400,
+                  `something goes wrong with channel:[id: 0x1] on ack ${ack.batchId}`,
+                );
               }
               const first = d?.outstanding[0];
               if (!d || !first || first.id !== ack.batchId)
-                return error(400, `batchId:${ack.batchId} is not the firstly:${first?.id ?? 'none'}`);
+                return error(
+                  400,
+                  `batchId:${ack.batchId} is not the firstly:${first?.id ?? 'none'}`,
+                );
               d.outstanding.shift();
               d.acked = first.end;
               this.acks.push(ack.batchId);

@@ -80,7 +80,8 @@ export function asFlatText(source: SourceInstance, texts: Map<string, string>): 
               messages: batch.messages.map((m) => {
                 const packet = m.payload as Uint8Array;
                 const { entries } = decodeCanalMessages(packet);
-                if (entries.length !== 1) throw new Error(`expected 1 entry, got ${entries.length}`);
+                if (entries.length !== 1)
+                  throw new Error(`expected 1 entry, got ${entries.length}`);
                 const bytes = encodeEntry(entries[0]!);
                 return { ...m, payload: texts.get(hex(bytes)) ?? `unknown entry ${hex(bytes)}` };
               }),

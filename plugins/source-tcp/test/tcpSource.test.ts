@@ -175,7 +175,9 @@ describe('tcp source against canal TCP protocol', () => {
     const missing = source({ 'canal.tcp.server.host': server.address }, 'nope').source;
     const e1 = await missing.connect(AbortSignal.timeout(5000)).catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(NotConnectedError);
-    expect(String(e1)).toMatch(/subscribing to destination "nope".*error 400.*can't find destination:nope/);
+    expect(String(e1)).toMatch(
+      /subscribing to destination "nope".*error 400.*can't find destination:nope/,
+    );
     await server.close();
     servers.splice(0);
     const down = source({ 'canal.tcp.server.host': `127.0.0.1:${port}` }).source;

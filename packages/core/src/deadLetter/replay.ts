@@ -5,7 +5,7 @@ import { createGroupSinks } from '../groupSinks.js';
 import { MappingIndex } from '../mappings/mappingIndex.js';
 import { MetricsRegistry } from '../metrics.js';
 import { PipelineEngine, type MessageOverride } from '../pipeline/engine.js';
-import { pipelineSettingsOf } from '../pipeline/fromConfig.js';
+import { payloadFormatOf, pipelineSettingsOf } from '../pipeline/fromConfig.js';
 import { resolvePipelineSettings } from '../pipeline/settings.js';
 import type { PluginRegistry } from '../registry.js';
 import type { DeadLetterQueue } from './queue.js';
@@ -176,7 +176,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
     const engine = new PipelineEngine({
       destination,
       groupId,
-      format: config.canal.flatMessage ? 'flat' : 'protobuf',
+      format: payloadFormatOf(config),
       source,
       sinks,
       deadLetter: counting,

@@ -22,3 +22,15 @@ export function pipelineSettingsOf(config: ResolvedConfig): Partial<PipelineSett
     terminateOnException: config.canal.terminateOnException,
   };
 }
+
+/**
+ * How the source's payloads are encoded: canal's `tcp` mode always carries protobuf (canal's
+ * tcp connector ignores `canal.conf.flatMessage`; the tcp source hands over each
+ * `Packet{MESSAGES}` as canal-server sent it); the MQ modes follow `flatMessage`.
+ */
+export function payloadFormatOf(config: {
+  readonly canal: { readonly mode: string; readonly flatMessage: boolean };
+}): 'flat' | 'protobuf' {
+  if (config.canal.mode === 'tcp') return 'protobuf';
+  return config.canal.flatMessage ? 'flat' : 'protobuf';
+}

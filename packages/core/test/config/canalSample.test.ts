@@ -30,14 +30,9 @@ describe("canal-adapter's own sample configuration", () => {
     const codes = new Set(result.problems.map((p) => p.code));
     // The rdb sink's jdbc.url (an Oracle target in this sample) is checked by @sluice/sink-rdb
     // when the instance is created, not by the configuration loader.
-    expect([...codes].sort()).toEqual(['mapping-invalid', 'plugin-missing', 'unsupported-mode']);
-    // canal's default mode tcp: say what works today and what to use instead (issue #10 item 11).
-    const mode = result.problems.find((p) => p.code === 'unsupported-mode');
-    expect(mode).toMatchObject({ file: 'application.yml', line: 13, path: 'canal.conf.mode' });
-    expect(mode?.message).toBe(
-      'mode "tcp" is not supported by this version of Sluice, which reads canal messages with mode kafka, file',
-    );
-    expect(mode?.suggestion).toMatch(/canal-server in Kafka mode .* canal\.conf\.mode: kafka/);
+    expect([...codes].sort()).toEqual(['mapping-invalid', 'plugin-missing']);
+    // canal's default mode tcp (canal.tcp.server.host under consumerProperties) is a source now.
+    expect(result.problems.find((p) => p.path === 'canal.conf.mode')).toBeUndefined();
     // targetTable: mytest2.user → the #3834 pitfall, with the fix.
     expect(result.problems.find((p) => p.code === 'mapping-invalid')).toMatchObject({
       file: 'rdb/mytest_user.yml',

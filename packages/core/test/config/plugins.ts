@@ -6,8 +6,8 @@ import { redisSink } from '@sluice/sink-redis';
 /**
  * The schemas of the plugins these tests configure, like the cli's built-in registry: the
  * Elasticsearch sink (es8, es7, es6) owns the esMapping format; logger has no properties; the
- * redis sink owns the redisMapping format; the rdb sink owns the dbMapping format; the kafka and
- * file sources exist.
+ * redis sink owns the redisMapping format; the rdb sink owns the dbMapping format; the kafka, file
+ * and tcp sources exist.
  */
 export function builtinSchemas(
   extra: ReadonlyMap<string, SinkSchemas> = new Map(),
@@ -22,6 +22,6 @@ export function builtinSchemas(
       ['rdb', rdbSink],
       ...extra,
     ]),
-    ['kafka', 'file'],
+    ['kafka', 'file', 'tcp'],
   );
 }

@@ -31,8 +31,12 @@ export const CANAL_MODES = ['tcp', 'kafka', 'rocketmq', 'rabbitmq', 'pulsarmq'] 
 /** Modes Sluice adds (its own source plugins). */
 export const SLUICE_MODES = ['file'] as const;
 
-/** Modes Sluice's first-party source plugins provide (`@sluice/source-kafka`, `@sluice/source-file`, `@sluice/source-rabbitmq`, `@sluice/source-rocketmq`). */
-export const FIRST_PARTY_SOURCE_MODES = ['kafka', 'file', 'rabbitmq', 'rocketmq'] as const;
+/**
+ * Modes Sluice's first-party source plugins provide (`@sluice/source-kafka`,
+ * `@sluice/source-file`, `@sluice/source-rabbitmq`, `@sluice/source-rocketmq`,
+ * `@sluice/source-tcp`).
+ */
+export const FIRST_PARTY_SOURCE_MODES = ['kafka', 'file', 'rabbitmq', 'rocketmq', 'tcp'] as const;
 
 /** `outerAdapters[]`: one sink instance. */
 export const outerAdapterSchema: ObjectSchema = {
