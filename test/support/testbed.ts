@@ -11,7 +11,16 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export type ServiceName =
-  'kafka' | 'es' | 'mysql' | 'pg' | 'redis' | 'redis-cluster' | 'canal' | 'rabbitmq' | 'rocketmq';
+  | 'kafka'
+  | 'es'
+  | 'mysql'
+  | 'pg'
+  | 'redis'
+  | 'redis-cluster'
+  | 'canal'
+  | 'rabbitmq'
+  | 'rocketmq'
+  | 'zookeeper';
 
 export interface MysqlEndpoint {
   host: string;
@@ -59,6 +68,7 @@ const ENV_VARS: Record<ServiceName, string> = {
   canal: 'SLUICE_TEST_CANAL',
   rabbitmq: 'SLUICE_TEST_RABBITMQ',
   rocketmq: 'SLUICE_TEST_ROCKETMQ',
+  zookeeper: 'SLUICE_TEST_ZOOKEEPER',
 };
 
 /** Same rule as test/testbed/lib/paths.mjs. */
@@ -204,6 +214,11 @@ export function redisUrl(): string {
 }
 
 /** Seed nodes of the testbed's 3-master Redis Cluster, `host:port,host:port,host:port`. */
+/** ZooKeeper connect string (host:port) for canal's cluster discovery (tcp source). */
+export function zookeeperHosts(): string {
+  return testbedEndpoint('zookeeper');
+}
+
 export function redisClusterNodes(): string {
   return testbedEndpoint('redis-cluster');
 }

@@ -29,6 +29,7 @@ import { redis } from './services/redis.mjs';
 import { redisCluster } from './services/redis-cluster.mjs';
 import { rabbitmq } from './services/rabbitmq.mjs';
 import { rocketmq } from './services/rocketmq.mjs';
+import { zookeeper } from './services/zookeeper.mjs';
 import fs from 'node:fs';
 
 /** @typedef {import('./lib/service.mjs').Service} Service */
@@ -45,6 +46,7 @@ const SERVICES = [
   redisCluster,
   canal,
   rabbitmq,
+  zookeeper,
 ];
 
 const USAGE = `usage: node test/testbed/cli.mjs <up|down|status> [${SERVICES.map((s) => s.name).join('|')}...] [--keep-data]
@@ -57,7 +59,8 @@ Environment: SLUICE_TEST_KAFKA=host:port, SLUICE_TEST_ES=http://host:port,
 SLUICE_TEST_MYSQL=mysql://user:pass@host:port, SLUICE_TEST_PG=postgres://user@host:port/db,
 SLUICE_TEST_REDIS=redis://host:port, SLUICE_TEST_REDIS_CLUSTER=host:port,host:port,…,
 SLUICE_TEST_CANAL=canal://host:11111?control=http://host:11180,
-SLUICE_TEST_RABBITMQ=amqp://user:pass@host:port supply a service instead of starting one.
+SLUICE_TEST_RABBITMQ=amqp://user:pass@host:port, SLUICE_TEST_ZOOKEEPER=host:port supply a service
+instead of starting one.
 State: ${STATE_FILE}`;
 
 /** @param {string[]} names */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import zookeeper from 'node-zookeeper-client';
 import type { HostPort } from './options.js';
@@ -46,7 +47,8 @@ export class CanalZooKeeper {
   readonly #destination: string;
   readonly #clientId: string;
   readonly #sessionTimeoutMs: number;
-  readonly #identity = `${hostname()}:${process.pid}`;
+  /** This client in the client node: host, pid and a per-instance tag (one process may hold several). */
+  readonly #identity = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   #client: Client | undefined;
   #connecting: Promise<Client> | undefined;
   #closed = false;
