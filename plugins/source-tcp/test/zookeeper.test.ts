@@ -21,7 +21,7 @@ async function zkSession(): Promise<zookeeper.Client> {
   return client;
 }
 
-const call = <T>(fn: (cb: (error: Error | null, value?: T) => void) => void): Promise<T> =>
+const call = <T>(fn: (cb: (error: unknown, value?: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) =>
     fn((error, value) => (error ? reject(error) : resolve(value as T))),
   );
