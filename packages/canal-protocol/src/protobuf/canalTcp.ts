@@ -17,7 +17,8 @@ import { DecodeError } from '../decodeError.js';
 import { preview } from '../preview.js';
 import { decodeWhole } from './entryProtocol.js';
 import { PacketType, type CanalPacket } from './canalProtocol.js';
-import { ProtoReader, ProtoWriter, WireType } from './wire.js';
+import type { ProtoReader } from './wire.js';
+import { ProtoWriter, WireType } from './wire.js';
 
 /** The client id canal's Java client always uses (`ClientIdentity`, a Java `short`). */
 export const CANAL_DEFAULT_CLIENT_ID = '1001';
