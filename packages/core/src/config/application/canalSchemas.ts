@@ -25,6 +25,41 @@ export const DEPRECATED_CANAL_CONF_KEYS = [
   'namespace',
 ] as const;
 
+/**
+ * canal-adapter 1.1.4's tcp settings (top-level `canal.conf` keys, as in its shipped
+ * application.yml: `canalServerHost: 127.0.0.1:11111`) and the `consumerProperties` key of
+ * canal-adapter 1.1.5+'s tcp connector that replaced each. In mode tcp Sluice reads the old key
+ * when the new one is not set, so both generations of canal's shipped file run unchanged.
+ */
+export const LEGACY_TCP_KEYS: Readonly<Record<string, string>> = {
+  canalServerHost: 'canal.tcp.server.host',
+  zookeeperHosts: 'canal.tcp.zookeeper.hosts',
+  batchSize: 'canal.tcp.batch.size',
+  username: 'canal.tcp.username',
+  password: 'canal.tcp.password',
+};
+
+/**
+ * `consumerProperties` as the source receives them: in mode tcp, completed with canal-adapter
+ * 1.1.4's keys ({@link LEGACY_TCP_KEYS}) where the 1.1.5+ key is missing or empty.
+ */
+export function sourcePropertiesOf(
+  mode: string,
+  conf: Readonly<Record<string, unknown>>,
+  consumerProperties: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const out = { ...consumerProperties };
+  if (mode !== 'tcp') return out;
+  for (const [legacy, key] of Object.entries(LEGACY_TCP_KEYS)) {
+    const value = conf[legacy];
+    if ((out[key] ?? '').trim() !== '') continue;
+    if (typeof value === 'string' || typeof value === 'number') {
+      if (String(value).trim() !== '') out[key] = String(value);
+    }
+  }
+  return out;
+}
+
 /** `canal.conf.mode` values canal-adapter knows (connector SPI names). */
 export const CANAL_MODES = ['tcp', 'kafka', 'rocketmq', 'rabbitmq', 'pulsarmq'] as const;
 

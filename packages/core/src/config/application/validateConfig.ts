@@ -23,6 +23,7 @@ import {
   type ValidationState,
 } from './passes/state.js';
 import { sluiceSettingsOf } from './sluiceSettings.js';
+import { sourcePropertiesOf } from './canalSchemas.js';
 import type { ResolvedConfig } from './types.js';
 
 export type { Environment, ValidateOptions } from './passes/state.js';
@@ -133,7 +134,11 @@ function resolvedConfigOf(state: ValidationState): ResolvedConfig {
       accessKey: str(conf['accessKey']),
       secretKey: str(conf['secretKey']),
       terminateOnException: bool(conf['terminateOnException'], false),
-      consumerProperties: stringRecord(conf['consumerProperties']),
+      consumerProperties: sourcePropertiesOf(
+        state.mode,
+        conf,
+        stringRecord(conf['consumerProperties']),
+      ),
       srcDataSources: state.srcDataSources,
       canalAdapters: state.canalAdapters,
     },

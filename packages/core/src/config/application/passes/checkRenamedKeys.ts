@@ -2,7 +2,8 @@ import { formatPath, type PathSegment } from '../../binding/bind.js';
 import { findNode } from '../../binding/locate.js';
 import { canonicalKey } from '../../binding/relaxed.js';
 import type { YNode } from '../../binding/yamlTree.js';
-import { DEPRECATED_CANAL_CONF_KEYS } from '../canalSchemas.js';
+import { DEPRECATED_CANAL_CONF_KEYS, LEGACY_TCP_KEYS } from '../canalSchemas.js';
+import { str } from './state.js';
 import { CONF_PATH, originIn, type ValidationState } from './state.js';
 
 /**
@@ -27,9 +28,20 @@ const LEGACY = new Map(
  * `outAdapters`) are errors naming their current names, anywhere under `canal.conf`.
  */
 export function checkRenamedKeys(state: ValidationState): void {
+  const tcp = str(state.conf['mode'], 'tcp').toLowerCase() === 'tcp';
   for (const key of DEPRECATED_CANAL_CONF_KEYS) {
     const value = state.conf[key];
-    if (value !== undefined && value !== null && value !== '') {
+    const newKey = LEGACY_TCP_KEYS[key];
+    if (value !== undefined && value !== null && value !== '' && tcp && newKey) {
+      state.problems.add({
+        severity: 'warning',
+        code: 'deprecated-key',
+        ...originIn(state, [...CONF_PATH, key]),
+        path: formatPath([...CONF_PATH, key]),
+        message: `canal-adapter 1.1.4's tcp setting: Sluice reads it as consumerProperties ${newKey} when that is not set (canal-adapter 1.1.5 and later ignore it)`,
+        suggestion: `move it to canal.conf.consumerProperties."${newKey}"`,
+      });
+    } else if (value !== undefined && value !== null && value !== '') {
       state.problems.add({
         severity: 'warning',
         code: 'deprecated-key',
