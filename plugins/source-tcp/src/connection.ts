@@ -244,9 +244,14 @@ export class CanalSession {
     );
   }
 
-  /** Closes the socket (no unsubscribe: canal keeps the cursor, as canal-adapter does). */
+  /**
+   * Closes the session (no unsubscribe: canal keeps the cursor, as canal-adapter does). Acks
+   * already written are flushed first (a half-close), then the socket is destroyed after at
+   * most a second.
+   */
   close(): void {
-    this.#fail(new CanalConnectionError('closed'));
+    if (this.#failure) return;
+    this.#fail(new CanalConnectionError('closed'), true);
   }
 
   #expectOk(packet: RawPacket, what: string): void {
@@ -317,10 +322,15 @@ export class CanalSession {
     }
   }
 
-  #fail(error: CanalConnectionError): void {
+  #fail(error: CanalConnectionError, graceful = false): void {
     if (this.#failure) return;
     this.#failure = error;
-    this.#socket.destroy();
+    if (graceful && !this.#socket.destroyed) {
+      this.#socket.end();
+      setTimeout(() => this.#socket.destroy(), 1000).unref();
+    } else {
+      this.#socket.destroy();
+    }
     for (const w of this.#waiters.splice(0)) w.reject(error);
     for (const l of this.#closedListeners) l(error);
     this.#closedListeners.clear();

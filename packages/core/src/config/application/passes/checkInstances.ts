@@ -2,6 +2,7 @@ import type { SinkInstance, SourceInstance } from '@sluice/plugin-api';
 import { bindFlatProperties, formatPath } from '../../binding/bind.js';
 import { createLogger } from '../../../logger.js';
 import { MetricsRegistry } from '../../../metrics.js';
+import { sourcePropertiesOf } from '../canalSchemas.js';
 import { CONF_PATH, originIn, stringRecord, type ValidationState } from './state.js';
 
 /** How long closing the instances built for the check may take, ms (they never connected). */
@@ -27,7 +28,11 @@ export async function checkInstances(state: ValidationState): Promise<void> {
     },
   });
   const created: (SinkInstance | SourceInstance)[] = [];
-  const consumerProperties = stringRecord(state.conf['consumerProperties']);
+  const consumerProperties = sourcePropertiesOf(
+    state.mode,
+    state.conf,
+    stringRecord(state.conf['consumerProperties']),
+  );
   for (const adapter of state.canalAdapters) {
     for (const group of adapter.groups) {
       if (state.modeUsable && !state.sourcePropertiesInvalid) {
