@@ -182,12 +182,20 @@ export class RocketMQSource implements SourceInstance {
 
   /** `once`: take this member's share, deliver each queue up to its end at the start, return. */
   async #runOnce(): Promise<void> {
+    let retrySoon = true;
     for (let attempt = 0; ; attempt++) {
-      const retrySoon = await this.#rebalance(true);
+      retrySoon = await this.#rebalance(true);
       if (!retrySoon || this.#stop.signal.aborted || attempt >= 30) break;
       await sleep(1_000, this.#stop.signal);
     }
     await Promise.allSettled([...this.#owned.values()].map((q) => q.loop));
+    // Like the Kafka source: `--once` must not report success for queues it never read.
+    if (!this.#stop.signal.aborted && (retrySoon || this.#owned.size === 0))
+      this.#fail(
+        new FatalError(
+          `--once could not read ${this.#owned.size === 0 ? 'any' : 'every'} queue of topic "${this.#o.topic}": other members of group "${this.#o.groupId}" hold them (or the topic does not exist); what it read was delivered, run again when they stop.`,
+        ),
+      );
   }
 
   /**

@@ -223,3 +223,19 @@ it('delivers real canal 1.1.8 output byte for byte: flat JSON and protobuf (zlib
     proto.map((b) => b.toString('base64')),
   );
 }, 60_000);
+
+it('--once fails, naming the topic, when other members of the group hold its queues (it never reports queues it did not read as done)', async () => {
+  const topic = await rmq.createTopic(1, 'oncebusy');
+  const groupId = uniqueName('g');
+  await rmq.produce(topic, 0, [orderInsert(1, 1)]);
+  const a = await startMember(topic, groupId);
+  await a.handler.until(() => a.handler.count() === 1);
+  const source = createSource({ topic, groupId });
+  const stop = new AbortController();
+  await source.connect(stop.signal);
+  await expect(
+    source.run(new RecordingHandler(), { once: true, signal: stop.signal }),
+  ).rejects.toThrow(new RegExp(`could not read any queue of topic "${topic}"`));
+  await source.close(stop.signal);
+  await stopMember(a);
+}, 90_000);
