@@ -64,7 +64,8 @@ type LiveWrite<T extends CoalesceItem> = CoalescedWrite<T> & { record: SinkRecor
  *
  * - retryable (and unknown) errors: backoff with jitter (at least a `RetryableError`'s `waitMs`),
  *   at most canal's `retries` attempts (-1 = forever);
- * - `NotConnectedError`: reconnect through the {@link SinkHandle}, then retry;
+ * - `NotConnectedError`: reconnect through the {@link SinkHandle}, then retry, for as long as the
+ *   outage lasts (these attempts do not count toward `retries`);
  * - `PermanentEventError` thrown for the whole batch: no retry; the batch is split in halves
  *   written one after the other (per-key order holds: the batch held its keys exclusively), down
  *   to the one record that goes to the dead-letter queue;
@@ -236,7 +237,17 @@ export class BatchWriter<T extends CoalesceItem> {
 function classifyWriteFailure(error: unknown): RetryDecision {
   if (error instanceof WriteResultMismatch) return { retry: true };
   const kind = classifyError(error);
-  return kind === 'fatal' || kind === 'permanent' ? { retry: false } : retryAfter(error);
+  if (kind === 'fatal' || kind === 'permanent') return { retry: false };
+  // A target that is down is an outage, not a bad batch: wait for the reconnect (the sink
+  // handle retries it until it succeeds) and write again, without using up canal's `retries`,
+  // so an outage never sends good data to the dead-letter queue.
+  if (kind === 'notConnected') {
+    const waitMs = (error as { waitMs?: unknown }).waitMs;
+    return typeof waitMs === 'number'
+      ? { retry: true, waitMs, free: true }
+      : { retry: true, free: true };
+  }
+  return retryAfter(error);
 }
 
 function asFatal(error: unknown, wrap: () => SluiceError): SluiceError {

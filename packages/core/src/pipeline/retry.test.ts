@@ -218,3 +218,43 @@ describe('retry classification', () => {
     expect(outcome).toMatchObject({ ok: false, reason: 'exhausted', attempts: 1 });
   });
 });
+
+describe('free failures (a lost connection)', () => {
+  it('do not use up maxAttempts: the loop goes on until the attempt succeeds', async () => {
+    let n = 0;
+    const outcome = await retry(
+      async () => {
+        n += 1;
+        if (n < 6) throw new NotConnectedError('down');
+        return 'written';
+      },
+      {
+        signal: new AbortController().signal,
+        backoff: { baseMs: 1, maxMs: 2 },
+        maxAttempts: 1,
+        classify: (error) =>
+          error instanceof NotConnectedError ? { retry: true, free: true } : { retry: true },
+      },
+    );
+    expect(outcome).toEqual({ ok: true, value: 'written', attempts: 6 });
+  });
+
+  it('still count the other failures between them', async () => {
+    let n = 0;
+    const outcome = await retry(
+      async () => {
+        n += 1;
+        throw n % 2 === 1 ? new NotConnectedError('down') : new RetryableError('busy');
+      },
+      {
+        signal: new AbortController().signal,
+        backoff: { baseMs: 1, maxMs: 2 },
+        maxAttempts: 2,
+        classify: (error) =>
+          error instanceof NotConnectedError ? { retry: true, free: true } : { retry: true },
+      },
+    );
+    // not-connected, busy (1), not-connected, busy (2): exhausted at the 4th attempt
+    expect(outcome).toMatchObject({ ok: false, reason: 'exhausted', attempts: 4 });
+  });
+});

@@ -52,8 +52,13 @@ export function maxAttempts(retries: number): number {
 
 /** What {@link retry} does after a failed attempt. */
 export type RetryDecision =
-  /** Back off, then try again (if attempts remain). `waitMs` is a least delay (Retry-After). */
-  | { readonly retry: true; readonly waitMs?: number }
+  /**
+   * Back off, then try again (if attempts remain). `waitMs` is a least delay (Retry-After).
+   * `free`: this failure does not use up an attempt of `maxAttempts` (a lost connection: the
+   * loop waits for it to come back for as long as it takes, as canal's reconnect loop does
+   * without consuming its retry budget).
+   */
+  | { readonly retry: true; readonly waitMs?: number; readonly free?: boolean }
   /** Stop now: {@link retry} resolves `{ ok: false, reason: 'stopped' }`. */
   | { readonly retry: false };
 
@@ -121,6 +126,8 @@ export async function retry<T>(
   const { signal, backoff } = options;
   const limit = options.maxAttempts ?? Number.POSITIVE_INFINITY;
   const classify = options.classify ?? retryUnlessFatal;
+  // Attempts that count toward `limit` (failures classified `free` do not).
+  let counted = 0;
   for (let n = 1; ; n++) {
     if (signal.aborted)
       return { ok: false, reason: 'aborted', error: signal.reason, attempts: n - 1 };
@@ -133,7 +140,8 @@ export async function retry<T>(
     if (signal.aborted) return { ok: false, reason: 'aborted', error: signal.reason, attempts: n };
     const decision = classify(failure, n);
     if (!decision.retry) return { ok: false, reason: 'stopped', error: failure, attempts: n };
-    if (n >= limit) return { ok: false, reason: 'exhausted', error: failure, attempts: n };
+    if (!decision.free) counted += 1;
+    if (counted >= limit) return { ok: false, reason: 'exhausted', error: failure, attempts: n };
     const delayMs = Math.max(
       backoffDelay(n, backoff.baseMs, backoff.maxMs, options.random),
       decision.waitMs ?? 0,
