@@ -1,7 +1,9 @@
 /**
  * Issue 16, true end to end into PostgreSQL: SQL on MariaDB → the testbed canal-server (Kafka,
  * flat and protobuf) → `sluice start` with the rdb sink (one mapping per table, mapAll) → a
- * PostgreSQL schema. Inserts (extreme values, NULLs, empty strings, binary, unicode), updates,
+ * PostgreSQL schema. Every MySQL type of the real-canal fixtures (integers signed and unsigned
+ * at their limits, DECIMAL, FLOAT/DOUBLE, DATE/DATETIME/TIMESTAMP/TIME/YEAR, CHAR/VARCHAR/TEXT,
+ * BLOB/BINARY/VARBINARY, JSON, BIT, ENUM, SET). Inserts (extreme values, NULLs, empty strings, binary, unicode), updates,
  * primary-key changes (single and composite keys), deletes and a transaction over two tables.
  * Every row of the target equals the source, compared column by column as canonical text
  * rendered by each database itself (HEX/encode for bytes, to_char for times).
@@ -28,6 +30,24 @@ const TYPED: Record<string, [string, string]> = {
   c_varchar: ['c_varchar', 'c_varchar'],
   c_text: ['c_text', 'c_text'],
   c_blob: ['HEX(c_blob)', "upper(encode(c_blob, 'hex'))"],
+  c_utinyint: ['CAST(c_utinyint AS CHAR)', 'c_utinyint::text'],
+  c_smallint: ['CAST(c_smallint AS CHAR)', 'c_smallint::text'],
+  c_mediumint: ['CAST(c_mediumint AS CHAR)', 'c_mediumint::text'],
+  c_uint: ['CAST(c_uint AS CHAR)', 'c_uint::text'],
+  c_bigint: ['CAST(c_bigint AS CHAR)', 'c_bigint::text'],
+  c_float: ['CAST(c_float AS CHAR)', 'c_float::text'],
+  c_year: ['CAST(c_year AS CHAR)', 'c_year::text'],
+  // TIMESTAMP: an instant; the session and canal's JVM are UTC, PostgreSQL shows it in UTC here
+  c_ts: [
+    "DATE_FORMAT(c_ts, '%Y-%m-%d %H:%i:%s.%f')",
+    "to_char(c_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+  ],
+  c_varbinary: ['HEX(c_varbinary)', "upper(encode(c_varbinary, 'hex'))"],
+  c_binary: ['HEX(c_binary)', "upper(encode(c_binary, 'hex'))"],
+  c_json: ['c_json', 'c_json::text'],
+  c_bit: ['LPAD(BIN(c_bit), 8, 0)', 'c_bit::text'],
+  c_enum: ['CAST(c_enum AS CHAR)', 'c_enum'],
+  c_set: ['CAST(c_set AS CHAR)', 'c_set'],
 };
 const PAIRS: Record<string, [string, string]> = {
   tenant: ['tenant', 'tenant'],
@@ -39,7 +59,11 @@ const SOURCE_DDL = `
 CREATE TABLE @SRC.typed (
   id BIGINT NOT NULL PRIMARY KEY, c_tinyint TINYINT, c_int INT, c_ubigint BIGINT UNSIGNED,
   c_decimal DECIMAL(20,6), c_double DOUBLE, c_date DATE, c_datetime DATETIME(6), c_time TIME,
-  c_char CHAR(10), c_varchar VARCHAR(64), c_text TEXT, c_blob BLOB
+  c_char CHAR(10), c_varchar VARCHAR(64), c_text TEXT, c_blob BLOB,
+  c_utinyint TINYINT UNSIGNED, c_smallint SMALLINT, c_mediumint MEDIUMINT, c_uint INT UNSIGNED,
+  c_bigint BIGINT, c_float FLOAT, c_year YEAR, c_ts TIMESTAMP(6) NULL DEFAULT NULL,
+  c_varbinary VARBINARY(16), c_binary BINARY(4), c_json JSON, c_bit BIT(8),
+  c_enum ENUM('small','medium','large'), c_set SET('a','b','c','d')
 ) DEFAULT CHARSET=utf8mb4;
 CREATE TABLE @SRC.pairs (
   tenant VARCHAR(16) NOT NULL, seq INT NOT NULL, payload VARCHAR(100), PRIMARY KEY (tenant, seq)
@@ -49,18 +73,28 @@ const TARGET_DDL = (s: string) => `
 CREATE TABLE "${s}".typed (
   id bigint PRIMARY KEY, c_tinyint smallint, c_int integer, c_ubigint numeric(20),
   c_decimal numeric(20,6), c_double double precision, c_date date, c_datetime timestamp(6),
-  c_time time, c_char char(10), c_varchar varchar(64), c_text text, c_blob bytea
+  c_time time, c_char char(10), c_varchar varchar(64), c_text text, c_blob bytea,
+  c_utinyint smallint, c_smallint smallint, c_mediumint integer, c_uint bigint, c_bigint bigint,
+  c_float real, c_year smallint, c_ts timestamptz(6), c_varbinary bytea, c_binary bytea,
+  c_json json, c_bit bit(8), c_enum text, c_set text
 );
 CREATE TABLE "${s}".pairs (tenant varchar(16), seq integer, payload varchar(100), PRIMARY KEY (tenant, seq));`;
 
 const WORKLOAD = `
 INSERT INTO @SRC.typed VALUES
   (1, -128, -2147483648, 18446744073709551615, -12345678901234.123456, 2.718281828459045,
-   '2024-02-29', '2024-02-29 13:14:15.123456', '23:59:59', 'abc', '中文字符 😀', 'long text 长文本 🚀', X'00FF7F80C3'),
-  (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
-  (3, 0, 0, 0, 0.000001, -0.0001, '1000-01-01', '1970-01-01 00:00:00', '00:00:00', '', '', '', X''),
+   '2024-02-29', '2024-02-29 13:14:15.123456', '23:59:59', 'abc', '中文字符 😀', 'long text 长文本 🚀', X'00FF7F80C3',
+   255, -32768, -8388608, 4294967295, -9223372036854775808, 3.14159, 2024, '2024-02-29 13:14:15.654321',
+   X'DEADBEEF00', X'01020304', '{"k": "v", "n": 1, "arr": [1, 2.5, null, true], "u": "中"}', b'10100101',
+   'medium', 'a,c'),
+  (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+  (3, 0, 0, 0, 0.000001, -0.0001, '1000-01-01', '1970-01-01 00:00:00', '00:00:00', '', '', '', X'',
+   0, 0, 0, 0, 0, -0.0001, 1901, '1970-01-01 00:00:01', X'', X'00000000', '{}', b'00000000', 'small', ''),
   (9007199254740993, 127, 2147483647, 9007199254740993, 99999999999999.999999, 1e308,
-   '9999-12-31', '9999-12-31 23:59:59.999999', '12:30:00', 'x', 'pk above 2^53', 't', X'80');
+   '9999-12-31', '9999-12-31 23:59:59.999999', '12:30:00', 'x', 'pk above 2^53', 't', X'80',
+   1, 32767, 8388607, 1, 9223372036854775807, 1234.5, 2155, '2038-01-19 03:14:07.999999',
+   X'FF', X'80FF', '[]', b'11111111', 'large', 'a,b,c,d');
 INSERT INTO @SRC.pairs VALUES ('t1', 1, 'one'), ('t1', 2, 'two'), ('t2', 1, '租户二');
 UPDATE @SRC.typed SET c_varchar = 'updated 更新', c_int = 42, c_blob = X'0001FEFF' WHERE id = 1;
 UPDATE @SRC.typed SET c_varchar = 'was null', c_tinyint = 7 WHERE id = 2;

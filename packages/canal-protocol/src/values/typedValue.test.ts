@@ -319,6 +319,24 @@ describe('typedValue', () => {
     expect(() => typedValue('🚀', 'blob', 'avatar')).toThrow(/^avatar: .*latin-1/);
   });
 
+  it('BINARY(n) gets back the trailing 0x00 padding the binlog drops; VARBINARY/BLOB do not', () => {
+    expect(typedValue('\u0080ÿ', 'binary(4)')).toEqual({
+      kind: 'bytes',
+      value: Uint8Array.from([0x80, 0xff, 0, 0]),
+    });
+    expect(typedValue('', 'binary(4)')).toEqual({ kind: 'bytes', value: new Uint8Array(4) });
+    expect(typedValue('', 'binary')).toEqual({ kind: 'bytes', value: new Uint8Array(1) });
+    expect(typedValue('\u0001\u0002\u0003\u0004', 'binary(4)')).toEqual({
+      kind: 'bytes',
+      value: Uint8Array.from([1, 2, 3, 4]),
+    });
+    expect(typedValue('\u0080ÿ', 'varbinary(4)')).toEqual({
+      kind: 'bytes',
+      value: Uint8Array.from([0x80, 0xff]),
+    });
+    expect(typedValue('', 'blob')).toEqual({ kind: 'bytes', value: new Uint8Array(0) });
+  });
+
   it('unknown types keep the text', () => {
     expect(typedValue('x', 'vector(3)')).toEqual({
       kind: 'unknown',

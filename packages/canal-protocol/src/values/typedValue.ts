@@ -370,8 +370,18 @@ export function typedValue(
     }
     case 'text':
       return { kind: 'text', value: sentAsBytes ? textFromBytes(value, type, column) : value };
-    case 'binary':
-      return { kind: 'bytes', value: latin1Bytes(value, type, column) };
+    case 'binary': {
+      const bytes = latin1Bytes(value, type, column);
+      // BINARY(n) holds exactly n bytes, right-padded with 0x00 (MySQL manual, "The BINARY and
+      // VARBINARY Types"); the binlog row image drops that padding, so canal sends X'80FF' of a
+      // BINARY(4) as 2 bytes (seen through the testbed canal, test/e2e/canal-pg.test.ts). Put it
+      // back, or a target without fixed-length padding (PostgreSQL bytea) stores other bytes.
+      const width = type.name === 'binary' ? (type.args[0] ?? 1) : 0;
+      if (bytes.length >= width) return { kind: 'bytes', value: bytes };
+      const padded = new Uint8Array(width);
+      padded.set(bytes);
+      return { kind: 'bytes', value: padded };
+    }
     default:
       return { kind: 'unknown', text: value, mysqlType: type.text };
   }
