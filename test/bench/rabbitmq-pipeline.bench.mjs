@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
+import { orderMessages } from './lib/orders.mjs';
 
 const require = createRequire(import.meta.url);
 const amqp = require('amqplib');
@@ -52,72 +53,10 @@ const broker = new URL(url);
 const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
 
 // ---------------------------------------------------------------------------------------------
-// The data: multi-row INSERTs of shop.orders (one queue = one partition).
-let seed = 42;
-const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
-const pad = (n) => String(n).padStart(2, '0');
-const row = (id) => ({
-  id: String(id),
-  user_id: String(int(1, 4_000_000_000)),
-  amount: `${int(0, 99999)}.${pad(int(0, 99))}`,
-  status: String(int(1, 3)),
-  note: rand() < 0.3 ? null : 'leave at door',
-  attrs: rand() < 0.5 ? null : '{"gift": true, "tags": ["a", "b"]}',
-  created_at: `2024-${pad(int(1, 12))}-${pad(int(1, 28))} ${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}.123`,
-  updated_at: `2024-${pad(int(1, 12))}-${pad(int(1, 28))} ${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}`,
-});
-const meta = {
-  sqlType: {
-    id: -5,
-    user_id: 4,
-    amount: 3,
-    status: 4,
-    note: 2005,
-    attrs: 12,
-    created_at: 93,
-    updated_at: 93,
-  },
-  mysqlType: {
-    id: 'bigint(20)',
-    user_id: 'int(10) unsigned',
-    amount: 'decimal(10,2)',
-    status: "enum('new','paid','shipped')",
-    note: 'text',
-    attrs: 'json',
-    created_at: 'datetime(3)',
-    updated_at: 'timestamp',
-  },
-};
-
-function messages() {
-  const out = [];
-  let id = 1;
-  for (let m = 0; id <= ROWS; m++) {
-    const data = [];
-    for (let i = 0; i < PER_MESSAGE && id <= ROWS; i++) data.push(row(id++));
-    out.push(
-      Buffer.from(
-        protocol.encodeFlatMessage({
-          id: m + 1,
-          database: 'shop',
-          table: 'orders',
-          pkNames: ['id'],
-          isDdl: false,
-          type: 'INSERT',
-          es: 1_700_000_000_000 + m * 1000,
-          ts: 1_700_000_000_000 + m * 1000 + 3,
-          sql: '',
-          ...meta,
-          data,
-          old: null,
-          gtid: '',
-        }),
-      ),
-    );
-  }
-  return out;
-}
+// The data: multi-row INSERTs of shop.orders (one queue = one partition), shared with the
+// other pipeline benchmarks (test/bench/lib/orders.mjs).
+const messages = () =>
+  orderMessages(ROWS, PER_MESSAGE).map((m) => Buffer.from(protocol.encodeFlatMessage(m)));
 
 async function fill(channel, queue, bodies) {
   await channel.assertQueue(queue, { durable: true });
