@@ -4,7 +4,7 @@
 // beside it (dist/sluice-<version>.tgz). Run it with `node OUT/dist/bin.js` or link that file
 // as `sluice`. Uses `pnpm deploy` (legacy mode: this workspace does not inject packages).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,8 @@ if (build) run('pnpm', ['-s', 'build:quiet']);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(dirname(out), { recursive: true });
 run('pnpm', ['--filter', '@sluice/cli', 'deploy', '--legacy', '--prod', '--silent', out]);
+// tsc does not keep the executable bit: `ln -s OUT/dist/bin.js /usr/local/bin/sluice` needs it.
+chmodSync(resolve(out, 'dist/bin.js'), 0o755);
 const { version } = JSON.parse(readFileSync(resolve(root, 'packages/cli/package.json'), 'utf8'));
 const tarball = resolve(dirname(out), `sluice-${version}.tgz`);
 run('tar', ['-czf', tarball, '-C', dirname(out), basename(out)]);

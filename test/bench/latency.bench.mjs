@@ -261,6 +261,7 @@ sluice:
     seconds: Math.round(elapsed),
     engine,
     outside,
+    rssSeries: rss.map(mib),
     rssMiB: {
       firstMinuteMax: mib(Math.max(...firstMinute)),
       lastMinuteMax: mib(Math.max(...lastMinute)),
@@ -280,4 +281,5 @@ for (const target of opts.targets.split(',')) {
       `outside p50 ${r.outside.p50Ms} ms p99 ${r.outside.p99Ms} ms max ${r.outside.maxMs} ms (${r.outside.events} rows); ` +
       `RSS first minute ${r.rssMiB.firstMinuteMax} MiB, last minute ${r.rssMiB.lastMinuteMax} MiB, max ${r.rssMiB.max} MiB`,
   );
+  console.log(`${r.target.padEnd(8)} RSS every 10 s (MiB): ${r.rssSeries.join(' ')}`);
 }

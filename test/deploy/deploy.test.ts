@@ -40,6 +40,9 @@ describe('pnpm package', () => {
     expect((await run(process.execPath, [bin, '--version'], { cwd })).stdout).toMatch(
       /^sluice \d+\.\d+\.\d+\n$/,
     );
+    // Linked as a command (the README's and the Dockerfile's way), it runs by its shebang.
+    await run('ln', ['-s', bin, join(cwd, 'sluice')]);
+    expect((await run(join(cwd, 'sluice'), ['--version'], { cwd })).stdout).toMatch(/^sluice /);
     // Every built-in plugin loads (validate creates each configured sink and source).
     const validated = await run(
       process.execPath,

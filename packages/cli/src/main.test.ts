@@ -280,3 +280,20 @@ describe('sluice --log-level', () => {
     }
   });
 });
+
+describe('sluice start: the dead-letter directory', () => {
+  it('refuses to start when sluice.deadLetter.dir cannot be written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-dlqdir-'));
+    await writeFile(join(dir, 'in.jsonl'), '');
+    await writeFile(
+      join(dir, 'application.yml'),
+      'canal.conf:\n  mode: file\n  consumerProperties:\n    file.path: in.jsonl\n  canalAdapters:\n  - instance: example\n    groups:\n    - groupId: g1\n      outerAdapters:\n      - name: logger\nsluice:\n  deadLetter:\n    dir: /proc/sluice-cannot-write-here\n',
+    );
+    const io = capture();
+    expect(await main(['start', '--config', dir, '--once'], io)).toBe(1);
+    expect(io.err()).toContain(
+      'the dead-letter directory /proc/sluice-cannot-write-here (sluice.deadLetter.dir) cannot be written',
+    );
+    expect(io.err()).not.toContain('Started.');
+  });
+});

@@ -34,7 +34,8 @@ export function mainHelp(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   return `Usage: sluice <command> [options]
 
-Sluice applies canal's change messages (from Kafka, or JSON-lines files) to sinks, reading
+Sluice applies canal's change messages (from Kafka, RabbitMQ, RocketMQ, canal-server over tcp,
+or JSON-lines files) to sinks, reading
 canal-adapter's application.yml and mapping files unchanged. Built in today: the logger, rdb,
 redis and es8 sinks; rdb applies to MySQL, MariaDB and PostgreSQL, and es8 (also named es7, es6)
 applies single-table Elasticsearch mappings only (no joins yet). Plugin sinks load through

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import {
   createLogger,
   formatReport,
@@ -59,6 +61,21 @@ export async function startCommand(
     once: values.once,
   });
   const adminPort = portOption(values['admin-port']);
+  // A dead-letter directory that cannot be written would hold the first bad event (and its
+  // partition) forever: refuse to start instead, saying where and why.
+  if (config.sluice.deadLetter.type.toLowerCase() === 'file') {
+    const dir = config.sluice.deadLetter.dir;
+    try {
+      await ensureWritableDir(dir);
+    } catch (error) {
+      io.stderr(
+        `sluice start: the dead-letter directory ${dir} (sluice.deadLetter.dir) cannot be written: ` +
+          `${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Point it at writable ` +
+          `storage (e.g. /var/lib/sluice/dlq).\n`,
+      );
+      return 1;
+    }
+  }
   const runtime = new SluiceRuntime({ config, registry, logger, once: values.once });
   // The admin API comes up before any connection is made, so a taken port fails the start at
   // once (as canal-adapter's embedded server does) instead of after the sources connected.
@@ -107,6 +124,31 @@ export async function startCommand(
     if (values.once) io.stderr(formatSummary(summary));
   }
   return 0;
+}
+
+/**
+ * Creates `dir` (parents first, one level at a time: Node's recursive mkdir can loop on special
+ * file systems) and proves it writable by writing and removing a probe file (as root, `access`
+ * says yes even on a read-only mount). Throws the file system's error.
+ */
+async function ensureWritableDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      await access(d, constants.F_OK);
+      break;
+    } catch {
+      missing.unshift(d);
+      if (dirname(d) === d) break;
+    }
+  }
+  for (const d of missing)
+    await mkdir(d).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+  const probe = join(dir, `.sluice-write-check-${process.pid}`);
+  await writeFile(probe, '');
+  await rm(probe, { force: true });
 }
 
 /** `--admin-port`: a TCP port number, or undefined when not given. */

@@ -228,7 +228,8 @@ export async function startAdminServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info('Admin API listening.', { url, token: token ? 'required' : 'none' });
+  // (not a field named "token": the logger redacts those, and the value here is no secret)
+  log.info('Admin API listening.', { url, auth: token ? 'bearer token required' : 'none' });
   return {
     url,
     close: async () => {

@@ -242,13 +242,16 @@ export class PipelineEngine implements SourceHandler {
   }
 
   /**
-   * Sets `sluice_lag_seconds` of every partition to its lag now. Called before each metrics
-   * scrape, so the gauge grows while events wait even when nothing gets applied.
+   * Sets `sluice_lag_seconds` and `sluice_in_flight_events` of every partition to their values
+   * now. Called before each metrics scrape, so lag grows while events wait even when nothing gets
+   * applied, and in-flight falls back to 0 once everything was applied.
    */
   refreshLag(now: number = this.#clock.now()): void {
     for (const p of this.#partitions.values()) {
       const lag = this.#lagMs(p, now);
       if (lag !== undefined) this.#o.metrics.gauge('sluice_lag_seconds', lag / 1000, p.labels);
+      // In-flight falls as events are applied, which sets no gauge on the hot path: read it now.
+      this.#o.metrics.gauge('sluice_in_flight_events', p.tracker.inFlight, p.labels);
     }
   }
 
