@@ -497,18 +497,32 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
     s.release(1, fromB);
     expect(s.blocked).toBe(0);
     expect(s.queued(0)).toBe(2);
-    // Rows of the table after the barrier follow it into its lane; other tables are free.
+    // Rows after the barrier follow it into its lane, of its table and of every other table (a
+    // DDL such as RENAME names one table and changes another).
     s.push(row('t', [b], 'b2'));
     s.push(row('u', [keyOn(1, 2, 'u')], 'u'));
-    expect(s.queued(0)).toBe(3);
-    expect(s.queued(1)).toBe(1);
+    expect(s.queued(0)).toBe(4);
+    expect(s.queued(1)).toBe(0);
     expect(ids(s.take(0, 10, 10))).toEqual(['a']);
     expect(ids(s.take(0, 10, 10))).toEqual(['ddl t']);
-    expect(ids(s.take(0, 10, 10))).toEqual(['b2']);
+    expect(ids(s.take(0, 10, 10))).toEqual(['b2', 'u']);
     // A barrier of an idle table goes to its hashed lane.
     const idle = make(4);
     idle.s.push(barrier('v'));
     expect(idle.woken).toEqual([hashString('v') % 4]);
+  });
+
+  it('a barrier also waits for rows of other tables still in flight (RENAME a TO b)', () => {
+    const { s } = make(2);
+    s.push(row('a', [keyOn(1, 2, 'a')], 'row of a'));
+    s.push(row('x', [keyOn(0, 2, 'x')], 'row of x'));
+    s.push(barrier('b'));
+    // Rows of two tables sit in two lanes: the DDL of table b cannot go anywhere yet.
+    expect(s.blocked).toBe(1);
+    s.release(1, s.take(1, 10, 10));
+    expect(s.blocked).toBe(0);
+    expect(ids(s.take(0, 10, 10))).toEqual(['row of x']);
+    expect(ids(s.take(0, 10, 10))).toEqual(['ddl b']);
   });
 
   it('a barrier is taken alone even when it is not an "alone" item, and ends a batch', () => {

@@ -152,10 +152,12 @@ export class LaneScheduler<T extends LaneItem> {
   #pick(item: T): number | undefined {
     let found = -1;
     if (item.barrier) {
-      const holders = this.#tableHolders.get(item.table);
-      if (holders) {
+      // A DDL waits for every table of the partition, not only its own: a RENAME (or any DDL
+      // touching several tables) names one table but changes others, so rows of any table still
+      // in flight must be applied before it (canal-adapter applies DDL in line too).
+      for (const holders of this.#tableHolders.values()) {
         for (let lane = 0; lane < holders.length; lane++) {
-          if (holders[lane] === 0) continue;
+          if (holders[lane] === 0 || lane === found) continue;
           if (found !== -1) return undefined;
           found = lane;
         }
@@ -169,8 +171,9 @@ export class LaneScheduler<T extends LaneItem> {
       if (found !== -1) return undefined;
       found = owner.lane;
     }
-    const barrier = this.#barrierOwner.get(item.table);
-    if (barrier !== undefined && barrier.lane !== found) {
+    // …and every row after a DDL waits for it, whatever its table.
+    for (const barrier of this.#barrierOwner.values()) {
+      if (barrier.lane === found) continue;
       if (found !== -1) return undefined;
       found = barrier.lane;
     }
