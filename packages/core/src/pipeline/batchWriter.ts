@@ -241,13 +241,7 @@ function classifyWriteFailure(error: unknown): RetryDecision {
   // A target that is down is an outage, not a bad batch: wait for the reconnect (the sink
   // handle retries it until it succeeds) and write again, without using up canal's `retries`,
   // so an outage never sends good data to the dead-letter queue.
-  if (kind === 'notConnected') {
-    const waitMs = (error as { waitMs?: unknown }).waitMs;
-    return typeof waitMs === 'number'
-      ? { retry: true, waitMs, free: true }
-      : { retry: true, free: true };
-  }
-  return retryAfter(error);
+  return retryAfter(error, kind === 'notConnected');
 }
 
 function asFatal(error: unknown, wrap: () => SluiceError): SluiceError {

@@ -106,10 +106,17 @@ export function retryUnlessFatal(error: unknown): RetryDecision {
   return classifyError(error) === 'fatal' ? { retry: false } : retryAfter(error);
 }
 
-/** `{ retry: true }` with the error's `waitMs` (a `RetryableError`'s Retry-After), when any. */
-export function retryAfter(error: unknown): RetryDecision {
+/**
+ * `{ retry: true }` with the error's `waitMs` (a `RetryableError`'s Retry-After), when any;
+ * `free` marks a failure that does not use up an attempt (see {@link RetryDecision}).
+ */
+export function retryAfter(error: unknown, free = false): RetryDecision {
   const waitMs = (error as { waitMs?: unknown } | undefined)?.waitMs;
-  return typeof waitMs === 'number' ? { retry: true, waitMs } : { retry: true };
+  return {
+    retry: true,
+    ...(typeof waitMs === 'number' ? { waitMs } : {}),
+    ...(free ? { free: true } : {}),
+  };
 }
 
 /**
