@@ -174,7 +174,7 @@ describe('a running sluice start serves the admin API', () => {
     }
     const off = await fetch(`${url}/syncSwitch/${topic}/off`, { method: 'PUT' });
     expect(off.status).toBe(401);
-    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({ status: 'on' });
+    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({ stauts: 'on', status: 'on' });
   });
 
   it('answers canal-adapter’s /destinations and reports readiness', async () => {
@@ -271,11 +271,11 @@ describe('a running sluice start serves the admin API', () => {
 
   it('pauses the destination with the sync switch and resumes it', async () => {
     const off = await send('PUT', `/syncSwitch/${topic}/off`);
-    expect(await off.json()).toEqual({
-      code: 20000,
-      message: `Destination ${topic}: sync switched off.`,
+    expect(await off.json()).toEqual({ code: 20000, message: `实例: ${topic} 关闭同步成功` });
+    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({
+      stauts: 'off',
+      status: 'off',
     });
-    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({ status: 'off' });
     await e2e.kafka.produce(topic, [[insert([{ id: 4, name: 'paused', score: '4.00' }])]]);
     // Switched off: the message stays unapplied for as long as the switch is off.
     await new Promise((r) => setTimeout(r, 2_000));
@@ -286,12 +286,12 @@ describe('a running sluice start serves the admin API', () => {
     // canal's answers for unknown input: a code 50000 body, nothing switched.
     expect(await (await send('PUT', `/syncSwitch/nosuchdest/off`)).json()).toEqual({
       code: 50000,
-      message: 'Destination nosuchdest is not configured.',
+      message: '实例: nosuchdest 操作失败',
     });
     expect(
       ((await (await send('PUT', `/syncSwitch/${topic}/maybe`)).json()) as { code: number }).code,
     ).toBe(50000);
-    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({ status: 'on' });
+    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({ stauts: 'on', status: 'on' });
   });
 
   it('runs an ETL over the API while the stream runs, ending with the target equal to the source', async () => {
@@ -323,7 +323,7 @@ describe('a running sluice start serves the admin API', () => {
       2_005,
     );
     // The switch is back on after the ETL.
-    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({ status: 'on' });
+    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({ stauts: 'on', status: 'on' });
   });
 
   it('runs a long ETL as a job with a status URL', async () => {

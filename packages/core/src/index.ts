@@ -164,10 +164,11 @@ export type { AdminServer, AdminServerOptions } from './admin/server.js';
 export { EtlJobs } from './admin/etlJobs.js';
 export { RuntimeAdmin } from './admin/runtimeAdmin.js';
 export type { RuntimeAdminOptions } from './admin/runtimeAdmin.js';
-export type { EtlJobState, EtlJobStatus } from './admin/etlJobs.js';
+export type { EtlJobState, EtlJobStatus, StartRefusal } from './admin/etlJobs.js';
 export type {
   AdminEtlRequest,
   AdminRuntime,
+  EtlLockLease,
   HealthCheck,
   PartitionStatus,
   PipelineStatus,

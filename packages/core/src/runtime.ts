@@ -16,9 +16,10 @@ import {
 import { SourceHandle } from './pipeline/connection.js';
 import { maxAttempts } from './pipeline/retry.js';
 import type { DeadLetterQueue } from './deadLetter/queue.js';
-import type { HealthCheck, SwitchState } from './admin/adminRuntime.js';
+import type { EtlLockLease, HealthCheck, SwitchState } from './admin/adminRuntime.js';
 import { payloadFormatOf, pipelineSettingsOf } from './pipeline/fromConfig.js';
 import { ZooKeeperSyncSwitch } from './admin/zooKeeperSyncSwitch.js';
+import { ZooKeeperEtlLock, etlLockPath } from './admin/zooKeeperEtlLock.js';
 import type { PluginRegistry } from './registry.js';
 
 /** Options of {@link runSluice} (and, without `signal`, of {@link SluiceRuntime}). */
@@ -129,6 +130,8 @@ export class SluiceRuntime {
   #mappings: readonly ConfiguredMapping[];
   /** canal's distributed sync switch, when `canal.conf.zookeeperHosts` is set. */
   readonly #shared: ZooKeeperSyncSwitch | undefined;
+  /** canal's distributed ETL lock, when `canal.conf.zookeeperHosts` is set. */
+  readonly #etlLock: ZooKeeperEtlLock | undefined;
   /** Settles once the shared switch was read (at once without one); pipelines wait for it. */
   #switchReady: Promise<void> = Promise.resolve();
   #watcher: MappingWatcher | undefined;
@@ -159,6 +162,15 @@ export class SluiceRuntime {
         : new ZooKeeperSyncSwitch({
             hosts: config.canal.zookeeperHosts.trim(),
             logger: logger.child({ component: 'syncSwitch' }),
+            sessionTimeoutMs: config.sluice.zookeeper.sessionTimeoutMs,
+          });
+    this.#etlLock =
+      config.canal.zookeeperHosts.trim() === ''
+        ? undefined
+        : new ZooKeeperEtlLock({
+            hosts: config.canal.zookeeperHosts.trim(),
+            logger: logger.child({ component: 'etlLock' }),
+            sessionTimeoutMs: config.sluice.zookeeper.sessionTimeoutMs,
           });
     const index = MappingIndex.of(config);
     const s = this.#settings;
@@ -412,6 +424,21 @@ export class SluiceRuntime {
     this.#applySwitch(destination, state);
   }
 
+  /**
+   * Takes canal's distributed ETL lock of (adapter type, destination) —
+   * `/canal-adapter/sync-etl/<type>-<destination>` in the ZooKeeper of `canal.conf.zookeeperHosts`,
+   * waiting at most 500 ms as canal does (`EtlLock.tryLock`). Without `zookeeperHosts` there is
+   * no distributed lock: resolves with a lease that does nothing (the admin API's in-process lock
+   * still allows one ETL per (type, destination) in this process).
+   *
+   * @returns the lease, or undefined when another process holds the lock.
+   * @throws Error when ZooKeeper cannot be reached.
+   */
+  async tryEtlLock(type: string, destination: string): Promise<EtlLockLease | undefined> {
+    if (!this.#etlLock) return { release: () => Promise.resolve() };
+    return this.#etlLock.tryAcquire(etlLockPath(type, destination));
+  }
+
   #applySwitch(destination: string, state: SwitchState): void {
     if (!this.#switches.has(destination)) return;
     this.#switches.set(destination, state);
@@ -494,6 +521,7 @@ export class SluiceRuntime {
     const results = await Promise.allSettled(runs);
     this.#watcher?.close();
     this.#shared?.close();
+    this.#etlLock?.close();
     await this.#deadLetter.close(AbortSignal.timeout(this.#settings.shutdownTimeoutMs));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed && !this.#stopRequested) throw failed.reason;

@@ -230,6 +230,12 @@ async function remoteEtl(
       errorMessage?: string;
       message?: string;
     }>(target, 'POST', path, signal, task.params ? { params: task.params } : undefined);
+    if (answer.status === 409) {
+      io.stderr(
+        `sluice etl: another ETL of ${task.type} for this destination is running (in this or another Sluice or canal-adapter process sharing its ZooKeeper); try again later. (${answer.body.errorMessage ?? ''})\n`,
+      );
+      return 1;
+    }
     if (answer.status !== 202 || !answer.body.statusUrl) {
       io.stderr(
         `sluice etl: ${answer.body.errorMessage ?? answer.body.message ?? `the admin API answered ${answer.status}`}\n`,

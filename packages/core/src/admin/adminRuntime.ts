@@ -1,5 +1,11 @@
 import type { EtlResult } from '@sluice/plugin-api';
 
+/** A held ETL lock (see {@link AdminRuntime.tryEtlLock}). */
+export interface EtlLockLease {
+  /** Releases the lock; idempotent, never rejects. */
+  release(): Promise<void>;
+}
+
 /** The state of one destination's sync switch (canal's `SyncSwitch`). */
 export type SwitchState = 'on' | 'off';
 
@@ -52,6 +58,14 @@ export interface AdminRuntime {
   readonly metrics: { exposition(): Promise<string>; readonly contentType: string };
   /** Finds the sink instance and destination of a task (for locks and pausing). */
   findTask(type: string, key: string | undefined, task: string): TaskLookup;
+  /**
+   * canal's distributed ETL lock of (adapter type, destination), taken before an ETL starts
+   * (`/canal-adapter/sync-etl/<type>-<destination>` with `zookeeperHosts`; behaviour reference
+   * §6.2). Resolves with a lease to release when the ETL ends, or undefined when another process
+   * holds the lock; rejects when the lock cannot be asked for (ZooKeeper unreachable). Absent:
+   * only the in-process lock applies.
+   */
+  tryEtlLock?(type: string, destination: string): Promise<EtlLockLease | undefined>;
   /** Runs a sink's full sync of one mapping. Rejects when the sink has no `etl`. */
   etl(request: AdminEtlRequest): Promise<EtlResult>;
   /** Rows/documents in the mapping's target. Rejects when the sink has no `count`. */

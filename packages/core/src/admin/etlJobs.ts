@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EtlResult } from '@sluice/plugin-api';
-import type { AdminRuntime } from './adminRuntime.js';
+import type { AdminRuntime, EtlLockLease } from './adminRuntime.js';
 
 /** Where an ETL job is. */
 export type EtlJobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -25,10 +25,18 @@ export interface EtlJobStatus {
   readonly errors: readonly string[];
 }
 
-/** Why a job could not start. */
+/**
+ * Why a job could not start. `busy` carries canal's answer for a held lock
+ * (`CommonRest.java`: `<task> 有其他进程正在导入中, 请稍后再试`); `unavailable` says why the
+ * distributed lock could not be asked for.
+ */
 export type StartRefusal =
   | { readonly refused: 'not-found'; readonly message: string }
-  | { readonly refused: 'busy'; readonly message: string };
+  | { readonly refused: 'busy'; readonly message: string }
+  | { readonly refused: 'unavailable'; readonly message: string };
+
+/** canal-adapter's answer when the ETL lock is held (`CommonRest.java`, `etl(...)`). */
+export const etlBusyMessage = (task: string): string => `${task} 有其他进程正在导入中, 请稍后再试`;
 
 interface Job {
   readonly id: string;
@@ -67,23 +75,40 @@ export class EtlJobs {
     this.#now = now;
   }
 
-  /** Starts a job, or says why it cannot start. Never throws. */
-  start(
+  /**
+   * Starts a job, or says why it cannot start. Never rejects. The in-process lock of
+   * (type, destination) is taken first, then canal's distributed lock when the runtime has one
+   * ({@link AdminRuntime.tryEtlLock}: with `zookeeperHosts`, waits up to 500 ms as canal does).
+   * Both are released when the job ends, however it ends.
+   */
+  async start(
     type: string,
     key: string | undefined,
     task: string,
     params: readonly string[],
-  ): { readonly id: string } | StartRefusal {
+  ): Promise<{ readonly id: string } | StartRefusal> {
     const found = this.#runtime.findTask(type, key, task);
     if (!found.found) return { refused: 'not-found', message: found.reason };
     const lock = `${type}-${found.destination}`;
-    if (this.#locks.has(lock))
-      return {
-        refused: 'busy',
-        message: `${task}: another ETL of ${type} for destination ${found.destination} is running (job ${this.#locks.get(lock)}); try again later.`,
-      };
+    if (this.#locks.has(lock)) return { refused: 'busy', message: etlBusyMessage(task) };
     const id = randomUUID();
     this.#locks.set(lock, id);
+    let lease: EtlLockLease | undefined;
+    try {
+      lease = this.#runtime.tryEtlLock
+        ? await this.#runtime.tryEtlLock(type, found.destination)
+        : { release: () => Promise.resolve() };
+    } catch (error) {
+      this.#locks.delete(lock);
+      return {
+        refused: 'unavailable',
+        message: `${task}: the distributed ETL lock of ${type} for destination ${found.destination} could not be taken: ${(error as Error).message}`,
+      };
+    }
+    if (!lease) {
+      this.#locks.delete(lock);
+      return { refused: 'busy', message: etlBusyMessage(task) };
+    }
     const controller = new AbortController();
     const job: Job = {
       id,
@@ -99,13 +124,18 @@ export class EtlJobs {
       controller,
       done: Promise.resolve(undefined),
     };
-    job.done = this.#run(job, lock, params);
+    job.done = this.#run(job, lock, lease, params);
     this.#jobs.set(id, job);
     this.#prune();
     return { id };
   }
 
-  async #run(j: Job, lock: string, params: readonly string[]): Promise<EtlResult | undefined> {
+  async #run(
+    j: Job,
+    lock: string,
+    lease: EtlLockLease,
+    params: readonly string[],
+  ): Promise<EtlResult | undefined> {
     const { destination, type, key, task } = j;
     const signal = j.controller.signal;
     const wasOn = this.#runtime.syncSwitch(destination) === 'on';
@@ -131,8 +161,10 @@ export class EtlJobs {
       return undefined;
     } finally {
       j.endedAt = this.#now();
-      this.#locks.delete(lock);
       if (wasOn) await this.#runtime.setSyncSwitch(destination, 'on').catch(() => undefined);
+      // canal switches back on inside the lock, then unlocks (CommonRest.java).
+      await lease.release();
+      this.#locks.delete(lock);
     }
   }
 

@@ -5,6 +5,7 @@ import type { SinkInstanceInfo, SluiceRuntime } from '../runtime.js';
 import type {
   AdminEtlRequest,
   AdminRuntime,
+  EtlLockLease,
   HealthCheck,
   RuntimeStatus,
   SwitchState,
@@ -69,6 +70,10 @@ export class RuntimeAdmin implements AdminRuntime {
     return 'reason' in found
       ? { found: false, reason: found.reason }
       : { found: true, destination: found.sink.destination, key: found.sink.key };
+  }
+
+  tryEtlLock(type: string, destination: string): Promise<EtlLockLease | undefined> {
+    return this.#runtime.tryEtlLock(type, destination);
   }
 
   async etl(request: AdminEtlRequest): Promise<EtlResult> {

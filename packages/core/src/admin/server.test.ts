@@ -14,6 +14,7 @@ const quiet: Logger = {
 
 /** A runtime with one destination `example` whose rdb sink `rdb1` owns `mytest_user.yml`. */
 class FakeRuntime implements AdminRuntime {
+  tryEtlLock?: AdminRuntime['tryEtlLock'];
   readonly switches = new Map<string, SwitchState>([['example', 'on']]);
   readonly switchLog: string[] = [];
   readonly etlCalls: AdminEtlRequest[] = [];
@@ -32,7 +33,7 @@ class FakeRuntime implements AdminRuntime {
     type === 'rdb' && (key === undefined || key === 'rdb1') && task === 'mytest_user.yml'
       ? ({ found: true, destination: 'example', key: 'rdb1' } as const)
       : ({ found: false, reason: `Task not found: ${type}/${key ?? '-'}/${task}.` } as const);
-  etl = async (request: AdminEtlRequest) => {
+  etl = async (request: AdminEtlRequest): Promise<EtlResult> => {
     this.etlCalls.push(request);
     request.onProgress(1);
     await Promise.race([
@@ -95,12 +96,32 @@ describe('admin API: canal-adapter endpoints', () => {
     expect((await call(s, 'GET', '/destinations')).json).toEqual([
       { destination: 'example', status: 'on' },
     ]);
-    expect((await call(s, 'PUT', '/syncSwitch/example/off')).json).toMatchObject({ code: 20000 });
-    expect((await call(s, 'GET', '/syncSwitch/example')).json).toEqual({ status: 'off' });
-    expect((await call(s, 'GET', '/syncSwitch/unknown')).json).toEqual({ status: 'off' });
-    expect((await call(s, 'PUT', '/syncSwitch/example/maybe')).json).toMatchObject({ code: 50000 });
-    expect((await call(s, 'PUT', '/syncSwitch/unknown/on')).json).toMatchObject({ code: 50000 });
-    expect(rt.switchLog).toEqual(['example:off']);
+    // canal's exact Result bodies (CommonRest.java, null fields omitted), HTTP 200.
+    expect((await call(s, 'PUT', '/syncSwitch/example/off')).json).toEqual({
+      code: 20000,
+      message: '实例: example 关闭同步成功',
+    });
+    // canal ≤ 1.1.7's typo key and 1.1.8's fixed one, both.
+    expect((await call(s, 'GET', '/syncSwitch/example')).json).toEqual({
+      stauts: 'off',
+      status: 'off',
+    });
+    expect((await call(s, 'GET', '/syncSwitch/unknown')).json).toEqual({
+      stauts: 'off',
+      status: 'off',
+    });
+    expect((await call(s, 'PUT', '/syncSwitch/example/maybe')).json).toEqual({
+      code: 50000,
+      message: '实例: example 操作失败',
+    });
+    expect((await call(s, 'PUT', '/syncSwitch/unknown/on')).json).toEqual({
+      code: 50000,
+      message: '实例: unknown 操作失败',
+    });
+    const on = await call(s, 'PUT', '/syncSwitch/example/on');
+    expect(on.status).toBe(200);
+    expect(on.json).toEqual({ code: 20000, message: '实例: example 开启同步成功' });
+    expect(rt.switchLog).toEqual(['example:off', 'example:on']);
   });
 
   it('runs an ETL with canal params (split on ;), pausing the destination while it runs', async () => {
@@ -167,7 +188,11 @@ describe('admin API: canal-adapter endpoints', () => {
     });
     const busy = await call(s, 'POST', '/etl/rdb/rdb1/mytest_user.yml');
     expect(busy.status).toBe(409);
-    expect(busy.json).toMatchObject({ succeeded: false });
+    // canal's EtlResult for a held lock, word for word (CommonRest.java).
+    expect(busy.json).toEqual({
+      succeeded: false,
+      errorMessage: 'mytest_user.yml 有其他进程正在导入中, 请稍后再试',
+    });
     expect((await call(s, 'DELETE', statusUrl)).status).toBe(202);
     for (let i = 0; i < 50; i++) {
       const st = (await call(s, 'GET', statusUrl)).json as { state: string };
@@ -177,6 +202,53 @@ describe('admin API: canal-adapter endpoints', () => {
     expect((await call(s, 'GET', statusUrl)).json).toMatchObject({ state: 'cancelled' });
     expect(rt.switchLog).toEqual(['example:off', 'example:on']);
     release();
+  });
+
+  it('takes the runtime’s distributed ETL lock: refused with canal’s answer when held elsewhere, released when the job ends', async () => {
+    const rt = new FakeRuntime();
+    const held = new Set<string>();
+    const calls: string[] = [];
+    let down = false;
+    rt.tryEtlLock = async (type: string, destination: string) => {
+      const name = `${type}-${destination}`;
+      calls.push(name);
+      if (down) throw new Error('ZooKeeper did not answer');
+      if (held.has(name)) return undefined;
+      held.add(name);
+      return { release: async () => void held.delete(name) };
+    };
+    const s = await start(rt);
+    held.add('rdb-example'); // another process holds it
+    const refused = await call(s, 'POST', '/etl/rdb/rdb1/mytest_user.yml');
+    expect(refused.status).toBe(409);
+    expect(refused.json).toEqual({
+      succeeded: false,
+      errorMessage: 'mytest_user.yml 有其他进程正在导入中, 请稍后再试',
+    });
+    expect(rt.etlCalls).toHaveLength(0);
+    expect(rt.switchLog).toEqual([]);
+    held.delete('rdb-example'); // the other process finished
+    const ok = await call(s, 'POST', '/etl/rdb/mytest_user.yml');
+    expect(ok.json).toEqual({ succeeded: true, resultMessage: 'Imported 3 rdb rows.' });
+    expect(calls).toEqual(['rdb-example', 'rdb-example']);
+    expect(held.size).toBe(0); // released after the job
+    // A failing ETL releases it too.
+    rt.etl = async () => {
+      throw new Error('boom');
+    };
+    expect((await call(s, 'POST', '/etl/rdb/mytest_user.yml')).json).toMatchObject({
+      succeeded: false,
+    });
+    expect(held.size).toBe(0);
+    // ZooKeeper unreachable: refused with the reason, nothing run, the switch untouched.
+    down = true;
+    rt.switchLog.length = 0;
+    const unavailable = await call(s, 'POST', '/etl/rdb/mytest_user.yml');
+    expect(unavailable.status).toBe(503);
+    expect((unavailable.json as { errorMessage: string }).errorMessage).toContain(
+      'ZooKeeper did not answer',
+    );
+    expect(rt.switchLog).toEqual([]);
   });
 
   it('counts a mapping target', async () => {

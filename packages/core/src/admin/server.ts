@@ -151,21 +151,34 @@ export async function startAdminServer(
   );
   app.get('/syncSwitch/:destination', async (request) => {
     const { destination } = request.params as Record<string, string>;
-    return { status: runtime.syncSwitch(segment(destination, 'destination')) };
+    const state = runtime.syncSwitch(segment(destination, 'destination'));
+    // canal ≤ 1.1.7 answers {"stauts":…} (its typo), 1.1.8 {"status":…} (fixed by alibaba/canal
+    // #5299): both keys, so a client of either version reads it.
+    return { stauts: state, status: state };
   });
   app.put('/syncSwitch/:destination/:status', async (request) => {
     const p = request.params as Record<string, string>;
     const destination = segment(p['destination'], 'destination');
     const status = p['status'];
-    if (status !== 'on' && status !== 'off')
-      return {
-        code: 50000,
-        message: `Destination ${destination}: unknown status "${String(status).slice(0, 20)}" (on or off).`,
-      };
-    if (!runtime.destinations().includes(destination))
-      return { code: 50000, message: `Destination ${destination} is not configured.` };
+    // canal's Result bodies and messages (CommonRest.java; null fields omitted), HTTP 200.
+    const failed = { code: 50000, message: `实例: ${destination} 操作失败` };
+    if (status !== 'on' && status !== 'off') {
+      log.warn('Sync switch: unknown status (on or off).', {
+        destination,
+        status: String(status).slice(0, 20),
+      });
+      return failed;
+    }
+    if (!runtime.destinations().includes(destination)) {
+      log.warn('Sync switch: the destination is not configured.', { destination });
+      return failed;
+    }
     await runtime.setSyncSwitch(destination, status);
-    return { code: 20000, message: `Destination ${destination}: sync switched ${status}.` };
+    log.info(`#Destination: ${destination} sync ${status}`, { destination });
+    return {
+      code: 20000,
+      message: `实例: ${destination} ${status === 'on' ? '开启' : '关闭'}同步成功`,
+    };
   });
 
   // canal: ETL and count.
@@ -176,11 +189,18 @@ export async function startAdminServer(
     const task = segment(p['task'], 'task');
     const params = paramsOf(request);
     const query = (request.query ?? {}) as Record<string, unknown>;
-    const started = jobs.start(type, key, task, params);
-    if ('refused' in started)
+    const started = await jobs.start(type, key, task, params);
+    if ('refused' in started) {
+      // canal's EtlResult body (HTTP 200 in canal; Sluice says 409 busy / 404 / 503 as well).
+      if (started.refused === 'busy')
+        log.info('ETL refused: another ETL of this type and destination is running.', {
+          type,
+          task,
+        });
       return reply
-        .code(started.refused === 'busy' ? 409 : 404)
+        .code(started.refused === 'busy' ? 409 : started.refused === 'unavailable' ? 503 : 404)
         .send({ succeeded: false, errorMessage: started.message });
+    }
     if (query['async'] === 'true' || request.headers.prefer === 'respond-async')
       return reply.code(202).send({
         succeeded: true,

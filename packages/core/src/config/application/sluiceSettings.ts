@@ -123,6 +123,20 @@ export const sluiceSettingsSchema = {
         },
       },
     },
+    zookeeper: {
+      type: 'object',
+      default: {},
+      properties: {
+        sessionTimeoutMs: {
+          type: 'integer',
+          minimum: 1000,
+          maximum: 600_000,
+          default: 6000,
+          description:
+            "ZooKeeper session timeout (canal.conf.zookeeperHosts: shared sync switch, distributed ETL lock), ms; canal's Curator uses 6000. A crashed process's ETL lock is released this long after it died.",
+        },
+      },
+    },
     metrics: {
       type: 'object',
       default: {},
