@@ -4,7 +4,7 @@
  * Kafka → MariaDB stream, and an ETL over the API while the stream runs ending with the target
  * equal to the source. Bad input (path traversal, SQL in params) is refused and changes nothing.
  */
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -25,6 +25,7 @@ const groupId = uniqueName('g');
 let my: mysql.Connection;
 let sluice: SluiceProcess;
 let url: string;
+let configDir: string;
 
 const auth = { authorization: `Bearer ${TOKEN}` };
 const get = (path: string, headers: Record<string, string> = auth) =>
@@ -96,6 +97,7 @@ beforeAll(async () => {
   }
   await e2e.kafka.createTopic(topic, 1);
   const dir = await mkdtemp(join(tmpdir(), 'sluice-admin-'));
+  configDir = dir;
   await mkdir(join(dir, 'rdb'));
   await writeFile(
     join(dir, 'application.yml'),
@@ -174,7 +176,10 @@ describe('a running sluice start serves the admin API', () => {
     }
     const off = await fetch(`${url}/syncSwitch/${topic}/off`, { method: 'PUT' });
     expect(off.status).toBe(401);
-    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({ stauts: 'on', status: 'on' });
+    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({
+      stauts: 'on',
+      status: 'on',
+    });
   });
 
   it('answers canal-adapter’s /destinations and reports readiness', async () => {
@@ -291,7 +296,10 @@ describe('a running sluice start serves the admin API', () => {
     expect(
       ((await (await send('PUT', `/syncSwitch/${topic}/maybe`)).json()) as { code: number }).code,
     ).toBe(50000);
-    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({ stauts: 'on', status: 'on' });
+    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({
+      stauts: 'on',
+      status: 'on',
+    });
   });
 
   it('runs an ETL over the API while the stream runs, ending with the target equal to the source', async () => {
@@ -323,7 +331,10 @@ describe('a running sluice start serves the admin API', () => {
       2_005,
     );
     // The switch is back on after the ETL.
-    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({ stauts: 'on', status: 'on' });
+    expect(await (await get(`/syncSwitch/${topic}`)).json()).toEqual({
+      stauts: 'on',
+      status: 'on',
+    });
   });
 
   it('runs a long ETL as a job with a status URL', async () => {
@@ -395,6 +406,16 @@ describe('a running sluice start serves the admin API', () => {
 
   it('sluice status prints switches, lag, throughput and dead letters of the running process', async () => {
     const run = promisify(execFile);
+    // One message that is no canal message: dead-lettered, so the queue holds 1 record.
+    await e2e.kafka.produce(topic, [['this is not a canal message']]);
+    const depthIn = (text: string) =>
+      new RegExp(`sluice_dead_letter_depth\\{destination="${topic}",type="file"\\} (\\d+)`).exec(
+        text,
+      )?.[1];
+    await until(
+      async () => depthIn(await (await get('/metrics')).text()) === '1',
+      'the dead-letter depth to reach 1',
+    );
     const { stdout } = await run(process.execPath, [
       sluiceBin,
       'status',
@@ -408,19 +429,90 @@ describe('a running sluice start serves the admin API', () => {
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^Sluice \S+, up \d+s; dead letters go to \/\S+dlq/);
     expect(lines[1]).toMatch(
-      /^DESTINATION\s+GROUP\s+SWITCH\s+SOURCE\s+LAG\s+IN-FLIGHT\s+SINK\s+APPLIED\s+RATE\/S\s+DEAD-LETTERED$/,
+      /^DESTINATION\s+GROUP\s+SWITCH\s+SOURCE\s+LAG\s+IN-FLIGHT\s+DLQ\s+SINK\s+APPLIED\s+RATE\/S\s+DEAD-LETTERED$/,
     );
     expect(lines[2]).toMatch(
       new RegExp(
-        `^${topic}\\s+${groupId}\\s+on\\s+connected\\s+[\\d.]+s\\s+0\\s+mysql1\\s+7\\s+0\\s+0$`,
+        `^${topic}\\s+${groupId}\\s+on\\s+connected\\s+[\\d.]+s\\s+0\\s+1\\s+mysql1\\s+7\\s+0\\s+0$`,
       ),
     );
+    // Dropped with the CLI (another process rewrites the file): the depth follows.
+    await run(process.execPath, [sluiceBin, 'dlq', 'drop', '--config', configDir, '--yes']);
+    await until(
+      async () => depthIn(await (await get('/metrics')).text()) === '0',
+      'the dead-letter depth to drop to 0',
+    );
+    const status = (await (await get('/status')).json()) as {
+      instance: { configDir: string; pid: number };
+      pipelines: { deadLetterDepth: number }[];
+    };
+    expect(status.pipelines[0]!.deadLetterDepth).toBe(0);
+    expect(status.instance).toMatchObject({ configDir, pid: sluice.child.pid });
     // Without the token: a clear error and exit 1.
     const refused = await run(process.execPath, [sluiceBin, 'status', '--url', url]).catch(
       (e: { code: number; stderr: string }) => e,
     );
     expect(refused).toMatchObject({ code: 1 });
     expect((refused as { stderr: string }).stderr).toContain('requires a token');
+  });
+
+  it('sluice status --config warns when another configuration’s Sluice answers on its port', async () => {
+    const run = promisify(execFile);
+    const port = new URL(url).port;
+    // The configuration of a second instance that was given the same admin port by mistake.
+    const other = await mkdtemp(join(tmpdir(), 'sluice-admin-other-'));
+    await writeFile(
+      join(other, 'application.yml'),
+      `canal.conf:
+  mode: kafka
+  consumerProperties:
+    kafka.bootstrap.servers: ${kafkaBroker()}
+  canalAdapters:
+  - instance: other
+    groups:
+    - groupId: g1
+      outerAdapters:
+      - name: logger
+sluice:
+  admin:
+    port: ${port}
+    token: ${TOKEN}
+`,
+    );
+    const clash = await run(process.execPath, [
+      sluiceBin,
+      'status',
+      '--config',
+      other,
+      '--interval',
+      '0',
+    ]).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect(clash).toMatchObject({ code: 1 });
+    const { stderr, stdout } = clash as { stderr: string; stdout: string };
+    expect(stderr).toContain(
+      `sluice status: warning: the Sluice answering at this address (pid ${sluice.child.pid} on `,
+    );
+    expect(stderr).toContain(
+      `runs ${configDir}, not ${other}: another instance holds the admin port`,
+    );
+    expect(stdout).toContain(topic);
+    // The right configuration: no warning.
+    await writeFile(
+      join(configDir, 'application.yml'),
+      (await readFile(join(configDir, 'application.yml'), 'utf8')).replace(
+        'server:\n  port: 8081',
+        `server:\n  port: ${port}`,
+      ),
+    );
+    const ok = await run(process.execPath, [
+      sluiceBin,
+      'status',
+      '--config',
+      configDir,
+      '--interval',
+      '0',
+    ]);
+    expect(ok.stderr).toBe('');
   });
 
   it('sluice etl --url runs the ETL inside the running process', async () => {

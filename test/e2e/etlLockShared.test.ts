@@ -129,10 +129,7 @@ async function lockNodes(): Promise<string[]> {
   try {
     return await new Promise((resolve, reject) =>
       client.getChildren(`/canal-adapter/sync-etl/rdb-${topic}`, (error, list) => {
-        if (
-          error instanceof zookeeper.Exception &&
-          error.getCode() === zookeeper.Exception.NO_NODE
-        )
+        if (error instanceof zookeeper.Exception && error.getCode() === zookeeper.Exception.NO_NODE)
           return resolve([]);
         if (error) return reject(error);
         resolve(list);

@@ -249,6 +249,9 @@ describe('sluice start: the admin API', () => {
       2,
     );
     expect(io.err()).toContain('--admin-port must be a port number (0-65535), not "80x"');
+    // Validated before anything starts: no "Starting Sluice." (nor any other log line) first.
+    expect(io.err()).not.toContain('Starting');
+    expect(io.err()).not.toContain('"level"');
   });
 });
 

@@ -170,6 +170,7 @@ export type {
   AdminRuntime,
   EtlLockLease,
   HealthCheck,
+  InstanceIdentity,
   PartitionStatus,
   PipelineStatus,
   RuntimeStatus,

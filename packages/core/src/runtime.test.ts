@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   allApplied,
+  coreServices,
   defineSink,
   defineSource,
   type SinkRecord,
@@ -15,6 +16,7 @@ import { quietLogger } from '../test/support/pipeline.js';
 import { loadConfig } from './config/application/loadConfig.js';
 import { PluginRegistry } from './registry.js';
 import { SluiceRuntime } from './runtime.js';
+import { createLogger } from './observability/logger.js';
 
 const message = (id: number) =>
   JSON.stringify({
@@ -108,7 +110,9 @@ async function until(condition: () => boolean): Promise<void> {
   expect(condition()).toBe(true);
 }
 
-async function setup(options: { mapping?: boolean } = {}) {
+async function setup(
+  options: { mapping?: boolean; logger?: ReturnType<typeof createLogger>; plugins?: boolean } = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-runtime-'));
   if (options.mapping) {
     await mkdir(join(dir, 'recording'));
@@ -143,11 +147,83 @@ async function setup(options: { mapping?: boolean } = {}) {
   registry.register(source.definition, 'test');
   registry.register(sink.definition, 'test');
   const config = await loadConfig(dir, { plugins: registry });
-  const runtime = new SluiceRuntime({ config, registry, logger: quietLogger(), once: false });
+  const runtime = new SluiceRuntime({
+    config,
+    registry,
+    logger: options.logger ?? quietLogger(),
+    once: false,
+  });
   return { source, sink, runtime, dir };
 }
 
 describe('SluiceRuntime', () => {
+  it('gives each group’s source and sinks a logger carrying its destination and group', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ write: (l) => lines.push(JSON.parse(l)), level: 'warn' });
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-runtime-log-'));
+    await writeFile(
+      join(dir, 'application.yml'),
+      [
+        'canal.conf:',
+        '  mode: chatty',
+        '  canalAdapters:',
+        '  - instance: orders',
+        '    groups:',
+        '    - groupId: g1',
+        '      outerAdapters:',
+        '      - name: noisy',
+        '        key: n1',
+        'sluice:',
+        '  deadLetter:',
+        `    dir: ${join(dir, 'dlq')}`,
+        '',
+      ].join('\n'),
+    );
+    const registry = new PluginRegistry();
+    registry.register(
+      defineSource({
+        name: 'chatty',
+        deps: { logger: coreServices.logger },
+        create: (ctx) => {
+          // A source that adds its own binding for the group, as the Kafka source does.
+          const log = ctx.deps.logger.child({ groupId: 'g1', topic: 'orders' });
+          return {
+            connect: async () => log.warn('Broker not reachable; retrying.'),
+            run: async (_h: SourceHandler, o: SourceRunOptions) =>
+              new Promise<void>((r) => o.signal.addEventListener('abort', () => r())),
+            commit: async () => {},
+            close: async () => {},
+          };
+        },
+      }),
+      'test',
+    );
+    registry.register(
+      defineSink({
+        name: 'noisy',
+        deps: { logger: coreServices.logger },
+        create: (ctx) => ({
+          connect: async () => ctx.deps.logger.warn('Target not reachable; retrying.'),
+          write: async (batch) => allApplied(batch),
+          flush: async () => {},
+          close: async () => {},
+        }),
+      }),
+      'test',
+    );
+    const config = await loadConfig(dir, { plugins: registry });
+    const runtime = new SluiceRuntime({ config, registry, logger, once: false });
+    await runtime.start();
+    await until(() => lines.length >= 2);
+    await runtime.stop(AbortSignal.timeout(5000));
+    const source = lines.find((l) => l['msg'] === 'Broker not reachable; retrying.');
+    const sink = lines.find((l) => l['msg'] === 'Target not reachable; retrying.');
+    expect(source).toMatchObject({ destination: 'orders', groupId: 'g1', topic: 'orders' });
+    expect(sink).toMatchObject({ destination: 'orders', groupId: 'g1' });
+    // The file queue's depth is counted (nothing waits).
+    expect(runtime.pipelines()[0]!.deadLetterDepth).toBe(0);
+  });
+
   it('shows its pipelines and health, pauses a destination with its sync switch, and stops', async () => {
     const { source, sink, runtime } = await setup();
     expect(runtime.destinations()).toEqual(['example']);

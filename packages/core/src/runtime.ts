@@ -4,7 +4,10 @@ import { dataSourcesOf } from './config/application/dataSources.js';
 import type { ConfiguredMapping, ResolvedConfig } from './config/application/types.js';
 import { MappingIndex } from './mappings/mappingIndex.js';
 import { MappingWatcher } from './mappings/mappingWatcher.js';
-import { deadLetterQueueOf } from './deadLetter/transport.js';
+import { deadLetterDir, deadLetterQueueOf } from './deadLetter/transport.js';
+import { deadLetterFileName } from './deadLetter/fileQueue.js';
+import { FileDeadLetterDepth } from './deadLetter/fileDepth.js';
+import { join } from 'node:path';
 import { MetricsRegistry } from './metrics.js';
 import { createGroupSinks } from './groupSinks.js';
 import {
@@ -56,6 +59,12 @@ export interface PipelineInfo {
    * the last applied event's lag when idle); null before the first applied event.
    */
   readonly lagSeconds: number | null;
+  /**
+   * Dead letters of the destination waiting in the queue (not replayed or dropped), as last
+   * counted (every scrape and every 5 s); null when the transport cannot count them (only the
+   * `file` queue can).
+   */
+  readonly deadLetterDepth: number | null;
   /** Intake paused by the destination's sync switch. */
   readonly paused: boolean;
   /** The pipeline ended (drained with `--once`, stopped, or failed). */
@@ -125,6 +134,9 @@ export class SluiceRuntime {
   readonly #stopAll = new AbortController();
   readonly #groups: Group[] = [];
   readonly #deadLetter: DeadLetterQueue;
+  /** Counts the `file` queue's waiting records; undefined for other transports. */
+  readonly #deadLetterDepth: FileDeadLetterDepth | undefined;
+  #depthTimer: NodeJS.Timeout | undefined;
   readonly #switches = new Map<string, SwitchState>();
   readonly #startedAt = Date.now();
   #mappings: readonly ConfiguredMapping[];
@@ -147,15 +159,31 @@ export class SluiceRuntime {
       options.metrics ??
       new MetricsRegistry({ prefix: config.sluice.metrics.prefix, processMetrics: true });
     this.#settings = resolvePipelineSettings(pipelineSettingsOf(config));
-    // Core services live in a child container of the registry's (resolved by the refs' ids).
-    const plugins = registry.scope({
-      logger,
-      metrics: this.metrics,
-      clock: { now: () => Date.now() },
-      dataSources: dataSourcesOf(config),
-    });
+    // Core services live in a child container of the registry's (resolved by the refs' ids):
+    // one scope per group, so that every log line of its source and sinks (connection failures,
+    // retries) carries the destination and group.
+    const dataSources = dataSourcesOf(config);
+    const scopeOf = (groupLogger: Logger) =>
+      registry.scope({
+        logger: groupLogger,
+        metrics: this.metrics,
+        clock: { now: () => Date.now() },
+        dataSources,
+      });
     registry.source(config.canal.mode, 'canal.conf.mode'); // fail before anything starts
     this.#deadLetter = deadLetterQueueOf(config, registry);
+    if (config.sluice.deadLetter.type === 'file') {
+      const dir = deadLetterDir(config);
+      this.#deadLetterDepth = new FileDeadLetterDepth(
+        new Map(
+          config.canal.canalAdapters.map((a) => [
+            a.instance,
+            join(dir, deadLetterFileName(a.instance)),
+          ]),
+        ),
+      );
+      this.metrics.beforeCollect(() => this.refreshDeadLetterDepth());
+    }
     this.#shared =
       config.canal.zookeeperHosts.trim() === ''
         ? undefined
@@ -177,6 +205,8 @@ export class SluiceRuntime {
     for (const adapter of config.canal.canalAdapters) {
       this.#switches.set(adapter.instance, 'on');
       for (const group of adapter.groups) {
+        const groupLogger = logger.child({ destination: adapter.instance, groupId: group.groupId });
+        const plugins = scopeOf(groupLogger);
         const sinks = createGroupSinks(
           config,
           registry,
@@ -195,7 +225,6 @@ export class SluiceRuntime {
           },
           'canal.conf.mode',
         );
-        const groupLogger = logger.child({ destination: adapter.instance, groupId: group.groupId });
         const sourceHandle = new SourceHandle(
           `"${config.canal.mode}" (destination "${adapter.instance}", group "${group.groupId}")`,
           source,
@@ -273,6 +302,11 @@ export class SluiceRuntime {
           });
         });
       this.#switchReady.catch(() => undefined);
+    }
+    if (this.#deadLetterDepth) {
+      void this.refreshDeadLetterDepth();
+      this.#depthTimer = setInterval(() => void this.refreshDeadLetterDepth(), 5_000);
+      this.#depthTimer.unref();
     }
     const runs = this.#groups.map((g) => this.#run(g));
     this.#watcher?.start();
@@ -361,8 +395,21 @@ export class SluiceRuntime {
     );
   }
 
+  /**
+   * Counts the dead letters waiting per destination again (`file` queue: one `stat` per file and
+   * the bytes appended since; see {@link FileDeadLetterDepth}) and sets the `dead_letter_depth`
+   * gauge. Runs at every scrape and every 5 s; never rejects.
+   */
+  async refreshDeadLetterDepth(): Promise<void> {
+    if (!this.#deadLetterDepth) return;
+    const depths = await this.#deadLetterDepth.refresh();
+    for (const [destination, n] of depths)
+      this.metrics.gauge('dead_letter_depth', n, { destination, type: 'file' });
+  }
+
   /** The pipelines, in configuration order. */
   pipelines(): PipelineInfo[] {
+    const depths = this.#deadLetterDepth?.current();
     return this.#groups.map((g) => {
       const partitions = g.engine.partitions();
       return {
@@ -374,6 +421,7 @@ export class SluiceRuntime {
         inFlight: partitions.reduce((n, p) => n + p.inFlight, 0),
         latestExecutedAt: g.engine.latestExecutedAt,
         lagSeconds: g.engine.lagSeconds(),
+        deadLetterDepth: depths ? (depths.get(g.destination) ?? 0) : null,
         paused: g.engine.paused,
         stopped: g.done || g.engine.stopped,
         ...(g.error !== undefined ? { error: (g.error as Error).message ?? String(g.error) } : {}),
@@ -520,6 +568,7 @@ export class SluiceRuntime {
   async #finish(runs: readonly Promise<void>[]): Promise<void> {
     const results = await Promise.allSettled(runs);
     this.#watcher?.close();
+    clearInterval(this.#depthTimer);
     this.#shared?.close();
     this.#etlLock?.close();
     await this.#deadLetter.close(AbortSignal.timeout(this.#settings.shutdownTimeoutMs));

@@ -65,6 +65,12 @@ describe('formatChange', () => {
     );
   });
 
+  it('prints a database-level DDL (no table) without a trailing dot', () => {
+    expect(formatChange(ev.ddl('', 'CREATE DATABASE shop2', 'CREATE'))).toBe(
+      'mytest CREATE CREATE DATABASE shop2',
+    );
+  });
+
   it('escapes quotes and newlines in values (one line per change)', () => {
     const line = formatChange(ev.insert('user', { id: '1', name: 'a "b"\nc' }));
     expect(line).toBe('mytest.user INSERT [id=1] name="a \\"b\\"\\nc"');

@@ -23,9 +23,11 @@ function show(value: ColumnValue | undefined, meta: ColumnMeta | undefined): str
  *     mytest.user UPDATE [id=3→30] id: "3" → "30"
  *     mytest.user DELETE [id=1]
  *     mytest.user ALTER ALTER TABLE user ADD COLUMN ...
+ *     mytest CREATE CREATE DATABASE mytest
  */
 export function formatChange(event: ChangeEvent): string {
-  const where = `${event.database}.${event.table}`;
+  // Database-level DDL (CREATE DATABASE, DROP DATABASE) has no table: `shop`, not `shop.`.
+  const where = event.table ? `${event.database}.${event.table}` : event.database || '-';
   if (event.kind === 'ddl') return `${where} ${event.type} ${event.sql}`;
   const image = currentImage(event);
   const cell = (k: string, v: ColumnValue | undefined) => show(v, event.columns[k]);

@@ -92,7 +92,7 @@ export class RdbSink implements SinkInstance<RdbMapping> {
 
   constructor(options: RdbSinkOptions) {
     this.#o = options;
-    this.#log = options.logger;
+    this.#log = options.logger.child({ sink: options.key });
     const p = options.properties;
     const parsed = parseJdbcUrl(p['jdbc.url']);
     if (!parsed.ok) throw new FatalError(`rdb ${options.key}: jdbc.url: ${parsed.message}.`);
@@ -402,6 +402,8 @@ export class RdbSink implements SinkInstance<RdbMapping> {
         this.#log.warn('DDL already applied on the target (a replay); skipped.', {
           sql,
           error: dbMessage(error),
+          partition: event.position.partition,
+          offset: event.position.offset,
         });
         return APPLIED;
       }

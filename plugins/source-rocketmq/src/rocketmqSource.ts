@@ -260,6 +260,7 @@ export class RocketMQSource implements SourceInstance {
       if (lost.length > 0) {
         this.#log.warn(
           `Lost the broker lock of ${lost.map((q) => q.partition).join(', ')} (another member holds it); giving them up.`,
+          { partitions: lost.map((q) => q.partition) },
         );
         await this.#revoke(lost, false);
       }
@@ -354,6 +355,7 @@ export class RocketMQSource implements SourceInstance {
         if (error instanceof RemotingTransportError || error instanceof RocketMQResponseError) {
           this.#log.warn(
             `Pulling ${this.locate(q.partition, String(q.next))} failed, retrying in ${backoff} ms: ${error.message}`,
+            { partition: q.partition, offset: String(q.next) },
           );
           await sleep(backoff, stop);
           backoff = Math.min(backoff * 2, 5_000);
@@ -366,6 +368,7 @@ export class RocketMQSource implements SourceInstance {
       if (result.status === 'offsetMoved') {
         this.#log.warn(
           `${this.locate(q.partition, String(q.next))} is out of the queue's range; the broker says to continue at ${result.nextBeginOffset}${result.nextBeginOffset > q.next ? ' (messages in between were removed by retention before they were consumed)' : ''}.`,
+          { partition: q.partition, offset: String(q.next) },
         );
         if (result.nextBeginOffset < q.next) {
           // The queue went back (recreated topic): a new incarnation, so nothing is dropped.

@@ -6,6 +6,8 @@ export interface AdminTarget {
   /** `http://host:port`, no trailing slash. */
   readonly url: string;
   readonly token: string | undefined;
+  /** The configuration directory the address was read from (absent with `--url`). */
+  readonly configDir?: string;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function adminTarget(
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${admin.port}`,
     token: options.token ?? envToken ?? admin.token,
+    configDir: config.dir,
   };
 }
 

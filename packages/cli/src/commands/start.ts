@@ -46,6 +46,8 @@ export async function startCommand(
     io.stdout(startHelp);
     return 0;
   }
+  // Usage errors first: nothing is logged as starting for a command line that cannot run.
+  const adminPort = portOption(values['admin-port']);
   const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
   // The same checks as `sluice validate`: refuse to start on errors, print the warnings.
   const { result, registry } = await checkConfiguration(values.config);
@@ -60,7 +62,6 @@ export async function startCommand(
     configDir: resolve(config.dir),
     once: values.once,
   });
-  const adminPort = portOption(values['admin-port']);
   // A dead-letter directory that cannot be written would hold the first bad event (and its
   // partition) forever: refuse to start instead, saying where and why.
   if (config.sluice.deadLetter.type.toLowerCase() === 'file') {

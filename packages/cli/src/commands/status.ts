@@ -1,3 +1,5 @@
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { PipelineStatus, RuntimeStatus } from '@sluice/core';
 import type { CliIo } from '../io.js';
 import { AdminRequestError, adminRequest, adminTarget } from './adminClient.js';
@@ -7,7 +9,11 @@ export const statusHelp = `Usage: sluice status [--config DIR | --url URL] [--to
 
 Prints what a running Sluice is doing, from its admin API (GET /status): per pipeline the
 sync switch, source connection, lag (now minus the binlog time of the newest applied event),
-events in flight, and per sink instance events applied, applied per second and dead-lettered.
+events in flight, dead letters waiting in the queue (DLQ; file queues, '-' for others), and per
+sink instance events applied, applied per second and dead-lettered.
+
+With --config, the answering process must run that configuration directory: when another
+Sluice answers on the port (a port clash), a warning names both and the exit code is 1.
 
 Options:
   -c, --config DIR    configuration directory of the running Sluice (default: config); the
@@ -18,7 +24,8 @@ Options:
       --json          print the raw /status JSON (the second sample)
   -h, --help          show this help
 
-Exit codes: 0 every pipeline runs, 1 a pipeline stopped or the API cannot be reached.
+Exit codes: 0 every pipeline runs, 1 a pipeline stopped, the API cannot be reached, or
+another configuration's Sluice answered.
 `;
 
 function duration(seconds: number): string {
@@ -65,6 +72,7 @@ export function formatStatus(
       'SOURCE',
       'LAG',
       'IN-FLIGHT',
+      'DLQ',
       'SINK',
       'APPLIED',
       'RATE/S',
@@ -84,6 +92,9 @@ export function formatStatus(
         state(p),
         p.lagSeconds === null ? '-' : `${p.lagSeconds}s`,
         number(p.inFlight),
+        p.deadLetterDepth === null || p.deadLetterDepth === undefined
+          ? '-'
+          : number(p.deadLetterDepth),
         s ? `${s.key}${s.connected ? '' : ' (not connected)'}` : '-',
         s ? number(s.applied) : '-',
         s && prev !== undefined && seconds > 0 ? number((s.applied - prev) / seconds) : '-',
@@ -129,6 +140,11 @@ export async function statusCommand(
   const target = await adminTarget('status', values);
   try {
     const first = (await adminRequest<RuntimeStatus>(target, 'GET', '/status', signal)).body;
+    const clash =
+      values.url === undefined && target.configDir !== undefined
+        ? await identityMismatch(target.configDir, first)
+        : undefined;
+    if (clash) io.stderr(`sluice status: warning: ${clash}\n`);
     let second = first;
     if (interval > 0) {
       await new Promise((r) => setTimeout(r, interval * 1000));
@@ -139,10 +155,25 @@ export async function statusCommand(
         ? JSON.stringify(second, null, 2) + '\n'
         : formatStatus(second, interval > 0 ? first : undefined, interval),
     );
-    return second.pipelines.some((p) => p.stopped) ? 1 : 0;
+    return second.pipelines.some((p) => p.stopped) || clash ? 1 : 0;
   } catch (error) {
     if (!(error instanceof AdminRequestError)) throw error;
     io.stderr(`sluice status: ${error.message}\n`);
     return 1;
   }
+}
+
+/**
+ * Why the process that answered is not the one running `configDir` (another Sluice took the
+ * port), or undefined when it is (or when it is too old to say).
+ */
+async function identityMismatch(
+  configDir: string,
+  status: RuntimeStatus,
+): Promise<string | undefined> {
+  const instance = status.instance;
+  if (!instance) return undefined;
+  const real = (p: string) => realpath(p).catch(() => resolve(p));
+  if ((await real(instance.configDir)) === (await real(configDir))) return undefined;
+  return `the Sluice answering at this address (pid ${instance.pid} on ${instance.hostname}) runs ${instance.configDir}, not ${configDir}: another instance holds the admin port; the status below is ITS status. Give each instance its own sluice.admin.port (or pass --url).`;
 }

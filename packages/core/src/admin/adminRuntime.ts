@@ -72,6 +72,8 @@ export interface AdminRuntime {
   count(type: string, key: string | undefined, task: string, signal: AbortSignal): Promise<number>;
   /** What `GET /status` (and `sluice status`) reports. Cheap; no I/O. */
   status(): RuntimeStatus;
+  /** Brings what {@link status} reports from elsewhere up to date (the dead-letter depth). */
+  refreshStatus?(): Promise<void>;
 }
 
 /** One sink instance in {@link PipelineStatus}. */
@@ -110,14 +112,29 @@ export interface PipelineStatus {
    * before the first one.
    */
   readonly lagSeconds: number | null;
+  /**
+   * Dead letters of the destination waiting in the queue (written, not yet replayed or
+   * dropped); null when the dead-letter transport cannot count them (only `file` can).
+   */
+  readonly deadLetterDepth: number | null;
   readonly partitions: readonly PartitionStatus[];
   readonly sinks: readonly SinkStatus[];
+}
+
+/** Which running Sluice answers: `sluice status --config DIR` checks it is the one of DIR. */
+export interface InstanceIdentity {
+  /** The configuration directory it runs (absolute). */
+  readonly configDir: string;
+  readonly pid: number;
+  readonly hostname: string;
 }
 
 /** The state of a running Sluice: `GET /status`. */
 export interface RuntimeStatus {
   /** Sluice's version. */
   readonly version: string;
+  /** Which process answers (absent from a Sluice older than this field). */
+  readonly instance?: InstanceIdentity;
   /** ISO 8601 start time of the process's runtime. */
   readonly startedAt: string;
   readonly uptimeSeconds: number;

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { EtlResult } from '@sluice/plugin-api';
 import type { ConfiguredMapping } from '../config/application/types.js';
 import { toMappingFile } from '../mappings/mappingIndex.js';
@@ -102,11 +103,16 @@ export class RuntimeAdmin implements AdminRuntime {
     return sink.instance.count(toMappingFile(mapping), signal);
   }
 
+  refreshStatus(): Promise<void> {
+    return this.#runtime.refreshDeadLetterDepth();
+  }
+
   status(): RuntimeStatus {
     const now = this.#now();
     const r = this.#runtime;
     return {
       version: this.#version,
+      instance: { configDir: r.config.dir, pid: process.pid, hostname: hostname() },
       startedAt: new Date(r.startedAt).toISOString(),
       uptimeSeconds: Math.max(0, Math.round((now - r.startedAt) / 1000)),
       deadLetterQueue: r.deadLetterLocation,
@@ -119,6 +125,7 @@ export class RuntimeAdmin implements AdminRuntime {
         ...(p.error !== undefined ? { error: p.error } : {}),
         inFlight: p.inFlight,
         lagSeconds: p.lagSeconds === null ? null : Math.round(p.lagSeconds * 10) / 10,
+        deadLetterDepth: p.deadLetterDepth,
         partitions: p.partitions.map((part) => ({
           partition: part.partition,
           inFlight: part.inFlight,

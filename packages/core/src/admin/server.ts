@@ -141,7 +141,10 @@ export async function startAdminServer(
   );
 
   // Sluice: everything `sluice status` prints.
-  app.get('/status', async () => runtime.status());
+  app.get('/status', async () => {
+    await runtime.refreshStatus?.();
+    return runtime.status();
+  });
 
   // canal: destinations and the sync switch.
   app.get('/destinations', async () =>

@@ -27,7 +27,6 @@ const sequenceOf = (child: string): string => {
 /** canal's `EtlLock.tryLock(key)` waits 500 ms for the distributed lock. */
 export const ETL_LOCK_WAIT_MS = 500;
 
-
 /** Options of {@link ZooKeeperEtlLock}. */
 export interface ZooKeeperEtlLockOptions {
   /** canal's `zookeeperHosts`: `host:port[,host:port…][/chroot]`. */

@@ -70,6 +70,15 @@ export const CORE_INSTRUMENTS: Readonly<Record<string, CoreInstrument>> = {
       labelNames: ['destination'],
     },
   },
+  dead_letter_depth: {
+    kind: 'gauge',
+    spec: {
+      name: 'dead_letter_depth',
+      help: 'Dead letters waiting in the dead-letter queue (not yet replayed or dropped), per destination; file queues only.',
+      unit: 'records',
+      labelNames: ['destination', 'type'],
+    },
+  },
   in_flight_events: {
     kind: 'gauge',
     spec: {

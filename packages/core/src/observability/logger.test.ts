@@ -35,6 +35,20 @@ describe('createLogger', () => {
     expect(text).toContain('******');
   });
 
+  it('does not repeat a binding a child gives again with the same value', () => {
+    const { logger, lines } = capture('json');
+    const group = logger.child({ destination: 'orders', groupId: 'g1' });
+    group.child({ groupId: 'g1', topic: 'orders' }).warn('Retrying.');
+    group.child({ groupId: 'other' }).warn('Other.');
+    expect(lines[0]!.match(/"groupId"/g)).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      destination: 'orders',
+      groupId: 'g1',
+      topic: 'orders',
+    });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ groupId: 'other' });
+  });
+
   it('keeps errors readable', () => {
     const { logger, lines } = capture('json');
     logger.error('Failed.', { error: Object.assign(new Error('boom'), { code: 'E1' }) });

@@ -101,6 +101,16 @@ function wrap(p: pino.Logger): Logger {
     info: emit('info'),
     warn: emit('warn'),
     error: emit('error'),
-    child: (fields) => wrap(p.child(redact(fields) as Record<string, unknown>)),
+    child: (fields) => {
+      // A binding the parent already has with the same value is not repeated (a plugin's
+      // `child({ groupId })` under the group logger would print the key twice).
+      const bound = p.bindings();
+      const added = Object.fromEntries(
+        Object.entries(redact(fields) as Record<string, unknown>).filter(
+          ([k, v]) => !(k in bound) || bound[k] !== v,
+        ),
+      );
+      return wrap(Object.keys(added).length > 0 ? p.child(added) : p);
+    },
   };
 }

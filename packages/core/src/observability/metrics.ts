@@ -67,7 +67,7 @@ export class MetricsRegistry implements Metrics, CoreMetrics {
   readonly #declared = new Map<string, Declared>();
   /** Current value per series (sum for histograms), kept for synchronous reads. */
   readonly #values = new Map<string, number>();
-  readonly #hooks = new Set<() => void>();
+  readonly #hooks = new Set<() => void | Promise<void>>();
 
   constructor(options: MetricsOptions = {}) {
     this.#prefix = options.prefix ?? 'sluice_';
@@ -128,23 +128,27 @@ export class MetricsRegistry implements Metrics, CoreMetrics {
 
   /**
    * Runs `hook` before every {@link exposition} (to set gauges whose value is "now"-relative,
-   * such as lag). Hooks run synchronously, in registration order; a throwing hook is skipped.
-   * Returns a function that removes it.
+   * such as lag, or read cheaply from elsewhere, such as the dead-letter depth). Hooks start in
+   * registration order; the exposition waits for those that return a promise. A throwing or
+   * rejecting hook is skipped. Returns a function that removes it.
    */
-  beforeCollect(hook: () => void): () => void {
+  beforeCollect(hook: () => void | Promise<void>): () => void {
     this.#hooks.add(hook);
     return () => this.#hooks.delete(hook);
   }
 
   /** Prometheus text exposition format of every instrument. */
-  exposition(): Promise<string> {
+  async exposition(): Promise<string> {
+    const pending: Promise<void>[] = [];
     for (const hook of this.#hooks) {
       try {
-        hook();
+        const result = hook();
+        if (result) pending.push(result.catch(() => undefined));
       } catch {
         // a broken hook must not break the scrape
       }
     }
+    await Promise.all(pending);
     return this.registry.metrics();
   }
 
