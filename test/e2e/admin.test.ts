@@ -454,7 +454,7 @@ describe('a running sluice start serves the admin API', () => {
     );
     expect(refused).toMatchObject({ code: 1 });
     expect((refused as { stderr: string }).stderr).toContain('requires a token');
-  });
+  }, 120_000); // four CLI processes, each a node start-up
 
   it('sluice status --config warns when another configuration’s Sluice answers on its port', async () => {
     const run = promisify(execFile);
@@ -513,7 +513,7 @@ sluice:
       '0',
     ]);
     expect(ok.stderr).toBe('');
-  });
+  }, 120_000);
 
   it('sluice etl --url runs the ETL inside the running process', async () => {
     await my.query(`DELETE FROM \`${target}\`.user WHERE id >= 100`);
