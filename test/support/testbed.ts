@@ -13,6 +13,7 @@ import { join } from 'node:path';
 export type ServiceName =
   | 'kafka'
   | 'es'
+  | 'opensearch'
   | 'mysql'
   | 'pg'
   | 'redis'
@@ -61,6 +62,7 @@ export interface TestbedEndpoints {
 const ENV_VARS: Record<ServiceName, string> = {
   kafka: 'SLUICE_TEST_KAFKA',
   es: 'SLUICE_TEST_ES',
+  opensearch: 'SLUICE_TEST_OPENSEARCH',
   mysql: 'SLUICE_TEST_MYSQL',
   pg: 'SLUICE_TEST_PG',
   redis: 'SLUICE_TEST_REDIS',
@@ -207,6 +209,11 @@ export async function kafkaSaslUnavailable(): Promise<string | undefined> {
 
 export function esUrl(): string {
   return testbedEndpoint('es').replace(/\/+$/, '');
+}
+
+/** The OpenSearch 2.19 base URL (painless, update/delete-by-query, join field), e.g. http://127.0.0.1:19201 */
+export function opensearchUrl(): string {
+  return testbedEndpoint('opensearch').replace(/\/+$/, '');
 }
 
 export function redisUrl(): string {

@@ -22,6 +22,7 @@ import {
 } from './lib/util.mjs';
 import { canal } from './services/canal.mjs';
 import { elasticsearch } from './services/elasticsearch.mjs';
+import { opensearch } from './services/opensearch.mjs';
 import { kafka } from './services/kafka.mjs';
 import { mariadb } from './services/mariadb.mjs';
 import { postgres } from './services/postgres.mjs';
@@ -38,6 +39,7 @@ import fs from 'node:fs';
 /** @type {Service[]} */
 const SERVICES = [
   elasticsearch,
+  opensearch,
   kafka,
   rocketmq,
   mariadb,
@@ -55,7 +57,7 @@ const USAGE = `usage: node test/testbed/cli.mjs <up|down|status> [${SERVICES.map
   down    stop what \`up\` started (by recorded pid) and wipe its data (logs stay); --keep-data keeps it
   status  say what runs, with pid, memory and a live probe
 
-Environment: SLUICE_TEST_KAFKA=host:port, SLUICE_TEST_ES=http://host:port,
+Environment: SLUICE_TEST_KAFKA=host:port, SLUICE_TEST_ES=http://host:port, SLUICE_TEST_OPENSEARCH=http://host:port,
 SLUICE_TEST_MYSQL=mysql://user:pass@host:port, SLUICE_TEST_PG=postgres://user@host:port/db,
 SLUICE_TEST_REDIS=redis://host:port, SLUICE_TEST_REDIS_CLUSTER=host:port,host:port,…,
 SLUICE_TEST_CANAL=canal://host:11111?control=http://host:11180,

@@ -1,4 +1,3 @@
-import { Client, errors } from '@elastic/elasticsearch';
 import {
   APPLIED,
   FatalError,
@@ -18,7 +17,8 @@ import { DocumentError, buildDocument, fieldValue, keyText } from './document.js
 import type { EsJson } from './esValue.js';
 import type { EsMapping } from './mapping.js';
 import { planMapping, type EsPlan } from './plan.js';
-import { clientOptions, type EsSinkProperties } from './properties.js';
+import { connection, type EsSinkProperties } from './properties.js';
+import { openSearchApi, SearchApiError, type BulkItem, type SearchApi } from './searchApi.js';
 import { externalVersion } from './version.js';
 
 /** One bulk action of a record. */
@@ -47,19 +47,10 @@ export interface EsSinkOptions {
   readonly configDir: string;
 }
 
-interface BulkItem {
-  readonly status: number;
-  readonly error?: { readonly type?: string; readonly reason?: string | null };
-}
-
-const isConnectionFailure = (e: unknown) =>
-  e instanceof errors.ConnectionError ||
-  e instanceof errors.TimeoutError ||
-  e instanceof errors.NoLivingConnectionsError;
-
 /**
- * One Elasticsearch sink instance (one `outerAdapters[]` entry): one `@elastic/elasticsearch`
- * client, created at the first `connect`. Each `write` is one `_bulk` request (plus one
+ * One Elasticsearch sink instance (one `outerAdapters[]` entry): one client, created at the
+ * first `connect` — `@elastic/elasticsearch` 8 for Elasticsearch, `@opensearch-project/opensearch`
+ * for OpenSearch (picked by {@link openSearchApi}). Each `write` is one `_bulk` request (plus one
  * `_msearch` for `pk`-mode lookups), awaited, so `flush` has nothing to send; it refreshes the
  * written indices when the `refresh` property is set. Concurrent `write`s share the client.
  */
@@ -68,7 +59,7 @@ export class EsSink implements SinkInstance<EsMapping> {
   readonly #where: string;
   readonly #plans = new WeakMap<EsMapping, EsPlan>();
   readonly #written = new Set<string>();
-  #client: Client | undefined;
+  #client: SearchApi | undefined;
   #closed = false;
 
   constructor(options: EsSinkOptions) {
@@ -78,19 +69,20 @@ export class EsSink implements SinkInstance<EsMapping> {
 
   async connect(signal: AbortSignal): Promise<void> {
     if (this.#closed) throw new SinkClosedError(`${this.#where} is closed`);
-    this.#client ??= new Client(
-      clientOptions(
+    if (!this.#client) {
+      const conn = connection(
         this.#options.hosts,
         this.#options.properties,
         this.#options.configDir,
-        this.#options.key,
-      ),
-    );
-    await this.#call(() => this.#client!.cluster.health({}, { signal }), 'cluster health');
+        this.#where,
+      );
+      this.#client = await this.#call(() => openSearchApi(conn, signal), 'connect');
+    }
+    await this.#call(() => this.#client!.health(signal), 'cluster health');
   }
 
   async healthcheck(signal: AbortSignal): Promise<void> {
-    await this.#call(() => this.#ready().cluster.health({}, { signal }), 'cluster health');
+    await this.#call(() => this.#ready().health(signal), 'cluster health');
   }
 
   async write(batch: readonly SinkRecord<EsMapping>[], signal: AbortSignal): Promise<WriteResult> {
@@ -125,16 +117,13 @@ export class EsSink implements SinkInstance<EsMapping> {
       if (a.op === 'update') operations.push(JSON.stringify({ doc: a.doc, doc_as_upsert: true }));
       this.#written.add(a.index);
     }
-    const response = await this.#call(
-      () => client.bulk({ operations }, { signal }),
-      'bulk request',
-    );
-    if (response.items.length !== actions.length)
+    const items = await this.#call(() => client.bulk(operations, signal), 'bulk request');
+    if (items.length !== actions.length)
       throw new RetryableError(
-        `${this.#where}: Elasticsearch answered ${response.items.length} bulk items for ${actions.length} actions`,
+        `${this.#where}: Elasticsearch answered ${items.length} bulk items for ${actions.length} actions`,
       );
     let retry: string | undefined;
-    response.items.forEach((entry, n) => {
+    items.forEach((entry, n) => {
       const action = actions[n]!;
       const item = Object.values(entry)[0] as BulkItem;
       const s = item.status;
@@ -164,21 +153,14 @@ export class EsSink implements SinkInstance<EsMapping> {
     const client = this.#ready();
     if (!this.#options.properties.refresh || this.#written.size === 0) return;
     const indices = [...this.#written];
-    await this.#call(
-      () => client.indices.refresh({ index: indices, ignore_unavailable: true }, { signal }),
-      'refresh',
-    );
+    await this.#call(() => client.refresh(indices, signal), 'refresh');
     for (const i of indices) this.#written.delete(i);
   }
 
   async count(mapping: MappingFile<EsMapping>, signal: AbortSignal): Promise<number> {
     const client = this.#ready();
     const index = mapping.config.esMapping._index;
-    const res = await this.#call(
-      () => client.count({ index, ignore_unavailable: true }, { signal }),
-      'count',
-    );
-    return res.count;
+    return this.#call(() => client.count(index, signal), 'count');
   }
 
   async close(): Promise<void> {
@@ -186,10 +168,10 @@ export class EsSink implements SinkInstance<EsMapping> {
     this.#closed = true;
     const client = this.#client;
     this.#client = undefined;
-    await client?.close().catch(() => undefined);
+    await client?.close();
   }
 
-  #ready(): Client {
+  #ready(): SearchApi {
     if (this.#closed) throw new SinkClosedError(`${this.#where} is closed`);
     if (!this.#client) throw new NotConnectedError(`${this.#where}: connect() was not called`);
     return this.#client;
@@ -201,10 +183,11 @@ export class EsSink implements SinkInstance<EsMapping> {
       return await fn();
     } catch (e) {
       if (this.#closed) throw new SinkClosedError(`${this.#where} is closed`);
-      const message = `${this.#where}: Elasticsearch ${what} failed: ${(e as Error).message}`;
-      if (isConnectionFailure(e)) throw new NotConnectedError(message, { cause: e });
-      if (e instanceof errors.ResponseError) {
-        const s = e.statusCode ?? 0;
+      if (!(e instanceof SearchApiError)) throw e;
+      const message = `${this.#where}: Elasticsearch ${what} failed: ${e.message}`;
+      if (e.kind === 'connection') throw new NotConnectedError(message, { cause: e });
+      if (e.kind === 'response') {
+        const s = e.status ?? 0;
         const withStatus = `${message} (HTTP ${s})`;
         if (s === 401 || s === 403)
           throw new FatalError(`${withStatus}; check security.auth / apiKey`, { cause: e });
@@ -254,7 +237,7 @@ export class EsSink implements SinkInstance<EsMapping> {
   }
 
   async #lookups(
-    client: Client,
+    client: SearchApi,
     batch: readonly SinkRecord<EsMapping>[],
     signal: AbortSignal,
   ): Promise<Map<string, string[]>> {
@@ -268,8 +251,8 @@ export class EsSink implements SinkInstance<EsMapping> {
       { index: l.index, ignore_unavailable: true },
       { query: { term: { [l.field]: l.value } }, size: 10_000, _source: false },
     ]);
-    const res = await this.#call(() => client.msearch({ searches }, { signal }), 'pk lookup');
-    res.responses.forEach((r, n) => {
+    const responses = await this.#call(() => client.msearch(searches, signal), 'pk lookup');
+    responses.forEach((r, n) => {
       const l = list[n]!;
       if ('error' in r) {
         const s = r.status ?? 500;

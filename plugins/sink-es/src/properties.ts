@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { FatalError, type Infer } from '@sluice/plugin-api';
-import type { ClientOptions } from '@elastic/elasticsearch';
 
 /**
  * `outerAdapters[].properties` of canal's es adapters (canal-adapter-behaviour.md §1.5, §5.8):
@@ -44,6 +43,14 @@ export const esPropertiesSchema = {
       default: 30_000,
       description: 'Timeout of one Elasticsearch request, ms.',
     },
+    server: {
+      type: 'string',
+      enum: ['auto', 'elasticsearch', 'opensearch'],
+      caseInsensitive: true,
+      default: 'auto',
+      description:
+        'Client library: auto asks the server once at connect (x-elastic-product: Elasticsearch → @elastic/elasticsearch 8, otherwise @opensearch-project/opensearch).',
+    },
     refresh: {
       type: 'boolean',
       default: false,
@@ -69,48 +76,67 @@ export function nodeUrls(hosts: string | undefined, where: string): string[] {
     .filter((h) => h !== '');
   if (list.length === 0)
     throw new FatalError(`${where}: "hosts" is required (e.g. http://127.0.0.1:9200).`);
-  return list.map((h) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(h) ? h : `http://${h}`));
+  const urls = list.map((h) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(h) ? h : `http://${h}`));
+  // A host written twice (with and without scheme) is one node (the OpenSearch client refuses duplicates).
+  return [...new Set(urls.map((u) => u.replace(/\/+$/, '')))];
+}
+
+/** What a client needs to reach the server, resolved from `hosts` and the properties. */
+export interface EsConnection {
+  /** `outerAdapters "<key>"`, for messages. */
+  readonly where: string;
+  readonly nodes: readonly string[];
+  readonly requestTimeoutMs: number;
+  readonly auth: { readonly username: string; readonly password: string } | undefined;
+  readonly apiKey: string | undefined;
+  /** PEM text of `security.ca.path`. */
+  readonly ca: string | undefined;
+  /** Which client library: `auto` probes the server (see `openSearchApi`). */
+  readonly server: 'auto' | 'elasticsearch' | 'opensearch';
 }
 
 /**
- * The `@elastic/elasticsearch` client options for an instance. Reads the CA file (call it from
- * `connect`, not `create`). Retries are left to the core (`maxRetries: 0`).
+ * The connection settings of an instance. Reads the CA file (call it from `connect`, not
+ * `create`). Retries are left to the core.
  *
  * @throws FatalError for `security.auth` without a colon, both `security.auth` and `apiKey`, or an
  *   unreadable CA file.
  */
-export function clientOptions(
+export function connection(
   hosts: string | undefined,
   props: EsSinkProperties,
   configDir: string,
   where: string,
-): ClientOptions {
-  const options: ClientOptions = {
-    nodes: nodeUrls(hosts, where),
-    maxRetries: 0,
-    requestTimeout: props.requestTimeoutMs,
-    name: `sluice:${where}`,
-  };
+): EsConnection {
   const auth = props['security.auth'];
   if (auth !== undefined && props.apiKey !== undefined)
     throw new FatalError(`${where}: set either security.auth or apiKey, not both.`);
+  let basic: EsConnection['auth'];
   if (auth !== undefined) {
     const colon = auth.indexOf(':');
     if (colon < 0)
       throw new FatalError(`${where}: security.auth must be user:password (no colon found).`);
-    options.auth = { username: auth.slice(0, colon), password: auth.slice(colon + 1) };
+    basic = { username: auth.slice(0, colon), password: auth.slice(colon + 1) };
   }
-  if (props.apiKey !== undefined) options.auth = { apiKey: props.apiKey };
+  let ca: string | undefined;
   const caPath = props['security.ca.path'];
   if (caPath !== undefined) {
     const file = isAbsolute(caPath) ? caPath : resolve(configDir, caPath);
     try {
-      options.tls = { ca: readFileSync(file, 'utf8') };
+      ca = readFileSync(file, 'utf8');
     } catch (e) {
       throw new FatalError(
         `${where}: cannot read security.ca.path ${file}: ${(e as Error).message}`,
       );
     }
   }
-  return options;
+  return {
+    where,
+    nodes: nodeUrls(hosts, where),
+    requestTimeoutMs: props.requestTimeoutMs,
+    auth: basic,
+    apiKey: props.apiKey,
+    ca,
+    server: props.server.toLowerCase() as EsConnection['server'],
+  };
 }

@@ -33,7 +33,7 @@ describe('es sink definition', () => {
       key: 'es-1',
       name: 'es7',
       hosts: '127.0.0.1:1',
-      properties: { requestTimeoutMs: 1000, refresh: false },
+      properties: { requestTimeoutMs: 1000, refresh: false, server: 'auto' },
       configDir: '/cfg',
       deps: {},
     });

@@ -38,7 +38,7 @@ export function createSink(
     key: 'es-test',
     name: 'es8',
     hosts,
-    properties: { requestTimeoutMs: 10_000, refresh: false, ...properties },
+    properties: { requestTimeoutMs: 10_000, refresh: false, server: 'auto', ...properties },
     configDir: '/nonexistent',
     deps: {},
   });

@@ -34,11 +34,11 @@ const STDOUT = path.join(ROOT, 'launcher.log');
 const LOG = path.join(LOGS, 'sluice-testbed.log');
 
 /** uid/gid of the ES user when running as root (else ES runs as the current user). */
-function esIds() {
+export function esIds() {
   return isRoot() ? userIds(USER) : undefined;
 }
 
-async function createUser() {
+export async function createUser() {
   if (!isRoot() || userIds(USER)) return;
   await run('useradd', [
     '--system',
