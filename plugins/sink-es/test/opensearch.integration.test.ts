@@ -75,7 +75,6 @@ describe('client per server', () => {
         signal,
       );
       expect(again.map((o) => ('error' in o ? String(o.error) : o.status))).toEqual(['applied']);
-      expect(await sink.count(mapping, signal)).toBeGreaterThanOrEqual(0);
     } finally {
       await sink.close(signal);
     }
@@ -130,7 +129,7 @@ describe('the OpenSearch testbed has the modules the integ-test-zip lacks', () =
         },
       },
     });
-    expect(ubq.body.updated).toBe(2);
+    expect((ubq.body as { updated?: number }).updated).toBe(2);
     const parents = await os.search({
       index,
       body: { query: { has_child: { type: 'item', query: { match_all: {} } } } },
@@ -146,6 +145,6 @@ describe('the OpenSearch testbed has the modules the integ-test-zip lacks', () =
       refresh: true,
       body: { query: { term: { role_id: 2 } } },
     });
-    expect(dbq.body.deleted).toBe(1);
+    expect((dbq.body as { deleted?: number }).deleted).toBe(1);
   });
 });
