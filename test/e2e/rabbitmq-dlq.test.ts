@@ -1,6 +1,7 @@
 /**
  * Issue 17 (RabbitMQ), poison input: an undecodable message and a row the sink rejects land in
- * the dead-letter queue (the `<queue>.dlq` RabbitMQ queue, or the JSONL directory) with their
+ * the dead-letter queue (the `<queue>.dlq` RabbitMQ queue, the default in rabbitMQ mode when
+ * `sluice.deadLetter.type` is not set, or the JSONL directory of an explicit `type: file`) with their
  * reason while everything else flows and is acked; `sluice dlq list|show|replay` read the
  * RabbitMQ dead-letter queue, and the replay applies the rejected row once the cause is fixed.
  */
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { encodeFlatMessage } from '@sluice/canal-protocol';
+import { NODE, rabbitmqctl } from '../testbed/services/rabbitmq.mjs';
 import { redisUrl, uniqueName } from '../support/testbed.js';
 import { E2eRabbit, rabbitBroker, writeRabbitConfig } from './support/rabbitmq.js';
 import { SluiceProcess, requireBuiltCli } from './support/sluice.js';
@@ -74,7 +76,8 @@ async function readFileDlq(dir: string): Promise<DeadLetter[]> {
 const readQueueDlq = async (queue: string): Promise<DeadLetter[]> =>
   (await rabbit.peek(queue)).map((b) => JSON.parse(b.toString('utf8')) as DeadLetter);
 
-describe.each(['rabbitmq', 'file'] as const)('dead-letter queue of type %s', (type) => {
+// `default`: no sluice.deadLetter.type at all, which in rabbitMQ mode is the <queue>.dlq queue.
+describe.each(['default', 'file'] as const)('dead-letter queue of type %s', (type) => {
   it('takes the poison messages with their reason while the rest flows, and replays the fixed row', async () => {
     const queue = await rabbit.createQueue('e2e_rmq_dlq');
     const expected = new Map<string, Row | null>();
@@ -98,6 +101,19 @@ describe.each(['rabbitmq', 'file'] as const)('dead-letter queue of type %s', (ty
 
     const sluice = SluiceProcess.start(config.dir, { once: true });
     expect((await sluice.exited).code, sluice.tail()).toBe(0);
+    // The start says where dead letters go.
+    const messages = sluice.lines.map((l) => {
+      try {
+        return String((JSON.parse(l) as { msg?: unknown }).msg);
+      } catch {
+        return l;
+      }
+    });
+    expect(messages.join('\n')).toContain(
+      type === 'file'
+        ? `Dead letters go to ${config.dlqDir}`
+        : `Dead letters go to queue "${queue}.dlq"`,
+    );
     const recording = new Recording(redis, prefix);
     const withoutRejected = new Map(expected);
     withoutRejected.set('shop.items:77', null);
@@ -123,7 +139,7 @@ describe.each(['rabbitmq', 'file'] as const)('dead-letter queue of type %s', (ty
     const show = new SluiceProcess(['dlq', 'show', '--config', config.dir, '--reason', 'qty']);
     expect((await show.exited).code, show.tail()).toBe(0);
     expect(show.lines.join('\n')).toContain('qty -1 is not allowed');
-    if (type === 'rabbitmq') {
+    if (type === 'default') {
       expect(list.lines.join('\n')).toContain(`queue "${queue}.dlq"`);
       expect((await rabbit.count(`${queue}.dlq`)).messageCount).toBe(2);
     }
@@ -145,3 +161,44 @@ describe.each(['rabbitmq', 'file'] as const)('dead-letter queue of type %s', (ty
     await recording.clear();
   }, 60_000);
 });
+
+// Runs rabbitmqctl against the testbed's own node: not with an external broker.
+describe.skipIf(process.env['SLUICE_TEST_RABBITMQ'] !== undefined)(
+  'the default dead-letter queue without the permission to declare it',
+  () => {
+    it('fails the start naming <queue>.dlq and type file, consuming nothing; runs with type file or a queue declared beforehand', async () => {
+      const user = uniqueName('nodlq');
+      const password = `pw-${user}`;
+      await rabbitmqctl(NODE, ['add_user', user, password]);
+      try {
+        // May read and write everything, configure (declare) nothing.
+        await rabbitmqctl(NODE, ['set_permissions', '-p', '/', user, '^$', '.*', '.*']);
+        const queue = await rabbit.createQueue('e2e_rmq_noperm');
+        await rabbit.publish(queue, [insert([{ id: '1', name: 'n1', qty: '1' }], 1)]);
+        const broker = { ...rabbitBroker(), username: user, password };
+
+        const defaulted = await writeRabbitConfig({ broker, queue, deadLetter: 'default' });
+        const refused = SluiceProcess.start(defaulted.dir, { once: true });
+        const out = () => refused.lines.join('\n');
+        expect((await refused.exited).code, out()).not.toBe(0);
+        expect(out()).toContain(`may not declare the dead-letter queue "${queue}.dlq"`);
+        expect(out()).toContain('sluice.deadLetter.type: file');
+        expect((await rabbit.count(queue)).messageCount).toBe(1);
+
+        const file = await writeRabbitConfig({ broker, queue, deadLetter: 'file' });
+        const runs = SluiceProcess.start(file.dir, { once: true });
+        expect((await runs.exited).code, runs.tail()).toBe(0);
+        expect((await rabbit.count(queue)).messageCount).toBe(0);
+
+        // Declared beforehand by someone who may: the same user needs no configure permission.
+        await rabbit.channel.assertQueue(`${queue}.dlq`, { durable: true });
+        await rabbit.publish(queue, [insert([{ id: '2', name: 'n2', qty: '2' }], 2)]);
+        const declared = SluiceProcess.start(defaulted.dir, { once: true });
+        expect((await declared.exited).code, declared.tail()).toBe(0);
+        expect((await rabbit.count(queue)).messageCount).toBe(0);
+      } finally {
+        await rabbitmqctl(NODE, ['delete_user', user]).catch(() => undefined);
+      }
+    }, 120_000);
+  },
+);

@@ -38,6 +38,7 @@ export type { JdbcUrl, JdbcUrlResult } from '@sluice/plugin-api';
 export { dataSourcesOf } from './config/application/dataSources.js';
 export {
   DEFAULT_SYNC_BATCH_SIZE,
+  defaultDeadLetterType,
   sluiceSettingsDefaults,
   sluiceSettingsOf,
   sluiceSettingsSchema,
@@ -46,6 +47,7 @@ export type {
   AdminSettings,
   BatchSettings,
   DeadLetterSettings,
+  DeadLetterType,
   MetricsSettings,
   PipelineSection,
   SluiceSettings,

@@ -1,10 +1,19 @@
 import { resolvePipelineSettings, type PipelineSettings } from './pipeline/settings.js';
-import type { Logger, SinkInstance, SourceInstance } from '@sluice/plugin-api';
+import {
+  FatalError,
+  type Logger,
+  type SinkInstance,
+  type SourceInstance,
+} from '@sluice/plugin-api';
 import { dataSourcesOf } from './config/application/dataSources.js';
 import type { ConfiguredMapping, ResolvedConfig } from './config/application/types.js';
 import { MappingIndex } from './mappings/mappingIndex.js';
 import { MappingWatcher } from './mappings/mappingWatcher.js';
-import { deadLetterDir, deadLetterQueueOf } from './deadLetter/transport.js';
+import {
+  deadLetterDir,
+  deadLetterQueueOf,
+  type RoutingDeadLetterQueue,
+} from './deadLetter/transport.js';
 import { deadLetterFileName } from './deadLetter/fileQueue.js';
 import { FileDeadLetterDepth } from './deadLetter/fileDepth.js';
 import { join } from 'node:path';
@@ -18,7 +27,6 @@ import {
 } from './pipeline/engine.js';
 import { SourceHandle } from './pipeline/connection.js';
 import { maxAttempts } from './pipeline/retry.js';
-import type { DeadLetterQueue } from './deadLetter/queue.js';
 import type { EtlLockLease, HealthCheck, SwitchState } from './admin/adminRuntime.js';
 import { payloadFormatOf, pipelineSettingsOf } from './pipeline/fromConfig.js';
 import { ZooKeeperSyncSwitch } from './admin/zooKeeperSyncSwitch.js';
@@ -133,7 +141,7 @@ export class SluiceRuntime {
   readonly #settings: PipelineSettings;
   readonly #stopAll = new AbortController();
   readonly #groups: Group[] = [];
-  readonly #deadLetter: DeadLetterQueue;
+  readonly #deadLetter: RoutingDeadLetterQueue;
   /** Counts the `file` queue's waiting records; undefined for other transports. */
   readonly #deadLetterDepth: FileDeadLetterDepth | undefined;
   #depthTimer: NodeJS.Timeout | undefined;
@@ -269,6 +277,9 @@ export class SluiceRuntime {
   start(): Promise<void> {
     if (this.#finished) throw new Error('SluiceRuntime.start was called twice.');
     const { config, logger } = this.#o;
+    logger.info(`Dead letters go to ${this.#deadLetter.location}.`, {
+      deadLetterType: config.sluice.deadLetter.type,
+    });
     if (!this.#o.once) {
       // The registry tells the watcher each plugin's mapping directories and schemas; without
       // it a reload finds no mapping file and would take every mapping out of force.
@@ -525,6 +536,7 @@ export class SluiceRuntime {
     try {
       await this.#switchReady;
       await g.sourceHandle.connect(stopAll.signal);
+      await this.#prepareDeadLetters(g, stopAll.signal);
       this.#o.logger.info('Started.', {
         destination: g.destination,
         groupId: g.groupId,
@@ -538,6 +550,23 @@ export class SluiceRuntime {
     } finally {
       g.done = true;
       await this.#close(g);
+    }
+  }
+
+  /**
+   * Checks the group's dead-letter queue before anything is consumed (a RabbitMQ queue is
+   * declared): a `FatalError` (no permission) fails the start with its message; anything else
+   * (the broker is away now) is logged, and writes retry later.
+   */
+  async #prepareDeadLetters(g: Group, signal: AbortSignal): Promise<void> {
+    try {
+      await this.#deadLetter.prepareFor(g.destination, signal);
+    } catch (error) {
+      if (error instanceof FatalError) throw error;
+      g.logger.warn('Could not check the dead-letter queue at start; writes to it are retried.', {
+        deadLetter: this.#deadLetter.queueFor(g.destination).location,
+        error: (error as Error).message,
+      });
     }
   }
 

@@ -43,6 +43,14 @@ export interface DeadLetterQueue {
   readonly location: string;
   /** Stores one record durably (acknowledged by the broker, fsynced). */
   write(record: DeadLetterRecord, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional check at start, before the first event is consumed: that dead letters can be
+   * written here (a broker queue declared, the permissions there). Called once per queue by
+   * the core after the source connected. Throw a `FatalError` whose message names the
+   * queue and what to change when they cannot (the start fails with it); any other error (the
+   * broker is not reachable now) is logged and the start goes on (writes retry with backoff).
+   */
+  prepare?(signal: AbortSignal): Promise<void>;
   /** Releases connections. Idempotent. Give up when `signal` aborts. */
   close(signal: AbortSignal): Promise<void>;
 }

@@ -54,6 +54,17 @@ export interface SourceHandler {
    * before calling `revoked`. No new batch of those partitions is delivered after the call.
    */
   revoked?(partitions: readonly string[]): Promise<void>;
+  /**
+   * The source's window of unacknowledged messages of `partition` is nearly full (RabbitMQ's
+   * prefetch, canal tcp's un-acked batches): commit as soon as anything more is committable,
+   * instead of waiting out `sluice.pipeline.commitIntervalMs`. Without it such a source stalls
+   * until the next interval once its window is full, so its throughput is capped at about one
+   * window per interval. A hint: the commit still covers only what was applied or dead-lettered,
+   * and the core ignores it for a partition it does not hold. Synchronous and cheap; call it
+   * when the window crosses the threshold (e.g. after a `deliver`), from any flow. Optional on
+   * the handler (call it as `handler.requestCommit?.(p)`).
+   */
+  requestCommit?(partition: string): void;
 }
 
 /** Options of {@link SourceInstance.run}. */

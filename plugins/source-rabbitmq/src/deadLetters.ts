@@ -19,7 +19,11 @@ export function deadLetterQueueName(instance: string, configured: string | undef
 
 /** The connection options of a dead-letter queue: the source's, with the DLQ as the queue. */
 export function deadLetterOptions(context: DeadLetterContext): RabbitOptions {
-  return rabbitOptions(context.properties, deadLetterQueueName(context.instance, context.name));
+  return rabbitOptions(
+    context.properties,
+    deadLetterQueueName(context.instance, context.name),
+    context.configDir,
+  );
 }
 
 /** A failure talking to the broker: retryable when it could not be reached, else fatal. */
@@ -126,6 +130,20 @@ export class RabbitDeadLetterQueue implements DeadLetterQueue {
     }
   }
 
+  /**
+   * Connects and declares the queue now (start-up check, not serialised with writes). A user
+   * without the permission to declare it, when nobody declared it before, fails with a
+   * {@link FatalError} naming the queue and the ways out.
+   */
+  async prepare(signal: AbortSignal): Promise<void> {
+    try {
+      await untilAborted(this.#open(), signal);
+    } catch (error) {
+      await this.#reset();
+      throw deadLetterError(`Declaring the dead-letter queue "${this.#o.queue}"`, this.#o, error);
+    }
+  }
+
   async #open(): Promise<ConfirmChannel> {
     if (this.#channel) return this.#channel;
     const conn = (this.#conn ??= await openConnection(
@@ -138,14 +156,46 @@ export class RabbitDeadLetterQueue implements DeadLetterQueue {
         this.#channel = undefined;
       }
     });
+    let channel = await this.#confirmChannel(conn);
+    try {
+      await channel.assertQueue(this.#o.queue, { durable: true });
+    } catch (error) {
+      if (amqpCode(error) !== 403) throw error;
+      // Not allowed to declare it (no configure permission): fine if it exists already.
+      await this.#checkDeclared(conn, error);
+      channel = await this.#confirmChannel(conn);
+    }
+    this.#channel = channel;
+    return channel;
+  }
+
+  async #confirmChannel(conn: ChannelModel): Promise<ConfirmChannel> {
     const channel = await conn.createConfirmChannel();
     channel.on('error', () => {});
     channel.on('close', () => {
       if (this.#channel === channel) this.#channel = undefined;
     });
-    await channel.assertQueue(this.#o.queue, { durable: true });
-    this.#channel = channel;
     return channel;
+  }
+
+  /** After a refused declare: resolves when the queue exists, else a {@link FatalError}. */
+  async #checkDeclared(conn: ChannelModel, refusal: unknown): Promise<void> {
+    const probe = await conn.createChannel();
+    probe.on('error', () => {});
+    try {
+      await probe.checkQueue(this.#o.queue);
+    } catch (error) {
+      if (amqpCode(error) !== 404 && amqpCode(error) !== 403) throw error;
+      throw new FatalError(
+        `User "${this.#o.username}" may not declare the dead-letter queue "${this.#o.queue}" on ` +
+          `${describeBroker(this.#o)} (${errorMessage(refusal)}). Grant the user the configure and ` +
+          `write permissions on "${this.#o.queue}", declare it (durable) beforehand, or set ` +
+          'sluice.deadLetter.type: file (in rabbitMQ mode dead letters go to <queue>.dlq unless it is set).',
+        { cause: refusal },
+      );
+    } finally {
+      await probe.close().catch(() => {});
+    }
   }
 
   async #reset(): Promise<void> {

@@ -7,12 +7,13 @@ export { RabbitSource } from './rabbitSource.js';
 export {
   RABBIT_KEYS,
   RabbitOptionsError,
+  aliyunLoginWarning,
   describeBroker,
   parseRabbitHost,
   rabbitOptions,
   rabbitPropertiesSchema,
 } from './options.js';
-export type { RabbitOptions } from './options.js';
+export type { RabbitOptions, RabbitTlsOptions } from './options.js';
 export {
   RabbitDeadLetterQueue,
   RabbitDeadLetterReader,
@@ -41,5 +42,9 @@ export const rabbitmqSource = defineSource({
     reader: (ctx) => new RabbitDeadLetterReader(deadLetterOptions(ctx)),
   },
   create: (ctx) =>
-    new RabbitSource(rabbitOptions(ctx.properties, ctx.instance), ctx.deps.logger, ctx.groupId),
+    new RabbitSource(
+      rabbitOptions(ctx.properties, ctx.instance, ctx.configDir),
+      ctx.deps.logger,
+      ctx.groupId,
+    ),
 });

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { FatalError, type ObjectSchema } from '@sluice/plugin-api';
 
 /**
@@ -22,9 +23,9 @@ export interface RabbitOptions {
   readonly queue: string;
   /**
    * `rabbitmq.prefetch.count`: unacknowledged messages the broker may push before Sluice acks
-   * (basic.qos per consumer). Bounds memory and in-flight work: the back-pressure. The core
-   * commits (hence acks) about once a second, so this also bounds throughput to about this many
-   * messages per second. Default 5000.
+   * (basic.qos per consumer). Bounds memory and in-flight work: the back-pressure. From half
+   * of it unacknowledged on, the source asks the core to commit (hence ack) at once instead of
+   * at the next `sluice.pipeline.commitIntervalMs`. Default 5000.
    */
   readonly prefetch: number;
   /**
@@ -39,6 +40,52 @@ export interface RabbitOptions {
   readonly connectTimeoutMs: number;
   /** `rabbitmq.reconnect.max.ms`: longest wait between reconnect attempts while running, ms. Default 10 000. */
   readonly reconnectMaxMs: number;
+  /**
+   * True when `canal.aliyun.accessKey` and `canal.aliyun.secretKey` (canal's copies of
+   * `canal.conf.accessKey`/`secretKey`) are both set: canal-adapter would log in to Aliyun's AMQP
+   * service with them. Sluice has no Aliyun login: it logs in with username and password and
+   * warns ({@link aliyunLoginWarning}).
+   */
+  readonly aliyunKeysIgnored: boolean;
+  /** TLS (`amqps`), when on: `rabbitmq.host` written as `amqps://…` or `rabbitmq.ssl.enabled`. */
+  readonly tls: RabbitTlsOptions | undefined;
+}
+
+/**
+ * TLS settings of the connection (Sluice's keys: canal-adapter's RabbitMQ consumer has no TLS).
+ * Paths are absolute (resolved against the configuration directory); the files are read when
+ * connecting.
+ */
+export interface RabbitTlsOptions {
+  /** `rabbitmq.ssl.ca.path`: PEM CA certificate(s) to verify the broker; Node's CAs when absent. */
+  readonly caPath: string | undefined;
+  /** `rabbitmq.ssl.cert.path`: PEM client certificate (mutual TLS), with `keyPath`. */
+  readonly certPath: string | undefined;
+  /** `rabbitmq.ssl.key.path`: PEM private key of the client certificate. */
+  readonly keyPath: string | undefined;
+  /** `rabbitmq.ssl.key.passphrase`: passphrase of an encrypted key. A secret: never logged. */
+  readonly passphrase: string | undefined;
+  /**
+   * `rabbitmq.ssl.verify`: verify the broker's certificate chain and that it names the host
+   * (default true). False encrypts without knowing who answers (a warning says so).
+   */
+  readonly verify: boolean;
+}
+
+/**
+ * The warning for {@link RabbitOptions.aliyunKeysIgnored}. canal 1.1.8
+ * `CanalRabbitMQConsumer.connect` uses `AliyunCredentialsProvider(accessKey, secretKey,
+ * resourceOwnerId)` when both keys are non-empty, but `init` never reads the owner id (it looks
+ * for `rabbitmq.rabbitmq.resource.ownerId`), so the `long` parameter gets `null` and
+ * canal-adapter fails with a NullPointerException before it connects.
+ */
+export function aliyunLoginWarning(o: Pick<RabbitOptions, 'username'>): string {
+  return (
+    'canal.conf.accessKey and secretKey are set, but Sluice has no Aliyun AMQP login: it logs in ' +
+    `as user "${o.username}" (rabbitmq.username / rabbitmq.password). canal-adapter would try ` +
+    'the Aliyun login and fail with a NullPointerException (it never reads the resource owner ' +
+    'id). Leave accessKey and secretKey empty to silence this warning.'
+  );
 }
 
 /** Keys of `consumerProperties` this source reads. */
@@ -52,6 +99,16 @@ export const RABBIT_KEYS = {
   heartbeat: 'rabbitmq.heartbeat.seconds',
   connectTimeout: 'rabbitmq.connection.timeout.ms',
   reconnectMax: 'rabbitmq.reconnect.max.ms',
+  sslEnabled: 'rabbitmq.ssl.enabled',
+  sslCa: 'rabbitmq.ssl.ca.path',
+  sslCert: 'rabbitmq.ssl.cert.path',
+  sslKey: 'rabbitmq.ssl.key.path',
+  sslPassphrase: 'rabbitmq.ssl.key.passphrase',
+  sslVerify: 'rabbitmq.ssl.verify',
+  /** canal-adapter copies `canal.conf.accessKey` here (canal `CanalConstants`). */
+  aliyunAccessKey: 'canal.aliyun.accessKey',
+  /** canal-adapter copies `canal.conf.secretKey` here. */
+  aliyunSecretKey: 'canal.aliyun.secretKey',
 } as const;
 
 /** The `propertiesSchema` of the source (what `sluice validate` checks, with file and line). */
@@ -60,7 +117,40 @@ export const rabbitPropertiesSchema: ObjectSchema = {
   properties: {
     [RABBIT_KEYS.host]: {
       type: 'string',
-      description: 'host or host:port of the RabbitMQ broker (canal-adapter: rabbitmq.host).',
+      description:
+        'host or host:port of the RabbitMQ broker (canal-adapter: rabbitmq.host); Sluice also takes amqps://host[:port] (TLS, port 5671 by default).',
+    },
+    [RABBIT_KEYS.sslEnabled]: {
+      type: 'boolean',
+      default: false,
+      description: 'Sluice: connect with TLS (also implied by an amqps:// host).',
+    },
+    [RABBIT_KEYS.sslCa]: {
+      type: 'string',
+      path: 'existing',
+      description:
+        'Sluice: PEM CA certificate(s) that sign the broker certificate; Node’s CAs when empty.',
+    },
+    [RABBIT_KEYS.sslCert]: {
+      type: 'string',
+      path: 'existing',
+      description: 'Sluice: PEM client certificate for mutual TLS (with rabbitmq.ssl.key.path).',
+    },
+    [RABBIT_KEYS.sslKey]: {
+      type: 'string',
+      path: 'existing',
+      description: 'Sluice: PEM private key of the client certificate.',
+    },
+    [RABBIT_KEYS.sslPassphrase]: {
+      type: 'string',
+      secret: true,
+      description: 'Sluice: passphrase of an encrypted rabbitmq.ssl.key.path.',
+    },
+    [RABBIT_KEYS.sslVerify]: {
+      type: 'boolean',
+      default: true,
+      description:
+        'Sluice: verify the broker certificate and host name (false: encrypted but unauthenticated, with a warning).',
     },
     [RABBIT_KEYS.vhost]: { type: 'string', description: 'Virtual host; / when empty.' },
     [RABBIT_KEYS.username]: { type: 'string', description: 'User name; guest when empty.' },
@@ -68,6 +158,16 @@ export const rabbitPropertiesSchema: ObjectSchema = {
       type: 'string',
       secret: true,
       description: 'Password; guest when empty.',
+    },
+    [RABBIT_KEYS.aliyunAccessKey]: {
+      type: 'string',
+      description:
+        'canal.conf.accessKey as canal passes it: Aliyun AMQP login, not supported (a warning when set with the secret key).',
+    },
+    [RABBIT_KEYS.aliyunSecretKey]: {
+      type: 'string',
+      secret: true,
+      description: 'canal.conf.secretKey as canal passes it; see canal.aliyun.accessKey.',
     },
     'rabbitmq.resource.ownerId': {
       type: 'string',
@@ -79,7 +179,7 @@ export const rabbitPropertiesSchema: ObjectSchema = {
       maximum: 65535,
       default: 5000,
       description:
-        'Sluice: unacknowledged messages in flight per queue (back-pressure; Sluice acks about once a second, so also about the most messages per second).',
+        'Sluice: unacknowledged messages in flight per queue (back-pressure; from half of it on, Sluice acks as soon as something more was applied).',
     },
     [RABBIT_KEYS.exclusive]: {
       type: 'boolean',
@@ -116,27 +216,76 @@ function integer(
 
 /**
  * Parses `rabbitmq.host` as canal does: `host` or `host:port` (canal splits at the colon).
- * A bracketed IPv6 address (`[::1]:5672`) is accepted too.
+ * A bracketed IPv6 address (`[::1]:5672`) is accepted too, and (Sluice) an `amqp://` or
+ * `amqps://` prefix: `amqps` means TLS, with 5671 as the default port.
  *
  * @throws RabbitOptionsError when it is empty or the port is not 1–65535.
  */
-export function parseRabbitHost(raw: string | undefined): { host: string; port: number } {
+export function parseRabbitHost(raw: string | undefined): {
+  host: string;
+  port: number;
+  tls: boolean;
+} {
   if (blank(raw))
     throw new RabbitOptionsError(
       `${RABBIT_KEYS.host} is not set: canal.conf.consumerProperties needs the broker as host or host:port.`,
     );
-  const text = raw.trim();
+  let text = raw.trim();
+  const scheme = /^(amqps?):\/\//i.exec(text);
+  const tls = scheme?.[1]?.toLowerCase() === 'amqps';
+  if (scheme) text = text.slice(scheme[0].length).replace(/\/$/, '');
   const m = /^\[([^\]]+)\](?::(.*))?$/.exec(text) ?? /^([^:]+)(?::(.*))?$/.exec(text);
   if (!m)
     throw new RabbitOptionsError(`${RABBIT_KEYS.host} must be host or host:port, got "${raw}".`);
   const host = m[1]!;
-  if (m[2] === undefined) return { host, port: 5672 };
+  if (m[2] === undefined) return { host, port: tls ? 5671 : 5672, tls };
   const port = Number(m[2]);
   if (!/^\d+$/.test(m[2]) || port < 1 || port > 65535)
     throw new RabbitOptionsError(
       `${RABBIT_KEYS.host} must be host or host:port with a port from 1 to 65535, got "${raw}".`,
     );
-  return { host, port };
+  return { host, port, tls };
+}
+
+function flag(
+  properties: Readonly<Record<string, string>>,
+  key: string,
+  fallback: boolean,
+): boolean {
+  const raw = properties[key];
+  if (blank(raw)) return fallback;
+  const v = raw.trim().toLowerCase();
+  if (v !== 'true' && v !== 'false')
+    throw new RabbitOptionsError(`${key} must be true or false, got "${raw}".`);
+  return v === 'true';
+}
+
+/** The TLS settings, or `undefined` for a plain connection. Paths resolved against `configDir`. */
+function tlsOptions(
+  properties: Readonly<Record<string, string>>,
+  hostTls: boolean,
+  configDir: string | undefined,
+): RabbitTlsOptions | undefined {
+  if (!hostTls && !flag(properties, RABBIT_KEYS.sslEnabled, false)) return undefined;
+  const path = (key: string): string | undefined => {
+    const raw = properties[key];
+    if (blank(raw)) return undefined;
+    return configDir === undefined ? raw.trim() : resolve(configDir, raw.trim());
+  };
+  const certPath = path(RABBIT_KEYS.sslCert);
+  const keyPath = path(RABBIT_KEYS.sslKey);
+  if ((certPath === undefined) !== (keyPath === undefined))
+    throw new RabbitOptionsError(
+      `${RABBIT_KEYS.sslCert} and ${RABBIT_KEYS.sslKey} must be set together (a client certificate and its key).`,
+    );
+  const passphrase = properties[RABBIT_KEYS.sslPassphrase];
+  return {
+    caPath: path(RABBIT_KEYS.sslCa),
+    certPath,
+    keyPath,
+    passphrase: blank(passphrase) ? undefined : passphrase,
+    verify: flag(properties, RABBIT_KEYS.sslVerify, true),
+  };
 }
 
 /**
@@ -147,12 +296,13 @@ export function parseRabbitHost(raw: string | undefined): { host: string; port: 
 export function rabbitOptions(
   properties: Readonly<Record<string, string>>,
   queue: string,
+  configDir?: string,
 ): RabbitOptions {
   if (queue.trim() === '')
     throw new RabbitOptionsError(
       'The queue name (canalAdapters[].instance) is empty: the RabbitMQ source consumes the queue named by instance.',
     );
-  const { host, port } = parseRabbitHost(properties[RABBIT_KEYS.host]);
+  const { host, port, tls } = parseRabbitHost(properties[RABBIT_KEYS.host]);
   const exclusive = properties[RABBIT_KEYS.exclusive]?.trim().toLowerCase();
   if (exclusive !== undefined && exclusive !== '' && exclusive !== 'true' && exclusive !== 'false')
     throw new RabbitOptionsError(
@@ -173,11 +323,17 @@ export function rabbitOptions(
     heartbeatSeconds: integer(properties, RABBIT_KEYS.heartbeat, 30, 0, 3600),
     connectTimeoutMs: integer(properties, RABBIT_KEYS.connectTimeout, 10_000, 1),
     reconnectMaxMs: integer(properties, RABBIT_KEYS.reconnectMax, 10_000, 1),
+    aliyunKeysIgnored:
+      !blank(properties[RABBIT_KEYS.aliyunAccessKey]) &&
+      !blank(properties[RABBIT_KEYS.aliyunSecretKey]),
+    tls: tlsOptions(properties, tls, configDir),
   };
 }
 
-/** `host:port vhost "v"` for messages (no credentials). */
-export function describeBroker(o: Pick<RabbitOptions, 'host' | 'port' | 'vhost'>): string {
+/** `host:port vhost "v"` for messages (no credentials), with `, TLS` when on. */
+export function describeBroker(
+  o: Pick<RabbitOptions, 'host' | 'port' | 'vhost'> & { readonly tls?: unknown },
+): string {
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-  return `RabbitMQ at ${host}:${o.port} (vhost "${o.vhost}")`;
+  return `RabbitMQ at ${host}:${o.port} (vhost "${o.vhost}"${o.tls ? ', TLS' : ''})`;
 }

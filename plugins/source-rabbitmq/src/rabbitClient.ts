@@ -1,6 +1,13 @@
+import { readFile } from 'node:fs/promises';
+import type { ConnectionOptions } from 'node:tls';
 import { connect as amqpConnect, type ChannelModel } from 'amqplib';
 import { FatalError, NotConnectedError } from '@sluice/plugin-api';
-import { describeBroker, type RabbitOptions } from './options.js';
+import {
+  RABBIT_KEYS,
+  describeBroker,
+  type RabbitOptions,
+  type RabbitTlsOptions,
+} from './options.js';
 
 /** The message of an error, with its cause's message in parentheses. */
 export function errorMessage(error: unknown): string {
@@ -34,6 +41,7 @@ const NETWORK_CODES = new Set([
  * when the broker refused us (credentials, vhost: retrying will not help).
  */
 export function isConnectionFailure(error: unknown): boolean {
+  if (isCertificateError(error)) return false;
   const e = error as { code?: unknown; message?: unknown } | undefined;
   if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) return true;
   const message = typeof e?.message === 'string' ? e.message : '';
@@ -44,9 +52,55 @@ export function isConnectionFailure(error: unknown): boolean {
   return /socket|closed|timeout|timed out|CONNECTION_FORCED|ECONN|EPIPE/i.test(message);
 }
 
+/**
+ * The `tls.connect` options of {@link RabbitTlsOptions}: the PEM files read now.
+ *
+ * @throws FatalError naming the key and the file when one cannot be read.
+ */
+export async function tlsSocketOptions(t: RabbitTlsOptions): Promise<ConnectionOptions> {
+  const read = async (key: string, path: string | undefined): Promise<Buffer | undefined> => {
+    if (path === undefined) return undefined;
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new FatalError(`${key}: cannot read ${path}: ${errorMessage(error)}`, { cause: error });
+    }
+  };
+  const [ca, cert, key] = await Promise.all([
+    read(RABBIT_KEYS.sslCa, t.caPath),
+    read(RABBIT_KEYS.sslCert, t.certPath),
+    read(RABBIT_KEYS.sslKey, t.keyPath),
+  ]);
+  return {
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    ...(t.passphrase !== undefined ? { passphrase: t.passphrase } : {}),
+    rejectUnauthorized: t.verify,
+    ...(t.verify ? {} : { checkServerIdentity: () => undefined }),
+  };
+}
+
+/** Node's codes for a broker certificate it does not accept (verification, host name). */
+const CERTIFICATE_CODES =
+  /^(?:UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|ERR_TLS_CERT_ALTNAME_INVALID)/;
+
+/** True when `error` is a TLS certificate that was not accepted (retrying will not help). */
+export function isCertificateError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && CERTIFICATE_CODES.test(code);
+}
+
 /** A broker refusal explained for an operator (no secrets). */
 export function refusalMessage(o: RabbitOptions, error: unknown): string {
   const message = errorMessage(error);
+  if (isCertificateError(error))
+    return (
+      `the broker's TLS certificate was not accepted (${String((error as { code?: unknown }).code)}): ${message}. ` +
+      `Set ${RABBIT_KEYS.sslCa} to the CA that signed it (PEM); the certificate must name the host as written in ${RABBIT_KEYS.host}.`
+    );
+  if (/^ERR_SSL_|^EPROTO$/.test(String((error as { code?: unknown } | undefined)?.code ?? '')))
+    return `the TLS handshake failed (is port ${o.port} a TLS listener?): ${message}`;
   if (/ACCESS.REFUSED/i.test(message) && /login|auth|PLAIN/i.test(message))
     return `the broker refused user "${o.username}" (rabbitmq.username / rabbitmq.password): ${message}`;
   // RabbitMQ closes the connection instead of opening it for a vhost that does not exist or the
@@ -63,10 +117,11 @@ export function refusalMessage(o: RabbitOptions, error: unknown): string {
  * @throws NotConnectedError when the broker cannot be reached; FatalError when it refuses us.
  */
 export async function openConnection(o: RabbitOptions, name: string): Promise<ChannelModel> {
+  const tls = o.tls ? await tlsSocketOptions(o.tls) : undefined;
   try {
     const conn = await amqpConnect(
       {
-        protocol: 'amqp',
+        protocol: tls ? 'amqps' : 'amqp',
         hostname: o.host,
         port: o.port,
         username: o.username,
@@ -74,7 +129,7 @@ export async function openConnection(o: RabbitOptions, name: string): Promise<Ch
         vhost: o.vhost,
         heartbeat: o.heartbeatSeconds,
       },
-      { timeout: o.connectTimeoutMs, clientProperties: { connection_name: name } },
+      { ...tls, timeout: o.connectTimeoutMs, clientProperties: { connection_name: name } },
     );
     // An 'error' without a listener would crash the process; the 'close' that follows is handled.
     conn.on('error', () => {});

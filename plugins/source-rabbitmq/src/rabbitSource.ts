@@ -8,7 +8,7 @@ import {
   type SourceMessage,
   type SourceRunOptions,
 } from '@sluice/plugin-api';
-import { describeBroker, type RabbitOptions } from './options.js';
+import { aliyunLoginWarning, describeBroker, type RabbitOptions } from './options.js';
 import { amqpCode, errorMessage, openConnection, sleep, untilAborted } from './rabbitClient.js';
 
 /** Most messages handed to the core in one `deliver` (the prefetch bounds it too). */
@@ -49,7 +49,8 @@ const isChannelError = (error: unknown, code: number) => amqpCode(error) === cod
  * queue, with manual acknowledgements: a message is acked only when the core commits past it
  * (applied or dead-lettered), with `multiple: true` up to the commit. At most `prefetch`
  * messages are unacknowledged at a time (basic.qos): the broker stops pushing until the core
- * catches up.
+ * catches up. From half the prefetch unacknowledged on, it asks the core for a commit at once
+ * (`SourceHandler.requestCommit`) rather than at the next commit interval.
  *
  * Offsets are delivery tags (decimal strings), which restart at 1 on every channel: after a
  * lost channel or connection the partition is revoked (the core finishes or abandons its work;
@@ -70,9 +71,14 @@ export class RabbitSource implements SourceInstance {
   #stopped = false;
   #inflight: Promise<void> | undefined;
   #warnedConsumers = false;
+  #warnedOptions = false;
+
+  /** Unacknowledged messages (delivered or buffered) from which a commit is requested early. */
+  readonly #commitThreshold: number;
 
   constructor(options: RabbitOptions, logger: Logger, groupId: string) {
     this.#o = options;
+    this.#commitThreshold = Math.max(1, Math.ceil(options.prefetch / 2));
     this.#log = logger.child({ queue: options.queue });
     this.#name = `sluice ${options.queue} (group ${groupId})`;
   }
@@ -83,6 +89,14 @@ export class RabbitSource implements SourceInstance {
   }
 
   async connect(signal: AbortSignal): Promise<void> {
+    if (!this.#warnedOptions) {
+      this.#warnedOptions = true;
+      if (this.#o.aliyunKeysIgnored) this.#log.warn(aliyunLoginWarning(this.#o));
+      if (this.#o.tls && !this.#o.tls.verify)
+        this.#log.warn(
+          'rabbitmq.ssl.verify is false: the connection is encrypted, but the broker certificate is not checked (anyone on the path can answer).',
+        );
+    }
     const conn = await this.#openConnection();
     if (signal.aborted) return;
     let channel: Channel | undefined;
@@ -353,6 +367,11 @@ export class RabbitSource implements SourceInstance {
         partition: queue,
         messages: messages.map(toSourceMessage),
       });
+      // Half the prefetch window is unacknowledged: ask for a commit (an ack) now rather than at
+      // the next commit interval, or the broker stops pushing and throughput is one window per
+      // interval.
+      if (inc.unacked.length + inc.buffer.length >= this.#commitThreshold)
+        handler.requestCommit?.(queue);
       this.#inflight = delivery.catch(() => {});
       const outcome = await Promise.race([
         delivery.then(

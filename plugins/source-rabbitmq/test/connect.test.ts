@@ -6,7 +6,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FatalError, NotConnectedError } from '@sluice/plugin-api';
-import { TestRabbit, createSource } from './helpers.js';
+import { TestRabbit, createSource, recordingLogger } from './helpers.js';
 
 let rabbit: TestRabbit;
 let queue = '';
@@ -61,4 +61,22 @@ it('an unknown virtual host is fatal and names it', async () => {
   expect(error).toBeInstanceOf(FatalError);
   expect(String(error)).toMatch(/virtual host "no-such-vhost"/);
   await source.close(AbortSignal.timeout(5000));
+});
+
+it('canal.conf.accessKey/secretKey (an Aliyun login) are not silently ignored: a warning, then username/password', async () => {
+  const logger = recordingLogger();
+  const source = createSource({
+    queue,
+    logger,
+    properties: { 'canal.aliyun.accessKey': 'AK', 'canal.aliyun.secretKey': 'SK-secret' },
+  });
+  await source.connect(AbortSignal.timeout(10_000));
+  await source.close(AbortSignal.timeout(5000));
+  const warnings = logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+  expect(warnings).toEqual([
+    expect.stringMatching(
+      /accessKey and secretKey are set, but Sluice has no Aliyun AMQP login: it logs in as user "guest"/,
+    ),
+  ]);
+  expect(warnings.join('\n')).not.toContain('SK-secret');
 });

@@ -130,7 +130,8 @@ export async function writeRabbitConfig(options: {
   syncBatchSize?: number;
   flatMessage?: boolean;
   sinkProperties?: Record<string, string>;
-  deadLetter?: 'file' | 'rabbitmq';
+  /** `sluice.deadLetter.type`; `default` leaves it unset (rabbitMQ mode: the `<queue>.dlq` queue). */
+  deadLetter?: 'file' | 'rabbitmq' | 'default';
   extraRabbit?: Record<string, string>;
 }): Promise<E2eConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-e2e-rmq-'));
@@ -191,8 +192,7 @@ sluice:
   - ${JSON.stringify(recordingSinkPath)}
   pipeline:
     lanes: ${options.lanes ?? 8}
-  deadLetter:
-    type: ${options.deadLetter ?? 'file'}
+  deadLetter:${options.deadLetter === 'default' ? '' : `\n    type: ${options.deadLetter ?? 'file'}`}
     dir: ${JSON.stringify(dlqDir)}
   admin:
     enabled: false

@@ -79,6 +79,12 @@ export const REQUIREMENTS = {
     apt: 'rabbitmq-server',
     check: () => fs.existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server'),
   },
+  openssl: {
+    id: 'openssl',
+    what: "openssl (the RabbitMQ node's TLS certificates)",
+    apt: 'openssl',
+    check: () => commandExists('openssl'),
+  },
   useradd: {
     id: 'useradd',
     what: 'useradd (to create the unprivileged Elasticsearch user)',

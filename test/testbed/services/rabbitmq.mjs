@@ -7,12 +7,27 @@
 // The node is started with /usr/lib/rabbitmq/bin/rabbitmq-server (the real script; the
 // /usr/sbin wrapper would `su` to rabbitmq and reset HOME, i.e. use the system node's cookie).
 // That script runs in the foreground and stops the node on SIGTERM.
+//
+// TLS: a second listener on RABBITMQ_TLS_PORT with a CA and a server certificate (localhost,
+// 127.0.0.1) that `openssl` generates into <home>/tls the first time (kept while valid). A node
+// that was started before the listener existed gets it at `up` through rabbitmqctl eval (the
+// same options as in rabbitmq.conf), so `up` never restarts a running node.
 import fs from 'node:fs';
 import path from 'node:path';
 import { RUN_DIR } from '../lib/paths.mjs';
-import { isRoot, mkdirOwned, ownsPid, run, startDetached, stopPid, userIds } from '../lib/util.mjs';
+import {
+  isRoot,
+  mkdirOwned,
+  ownsPid,
+  portOpen,
+  run,
+  startDetached,
+  stopPid,
+  userIds,
+} from '../lib/util.mjs';
 
 export const RABBITMQ_PORT = 15673;
+export const RABBITMQ_TLS_PORT = 15674;
 export const RABBITMQ_DIST_PORT = 35673;
 export const RABBITMQ_NODENAME = 'sluice-testbed@localhost';
 const SCRIPTS = '/usr/lib/rabbitmq/bin';
@@ -48,8 +63,150 @@ export function rabbitNodeEnv(node) {
 const ids = () => (isRoot() ? userIds('rabbitmq') : undefined);
 
 /**
- * Creates the dirs and files of a node (idempotent).
- * @param {{ home: string, nodename: string, port: number, distPort: number }} node
+ * The TLS files of a node (PEM): the CA that signed the server certificate, the server's
+ * certificate and key, and a client certificate and key signed by the same CA.
+ * @param {{ home: string }} node
+ */
+export function rabbitTlsFiles(node) {
+  const dir = path.join(node.home, 'tls');
+  return {
+    dir,
+    ca: path.join(dir, 'ca.pem'),
+    serverCert: path.join(dir, 'server.pem'),
+    serverKey: path.join(dir, 'server.key'),
+    clientCert: path.join(dir, 'client.pem'),
+    clientKey: path.join(dir, 'client.key'),
+  };
+}
+
+/** The `ssl_options` of a node's TLS listener, as rabbitmq.conf lines. @param {{ home: string }} node */
+function sslOptionLines(node) {
+  const f = rabbitTlsFiles(node);
+  return [
+    `ssl_options.cacertfile = ${f.ca}`,
+    `ssl_options.certfile = ${f.serverCert}`,
+    `ssl_options.keyfile = ${f.serverKey}`,
+    // Client certificates are checked when given, not required.
+    'ssl_options.verify = verify_peer',
+    'ssl_options.fail_if_no_peer_cert = false',
+  ];
+}
+
+/**
+ * Generates the CA, server and client certificates with openssl unless valid ones are there
+ * (idempotent; a certificate expiring within a day is replaced).
+ * @param {{ home: string }} node
+ */
+export async function ensureRabbitTls(node) {
+  const f = rabbitTlsFiles(node);
+  const owner = ids();
+  const all = [f.ca, f.serverCert, f.serverKey, f.clientCert, f.clientKey];
+  if (all.every((file) => fs.existsSync(file))) {
+    const valid = await run('openssl', [
+      'x509',
+      '-checkend',
+      '86400',
+      '-noout',
+      '-in',
+      f.serverCert,
+    ])
+      .then(() => true)
+      .catch(() => false);
+    if (valid) return f;
+  }
+  mkdirOwned(f.dir, owner, 0o750);
+  const tmp = (name) => path.join(f.dir, name);
+  const days = ['-days', '3650'];
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    tmp('ca.key'),
+    '-out',
+    f.ca,
+    ...days,
+    '-subj',
+    '/CN=Sluice testbed RabbitMQ CA',
+  ]);
+  /** @param {string} name @param {string} cn @param {string} ext */
+  const signed = async (name, cn, ext) => {
+    fs.writeFileSync(tmp(`${name}.ext`), ext);
+    await run('openssl', [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      tmp(`${name}.key`),
+      '-out',
+      tmp(`${name}.csr`),
+      '-subj',
+      `/CN=${cn}`,
+    ]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      tmp(`${name}.csr`),
+      '-CA',
+      f.ca,
+      '-CAkey',
+      tmp('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      tmp(`${name}.pem`),
+      ...days,
+      '-extfile',
+      tmp(`${name}.ext`),
+    ]);
+  };
+  await signed(
+    'server',
+    'localhost',
+    'subjectAltName = DNS:localhost, IP:127.0.0.1\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n',
+  );
+  await signed(
+    'client',
+    'sluice-test-client',
+    'basicConstraints = CA:FALSE\nextendedKeyUsage = clientAuth\n',
+  );
+  for (const name of fs.readdirSync(f.dir)) {
+    const file = path.join(f.dir, name);
+    if (/\.(csr|ext|srl)$/.test(name)) fs.rmSync(file);
+    else if (owner) fs.chownSync(file, owner.uid, owner.gid);
+  }
+  return f;
+}
+
+/**
+ * Starts the TLS listener in a running node that has none (it was started before the listener
+ * was configured), with the options rabbitmq.conf gives it at the next start. No-op when the
+ * port answers.
+ * @param {{ home: string, nodename: string, port: number, distPort: number, tlsPort?: number }} node
+ */
+export async function ensureRabbitTlsListener(node) {
+  if (!node.tlsPort || (await portOpen(node.tlsPort))) return;
+  const f = rabbitTlsFiles(node);
+  const opts = [
+    `{cacertfile, "${f.ca}"}`,
+    `{certfile, "${f.serverCert}"}`,
+    `{keyfile, "${f.serverKey}"}`,
+    '{verify, verify_peer}',
+    '{fail_if_no_peer_cert, false}',
+  ].join(', ');
+  await rabbitmqctl(node, [
+    'eval',
+    `{ok, _} = application:ensure_all_started(ssl), ok = rabbit_networking:start_ssl_listener({"127.0.0.1", ${node.tlsPort}}, [${opts}], 1).`,
+  ]);
+}
+
+/**
+ * Creates the dirs and files of a node (idempotent). With `tlsPort`, the node also listens for
+ * TLS there (call {@link ensureRabbitTls} first).
+ * @param {{ home: string, nodename: string, port: number, distPort: number, tlsPort?: number }} node
  */
 export function prepareRabbitNode(node) {
   const owner = ids();
@@ -58,6 +215,9 @@ export function prepareRabbitNode(node) {
   const files = {
     'rabbitmq.conf': [
       `listeners.tcp.1 = 127.0.0.1:${node.port}`,
+      ...(node.tlsPort
+        ? [`listeners.ssl.1 = 127.0.0.1:${node.tlsPort}`, ...sslOptionLines(node)]
+        : []),
       'loopback_users.guest = true',
       'vm_memory_high_watermark.absolute = 512MiB',
       'disk_free_limit.absolute = 50MB',
@@ -120,25 +280,33 @@ export async function probeRabbit(url) {
   }
 }
 
-const NODE = {
+/** The testbed's node (tests run rabbitmqctl against it: users, permissions). */
+export const NODE = {
   home: HOME,
   nodename: RABBITMQ_NODENAME,
   port: RABBITMQ_PORT,
   distPort: RABBITMQ_DIST_PORT,
+  tlsPort: RABBITMQ_TLS_PORT,
 };
 
 /** @type {import('../lib/service.mjs').Service} */
 export const rabbitmq = {
   name: 'rabbitmq',
   envVar: 'SLUICE_TEST_RABBITMQ',
-  requires: ['rabbitmq'],
+  requires: ['rabbitmq', 'openssl'],
   endpoint: `amqp://guest:guest@127.0.0.1:${RABBITMQ_PORT}`,
-  ports: [RABBITMQ_PORT, RABBITMQ_DIST_PORT],
+  ports: [RABBITMQ_PORT, RABBITMQ_DIST_PORT, RABBITMQ_TLS_PORT],
   logFile: path.join(HOME, 'log', 'startup.log'),
   readyTimeoutMs: 90_000,
   dirs: { home: HOME, data: path.join(HOME, 'mnesia') },
   async prepare() {
+    await ensureRabbitTls(NODE);
     prepareRabbitNode(NODE);
+  },
+  // A node started before the TLS listener was configured gets it now, without a restart.
+  async afterReady() {
+    await ensureRabbitTls(NODE);
+    await ensureRabbitTlsListener(NODE);
   },
   async start() {
     const pid = startRabbitNode(NODE);

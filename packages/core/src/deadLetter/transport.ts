@@ -93,6 +93,7 @@ export class RoutingDeadLetterQueue implements DeadLetterQueue {
   readonly location: string;
   readonly #transport: DeadLetterTransport;
   readonly #queues = new Map<string, DeadLetterQueue>();
+  readonly #prepared = new Map<string, Promise<void>>();
 
   constructor(transport: DeadLetterTransport, instances: readonly string[]) {
     this.#transport = transport;
@@ -111,6 +112,21 @@ export class RoutingDeadLetterQueue implements DeadLetterQueue {
 
   write(record: DeadLetterRecord, signal: AbortSignal): Promise<void> {
     return this.queueFor(record.destination).write(record, signal);
+  }
+
+  /**
+   * The start-up check of one destination's queue ({@link DeadLetterQueue.prepare}), once per
+   * destination while it succeeds. Rejects with what the queue's `prepare` threw.
+   */
+  prepareFor(destination: string, signal: AbortSignal): Promise<void> {
+    let prepared = this.#prepared.get(destination);
+    if (!prepared) {
+      const queue = this.queueFor(destination);
+      prepared = queue.prepare ? queue.prepare(signal) : Promise.resolve();
+      this.#prepared.set(destination, prepared);
+      prepared.catch(() => this.#prepared.delete(destination));
+    }
+    return prepared;
   }
 
   async close(signal: AbortSignal): Promise<void> {

@@ -7,6 +7,9 @@ import {
   PermanentEventError,
   RetryableError,
   type SinkRecord,
+  type SourceHandler,
+  type SourceInstance,
+  type SourceRunOptions,
 } from '@sluice/plugin-api';
 import { MetricsRegistry } from '../metrics.js';
 import {
@@ -716,5 +719,100 @@ describe('PipelineEngine replay override', () => {
     });
     await engine.run({ once: true, signal: new AbortController().signal });
     expect(sink.applied.map((r) => r.mapping?.file)).toEqual(['rdb/a.yml']);
+  });
+});
+
+/**
+ * A source with an acknowledgement window, like RabbitMQ's prefetch: it delivers one message at
+ * a time while fewer than `window` are uncommitted, then waits for a commit. With `ask`, it calls
+ * `requestCommit` once half the window is uncommitted.
+ */
+class WindowSource implements SourceInstance {
+  committed = 0n;
+  readonly commits: string[] = [];
+  delivered = 0;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    readonly total: number,
+    readonly window: number,
+    readonly ask: boolean,
+  ) {}
+
+  async connect(): Promise<void> {}
+
+  async run(handler: SourceHandler, options: SourceRunOptions): Promise<void> {
+    let next = 0n;
+    while (next < BigInt(this.total) && !options.signal.aborted) {
+      if (next - this.committed >= BigInt(this.window)) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+          options.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        continue;
+      }
+      await handler.deliver({
+        partition: 'p',
+        messages: [{ offset: next.toString(), payload: insert(String(next)) }],
+      });
+      next += 1n;
+      this.delivered += 1;
+      if (this.ask && next - this.committed >= BigInt(this.window / 2))
+        handler.requestCommit?.('p');
+    }
+  }
+
+  async commit(_partition: string, nextOffset: string): Promise<void> {
+    this.committed = BigInt(nextOffset);
+    this.commits.push(nextOffset);
+    this.#wake?.();
+  }
+
+  async close(): Promise<void> {}
+}
+
+describe('PipelineEngine commit cadence', () => {
+  const engineFor = (source: WindowSource) =>
+    new PipelineEngine({
+      destination: 'example',
+      groupId: 'g1',
+      format: 'flat',
+      source,
+      sinks: [{ key: 's', instance: new RecordingSink() }],
+      deadLetter: new MemoryDeadLetters(),
+      logger: quietLogger([]),
+      metrics: new MetricsRegistry(),
+      // An hour: no commit comes from the interval during the test.
+      settings: { commitIntervalMs: 3_600_000, retryBaseMs: 0, retryMaxMs: 0 },
+    });
+
+  it('a full window waits for the commit interval when the source does not ask', async () => {
+    const source = new WindowSource(40, 8, false);
+    const controller = new AbortController();
+    const running = engineFor(source).run({ once: false, signal: controller.signal });
+    await until(() => source.delivered === 8);
+    for (let i = 0; i < 200; i++) await tick();
+    expect(source.delivered).toBe(8);
+    expect(source.commits).toEqual([]);
+    controller.abort();
+    await running;
+    expect(source.commits).toEqual(['8']); // the shutdown commit
+  });
+
+  it('commits at once when the source asks (requestCommit), so the window keeps moving', async () => {
+    const source = new WindowSource(40, 8, true);
+    const controller = new AbortController();
+    const running = engineFor(source).run({ once: false, signal: controller.signal });
+    await until(() => source.delivered === 40);
+    // Several commits while running (the window of 8 moved 40 messages: at least 4 of them).
+    expect(source.commits.length).toBeGreaterThanOrEqual(4);
+    controller.abort();
+    await running;
+    expect(source.commits.at(-1)).toBe('40');
+  });
+
+  it('ignores a request for a partition it does not hold', () => {
+    const engine = engineFor(new WindowSource(1, 1, true));
+    expect(() => engine.requestCommit('nope')).not.toThrow();
   });
 });

@@ -107,6 +107,8 @@ interface PartitionState {
   accepting: boolean;
   committed: bigint | undefined;
   commitTimer: NodeJS.Timeout | undefined;
+  /** The source asked for a commit as soon as one is possible ({@link PipelineEngine.requestCommit}). */
+  commitRequested: boolean;
   commitChain: Promise<void>;
   readonly labels: Readonly<Record<string, string>>;
   /** Labels of the apply-lag histogram (destination, group). */
@@ -509,6 +511,7 @@ export class PipelineEngine implements SourceHandler {
       accepting: true,
       committed: undefined,
       commitTimer: undefined,
+      commitRequested: false,
       commitChain: Promise.resolve(),
       labels,
       lagLabels: { destination: this.#o.destination, groupId: this.#o.groupId },
@@ -545,9 +548,25 @@ export class PipelineEngine implements SourceHandler {
     return state;
   }
 
+  /**
+   * {@link SourceHandler.requestCommit}: commits now if the watermark moved past the last commit,
+   * else with the next advance (not at the next interval).
+   */
+  requestCommit(partition: string): void {
+    const p = this.#partitions.get(partition);
+    if (!p || p.abort.signal.aborted) return;
+    p.commitRequested = true;
+    const next = p.tracker.committable;
+    if (next !== undefined && (p.committed === undefined || next > p.committed))
+      this.#scheduleCommit(p);
+  }
+
   #scheduleCommit(p: PartitionState): void {
     if (p.abort.signal.aborted) return;
-    if (this.#settings.commitIntervalMs === 0) {
+    if (this.#settings.commitIntervalMs === 0 || p.commitRequested) {
+      p.commitRequested = false;
+      if (p.commitTimer) clearTimeout(p.commitTimer);
+      p.commitTimer = undefined;
       void this.#commitNow(p);
       return;
     }

@@ -18,6 +18,7 @@ export function pipelineSettingsOf(config: ResolvedConfig): Partial<PipelineSett
     batchBytes: p.batch.bytes,
     lingerMs: p.batch.lingerMs,
     maxInFlight: p.maxInFlight,
+    commitIntervalMs: p.commitIntervalMs,
     retries: config.canal.retries,
     terminateOnException: config.canal.terminateOnException,
   };

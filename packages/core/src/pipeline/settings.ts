@@ -51,7 +51,10 @@ export interface PipelineSettings {
   readonly retryBaseMs: number;
   /** Longest retry delay, ms. Default 30 000. */
   readonly retryMaxMs: number;
-  /** Least time between two offset commits of one partition, ms. Default 1000 (0 = every advance). */
+  /**
+   * Least time between two offset commits of one partition, ms (`sluice.pipeline.commitIntervalMs`).
+   * Default 1000 (0 = every advance). A source's `requestCommit` skips the wait once.
+   */
   readonly commitIntervalMs: number;
   /** How long shutdown (and a partition revocation) may drain before abandoning, ms. Default 30 000. */
   readonly shutdownTimeoutMs: number;
@@ -75,7 +78,7 @@ export const defaultPipelineSettings: PipelineSettings = Object.freeze({
   terminateOnException: false,
   retryBaseMs: 200,
   retryMaxMs: 30_000,
-  commitIntervalMs: 1000,
+  commitIntervalMs: configured.commitIntervalMs,
   shutdownTimeoutMs: 30_000,
 });
 

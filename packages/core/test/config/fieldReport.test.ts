@@ -185,3 +185,48 @@ describe('modes without a source say what works today (item 11)', () => {
     expect(rm?.suggestion).toContain('@sluice/source-rocketmq');
   });
 });
+
+describe('the dead-letter transport follows canal.conf.mode unless set (issue #17)', () => {
+  const settings = async (head: string, extra = '') =>
+    (
+      await validateConfigDir(
+        await writeConf({ 'application.yml': application('      - name: logger', extra, head) }),
+        { env: {} },
+      )
+    ).config?.sluice.deadLetter;
+
+  it('is the <queue>.dlq queue in rabbitMQ mode, file in the others, and what is set when set', async () => {
+    expect((await settings('mode: rabbitMQ'))?.type).toBe('rabbitmq');
+    expect((await settings('mode: kafka'))?.type).toBe('file');
+    expect((await settings('mode: tcp'))?.type).toBe('file');
+    expect((await settings('mode: rabbitMQ', 'sluice:\n  deadLetter:\n    type: file'))?.type).toBe(
+      'file',
+    );
+    expect(
+      (await settings('mode: rabbitMQ', 'sluice:\n  deadLetter:\n    type: RabbitMQ'))?.type,
+    ).toBe('rabbitmq');
+  });
+});
+
+describe('canal.conf.accessKey/secretKey reach a rabbitMQ source as canal passes them', () => {
+  it('copies them to canal.aliyun.accessKey/secretKey in mode rabbitMQ only', async () => {
+    const props = async (mode: string) =>
+      (
+        await validateConfigDir(
+          await writeConf({
+            'application.yml': application(
+              '      - name: logger',
+              '',
+              `mode: ${mode}\n  accessKey: ak\n  secretKey: sk`,
+            ),
+          }),
+          { env: {} },
+        )
+      ).config?.canal.consumerProperties;
+    expect(await props('rabbitMQ')).toMatchObject({
+      'canal.aliyun.accessKey': 'ak',
+      'canal.aliyun.secretKey': 'sk',
+    });
+    expect(await props('kafka')).not.toHaveProperty('canal.aliyun.accessKey');
+  });
+});

@@ -41,7 +41,10 @@ export const LEGACY_TCP_KEYS: Readonly<Record<string, string>> = {
 
 /**
  * `consumerProperties` as the source receives them: in mode tcp, completed with canal-adapter
- * 1.1.4's keys ({@link LEGACY_TCP_KEYS}) where the 1.1.5+ key is missing or empty.
+ * 1.1.4's keys ({@link LEGACY_TCP_KEYS}) where the 1.1.5+ key is missing or empty; in mode
+ * rabbitmq, with `canal.conf.accessKey`/`secretKey` copied to `canal.aliyun.accessKey`/
+ * `canal.aliyun.secretKey` as canal-adapter does (canal-adapter-behaviour.md §1.2; the source
+ * warns that it has no Aliyun login).
  */
 export function sourcePropertiesOf(
   mode: string,
@@ -49,6 +52,16 @@ export function sourcePropertiesOf(
   consumerProperties: Readonly<Record<string, string>>,
 ): Record<string, string> {
   const out = { ...consumerProperties };
+  if (mode === 'rabbitmq') {
+    for (const [key, target] of [
+      ['accessKey', 'canal.aliyun.accessKey'],
+      ['secretKey', 'canal.aliyun.secretKey'],
+    ] as const) {
+      const value = conf[key];
+      if ((out[target] ?? '') === '' && typeof value === 'string' && value.trim() !== '')
+        out[target] = value;
+    }
+  }
   if (mode !== 'tcp') return out;
   for (const [legacy, key] of Object.entries(LEGACY_TCP_KEYS)) {
     const value = conf[legacy];

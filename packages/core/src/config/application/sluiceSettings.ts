@@ -73,6 +73,13 @@ export const sluiceSettingsSchema = {
           default: 10_000,
           description: 'In-flight events per partition before the source pauses.',
         },
+        commitIntervalMs: {
+          type: 'integer',
+          minimum: 0,
+          default: 1000,
+          description:
+            'Least time between two offset commits (acks) of a partition, ms; 0 = after every advance. A source whose unacknowledged window is nearly full (RabbitMQ prefetch) gets a commit at once.',
+        },
       },
     },
     deadLetter: {
@@ -83,7 +90,8 @@ export const sluiceSettingsSchema = {
           type: 'string',
           enum: ['file', 'kafka', 'rabbitmq'],
           caseInsensitive: true,
-          default: 'file',
+          description:
+            'Where dead letters go: file (JSONL files in dir), or the queue of a source plugin (kafka: the topic <topic>.dlq; rabbitmq: the queue <queue>.dlq). Default: rabbitmq in canal.conf.mode rabbitMQ, file otherwise.',
         },
         dir: {
           type: 'string',
@@ -153,15 +161,31 @@ type BoundSettings = Infer<typeof sluiceSettingsSchema>;
 
 /**
  * Sluice's own settings (the `sluice:` block), as bound from {@link sluiceSettingsSchema} with
- * the defaults filled in. The three values whose defaults depend on other keys are always set:
- * `pipeline.batch.size` (canal's `syncBatchSize`), `admin.host` (127.0.0.1 unless set)
- * and `admin.port` (`server.port`). `deadLetter.dir` is absolute (resolved against the
+ * the defaults filled in. The four values whose defaults depend on other keys are always set:
+ * `pipeline.batch.size` (canal's `syncBatchSize`), `deadLetter.type` (by `canal.conf.mode`,
+ * {@link defaultDeadLetterType}), `admin.host` (127.0.0.1 unless set) and `admin.port`
+ * (`server.port`). `deadLetter.dir` is absolute (resolved against the
  * configuration directory); `admin.token` is undefined when empty.
  */
 export type SluiceSettings = BoundSettings & {
   readonly pipeline: { readonly batch: { readonly size: number } };
+  readonly deadLetter: { readonly type: DeadLetterType };
   readonly admin: { readonly host: string; readonly port: number };
 };
+
+/** `sluice.deadLetter.type`: the dead-letter transport. */
+export type DeadLetterType = 'file' | 'kafka' | 'rabbitmq';
+
+/**
+ * The dead-letter transport when `sluice.deadLetter.type` is not set: in `canal.conf.mode:
+ * rabbitMQ` the queue `<queue>.dlq` on the same broker (issue #17: "DLQ to a RabbitMQ queue
+ * [...] by default"), `file` in every other mode.
+ *
+ * @param mode `canal.conf.mode`, any case (`tcp` when absent).
+ */
+export function defaultDeadLetterType(mode: string | undefined): DeadLetterType {
+  return mode?.trim().toLowerCase() === 'rabbitmq' ? 'rabbitmq' : 'file';
+}
 
 /** `sluice.pipeline`. */
 export type PipelineSection = SluiceSettings['pipeline'];
@@ -189,12 +213,14 @@ export const sluiceSettingsDefaults: BoundSettings = Object.freeze(
  * @param syncBatchSize canal's `syncBatchSize`, the default of `pipeline.batch.size`.
  * @param configDir the configuration directory: relative paths (`deadLetter.dir`, also when it
  *   is the default) are resolved against it, never against the working directory.
+ * @param mode `canal.conf.mode`, the default of `deadLetter.type` ({@link defaultDeadLetterType}).
  */
 export function sluiceSettingsOf(
   bound: unknown,
   serverPort: number,
   syncBatchSize = DEFAULT_SYNC_BATCH_SIZE,
   configDir?: string,
+  mode?: string,
 ): SluiceSettings {
   const filled = withDefaults(sluiceSettingsSchema, bound);
   const s = (
@@ -207,6 +233,10 @@ export function sluiceSettingsOf(
     pipeline: {
       ...s.pipeline,
       batch: { ...s.pipeline.batch, size: s.pipeline.batch.size ?? syncBatchSize },
+    },
+    deadLetter: {
+      ...s.deadLetter,
+      type: s.deadLetter.type || defaultDeadLetterType(mode),
     },
     admin: {
       ...s.admin,

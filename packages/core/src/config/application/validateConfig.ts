@@ -143,7 +143,9 @@ function resolvedConfigOf(state: ValidationState): ResolvedConfig {
       canalAdapters: state.canalAdapters,
     },
     // Set by checkSluiceSettings, which runs whenever application.yml was bound.
-    sluice: state.sluice ?? sluiceSettingsOf(undefined, state.serverPort),
+    sluice:
+      state.sluice ??
+      sluiceSettingsOf(undefined, state.serverPort, undefined, undefined, state.mode),
     mappings: state.mappings,
   };
 }

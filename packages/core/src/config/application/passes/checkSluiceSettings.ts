@@ -3,7 +3,7 @@ import { num, originIn, type ValidationState } from './state.js';
 
 /**
  * Pass 7: Sluice's own settings (`sluice:`), with the defaults of the one schema and the
- * defaults that depend on other keys. The admin API must not listen beyond loopback without a
+ * defaults that depend on other keys (`deadLetter.type` on the mode). The admin API must not listen beyond loopback without a
  * token.
  */
 export function checkSluiceSettings(state: ValidationState): void {
@@ -12,6 +12,7 @@ export function checkSluiceSettings(state: ValidationState): void {
     state.serverPort,
     num(state.conf['syncBatchSize'], 1000),
     state.dir,
+    state.mode,
   );
   state.sluice = sluice;
   if (sluice.admin.enabled && sluice.admin.token === undefined && !isLoopback(sluice.admin.host)) {
