@@ -13,6 +13,7 @@ function plan(extra: Partial<EsPlan> = {}): EsPlan {
     upsert: false,
     fields: [f('name'), f('n', 'qty')],
     objFields: new Map<string, ObjFieldSpec>(),
+    join: undefined,
     ...extra,
   };
 }

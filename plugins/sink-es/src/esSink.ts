@@ -1,4 +1,4 @@
-import { defineSink, type SinkInstance } from '@sluice/plugin-api';
+import { coreServices, defineSink, type SinkInstance } from '@sluice/plugin-api';
 import { EsSink } from './esSinkInstance.js';
 import { checkEs, esMappingSchema, esTables, type EsMapping } from './mapping.js';
 import { esPropertiesSchema } from './properties.js';
@@ -6,8 +6,9 @@ import { esPropertiesSchema } from './properties.js';
 /**
  * canal-adapter's Elasticsearch adapters `es8`, `es7` and `es6` (one definition, three names):
  * owns the `esMapping` file format of `es8/`, `es7/` and `es6/` and applies single-table mappings
- * (plain columns of one table, canal-adapter-behaviour.md §5.3 Case A) with the `_bulk` API of
- * Elasticsearch 8 (REST; also the typeless API of 7). Mappings with joins, computed fields,
+ * (plain columns of one table, canal-adapter-behaviour.md §5.3 Case A) from the event, and
+ * LEFT JOIN / expression mappings (Case B) by re-querying `srcDataSources`, with the `_bulk` API
+ * of Elasticsearch 8 or OpenSearch (REST; also the typeless API of 7). Joined sub-queries,
  * parent/child `relations` or `syncByTimestamp` are reported by `check` (so `validate` and
  * `start` refuse them with file and line) instead of being mis-applied.
  */
@@ -15,7 +16,7 @@ export const esSink = defineSink({
   name: 'es8',
   aliases: ['es7', 'es6'],
   description:
-    'Elasticsearch (canal es6/es7/es8 adapters): single-table esMapping files applied with _bulk and external versions; joins not yet.',
+    'Elasticsearch (canal es6/es7/es8 adapters): single-table esMapping files applied with _bulk and external versions; LEFT JOIN mappings by re-querying the source.',
   propertiesSchema: esPropertiesSchema,
   mappings: {
     directories: ['es8', 'es7', 'es6'],
@@ -23,6 +24,7 @@ export const esSink = defineSink({
     tables: esTables,
     check: checkEs,
   },
+  deps: { dataSources: coreServices.dataSources },
   create(ctx): SinkInstance<EsMapping> {
     return new EsSink({
       key: ctx.key,
@@ -30,6 +32,7 @@ export const esSink = defineSink({
       hosts: ctx.hosts,
       properties: ctx.properties,
       configDir: ctx.configDir,
+      dataSources: ctx.deps.dataSources,
     });
   },
 });

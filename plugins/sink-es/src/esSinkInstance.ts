@@ -6,6 +6,7 @@ import {
   RetryableError,
   SinkClosedError,
   failed,
+  type DataSources,
   type MappingFile,
   type RowChangeEvent,
   type SinkInstance,
@@ -15,6 +16,16 @@ import {
 } from '@sluice/plugin-api';
 import { DocumentError, buildDocument, fieldValue, keyText } from './document.js';
 import type { EsJson } from './esValue.js';
+import {
+  MAX_KEYS_PER_QUERY,
+  byJoinedRow,
+  byMainKeys,
+  documentFromRow,
+  isTable,
+  joinedValues,
+  rowKey,
+} from './joinQuery.js';
+import { SourceDb } from './sourceDb.js';
 import type { EsMapping } from './mapping.js';
 import { planMapping, type EsPlan } from './plan.js';
 import { connection, type EsSinkProperties } from './properties.js';
@@ -45,6 +56,16 @@ export interface EsSinkOptions {
   readonly hosts: string | undefined;
   readonly properties: EsSinkProperties;
   readonly configDir: string;
+  /** `srcDataSources`, for join mappings' back-queries (absent: join mappings stop the sink). */
+  readonly dataSources?: DataSources | undefined;
+}
+
+/** What the source says about the documents of one join-mapping record. */
+interface JoinRows {
+  /** Main-table INSERT/UPDATE: the current row of the document's key (undefined: gone). */
+  main?: EsJson[] | undefined;
+  /** Joined-table event: the current rows of every document that joins the changed row. */
+  joined?: EsJson[][];
 }
 
 /**
@@ -60,6 +81,7 @@ export class EsSink implements SinkInstance<EsMapping> {
   readonly #plans = new WeakMap<EsMapping, EsPlan>();
   readonly #written = new Set<string>();
   #client: SearchApi | undefined;
+  readonly #sources = new Map<string, SourceDb>();
   #closed = false;
 
   constructor(options: EsSinkOptions) {
@@ -91,12 +113,15 @@ export class EsSink implements SinkInstance<EsMapping> {
     const fail = (i: number, message: string) => {
       outcomes[i] ??= failed(new PermanentEventError(message));
     };
-    // pk mode: locate the documents first (one _msearch for the whole batch).
-    const hits = await this.#lookups(client, batch, signal);
+    // Join mappings: ask the source for the documents' current rows first.
+    const rows = await this.#joinRows(batch, fail);
+    // pk mode: locate the documents (one _msearch for the whole batch).
+    const hits = await this.#lookups(client, batch, rows, signal);
     const actions: Action[] = [];
     batch.forEach((record, i) => {
+      if (outcomes[i]) return;
       try {
-        const made = this.#actions(record, i, hits);
+        const made = this.#actions(record, i, hits, rows.get(i));
         if (made.length === 0) outcomes[i] = APPLIED;
         actions.push(...made);
       } catch (e) {
@@ -169,6 +194,8 @@ export class EsSink implements SinkInstance<EsMapping> {
     const client = this.#client;
     this.#client = undefined;
     await client?.close();
+    for (const source of this.#sources.values()) await source.close();
+    this.#sources.clear();
   }
 
   #ready(): SearchApi {
@@ -222,6 +249,7 @@ export class EsSink implements SinkInstance<EsMapping> {
     const plan = this.#plan(record.mapping);
     const pk = plan.pkField;
     if (!pk) return [];
+    if (plan.join && !isTable(event, plan.join.select.main)) return [];
     const out: Lookup[] = [];
     for (const image of event.type === 'UPDATE' ? (['after', 'before'] as const) : [undefined]) {
       const which = image ?? (event.type === 'DELETE' ? 'before' : 'after');
@@ -239,11 +267,27 @@ export class EsSink implements SinkInstance<EsMapping> {
   async #lookups(
     client: SearchApi,
     batch: readonly SinkRecord<EsMapping>[],
+    rows: ReadonlyMap<number, JoinRows>,
     signal: AbortSignal,
   ): Promise<Map<string, string[]>> {
     const wanted = new Map<string, Lookup>();
-    for (const record of batch)
+    batch.forEach((record, i) => {
       for (const l of this.#lookupsOf(record)) wanted.set(lookupKey(l), l);
+      // Join mappings in pk mode: the documents of re-queried rows too.
+      const plan = record.event.kind === 'row' ? this.#plan(record.mapping) : undefined;
+      const pk = plan?.pkField;
+      if (!plan?.join || !pk) return;
+      const r = rows.get(i);
+      for (const row of [...(r?.joined ?? []), ...(r?.main ? [r.main] : [])]) {
+        const value = row[plan.join.positions.get(pk.name)!];
+        if (value !== null && value !== undefined && typeof value !== 'object')
+          wanted.set(lookupKey({ index: plan.index, field: pk.name, value }), {
+            index: plan.index,
+            field: pk.name,
+            value,
+          });
+      }
+    });
     const found = new Map<string, string[]>();
     if (wanted.size === 0) return found;
     const list = [...wanted.values()];
@@ -276,11 +320,13 @@ export class EsSink implements SinkInstance<EsMapping> {
     record: SinkRecord<EsMapping>,
     i: number,
     hits: ReadonlyMap<string, readonly string[]>,
+    rows: JoinRows | undefined,
   ): Action[] {
     const event = record.event;
     // canal-adapter's es adapters ignore DDL (the index mapping is managed in Elasticsearch).
     if (event.kind !== 'row') return [];
     const plan = this.#plan(record.mapping);
+    if (plan.join) return this.#joinActions(plan, event, i, hits, rows ?? {});
     let version: string | undefined;
     if (!plan.upsert) {
       const v = externalVersion(event.position);
@@ -309,6 +355,146 @@ export class EsSink implements SinkInstance<EsMapping> {
     return out;
   }
 
+  /** The source pool of a join mapping's `dataSourceKey`. */
+  #source(key: string): SourceDb {
+    let source = this.#sources.get(key);
+    if (!source) {
+      const options = this.#options.dataSources?.get(key);
+      if (!options)
+        throw new FatalError(
+          `${this.#where}: dataSourceKey "${key}" names no srcDataSources entry; join mappings re-query the source`,
+        );
+      source = new SourceDb(options, this.#where);
+      this.#sources.set(key, source);
+    }
+    return source;
+  }
+
+  /**
+   * Re-queries the source for the join-mapping records of a batch: one query per mapping for the
+   * main-table INSERT/UPDATEs (`WHERE a.<key> IN (…)`, in chunks of {@link MAX_KEYS_PER_QUERY}),
+   * one per joined-table event (`WHERE a.<join column> = ?` with the old and new values). A record
+   * whose event cannot be read fails alone (`fail`).
+   */
+  async #joinRows(
+    batch: readonly SinkRecord<EsMapping>[],
+    fail: (i: number, message: string) => void,
+  ): Promise<Map<number, JoinRows>> {
+    const out = new Map<number, JoinRows>();
+    const mainKeys = new Map<EsPlan, Map<string, { value: EsJson; records: number[] }>>();
+    for (const [i, record] of batch.entries()) {
+      const event = record.event;
+      if (event.kind !== 'row') continue;
+      const plan = this.#plan(record.mapping);
+      const join = plan.join;
+      if (!join) continue;
+      const entry: JoinRows = {};
+      out.set(i, entry);
+      try {
+        if (isTable(event, join.select.main) && event.type !== 'DELETE') {
+          const keyField = plan.idField ?? plan.pkField!;
+          const text = keyText(plan, event, keyField, 'after');
+          const value = fieldValue(plan, event, keyField, 'after');
+          let keys = mainKeys.get(plan);
+          if (!keys) mainKeys.set(plan, (keys = new Map()));
+          const k = keys.get(text) ?? { value, records: [] };
+          k.records.push(i);
+          keys.set(text, k);
+        }
+        for (const joined of join.select.joins) {
+          if (!isTable(event, joined)) continue;
+          const values = joinedValues(event, joined);
+          if (values.length === 0) continue;
+          const q = byJoinedRow(join, joined, values);
+          const found = await this.#source(join.dataSourceKey).rows(q.sql, q.params);
+          entry.joined = [...(entry.joined ?? []), ...found];
+        }
+      } catch (e) {
+        if (e instanceof DocumentError) fail(i, `${this.#where}: ${e.message}`);
+        else throw e;
+      }
+    }
+    for (const [plan, keys] of mainKeys) {
+      const join = plan.join!;
+      const keyField = plan.idField ?? plan.pkField!;
+      const list = [...keys.values()];
+      for (let n = 0; n < list.length; n += MAX_KEYS_PER_QUERY) {
+        const chunk = list.slice(n, n + MAX_KEYS_PER_QUERY);
+        const q = byMainKeys(
+          join,
+          keyField.column,
+          chunk.map((k) => k.value),
+        );
+        const found = await this.#source(join.dataSourceKey).rows(q.sql, q.params);
+        const byKey = new Map<string, EsJson[]>();
+        for (const row of found) {
+          const key = rowKey(plan, join, row);
+          if (key !== undefined) byKey.set(key, row);
+        }
+        for (const [text, k] of keys)
+          if (chunk.includes(k)) for (const i of k.records) out.get(i)!.main = byKey.get(text);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The bulk actions of a join-mapping record. Documents are written whole from the source's
+   * current rows and carry no external version: a replay re-queries and writes the current
+   * state again. Main table: DELETE deletes the document; INSERT/UPDATE index the re-queried
+   * row (deleted when the source no longer has it), a key change deletes the old id first.
+   * Joined table: every document that joins the changed row (old and new join values) is
+   * written again.
+   */
+  #joinActions(
+    plan: EsPlan,
+    event: RowChangeEvent,
+    i: number,
+    hits: ReadonlyMap<string, readonly string[]>,
+    rows: JoinRows,
+  ): Action[] {
+    const join = plan.join!;
+    const base = { record: i, index: plan.index, version: undefined };
+    const op = plan.upsert ? ('update' as const) : ('index' as const);
+    const out: Action[] = [];
+    const written = new Set<string>();
+    const write = (id: string, row: readonly EsJson[]) => {
+      if (written.has(id)) return;
+      written.add(id);
+      out.push({ ...base, op, id, doc: documentFromRow(plan, join, row) });
+    };
+    if (isTable(event, join.select.main)) {
+      if (event.type === 'DELETE') {
+        for (const id of this.#ids(plan, event, 'before', hits))
+          out.push({ ...base, op: 'delete', id });
+      } else {
+        const ids = this.#ids(plan, event, 'after', hits);
+        if (event.type === 'UPDATE' && event.before) {
+          const field = plan.idField ?? plan.pkField!;
+          if (keyText(plan, event, field, 'before') !== keyText(plan, event, field, 'after'))
+            for (const id of this.#ids(plan, event, 'before', hits))
+              if (!ids.includes(id)) out.push({ ...base, op: 'delete', id });
+        }
+        const row = rows.main;
+        for (const id of ids)
+          if (row) write(id, row);
+          else out.push({ ...base, op: 'delete', id });
+      }
+    }
+    for (const row of rows.joined ?? []) {
+      const key = rowKey(plan, join, row);
+      if (key === undefined) continue;
+      if (plan.idField) write(key, row);
+      else {
+        const pk = plan.pkField!;
+        const value = row[join.positions.get(pk.name)!] ?? null;
+        const found = hits.get(lookupKey({ index: plan.index, field: pk.name, value })) ?? [];
+        for (const id of found.length > 0 ? found : [key]) write(id, row);
+      }
+    }
+    return out;
+  }
+
   /**
    * The document ids a record addresses in `image`. `_id` mode: the id field's value. `pk` mode:
    * the documents whose pk field holds the value (found by the batch's lookup), and, for
@@ -332,4 +518,5 @@ export class EsSink implements SinkInstance<EsMapping> {
   }
 }
 
-const lookupKey = (l: Lookup) => `${l.index}\u0000${l.field}\u0000${JSON.stringify(l.value)}`;
+const lookupKey = (l: Lookup): string =>
+  `${l.index}\u0000${l.field}\u0000${JSON.stringify(l.value)}`;

@@ -1,7 +1,17 @@
 import type { MappingCheckProblem } from '@sluice/plugin-api';
 import { parseObjFieldSpec, type ObjFieldSpec } from './esValue.js';
 import type { EsMapping } from './mapping.js';
+import { isJoinSqlProblem, parseJoinSelect, type JoinSelect } from './joinSql.js';
 import { isSqlShapeProblem, parseSingleTableSelect, type SelectField } from './singleTableSql.js';
+
+/** How a join mapping (canal's Case B) is applied: by re-querying the source. */
+export interface JoinPlan {
+  readonly select: JoinSelect;
+  /** `dataSourceKey`: the source pool the back-queries use. */
+  readonly dataSourceKey: string;
+  /** Position of each select field in a result row, by field name. */
+  readonly positions: ReadonlyMap<string, number>;
+}
 
 /** How one es mapping file is applied: what {@link planMapping} derives from it. */
 export interface EsPlan {
@@ -15,6 +25,11 @@ export interface EsPlan {
   /** The fields written to `_source`: select fields minus the `_id` field and `skips`. */
   readonly fields: readonly SelectField[];
   readonly objFields: ReadonlyMap<string, ObjFieldSpec>;
+  /**
+   * Set for mappings with joins or expressions: documents come from the source (re-queried),
+   * not from the event. Then `idField`/`pkField` name a plain column of the main table.
+   */
+  readonly join: JoinPlan | undefined;
 }
 
 const text = (v: string | undefined): string | undefined =>
@@ -22,26 +37,51 @@ const text = (v: string | undefined): string | undefined =>
 
 /**
  * Derives the {@link EsPlan} of a mapping, or the problems that keep this version from applying
- * it (each at its key path). Only single-table mappings with plain columns (canal's Case A,
- * canal-adapter-behaviour.md §5.3) are applied; joins, computed fields, parent/child `relations`
- * and `syncByTimestamp` are reported, never mis-applied.
+ * it (each at its key path). Single-table mappings with plain columns (canal's Case A,
+ * canal-adapter-behaviour.md §5.3) build documents from the event; LEFT JOINs and expressions
+ * (Case B, {@link parseJoinSelect}) re-query the source. Joined sub-queries, parent/child
+ * `relations` and `syncByTimestamp` are reported, never mis-applied.
  */
 export function planMapping(mapping: EsMapping): EsPlan | MappingCheckProblem[] {
   const es = mapping.esMapping;
   const problems: MappingCheckProblem[] = [];
   const sql = text(es.sql);
   if (!sql) return problems;
-  const select = parseSingleTableSelect(sql);
-  if (isSqlShapeProblem(select)) {
-    problems.push({
-      severity: 'error',
-      path: ['esMapping', 'sql'],
-      message: `this version of Sluice applies only single-table esMapping SQL with plain columns: ${select.reason}.`,
-      suggestion:
-        "keep canal-adapter's es adapter for this mapping meanwhile (on its own consumer group)",
-    });
-    return problems;
-  }
+  const single = parseSingleTableSelect(sql);
+  let select: { fields: readonly SelectField[] };
+  let join: JoinPlan | undefined;
+  if (isSqlShapeProblem(single)) {
+    const joined = parseJoinSelect(sql);
+    if (isJoinSqlProblem(joined)) {
+      problems.push({
+        severity: 'error',
+        path: ['esMapping', 'sql'],
+        message: `not applied by this version of Sluice: ${joined.reason}.`,
+        suggestion:
+          "keep canal-adapter's es adapter for this mapping meanwhile (on its own consumer group)",
+      });
+      return problems;
+    }
+    join = {
+      select: joined,
+      dataSourceKey: mapping.dataSourceKey,
+      positions: new Map(joined.fields.map((f, i) => [f.name, i])),
+    };
+    select = {
+      fields: joined.fields.map((f) => ({
+        name: f.name,
+        column: f.simple && f.simple.alias === joined.main.alias ? f.simple.column : '',
+      })),
+    };
+    const keyName = text(es._id) ?? text(es.pk);
+    const key = joined.fields.find((f) => f.name === keyName);
+    if (key && (!key.simple || key.simple.alias !== joined.main.alias))
+      problems.push({
+        severity: 'error',
+        path: ['esMapping', text(es._id) ? '_id' : 'pk'],
+        message: `in a join mapping the ${text(es._id) ? '_id' : 'pk'} field "${key.name}" must be a plain column of the main table (${joined.main.alias}.<column>); computed ids are not applied yet`,
+      });
+  } else select = single;
   const byName = new Map(select.fields.map((f) => [f.name, f]));
   const idName = text(es._id);
   const pkName = text(es.pk);
@@ -93,5 +133,6 @@ export function planMapping(mapping: EsMapping): EsPlan | MappingCheckProblem[] 
     upsert: es.upsert,
     fields: select.fields.filter((f) => f !== idField && !skips.has(f.name)),
     objFields,
+    join,
   };
 }

@@ -1,6 +1,6 @@
 import { Client, type estypes } from '@elastic/elasticsearch';
-import type { MappingFile } from '@sluice/plugin-api';
-import { esUrl } from '../../../test/support/testbed.js';
+import type { DataSourceOptions, DataSources, MappingFile } from '@sluice/plugin-api';
+import { esUrl, mysqlEndpoint } from '../../../test/support/testbed.js';
 import { esSink, type EsMapping, type EsSinkProperties } from '../src/index.js';
 import type { EsSinkInstance } from './types.js';
 
@@ -29,10 +29,31 @@ export function mappingFile(
   };
 }
 
+/** `srcDataSources` with one entry, `key`, for a database of the testbed MariaDB (or none). */
+export function dataSources(key?: string, database?: string): DataSources {
+  const all = new Map<string, DataSourceOptions>();
+  if (key !== undefined && database !== undefined) {
+    const e = mysqlEndpoint();
+    all.set(key, {
+      key,
+      kind: 'mariadb',
+      host: e.host,
+      port: e.port,
+      database,
+      user: e.user,
+      password: e.password,
+      params: {},
+      maxActive: 3,
+    });
+  }
+  return { get: (k) => all.get(k), keys: () => [...all.keys()] };
+}
+
 /** A sink instance on the testbed (not connected). */
 export function createSink(
   properties: Partial<EsSinkProperties> = {},
   hosts: string = esUrl(),
+  sources: DataSources = dataSources(),
 ): EsSinkInstance {
   return esSink.create({
     key: 'es-test',
@@ -40,7 +61,7 @@ export function createSink(
     hosts,
     properties: { requestTimeoutMs: 10_000, refresh: false, server: 'auto', ...properties },
     configDir: '/nonexistent',
-    deps: {},
+    deps: { dataSources: sources },
   });
 }
 
