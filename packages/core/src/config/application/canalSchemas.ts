@@ -40,11 +40,26 @@ export const LEGACY_TCP_KEYS: Readonly<Record<string, string>> = {
 };
 
 /**
- * `consumerProperties` as the source receives them: in mode tcp, completed with canal-adapter
- * 1.1.4's keys ({@link LEGACY_TCP_KEYS}) where the 1.1.5+ key is missing or empty; in mode
- * rabbitmq, with `canal.conf.accessKey`/`secretKey` copied to `canal.aliyun.accessKey`/
- * `canal.aliyun.secretKey` as canal-adapter does (canal-adapter-behaviour.md §1.2; the source
- * warns that it has no Aliyun login).
+ * The `consumerProperties` keys canal-adapter copies `canal.conf.accessKey` / `secretKey` into
+ * (`AdapterProcessor`: `canal.aliyun.accessKey` / `canal.aliyun.secretKey`, read by the RocketMQ
+ * connector's ACL hook and the RabbitMQ connector's Aliyun credentials;
+ * `canal-adapter-behaviour.md` §1.2).
+ */
+export const ALIYUN_CREDENTIAL_KEYS = {
+  accessKey: 'canal.aliyun.accessKey',
+  secretKey: 'canal.aliyun.secretKey',
+} as const;
+
+/** The modes whose connectors read {@link ALIYUN_CREDENTIAL_KEYS} (canal-adapter §1.3). */
+const ALIYUN_CREDENTIAL_MODES: ReadonlySet<string> = new Set(['rocketmq', 'rabbitmq']);
+
+/**
+ * `consumerProperties` as the source receives them: in modes rocketmq and rabbitmq, with
+ * `canal.conf.accessKey` / `secretKey` copied to {@link ALIYUN_CREDENTIAL_KEYS} when set
+ * (non-empty; canal's copy wins over a key of the same name in `consumerProperties`, as in
+ * canal-adapter, where the copy is put after them; the rabbitmq source warns that it has no
+ * Aliyun login); in mode tcp, completed with canal-adapter
+ * 1.1.4's keys ({@link LEGACY_TCP_KEYS}) where the 1.1.5+ key is missing or empty.
  */
 export function sourcePropertiesOf(
   mode: string,
@@ -52,16 +67,12 @@ export function sourcePropertiesOf(
   consumerProperties: Readonly<Record<string, string>>,
 ): Record<string, string> {
   const out = { ...consumerProperties };
-  if (mode === 'rabbitmq') {
-    for (const [key, target] of [
-      ['accessKey', 'canal.aliyun.accessKey'],
-      ['secretKey', 'canal.aliyun.secretKey'],
-    ] as const) {
-      const value = conf[key];
-      if ((out[target] ?? '') === '' && typeof value === 'string' && value.trim() !== '')
-        out[target] = value;
+  if (ALIYUN_CREDENTIAL_MODES.has(mode))
+    for (const [field, key] of Object.entries(ALIYUN_CREDENTIAL_KEYS)) {
+      const value = conf[field];
+      if ((typeof value === 'string' || typeof value === 'number') && String(value).trim() !== '')
+        out[key] = String(value);
     }
-  }
   if (mode !== 'tcp') return out;
   for (const [legacy, key] of Object.entries(LEGACY_TCP_KEYS)) {
     const value = conf[legacy];
