@@ -476,31 +476,41 @@ export class RocketMQClient {
       sysFlag = 1;
     }
     if (!properties.has('WAIT')) properties.set('WAIT', 'true');
+    // SEND_MESSAGE_V2 (what the Java producer sends): SendMessageRequestHeader with one-letter
+    // field names, a = producerGroup … m = batch (`SendMessageRequestHeaderV2`).
     const response = await this.request(
       address,
-      RequestCode.SEND_MESSAGE,
+      RequestCode.SEND_MESSAGE_V2,
       {
-        producerGroup: message.producerGroup ?? 'SLUICE_PRODUCER',
-        topic: message.topic,
-        defaultTopic: 'TBW102',
-        defaultTopicQueueNums: '4',
-        queueId: str(message.queueId),
-        sysFlag: str(sysFlag),
-        bornTimestamp: str(Date.now()),
-        flag: '0',
-        properties: encodeProperties(properties),
-        reconsumeTimes: '0',
-        unitMode: 'false',
-        batch: 'false',
+        a: message.producerGroup ?? 'SLUICE_PRODUCER',
+        b: message.topic,
+        c: 'TBW102',
+        d: '4',
+        e: str(message.queueId),
+        f: str(sysFlag),
+        g: str(Date.now()),
+        h: '0',
+        i: encodeProperties(properties),
+        j: '0',
+        k: 'false',
+        m: 'false',
       },
       body,
     );
+    // Only SUCCESS means stored as asked: FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT and
+    // SLAVE_NOT_AVAILABLE (10-12) are not durable yet, so they fail like any other code.
     if (response.code !== ResponseCode.SUCCESS)
       throw new RocketMQResponseError(
         `send to ${message.topic} queue ${message.queueId}`,
         response,
       );
-    return BigInt(response.extFields?.queueOffset ?? '-1');
+    const queueOffset = response.extFields?.queueOffset;
+    if (queueOffset === undefined || !/^\d+$/.test(queueOffset))
+      throw new RocketMQResponseError(
+        `send to ${message.topic} queue ${message.queueId}: no queue offset in the reply`,
+        response,
+      );
+    return BigInt(queueOffset);
   }
 
   /** Creates or updates a topic on a broker (read and write queues = `queues`). */

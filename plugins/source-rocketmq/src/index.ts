@@ -4,6 +4,13 @@ export {
   partitionOf,
   rocketmqSource,
 } from './rocketmqSource.js';
+export {
+  RocketMQDeadLetterQueue,
+  RocketMQDeadLetterReader,
+  deadLetterReplayGroup,
+  deadLetterTopic,
+  parseDeadLetterRecord,
+} from './deadLetters.js';
 export { RocketMQOptionsError, rocketmqSourceOptions, wrapNamespace } from './options.js';
 export type { RocketMQSourceOptions } from './options.js';
 export {

@@ -31,6 +31,14 @@ export interface RocketMQSourceOptions {
   /** How often members, routes and queue locks are refreshed, ms (Java: 20 000; default 10 000). */
   readonly rebalanceIntervalMs: number;
   /**
+   * `rocketmq.lock.max.live.ms` (Sluice's; the Java client's `rocketmq.client.rebalance.lockMaxLiveTime`,
+   * 30 000): a queue whose broker lock was not renewed for this long is not pulled or delivered
+   * until it is (the broker may have given it to another member). Must stay below the broker's
+   * `rocketmq.broker.rebalance.lockMaxLiveTime` (60 000 by default). Locks are renewed every
+   * third of it, or every {@link rebalanceIntervalMs} when that is shorter.
+   */
+  readonly lockMaxLiveMs: number;
+  /**
    * This member's client id: `host@pid@random#topic`. The topic is part of it because canal
    * configurations often use one groupId for several instances (topics): the broker lists every
    * member of a group whatever it subscribes to, and queues of a topic must be shared only among
@@ -150,6 +158,7 @@ export function rocketmqSourceOptions(input: {
     suspendMs: positiveInt(props, 'rocketmq.pull.suspend.ms', 15_000, 0),
     requestTimeoutMs: positiveInt(props, 'rocketmq.request.timeout.ms', 10_000),
     rebalanceIntervalMs: positiveInt(props, 'rocketmq.rebalance.interval.ms', 10_000, 100),
+    lockMaxLiveMs: positiveInt(props, 'rocketmq.lock.max.live.ms', 30_000, 300),
     clientId: `${hostname()}@${process.pid}@${Math.random().toString(36).slice(2, 8)}#${wrapNamespace(namespace, topic)}`,
     credentials: accessKey ? { accessKey, secretKey } : undefined,
     notes,

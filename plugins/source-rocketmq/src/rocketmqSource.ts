@@ -10,6 +10,7 @@ import {
   type SourceRunOptions,
 } from '@sluice/plugin-api';
 import { RocketMQClient, RocketMQResponseError, type MessageQueue } from './client.js';
+import { rocketmqDeadLetters } from './deadLetters.js';
 import { MessageFormatError } from './message.js';
 import { RequestCode, RemotingTransportError } from './remoting.js';
 import { rocketmqSourceOptions, type RocketMQSourceOptions } from './options.js';
@@ -28,6 +29,12 @@ interface QueueState {
   floor: bigint | undefined;
   /** For `once`: the queue's end when the run started. */
   end: bigint | undefined;
+  /** When the lock request that last granted (or renewed) this queue's lock was sent, ms. */
+  lockedAt: number;
+  /** Being unlocked: lock renewals leave it alone. */
+  released: boolean;
+  /** The lapse of the lock was logged (reset once renewed). */
+  lapseLogged: boolean;
   /** The pull loop; resolves when it stopped. */
   loop: Promise<void> | undefined;
 }
@@ -98,6 +105,13 @@ export class RocketMQSource implements SourceInstance {
   #closed = false;
   #missingTopicWarned = false;
   #lockWaitWarned = new Set<string>();
+  #renewing: Promise<void> = Promise.resolve();
+  #renewBusy = false;
+
+  /** How often the rebalance (which renews the locks) runs when nothing happens, ms. */
+  get #renewEveryMs(): number {
+    return Math.min(this.#o.rebalanceIntervalMs, Math.floor(this.#o.lockMaxLiveMs / 3));
+  }
 
   constructor(options: RocketMQSourceOptions, logger: Logger) {
     this.#o = options;
@@ -164,6 +178,11 @@ export class RocketMQSource implements SourceInstance {
     const aborted = new Promise<void>((resolve) =>
       stop.aborted ? resolve() : stop.addEventListener('abort', () => resolve(), { once: true }),
     );
+    // Locks are renewed on their own timer too: a rebalance can wait long for a revoked queue's
+    // delivery to finish (a sink retrying through an outage), and the broker must not give that
+    // queue to another member meanwhile.
+    const renewTimer = setInterval(() => this.#renewInBackground(false), this.#renewEveryMs);
+    stop.addEventListener('abort', () => clearInterval(renewTimer), { once: true });
     while (!stop.aborted) {
       let wake!: () => void;
       const woken = new Promise<void>((resolve) => (wake = resolve));
@@ -188,7 +207,18 @@ export class RocketMQSource implements SourceInstance {
       if (!retrySoon || this.#stop.signal.aborted || attempt >= 30) break;
       await sleep(1_000, this.#stop.signal);
     }
-    await Promise.allSettled([...this.#owned.values()].map((q) => q.loop));
+    // Keep the locks of the queues being read alive until every loop finished.
+    const loops = Promise.allSettled([...this.#owned.values()].map((q) => q.loop));
+    let finished = false;
+    void loops.then(() => (finished = true));
+    while (!finished && !this.#stop.signal.aborted) {
+      await Promise.race([loops, sleep(this.#renewEveryMs, this.#stop.signal)]);
+      if (!finished && !this.#stop.signal.aborted) {
+        this.#renewInBackground(true);
+        await this.#renewing;
+      }
+    }
+    await loops;
     // Like the Kafka source: `--once` must not report success for queues it never read.
     if (!this.#stop.signal.aborted && (retrySoon || this.#owned.size === 0))
       this.#fail(
@@ -238,13 +268,15 @@ export class RocketMQSource implements SourceInstance {
       const lost: QueueState[] = [];
       for (const [brokerName, queues] of byBroker) {
         const address = route.masters.get(brokerName)!;
+        const sentAt = Date.now();
         const locked = await client.lock(address, o.groupId, o.clientId, queues);
         for (const mq of queues) {
           const p = partitionOf(mq);
           const state = this.#owned.get(p);
           if (state) state.address = address;
           if (locked.has(mq.queueId)) {
-            if (!state) gained.push(await this.#newQueue(mq, address, once));
+            if (state) state.lockedAt = sentAt;
+            else gained.push(await this.#newQueue(mq, address, once, sentAt));
           } else {
             retrySoon = true;
             if (state) lost.push(state);
@@ -285,7 +317,76 @@ export class RocketMQSource implements SourceInstance {
     }
   }
 
-  async #newQueue(mq: MessageQueue, address: string, once: boolean): Promise<QueueState> {
+  /**
+   * Renews the broker locks of the queues this member reads (what the rebalance does too, for
+   * `once`, which does not rebalance after taking its share). A queue whose lock went to another
+   * member is given up; a failed request leaves the locks to age (the pull loops pause a queue
+   * whose lock is older than `lockMaxLiveMs`).
+   */
+  async #renewLocks(revokeLost: boolean): Promise<void> {
+    const byAddress = new Map<string, QueueState[]>();
+    for (const q of this.#owned.values())
+      if (!q.released) byAddress.set(q.address, [...(byAddress.get(q.address) ?? []), q]);
+    const lost: QueueState[] = [];
+    for (const [address, queues] of byAddress) {
+      const sentAt = Date.now();
+      try {
+        const locked = await this.#client!.lock(
+          address,
+          this.#o.groupId,
+          this.#o.clientId,
+          queues.map((q) => q.mq),
+        );
+        for (const q of queues)
+          if (locked.has(q.mq.queueId)) q.lockedAt = sentAt;
+          else lost.push(q);
+      } catch (error) {
+        this.#log.warn(
+          `Renewing the queue locks on ${address} failed, retrying: ${message(error)}`,
+        );
+      }
+    }
+    // Without `revokeLost` the next rebalance gives them up (meanwhile the aging lock pauses them).
+    if (lost.length > 0 && revokeLost) {
+      this.#log.warn(
+        `Lost the broker lock of ${lost.map((q) => q.partition).join(', ')} (another member holds it); giving them up.`,
+      );
+      await this.#revoke(lost, false);
+    }
+  }
+
+  /** Starts {@link #renewLocks} unless a renewal is still running. */
+  #renewInBackground(revokeLost: boolean): void {
+    if (this.#renewBusy) return;
+    this.#renewBusy = true;
+    this.#renewing = this.#renewLocks(revokeLost)
+      .catch((error: unknown) => this.#fail(error))
+      .finally(() => (this.#renewBusy = false));
+  }
+
+  /** True when `q`'s lock is too old to trust (see `lockMaxLiveMs`); logs it once per lapse. */
+  #lockLapsed(q: QueueState): boolean {
+    const age = Date.now() - q.lockedAt;
+    if (age <= this.#o.lockMaxLiveMs) {
+      q.lapseLogged = false;
+      return false;
+    }
+    if (!q.lapseLogged) {
+      q.lapseLogged = true;
+      this.#log.warn(
+        `The broker lock of queue ${q.partition} was not renewed for ${age} ms (rocketmq.lock.max.live.ms ${this.#o.lockMaxLiveMs}); not reading it until it is, since the broker may give it to another member.`,
+      );
+    }
+    this.#rebalanceSoon?.();
+    return true;
+  }
+
+  async #newQueue(
+    mq: MessageQueue,
+    address: string,
+    once: boolean,
+    lockedAt: number,
+  ): Promise<QueueState> {
     const client = this.#client!;
     let start = await client.queryOffset(address, this.#o.groupId, mq.topic, mq.queueId);
     if (start === undefined || start < 0n)
@@ -304,6 +405,9 @@ export class RocketMQSource implements SourceInstance {
       next: start,
       floor: undefined,
       end,
+      lockedAt,
+      lapseLogged: false,
+      released: false,
       loop: undefined,
     };
   }
@@ -314,6 +418,9 @@ export class RocketMQSource implements SourceInstance {
     await this.#handler!.revoked?.(queues.map((q) => q.partition));
     for (const q of queues) this.#owned.delete(q.partition);
     if (!unlock) return;
+    // No renewal may lock them again after the unlock (one already sent is waited for).
+    for (const q of queues) q.released = true;
+    await this.#renewing;
     const byAddress = new Map<string, MessageQueue[]>();
     for (const q of queues) byAddress.set(q.address, [...(byAddress.get(q.address) ?? []), q.mq]);
     for (const [address, mqs] of byAddress)
@@ -332,6 +439,10 @@ export class RocketMQSource implements SourceInstance {
     let backoff = 200;
     while (q.active && !stop.aborted) {
       if (q.end !== undefined && q.next >= q.end) return;
+      if (this.#lockLapsed(q)) {
+        await sleep(200, stop);
+        continue;
+      }
       let result;
       try {
         result = await client.pull(q.address, {
@@ -393,6 +504,8 @@ export class RocketMQSource implements SourceInstance {
           timestamp: m.storeTimestamp,
         });
       }
+      // The pull may have waited long (suspend): deliver only under a lock still trusted.
+      if (this.#lockLapsed(q)) continue;
       if (batch.length > 0) {
         try {
           await this.#handler!.deliver({ partition: q.partition, messages: batch });
@@ -427,6 +540,7 @@ export class RocketMQSource implements SourceInstance {
     const client = this.#client;
     if (!client) return;
     const release = async () => {
+      await this.#renewing;
       const byAddress = new Map<string, MessageQueue[]>();
       for (const q of this.#owned.values())
         byAddress.set(q.address, [...(byAddress.get(q.address) ?? []), q.mq]);
@@ -455,6 +569,7 @@ export const rocketmqSource = defineSource({
   description:
     'Consumes canal messages (flat JSON or protobuf) from a RocketMQ topic, queue by queue in order, committing the group offset on the broker only after apply (canal.conf.mode: rocketMQ).',
   deps: { logger: coreServices.logger },
+  deadLetters: rocketmqDeadLetters,
   propertiesSchema: {
     type: 'object',
     properties: {
@@ -491,6 +606,13 @@ export const rocketmqSource = defineSource({
       'rocketmq.pull.suspend.ms': { type: 'integer', minimum: 0, default: 15000 },
       'rocketmq.request.timeout.ms': { type: 'integer', minimum: 1, default: 10000 },
       'rocketmq.rebalance.interval.ms': { type: 'integer', minimum: 100, default: 10000 },
+      'rocketmq.lock.max.live.ms': {
+        type: 'integer',
+        minimum: 300,
+        default: 30000,
+        description:
+          'Sluice: a queue whose broker lock was not renewed for this long is not read until it is; keep it below the broker lockMaxLiveTime (60 s).',
+      },
       'canal.aliyun.accessKey': { type: 'string' },
       'canal.aliyun.secretKey': { type: 'string', secret: true },
     },

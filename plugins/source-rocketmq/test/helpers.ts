@@ -1,6 +1,11 @@
 import type { Logger, SourceBatch, SourceInstance } from '@sluice/plugin-api';
 import { rocketmqNameServer, uniqueName } from '../../../test/support/testbed.js';
-import { RocketMQClient, rocketmqSource } from '../src/index.js';
+import {
+  RocketMQClient,
+  RocketMQSource,
+  rocketmqSource,
+  rocketmqSourceOptions,
+} from '../src/index.js';
 import {
   RecordingHandler as KafkaRecordingHandler,
   recordingLogger,
@@ -95,23 +100,40 @@ export class TestRocketMQ {
   }
 }
 
+/**
+ * A source on the testbed broker (whose queue locks expire after 5 s: locks are trusted for 3 s
+ * and renewed every second here). `clientId` replaces the random member id, for tests that need
+ * to know how `AllocateMessageQueueAveragely` (sorted ids) shares the queues.
+ */
 export function createSource(options: {
   topic: string;
   groupId: string;
   properties?: Record<string, string>;
   logger?: Logger;
+  clientId?: string;
 }): SourceInstance {
+  const properties = {
+    'rocketmq.namesrv.addr': nameServer(),
+    'rocketmq.consume.from.where': 'CONSUME_FROM_FIRST_OFFSET',
+    'rocketmq.pull.suspend.ms': '1000',
+    'rocketmq.rebalance.interval.ms': '1000',
+    'rocketmq.lock.max.live.ms': '3000',
+    ...options.properties,
+  };
+  const logger = options.logger ?? recordingLogger();
+  if (options.clientId !== undefined) {
+    const o = rocketmqSourceOptions({
+      properties,
+      topic: options.topic,
+      groupId: options.groupId,
+    });
+    return new RocketMQSource({ ...o, clientId: `${options.clientId}#${o.topic}` }, logger);
+  }
   return rocketmqSource.create({
     instance: options.topic,
     groupId: options.groupId,
-    properties: {
-      'rocketmq.namesrv.addr': nameServer(),
-      'rocketmq.consume.from.where': 'CONSUME_FROM_FIRST_OFFSET',
-      'rocketmq.pull.suspend.ms': '1000',
-      'rocketmq.rebalance.interval.ms': '1000',
-      ...options.properties,
-    },
+    properties,
     configDir: process.cwd(),
-    deps: { logger: options.logger ?? recordingLogger() },
+    deps: { logger },
   });
 }

@@ -34,9 +34,16 @@ async function startMember(
   groupId: string,
   commitEach = true,
   props = {},
+  clientId?: string,
 ): Promise<Running> {
   const logger = recordingLogger();
-  const source = createSource({ topic, groupId, properties: props, logger });
+  const source = createSource({
+    topic,
+    groupId,
+    properties: props,
+    logger,
+    ...(clientId !== undefined ? { clientId } : {}),
+  });
   const handler = new RecordingHandler();
   const t0 = Date.now();
   onTestFailed(() => {
@@ -224,21 +231,97 @@ it('delivers real canal 1.1.8 output byte for byte: flat JSON and protobuf (zlib
   );
 }, 60_000);
 
-// Skipped: flaky — in the session's last clean-clone CI run (and again alone right after) the
-// second member's --once got the queue and resolved instead of failing; the allocation/lock race
-// is not understood yet (issue 17 stays open for it).
-it.skip('--once fails, naming the topic, when other members of the group hold its queues (it never reports queues it did not read as done)', async () => {
+// Member ids are sorted before the queues are shared (AllocateMessageQueueAveragely), so which
+// of two members gets a topic's only queue depends on their ids. With random ids (host@pid@random)
+// the `--once` member sorted first about every other run: the broker told the holder to
+// rebalance, the holder gave the queue up and unlocked it, and `--once` then read it — a correct
+// hand-over (never two readers at once), not the case this test is about. The ids are fixed here;
+// the next test covers the other order.
+it('--once fails, naming the topic, when other members of the group hold its queues (it never reports queues it did not read as done)', async () => {
   const topic = await rmq.createTopic(1, 'oncebusy');
   const groupId = uniqueName('g');
   await rmq.produce(topic, 0, [orderInsert(1, 1)]);
-  const a = await startMember(topic, groupId);
+  const a = await startMember(topic, groupId, true, {}, 'a-holder');
   await a.handler.until(() => a.handler.count() === 1);
-  const source = createSource({ topic, groupId });
+  const source = createSource({ topic, groupId, clientId: 'z-once' });
+  const handler = new RecordingHandler();
   const stop = new AbortController();
   await source.connect(stop.signal);
-  await expect(
-    source.run(new RecordingHandler(), { once: true, signal: stop.signal }),
-  ).rejects.toThrow(new RegExp(`could not read any queue of topic "${topic}"`));
+  await expect(source.run(handler, { once: true, signal: stop.signal })).rejects.toThrow(
+    new RegExp(`could not read any queue of topic "${topic}"`),
+  );
   await source.close(stop.signal);
+  expect(handler.events).toEqual([]);
+  expect(a.handler.events.filter((e) => e.startsWith('revoked'))).toEqual([]);
   await stopMember(a);
 }, 90_000);
+
+it('--once that the allocation gives a held queue reads it only after the holder finished its delivery and gave it up', async () => {
+  const topic = await rmq.createTopic(1, 'oncetake');
+  const groupId = uniqueName('g');
+  const p = rmq.partition(0);
+  await rmq.produce(topic, 0, [orderInsert(1, 0)]);
+  const a = await startMember(topic, groupId, true, {}, 'z-holder');
+  await a.handler.until(() => a.handler.count() === 1);
+  // The holder's next delivery (offset 1) stays in flight until `--once` was refused the lock.
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  a.handler.onDeliver = () => gate;
+  await rmq.produce(topic, 0, [orderInsert(1, 1)]);
+  // Polled: `until` wakes only when a delivery returns, and this one is held.
+  await eventually(() => a.handler.count() === 2);
+  await rmq.produce(topic, 0, [orderInsert(1, 2)]);
+  const logger = recordingLogger();
+  const source = createSource({ topic, groupId, clientId: 'a-once', logger });
+  onTestFailed(() => {
+    for (const l of logger.lines) console.error(`  once: ${l.level} ${l.message}`);
+  });
+  const handler = new RecordingHandler();
+  handler.source = source;
+  handler.commitEach = true;
+  let holderRevokedFirst: boolean | undefined;
+  handler.onDeliver = () => {
+    holderRevokedFirst ??= a.handler.events.some((e) => e.startsWith('revoked'));
+  };
+  const stop = new AbortController();
+  await source.connect(stop.signal);
+  // Released once the holder is revoking (its rebalance saw the new member) and `--once` was
+  // refused the lock.
+  let revoking = false;
+  const revoked = a.handler.revoked.bind(a.handler);
+  a.handler.revoked = (partitions) => {
+    revoking = true;
+    return revoked(partitions);
+  };
+  let settled = false;
+  const once = source.run(handler, { once: true, signal: stop.signal }).finally(() => {
+    settled = true;
+  });
+  await eventually(
+    () =>
+      settled ||
+      (revoking && logger.lines.some((l) => l.message.includes('Waiting for the broker lock'))),
+  );
+  expect(handler.count()).toBe(0);
+  release();
+  await once;
+  await source.close(stop.signal);
+  expect(holderRevokedFirst).toBe(true);
+  expect(a.handler.offsets(p)).toEqual(['0', '1']);
+  expect(handler.offsets(p)).toEqual(['2']); // from the holder's commit to the end
+  await stopMember(a);
+}, 90_000);
+
+it('renews its queue locks before the broker lets them expire, whatever the rebalance interval', async () => {
+  const topic = await rmq.createTopic(1, 'renew');
+  const groupId = uniqueName('g');
+  const a = await startMember(topic, groupId, true, { 'rocketmq.rebalance.interval.ms': '60000' });
+  await a.handler.until(() => a.handler.events.some((e) => e.startsWith('assigned')));
+  // The testbed broker lets a lock expire 5 s after it was last renewed.
+  await new Promise((r) => setTimeout(r, 7_000));
+  const queue = { topic, brokerName: rmq.brokerName, queueId: 0 };
+  expect([...(await rmq.client.lock(rmq.broker, groupId, `intruder#${topic}`, [queue]))]).toEqual(
+    [],
+  );
+  await stopMember(a);
+}, 60_000);

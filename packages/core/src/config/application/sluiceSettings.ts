@@ -88,7 +88,7 @@ export const sluiceSettingsSchema = {
       properties: {
         type: {
           type: 'string',
-          enum: ['file', 'kafka', 'rabbitmq'],
+          enum: ['file', 'kafka', 'rabbitmq', 'rocketmq'],
           caseInsensitive: true,
           description:
             'Where dead letters go: file (JSONL files in dir), or the queue of a source plugin (kafka: the topic <topic>.dlq; rabbitmq: the queue <queue>.dlq). Default: rabbitmq in canal.conf.mode rabbitMQ, file otherwise.',
@@ -104,7 +104,7 @@ export const sluiceSettingsSchema = {
           type: 'string',
           default: '.dlq',
           description:
-            'DLQ topic (type kafka) or queue (type rabbitmq) = source topic or queue + this suffix.',
+            'DLQ topic (type kafka) or queue (type rabbitmq) = source topic or queue + this suffix (type rocketmq: default _DLQ, RocketMQ topic names cannot hold a dot).',
         },
       },
     },
