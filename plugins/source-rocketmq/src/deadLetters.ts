@@ -104,7 +104,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal, what: string): P
 
 /** A property value as RocketMQ can carry it (its separators \u0001 and \u0002 removed). */
 const property = (value: string, max = 1000): string =>
-  value.replace(/[\u0001\u0002]/g, ' ').slice(0, max);
+  value.replaceAll('\u0001', ' ').replaceAll('\u0002', ' ').slice(0, max);
 
 /**
  * Writes dead letters to a RocketMQ topic with the source's connection settings: body = the

@@ -238,6 +238,10 @@ export class RocketMQSource implements SourceInstance {
     const o = this.#o;
     try {
       const route = await client.route(o.topic);
+      if (!route && once) {
+        this.#fail(new FatalError(missingTopicMessage(o)));
+        return false;
+      }
       if (!route) {
         this.#warnMissingTopic();
         return true;
@@ -553,6 +557,17 @@ export class RocketMQSource implements SourceInstance {
     this.#owned.clear();
     client.close();
   }
+}
+
+/** What `--once` says when its topic does not exist. */
+function missingTopicMessage(o: RocketMQSourceOptions): string {
+  const ns = o.nameServers.join(';');
+  return (
+    `--once: topic "${o.topic}" does not exist on the RocketMQ name server ${ns}, so there is nothing to read. ` +
+    `Check canalAdapters[].instance${o.namespace ? ` and rocketmq.namespace "${o.namespace}"` : ''} against canal's canal.mq.topic / dynamic topics, ` +
+    `and that rocketmq.namesrv.addr is the name server canal-server writes to; canal's producer creates the topic with its first message when the broker has autoCreateTopicEnable, ` +
+    `otherwise create it: mqadmin updateTopic -n ${ns} -c <cluster> -t ${o.topic}`
+  );
 }
 
 /** The partition name of a queue: `<brokerName>:<queueId>`. */

@@ -5,12 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
-import type { SourceInstance } from '@sluice/plugin-api';
+import { classifyError, type SourceInstance } from '@sluice/plugin-api';
 import { uniqueName } from '../../../test/support/testbed.js';
 import {
   RecordingHandler,
   TestRocketMQ,
   createSource,
+  nameServer,
   orderInsert,
   range,
   recordingLogger,
@@ -325,3 +326,22 @@ it('renews its queue locks before the broker lets them expire, whatever the reba
   );
   await stopMember(a);
 }, 60_000);
+
+it('--once against a missing topic fails at once, naming the topic, the name server and what to do', async () => {
+  const topic = uniqueName('missing');
+  const source = createSource({ topic, groupId: uniqueName('g') });
+  const stop = new AbortController();
+  await source.connect(stop.signal);
+  const error = await source.run(new RecordingHandler(), { once: true, signal: stop.signal }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  await source.close(stop.signal);
+  expect(classifyError(error)).toBe('fatal');
+  const text = (error as Error).message;
+  expect(text).toContain(
+    `topic "${topic}" does not exist on the RocketMQ name server ${nameServer()}`,
+  );
+  expect(text).toContain('canalAdapters[].instance');
+  expect(text).toContain(`mqadmin updateTopic -n ${nameServer()} -c <cluster> -t ${topic}`);
+}, 30_000);

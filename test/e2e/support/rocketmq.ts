@@ -123,6 +123,10 @@ export async function writeRocketMQConfig(options: {
   syncBatchSize?: number;
   sinkProperties?: Record<string, string>;
   batchSize?: number;
+  /** `sluice.deadLetter.type` (default file). */
+  deadLetter?: 'file' | 'rocketmq';
+  /** A new group starts at the queue's first message (Sluice's rocketmq.consume.from.where). */
+  consumeFromFirst?: boolean;
 }): Promise<E2eConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-e2e-rmq-'));
   const dlqDir = join(dir, 'dlq');
@@ -169,7 +173,7 @@ canal.conf:
     rocketmq.customized.trace.topic:
     rocketmq.access.channel:
     rocketmq.subscribe.filter:
-    # rabbitMQ consumer
+${options.consumeFromFirst ? '    rocketmq.consume.from.where: CONSUME_FROM_FIRST_OFFSET\n' : ''}    # rabbitMQ consumer
     rabbitmq.host:
     rabbitmq.virtual.host:
     rabbitmq.username:
@@ -193,7 +197,7 @@ sluice:
   pipeline:
     lanes: 8
   deadLetter:
-    type: file
+    type: ${options.deadLetter ?? 'file'}
     dir: ${JSON.stringify(dlqDir)}
   admin:
     enabled: false
