@@ -114,7 +114,7 @@ const property = (value: string, max = 1000): string =>
  * order the core wrote. `write` resolves once the broker answered SEND_MESSAGE_V2 with SUCCESS
  * (stored as the broker's flush settings ask).
  *
- * On the first write (and after a failed one) the topic is looked up; a missing one is created
+ * At start ({@link prepare}), on the first write and after a failed one, the topic is looked up; a missing one is created
  * with one queue on the source topic's broker (UPDATE_AND_CREATE_TOPIC, what `mqadmin
  * updateTopic` sends), whatever the broker's `autoCreateTopicEnable`; a broker that refuses
  * (ACL) makes every write fail with a message naming the topic and the command to create it.
@@ -133,6 +133,28 @@ export class RocketMQDeadLetterQueue implements DeadLetterQueue {
     this.#o = options;
     this.#topic = topic;
     this.location = describe(options, topic);
+  }
+
+  /**
+   * The start-up check: looks the topic up and creates it when missing. Rejects with a
+   * {@link FatalError} naming the topic and the command to create it when the broker refuses
+   * (the start fails); with a retryable error when the name server or broker cannot be reached.
+   */
+  async prepare(signal: AbortSignal): Promise<void> {
+    try {
+      await abortable(
+        (this.#broker ??= this.#resolveBroker()),
+        signal,
+        'Preparing the dead-letter topic',
+      );
+    } catch (error) {
+      this.#broker = undefined;
+      throw deadLetterError(
+        `Preparing the dead-letter topic "${this.#topic}"`,
+        `name server ${this.#o.nameServers.join(';')}`,
+        error,
+      );
+    }
   }
 
   write(record: DeadLetterRecord, signal: AbortSignal): Promise<void> {

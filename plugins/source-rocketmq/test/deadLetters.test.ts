@@ -52,6 +52,17 @@ describe('rocketmqSource.deadLetters on the testbed broker', () => {
     expect(await rmq.client.route(dlq)).toBeUndefined();
     expect((await reader.read(signal)).records).toEqual([]);
 
+    // The start-up check creates the topic (one queue) before any dead letter exists.
+    await queue.prepare!(signal);
+    // The broker registers a new topic with the name server at once; polled to be safe.
+    let created = await rmq.client.route(dlq);
+    for (let i = 0; !created && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      created = await rmq.client.route(dlq);
+    }
+    expect(created?.readQueues.map((q) => q.queueId)).toEqual([0]);
+    expect((await reader.read(signal)).records).toEqual([]);
+
     const protobuf = Buffer.from([0x08, 0x03, 0x2a, 0x02, 0xff, 0xfe]).toString('base64');
     const text = record(instance, 1, '{"type":"INSERT","data":[{"name":"张三 🚀"}]}');
     const bytes = {
