@@ -174,7 +174,7 @@ export type SluiceSettings = BoundSettings & {
 };
 
 /** `sluice.deadLetter.type`: the dead-letter transport. */
-export type DeadLetterType = 'file' | 'kafka' | 'rabbitmq';
+export type DeadLetterType = 'file' | 'kafka' | 'rabbitmq' | 'rocketmq';
 
 /**
  * The dead-letter transport when `sluice.deadLetter.type` is not set: in `canal.conf.mode:
