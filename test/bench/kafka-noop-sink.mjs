@@ -1,12 +1,14 @@
 // No-op sink plugin for test/bench/kafka-pipeline.bench.mjs (loaded through sluice.plugins).
-// Counts applied row events and, on close, writes {events, firstMs, lastMs, maxRssKiB} to
-// properties.report (maxRssKiB: the process's peak resident set size so far, process.resourceUsage()).
+// Counts applied events and, on close, writes {events, rows, kinds, firstMs, lastMs, maxRssKiB} to
+// properties.report (rows: row events only; kinds: events by kind/type, e.g. {"row:INSERT": n}) (maxRssKiB: the process's peak resident set size so far, process.resourceUsage()).
 import { writeFileSync } from 'node:fs';
 import { defineSink } from '../../packages/plugin-api/dist/index.js';
 
 class NoopSink {
   #report;
   #events = 0;
+  #rows = 0;
+  #kinds = {};
   #first = 0;
   #last = 0;
   constructor(properties) {
@@ -18,6 +20,11 @@ class NoopSink {
     if (this.#first === 0) this.#first = now;
     this.#last = now;
     this.#events += batch.length;
+    for (const { event: e } of batch) {
+      if (e.kind === 'row') this.#rows += 1;
+      const k = `${e.kind}:${e.type}`;
+      this.#kinds[k] = (this.#kinds[k] ?? 0) + 1;
+    }
     return batch.map(() => ({ status: 'applied' }));
   }
   async flush() {}
@@ -27,6 +34,8 @@ class NoopSink {
         this.#report,
         JSON.stringify({
           events: this.#events,
+          rows: this.#rows,
+          kinds: this.#kinds,
           firstMs: this.#first,
           lastMs: this.#last,
           maxRssKiB: process.resourceUsage().maxRSS,

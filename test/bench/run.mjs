@@ -13,6 +13,7 @@ const benches = {
   'redis-sink': { file: 'test/bench/redis-sink.bench.mjs', testbed: ['redis'] },
   'rabbitmq-pipeline': { file: 'test/bench/rabbitmq-pipeline.bench.mjs', testbed: ['rabbitmq'] },
   'rocketmq-pipeline': { file: 'test/bench/rocketmq-pipeline.bench.mjs', testbed: ['rocketmq'] },
+  'tcp-pipeline': { file: 'test/bench/tcp-pipeline.bench.mjs', testbed: ['mysql', 'canal'] },
   latency: { file: 'test/bench/latency.bench.mjs', testbed: ['kafka', 'mysql'] },
 };
 const wanted = process.argv.slice(2);

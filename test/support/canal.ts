@@ -4,10 +4,9 @@
  * test/testbed/canal) against a destination, and run SQL on the testbed MariaDB.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { createConnection, type Connection } from 'mysql2/promise';
-import { canalEndpoint, mysqlEndpoint, testbedStateFile } from './testbed.js';
+import { launcherClasspath } from '../testbed/services/canal.mjs';
+import { canalEndpoint, mysqlEndpoint } from './testbed.js';
 
 /** One row change as canal's Java client saw it (values are canal's strings, null = SQL NULL). */
 export interface JavaClientRow {
@@ -20,19 +19,28 @@ export interface JavaClientRow {
 
 export interface JavaClientResult {
   rows: JavaClientRow[];
-  summary: { rows: number; batches: number; ms: number };
+  /** firstMs/lastMs: epoch ms of the first and last non-empty batch; bytes: column values read. */
+  summary: { rows: number; batches: number; ms: number; firstMs?: number; lastMs?: number };
   exitCode: number | null;
   stderr: string;
 }
 
-/** Classpath of the compiled launcher + canal's jars, written by `pnpm testbed up canal`. */
-export function canalJavaClasspath(): string {
-  const file = join(dirname(testbedStateFile()), 'canal', 'classpath.txt');
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    throw new Error(`${file} is missing: run \`pnpm testbed up canal\``);
-  }
+let classpath: Promise<string> | undefined;
+
+/**
+ * Classpath of the launcher + canal's jars compiled from this checkout's sources (compiled into
+ * the testbed cache when missing, so a test runs the launcher of its own tree, not whichever the
+ * running service was started from).
+ */
+export function canalJavaClasspath(): Promise<string> {
+  classpath ??= launcherClasspath().then(
+    (r) => r.classpath,
+    (error: unknown) => {
+      classpath = undefined;
+      throw error;
+    },
+  );
+  return classpath;
 }
 
 /**
@@ -47,12 +55,19 @@ export function runCanalJavaClient(opts: {
   user?: string;
   password?: string;
 }): Promise<JavaClientResult> {
+  return canalJavaClasspath().then((classpath) => javaClient(opts, classpath));
+}
+
+function javaClient(
+  opts: Parameters<typeof runCanalJavaClient>[0],
+  classpath: string,
+): Promise<JavaClientResult> {
   const args = [
     '-Xmx64m',
     '-XX:+UseSerialGC',
     '-XX:TieredStopAtLevel=1',
     '-cp',
-    canalJavaClasspath(),
+    classpath,
     'sluice.testbed.canal.CanalClientCheck',
     canalEndpoint().tcp,
     opts.destination,

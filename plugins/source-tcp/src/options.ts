@@ -28,7 +28,10 @@ export interface TcpSourceOptions {
   readonly filter: string;
   /** The client id; canal's client always uses 1001 (a Java short). */
   readonly clientId: string;
-  /** How long one GET waits on the server for data, ms (canal-adapter's `timeout` default). */
+  /**
+   * How long one GET waits on the server for a full batch, ms: `canal.conf.timeout` (canal-adapter
+   * passes it to `getWithoutAck(batchSize, timeout, ms)`; default 500; 0 = answer at once).
+   */
   readonly getTimeoutMs: number;
   /**
    * Delivered batches not yet acked before the source stops fetching. The core's own
@@ -78,6 +81,13 @@ export const tcpPropertiesSchema: ObjectSchema = {
       secret: true,
       description: 'Plaintext password of canal.user (canal.passwd holds its double SHA-1).',
     },
+    'canal.conf.timeout': {
+      type: 'integer',
+      minimum: 0,
+      default: 500,
+      description:
+        'Set by the core from canal.conf.timeout (not a consumerProperties key): the GET timeout in ms, as canal-adapter passes it to getWithoutAck. 0: canal answers at once.',
+    },
     'canal.tcp.filter': {
       type: 'string',
       description:
@@ -103,11 +113,13 @@ export function parseServers(text: string): HostPort[] {
   return out;
 }
 
-function integer(value: string | undefined, key: string, fallback: number): number {
+function integer(value: string | undefined, key: string, fallback: number, min = 1): number {
   if (value === undefined || value.trim() === '') return fallback;
   const n = Number(value.trim());
-  if (!Number.isInteger(n) || n < 1)
-    throw new TcpOptionsError(`${key}: "${value}" is not a positive integer`);
+  if (!Number.isInteger(n) || n < min)
+    throw new TcpOptionsError(
+      `${key}: "${value}" is not ${min === 0 ? 'a non-negative' : 'a positive'} integer`,
+    );
   return n;
 }
 
@@ -134,7 +146,7 @@ export function tcpSourceOptions(input: {
     password: p['canal.tcp.password'] ?? '',
     filter: p['canal.tcp.filter'] ?? '',
     clientId: CANAL_DEFAULT_CLIENT_ID,
-    getTimeoutMs: 500,
+    getTimeoutMs: integer(p['canal.conf.timeout'], 'canal.conf.timeout', 500, 0),
     maxInFlightBatches: 256,
     connectTimeoutMs: 10_000,
     idleTimeoutMs: 3_600_000,

@@ -29,6 +29,8 @@ interface Outstanding {
 
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 5_000;
+/** Pause after an empty GET when the GET timeout is 0 (canal then answers empty at once). */
+const EMPTY_POLL_PAUSE_MS = 100;
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -75,6 +77,8 @@ export class TcpSource implements SourceInstance {
   #closed = new AbortController();
   #running = false;
   #standbyLogged = false;
+  /** Stops the watch of the destination's `running` node (ZooKeeper discovery only). */
+  #unwatch: (() => void) | undefined;
 
   constructor(options: TcpSourceOptions, logger: Logger) {
     this.#o = options;
@@ -156,6 +160,8 @@ export class TcpSource implements SourceInstance {
         }
         if (batch.batchId === -1n) {
           if (options.once) break;
+          // canal.conf.timeout 0: canal answers at once; do not spin on an idle destination.
+          if (this.#o.getTimeoutMs === 0) await sleep(EMPTY_POLL_PAUSE_MS, stop);
           continue;
         }
         const offset = ++this.#seq;
@@ -190,15 +196,44 @@ export class TcpSource implements SourceInstance {
   /** Closes the session and the ZooKeeper client (its client node goes with it). Idempotent. */
   async close(): Promise<void> {
     this.#closed.abort();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#wake?.();
     this.#session?.close();
     this.#session = undefined;
     this.#zk?.close();
   }
 
+  /**
+   * Follows a change of the destination's running canal-server at once (not only at the next
+   * reconnect): when ZooKeeper names another server than the current session's, the session is
+   * closed (acks already sent are flushed, nothing more is acked on it: its un-acked batches are
+   * forgotten and canal redelivers them) and the run loop connects to the new one. A deleted
+   * node alone changes nothing: the session breaks by itself if its server died.
+   */
+  #watchRunning(zk: CanalZooKeeper): void {
+    this.#unwatch?.();
+    this.#unwatch = zk.watchRunning((server) => {
+      const session = this.#session;
+      if (!server || !session || session.failure) return;
+      const now = `${server.host}:${server.port}`;
+      if (now === session.where) return;
+      this.#log.info(`canal-server ${now} now runs the destination; leaving ${session.where}.`);
+      this.#lost(session, new Error(`ZooKeeper names ${now} as the running canal-server`));
+      this.#wake?.();
+    });
+  }
+
   /** A session failed: forget its un-acked batches (canal redelivers them after a rollback). */
   #lost(session: CanalSession, error: unknown): void {
     if (this.#closed.signal.aborted) return;
+    // already handled (e.g. closed for a new running server, then its pending GET failed)
+    if (
+      session.failure &&
+      this.#session !== session &&
+      !this.#outstanding.some((e) => e.session === session)
+    )
+      return;
     this.#log.warn(
       `Lost the session with canal-server ${session.where}; reconnecting (un-acked batches are redelivered).`,
       {
@@ -270,10 +305,9 @@ export class TcpSource implements SourceInstance {
           },
           signal,
         );
-        this.#log.info('Subscribed to canal-server.', {
-          server: session.where,
-          destination: this.#o.destination,
-        });
+        // The destination is already a field of this logger (child).
+        this.#log.info('Subscribed to canal-server.', { server: session.where });
+        if (this.#zk) this.#watchRunning(this.#zk);
         return session;
       } catch (error) {
         if (error instanceof CanalAuthError) throw new FatalError(error.message, { cause: error });
@@ -290,7 +324,8 @@ export class TcpSource implements SourceInstance {
  * `canal.conf.mode: tcp`: reads `canalAdapters[].instance` as a canal destination straight from
  * canal-server (canal-adapter's default mode), with canal's tcp connector keys under
  * `consumerProperties`: `canal.tcp.server.host` or `canal.tcp.zookeeper.hosts`,
- * `canal.tcp.batch.size`, `canal.tcp.username`, `canal.tcp.password`. A batch is acked only
+ * `canal.tcp.batch.size`, `canal.tcp.username`, `canal.tcp.password`, and `canal.conf.timeout`
+ * (the GET timeout; the core copies it from `canal.conf`). A batch is acked only
  * once every event of it was applied or dead-lettered.
  */
 export const tcpSource = defineSource({

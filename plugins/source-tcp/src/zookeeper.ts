@@ -121,7 +121,70 @@ export class CanalZooKeeper {
         else resolve(bytes ?? undefined);
       }),
     );
-    if (!data) return undefined;
+    return data ? this.#address(path, data) : undefined;
+  }
+
+  /**
+   * Watches the destination's `running` node and calls `listener` with the canal-server that
+   * runs it after every change (`undefined` while none does, or when the node cannot be read),
+   * and once at the start. ZooKeeper watches fire once: this one is re-armed after each event,
+   * and after a lost session on the next one (re-tried every second while ZooKeeper cannot be
+   * reached). Calls come from ZooKeeper's event callbacks, one at a time; a listener error is not
+   * caught. Returns a function that stops watching (idempotent).
+   */
+  watchRunning(listener: (server: HostPort | undefined) => void): () => void {
+    const path = canalPaths.serverRunning(this.#destination);
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    const again = () => {
+      if (!stopped && !this.#closed) retry = setTimeout(arm, 1000);
+    };
+    const report = (data: Buffer | undefined) => {
+      if (stopped) return;
+      let server: HostPort | undefined;
+      try {
+        server = data ? this.#address(path, data) : undefined;
+      } catch {
+        server = undefined; // not canal's ServerRunningData: as if none ran it
+      }
+      listener(server);
+    };
+    // One function for every registration: the client keeps a watcher once per path and function.
+    const onEvent = () => {
+      if (!stopped) arm();
+    };
+    const arm = () => {
+      retry = undefined;
+      if (stopped || this.#closed) return;
+      this.#session(10_000).then(
+        (client) =>
+          client.getData(path, onEvent, (error, data) => {
+            if (exceptionCode(error) === zookeeper.Exception.NO_NODE) {
+              // watch for its creation instead
+              client.exists(path, onEvent, (e, stat) => {
+                if (e) again();
+                else if (stat)
+                  arm(); // created meanwhile
+                else report(undefined);
+              });
+            } else if (error) again();
+            else report(data ?? undefined);
+          }),
+        () => again(),
+      );
+    };
+    // A new ZooKeeper session has no watches: re-arm on it.
+    const unlisten = this.onLost(() => again());
+    arm();
+    return () => {
+      stopped = true;
+      unlisten();
+      if (retry) clearTimeout(retry);
+    };
+  }
+
+  /** The address in canal's ServerRunningData JSON; `undefined` when not active. */
+  #address(path: string, data: Buffer): HostPort | undefined {
     let address: unknown;
     try {
       const parsed = JSON.parse(data.toString('utf8')) as { active?: unknown; address?: unknown };

@@ -58,6 +58,8 @@ export class FakeCanalServer {
   readonly errors: string[] = [];
   /** Sessions that completed auth. */
   sessions = 0;
+  /** Every GET received: fetch size and timeout as sent (for assertions). */
+  readonly gets: { fetchSize: number; timeout: bigint }[] = [];
   /** Rollbacks received. */
   rollbacks = 0;
   /** Answer the next CLIENTACK with canal's asynchronous error reply instead of acking. */
@@ -180,6 +182,7 @@ export class FakeCanalServer {
             }
             case PacketType.GET: {
               const get = decodeGet(packet.body);
+              this.gets.push({ fetchSize: get.fetchSize, timeout: get.timeout });
               const d = this.#destinations.get(get.destination);
               if (!d) return error(400, `destination:${get.destination} should start first`);
               const per = Math.max(1, this.#o.entriesPerBatch ?? 1);

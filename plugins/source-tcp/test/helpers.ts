@@ -18,13 +18,15 @@ export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
   fields: Record<string, unknown> | undefined;
+  /** The fields of the call itself, without the child loggers' (a key in both is printed twice). */
+  own: Record<string, unknown> | undefined;
 }
 
 /** A logger that keeps every line (and prints them when SLUICE_TEST_VERBOSE is set). */
 export function recordingLogger(lines: LogLine[] = []): Logger & { lines: LogLine[] } {
   const make = (base: Record<string, unknown>): Logger => {
     const at = (level: LogLine['level']) => (message: string, fields?: Record<string, unknown>) => {
-      lines.push({ level, message, fields: { ...base, ...fields } });
+      lines.push({ level, message, fields: { ...base, ...fields }, own: fields });
       if (process.env.SLUICE_TEST_VERBOSE)
         console.error(level, message, JSON.stringify({ ...base, ...fields }));
     };

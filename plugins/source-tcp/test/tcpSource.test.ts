@@ -72,6 +72,39 @@ function running(s: SourceInstance) {
 }
 
 describe('tcp source against canal TCP protocol', () => {
+  it('GETs with canal.tcp.batch.size and canal.conf.timeout (default 500 ms); logs the destination once', async () => {
+    const server = await fakeServer();
+    server.append('example', entries(1, 2));
+    const { source: s, logger } = source({
+      'canal.tcp.server.host': server.address,
+      'canal.tcp.batch.size': '64',
+      'canal.conf.timeout': '1234',
+    });
+    await s.connect(AbortSignal.timeout(5000));
+    const r = running(s);
+    await r.until(() => r.delivered.length === 1 && server.gets.length >= 2);
+    await r.stop();
+    expect(server.gets[0]).toEqual({ fetchSize: 64, timeout: 1234n });
+    const subscribed = logger.lines.find((l) => l.message.startsWith('Subscribed'));
+    expect(subscribed?.fields).toEqual({ destination: 'example', server: server.address });
+    expect(subscribed?.own).toEqual({ server: server.address });
+
+    const plain = await fakeServer();
+    plain.append('example', entries(1, 2));
+    const { source: d } = source({ 'canal.tcp.server.host': plain.address });
+    await d.connect(AbortSignal.timeout(5000));
+    const r2 = running(d);
+    await r2.until(() => plain.gets.length >= 1);
+    await r2.stop();
+    expect(plain.gets[0]).toEqual({ fetchSize: 500, timeout: 500n });
+    expect(() =>
+      createSource({
+        destination: 'example',
+        properties: { 'canal.tcp.server.host': plain.address, 'canal.conf.timeout': '-1' },
+      }),
+    ).toThrow(/canal.conf.timeout: "-1" is not a non-negative integer/);
+  });
+
   it('hands each batch over as canal’s MESSAGES packet and acks only what was committed, in order', async () => {
     const server = await fakeServer({ entriesPerBatch: 2 });
     server.append('example', entries(1, 7));

@@ -128,6 +128,49 @@ describe('tcp source with ZooKeeper discovery', () => {
     expect(JSON.parse(holder.toString())).toMatchObject({ active: true, clientId: 1001 });
   });
 
+  it('follows a change of the running server at once, though the old one still serves; never acks a batch of the old session', async () => {
+    const destination = uniqueName('zk_watch');
+    const a = await new FakeCanalServer().listen();
+    const b = await new FakeCanalServer().listen();
+    cleanup.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    a.append(destination, entries(1, 3));
+    b.append(destination, entries(1, 3));
+    const zkA = await zkSession();
+    cleanup.push(() => zkA.close());
+    await registerRunning(zkA, destination, a.address);
+
+    const { source, logger } = zkSource(destination);
+    await source.connect(AbortSignal.timeout(10_000));
+    const delivered = collect(source);
+    await until(() => delivered.length === 2);
+    // the first batch applied and acked on A; the second still in flight
+    await source.commit(destination, String(BigInt(delivered[0]!.messages[0]!.offset) + 1n));
+    await until(() => a.acks.length === 1);
+
+    // A hands the destination over to B (canal's ServerRunningMonitor release): A keeps
+    // serving TCP, only ZooKeeper says B runs it now.
+    zkA.close();
+    const zkB = await zkSession();
+    cleanup.push(() => zkB.close());
+    await registerRunning(zkB, destination, b.address);
+    await until(() => b.sessions === 1 && delivered.length === 4);
+    expect(
+      logger.lines.some((l) => l.message.includes(`${b.address} now runs the destination`)),
+    ).toBe(true);
+    // The batch fetched on A is committed now: nothing is acked on A any more, nor on B.
+    await source.commit(destination, String(BigInt(delivered[1]!.messages[0]!.offset) + 1n));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(a.acks).toEqual([1n]);
+    expect(b.acks).toEqual([]);
+    // B's own batches are acked on B.
+    await source.commit(destination, String(BigInt(delivered[3]!.messages[0]!.offset) + 1n));
+    await until(() => b.acks.length === 2);
+    expect(a.acks).toEqual([1n]);
+  });
+
   it('one client per destination: a second one stands by until the first leaves', async () => {
     const destination = uniqueName('zk_dest');
     const server = await new FakeCanalServer().listen();

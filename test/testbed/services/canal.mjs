@@ -71,7 +71,7 @@ async function download(say) {
 async function compile(say) {
   const classes = path.join(CACHE_DIR, 'canal-launcher', `classes-${sourceHash()}`);
   if (fs.existsSync(path.join(classes, '.complete'))) return classes;
-  const tmp = `${classes}.tmp${process.pid}`;
+  const tmp = `${classes}.tmp${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
   const srcDir = path.join(PROJECT, 'src', 'main', 'java');
@@ -99,12 +99,22 @@ async function compile(say) {
 
 let classesDir = '';
 
-/** The classpath of the launcher and of CanalClientCheck (canal's Java client). */
-export async function canalClasspath(say = () => {}) {
+/**
+ * The classpath of the launcher and of CanalClientCheck compiled from this checkout's sources
+ * (canal's jars copied and the launcher compiled when missing; each source version has its own
+ * classes directory). Does not touch the running service's `classpath.txt`.
+ */
+export async function launcherClasspath(say = () => {}) {
   fs.mkdirSync(path.join(HOME, 'logs'), { recursive: true });
   await download(say);
-  classesDir = await compile(say);
-  const cp = `${classesDir}:${LIB}/*`;
+  const classes = await compile(say);
+  return { classes, classpath: `${classes}:${LIB}/*` };
+}
+
+/** The classpath of the launcher and of CanalClientCheck (canal's Java client). */
+export async function canalClasspath(say = () => {}) {
+  const { classes, classpath: cp } = await launcherClasspath(say);
+  classesDir = classes;
   // For tests that run canal's own Java client (CanalClientCheck): test/support/canal.ts.
   fs.writeFileSync(path.join(HOME, 'classpath.txt'), cp);
   return cp;

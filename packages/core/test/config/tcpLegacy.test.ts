@@ -16,6 +16,7 @@ describe("canal-adapter 1.1.4's shipped tcp configuration (canalServerHost, batc
     expect(result.config?.canal.consumerProperties).toEqual({
       'canal.tcp.server.host': '127.0.0.1:11111',
       'canal.tcp.batch.size': '500',
+      'canal.conf.timeout': '500', // `timeout:` (empty) is canal's default, 500
     });
     const deprecated = result.problems.filter((p) => p.code === 'deprecated-key');
     expect(deprecated.map((p) => [p.path, p.line])).toEqual([
@@ -46,5 +47,16 @@ describe("canal-adapter 1.1.4's shipped tcp configuration (canalServerHost, batc
     expect(kafka.problems.find((p) => p.path === 'canal.conf.canalServerHost')?.message).toBe(
       'deprecated: canal-adapter ignores it',
     );
+  });
+});
+
+describe('canal.conf.timeout reaches the tcp source', () => {
+  it('as canal.conf.timeout in the source properties (tcp only; empty keeps the default)', () => {
+    expect(sourcePropertiesOf('tcp', { timeout: 2000 }, {})).toEqual({
+      'canal.conf.timeout': '2000',
+    });
+    expect(sourcePropertiesOf('tcp', { timeout: '0' }, {})).toEqual({ 'canal.conf.timeout': '0' });
+    expect(sourcePropertiesOf('tcp', { timeout: '' }, {})).toEqual({});
+    expect(sourcePropertiesOf('kafka', { timeout: 2000 }, {})).toEqual({});
   });
 });

@@ -59,7 +59,10 @@ const ALIYUN_CREDENTIAL_MODES: ReadonlySet<string> = new Set(['rocketmq', 'rabbi
  * (non-empty; canal's copy wins over a key of the same name in `consumerProperties`, as in
  * canal-adapter, where the copy is put after them; the rabbitmq source warns that it has no
  * Aliyun login); in mode tcp, completed with canal-adapter
- * 1.1.4's keys ({@link LEGACY_TCP_KEYS}) where the 1.1.5+ key is missing or empty.
+ * 1.1.4's keys ({@link LEGACY_TCP_KEYS}) where the 1.1.5+ key is missing or empty, and with
+ * `canal.conf.timeout` (when set) under the key `canal.conf.timeout`: canal-adapter's tcp
+ * connector passes it to `getWithoutAck(batchSize, timeout, ms)` as the GET timeout (1.1.4 and
+ * 1.1.5+ alike).
  */
 export function sourcePropertiesOf(
   mode: string,
@@ -81,6 +84,9 @@ export function sourcePropertiesOf(
       if (String(value).trim() !== '') out[key] = String(value);
     }
   }
+  const timeout = conf['timeout'];
+  if ((typeof timeout === 'string' || typeof timeout === 'number') && String(timeout).trim() !== '')
+    out['canal.conf.timeout'] = String(timeout).trim();
   return out;
 }
 

@@ -4,6 +4,12 @@ import com.alibaba.fastjson2.JSON;
 import com.alibaba.fastjson2.JSONArray;
 import com.alibaba.fastjson2.JSONObject;
 import com.alibaba.fastjson2.JSONWriter;
+import com.alibaba.otter.canal.common.zookeeper.ZkClientx;
+import com.alibaba.otter.canal.common.zookeeper.ZookeeperPathUtils;
+import com.alibaba.otter.canal.common.zookeeper.running.ServerRunningData;
+import com.alibaba.otter.canal.common.zookeeper.running.ServerRunningListener;
+import com.alibaba.otter.canal.common.zookeeper.running.ServerRunningMonitor;
+import com.alibaba.otter.canal.common.zookeeper.running.ServerRunningMonitors;
 import com.alibaba.otter.canal.connector.core.spi.CanalMQProducer;
 import com.alibaba.otter.canal.filter.aviater.AviaterRegexFilter;
 import com.alibaba.otter.canal.connector.kafka.producer.CanalKafkaProducer;
@@ -52,6 +58,10 @@ import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.I0Itec.zkclient.IZkStateListener;
+import org.I0Itec.zkclient.exception.ZkNoNodeException;
+import org.I0Itec.zkclient.exception.ZkNodeExistsException;
+import org.apache.zookeeper.Watcher.Event.KeeperState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +93,21 @@ import org.slf4j.LoggerFactory;
  *       server's login (canal.user / canal.passwd), global to the server; none by default, as in
  *       canal's shipped canal.properties.
  * </ul>
+ *
+ * <p><b>Cluster mode</b> ({@code -Dsluice.canal.zk=host:port}, canal.properties'
+ * {@code canal.zkServers}): as canal's deployer ({@code CanalController} 1.1.7) does with
+ * {@code canal.zkServers} set, every destination is run through canal's own
+ * {@link ServerRunningMonitor} (one per destination, {@link ServerRunningMonitors}) on a
+ * {@link ZkClientx}: the server registers {@code /otter/canal/destinations/<d>/cluster/<ip:port>}
+ * (EPHEMERAL), races for {@code /otter/canal/destinations/<d>/running} and starts the instance only
+ * when it holds that node; a standby takes over when the node disappears (canal's delay: 5 s
+ * after another server's node went). The client cursors live in ZooKeeper as with canal's
+ * {@code default-instance.xml} ({@code PeriodMixedMetaManager} over {@code ZooKeeperMetaManager},
+ * flushed every second), so the server that takes over continues from the last flushed ack.
+ * {@code -Dsluice.canal.zk.sessionTimeoutMs} shortens the HA client's ZooKeeper session (canal:
+ * zkclient's 30 s), which bounds how long a killed server's {@code running} node outlives it.
+ * The same destination must be PUT on every launcher of the cluster (with the same explicit
+ * start position). Per launcher instance; without the property nothing touches ZooKeeper.
  */
 public final class SluiceCanalLauncher {
 
@@ -100,6 +125,14 @@ public final class SluiceCanalLauncher {
     private final String mysqlPassword = System.getProperty("sluice.canal.mysql.password", "canal");
     private final Path dataDir = Path.of(System.getProperty("sluice.canal.data", "data")).toAbsolutePath();
     private final Path destinationsFile = dataDir.resolve("destinations.json");
+    /** canal.zkServers: cluster mode (see the class comment); empty: standalone. */
+    private final String zkServers = System.getProperty("sluice.canal.zk", "").trim();
+    /**
+     * ZooKeeper session timeout of the HA client, ms; unset: canal's ({@code ZkClientx.getZkClient},
+     * zkclient's default 30 s). A kill -9'd server's {@code running} node lives that long.
+     */
+    private final Integer zkSessionTimeoutMs = Integer.getInteger("sluice.canal.zk.sessionTimeoutMs");
+    private ZkClientx zkclientx;
 
     /** destination → its config (the JSON of PUT, completed). Insertion order is kept. */
     private final Map<String, JSONObject> configs = Collections.synchronizedMap(new LinkedHashMap<>());
@@ -119,6 +152,7 @@ public final class SluiceCanalLauncher {
         embedded = CanalServerWithEmbedded.instance();
         embedded.setCanalInstanceGenerator(this::generate);
         embedded.start();
+        if (!zkServers.isEmpty()) initCluster();
 
         CanalServerWithNetty netty = CanalServerWithNetty.instance();
         netty.setIp(ip);
@@ -139,6 +173,11 @@ public final class SluiceCanalLauncher {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("## stopping");
             http.stop(0);
+            if (zkclientx != null) {
+                for (ServerRunningMonitor m : ServerRunningMonitors.getRunningMonitors().values()) {
+                    if (m.isStart()) m.stop();
+                }
+            }
             for (CanalMQStarter s : mqStarters.values()) s.destroy();
             netty.stop();
             // canal's instance stop waits for each binlog dump read to return: bounded here
@@ -169,6 +208,11 @@ public final class SluiceCanalLauncher {
         // meta (client cursors) in files like canal's file-instance.xml (FileMixedMetaManager), and
         // the parser's start position from memory, then from the meta (MEMORY_META_FAILBACK).
         p.setMetaMode(CanalParameter.MetaMode.LOCAL_FILE);
+        if (!zkServers.isEmpty()) {
+            // cluster mode: cursors in ZooKeeper, as canal's default-instance.xml
+            p.setMetaMode(CanalParameter.MetaMode.MIXED);
+            p.setZkClusters(List.of(zkServers));
+        }
         p.setDataDir(dataDir.toString());
         p.setMetaFileFlushPeriod(1000);
         p.setIndexMode(CanalParameter.IndexMode.MEMORY_META_FAILBACK);
@@ -267,11 +311,98 @@ public final class SluiceCanalLauncher {
     private void startDestination(String name) throws Exception {
         JSONObject c = configs.get(name);
         if ("kafka".equals(c.getString("mode"))) ensureTopic(c.getString("topic"), c.getInteger("partitionsNum"));
+        if (zkclientx != null) {
+            // CanalController.start(): the HA monitor starts the instance if it wins `running`
+            ServerRunningMonitor monitor = ServerRunningMonitors.getRunningMonitor(name);
+            if (!monitor.isStart()) monitor.start();
+            log.info("## destination {} registered in ZooKeeper {}: {}", name, zkServers, c.toJSONString());
+            return;
+        }
+        activate(name);
+        log.info("## destination {} started: {}", name, c.toJSONString());
+    }
+
+    /** Starts the instance (and its MQ worker): at once standalone, on election in cluster mode. */
+    private void activate(String name) {
+        JSONObject c = configs.get(name);
         embedded.start(name);
-        if ("kafka".equals(c.getString("mode"))) {
+        if (c != null && "kafka".equals(c.getString("mode"))) {
             mqStarter(c.getBooleanValue("flatMessage"), c.getIntValue("batchSize", 50)).startDestination(name);
         }
-        log.info("## destination {} started: {}", name, c.toJSONString());
+    }
+
+    // ---------------------------------------------------------------- cluster mode
+
+    /**
+     * canal 1.1.7 CanalController's constructor with {@code canal.zkServers} set: the system
+     * nodes, this server's {@link ServerRunningData} ({@code ip:port}) and a computing map of
+     * {@link ServerRunningMonitor}s whose listener starts/stops the instance on election and
+     * keeps the EPHEMERAL cluster node (re-created on a new ZooKeeper session).
+     */
+    private void initCluster() {
+        zkclientx = zkSessionTimeoutMs == null
+            ? ZkClientx.getZkClient(zkServers)
+            : new ZkClientx(zkServers, zkSessionTimeoutMs, 30_000);
+        zkclientx.createPersistent(ZookeeperPathUtils.DESTINATION_ROOT_NODE, true);
+        zkclientx.createPersistent(ZookeeperPathUtils.CANAL_CLUSTER_ROOT_NODE, true);
+        ServerRunningData serverData = new ServerRunningData(ip + ":" + port);
+        ServerRunningMonitors.setServerData(serverData);
+        ServerRunningMonitors.setRunningMonitors(com.google.common.collect.MigrateMap.makeComputingMap(
+            (com.google.common.base.Function<String, ServerRunningMonitor>) destination -> {
+                ServerRunningMonitor monitor = new ServerRunningMonitor(serverData);
+                monitor.setDestination(destination);
+                monitor.setListener(new ServerRunningListener() {
+                    public void processActiveEnter() {
+                        log.info("## {} is now the running server of {}", ip + ":" + port, destination);
+                        activate(destination);
+                    }
+
+                    public void processActiveExit() {
+                        JSONObject c = configs.get(destination);
+                        if (c != null && "kafka".equals(c.getString("mode"))) {
+                            CanalMQStarter s = mqStarters.get(c.getBooleanValue("flatMessage"));
+                            if (s != null) s.stopDestination(destination);
+                        }
+                        embedded.stop(destination);
+                    }
+
+                    public void processStart() {
+                        String path = ZookeeperPathUtils.getDestinationClusterNode(destination, ip + ":" + port);
+                        initCid(path);
+                        zkclientx.subscribeStateChanges(new IZkStateListener() {
+                            public void handleStateChanged(KeeperState state) {}
+
+                            public void handleNewSession() {
+                                initCid(path);
+                            }
+
+                            public void handleSessionEstablishmentError(Throwable error) {
+                                log.error("failed to connect to zookeeper", error);
+                            }
+                        });
+                    }
+
+                    public void processStop() {
+                        zkclientx.delete(ZookeeperPathUtils.getDestinationClusterNode(destination, ip + ":" + port));
+                    }
+                });
+                monitor.setZkClient(zkclientx);
+                monitor.init();
+                return monitor;
+            }));
+        log.info("## cluster mode: ZooKeeper {}, this server {}:{}", zkServers, ip, port);
+    }
+
+    /** CanalController.initCid: this server's EPHEMERAL node under the destination's cluster. */
+    private void initCid(String path) {
+        try {
+            zkclientx.createEphemeral(path);
+        } catch (ZkNoNodeException e) {
+            zkclientx.createPersistent(path.substring(0, path.lastIndexOf('/')), true);
+            zkclientx.createEphemeral(path);
+        } catch (ZkNodeExistsException e) {
+            // ours from before
+        }
     }
 
     /**
@@ -281,6 +412,24 @@ public final class SluiceCanalLauncher {
      * read of the binlog connection until the next binlog event or heartbeat arrives.
      */
     private void stopDestination(String name, JSONObject c, boolean deleteMetaAfter) {
+        if (zkclientx != null) {
+            ServerRunningMonitor monitor = ServerRunningMonitors.getRunningMonitors().remove(name);
+            if (monitor != null && monitor.isStart()) {
+                stopping.add(name);
+                stopper.execute(() -> {
+                    try {
+                        monitor.stop(); // releases `running` (processActiveExit stops the instance)
+                        if (deleteMetaAfter) deleteMeta(name);
+                        log.info("## destination {} stopped and released in ZooKeeper", name);
+                    } catch (Exception e) {
+                        log.error("## stopping destination " + name, e);
+                    } finally {
+                        stopping.remove(name);
+                    }
+                });
+            }
+            return;
+        }
         if (c != null && "kafka".equals(c.getString("mode"))) {
             CanalMQStarter s = mqStarters.get(c.getBooleanValue("flatMessage"));
             if (s != null) s.stopDestination(name);
@@ -382,6 +531,7 @@ public final class SluiceCanalLauncher {
                 r.put("tcp", ip + ":" + port);
                 r.put("kafka", kafka);
                 r.put("mysql", mysql);
+                r.put("zk", zkServers.isEmpty() ? null : zkServers);
                 synchronized (configs) {
                     r.put("destinations", new ArrayList<>(configs.keySet()));
                 }
