@@ -39,8 +39,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  for (const path of znodes)
-    await new Promise<void>((resolve) => zk.removeRecursive(path, () => resolve()));
+  for (const path of znodes) await removeTree(path).catch(() => {});
   zk?.close();
   for (const db of databases) await my?.query(`DROP DATABASE IF EXISTS \`${db}\``);
   await my?.end();
@@ -50,6 +49,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const step = (what: string) => {
   if (process.env.SLUICE_TEST_VERBOSE) console.error(new Date().toISOString(), what);
 };
+
+/** Deletes a znode and everything under it, deepest first (the client's own removeRecursive missed nodes). */
+async function removeTree(path: string): Promise<void> {
+  const children = await new Promise<string[]>((resolve, reject) =>
+    zk.getChildren(path, (error, list) => (error ? reject(error) : resolve(list))),
+  );
+  for (const child of children) await removeTree(`${path}/${child}`);
+  await new Promise<void>((resolve, reject) =>
+    zk.remove(path, (error) => (error ? reject(error) : resolve())),
+  );
+}
 
 /** The address in the destination's `running` node (canal's ServerRunningData), if any. */
 function runningServer(destination: string): Promise<string | undefined> {
