@@ -79,6 +79,8 @@ export class TcpSource implements SourceInstance {
   #standbyLogged = false;
   /** Stops the watch of the destination's `running` node (ZooKeeper discovery only). */
   #unwatch: (() => void) | undefined;
+  /** Ends the run loop's reconnect back-off at once (set while it waits). */
+  #kick: (() => void) | undefined;
 
   constructor(options: TcpSourceOptions, logger: Logger) {
     this.#o = options;
@@ -135,7 +137,11 @@ export class TcpSource implements SourceInstance {
             this.#log.warn(`canal-server not reachable; retrying in ${backoff} ms.`, {
               error: message(error),
             });
-            await sleep(backoff, stop);
+            // the running-node watch ends the wait when ZooKeeper names a server
+            const kick = new AbortController();
+            this.#kick = () => kick.abort();
+            await sleep(backoff, AbortSignal.any([stop, kick.signal]));
+            this.#kick = undefined;
             backoff = Math.min(backoff * 2, RECONNECT_MAX_MS);
             continue;
           }
@@ -209,13 +215,18 @@ export class TcpSource implements SourceInstance {
    * reconnect): when ZooKeeper names another server than the current session's, the session is
    * closed (acks already sent are flushed, nothing more is acked on it: its un-acked batches are
    * forgotten and canal redelivers them) and the run loop connects to the new one. A deleted
-   * node alone changes nothing: the session breaks by itself if its server died.
+   * node alone changes nothing: the session breaks by itself if its server died; a server
+   * named while the loop waits to reconnect ends that wait.
    */
   #watchRunning(zk: CanalZooKeeper): void {
     this.#unwatch?.();
     this.#unwatch = zk.watchRunning((server) => {
       const session = this.#session;
-      if (!server || !session || session.failure) return;
+      if (!server) return;
+      if (!session || session.failure) {
+        this.#kick?.(); // waiting to reconnect: try the new server now
+        return;
+      }
       const now = `${server.host}:${server.port}`;
       if (now === session.where) return;
       this.#log.info(`canal-server ${now} now runs the destination; leaving ${session.where}.`);
