@@ -12,8 +12,10 @@ import { MappingWatcher } from './mappings/mappingWatcher.js';
 import {
   deadLetterDir,
   deadLetterQueueOf,
+  deadLetterTransportOf,
   type RoutingDeadLetterQueue,
 } from './deadLetter/transport.js';
+import { ReaderDeadLetterDepth } from './deadLetter/readerDepth.js';
 import { deadLetterFileName } from './deadLetter/fileQueue.js';
 import { FileDeadLetterDepth } from './deadLetter/fileDepth.js';
 import { join } from 'node:path';
@@ -69,8 +71,8 @@ export interface PipelineInfo {
   readonly lagSeconds: number | null;
   /**
    * Dead letters of the destination waiting in the queue (not replayed or dropped), as last
-   * counted (every scrape and every 5 s); null when the transport cannot count them (only the
-   * `file` queue can).
+   * counted (`file`: every scrape and every 5 s; `kafka`: every 30 s); null when the transport
+   * cannot count them, or before its first count.
    */
   readonly deadLetterDepth: number | null;
   /** Intake paused by the destination's sync switch. */
@@ -144,6 +146,8 @@ export class SluiceRuntime {
   readonly #deadLetter: RoutingDeadLetterQueue;
   /** Counts the `file` queue's waiting records; undefined for other transports. */
   readonly #deadLetterDepth: FileDeadLetterDepth | undefined;
+  /** Counts another transport's waiting records when its reader can (Kafka); else undefined. */
+  readonly #transportDepth: ReaderDeadLetterDepth | undefined;
   #depthTimer: NodeJS.Timeout | undefined;
   readonly #switches = new Map<string, SwitchState>();
   readonly #startedAt = Date.now();
@@ -191,6 +195,21 @@ export class SluiceRuntime {
         ),
       );
       this.metrics.beforeCollect(() => this.refreshDeadLetterDepth());
+    } else {
+      const transport = deadLetterTransportOf(config, registry);
+      const readers = new Map(
+        config.canal.canalAdapters.map((a) => [a.instance, transport.reader(a.instance)] as const),
+      );
+      if ([...readers.values()].every((r) => typeof r.depth === 'function')) {
+        this.#transportDepth = new ReaderDeadLetterDepth(readers);
+        // A scrape sets the gauge from the last count and asks for a new one when it is older
+        // than 10 s, without waiting for the broker.
+        this.metrics.beforeCollect(() => {
+          if (Date.now() - this.#transportDepth!.countedAt > 10_000)
+            void this.refreshDeadLetterDepth();
+          this.#setTransportDepth();
+        });
+      }
     }
     this.#shared =
       config.canal.zookeeperHosts.trim() === ''
@@ -314,9 +333,11 @@ export class SluiceRuntime {
         });
       this.#switchReady.catch(() => undefined);
     }
-    if (this.#deadLetterDepth) {
+    if (this.#deadLetterDepth || this.#transportDepth) {
       void this.refreshDeadLetterDepth();
-      this.#depthTimer = setInterval(() => void this.refreshDeadLetterDepth(), 5_000);
+      // File: a stat per file, every 5 s; a broker (two admin requests per destination): 30 s.
+      const every = this.#deadLetterDepth ? 5_000 : 30_000;
+      this.#depthTimer = setInterval(() => void this.refreshDeadLetterDepth(), every);
       this.#depthTimer.unref();
     }
     const runs = this.#groups.map((g) => this.#run(g));
@@ -412,15 +433,25 @@ export class SluiceRuntime {
    * gauge. Runs at every scrape and every 5 s; never rejects.
    */
   async refreshDeadLetterDepth(): Promise<void> {
+    if (this.#transportDepth) {
+      await this.#transportDepth.refresh();
+      this.#setTransportDepth();
+    }
     if (!this.#deadLetterDepth) return;
     const depths = await this.#deadLetterDepth.refresh();
     for (const [destination, n] of depths)
       this.metrics.gauge('dead_letter_depth', n, { destination, type: 'file' });
   }
 
+  #setTransportDepth(): void {
+    const type = this.#o.config.sluice.deadLetter.type;
+    for (const [destination, n] of this.#transportDepth?.current() ?? [])
+      this.metrics.gauge('dead_letter_depth', n, { destination, type });
+  }
+
   /** The pipelines, in configuration order. */
   pipelines(): PipelineInfo[] {
-    const depths = this.#deadLetterDepth?.current();
+    const depths = this.#deadLetterDepth?.current() ?? this.#transportDepth?.current();
     return this.#groups.map((g) => {
       const partitions = g.engine.partitions();
       return {
@@ -432,7 +463,9 @@ export class SluiceRuntime {
         inFlight: partitions.reduce((n, p) => n + p.inFlight, 0),
         latestExecutedAt: g.engine.latestExecutedAt,
         lagSeconds: g.engine.lagSeconds(),
-        deadLetterDepth: depths ? (depths.get(g.destination) ?? 0) : null,
+        deadLetterDepth: this.#deadLetterDepth
+          ? (depths?.get(g.destination) ?? 0)
+          : (depths?.get(g.destination) ?? null),
         paused: g.engine.paused,
         stopped: g.done || g.engine.stopped,
         ...(g.error !== undefined ? { error: (g.error as Error).message ?? String(g.error) } : {}),
@@ -598,6 +631,7 @@ export class SluiceRuntime {
     const results = await Promise.allSettled(runs);
     this.#watcher?.close();
     clearInterval(this.#depthTimer);
+    await this.#transportDepth?.close(AbortSignal.timeout(5_000));
     this.#shared?.close();
     this.#etlLock?.close();
     await this.#deadLetter.close(AbortSignal.timeout(this.#settings.shutdownTimeoutMs));

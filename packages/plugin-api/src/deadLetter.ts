@@ -75,6 +75,13 @@ export interface DeadLetterReader {
    * when called. Called once per replay.
    */
   read(signal: AbortSignal): Promise<DeadLetterBatch>;
+  /**
+   * Optional: how many records wait (not yet replayed), counted cheaply without reading them
+   * (Kafka: the topic's end offsets minus the replay group's committed offsets). The core polls
+   * it for the `dead_letter_depth` gauge and `sluice status`; absent when counting would cost a
+   * read. Rejects when the transport cannot be reached.
+   */
+  depth?(signal: AbortSignal): Promise<number>;
   /** Releases connections. Idempotent. */
   close(signal: AbortSignal): Promise<void>;
 }

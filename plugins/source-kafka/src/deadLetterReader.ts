@@ -82,6 +82,49 @@ export class KafkaDeadLetterReader implements DeadLetterReader {
     }
   }
 
+  /**
+   * Records not yet replayed: per partition of the topic, its end offset minus the replay group's
+   * committed offset (or the low watermark when nothing was committed, or retention deleted
+   * past it). Two admin requests; 0 when the topic does not exist.
+   */
+  async depth(signal: AbortSignal): Promise<number> {
+    const topic = this.#topic;
+    const kafka = (this.#kafka ??= createKafka(this.#o, undefined, '-dlq-replay'));
+    const admin = kafka.admin();
+    try {
+      return await abortable(
+        (async () => {
+          await admin.connect();
+          const offsets = await admin.fetchTopicOffsets(topic).catch((error: unknown) => {
+            if (kafkaErrorType(error) === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
+            throw error;
+          });
+          if (!offsets) return 0;
+          const committed = new Map<number, bigint>();
+          for (const t of await admin.fetchOffsets({
+            groupId: deadLetterReplayGroup(topic),
+            topics: [topic],
+          }))
+            for (const p of t.partitions)
+              if (BigInt(p.offset) >= 0n) committed.set(p.partition, BigInt(p.offset));
+          let waiting = 0n;
+          for (const p of offsets) {
+            const low = BigInt(p.low);
+            const from = committed.get(p.partition) ?? low;
+            const start = from > low ? from : low;
+            if (BigInt(p.high) > start) waiting += BigInt(p.high) - start;
+          }
+          return Number(waiting);
+        })(),
+        signal,
+      );
+    } catch (error) {
+      throw deadLetterError(`Counting the dead letters of topic "${topic}"`, this.#o, error);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   close(): Promise<void> {
     return Promise.resolve(); // every read connects and disconnects its own clients
   }

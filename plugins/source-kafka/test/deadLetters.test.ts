@@ -55,6 +55,7 @@ describe('kafkaSource.deadLetters on a real broker', () => {
     const reader = kafkaSource.deadLetters!.reader(context(instance));
     // nothing written yet: the topic does not exist, so there is nothing to replay
     expect((await reader.read(signal)).records).toEqual([]);
+    expect(await reader.depth!(signal)).toBe(0);
 
     const protobuf = Buffer.from([0x08, 0x03, 0x2a, 0x02, 0xff, 0xfe]).toString('base64');
     const text = record(instance, 1, '{"type":"INSERT","data":[{"name":"张三 🚀"}]}');
@@ -69,6 +70,7 @@ describe('kafkaSource.deadLetters on a real broker', () => {
 
     const first = await reader.read(signal);
     expect(first.records).toEqual([text, bytes]);
+    expect(await reader.depth!(signal)).toBe(2); // the dead_letter_depth gauge's count
     // not committed: the same records come again
     const again = await reader.read(signal);
     expect(again.records).toEqual([text, bytes]);
@@ -78,6 +80,7 @@ describe('kafkaSource.deadLetters on a real broker', () => {
     await queue.write(record(instance, 3, 'not json'), signal);
     const next = await reader.read(signal);
     expect(next.records.map((r) => r.offset)).toEqual(['3']);
+    expect(await reader.depth!(signal)).toBe(1); // the two replayed ones no longer count
     await next.commit(signal);
     expect((await reader.read(signal)).records).toEqual([]);
     await queue.close(signal);

@@ -9,7 +9,7 @@ export const statusHelp = `Usage: sluice status [--config DIR | --url URL] [--to
 
 Prints what a running Sluice is doing, from its admin API (GET /status): per pipeline the
 sync switch, source connection, lag (now minus the binlog time of the newest applied event),
-events in flight, dead letters waiting in the queue (DLQ; file queues, '-' for others), and per
+events in flight, dead letters waiting in the queue (DLQ; file and kafka queues, '-' otherwise), and per
 sink instance events applied, applied per second and dead-lettered.
 
 With --config, the answering process must run that configuration directory: when another

@@ -114,7 +114,7 @@ export interface PipelineStatus {
   readonly lagSeconds: number | null;
   /**
    * Dead letters of the destination waiting in the queue (written, not yet replayed or
-   * dropped); null when the dead-letter transport cannot count them (only `file` can).
+   * dropped); null when the dead-letter transport cannot count them (`file` and `kafka` can).
    */
   readonly deadLetterDepth: number | null;
   readonly partitions: readonly PartitionStatus[];

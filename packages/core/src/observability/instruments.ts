@@ -74,7 +74,7 @@ export const CORE_INSTRUMENTS: Readonly<Record<string, CoreInstrument>> = {
     kind: 'gauge',
     spec: {
       name: 'dead_letter_depth',
-      help: 'Dead letters waiting in the dead-letter queue (not yet replayed or dropped), per destination; file queues only.',
+      help: 'Dead letters waiting in the dead-letter queue (not yet replayed or dropped), per destination and queue type (file; kafka: DLQ topic end offsets minus the replay group offsets).',
       unit: 'records',
       labelNames: ['destination', 'type'],
     },
