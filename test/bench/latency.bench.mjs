@@ -9,7 +9,7 @@
 //                   MariaDB: a probe polling the target table every 20 ms, now − es per new id
 // Target (issue 15): p99 < 250 ms with RSS flat.
 // Usage: pnpm build && node test/bench/latency.bench.mjs [--rate 5000] [--seconds 300]
-//        [--rows-per-message 10] [--targets noop,mariadb]
+//        [--rows-per-message 10] [--targets noop,mariadb] [--node-args '--max-old-space-size=256']
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string', default: '300' },
     'rows-per-message': { type: 'string', default: '10' },
     targets: { type: 'string', default: 'noop,mariadb' },
+    'node-args': { type: 'string', default: '' },
   },
 });
 const RATE = Number(opts.rate);
@@ -149,10 +150,15 @@ sluice:
     dir: ${JSON.stringify(join(dir, 'dlq'))}
 `,
   );
-  const child = spawn(process.execPath, [bin, 'start', '--config', dir, '--admin-port', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, SLUICE_LOG_FORMAT: 'json' },
-  });
+  const nodeArgs = opts['node-args'].split(' ').filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, bin, 'start', '--config', dir, '--admin-port', '0'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, SLUICE_LOG_FORMAT: 'json' },
+    },
+  );
   let log = '';
   child.stderr.on('data', (c) => (log += c));
   let url;
@@ -188,10 +194,13 @@ sluice:
   const producer = kafka.producer();
   await producer.connect();
   const rss = [];
+  const heap = [];
   const rssTimer = setInterval(async () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     const m = /^sluice_process_resident_memory_bytes (\d+)/m.exec(text);
     if (m) rss.push(Number(m[1]));
+    const h = /^sluice_nodejs_heap_size_used_bytes (\d+)/m.exec(text);
+    if (h) heap.push(Number(h[1]));
   }, 10_000);
   const perTick = (RATE * TICK_MS) / 1000;
   const started = Date.now();
@@ -262,6 +271,7 @@ sluice:
     engine,
     outside,
     rssSeries: rss.map(mib),
+    heapSeries: heap.map(mib),
     rssMiB: {
       firstMinuteMax: mib(Math.max(...firstMinute)),
       lastMinuteMax: mib(Math.max(...lastMinute)),
@@ -282,4 +292,5 @@ for (const target of opts.targets.split(',')) {
       `RSS first minute ${r.rssMiB.firstMinuteMax} MiB, last minute ${r.rssMiB.lastMinuteMax} MiB, max ${r.rssMiB.max} MiB`,
   );
   console.log(`${r.target.padEnd(8)} RSS every 10 s (MiB): ${r.rssSeries.join(' ')}`);
+  console.log(`${r.target.padEnd(8)} V8 heap used every 10 s (MiB): ${r.heapSeries.join(' ')}`);
 }

@@ -15,6 +15,8 @@ const benches = {
   'rocketmq-pipeline': { file: 'test/bench/rocketmq-pipeline.bench.mjs', testbed: ['rocketmq'] },
   'tcp-pipeline': { file: 'test/bench/tcp-pipeline.bench.mjs', testbed: ['mysql', 'canal'] },
   latency: { file: 'test/bench/latency.bench.mjs', testbed: ['kafka', 'mysql'] },
+  'rdb-pipeline': { file: 'test/bench/rdb-pipeline.bench.mjs', testbed: ['kafka', 'mysql', 'pg'] },
+  'rdb-etl': { file: 'test/bench/rdb-etl.bench.mjs', testbed: ['mysql', 'pg'] },
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) {

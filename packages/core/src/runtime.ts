@@ -91,6 +91,11 @@ export interface RunSummary {
   readonly deadLettered: number;
   /** Source messages that were not canal messages (dead-lettered once per group). */
   readonly undecodable: number;
+  /**
+   * A pipeline stopped with events still in flight (the shutdown deadline passed): they were not
+   * committed and are applied again by the next run.
+   */
+  readonly unfinished: boolean;
   readonly sinks: readonly {
     readonly destination: string;
     readonly groupId: string;
@@ -560,6 +565,7 @@ export class SluiceRuntime {
       applied: sinks.reduce((n, s) => n + s.applied, 0),
       deadLettered: sinks.reduce((n, s) => n + s.deadLettered, 0) + undecodable,
       undecodable,
+      unfinished: this.#groups.some((g) => g.engine.abandoned),
       sinks,
     };
   }

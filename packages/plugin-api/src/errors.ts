@@ -60,13 +60,26 @@ export class SluiceError extends Error {
 /**
  * A transient failure (network, timeout, deadlock, HTTP 429/503). The core backs off
  * exponentially (at least `waitMs` when given) and retries the same batch.
+ *
+ * By default each such failure uses up one of canal's `retries` attempts; when they run out the
+ * batch's records go to the dead-letter queue (a failure that persists may be caused by the
+ * data). Set `countsAsAttempt: false` for failures that say nothing about the data — lock
+ * contention (a deadlock, a lock wait timeout, a serialization failure) or back-pressure (HTTP
+ * 429) — so they are retried, with the same backoff, until they pass: good data is never
+ * dead-lettered because the target was busy.
  */
 export class RetryableError extends SluiceError {
   /** The least time to wait before the retry (e.g. from a `Retry-After` header), ms. */
   readonly waitMs: number | undefined;
-  constructor(message: string, options?: { cause?: unknown; waitMs?: number }) {
+  /** False: this failure does not use up an attempt of canal's `retries` (see above). */
+  readonly countsAsAttempt: boolean;
+  constructor(
+    message: string,
+    options?: { cause?: unknown; waitMs?: number; countsAsAttempt?: boolean },
+  ) {
     super(ErrorCodes.retryable, message, options);
     this.waitMs = options?.waitMs;
+    this.countsAsAttempt = options?.countsAsAttempt ?? true;
   }
 }
 

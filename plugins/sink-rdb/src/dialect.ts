@@ -16,7 +16,7 @@ import {
 export type Param = string | number | bigint | Buffer | null;
 
 /** What a failed statement means. */
-export type ErrorClass = 'permanent' | 'retryable' | 'notConnected' | 'fatal';
+export type ErrorClass = 'permanent' | 'retryable' | 'contention' | 'notConnected' | 'fatal';
 
 /** One connection checked out of the pool, for one transaction. */
 export interface Session {
@@ -182,9 +182,12 @@ const MYSQL_PERMANENT = new Set([
   4025, // check constraint failed (MariaDB)
   4078, // illegal parameter data types
 ]);
-const MYSQL_RETRYABLE = new Set([
+/** Lock contention between concurrent transactions: retried without using up `retries`. */
+const MYSQL_CONTENTION = new Set([
   1205, // lock wait timeout
   1213, // deadlock
+]);
+const MYSQL_RETRYABLE = new Set([
   1040, // too many connections
   1041, // out of memory
   1043, // bad handshake
@@ -215,6 +218,28 @@ export function mysqlDialect(o: TargetOptions): Dialect {
     ...(o.foreignKeyChecks ? [] : ['SET SESSION foreign_key_checks = 0']),
     ...(o.sourceTimeZone !== undefined ? ["SET SESSION time_zone = '+00:00'"] : []),
   ];
+  let statementWarned = false;
+  /**
+   * READ COMMITTED for the session: each lane's transaction writes keys no other lane holds (the
+   * lane scheduler sees to that), so REPEATABLE READ's gap and next-key locks only make parallel
+   * lanes deadlock each other (a multi-row DELETE … IN locking the neighbours of absent keys
+   * against another lane's INSERT, seen in the crash-convergence test). Not with
+   * `binlog_format=STATEMENT`, where InnoDB refuses writes at READ COMMITTED (error 1665): then
+   * the server's level stays, and deadlocks are retried.
+   */
+  const readCommitted = async (conn: mysql.PoolConnection): Promise<void> => {
+    const [rows] = await conn.query('SELECT @@SESSION.binlog_format AS f');
+    const format = (rows as { f?: unknown }[])[0]?.f;
+    if (format === 'STATEMENT') {
+      if (!statementWarned)
+        o.warn(
+          'The target logs its binlog as STATEMENT: sessions keep the server’s isolation level (REPEATABLE READ by default) instead of READ COMMITTED, so parallel lanes may deadlock more often (retried, never dead-lettered).',
+        );
+      statementWarned = true;
+      return;
+    }
+    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+  };
   const dialect: Dialect = {
     kind: 'mysql',
     maxParams: 60_000,
@@ -246,6 +271,7 @@ export function mysqlDialect(o: TargetOptions): Dialect {
       if (!ready.has(raw)) {
         try {
           for (const sql of sessionSetup) await conn.query(sql);
+          await readCommitted(conn);
         } catch (error) {
           conn.destroy();
           throw error;
@@ -324,6 +350,7 @@ export function mysqlDialect(o: TargetOptions): Dialect {
         return 'notConnected';
       if (n === 1045) return 'fatal'; // access denied (wrong user/password)
       if (n !== undefined && MYSQL_PERMANENT.has(n)) return 'permanent';
+      if (n !== undefined && MYSQL_CONTENTION.has(n)) return 'contention';
       if (n !== undefined && MYSQL_RETRYABLE.has(n)) return 'retryable';
       const state = (error as { sqlState?: unknown } | null)?.sqlState;
       if (typeof state === 'string' && (state.startsWith('22') || state.startsWith('23')))
@@ -374,7 +401,9 @@ const PG_FAMILY: Readonly<Record<string, TargetFamily>> = {
   bytea: 'binary',
 };
 
-const PG_RETRYABLE = new Set(['40001', '40P01', '55P03', '57014', '55006', '42501']);
+/** Serialization failure, deadlock, lock not available: retried without using up `retries`. */
+const PG_CONTENTION = new Set(['40001', '40P01', '55P03']);
+const PG_RETRYABLE = new Set(['57014', '55006', '42501']);
 
 /** PostgreSQL through pg: double quotes, `ON CONFLICT (key) DO UPDATE`, `$n` parameters. */
 export function pgDialect(o: TargetOptions): Dialect {
@@ -515,6 +544,7 @@ export function pgDialect(o: TargetOptions): Dialect {
       if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')
         return 'notConnected';
       if (code === '28P01' || code === '28000' || code === '3D000') return 'fatal';
+      if (PG_CONTENTION.has(code)) return 'contention';
       if (PG_RETRYABLE.has(code) || code.startsWith('53')) return 'retryable';
       if (code.startsWith('22') || code.startsWith('23') || code.startsWith('42'))
         return 'permanent';

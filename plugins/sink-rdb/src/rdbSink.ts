@@ -57,6 +57,8 @@ export function sinkError(cls: ErrorClass, error: unknown, what: string): Error 
       return new NotConnectedError(message, { cause: error });
     case 'fatal':
       return new FatalError(message, { cause: error });
+    case 'contention':
+      return new RetryableError(message, { cause: error, countsAsAttempt: false });
     default:
       return new RetryableError(message, { cause: error });
   }

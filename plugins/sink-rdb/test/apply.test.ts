@@ -13,12 +13,15 @@ import {
   mapping,
   mysqlAdmin,
   mysqlJdbcUrl,
+  never,
   pgAdmin,
+  quiet,
   pgJdbcUrl,
   properties,
   records,
   uniqueName,
 } from './helpers.js';
+import { RdbSink } from '../src/rdbSink.js';
 
 const columns = {
   id: { mysqlType: 'bigint(20)', sqlType: -5 },
@@ -96,6 +99,25 @@ describe('renamed columns, db.table target and refused rows on MariaDB', () => {
       `SELECT CAST(UID AS CHAR) AS uid, UNAME AS uname, AMOUNT AS amount, CAST(PRICE AS CHAR) AS price FROM \`${db}\`.t_user ORDER BY UNAME`,
     );
     expect(rows).toEqual(expected);
+  });
+});
+
+describe('MariaDB sessions', () => {
+  it('run at READ COMMITTED: no gap locks for parallel lanes to deadlock on', async () => {
+    const sink = new RdbSink({
+      key: 'rc',
+      properties: properties({ 'jdbc.url': mysqlJdbcUrl('mysql'), ...credentials('mysql') }),
+      logger: quiet,
+    });
+    await sink.connect(never);
+    try {
+      const session = await sink.dialect.acquire();
+      const rows = await session.read('SELECT @@SESSION.tx_isolation AS level', []);
+      session.release(false);
+      expect(rows[0]?.['level']).toBe('READ-COMMITTED');
+    } finally {
+      await sink.close(never);
+    }
   });
 });
 

@@ -64,19 +64,33 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   const keySpace = options.keySpace ?? 48;
   const hot = options.hot ?? 8;
   const random = rng(options.seed ?? 7);
-  const partitionOf = (id: number) =>
-    rowPartition(DATABASE, { id: String(id) }, ['id'], { partitions: n });
+  const partitionCache = new Map<number, number>();
+  const partitionOf = (id: number): number => {
+    let p = partitionCache.get(id);
+    if (p === undefined) {
+      p = rowPartition(DATABASE, { id: String(id) }, ['id'], { partitions: n });
+      partitionCache.set(id, p);
+    }
+    return p;
+  };
   const model = new Map<number, Row>();
   const partitions: string[][] = Array.from({ length: n }, () => []);
   const rowsPerMessage: number[][] = Array.from({ length: n }, () => []);
   const touched = new Set<number>();
   let batchId = 0;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  // Draws `count` distinct items as if by splicing them one by one out of a copy of `pool`
+  // (same random numbers, same result), without copying the pool.
   const pickKeys = (pool: number[], count: number): number[] => {
     const out: number[] = [];
-    const copy = [...pool];
-    while (out.length < count && copy.length > 0)
-      out.push(copy.splice(Math.floor(random() * copy.length), 1)[0]!);
+    const taken: number[] = []; // pool indices already drawn, ascending
+    while (out.length < count && taken.length < pool.length) {
+      let index = Math.floor(random() * (pool.length - taken.length));
+      for (const t of taken) if (t <= index) index += 1;
+      out.push(pool[index]!);
+      taken.push(index);
+      taken.sort((a, b) => a - b);
+    }
     return out;
   };
   const hotFirst = (pool: number[]) => {
@@ -110,11 +124,12 @@ export function generateWorkload(options: WorkloadOptions): Workload {
 
   for (let s = 0; s < options.statements; s++) {
     const present = [...model.keys()];
-    const absent = Array.from({ length: keySpace }, (_, i) => i + 1).filter((id) => !model.has(id));
+    const absentIds = () =>
+      Array.from({ length: keySpace }, (_, i) => i + 1).filter((id) => !model.has(id));
     const roll = random();
     const count = 1 + Math.floor(random() * 3);
     if (present.length < 3 || roll < 0.2) {
-      const ids = pickKeys(hotFirst(absent), count);
+      const ids = pickKeys(hotFirst(absentIds()), count);
       if (ids.length === 0) continue;
       const rows = ids.map((id) => ({
         id: String(id),
@@ -142,7 +157,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     } else if (roll < 0.82) {
       // PK change: move one row to a free id of the same partition
       const id = pick(hotFirst(present));
-      const targets = absent.filter((t) => partitionOf(t) === partitionOf(id));
+      const targets = absentIds().filter((t) => partitionOf(t) === partitionOf(id));
       if (targets.length === 0) continue;
       const to = pick(targets);
       const before = model.get(id)!;

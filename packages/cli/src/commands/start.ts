@@ -124,6 +124,12 @@ export async function startCommand(
     logger.info('Stopped.', { applied: summary.applied, deadLettered: summary.deadLettered });
     if (values.once) io.stderr(formatSummary(summary));
   }
+  if (values.once && runtime.summary().unfinished) {
+    io.stderr(
+      'sluice start --once: stopped before everything read was applied; the rest was not committed and is applied by the next run.\n',
+    );
+    return 1;
+  }
   return 0;
 }
 

@@ -169,6 +169,30 @@ describe('BatchWriter', () => {
     expect(three.dead[0]!.attempts).toBe(3);
   });
 
+  it('contention (countsAsAttempt: false) does not use up retries: retried until it passes, nothing dead-lettered', async () => {
+    const t = setup(
+      (b, n) => (n <= 4 ? new RetryableError('Deadlock found', { countsAsAttempt: false }) : ok(b)),
+      { settings: { retries: 0 } },
+    );
+    await t.writer.write([item('1'), item('2')]);
+    expect(t.calls).toHaveLength(5);
+    expect(t.dead).toEqual([]);
+    expect(t.applied).toEqual(['1', '2']);
+    // …while a counted failure after them still ends in the dead-letter queue after `retries`.
+    const mixed = setup(
+      (_b, n) =>
+        n <= 2
+          ? new RetryableError('Deadlock found', { countsAsAttempt: false })
+          : new RetryableError('down'),
+      { settings: { retries: 2 } },
+    );
+    await mixed.writer.write([item('1')]);
+    expect(mixed.calls).toHaveLength(4);
+    expect(mixed.dead).toEqual([
+      { ids: ['1'], reason: 'write failed after 4 attempt(s): down', attempts: 4 },
+    ]);
+  });
+
   it('with terminateOnException the last failure stops the pipeline instead', async () => {
     const t = setup(() => new RetryableError('down'), {
       settings: { retries: 2, terminateOnException: true },

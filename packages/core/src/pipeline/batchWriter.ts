@@ -240,8 +240,18 @@ function classifyWriteFailure(error: unknown): RetryDecision {
   if (kind === 'fatal' || kind === 'permanent') return { retry: false };
   // A target that is down is an outage, not a bad batch: wait for the reconnect (the sink
   // handle retries it until it succeeds) and write again, without using up canal's `retries`,
-  // so an outage never sends good data to the dead-letter queue.
-  return retryAfter(error, kind === 'notConnected');
+  // so an outage never sends good data to the dead-letter queue. The same for a busy target
+  // (lock contention, back-pressure: a RetryableError with countsAsAttempt false).
+  return retryAfter(error, kind === 'notConnected' || countsNoAttempt(error));
+}
+
+/** A RetryableError that says it does not use up an attempt (duck-typed: plugins may bundle their own plugin-api). */
+function countsNoAttempt(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { countsAsAttempt?: unknown }).countsAsAttempt === false
+  );
 }
 
 function asFatal(error: unknown, wrap: () => SluiceError): SluiceError {

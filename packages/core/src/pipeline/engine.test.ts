@@ -582,6 +582,35 @@ describe('PipelineEngine flow control', () => {
     controller.abort();
     await running;
     expect(source.committed.get('p')).toBe('1');
+    expect(engine.abandoned).toBe(true);
+  });
+
+  it('--once waits for everything delivered to be applied, however long past the shutdown deadline', async () => {
+    // The source has delivered everything (its run resolved) while the sink still works: a slow
+    // or retrying target. The shutdown deadline (1 ms here) is for a stop, not for --once's end.
+    const gate = deferred();
+    const sink = new RecordingSink({
+      script: async (batch) => {
+        if (batch.some((r) => idOf(r) === '2')) await gate.promise;
+        return undefined;
+      },
+    });
+    const { source, engine, run } = setup({
+      partitions: { p: ['1', '2', '3'].map((id) => insert(id)) },
+      sinks: [{ key: 's', instance: sink }],
+      settings: { shutdownTimeoutMs: 1, lanes: 1, batchSize: 1 },
+      sourceBatch: 1,
+    });
+    let finished = false;
+    const running = run().then(() => (finished = true));
+    await until(() => source.delivered.get('p') === 3 && sink.applied.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(finished).toBe(false);
+    gate.resolve();
+    await running;
+    expect(sink.applied.map(idOf)).toEqual(['1', '2', '3']);
+    expect(source.committed.get('p')).toBe('3');
+    expect(engine.abandoned).toBe(false);
   });
 });
 

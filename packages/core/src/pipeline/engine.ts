@@ -143,6 +143,7 @@ export class PipelineEngine implements SourceHandler {
   readonly #partitions = new Map<string, PartitionState>();
   readonly #clock: Clock;
   readonly #hard = new AbortController();
+  #abandoned = false;
   readonly #intake = new AbortController();
   #fatal: FatalError | undefined;
   #stopping = false;
@@ -188,6 +189,14 @@ export class PipelineEngine implements SourceHandler {
   /** The fatal error that stopped the pipeline, if any. */
   get fatal(): FatalError | undefined {
     return this.#fatal;
+  }
+
+  /**
+   * True when the shutdown deadline passed with events still in flight: they were abandoned (not
+   * committed, so applied again after a restart). `--once` reports it as an unfinished run.
+   */
+  get abandoned(): boolean {
+    return this.#abandoned;
   }
 
   /** Events in flight for a partition (0 when unknown). */
@@ -319,6 +328,11 @@ export class PipelineEngine implements SourceHandler {
         await this.#connectSinks();
       }
       await this.#o.source.run(this, { once: options.once, signal: this.#intake.signal });
+      // `--once`: the source delivered everything up to its end. Wait for all of it to be applied
+      // or dead-lettered, with no deadline (the shutdown deadline is for a stop: a slow or
+      // retrying target must not make `--once` end early with work left undone).
+      if (options.once)
+        await this.#whenIdle(AbortSignal.any([this.#intake.signal, this.#hard.signal]));
     } catch (error) {
       if (!this.#intake.signal.aborted || this.#fatal === undefined) runError = error;
     } finally {
@@ -351,6 +365,30 @@ export class PipelineEngine implements SourceHandler {
     }
   }
 
+  /** Resolves when every partition is idle, or when `stop` aborts (whichever comes first). */
+  async #whenIdle(stop: AbortSignal): Promise<void> {
+    if (stop.aborted) return;
+    const states = [...this.#partitions.values()];
+    const idle = Promise.all(
+      states.map((p) =>
+        Promise.all([p.tracker.whenIdle(), ...p.appliers.map((a) => a.whenIdle())]),
+      ),
+    );
+    let onAbort: (() => void) | undefined;
+    try {
+      await new Promise<void>((resolve) => {
+        onAbort = resolve;
+        stop.addEventListener('abort', onAbort, { once: true });
+        idle.then(
+          () => resolve(),
+          () => resolve(),
+        );
+      });
+    } finally {
+      if (onAbort) stop.removeEventListener('abort', onAbort);
+    }
+  }
+
   async #shutdown(): Promise<void> {
     this.#stopping = true;
     const states = [...this.#partitions.values()];
@@ -365,6 +403,7 @@ export class PipelineEngine implements SourceHandler {
         );
       }
       this.#hard.abort(new Error('Pipeline stopped.'));
+      this.#abandoned = true;
     }
     // Each commit flushes the sinks first; the last flush also precedes `close`.
     for (const p of states) {
