@@ -636,6 +636,14 @@ public final class SluiceCanalLauncher {
             reply(ex, 409, error("destination " + name + " is still stopping; retry shortly"));
             return;
         }
+        // An instance of an earlier destination of this name can still sit in canal's instance map
+        // (a client's subscribe during the drop recreated it): embedded.start would return it and
+        // serve the old filter and position (seen: an old "example" dumping from binlog position 4).
+        if (zkclientx == null && embedded.getCanalInstances().containsKey(name)) {
+            CanalInstance stale = embedded.getCanalInstances().remove(name);
+            if (stale != null && stale.isStart()) stale.stop();
+            log.warn("## destination {}: stopped a stale instance left from an earlier one", name);
+        }
         deleteMeta(name); // a re-created name starts from its new position, not an old cursor
         configs.put(name, c);
         try {
