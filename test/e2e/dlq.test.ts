@@ -4,62 +4,22 @@
  * while everything else flows; `sluice dlq replay` puts the rejected row back once the cause is
  * fixed.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeFlatMessage, rowPartition } from '@sluice/canal-protocol';
+import { rowPartition } from '@sluice/canal-protocol';
+import type { DeadLetterRecord as DeadLetter } from '@sluice/plugin-api';
 import { kafkaBroker, redisUrl, uniqueName } from '../support/testbed.js';
 import { SluiceProcess, writeKafkaConfig } from './support/sluice.js';
 import { useE2eServices, Recording, stateDiff } from './support/verify.js';
 import type { Row } from './support/workload.js';
+import {
+  itemsInsert,
+  payloadText as text,
+  readFileDeadLetters as readFileDlq,
+} from './support/deadLetters.js';
 
 const e2e = useE2eServices();
-
-interface DeadLetter {
-  reason: string;
-  attempts: number;
-  partition: string;
-  offset: string;
-  sink?: string;
-  payload: string;
-  payloadEncoding: 'utf8' | 'base64';
-}
-
-/** The original message text of a dead letter (the Kafka source hands the core raw bytes). */
-const text = (l: DeadLetter | undefined) =>
-  l === undefined
-    ? undefined
-    : l.payloadEncoding === 'base64'
-      ? Buffer.from(l.payload, 'base64').toString('utf8')
-      : l.payload;
-
-const insert = (rows: Row[], seq: number) =>
-  encodeFlatMessage({
-    id: seq,
-    database: 'shop',
-    table: 'items',
-    pkNames: ['id'],
-    isDdl: false,
-    type: 'INSERT',
-    es: 1_700_000_000_000 + seq,
-    ts: 1_700_000_000_000 + seq,
-    sql: '',
-    sqlType: { id: -5, name: 12, qty: 4 },
-    mysqlType: { id: 'bigint(20)', name: 'varchar(64)', qty: 'int(11)' },
-    data: rows.map((r) => ({ ...r })),
-    old: null,
-    gtid: '',
-  });
-
-async function readFileDlq(dir: string): Promise<DeadLetter[]> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.jsonl'));
-  const out: DeadLetter[] = [];
-  for (const f of files) {
-    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n'))
-      if (line.trim()) out.push(JSON.parse(line) as DeadLetter);
-  }
-  return out;
-}
 
 async function readKafkaDlq(topic: string): Promise<DeadLetter[]> {
   const ends = await e2e.kafka.ends(topic);
@@ -98,7 +58,7 @@ describe.each(['file', 'kafka'] as const)('dead-letter queue of type %s', (type)
       const row: Row = { id: String(id), name: `n${id}`, qty: id === 77 ? '-1' : String(id % 10) };
       expected.set(`shop.items:${id}`, row);
       perPartition[rowPartition('shop', { id: String(id) }, ['id'], { partitions })]!.push(
-        insert([row], ++seq),
+        itemsInsert([row], ++seq, 1),
       );
       if (id === 120) perPartition[0]!.push('{"data": [ this is not JSON');
     }

@@ -5,53 +5,20 @@
  * reason while everything else flows and is acked; `sluice dlq list|show|replay` read the
  * RabbitMQ dead-letter queue, and the replay applies the rejected row once the cause is fixed.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { encodeFlatMessage } from '@sluice/canal-protocol';
+import type { DeadLetterRecord as DeadLetter } from '@sluice/plugin-api';
 import { NODE, rabbitmqctl } from '../testbed/services/rabbitmq.mjs';
 import { redisUrl, uniqueName } from '../support/testbed.js';
 import { E2eRabbit, rabbitBroker, writeRabbitConfig } from './support/rabbitmq.js';
 import { SluiceProcess, requireBuiltCli } from './support/sluice.js';
 import { Recording, stateDiff } from './support/verify.js';
 import type { Row } from './support/workload.js';
-
-interface DeadLetter {
-  reason: string;
-  attempts: number;
-  destination: string;
-  partition: string;
-  offset: string;
-  sink?: string;
-  payload: string;
-  payloadEncoding: 'utf8' | 'base64';
-}
-
-const text = (l: DeadLetter | undefined) =>
-  l === undefined
-    ? undefined
-    : l.payloadEncoding === 'base64'
-      ? Buffer.from(l.payload, 'base64').toString('utf8')
-      : l.payload;
-
-const insert = (rows: Row[], seq: number) =>
-  encodeFlatMessage({
-    id: seq,
-    database: 'shop',
-    table: 'items',
-    pkNames: ['id'],
-    isDdl: false,
-    type: 'INSERT',
-    es: 1_700_000_000_000 + seq * 1000,
-    ts: 1_700_000_000_000 + seq * 1000,
-    sql: '',
-    sqlType: { id: -5, name: 12, qty: 4 },
-    mysqlType: { id: 'bigint(20)', name: 'varchar(64)', qty: 'int(11)' },
-    data: rows.map((r) => ({ ...r })),
-    old: null,
-    gtid: '',
-  });
+import {
+  itemsInsert as insert,
+  payloadText as text,
+  readFileDeadLetters as readFileDlq,
+} from './support/deadLetters.js';
 
 let rabbit: E2eRabbit;
 let redis: Redis;
@@ -64,14 +31,6 @@ afterAll(async () => {
   await rabbit?.stop();
   redis?.disconnect();
 });
-
-async function readFileDlq(dir: string): Promise<DeadLetter[]> {
-  const out: DeadLetter[] = [];
-  for (const f of (await readdir(dir)).filter((n) => n.endsWith('.jsonl')))
-    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n'))
-      if (line.trim()) out.push(JSON.parse(line) as DeadLetter);
-  return out;
-}
 
 const readQueueDlq = async (queue: string): Promise<DeadLetter[]> =>
   (await rabbit.peek(queue)).map((b) => JSON.parse(b.toString('utf8')) as DeadLetter);

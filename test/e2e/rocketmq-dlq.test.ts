@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { encodeFlatMessage } from '@sluice/canal-protocol';
 import type { DeadLetterRecord } from '@sluice/plugin-api';
 import { rocketmqSource } from '../../plugins/source-rocketmq/src/index.js';
 import { redisUrl, uniqueName } from '../support/testbed.js';
@@ -14,31 +13,7 @@ import { E2eRocketMQ, writeRocketMQConfig } from './support/rocketmq.js';
 import { SluiceProcess, requireBuiltCli } from './support/sluice.js';
 import { Recording, stateDiff } from './support/verify.js';
 import type { Row } from './support/workload.js';
-
-const text = (l: DeadLetterRecord | undefined) =>
-  l === undefined
-    ? undefined
-    : l.payloadEncoding === 'base64'
-      ? Buffer.from(l.payload, 'base64').toString('utf8')
-      : l.payload;
-
-const insert = (rows: Row[], seq: number) =>
-  encodeFlatMessage({
-    id: seq,
-    database: 'shop',
-    table: 'items',
-    pkNames: ['id'],
-    isDdl: false,
-    type: 'INSERT',
-    es: 1_700_000_000_000 + seq * 1000,
-    ts: 1_700_000_000_000 + seq * 1000,
-    sql: '',
-    sqlType: { id: -5, name: 12, qty: 4 },
-    mysqlType: { id: 'bigint(20)', name: 'varchar(64)', qty: 'int(11)' },
-    data: rows.map((r) => ({ ...r })),
-    old: null,
-    gtid: '',
-  });
+import { itemsInsert as insert, payloadText as text } from './support/deadLetters.js';
 
 let rmq: E2eRocketMQ;
 let redis: Redis;

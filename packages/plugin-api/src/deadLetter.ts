@@ -1,3 +1,5 @@
+import { FatalError } from './errors.js';
+
 /**
  * One dead-lettered item: a message that could not be decoded, or an event a sink rejected
  * permanently. Serialised as one JSON object (a JSONL line, a Kafka record value, a queue
@@ -110,4 +112,49 @@ export interface DeadLetterCapability {
   queue(context: DeadLetterContext): DeadLetterQueue;
   /** The reader `sluice dlq replay` uses. Must not do I/O until `read`. */
   reader(context: DeadLetterContext): DeadLetterReader;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * Parses one serialised {@link DeadLetterRecord} (a JSONL line, a Kafka record value, a RabbitMQ
+ * or RocketMQ message body): every reader of a dead-letter queue uses it, so all transports accept
+ * and refuse the same records. Records written before `at`, `reason` and `attempts` were required
+ * get `''`, `''` and `1`.
+ *
+ * @param origin - where the text came from (file:line, topic/partition/offset), quoted in errors.
+ * @throws FatalError naming `origin` when the text is not JSON or not a dead-letter record (a
+ *   foreign producer wrote to the queue: replaying it blindly could apply anything, skipping it
+ *   would lose it).
+ */
+export function parseDeadLetterRecord(text: string, origin: string): DeadLetterRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new FatalError(`${origin}: not JSON (${(error as Error).message}).`);
+  }
+  const optional = (v: unknown, type: 'string' | 'number') => v === undefined || typeof v === type;
+  const ok =
+    isObject(value) &&
+    typeof value['destination'] === 'string' &&
+    typeof value['groupId'] === 'string' &&
+    typeof value['partition'] === 'string' &&
+    typeof value['offset'] === 'string' &&
+    typeof value['payload'] === 'string' &&
+    (value['payloadEncoding'] === 'utf8' || value['payloadEncoding'] === 'base64') &&
+    optional(value['at'], 'string') &&
+    optional(value['reason'], 'string') &&
+    optional(value['attempts'], 'number') &&
+    optional(value['index'], 'number') &&
+    optional(value['sink'], 'string') &&
+    optional(value['mapping'], 'string');
+  if (!ok) throw new FatalError(`${origin}: not a Sluice dead-letter record.`);
+  const r = value as Partial<DeadLetterRecord>;
+  return {
+    ...(value as unknown as DeadLetterRecord),
+    at: r.at ?? '',
+    reason: r.reason ?? '',
+    attempts: r.attempts !== undefined && r.attempts >= 1 ? r.attempts : 1,
+  };
 }

@@ -59,6 +59,7 @@ export type {
   DeadLetterReader,
   DeadLetterRecord,
 } from './deadLetter.js';
+export { parseDeadLetterRecord } from './deadLetter.js';
 export { coreServices } from './services.js';
 export type {
   Clock,

@@ -1,9 +1,9 @@
 import type { Kafka } from 'kafkajs';
 import {
-  FatalError,
   type DeadLetterBatch,
   type DeadLetterReader,
   type DeadLetterRecord,
+  parseDeadLetterRecord,
 } from '@sluice/plugin-api';
 import { createKafka, describeKafka, kafkaErrorType, untilAborted } from './kafkaClient.js';
 import { abortable, deadLetterError } from './deadLetterQueue.js';
@@ -12,46 +12,6 @@ import type { KafkaSourceOptions } from './options.js';
 /** The consumer group that keeps the replay progress of a dead-letter topic. */
 export function deadLetterReplayGroup(topic: string): string {
   return `sluice-dlq-replay.${topic}`;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-
-/**
- * Parses one dead-letter record (a Kafka record value); throws a {@link FatalError} naming
- * `origin` when it is not one (a foreign producer wrote to the topic: replaying it blindly could
- * apply anything, skipping it would lose it). Records written before `at`, `reason` and
- * `attempts` were required get `''`, `''` and `1` (as the core's JSONL reader does).
- */
-export function parseDeadLetterRecord(text: string, origin: string): DeadLetterRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new FatalError(`${origin}: not JSON (${(error as Error).message}).`);
-  }
-  const optional = (v: unknown, type: 'string' | 'number') => v === undefined || typeof v === type;
-  const ok =
-    isObject(value) &&
-    typeof value['destination'] === 'string' &&
-    typeof value['groupId'] === 'string' &&
-    typeof value['partition'] === 'string' &&
-    typeof value['offset'] === 'string' &&
-    typeof value['payload'] === 'string' &&
-    (value['payloadEncoding'] === 'utf8' || value['payloadEncoding'] === 'base64') &&
-    optional(value['at'], 'string') &&
-    optional(value['reason'], 'string') &&
-    optional(value['attempts'], 'number') &&
-    optional(value['index'], 'number') &&
-    optional(value['sink'], 'string') &&
-    optional(value['mapping'], 'string');
-  if (!ok) throw new FatalError(`${origin}: not a Sluice dead-letter record.`);
-  const r = value as Partial<DeadLetterRecord>;
-  return {
-    ...(value as unknown as DeadLetterRecord),
-    at: r.at ?? '',
-    reason: r.reason ?? '',
-    attempts: r.attempts !== undefined && r.attempts >= 1 ? r.attempts : 1,
-  };
 }
 
 /**

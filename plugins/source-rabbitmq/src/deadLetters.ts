@@ -8,6 +8,7 @@ import {
   type DeadLetterQueue,
   type DeadLetterReader,
   type DeadLetterRecord,
+  parseDeadLetterRecord,
 } from '@sluice/plugin-api';
 import { describeBroker, rabbitOptions, type RabbitOptions } from './options.js';
 import { amqpCode, errorMessage, openConnection, untilAborted } from './rabbitClient.js';
@@ -37,45 +38,6 @@ function deadLetterError(what: string, o: RabbitOptions, error: unknown): Error 
   )
     return new RetryableError(message, { cause: error });
   return new FatalError(message, { cause: error });
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-
-/**
- * Parses one dead-letter record (a queue message body); throws a {@link FatalError} naming
- * `origin` when it is not one (a foreign producer wrote to the queue: replaying it blindly could
- * apply anything, skipping it would lose it).
- */
-export function parseDeadLetterRecord(text: string, origin: string): DeadLetterRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new FatalError(`${origin}: not JSON (${(error as Error).message}).`);
-  }
-  const optional = (v: unknown, type: 'string' | 'number') => v === undefined || typeof v === type;
-  const ok =
-    isObject(value) &&
-    typeof value['destination'] === 'string' &&
-    typeof value['groupId'] === 'string' &&
-    typeof value['partition'] === 'string' &&
-    typeof value['offset'] === 'string' &&
-    typeof value['payload'] === 'string' &&
-    (value['payloadEncoding'] === 'utf8' || value['payloadEncoding'] === 'base64') &&
-    optional(value['at'], 'string') &&
-    optional(value['reason'], 'string') &&
-    optional(value['attempts'], 'number') &&
-    optional(value['index'], 'number') &&
-    optional(value['sink'], 'string') &&
-    optional(value['mapping'], 'string');
-  if (!ok) throw new FatalError(`${origin}: not a Sluice dead-letter record.`);
-  const r = value as Partial<DeadLetterRecord>;
-  return {
-    ...(value as unknown as DeadLetterRecord),
-    at: r.at ?? '',
-    reason: r.reason ?? '',
-    attempts: r.attempts !== undefined && r.attempts >= 1 ? r.attempts : 1,
-  };
 }
 
 /**
@@ -227,10 +189,69 @@ export class RabbitDeadLetterReader implements DeadLetterReader {
   readonly #o: RabbitOptions;
   #conn: ChannelModel | undefined;
   #channel: Channel | undefined;
+  #countConn: ChannelModel | undefined;
+  #countChannel: Channel | undefined;
 
   constructor(options: RabbitOptions) {
     this.#o = options;
     this.location = `queue "${options.queue}" on ${describeBroker(options)}`;
+  }
+
+  /**
+   * How many dead letters wait: the queue's ready messages (a passive `queue.declare`'s
+   * `message-count`, no message is read); messages a running replay holds unacknowledged are not
+   * counted. A queue that does not exist holds none. Keeps its own connection open between calls
+   * (the core polls every 30 s); a failure drops it and rejects, retryable when the broker cannot
+   * be reached.
+   */
+  async depth(signal: AbortSignal): Promise<number> {
+    try {
+      const n = await untilAborted(this.#count(), signal);
+      if (n === undefined) throw new RetryableError('Counting the dead letters was aborted.');
+      return n;
+    } catch (error) {
+      await this.#releaseCounter();
+      throw deadLetterError(
+        `Counting the dead letters of queue "${this.#o.queue}"`,
+        this.#o,
+        error,
+      );
+    }
+  }
+
+  async #count(): Promise<number> {
+    if (!this.#countConn) {
+      const conn = await openConnection(this.#o, `sluice dead-letter depth ${this.#o.queue}`);
+      conn.on('close', () => {
+        if (this.#countConn === conn) {
+          this.#countConn = undefined;
+          this.#countChannel = undefined;
+        }
+      });
+      this.#countConn = conn;
+    }
+    if (!this.#countChannel) {
+      const channel = await this.#countConn.createChannel();
+      channel.on('error', () => {});
+      channel.on('close', () => {
+        if (this.#countChannel === channel) this.#countChannel = undefined;
+      });
+      this.#countChannel = channel;
+    }
+    try {
+      return (await this.#countChannel.checkQueue(this.#o.queue)).messageCount;
+    } catch (error) {
+      // A passive declare of a missing queue closes the channel (404): nothing waits.
+      if (amqpCode(error) === 404) return 0;
+      throw error;
+    }
+  }
+
+  async #releaseCounter(): Promise<void> {
+    const conn = this.#countConn;
+    this.#countConn = undefined;
+    this.#countChannel = undefined;
+    await conn?.close().catch(() => {});
   }
 
   async read(signal: AbortSignal): Promise<DeadLetterBatch> {
@@ -299,6 +320,6 @@ export class RabbitDeadLetterReader implements DeadLetterReader {
   }
 
   async close(signal: AbortSignal): Promise<void> {
-    await untilAborted(this.#release(), signal);
+    await untilAborted(Promise.all([this.#release(), this.#releaseCounter()]), signal);
   }
 }

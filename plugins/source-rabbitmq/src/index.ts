@@ -19,7 +19,6 @@ export {
   RabbitDeadLetterReader,
   deadLetterOptions,
   deadLetterQueueName,
-  parseDeadLetterRecord,
 } from './deadLetters.js';
 
 /**

@@ -5,7 +5,7 @@
  * a missing queue holds nothing; a foreign message stops the read with its place.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { DeadLetterRecord } from '@sluice/plugin-api';
+import { classifyError, type DeadLetterRecord } from '@sluice/plugin-api';
 import { uniqueName } from '../../../test/support/testbed.js';
 import { rabbitmqSource } from '../src/index.js';
 import { TestRabbit, brokerAddress } from './helpers.js';
@@ -74,11 +74,48 @@ it('writes, reads back, gives back without a commit and removes only what was re
   await third.close(signal());
 }, 30_000);
 
+it('depth counts the dead letters waiting, without reading them, and follows writes and replays', async () => {
+  const instance = uniqueName('dlq_depth');
+  rabbit.queues.push(instance);
+  const caps = rabbitmqSource.deadLetters!;
+  const counter = caps.reader(context(instance));
+  expect(await counter.depth!(signal())).toBe(0); // not declared yet
+  const queue = caps.queue(context(instance));
+  for (const n of [1, 2, 3]) await queue.write(record(n), signal());
+  expect(await counter.depth!(signal())).toBe(3);
+  expect(await counter.depth!(signal())).toBe(3); // counting took nothing
+  const replay = caps.reader(context(instance));
+  const batch = await replay.read(signal());
+  await batch.commit(signal());
+  await replay.close(signal());
+  await queue.write(record(4), signal());
+  expect(await counter.depth!(signal())).toBe(1);
+  await counter.close(signal());
+  await queue.close(signal());
+  expect((await rabbit.count(`${instance}.dlq`)).messageCount).toBe(1);
+}, 30_000);
+
+it('depth fails as retryable when the broker cannot be reached', async () => {
+  const reader = rabbitmqSource.deadLetters!.reader({
+    ...context('nowhere'),
+    properties: {
+      'rabbitmq.host': '127.0.0.1:1',
+      'rabbitmq.username': 'u',
+      'rabbitmq.password': 'p',
+    },
+  });
+  const error = await reader.depth!(signal()).catch((e: unknown) => e);
+  expect(classifyError(error)).toBe('retryable');
+  expect((error as Error).message).toMatch(/Counting the dead letters of queue "nowhere\.dlq"/);
+  await reader.close(signal());
+}, 30_000);
+
 it('a dead-letter queue that does not exist holds nothing', async () => {
   const reader = rabbitmqSource.deadLetters!.reader(context(uniqueName('never')));
   const batch = await reader.read(signal());
   expect(batch.records).toEqual([]);
   await batch.commit(signal());
+  expect(await reader.depth!(signal())).toBe(0);
   await reader.close(signal());
 }, 30_000);
 

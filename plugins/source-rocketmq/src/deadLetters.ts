@@ -7,6 +7,7 @@ import {
   type DeadLetterQueue,
   type DeadLetterReader,
   type DeadLetterRecord,
+  parseDeadLetterRecord,
 } from '@sluice/plugin-api';
 import { RocketMQClient, RocketMQResponseError } from './client.js';
 import { rocketmqSourceOptions, wrapNamespace, type RocketMQSourceOptions } from './options.js';
@@ -228,45 +229,6 @@ export class RocketMQDeadLetterQueue implements DeadLetterQueue {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-
-/**
- * Parses one dead-letter record (a message body); throws a {@link FatalError} naming `origin`
- * when it is not one (a foreign producer wrote to the topic: replaying it blindly could apply
- * anything, skipping it would lose it). Same rules as the Kafka and RabbitMQ readers.
- */
-export function parseDeadLetterRecord(text: string, origin: string): DeadLetterRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new FatalError(`${origin}: not JSON (${(error as Error).message}).`);
-  }
-  const optional = (v: unknown, type: 'string' | 'number') => v === undefined || typeof v === type;
-  const ok =
-    isObject(value) &&
-    typeof value['destination'] === 'string' &&
-    typeof value['groupId'] === 'string' &&
-    typeof value['partition'] === 'string' &&
-    typeof value['offset'] === 'string' &&
-    typeof value['payload'] === 'string' &&
-    (value['payloadEncoding'] === 'utf8' || value['payloadEncoding'] === 'base64') &&
-    optional(value['at'], 'string') &&
-    optional(value['reason'], 'string') &&
-    optional(value['attempts'], 'number') &&
-    optional(value['index'], 'number') &&
-    optional(value['sink'], 'string') &&
-    optional(value['mapping'], 'string');
-  if (!ok) throw new FatalError(`${origin}: not a Sluice dead-letter record.`);
-  const r = value as Partial<DeadLetterRecord>;
-  return {
-    ...(value as unknown as DeadLetterRecord),
-    at: r.at ?? '',
-    reason: r.reason ?? '',
-    attempts: r.attempts !== undefined && r.attempts >= 1 ? r.attempts : 1,
-  };
-}
-
 /**
  * Reads a dead-letter topic back for `sluice dlq replay|list|show|drop`: each `read` pulls every
  * queue from the replay group's offset on the broker ({@link deadLetterReplayGroup}; the queue's
@@ -284,6 +246,44 @@ export class RocketMQDeadLetterReader implements DeadLetterReader {
     this.#o = options;
     this.#topic = topic;
     this.location = describe(options, topic);
+  }
+
+  /**
+   * How many dead letters wait: per read queue of the topic, its max offset minus the replay
+   * group's offset (the queue's min offset when the group has none or is behind retention),
+   * summed; no message is pulled (QUERY_CONSUMER_OFFSET and GET_MAX_OFFSET/GET_MIN_OFFSET per
+   * queue, on the client the reader keeps). A topic that does not exist holds none.
+   *
+   * @throws RetryableError when the name server or broker cannot be reached.
+   */
+  async depth(signal: AbortSignal): Promise<number> {
+    try {
+      return await abortable(this.#count(), signal, 'Counting the dead letters');
+    } catch (error) {
+      throw deadLetterError(
+        `Counting the dead letters of topic "${this.#topic}"`,
+        `name server ${this.#o.nameServers.join(';')}`,
+        error,
+      );
+    }
+  }
+
+  async #count(): Promise<number> {
+    const client = (this.#client ??= clientOf(this.#o));
+    const topic = this.#topic;
+    const group = deadLetterReplayGroup(topic);
+    const route = await client.route(topic);
+    if (!route) return 0;
+    let waiting = 0n;
+    for (const mq of route.readQueues) {
+      const address = route.masters.get(mq.brokerName)!;
+      const start = await client.queueOffset(address, topic, mq.queueId, 'min');
+      const committed = await client.queryOffset(address, group, topic, mq.queueId);
+      const end = await client.queueOffset(address, topic, mq.queueId, 'max');
+      const next = committed !== undefined && committed > start ? committed : start;
+      if (end > next) waiting += end - next;
+    }
+    return Number(waiting);
   }
 
   async read(signal: AbortSignal): Promise<DeadLetterBatch> {

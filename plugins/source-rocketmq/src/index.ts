@@ -9,7 +9,6 @@ export {
   RocketMQDeadLetterReader,
   deadLetterReplayGroup,
   deadLetterTopic,
-  parseDeadLetterRecord,
 } from './deadLetters.js';
 export { RocketMQOptionsError, rocketmqSourceOptions, wrapNamespace } from './options.js';
 export type { RocketMQSourceOptions } from './options.js';

@@ -41,7 +41,7 @@ beforeAll(async () => {
 afterAll(() => rmq?.stop());
 
 describe('rocketmqSource.deadLetters on the testbed broker', () => {
-  it('creates the missing <topic>_DLQ, round-trips records exactly, and replay reads each record once across committed replays', async () => {
+  it('creates the missing <topic>_DLQ, round-trips records exactly, replay reads each record once across committed replays, and depth counts what waits', async () => {
     const instance = await rmq.createTopic(2, 'dlqsrc');
     const dlq = `${instance}_DLQ`;
     const signal = AbortSignal.timeout(60_000);
@@ -51,6 +51,7 @@ describe('rocketmqSource.deadLetters on the testbed broker', () => {
     // nothing written yet: the topic does not exist, so there is nothing to replay
     expect(await rmq.client.route(dlq)).toBeUndefined();
     expect((await reader.read(signal)).records).toEqual([]);
+    expect(await reader.depth!(signal)).toBe(0);
 
     // The start-up check creates the topic (one queue) before any dead letter exists.
     await queue.prepare!(signal);
@@ -95,18 +96,23 @@ describe('rocketmqSource.deadLetters on the testbed broker', () => {
     expect(pulled.messages.map((m) => m.properties.get('sluice-sink'))).toEqual([undefined, 'es']);
     expect(pulled.messages[1]?.properties.get('KEYS')).toBe('broker-a:0@2');
 
+    expect(await reader.depth!(signal)).toBe(2); // counted without pulling
     const first = await reader.read(signal);
     expect(first.records).toEqual([text, bytes]);
+    expect(await reader.depth!(signal)).toBe(2); // read, not committed: still waiting
     // not committed: the same records come again
     const again = await reader.read(signal);
     expect(again.records).toEqual([text, bytes]);
     await again.commit(signal);
+    expect(await reader.depth!(signal)).toBe(0);
 
     // a record dead-lettered after the replay is the only one the next replay reads
     await queue.write(record(instance, 3, 'not json'), signal);
+    expect(await reader.depth!(signal)).toBe(1);
     const next = await reader.read(signal);
     expect(next.records.map((r) => r.offset)).toEqual(['3']);
     await next.commit(signal);
+    expect(await reader.depth!(signal)).toBe(0);
     expect((await reader.read(signal)).records).toEqual([]);
     await queue.close(signal);
     await reader.close(signal);

@@ -91,6 +91,25 @@ export class TestRocketMQ {
     return out;
   }
 
+  /**
+   * The group's committed offsets once they equal `expected`, else the last read after `ms`.
+   * A handler counts a delivery before its commit returns, so a test that waited for the count
+   * must wait for the commits too.
+   */
+  async committedWhen(
+    groupId: string,
+    topic: string,
+    expected: readonly bigint[],
+    ms = 10_000,
+  ): Promise<(bigint | undefined)[]> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const now = await this.committed(groupId, topic, expected.length);
+      if (now.every((o, i) => o === expected[i]) || Date.now() > deadline) return now;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   partition(queueId: number): string {
     return `${this.brokerName}:${queueId}`;
   }

@@ -133,6 +133,8 @@ export async function writeRabbitConfig(options: {
   /** `sluice.deadLetter.type`; `default` leaves it unset (rabbitMQ mode: the `<queue>.dlq` queue). */
   deadLetter?: 'file' | 'rabbitmq' | 'default';
   extraRabbit?: Record<string, string>;
+  /** `sluice.admin.enabled` (default false: parallel tests would collide on the port). */
+  admin?: boolean;
 }): Promise<E2eConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-e2e-rmq-'));
   const dlqDir = join(dir, 'dlq');
@@ -195,7 +197,7 @@ sluice:
   deadLetter:${options.deadLetter === 'default' ? '' : `\n    type: ${options.deadLetter ?? 'file'}`}
     dir: ${JSON.stringify(dlqDir)}
   admin:
-    enabled: false
+    enabled: ${options.admin ?? false}
 `;
   await writeFile(join(dir, 'application.yml'), yaml);
   return { dir, dlqDir };

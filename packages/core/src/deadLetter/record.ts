@@ -1,4 +1,4 @@
-import type { DeadLetterRecord } from '@sluice/plugin-api';
+import { parseDeadLetterRecord, type DeadLetterRecord } from '@sluice/plugin-api';
 
 export type { DeadLetterRecord } from '@sluice/plugin-api';
 
@@ -29,48 +29,16 @@ export function decodePayload(
   );
 }
 
-function isRecord(value: unknown): value is DeadLetterRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const r = value as Record<string, unknown>;
-  return (
-    typeof r['destination'] === 'string' &&
-    typeof r['groupId'] === 'string' &&
-    typeof r['partition'] === 'string' &&
-    typeof r['offset'] === 'string' &&
-    typeof r['payload'] === 'string' &&
-    (r['payloadEncoding'] === 'utf8' || r['payloadEncoding'] === 'base64')
-  );
-}
-
 /**
- * Parses one serialised dead letter (a JSONL line, a Kafka record value). A record written before
- * `attempts`/`reason`/`at` were required gets `1`/`''`/`''`.
+ * Parses dead letters from JSONL text (blank lines skipped) with {@link parseDeadLetterRecord}.
  *
- * @throws Error naming `origin` when it is not JSON or not a dead-letter record.
+ * @throws FatalError naming `origin:line` of the first line that is not a dead-letter record.
  */
-export function parseDeadLetter(text: string, origin: string): DeadLetterRecord {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${origin}: not JSON (${(error as Error).message}).`);
-  }
-  if (!isRecord(value)) throw new Error(`${origin}: not a dead-letter record.`);
-  const r = value as DeadLetterRecord & Record<string, unknown>;
-  return {
-    ...r,
-    at: typeof r.at === 'string' ? r.at : '',
-    reason: typeof r.reason === 'string' ? r.reason : '',
-    attempts: typeof r.attempts === 'number' && r.attempts >= 1 ? r.attempts : 1,
-  };
-}
-
-/** Parses dead letters from JSONL text (blank lines skipped); throws naming the first bad line. */
 export function parseDeadLetters(text: string, origin: string): DeadLetterRecord[] {
   const out: DeadLetterRecord[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
-    out.push(parseDeadLetter(line, `${origin}:${i + 1}`));
+    out.push(parseDeadLetterRecord(line, `${origin}:${i + 1}`));
   });
   return out;
 }
