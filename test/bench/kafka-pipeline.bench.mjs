@@ -7,21 +7,19 @@
 //   ceiling  — a bare kafkajs consumer (eachBatch) reading the same topic and JSON.parse-ing
 //              every value; rows/s from the first batch to the last
 // Rows are canal FlatMessage rows (multi-row INSERT messages of an 8-column table).
+//   baseline — with --baseline PATH: the same as sluice with another build's bin.js (a copy of an
+//              older build), in the same rounds (each round: ceiling, baseline, sluice), so old
+//              and new are compared in the same conditions
 // Usage: pnpm build && node test/bench/kafka-pipeline.bench.mjs [--rows N] [--rows-per-message N]
-//        [--partitions 1,4] [--rounds N] [--json]
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+//        [--partitions 1,4] [--rounds N] [--baseline path/to/bin.js] [--json]
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { orderMessagesByPartition } from './lib/orders.mjs';
+import { median, runSluiceIntoNoop } from './lib/noopRun.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, Partitioners, logLevel } = require('kafkajs');
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'packages/cli/dist/bin.js');
 const protocol = await import(
   new URL('../../packages/canal-protocol/dist/index.js', import.meta.url).href
 ).catch((error) => {
@@ -37,6 +35,7 @@ const { values: opts } = parseArgs({
     'rows-per-message': { type: 'string', default: '20' },
     partitions: { type: 'string', default: '1,4' },
     rounds: { type: 'string', default: '3' },
+    baseline: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -116,13 +115,12 @@ async function ceiling(topic, partitions) {
   return { rows, seconds: (last - first) / 1000 };
 }
 
-async function sluice(topic) {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
-  const report = join(dir, 'report.json');
-  await writeFile(
-    join(dir, 'application.yml'),
-    `canal.conf:
-  mode: kafka
+async function sluice(topic, bin) {
+  return runSluiceIntoNoop({
+    ...(bin ? { bin } : {}),
+    instance: topic,
+    groupId: `bench_sluice_${tag}_${Math.random().toString(36).slice(2, 8)}`,
+    conf: `  mode: kafka
   flatMessage: true
   syncBatchSize: 1000
   retries: 3
@@ -134,45 +132,9 @@ async function sluice(topic) {
     kafka.auto.offset.reset: earliest
     kafka.max.poll.records: 1000
     kafka.fetch.max.wait.ms: 100
-  canalAdapters:
-  - instance: ${topic}
-    groups:
-    - groupId: bench_sluice_${tag}_${Math.random().toString(36).slice(2, 8)}
-      outerAdapters:
-      - name: noop
-        key: noop
-        properties:
-          report: ${JSON.stringify(report)}
-sluice:
-  plugins:
-  - ${JSON.stringify(join(root, 'test/bench/kafka-noop-sink.mjs'))}
-  admin:
-    enabled: false
 `,
-  );
-  const started = performance.now();
-  // SLUICE_BENCH_NODE_ARGS: extra node options for the sluice process, e.g. "--cpu-prof
-  // --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS does not allow --cpu-prof).
-  const nodeArgs = (process.env.SLUICE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, bin, 'start', '--config', dir, '--once'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise((r) => child.on('exit', r));
-  const wall = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`sluice exited ${code}:\n${stderr.slice(-3000)}`);
-  const r = JSON.parse(await readFile(report, 'utf8'));
-  await rm(dir, { recursive: true, force: true });
-  return {
-    rows: r.events,
-    seconds: (r.lastMs - r.firstMs) / 1000,
-    wall,
-    rssMiB: r.maxRssKiB / 1024,
-  };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const admin = kafka.admin();
 const producer = kafka.producer({ createPartitioner: Partitioners.LegacyPartitioner });
@@ -186,15 +148,22 @@ try {
     topics.push(topic);
     const s = [];
     const c = [];
+    const b = [];
     for (let round = 0; round < ROUNDS; round++) {
       // alternate, so drift on a shared machine hits both sides
       c.push(await ceiling(topic, partitions));
+      if (opts.baseline) {
+        b.push(await sluice(topic, opts.baseline));
+        if (b.at(-1).rows !== ROWS)
+          throw new Error(`baseline applied ${b.at(-1).rows} rows, expected ${ROWS}`);
+      }
       s.push(await sluice(topic));
       if (s.at(-1).rows !== ROWS)
         throw new Error(`sluice applied ${s.at(-1).rows} rows, expected ${ROWS}`);
     }
     const sluiceRate = median(s.map((x) => x.rows / x.seconds));
     const ceilingRate = median(c.map((x) => x.rows / x.seconds));
+    const baselineRate = b.length > 0 ? median(b.map((x) => x.rows / x.seconds)) : undefined;
     results.push({
       partitions,
       rows: ROWS,
@@ -205,6 +174,17 @@ try {
       ratio: +(sluiceRate / ceilingRate).toFixed(2),
       sluiceWallSeconds: +median(s.map((x) => x.wall)).toFixed(2),
       sluicePeakRssMiB: Math.round(Math.max(...s.map((x) => x.rssMiB))),
+      ...(baselineRate === undefined
+        ? {}
+        : {
+            baselineRowsPerSec: Math.round(baselineRate),
+            baselineRatio: +(baselineRate / ceilingRate).toFixed(2),
+            baselinePeakRssMiB: Math.round(Math.max(...b.map((x) => x.rssMiB))),
+            // Per round (rows/s of ceiling, baseline, sluice), so a reader sees the spread.
+            perRound: c.map((x, i) => [x, b[i], s[i]].map((y) => Math.round(y.rows / y.seconds))),
+            // CPU seconds of the whole process per round (start-up included), baseline/sluice.
+            cpuSeconds: b.map((x, i) => [x.cpuSeconds, s[i].cpuSeconds].map((y) => +y.toFixed(2))),
+          }),
       rounds: ROUNDS,
     });
   }
@@ -227,5 +207,9 @@ else {
     console.log(
       `${r.partitions} | ${r.sluiceRowsPerSec} | ${r.ceilingRowsPerSec} | ${r.ratio} | ${r.sluiceWallSeconds} | ${r.sluicePeakRssMiB}`,
     );
+    if (r.baselineRowsPerSec !== undefined)
+      console.log(
+        `  baseline ${opts.baseline}: ${r.baselineRowsPerSec} rows/s, ratio ${r.baselineRatio}, peak RSS ${r.baselinePeakRssMiB} MiB; per round ceiling/baseline/sluice: ${r.perRound.map((x) => x.join('/')).join(', ')}; process CPU s baseline/sluice: ${r.cpuSeconds.map((x) => x.join('/')).join(', ')}`,
+      );
   }
 }

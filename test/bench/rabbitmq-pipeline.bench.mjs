@@ -12,19 +12,14 @@
 // messages of an 8-column table, the same data as kafka-pipeline.bench.mjs).
 // Usage: pnpm build && node test/bench/rabbitmq-pipeline.bench.mjs [--rows N]
 //        [--rows-per-message N] [--prefetch N[,N]] [--rounds N] [--json]
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { orderMessages } from './lib/orders.mjs';
+import { median, runSluiceIntoNoop } from './lib/noopRun.mjs';
 
 const require = createRequire(import.meta.url);
 const amqp = require('amqplib');
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'packages/cli/dist/bin.js');
 const protocol = await import(
   new URL('../../packages/canal-protocol/dist/index.js', import.meta.url).href
 ).catch((error) => {
@@ -96,12 +91,10 @@ async function ceiling(queue, prefetch) {
 }
 
 async function sluice(queue, prefetch) {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
-  const report = join(dir, 'report.json');
-  await writeFile(
-    join(dir, 'application.yml'),
-    `canal.conf:
-  mode: rabbitMQ
+  return runSluiceIntoNoop({
+    instance: queue,
+    groupId: 'g1',
+    conf: `  mode: rabbitMQ
   flatMessage: true
   syncBatchSize: 1000
   retries: 3
@@ -114,42 +107,9 @@ async function sluice(queue, prefetch) {
     rabbitmq.username: ${decodeURIComponent(broker.username) || 'guest'}
     rabbitmq.password: ${decodeURIComponent(broker.password) || 'guest'}
     rabbitmq.prefetch.count: ${prefetch}
-  canalAdapters:
-  - instance: ${queue}
-    groups:
-    - groupId: g1
-      outerAdapters:
-      - name: noop
-        key: noop
-        properties:
-          report: ${JSON.stringify(report)}
-sluice:
-  plugins:
-  - ${JSON.stringify(join(root, 'test/bench/kafka-noop-sink.mjs'))}
-  admin:
-    enabled: false
 `,
-  );
-  const started = performance.now();
-  const child = spawn(process.execPath, [bin, 'start', '--config', dir, '--once'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise((r) => child.on('exit', r));
-  const wall = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`sluice exited ${code}:\n${stderr.slice(-3000)}`);
-  const r = JSON.parse(await readFile(report, 'utf8'));
-  await rm(dir, { recursive: true, force: true });
-  return {
-    rows: r.events,
-    seconds: (r.lastMs - r.firstMs) / 1000,
-    wall,
-    rssMiB: r.maxRssKiB / 1024,
-  };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const bodies = messages();
 const bytes = bodies.reduce((n, b) => n + b.length, 0);

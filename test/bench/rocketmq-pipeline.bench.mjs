@@ -12,16 +12,11 @@
 // queue canal's $pk$ partition hash picks.
 // Usage: pnpm build && node test/bench/rocketmq-pipeline.bench.mjs [--rows N]
 //        [--rows-per-message N] [--queues 1,4] [--rounds N] [--json]
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { orderMessagesByPartition } from './lib/orders.mjs';
+import { median, runSluiceIntoNoop } from './lib/noopRun.mjs';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'packages/cli/dist/bin.js');
 const load = (rel) =>
   import(new URL(rel, import.meta.url).href).catch((error) => {
     console.error(`Cannot load ${rel}: run "pnpm build" first.\n${error.message}`);
@@ -119,12 +114,10 @@ async function ceiling(broker, topic, queues) {
 }
 
 async function sluice(topic) {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
-  const report = join(dir, 'report.json');
-  await writeFile(
-    join(dir, 'application.yml'),
-    `canal.conf:
-  mode: rocketMQ
+  return runSluiceIntoNoop({
+    instance: topic,
+    groupId: `bench_sluice_${tag}_${Math.random().toString(36).slice(2, 8)}`,
+    conf: `  mode: rocketMQ
   flatMessage: true
   syncBatchSize: 1000
   retries: 3
@@ -135,43 +128,9 @@ async function sluice(topic) {
     rocketmq.namesrv.addr: ${nameServer}
     rocketmq.batch.size: 32
     rocketmq.consume.from.where: CONSUME_FROM_FIRST_OFFSET
-  canalAdapters:
-  - instance: ${topic}
-    groups:
-    - groupId: bench_sluice_${tag}_${Math.random().toString(36).slice(2, 8)}
-      outerAdapters:
-      - name: noop
-        key: noop
-        properties:
-          report: ${JSON.stringify(report)}
-sluice:
-  plugins:
-  - ${JSON.stringify(join(root, 'test/bench/kafka-noop-sink.mjs'))}
-  admin:
-    enabled: false
 `,
-  );
-  const started = performance.now();
-  const nodeArgs = (process.env.SLUICE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, bin, 'start', '--config', dir, '--once'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise((r) => child.on('exit', r));
-  const wall = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`sluice exited ${code}:\n${stderr.slice(-3000)}`);
-  const r = JSON.parse(await readFile(report, 'utf8'));
-  await rm(dir, { recursive: true, force: true });
-  return {
-    rows: r.events,
-    seconds: (r.lastMs - r.firstMs) / 1000,
-    wall,
-    rssMiB: r.maxRssKiB / 1024,
-  };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const results = [];
 try {

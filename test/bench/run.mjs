@@ -16,7 +16,9 @@ const benches = {
   'tcp-pipeline': { file: 'test/bench/tcp-pipeline.bench.mjs', testbed: ['mysql', 'canal'] },
   latency: { file: 'test/bench/latency.bench.mjs', testbed: ['kafka', 'mysql'] },
   'rdb-pipeline': { file: 'test/bench/rdb-pipeline.bench.mjs', testbed: ['kafka', 'mysql', 'pg'] },
+  'rdb-plan': { file: 'test/bench/rdb-plan.bench.mjs', testbed: [] },
   'rdb-etl': { file: 'test/bench/rdb-etl.bench.mjs', testbed: ['mysql', 'pg'] },
+  'es-sink': { file: 'test/bench/es-sink.bench.mjs', testbed: ['kafka', 'mysql', 'es'] },
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) {

@@ -18,19 +18,17 @@
 //        [--rows 200000] [--rows-per-insert 1000] [--batch-size 500] [--timeout-ms 1000]
 //        [--rounds 3] [--xmx 256m] [--json]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { orderRows } from './lib/orders.mjs';
 import { launcherClasspath } from '../testbed/services/canal.mjs';
+import { median, runSluiceIntoNoop } from './lib/noopRun.mjs';
 
 const require = createRequire(import.meta.url);
 const mysql = require('mysql2/promise');
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'packages/cli/dist/bin.js');
 
 const { values: opts } = parseArgs({
   options: {
@@ -155,12 +153,10 @@ async function writeRows(my) {
 
 // ---------------------------------------------------------------------------------------------
 async function sluice(dest) {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-tcp-'));
-  const report = join(dir, 'report.json');
-  await writeFile(
-    join(dir, 'application.yml'),
-    `canal.conf:
-  mode: tcp
+  const run = await runSluiceIntoNoop({
+    instance: dest,
+    groupId: 'g1',
+    conf: `  mode: tcp
   syncBatchSize: 1000
   retries: 3
   timeout: ${TIMEOUT_MS}
@@ -169,43 +165,12 @@ async function sluice(dest) {
   consumerProperties:
     canal.tcp.server.host: ${canalTcp}
     canal.tcp.batch.size: ${BATCH}
-  canalAdapters:
-  - instance: ${dest}
-    groups:
-    - groupId: g1
-      outerAdapters:
-      - name: noop
-        key: noop
-        properties:
-          report: ${JSON.stringify(report)}
-sluice:
-  plugins:
-  - ${JSON.stringify(join(root, 'test/bench/kafka-noop-sink.mjs'))}
-  admin:
-    enabled: false
 `,
-  );
-  const started = performance.now();
-  const nodeArgs = (process.env.SLUICE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, bin, 'start', '--config', dir, '--once'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise((r) => child.on('exit', r));
-  const wall = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`sluice exited ${code}:\n${stderr.slice(-3000)}`);
-  const r = JSON.parse(await readFile(report, 'utf8'));
-  await rm(dir, { recursive: true, force: true });
+  const r = run.report;
   if (r.rows !== r.events && !opts.json)
     console.error(`sluice events by kind: ${JSON.stringify(r.kinds)}`);
-  return {
-    rows: r.rows,
-    events: r.events,
-    seconds: (r.lastMs - r.firstMs) / 1000,
-    wall,
-    rssMiB: r.maxRssKiB / 1024,
-  };
+  return { ...run, rows: r.rows, events: r.events };
 }
 
 async function java(dest, classpath) {
@@ -242,8 +207,6 @@ async function java(dest, classpath) {
   const s = JSON.parse(last);
   return { rows: s.rows, seconds: (s.lastMs - s.firstMs) / 1000, wall, batches: s.batches };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ---------------------------------------------------------------------------------------------
 const { classpath } = await launcherClasspath();

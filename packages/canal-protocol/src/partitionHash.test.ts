@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { FlatMessage, FlatRow } from './flatMessage.js';
 import {
   flatMessagePartitions,
+  javaEqualsIgnoreCase,
   javaStringHash,
   parsePartitionHash,
   partitionOfHash,
@@ -316,5 +317,30 @@ describe('partition choice: what the mutation run asked for', () => {
         true,
       );
     expect(ruleMatches({ pattern: 't0\\..*', mode: 'table', columns: [] }, 't0', 'x')).toBe(true);
+  });
+});
+
+describe("Java's case folding in rule matching", () => {
+  it('equalsIgnoreCase folds like Java: upper case first, then lower case of the upper case', () => {
+    // ſ (long s) upper-cases to S; the Kelvin sign only lower-cases to k.
+    expect(javaEqualsIgnoreCase('ſ', 's')).toBe(true);
+    expect(javaEqualsIgnoreCase('\u212a', 'k')).toBe(true);
+    // ß has no one-unit upper case in Java: it stays ß, which is not "s".
+    expect(javaEqualsIgnoreCase('ß', 's')).toBe(false);
+    // İ lower-cases to i in Java (simple mapping), so it equals i ignoring case.
+    expect(javaEqualsIgnoreCase('\u0130', 'i')).toBe(true);
+    expect(javaEqualsIgnoreCase('Shop.Orders', 'shop.orders')).toBe(true);
+    expect(javaEqualsIgnoreCase('shop.order', 'shop.orders')).toBe(false);
+  });
+
+  it('a pattern without metacharacters is compared as text: its dots are no wildcards', () => {
+    const rule = { pattern: 'a.b.c', mode: 'table' as const, columns: [] };
+    expect(ruleMatches(rule, 'a', 'b.c')).toBe(true);
+    expect(ruleMatches(rule, 'axb', 'c')).toBe(false);
+  });
+
+  it('a regex pattern is matched against the lower-cased name (ß stays one letter)', () => {
+    const rule = { pattern: 'ß\\.t', mode: 'table' as const, columns: [] };
+    expect(ruleMatches(rule, 'ß', 'T')).toBe(true);
   });
 });

@@ -36,6 +36,9 @@ function javaUpper(code: number): number {
   return s.length === 1 ? s.charCodeAt(0) : code;
 }
 function javaLower(code: number): number {
+  // U+0130 (İ) is the one unit whose full lowercase is two units ("i̇"); its simple mapping,
+  // which Java uses, is "i" (UnicodeData.txt).
+  if (code === 0x130) return 0x69;
   const s = String.fromCharCode(code).toLowerCase();
   return s.length === 1 ? s.charCodeAt(0) : code;
 }

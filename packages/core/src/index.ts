@@ -62,12 +62,7 @@ export type {
   ServerConfig,
   SinkRef,
 } from './config/application/types.js';
-export {
-  encodePayload,
-  decodePayload,
-  parseDeadLetter,
-  parseDeadLetters,
-} from './deadLetter/record.js';
+export { encodePayload, decodePayload, parseDeadLetters } from './deadLetter/record.js';
 export type { DeadLetterRecord } from './deadLetter/record.js';
 export type { DeadLetterQueue, DeadLetterReader, DeadLetterBatch } from './deadLetter/queue.js';
 export {
@@ -124,7 +119,6 @@ export { PipelineEngine } from './pipeline/engine.js';
 export type {
   EngineRunOptions,
   EngineSink,
-  MessageOverride,
   PartitionView,
   PipelineEngineOptions,
   SinkView,
@@ -137,6 +131,7 @@ export type { ConnectionOptions } from './pipeline/connection.js';
 export { coreErrors } from './errors.js';
 export { Router } from './router/router.js';
 export type { MappingRoute, RouteResult, RouterOptions, RouterSink } from './router/router.js';
+export type { MessageOverride } from './router/routeFilter.js';
 export { CORE_SERVICE_IDS, createPluginContainer } from './plugins/container.js';
 export type { CoreServiceInstances } from './plugins/container.js';
 export { loadPlugins, pluginExports, resolvePluginSpec } from './plugins/loader.js';

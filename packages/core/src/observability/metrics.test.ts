@@ -59,6 +59,22 @@ describe('MetricsRegistry', () => {
     expect(() => m.increment('sluice_in_flight_events')).toThrow(/not a declared core counter/);
   });
 
+  it('keeps frozen and mutable label sets apart per series (a reused mutable object may change)', () => {
+    const m = new MetricsRegistry();
+    const frozen = Object.freeze({ sink: 'a', table: 'db.t' });
+    m.increment('sluice_events_applied_total', frozen, 2);
+    m.increment('sluice_events_applied_total', frozen, 3);
+    // The same frozen object under another metric is another series.
+    m.increment('sluice_events_dead_lettered_total', frozen);
+    const mutable = { sink: 'a', table: 'db.t' };
+    m.increment('sluice_events_applied_total', mutable);
+    mutable.table = 'db.u';
+    m.increment('sluice_events_applied_total', mutable);
+    expect(m.value('sluice_events_applied_total', { sink: 'a', table: 'db.t' })).toBe(6);
+    expect(m.value('sluice_events_applied_total', { table: 'db.u', sink: 'a' })).toBe(1);
+    expect(m.value('sluice_events_dead_lettered_total', frozen)).toBe(1);
+  });
+
   it('never throws on wrong labels (recording is safe from any flow)', () => {
     const m = new MetricsRegistry();
     const c = m.counter({ name: 'y_total', help: 'y', labelNames: ['a'] });

@@ -45,6 +45,7 @@ interface Declared {
 }
 
 const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const NO_LABELS: MetricLabels = Object.freeze({});
 
 function seriesKey(name: string, labels: MetricLabels | undefined): string {
   const parts = Object.entries(labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -68,6 +69,12 @@ export class MetricsRegistry implements Metrics, CoreMetrics {
   /** Current value per series (sum for histograms), kept for synchronous reads. */
   readonly #values = new Map<string, number>();
   readonly #hooks = new Set<() => void | Promise<void>>();
+  /**
+   * Series keys of frozen label objects, per object and metric name: the pipeline records with
+   * the same frozen labels per partition and sink, so the hot path does not sort and stringify
+   * them on every call. Mutable label objects are keyed afresh each time (they may change).
+   */
+  readonly #frozenKeys = new WeakMap<MetricLabels, Map<string, string>>();
 
   constructor(options: MetricsOptions = {}) {
     this.#prefix = options.prefix ?? 'sluice_';
@@ -157,6 +164,15 @@ export class MetricsRegistry implements Metrics, CoreMetrics {
     return this.registry.contentType;
   }
 
+  #seriesKey(name: string, labels: MetricLabels): string {
+    if (!Object.isFrozen(labels)) return seriesKey(name, labels);
+    let byName = this.#frozenKeys.get(labels);
+    if (byName === undefined) this.#frozenKeys.set(labels, (byName = new Map()));
+    let key = byName.get(name);
+    if (key === undefined) byName.set(name, (key = seriesKey(name, labels)));
+    return key;
+  }
+
   #bare(name: string): string {
     if (name.startsWith(this.#prefix)) return name.slice(this.#prefix.length);
     return name.startsWith('sluice_') ? name.slice('sluice_'.length) : name;
@@ -218,8 +234,8 @@ export class MetricsRegistry implements Metrics, CoreMetrics {
     value: number,
     how: 'add' | 'set',
   ): void {
-    const l = labels ?? {};
-    const key = seriesKey(name, l);
+    const l = labels ?? NO_LABELS;
+    const key = this.#seriesKey(name, l);
     if (how === 'set') this.#values.set(key, value);
     else this.#values.set(key, (this.#values.get(key) ?? 0) + value);
     try {

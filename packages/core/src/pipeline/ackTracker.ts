@@ -96,10 +96,12 @@ export class AckTracker {
       this.#head = 0;
     }
     if (advanced) this.#onAdvance(this.#doneUpTo!);
-    const waiters = this.#progressWaiters;
-    this.#progressWaiters = [];
-    for (const w of waiters) w();
-    if (this.#inFlight === 0) {
+    if (this.#progressWaiters.length > 0) {
+      const waiters = this.#progressWaiters;
+      this.#progressWaiters = [];
+      for (const w of waiters) w();
+    }
+    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
       const idle = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const w of idle) w();

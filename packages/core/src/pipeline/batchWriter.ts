@@ -56,7 +56,51 @@ export interface BatchWriterOptions<T> {
 /** A `write` that returned the wrong number of outcomes: retried like a transient failure. */
 class WriteResultMismatch extends Error {}
 
-type LiveWrite<T extends CoalesceItem> = CoalescedWrite<T> & { record: SinkRecord };
+/**
+ * The records of one `write` call and the items whose outcome each decides: without coalescing,
+ * record `i` is item `i`'s (no per-item wrapper on the hot path); with coalescing, `groups[i]`
+ * holds the items merged into record `i`.
+ */
+interface WriteSet<T> {
+  readonly records: readonly SinkRecord[];
+  readonly items: readonly T[] | undefined;
+  readonly groups: readonly (readonly T[])[] | undefined;
+}
+
+function plainSet<T extends CoalesceItem>(items: readonly T[]): WriteSet<T> {
+  const records = new Array<SinkRecord>(items.length);
+  for (let i = 0; i < items.length; i++) records[i] = items[i]!.record;
+  return { records, items, groups: undefined };
+}
+
+function groupedSet<T extends CoalesceItem>(
+  writes: readonly (CoalescedWrite<T> & { record: SinkRecord })[],
+): WriteSet<T> {
+  return {
+    records: writes.map((w) => w.record),
+    items: undefined,
+    groups: writes.map((w) => w.members),
+  };
+}
+
+/** Appends the items of record `i` to `out`. */
+function addMembers<T>(set: WriteSet<T>, i: number, out: T[]): void {
+  if (set.items) out.push(set.items[i]!);
+  else for (const item of set.groups![i]!) out.push(item);
+}
+
+/** Every item of the set, in order. */
+function allMembers<T>(set: WriteSet<T>): T[] {
+  return set.items ? [...set.items] : set.groups!.flat();
+}
+
+function sliceSet<T>(set: WriteSet<T>, start: number, end?: number): WriteSet<T> {
+  return {
+    records: set.records.slice(start, end),
+    items: set.items?.slice(start, end),
+    groups: set.groups?.slice(start, end),
+  };
+}
 
 /**
  * Writes the batches of one sink instance with canal's failure policy (DESIGN.md §3
@@ -90,24 +134,25 @@ export class BatchWriter<T extends CoalesceItem> {
 
   /** Writes one batch (coalesced when enabled); resolves once every item was reported or abandoned. */
   async write(batch: readonly T[]): Promise<void> {
-    const { hooks } = this.#o;
-    const writes: CoalescedWrite<T>[] = this.#o.coalescing
-      ? coalesce(batch)
-      : batch.map((e) => ({ record: e.record, members: [e] }));
-    let cancelled: T[] | undefined;
-    let live: LiveWrite<T>[] | undefined;
-    for (const w of writes) {
-      if (w.record === undefined) (cancelled ??= []).push(...w.members);
-      else (live ??= []).push(w as LiveWrite<T>);
+    if (batch.length === 0) return;
+    if (!this.#o.coalescing) {
+      await this.#write(plainSet(batch));
+      return;
     }
-    if (cancelled) hooks.applied(cancelled);
-    if (live) await this.#write(live);
+    let cancelled: T[] | undefined;
+    let live: (CoalescedWrite<T> & { record: SinkRecord })[] | undefined;
+    for (const w of coalesce(batch)) {
+      if (w.record === undefined) (cancelled ??= []).push(...w.members);
+      else (live ??= []).push(w as CoalescedWrite<T> & { record: SinkRecord });
+    }
+    if (cancelled) this.#o.hooks.applied(cancelled);
+    if (live) await this.#write(groupedSet(live));
   }
 
-  async #write(live: readonly LiveWrite<T>[]): Promise<void> {
+  async #write(live: WriteSet<T>): Promise<void> {
     const { hooks, signal, sink, logger } = this.#o;
     const s = this.#o.settings;
-    const records = live.map((w) => w.record);
+    const records = live.records;
     let reconnectFailure: unknown;
     const outcome = await retry(
       async (_, sig): Promise<WriteResult> => {
@@ -175,7 +220,7 @@ export class BatchWriter<T extends CoalesceItem> {
         { records: records.length, error: messageOf(error) },
       );
       await hooks.deadLetter(
-        live.flatMap((w) => w.members),
+        allMembers(live),
         `write failed after ${attempts} attempt(s): ${messageOf(error)}`,
         attempts,
         signal,
@@ -184,44 +229,40 @@ export class BatchWriter<T extends CoalesceItem> {
   }
 
   /** A batch rejected as a whole: halves, down to the record that goes to the dead-letter queue. */
-  async #split(live: readonly LiveWrite<T>[], message: string, attempts: number): Promise<void> {
+  async #split(live: WriteSet<T>, message: string, attempts: number): Promise<void> {
     const { hooks, signal, sink, logger } = this.#o;
-    if (live.length === 1) {
-      await hooks.deadLetter(live[0]!.members, message, attempts, signal);
+    const n = live.records.length;
+    if (n === 1) {
+      await hooks.deadLetter(allMembers(live), message, attempts, signal);
       return;
     }
     logger.warn(
       `Sink "${sink.key}" rejected a batch as a whole; splitting it to find the record.`,
       {
-        records: live.length,
+        records: n,
         error: message,
       },
     );
-    const mid = Math.ceil(live.length / 2);
-    await this.#write(live.slice(0, mid));
+    const mid = Math.ceil(n / 2);
+    await this.#write(sliceSet(live, 0, mid));
     if (signal.aborted) return;
-    await this.#write(live.slice(mid));
+    await this.#write(sliceSet(live, mid));
   }
 
   /** Reports per-record outcomes: applied ones at once, failed ones to the dead-letter queue. */
-  async #report(
-    live: readonly LiveWrite<T>[],
-    result: WriteResult,
-    attempts: number,
-  ): Promise<void> {
+  async #report(live: WriteSet<T>, result: WriteResult, attempts: number): Promise<void> {
     const { hooks, signal } = this.#o;
     let ok: T[] | undefined;
     let rejected: Map<string, T[]> | undefined;
-    for (let i = 0; i < live.length; i++) {
+    for (let i = 0; i < result.length; i++) {
       const outcome = result[i]!;
-      const members = live[i]!.members;
-      if (outcome.status === 'applied') (ok ??= []).push(...members);
+      if (outcome.status === 'applied') addMembers(live, i, (ok ??= []));
       else {
         const reason = outcome.error?.message ?? 'rejected by the sink';
         rejected ??= new Map();
-        const list = rejected.get(reason);
-        if (list) list.push(...members);
-        else rejected.set(reason, [...members]);
+        let list = rejected.get(reason);
+        if (!list) rejected.set(reason, (list = []));
+        addMembers(live, i, list);
       }
     }
     if (ok) hooks.applied(ok);

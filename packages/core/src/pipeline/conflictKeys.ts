@@ -41,9 +41,15 @@ export function changesPrimaryKey(event: ChangeEvent): boolean {
   return pkValues(event.pkNames, event.before) !== pkValues(event.pkNames, event.after);
 }
 
-/** Computes the conflict keys of `event` under an ordering mode (see DESIGN.md §3). */
-export function conflictKeys(event: ChangeEvent, ordering: OrderingMode): ConflictKeys {
-  const table = `${event.database}.${event.table}`;
+/**
+ * Computes the conflict keys of `event` under an ordering mode (see DESIGN.md §3). `table` is the
+ * event's `database.table`, when the caller already has it (built here otherwise).
+ */
+export function conflictKeys(
+  event: ChangeEvent,
+  ordering: OrderingMode,
+  table = `${event.database}.${event.table}`,
+): ConflictKeys {
   if (ordering === 'partition') return { table, barrier: false, keys: ['\u0002partition'] };
   if (event.kind === 'ddl') return { table, barrier: true, keys: [] };
   if (ordering === 'table' || event.pkNames.length === 0)

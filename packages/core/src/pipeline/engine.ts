@@ -3,8 +3,8 @@ import type {
   ChangeEvent,
   Clock,
   Logger,
+  MetricLabels,
   SinkInstance,
-  SinkRecord,
   SourceBatch,
   SourceHandler,
   SourceInstance,
@@ -13,10 +13,12 @@ import type { DeadLetterQueue } from '../deadLetter/queue.js';
 import { DeadLetterWriter } from '../deadLetter/writer.js';
 import type { CoreMetrics } from '../observability/metrics.js';
 import { Router, type MappingRoute } from '../router/router.js';
-import { AckTracker } from './ackTracker.js';
+import { filterEvents, unroutedDeadLetter, type MessageOverride } from '../router/routeFilter.js';
+import { AckTracker, type MessageTicket } from './ackTracker.js';
 import { Applier, type ApplierEntry, type SourceOrigin } from './applier.js';
-import { conflictKeys } from './conflictKeys.js';
-import { decodeMessage, type MessageFormat } from './decodeMessage.js';
+import { CommitCoordinator, SinkFlusher } from './commitCoordinator.js';
+import type { MessageFormat } from './decodeMessage.js';
+import { Ingest, type IngestCounts, type RoutedEntry } from './ingest.js';
 import { resolvePipelineSettings, type OrderingMode, type PipelineSettings } from './settings.js';
 import { SinkHandle } from './connection.js';
 
@@ -31,22 +33,6 @@ export interface EngineSink {
   readonly ordering?: OrderingMode;
   /** Mapping routes; `undefined` for a sink without mapping files (it gets every event). */
   readonly routes?: readonly MappingRoute[] | undefined;
-}
-
-/**
- * What a delivered message really is, for `sluice dlq replay`: where it first came from, and
- * which sink instances and which row of it to apply.
- */
-export interface MessageOverride {
-  /** The original partition and offset (kept in event positions and new dead letters). */
-  readonly partition?: string;
-  readonly offset?: string;
-  /** Only these sink instances get the message's events. */
-  readonly sinks?: readonly string[];
-  /** Only the event with this row index is applied. */
-  readonly index?: number;
-  /** Only this mapping file (`MappingFile.file`) of those sinks gets the event. */
-  readonly mapping?: string;
 }
 
 /** Options of a {@link PipelineEngine}. */
@@ -105,11 +91,8 @@ interface PartitionState {
   readonly abort: AbortController;
   readonly signal: AbortSignal;
   accepting: boolean;
-  committed: bigint | undefined;
-  commitTimer: NodeJS.Timeout | undefined;
-  /** The source asked for a commit as soon as one is possible ({@link PipelineEngine.requestCommit}). */
-  commitRequested: boolean;
-  commitChain: Promise<void>;
+  /** Offset commits of the partition. */
+  readonly commits: CommitCoordinator;
   readonly labels: Readonly<Record<string, string>>;
   /** Labels of the apply-lag histogram (destination, group). */
   readonly lagLabels: Readonly<Record<string, string>>;
@@ -119,15 +102,13 @@ interface PartitionState {
   lagMs: number;
 }
 
-function approxBytes(payload: Uint8Array | string, events: number): number {
-  const size = typeof payload === 'string' ? payload.length : payload.byteLength;
-  return Math.ceil(size / Math.max(1, events));
-}
-
 /**
- * The pipeline of one `canalAdapters[].groups[]` entry (DESIGN.md §1, §3): decodes delivered
- * messages, routes each event to the matching mappings of every sink instance, applies them
- * through per-sink, per-partition {@link Applier}s, and commits each partition's low watermark.
+ * The pipeline of one `canalAdapters[].groups[]` entry (DESIGN.md §1, §3). The engine keeps
+ * intake (source delivery, back-pressure, pause), the partitions (assignment, revocation, their
+ * appliers and ack trackers) and shutdown; it hands each delivered message to the pure
+ * {@link Ingest} step (decode, route, conflict keys), pushes the records into per-sink,
+ * per-partition {@link Applier}s, and lets each partition's {@link CommitCoordinator} commit its
+ * low watermark.
  *
  * Guarantees: per-key order within a partition; a source offset is committed only when every
  * record of every earlier message was applied or dead-lettered; `deliver` resolves only below
@@ -138,7 +119,9 @@ export class PipelineEngine implements SourceHandler {
   readonly #o: PipelineEngineOptions;
   readonly #settings: PipelineSettings;
   readonly #router: Router;
+  readonly #ingest: Ingest;
   readonly #handles: SinkHandle[];
+  readonly #flusher: SinkFlusher;
   readonly #deadLetters: DeadLetterWriter;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #clock: Clock;
@@ -147,14 +130,15 @@ export class PipelineEngine implements SourceHandler {
   readonly #intake = new AbortController();
   #fatal: FatalError | undefined;
   #stopping = false;
-  #flushing: Promise<boolean> | undefined;
-  #nextFlush: Promise<boolean> | undefined;
   /** Set while intake is paused (sync switch off); resolved by {@link resume}. */
   #paused: { promise: Promise<void>; resume: () => void } | undefined;
   #finished = false;
   /** Per sink instance key: events applied and dead-lettered since start. */
   readonly #counts = new Map<string, { applied: number; deadLettered: number }>();
+  /** Frozen metric labels per sink instance and table (see {@link #tableLabels}). */
+  readonly #labels = new Map<string, Map<string, MetricLabels>>();
   /** Largest `executedAt` applied so far (ms), for lag. */
+
   #latestExecutedAt = 0;
 
   constructor(options: PipelineEngineOptions) {
@@ -167,10 +151,25 @@ export class PipelineEngine implements SourceHandler {
       tcpMode: options.tcpMode ?? false,
       sinks: options.sinks.map((s) => ({ key: s.key, routes: s.routes })),
     });
+    this.#ingest = new Ingest({
+      destination: options.destination,
+      format: options.format,
+      router: this.#router,
+      sinks: options.sinks.map((s) => ({
+        key: s.key,
+        ordering: s.ordering ?? this.#settings.ordering,
+      })),
+      logger: options.logger,
+    });
     const backoff = { baseMs: this.#settings.retryBaseMs, maxMs: this.#settings.retryMaxMs };
     this.#handles = options.sinks.map(
       (s) => new SinkHandle(s.key, s.instance, options.logger, backoff),
     );
+    this.#flusher = new SinkFlusher({
+      sinks: this.#handles,
+      logger: options.logger,
+      signal: () => this.#flushSignal(),
+    });
     this.#deadLetters = new DeadLetterWriter({
       destination: options.destination,
       groupId: options.groupId,
@@ -209,7 +208,7 @@ export class PipelineEngine implements SourceHandler {
     return [...this.#partitions.values()].map((p) => ({
       partition: p.name,
       inFlight: p.tracker.inFlight,
-      ...(p.committed !== undefined ? { committed: p.committed.toString() } : {}),
+      ...(p.commits.committed !== undefined ? { committed: p.commits.committed.toString() } : {}),
     }));
   }
 
@@ -297,6 +296,15 @@ export class PipelineEngine implements SourceHandler {
     this.#o.logger.info('Intake resumed (sync switch on).');
   }
 
+  /** The frozen `{ sink, table }` labels of one sink instance and table (kept per pair). */
+  #tableLabels(sinkKey: string, table: string): MetricLabels {
+    let bySink = this.#labels.get(sinkKey);
+    if (bySink === undefined) this.#labels.set(sinkKey, (bySink = new Map()));
+    let labels = bySink.get(table);
+    if (labels === undefined) bySink.set(table, (labels = Object.freeze({ sink: sinkKey, table })));
+    return labels;
+  }
+
   #count(sinkKey: string): { applied: number; deadLettered: number } {
     let c = this.#counts.get(sinkKey);
     if (!c) this.#counts.set(sinkKey, (c = { applied: 0, deadLettered: 0 }));
@@ -332,7 +340,10 @@ export class PipelineEngine implements SourceHandler {
       // or dead-lettered, with no deadline (the shutdown deadline is for a stop: a slow or
       // retrying target must not make `--once` end early with work left undone).
       if (options.once)
-        await this.#whenIdle(AbortSignal.any([this.#intake.signal, this.#hard.signal]));
+        await this.#whenIdle(
+          [...this.#partitions.values()],
+          AbortSignal.any([this.#intake.signal, this.#hard.signal]),
+        );
     } catch (error) {
       if (!this.#intake.signal.aborted || this.#fatal === undefined) runError = error;
     } finally {
@@ -365,10 +376,12 @@ export class PipelineEngine implements SourceHandler {
     }
   }
 
-  /** Resolves when every partition is idle, or when `stop` aborts (whichever comes first). */
-  async #whenIdle(stop: AbortSignal): Promise<void> {
+  /**
+   * Resolves when the partitions are idle (nothing in flight, every applier idle), or when `stop`
+   * aborts (whichever comes first).
+   */
+  async #whenIdle(states: readonly PartitionState[], stop: AbortSignal): Promise<void> {
     if (stop.aborted) return;
-    const states = [...this.#partitions.values()];
     const idle = Promise.all(
       states.map((p) =>
         Promise.all([p.tracker.whenIdle(), ...p.appliers.map((a) => a.whenIdle())]),
@@ -407,53 +420,28 @@ export class PipelineEngine implements SourceHandler {
     }
     // Each commit flushes the sinks first; the last flush also precedes `close`.
     for (const p of states) {
-      if (p.commitTimer) clearTimeout(p.commitTimer);
-      p.commitTimer = undefined;
-      await this.#commitNow(p);
+      p.commits.stop();
+      await p.commits.commitNow();
     }
-    await this.#flushAll();
-  }
-
-  /** Waits until the partitions are idle; false when the deadline passed or work was abandoned. */
-  async #drain(states: readonly PartitionState[], abandon: AbortSignal): Promise<boolean> {
-    if (abandon.aborted) return false;
-    const idle = Promise.all(
-      states.map((p) =>
-        Promise.all([p.tracker.whenIdle(), ...p.appliers.map((a) => a.whenIdle())]),
-      ),
-    );
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const stop = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.#settings.shutdownTimeoutMs);
-      onAbort = () => resolve(false);
-      abandon.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      const result = await Promise.race([idle.then(() => true as const), stop]);
-      return result && !abandon.aborted && states.every((p) => p.tracker.inFlight === 0);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) abandon.removeEventListener('abort', onAbort);
-    }
+    await this.#flusher.flush();
   }
 
   /**
-   * Flushes every sink, in a flush that starts after this call (concurrent callers share one):
-   * everything whose `write` resolved before the call is durable when it resolves true. False when
-   * a sink failed to flush (logged); the caller then must not commit.
+   * Waits (at most `shutdownTimeoutMs`) until the partitions are idle; false when the deadline
+   * passed or their work was abandoned.
    */
-  #flushAll(): Promise<boolean> {
-    if (this.#flushing === undefined) {
-      this.#flushing = this.#flushSinksOnce().finally(() => (this.#flushing = undefined));
-      return this.#flushing;
+  async #drain(states: readonly PartitionState[], abandon: AbortSignal): Promise<boolean> {
+    if (abandon.aborted) return false;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.#settings.shutdownTimeoutMs);
+    try {
+      await this.#whenIdle(states, AbortSignal.any([abandon, deadline.signal]));
+    } finally {
+      clearTimeout(timer);
     }
-    // The running flush may have started before records the caller counts on: wait for the next.
-    this.#nextFlush ??= this.#flushing.then(() => {
-      this.#nextFlush = undefined;
-      return this.#flushAll();
-    });
-    return this.#nextFlush;
+    return (
+      !deadline.signal.aborted && !abandon.aborted && states.every((p) => p.tracker.inFlight === 0)
+    );
   }
 
   /**
@@ -469,25 +457,6 @@ export class PipelineEngine implements SourceHandler {
       this.#hard.signal,
       AbortSignal.timeout(Math.max(1000, this.#settings.retryMaxMs)),
     ]);
-  }
-
-  async #flushSinksOnce(): Promise<boolean> {
-    let ok = true;
-    const flushSignal = this.#flushSignal();
-    for (const h of this.#handles) {
-      try {
-        await h.instance.flush(flushSignal);
-      } catch (error) {
-        ok = false;
-        this.#o.logger.error(
-          `Sink "${h.key}" failed to flush; offsets are not committed past its writes.`,
-          {
-            error: (error as Error).message,
-          },
-        );
-      }
-    }
-    return ok;
   }
 
   /** Stops the pipeline: no more intake, in-flight work abandoned, {@link run} rejects. */
@@ -522,9 +491,8 @@ export class PipelineEngine implements SourceHandler {
       for (const p of states) this.#abandon(p);
     }
     for (const p of states) {
-      if (p.commitTimer) clearTimeout(p.commitTimer);
-      p.commitTimer = undefined;
-      await this.#commitNow(p);
+      p.commits.stop();
+      await p.commits.commitNow();
       this.#partitions.delete(p.name);
     }
   }
@@ -533,27 +501,38 @@ export class PipelineEngine implements SourceHandler {
     p.accepting = false;
     p.abort.abort(new Error(`Partition ${p.name} abandoned.`));
     p.tracker.wakeAll();
-    if (p.commitTimer) clearTimeout(p.commitTimer);
-    p.commitTimer = undefined;
+    p.commits.stop();
   }
 
   #newPartition(name: string): PartitionState {
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, this.#hard.signal]);
-    const labels = { destination: this.#o.destination, groupId: this.#o.groupId, partition: name };
+    // Frozen: the metrics registry keys a frozen label set once (see MetricsRegistry).
+    const labels = Object.freeze({
+      destination: this.#o.destination,
+      groupId: this.#o.groupId,
+      partition: name,
+    });
+    const tracker: AckTracker = new AckTracker(() => commits.advanced());
+    const commits = new CommitCoordinator({
+      partition: name,
+      committable: () => tracker.committable,
+      commitIntervalMs: this.#settings.commitIntervalMs,
+      flush: () => this.#flusher.flush(),
+      commit: (partition, offset) => this.#o.source.commit(partition, offset),
+      logger: this.#o.logger,
+      signal: abort.signal,
+    });
     const state: PartitionState = {
       name,
-      tracker: new AckTracker(() => this.#scheduleCommit(state)),
+      tracker,
       appliers: [],
       abort,
       signal,
       accepting: true,
-      committed: undefined,
-      commitTimer: undefined,
-      commitRequested: false,
-      commitChain: Promise.resolve(),
+      commits,
       labels,
-      lagLabels: { destination: this.#o.destination, groupId: this.#o.groupId },
+      lagLabels: Object.freeze({ destination: this.#o.destination, groupId: this.#o.groupId }),
       latestExecutedAt: 0,
       lagMs: 0,
     };
@@ -561,6 +540,7 @@ export class PipelineEngine implements SourceHandler {
     this.#o.sinks.forEach((sink, i) => {
       const ordering = sink.ordering ?? s.ordering;
       const handle = this.#handles[i]!;
+      const sinkLabels = Object.freeze({ sink: sink.key });
       state.appliers.push(
         new Applier({
           sink: handle,
@@ -575,11 +555,10 @@ export class PipelineEngine implements SourceHandler {
               this.#deadLetterEntries(state, sink.key, entries, reason, sig),
             fail: (error) => this.#fail(error),
             observeWrite: (seconds, records) => {
-              this.#o.metrics.observe('sluice_batch_seconds', seconds, { sink: sink.key });
-              this.#o.metrics.observe('sluice_batch_records', records, { sink: sink.key });
+              this.#o.metrics.observe('sluice_batch_seconds', seconds, sinkLabels);
+              this.#o.metrics.observe('sluice_batch_records', records, sinkLabels);
             },
-            observeRetry: () =>
-              this.#o.metrics.increment('sluice_write_retries_total', { sink: sink.key }),
+            observeRetry: () => this.#o.metrics.increment('sluice_write_retries_total', sinkLabels),
           },
         }),
       );
@@ -592,51 +571,7 @@ export class PipelineEngine implements SourceHandler {
    * else with the next advance (not at the next interval).
    */
   requestCommit(partition: string): void {
-    const p = this.#partitions.get(partition);
-    if (!p || p.abort.signal.aborted) return;
-    p.commitRequested = true;
-    const next = p.tracker.committable;
-    if (next !== undefined && (p.committed === undefined || next > p.committed))
-      this.#scheduleCommit(p);
-  }
-
-  #scheduleCommit(p: PartitionState): void {
-    if (p.abort.signal.aborted) return;
-    if (this.#settings.commitIntervalMs === 0 || p.commitRequested) {
-      p.commitRequested = false;
-      if (p.commitTimer) clearTimeout(p.commitTimer);
-      p.commitTimer = undefined;
-      void this.#commitNow(p);
-      return;
-    }
-    p.commitTimer ??= setTimeout(() => {
-      p.commitTimer = undefined;
-      void this.#commitNow(p);
-    }, this.#settings.commitIntervalMs).unref();
-  }
-
-  /**
-   * Commits the partition's low watermark if it moved (serialised per partition), after a flush of
-   * every sink that started once the watermark was read: nothing is committed before it is
-   * durable in the sinks.
-   */
-  #commitNow(p: PartitionState): Promise<void> {
-    p.commitChain = p.commitChain.then(async () => {
-      const next = p.tracker.committable;
-      if (next === undefined || (p.committed !== undefined && next <= p.committed)) return;
-      if (!(await this.#flushAll())) return; // retried with the next commit
-      try {
-        await this.#o.source.commit(p.name, next.toString());
-        p.committed = next;
-      } catch (error) {
-        this.#o.logger.warn('Offset commit failed; it is retried with the next one.', {
-          partition: p.name,
-          offset: next.toString(),
-          error: (error as Error).message,
-        });
-      }
-    });
-    return p.commitChain;
+    this.#partitions.get(partition)?.commits.request();
   }
 
   async deliver(batch: SourceBatch): Promise<void> {
@@ -655,18 +590,16 @@ export class PipelineEngine implements SourceHandler {
       });
       return;
     }
-    const consumed = new Map<string, number>();
-    const skipped = new Map<string, number>();
-    for (const message of batch.messages)
-      this.#accept(p, message.offset, message.payload, consumed, skipped);
-    for (const [table, n] of consumed) {
+    const counts: IngestCounts = { consumed: new Map(), skipped: new Map() };
+    for (const message of batch.messages) this.#accept(p, message.offset, message.payload, counts);
+    for (const [table, n] of counts.consumed) {
       this.#o.metrics.increment(
         'sluice_events_consumed_total',
         { destination: this.#o.destination, groupId: this.#o.groupId, table },
         n,
       );
     }
-    for (const [key, n] of skipped) {
+    for (const [key, n] of counts.skipped) {
       const [sink, table] = key.split('\u0000') as [string, string];
       this.#o.metrics.increment('sluice_events_skipped_total', { sink, table }, n);
     }
@@ -692,109 +625,66 @@ export class PipelineEngine implements SourceHandler {
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 
+  /** Takes one delivered message: decode, route, push its records into the appliers. */
   #accept(
     p: PartitionState,
     offset: string,
     payload: Uint8Array | string,
-    consumed: Map<string, number>,
-    skipped: Map<string, number>,
+    counts: IngestCounts,
   ): void {
-    const o = this.#o;
     if (!p.tracker.accepts(offset)) {
-      o.logger.debug('Ignored a message delivered again.', { partition: p.name, offset });
+      this.#o.logger.debug('Ignored a message delivered again.', { partition: p.name, offset });
       return;
     }
-    const override = o.messageOverride?.(p.name, offset);
-    const origin: SourceOrigin = {
-      partition: override?.partition ?? p.name,
-      offset: override?.offset ?? offset,
-      payload,
-    };
+    const override = this.#o.messageOverride?.(p.name, offset);
+    const origin: SourceOrigin =
+      override === undefined
+        ? { partition: p.name, offset, payload }
+        : {
+            partition: override.partition ?? p.name,
+            offset: override.offset ?? offset,
+            payload,
+          };
     let events: ChangeEvent[];
     try {
-      events = decodeMessage(
-        payload,
-        o.format,
-        { destination: o.destination, partition: origin.partition, offset: origin.offset },
-        o.logger,
-      );
+      events = this.#ingest.decode(payload, origin);
     } catch (error) {
-      const ticket = p.tracker.open(offset, 1);
-      const reason = `undecodable message: ${(error as Error).message}`;
-      const where =
-        o.source.locate?.(origin.partition, origin.offset) ??
-        `partition ${origin.partition} offset ${origin.offset}`;
-      o.metrics.increment('sluice_messages_undecodable_total', { destination: o.destination });
-      o.logger.warn(
-        `Skipped ${where}: not a canal message (${(error as Error).message}); sending it to the dead-letter queue.`,
-        {
-          deadLetter: o.deadLetter.location,
-        },
-      );
-      void this.#deadLetters
-        .write(this.#deadLetters.record(origin, reason), p.signal)
-        .then((ok) => {
-          if (ok) p.tracker.release(ticket);
-        });
+      this.#deadLetterUndecodable(p, offset, origin, error);
       return;
     }
-    if (override?.index !== undefined)
-      events = events.filter((e) => e.position.index === override.index);
-    const ticket = p.tracker.open(offset, events.length);
-    const bytes = approxBytes(payload, events.length);
-    const sinks = o.sinks;
-    let routed = 0;
-    for (const event of events) {
-      const table = `${event.database}.${event.table}`;
-      consumed.set(table, (consumed.get(table) ?? 0) + 1);
-      for (let i = 0; i < sinks.length; i++) {
-        const sink = sinks[i]!;
-        if (override?.sinks && !override.sinks.includes(sink.key)) continue;
-        const routes = this.#router.route(i, event);
-        if (routes.length === 0) {
-          const key = sink.key + '\u0000' + table;
-          skipped.set(key, (skipped.get(key) ?? 0) + 1);
-          continue;
-        }
-        const defaultOrdering = sink.ordering ?? this.#settings.ordering;
-        for (const route of routes) {
-          if (override?.mapping !== undefined && route?.mapping.file !== override.mapping) continue;
-          const ordering = route?.ordering ?? defaultOrdering;
-          const ck = conflictKeys(event, ordering);
-          const record: SinkRecord = { event, mapping: route?.mapping };
-          const entry: ApplierEntry = {
-            record,
-            keys: ck.keys,
-            table: ck.table,
-            barrier: ck.barrier,
-            coalescible: ordering === 'per-key' && event.pkNames.length > 0,
-            bytes,
-            ticket,
-            origin,
-          };
-          p.tracker.add(ticket, 1);
-          p.appliers[i]!.push(entry);
-          routed += 1;
-        }
-      }
+    if (override !== undefined) {
+      this.#acceptReplay(p, offset, origin, events, counts, override);
+      return;
     }
-    if (override?.sinks && routed === 0) {
+    const ticket = p.tracker.open(offset, events.length);
+    this.#push(p, ticket, this.#ingest.route(events, { ticket, origin }, counts));
+    p.tracker.release(ticket);
+  }
+
+  /** Takes one message under a replay override (`sluice dlq replay`): see {@link MessageOverride}. */
+  #acceptReplay(
+    p: PartitionState,
+    offset: string,
+    origin: SourceOrigin,
+    decoded: ChangeEvent[],
+    counts: IngestCounts,
+    override: MessageOverride,
+  ): void {
+    const events = filterEvents(decoded, override);
+    const ticket = p.tracker.open(offset, events.length);
+    const routed = this.#ingest.routeReplay(events, { ticket, origin }, counts, override);
+    this.#push(p, ticket, routed);
+    const unrouted = routed.length === 0 ? unroutedDeadLetter(override) : undefined;
+    if (unrouted !== undefined) {
       // A dead letter of one sink instance that reaches it no more (the instance, its mapping or
       // the row is gone): back to the dead-letter queue, never dropped.
       p.tracker.add(ticket, 1);
-      const reason = `replay: the dead letter reaches no mapping of sink instance ${override.sinks.map((k) => `"${k}"`).join(', ')} any more`;
-      o.logger.warn(`${reason}; sending it back to the dead-letter queue.`, {
+      this.#o.logger.warn(`${unrouted.reason}; sending it back to the dead-letter queue.`, {
         partition: origin.partition,
         offset: origin.offset,
       });
       void this.#deadLetters
-        .write(
-          this.#deadLetters.record(origin, reason, {
-            ...(override.sinks.length === 1 ? { sink: override.sinks[0]! } : {}),
-            ...(override.index !== undefined ? { index: override.index } : {}),
-          }),
-          p.signal,
-        )
+        .write(this.#deadLetters.record(origin, unrouted.reason, unrouted.extra), p.signal)
         .then((ok) => {
           if (ok) p.tracker.complete(ticket);
         });
@@ -802,37 +692,89 @@ export class PipelineEngine implements SourceHandler {
     p.tracker.release(ticket);
   }
 
+  /** Queues routed records in their sinks' appliers (the ticket holds one pending unit each). */
+  #push(p: PartitionState, ticket: MessageTicket, routed: readonly RoutedEntry[]): void {
+    if (routed.length === 0) return;
+    p.tracker.add(ticket, routed.length);
+    const appliers = p.appliers;
+    for (const entry of routed) appliers[entry.sink]!.push(entry);
+  }
+
+  /** An undecodable message goes to the dead-letter queue; done once its dead letter is durable. */
+  #deadLetterUndecodable(
+    p: PartitionState,
+    offset: string,
+    origin: SourceOrigin,
+    error: unknown,
+  ): void {
+    const o = this.#o;
+    const ticket = p.tracker.open(offset, 1);
+    const reason = `undecodable message: ${(error as Error).message}`;
+    const where =
+      o.source.locate?.(origin.partition, origin.offset) ??
+      `partition ${origin.partition} offset ${origin.offset}`;
+    o.metrics.increment('sluice_messages_undecodable_total', { destination: o.destination });
+    o.logger.warn(
+      `Skipped ${where}: not a canal message (${(error as Error).message}); sending it to the dead-letter queue.`,
+      {
+        deadLetter: o.deadLetter.location,
+      },
+    );
+    void this.#deadLetters.write(this.#deadLetters.record(origin, reason), p.signal).then((ok) => {
+      if (ok) p.tracker.release(ticket);
+    });
+  }
+
   #applied(p: PartitionState, sinkKey: string, entries: readonly ApplierEntry[]): void {
-    const byTable = new Map<string, number>();
+    const metrics = this.#o.metrics;
     let latest = 0;
     let observed = 0;
     const now = this.#clock.now();
+    // Runs of one table (a message's rows share it) count as one increment each.
+    let table: string | undefined;
+    let run = 0;
     for (const e of entries) {
-      const table = `${e.record.event.database}.${e.record.event.table}`;
-      byTable.set(table, (byTable.get(table) ?? 0) + 1);
+      if (e.table !== table) {
+        if (run > 0)
+          metrics.increment('sluice_events_applied_total', this.#tableLabels(sinkKey, table!), run);
+        table = e.table;
+        run = 0;
+      }
+      run += 1;
       const executedAt = e.record.event.executedAt;
       if (executedAt > latest) latest = executedAt;
       // One observation per run of events with the same binlog time (a transaction's rows share
       // it): the histogram's cost stays per transaction, not per row.
       if (executedAt > 0 && executedAt !== observed) {
         observed = executedAt;
-        this.#o.metrics.observe(
+        metrics.observe(
           'sluice_apply_lag_seconds',
           Math.max(0, now - executedAt) / 1000,
           p.lagLabels,
         );
       }
     }
-    for (const [table, n] of byTable)
-      this.#o.metrics.increment('sluice_events_applied_total', { sink: sinkKey, table }, n);
+    if (run > 0)
+      metrics.increment('sluice_events_applied_total', this.#tableLabels(sinkKey, table!), run);
     this.#count(sinkKey).applied += entries.length;
     if (latest > this.#latestExecutedAt) this.#latestExecutedAt = latest;
     if (latest > p.latestExecutedAt) p.latestExecutedAt = latest;
     if (latest > 0) {
       p.lagMs = Math.max(0, now - latest);
-      this.#o.metrics.gauge('sluice_lag_seconds', p.lagMs / 1000, p.labels);
+      metrics.gauge('sluice_lag_seconds', p.lagMs / 1000, p.labels);
     }
-    for (const e of entries) p.tracker.complete(e.ticket);
+    // Runs of one message (its records sit together in a batch) complete in one call.
+    let ticket: MessageTicket | undefined;
+    let done = 0;
+    for (const e of entries) {
+      if (e.ticket !== ticket) {
+        if (ticket !== undefined) p.tracker.complete(ticket, done);
+        ticket = e.ticket;
+        done = 0;
+      }
+      done += 1;
+    }
+    if (ticket !== undefined) p.tracker.complete(ticket, done);
   }
 
   async #deadLetterEntries(
@@ -852,7 +794,7 @@ export class PipelineEngine implements SourceHandler {
         signal,
       );
       if (!ok) return false;
-      const table = `${e.record.event.database}.${e.record.event.table}`;
+      const table = e.table;
       this.#o.metrics.increment('sluice_events_dead_lettered_total', { sink: sinkKey, table });
       this.#count(sinkKey).deadLettered += 1;
       this.#o.logger.warn(

@@ -1,3 +1,7 @@
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '@sluice/plugin-api';
@@ -5,38 +9,44 @@ import { conflictKeys, hashString } from './conflictKeys.js';
 import { LaneScheduler, type LaneItem } from './laneScheduler.js';
 import type { OrderingMode } from './settings.js';
 
-/** A generated statement of one partition. */
+/**
+ * A generated statement of one partition. Tables are numbers (`t0`, `t1`, …). A `RENAME` is a DDL
+ * that touches two tables (`RENAME TABLE t<table> TO t<to>`, after dropping `t<to>`), while its
+ * event names only the first: the scheduler must order it against the rows of both.
+ */
 type Op =
   | { kind: 'INSERT' | 'DELETE'; table: number; id: number }
   | { kind: 'UPDATE'; table: number; id: number; to: number }
-  | { kind: 'DDL'; table: number };
+  | { kind: 'DDL'; table: number }
+  | { kind: 'RENAME'; table: number; to: number };
 
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constantFrom('INSERT' as const, 'DELETE' as const),
-      table: fc.integer({ min: 0, max: 2 }),
-      id: fc.integer({ min: 0, max: 5 }),
-    }),
-  },
-  {
-    weight: 5,
-    arbitrary: fc.record({
-      kind: fc.constant('UPDATE' as const),
-      table: fc.integer({ min: 0, max: 2 }),
-      id: fc.integer({ min: 0, max: 5 }),
-      to: fc.integer({ min: 0, max: 5 }), // to !== id: a primary-key change
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('DDL' as const),
-      table: fc.integer({ min: 0, max: 2 }),
-    }),
-  },
-);
+/** The workload's shape: how many tables and ids, how often a DDL. */
+function opArb(tables: number, ids: number, ddlWeight: number): fc.Arbitrary<Op> {
+  const table = fc.integer({ min: 0, max: tables - 1 });
+  const id = fc.integer({ min: 0, max: ids - 1 });
+  return fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constantFrom('INSERT' as const, 'DELETE' as const),
+        table,
+        id,
+      }),
+    },
+    // `to !== id` is a primary-key change: its old and new keys usually hash to two lanes.
+    {
+      weight: 5,
+      arbitrary: fc.record({ kind: fc.constant('UPDATE' as const), table, id, to: id }),
+    },
+    { weight: ddlWeight, arbitrary: fc.record({ kind: fc.constant('DDL' as const), table }) },
+    {
+      weight: ddlWeight,
+      arbitrary: fc
+        .record({ kind: fc.constant('RENAME' as const), table, to: table })
+        .filter((op) => op.table !== op.to),
+    },
+  );
+}
 
 /** What the simulated lanes do next; indices are taken modulo what is possible. */
 type Step = { action: 'push' | 'take' | 'complete'; lane: number; max: number };
@@ -53,10 +63,14 @@ function eventOf(op: Op, index: number): ChangeEvent {
     table: `t${op.table}`,
     executedAt: 0,
     producedAt: 0,
+    pkNames: [],
+    columns: {},
     position: { source: 'd', partition: '0', offset: String(index), index: 0 },
   };
   if (op.kind === 'DDL')
-    return { ...base, kind: 'ddl', type: 'ALTER', sql: 'ALTER TABLE t ADD c INT' } as ChangeEvent;
+    return { ...base, kind: 'ddl', type: 'TRUNCATE', sql: `TRUNCATE t${op.table}` };
+  if (op.kind === 'RENAME')
+    return { ...base, kind: 'ddl', type: 'RENAME', sql: `RENAME TABLE t${op.table} TO t${op.to}` };
   const before = op.kind === 'INSERT' ? undefined : { id: String(op.id) };
   const after =
     op.kind === 'DELETE' ? undefined : { id: String(op.kind === 'UPDATE' ? op.to : op.id) };
@@ -65,16 +79,19 @@ function eventOf(op: Op, index: number): ChangeEvent {
     kind: 'row',
     type: op.kind,
     pkNames: ['id'],
-    columns: {},
     changed: [],
     ...(before ? { before } : {}),
     ...(after ? { after } : {}),
-  } as ChangeEvent;
+  };
 }
+
+/** The tables an op changes: a row's table, a DDL's table, both tables of a RENAME. */
+const touches = (op: Op): number[] => (op.kind === 'RENAME' ? [op.table, op.to] : [op.table]);
 
 interface Item extends LaneItem {
   readonly index: number;
   readonly ddl: boolean;
+  readonly touches: readonly number[];
   lane?: number;
   takenAt?: number;
   batch?: number;
@@ -88,23 +105,37 @@ interface Trace {
   readonly violations: string[];
 }
 
+/** The scheduler and conflict keys under test (the real ones, or a mutant of them). */
+interface Impl {
+  readonly LaneScheduler: typeof LaneScheduler;
+  readonly conflictKeys: typeof conflictKeys;
+}
+const real: Impl = { LaneScheduler, conflictKeys };
+
 /**
  * Runs a workload through a scheduler while simulated lanes take and complete batches in the
  * order `steps` dictates (lanes finish out of order), then drains. Checks on the way that two
  * batches in flight never share a key and that a blocked intake always has work in flight.
  */
 function simulate(
+  impl: Impl,
   ops: readonly Op[],
   ordering: OrderingMode,
   lanes: number,
   steps: readonly Step[],
 ): Trace {
   const items: Item[] = ops.map((op, index) => {
-    const ck = conflictKeys(eventOf(op, index), ordering);
-    return { index, ddl: op.kind === 'DDL', bytes: 1, ...ck };
+    const ck = impl.conflictKeys(eventOf(op, index), ordering);
+    return {
+      index,
+      ddl: op.kind === 'DDL' || op.kind === 'RENAME',
+      touches: touches(op),
+      bytes: 1,
+      ...ck,
+    };
   });
   const violations: string[] = [];
-  const scheduler = new LaneScheduler<Item>(
+  const scheduler = new impl.LaneScheduler<Item>(
     lanes,
     () => undefined,
     (i) => i.ddl,
@@ -176,121 +207,33 @@ const orderOf = (trace: Trace, select: (item: Item) => boolean): number[] =>
   trace.applied.filter((index) => select(trace.items[index]!));
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 
-const workloadArb = fc.record({
-  ops: fc.array(opArb, { minLength: 1, maxLength: 60 }),
-  lanes: fc.integer({ min: 1, max: 8 }),
-  steps: fc.array(stepArb, { maxLength: 200 }),
-});
-
-describe('LaneScheduler properties', () => {
-  it('per-key: every key is applied in source order, and never in flight in two lanes at once', () => {
-    fc.assert(
-      fc.property(workloadArb, ({ ops, lanes, steps }) => {
-        const trace = simulate(ops, 'per-key', lanes, steps);
-        expect(trace.violations).toEqual([]);
-        expect(sorted(trace.applied)).toEqual(ops.map((_, i) => i)); // everything, once
-        const keys = new Set(trace.items.flatMap((i) => [...i.keys]));
-        for (const key of keys) {
-          const order = orderOf(trace, (i) => i.keys.includes(key));
-          expect(order, `key ${key}`).toEqual(sorted(order));
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it('a primary-key change is ordered against both its old and its new key', () => {
-    fc.assert(
-      fc.property(workloadArb, ({ ops, lanes, steps }) => {
-        const trace = simulate(ops, 'per-key', lanes, steps);
-        for (const change of trace.items.filter((i) => i.keys.length === 2)) {
-          for (const key of change.keys) {
-            const others = trace.items.filter((i) => i !== change && i.keys.includes(key));
-            for (const other of others) {
-              // Anything before it on either key completed first (or shared its batch, in
-              // order); anything after it started only once it was done.
-              if (other.batch === change.batch) continue;
-              if (other.index < change.index)
-                expect(other.completedAt!).toBeLessThan(change.takenAt!);
-              else expect(other.takenAt!).toBeGreaterThan(change.completedAt!);
-            }
-          }
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it('a DDL is a barrier for its table within the partition (per-key and table ordering)', () => {
-    fc.assert(
-      fc.property(
-        workloadArb,
-        fc.constantFrom<OrderingMode>('per-key', 'table'),
-        ({ ops, lanes, steps }, ordering) => {
-          const trace = simulate(ops, ordering, lanes, steps);
-          expect(trace.violations).toEqual([]);
-          for (const ddl of trace.items.filter((i) => i.ddl)) {
-            expect(trace.items.filter((i) => i.batch === ddl.batch)).toEqual([ddl]); // alone
-            for (const other of trace.items) {
-              if (other === ddl || other.table !== ddl.table) continue;
-              if (other.index < ddl.index) expect(other.completedAt!).toBeLessThan(ddl.takenAt!);
-              else expect(other.takenAt!).toBeGreaterThan(ddl.completedAt!);
-            }
-          }
-        },
-      ),
-      { numRuns: 300 },
-    );
-  });
-
-  it('partition ordering is strictly sequential: source order, one batch at a time', () => {
-    fc.assert(
-      fc.property(workloadArb, ({ ops, lanes, steps }) => {
-        const trace = simulate(ops, 'partition', lanes, steps);
-        expect(trace.violations).toEqual([]);
-        expect(trace.applied).toEqual(ops.map((_, i) => i));
-        const byBatch = [...trace.items].sort((a, b) => a.index - b.index);
-        for (let i = 1; i < byBatch.length; i++) {
-          const [a, b] = [byBatch[i - 1]!, byBatch[i]!];
-          if (a.batch !== b.batch) expect(b.takenAt!).toBeGreaterThan(a.completedAt!);
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it('table ordering keeps one lane per table at a time and each table in source order', () => {
-    fc.assert(
-      fc.property(workloadArb, ({ ops, lanes, steps }) => {
-        const trace = simulate(ops, 'table', lanes, steps);
-        expect(trace.violations).toEqual([]);
-        for (const table of new Set(trace.items.map((i) => i.table))) {
-          const rows = trace.items.filter((i) => i.table === table);
-          const order = orderOf(trace, (i) => i.table === table);
-          expect(order, table).toEqual(sorted(order));
-          // Two items of the table in flight at once share a batch (hence a lane).
-          for (const a of rows)
-            for (const b of rows)
-              if (a.batch !== b.batch && a.takenAt! < b.takenAt!)
-                expect(a.completedAt!).toBeLessThan(b.takenAt!);
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
-});
+/** `first` (earlier in source order) finished before `second` started, unless they shared a batch. */
+function expectBefore(first: Item, second: Item, what: string): void {
+  if (first.batch === second.batch) return; // one write, in source order
+  expect(
+    first.completedAt!,
+    `${what}: item ${first.index} before item ${second.index}`,
+  ).toBeLessThan(second.takenAt!);
+}
 
 /**
  * The target state after applying `order` (indices of `ops`): INSERT/UPDATE write the row with
  * the op's index as its version, an UPDATE that changes the key moves the row, DELETE removes it,
- * a DDL empties its table (a TRUNCATE-like barrier).
+ * a DDL empties its table (TRUNCATE), a RENAME drops its target table and moves the rows of its
+ * source table there.
  */
 function finalState(ops: readonly Op[], order: readonly number[]): string[] {
-  const rows = new Map<string, number>();
+  let rows = new Map<string, number>();
+  const ofTable = (t: number) => [...rows.keys()].filter((key) => key.startsWith(`${t}:`));
   for (const i of order) {
     const op = ops[i]!;
-    if (op.kind === 'DDL') {
-      for (const key of [...rows.keys()]) if (key.startsWith(`${op.table}:`)) rows.delete(key);
+    if (op.kind === 'DDL') for (const key of ofTable(op.table)) rows.delete(key);
+    else if (op.kind === 'RENAME') {
+      for (const key of ofTable(op.to)) rows.delete(key);
+      const moved = new Map<string, number>();
+      for (const [key, v] of rows)
+        moved.set(key.startsWith(`${op.table}:`) ? `${op.to}:${key.split(':')[1]}` : key, v);
+      rows = moved;
     } else if (op.kind === 'INSERT') rows.set(`${op.table}:${op.id}`, i);
     else if (op.kind === 'DELETE') rows.delete(`${op.table}:${op.id}`);
     else if (op.kind === 'UPDATE') {
@@ -301,61 +244,150 @@ function finalState(ops: readonly Op[], order: readonly number[]): string[] {
   return [...rows].map(([k, v]) => `${k}=${v}`).sort();
 }
 
-describe('LaneScheduler properties: the target ends as if applied in source order', () => {
-  // PK changes across lanes and DDL barriers, under every ordering: whatever the lanes' relative
-  // speed, applying in completion order gives the state of applying in source order.
-  const heavyArb = fc.record({
-    ops: fc.array(
-      fc.oneof(
-        {
-          weight: 3,
-          arbitrary: fc.record({
-            kind: fc.constant('UPDATE' as const),
-            table: fc.integer({ min: 0, max: 1 }),
-            id: fc.integer({ min: 0, max: 3 }),
-            to: fc.integer({ min: 0, max: 3 }),
-          }),
-        },
-        {
-          weight: 2,
-          arbitrary: fc.record({
-            kind: fc.constantFrom('INSERT' as const, 'DELETE' as const),
-            table: fc.integer({ min: 0, max: 1 }),
-            id: fc.integer({ min: 0, max: 3 }),
-          }),
-        },
-        {
-          weight: 1,
-          arbitrary: fc.record({
-            kind: fc.constant('DDL' as const),
-            table: fc.integer({ min: 0, max: 1 }),
-          }),
+/** A workload: statements over three tables, the lanes, the lanes' relative speed. */
+const workloadArb = fc.record({
+  ops: fc.array(opArb(3, 6, 1), { minLength: 1, maxLength: 60 }),
+  lanes: fc.integer({ min: 1, max: 8 }),
+  steps: fc.array(stepArb, { maxLength: 200 }),
+});
+
+/** Dense in conflicts: two tables, four ids, DDL (one- and two-table) one statement in six. */
+const heavyArb = fc.record({
+  ops: fc.array(opArb(2, 4, 1), { minLength: 1, maxLength: 40 }),
+  lanes: fc.integer({ min: 2, max: 8 }),
+  steps: fc.array(stepArb, { maxLength: 200 }),
+});
+
+/** fast-check options: the suite's, or a mutant run (stop at the first failure, no shrinking). */
+type RunOptions = { numRuns: number; endOnFailure?: boolean };
+
+/**
+ * The properties of the lane scheduler, each a function of the implementation so the meta-test
+ * below can run it against deliberately broken schedulers.
+ */
+const properties: Record<string, (impl: Impl, run: RunOptions) => void> = {
+  'per-key: every key is applied in source order, and never in flight in two lanes at once': (
+    impl,
+    run,
+  ) =>
+    fc.assert(
+      fc.property(workloadArb, ({ ops, lanes, steps }) => {
+        const trace = simulate(impl, ops, 'per-key', lanes, steps);
+        expect(trace.violations).toEqual([]);
+        expect(sorted(trace.applied)).toEqual(ops.map((_, i) => i)); // everything, once
+        const keys = new Set(trace.items.flatMap((i) => [...i.keys]));
+        for (const key of keys) {
+          const order = orderOf(trace, (i) => i.keys.includes(key));
+          expect(order, `key ${key}`).toEqual(sorted(order));
+        }
+      }),
+      run,
+    ),
+
+  'a primary-key change across lanes is ordered against both its old and its new key': (
+    impl,
+    run,
+  ) =>
+    fc.assert(
+      fc.property(heavyArb, ({ ops, lanes, steps }) => {
+        const trace = simulate(impl, ops, 'per-key', lanes, steps);
+        for (const change of trace.items.filter((i) => i.keys.length === 2)) {
+          for (const key of change.keys) {
+            for (const other of trace.items) {
+              if (other === change || !other.keys.includes(key)) continue;
+              if (other.index < change.index) expectBefore(other, change, `key ${key}`);
+              else expectBefore(change, other, `key ${key}`);
+            }
+          }
+        }
+      }),
+      run,
+    ),
+
+  'a DDL is a barrier for every table it touches, a RENAME for both (per-key and table ordering)': (
+    impl,
+    run,
+  ) =>
+    fc.assert(
+      fc.property(
+        heavyArb,
+        fc.constantFrom<OrderingMode>('per-key', 'table'),
+        ({ ops, lanes, steps }, ordering) => {
+          const trace = simulate(impl, ops, ordering, lanes, steps);
+          expect(trace.violations).toEqual([]);
+          for (const ddl of trace.items.filter((i) => i.ddl)) {
+            expect(trace.items.filter((i) => i.batch === ddl.batch)).toEqual([ddl]); // alone
+            for (const other of trace.items) {
+              if (other === ddl || !other.touches.some((t) => ddl.touches.includes(t))) continue;
+              if (other.index < ddl.index) expectBefore(other, ddl, `DDL ${ddl.index}`);
+              else expectBefore(ddl, other, `DDL ${ddl.index}`);
+            }
+          }
         },
       ),
-      { minLength: 1, maxLength: 40 },
+      run,
     ),
-    lanes: fc.integer({ min: 2, max: 8 }),
-    steps: fc.array(stepArb, { maxLength: 200 }),
-  });
 
-  for (const ordering of ['per-key', 'table', 'partition'] as const) {
-    it(`${ordering} ordering`, () => {
-      fc.assert(
-        fc.property(heavyArb, ({ ops, lanes, steps }) => {
-          const trace = simulate(ops, ordering, lanes, steps);
-          expect(trace.violations).toEqual([]);
-          expect(sorted(trace.applied)).toEqual(ops.map((_, i) => i));
-          expect(finalState(ops, trace.applied)).toEqual(
-            finalState(
-              ops,
-              ops.map((_, i) => i),
-            ),
-          );
-        }),
-        { numRuns: 300 },
-      );
-    });
-  }
+  'partition ordering is strictly sequential across tables: source order, one batch at a time': (
+    impl,
+    run,
+  ) =>
+    fc.assert(
+      fc.property(workloadArb, ({ ops, lanes, steps }) => {
+        const trace = simulate(impl, ops, 'partition', lanes, steps);
+        expect(trace.violations).toEqual([]);
+        expect(trace.applied).toEqual(ops.map((_, i) => i));
+        const bySource = [...trace.items].sort((a, b) => a.index - b.index);
+        for (let i = 1; i < bySource.length; i++)
+          expectBefore(bySource[i - 1]!, bySource[i]!, 'partition');
+      }),
+      run,
+    ),
+
+  'table ordering keeps one lane per table at a time and each table in source order': (impl, run) =>
+    fc.assert(
+      fc.property(workloadArb, ({ ops, lanes, steps }) => {
+        const trace = simulate(impl, ops, 'table', lanes, steps);
+        expect(trace.violations).toEqual([]);
+        for (const table of new Set(trace.items.map((i) => i.table))) {
+          const rows = trace.items.filter((i) => i.table === table);
+          const order = orderOf(trace, (i) => i.table === table);
+          expect(order, table).toEqual(sorted(order));
+          // Two items of the table in flight at once share a batch (hence a lane).
+          for (const a of rows)
+            for (const b of rows) if (a.index < b.index) expectBefore(a, b, table);
+        }
+      }),
+      run,
+    ),
+
+  // PK changes across lanes, one- and two-table DDL, under every ordering: whatever the lanes'
+  // relative speed, applying in completion order gives the state of applying in source order.
+  ...Object.fromEntries(
+    (['per-key', 'table', 'partition'] as const).map((ordering) => [
+      `${ordering} ordering: the target ends as if applied in source order`,
+      (impl: Impl, run: RunOptions) =>
+        fc.assert(
+          fc.property(heavyArb, ({ ops, lanes, steps }) => {
+            const trace = simulate(impl, ops, ordering, lanes, steps);
+            expect(trace.violations).toEqual([]);
+            expect(sorted(trace.applied)).toEqual(ops.map((_, i) => i));
+            expect(finalState(ops, trace.applied)).toEqual(
+              finalState(
+                ops,
+                ops.map((_, i) => i),
+              ),
+            );
+          }),
+          run,
+        ),
+    ]),
+  ),
+};
+
+describe('LaneScheduler properties', () => {
+  for (const [name, property] of Object.entries(properties))
+    it(name, () => property(real, { numRuns: 300 }));
 
   it('the model tells a reordering apart (a scheduler that ignored keys would be caught)', () => {
     const ops: Op[] = [
@@ -368,7 +400,130 @@ describe('LaneScheduler properties: the target ends as if applied in source orde
     expect(finalState(ops, [0, 3, 1, 2])).toEqual([]);
     expect(finalState(ops, [0, 2, 1, 3])).toEqual(['0:2=3']);
     expect(finalState(ops, [3, 0, 1, 2])).toEqual([]);
+    // A RENAME moves the rows of its source table over those of its target.
+    const rename: Op[] = [
+      { kind: 'INSERT', table: 0, id: 1 },
+      { kind: 'INSERT', table: 1, id: 2 },
+      { kind: 'RENAME', table: 0, to: 1 },
+      { kind: 'INSERT', table: 1, id: 3 },
+    ];
+    expect(finalState(rename, [0, 1, 2, 3])).toEqual(['1:1=0', '1:3=3']);
+    expect(finalState(rename, [0, 2, 1, 3])).toEqual(['1:1=0', '1:2=1', '1:3=3']);
+    expect(finalState(rename, [0, 1, 3, 2])).toEqual(['1:1=0']);
   });
+});
+
+/**
+ * Deliberately broken schedulers (a one-line change of the source, applied to a copy), and the
+ * properties that must catch each: every property above has to catch at least one, so none of
+ * them passes vacuously.
+ */
+const MUTANTS: readonly {
+  readonly name: string;
+  readonly file: 'laneScheduler.ts' | 'conflictKeys.ts';
+  readonly from: string;
+  readonly to: string;
+  readonly caughtBy: readonly string[];
+}[] = [
+  {
+    name: 'DDL lane choice disabled: a DDL goes to its hashed lane',
+    file: 'laneScheduler.ts',
+    from: 'for (const holders of this.#tableHolders.values()) {',
+    to: 'for (const holders of [] as Uint32Array[]) {',
+    caughtBy: [
+      'a DDL is a barrier for every table it touches, a RENAME for both (per-key and table ordering)',
+      'table ordering keeps one lane per table at a time and each table in source order',
+      'per-key ordering: the target ends as if applied in source order',
+      'table ordering: the target ends as if applied in source order',
+    ],
+  },
+  {
+    name: 'a DDL waits only for the rows of the table its event names',
+    file: 'laneScheduler.ts',
+    from: 'for (const holders of this.#tableHolders.values()) {',
+    to: 'for (const holders of [this.#tableHolders.get(item.table) ?? new Uint32Array(0)]) {',
+    caughtBy: [
+      'a DDL is a barrier for every table it touches, a RENAME for both (per-key and table ordering)',
+    ],
+  },
+  {
+    name: 'rows after a DDL do not wait for it',
+    file: 'laneScheduler.ts',
+    from: 'for (const barrier of this.#barrierOwner.values()) {',
+    to: 'for (const barrier of [] as Owner[]) {',
+    caughtBy: [
+      'a DDL is a barrier for every table it touches, a RENAME for both (per-key and table ordering)',
+      'per-key ordering: the target ends as if applied in source order',
+    ],
+  },
+  {
+    name: 'a primary-key change looks only at its new key',
+    file: 'laneScheduler.ts',
+    from: 'const owner = this.#keyOwner.get(keys[i]!);',
+    to: 'const owner = this.#keyOwner.get(keys[keys.length - 1]!);',
+    caughtBy: [
+      'per-key: every key is applied in source order, and never in flight in two lanes at once',
+      'a primary-key change across lanes is ordered against both its old and its new key',
+      'per-key ordering: the target ends as if applied in source order',
+    ],
+  },
+  {
+    name: 'partition-wide key emptied',
+    file: 'conflictKeys.ts',
+    from: "keys: ['\\u0002partition']",
+    to: 'keys: []',
+    caughtBy: [
+      'partition ordering is strictly sequential across tables: source order, one batch at a time',
+      'partition ordering: the target ends as if applied in source order',
+    ],
+  },
+];
+
+/** Loads the scheduler and conflict keys with one file changed, from a copy in a temporary directory. */
+async function loadMutant(mutant: (typeof MUTANTS)[number]): Promise<{ impl: Impl; dir: string }> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-lane-mutant-'));
+  for (const file of ['laneScheduler.ts', 'conflictKeys.ts'] as const) {
+    if (file !== mutant.file) {
+      await copyFile(join(here, file), join(dir, file));
+      continue;
+    }
+    const source = await readFile(join(here, file), 'utf8');
+    // The mutation must still apply: a refactor that moves the line must move the mutant too.
+    expect(source.split(mutant.from), `"${mutant.from}" in ${file}`).toHaveLength(2);
+    await writeFile(join(dir, file), source.replace(mutant.from, mutant.to));
+  }
+  const scheduler = (await import(/* @vite-ignore */ join(dir, 'laneScheduler.ts'))) as {
+    LaneScheduler: typeof LaneScheduler;
+  };
+  const keys = (await import(/* @vite-ignore */ join(dir, 'conflictKeys.ts'))) as {
+    conflictKeys: typeof conflictKeys;
+  };
+  return { impl: { LaneScheduler: scheduler.LaneScheduler, conflictKeys: keys.conflictKeys }, dir };
+}
+
+describe('LaneScheduler properties catch broken schedulers', () => {
+  it('every property is expected to catch at least one mutant', () => {
+    const caught = new Set(MUTANTS.flatMap((m) => m.caughtBy));
+    for (const name of caught) expect(Object.keys(properties)).toContain(name);
+    expect(Object.keys(properties).filter((name) => !caught.has(name))).toEqual([]);
+  });
+
+  for (const mutant of MUTANTS) {
+    it(`catches: ${mutant.name}`, async () => {
+      const { impl, dir } = await loadMutant(mutant);
+      try {
+        for (const name of mutant.caughtBy) {
+          expect(
+            () => properties[name]!(impl, { numRuns: 1000, endOnFailure: true }),
+            name,
+          ).toThrow();
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('LaneScheduler.take', () => {

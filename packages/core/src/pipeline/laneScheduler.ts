@@ -41,7 +41,11 @@ export class LaneScheduler<T extends LaneItem> {
   readonly #lanes: Lane<T>[];
   readonly #intake: T[] = [];
   #intakeHead = 0;
-  readonly #keyOwner = new Map<string, Owner>();
+  /**
+   * Per held row key: its lane and how many items hold it, as one number (`lane + count × lanes`):
+   * no object per key on the hot path.
+   */
+  readonly #keyOwner = new Map<string, number>();
   readonly #barrierOwner = new Map<string, Owner>();
   /** Per table: items held per lane (kept for every table seen; a table is a short string). */
   readonly #tableHolders = new Map<string, Uint32Array>();
@@ -167,15 +171,19 @@ export class LaneScheduler<T extends LaneItem> {
     const keys = item.keys;
     for (let i = 0; i < keys.length; i++) {
       const owner = this.#keyOwner.get(keys[i]!);
-      if (owner === undefined || owner.lane === found) continue;
+      if (owner === undefined) continue;
+      const lane = owner % this.#lanes.length;
+      if (lane === found) continue;
       if (found !== -1) return undefined;
-      found = owner.lane;
+      found = lane;
     }
-    // …and every row after a DDL waits for it, whatever its table.
-    for (const barrier of this.#barrierOwner.values()) {
-      if (barrier.lane === found) continue;
-      if (found !== -1) return undefined;
-      found = barrier.lane;
+    // …and every row after a DDL waits for it, whatever its table (no iterator when none waits).
+    if (this.#barrierOwner.size > 0) {
+      for (const barrier of this.#barrierOwner.values()) {
+        if (barrier.lane === found) continue;
+        if (found !== -1) return undefined;
+        found = barrier.lane;
+      }
     }
     return found !== -1 ? found : hashString(keys[0] ?? item.table) % this.#lanes.length;
   }
@@ -183,7 +191,11 @@ export class LaneScheduler<T extends LaneItem> {
   #hold(item: T, lane: number): void {
     if (item.barrier) own(this.#barrierOwner, item.table, lane);
     const keys = item.keys;
-    for (let i = 0; i < keys.length; i++) own(this.#keyOwner, keys[i]!, lane);
+    const n = this.#lanes.length;
+    for (let i = 0; i < keys.length; i++) {
+      const held = this.#keyOwner.get(keys[i]!);
+      this.#keyOwner.set(keys[i]!, held === undefined ? lane + n : held + n);
+    }
     let holders = this.#tableHolders.get(item.table);
     if (!holders)
       this.#tableHolders.set(item.table, (holders = new Uint32Array(this.#lanes.length)));
@@ -193,7 +205,13 @@ export class LaneScheduler<T extends LaneItem> {
   #unhold(item: T, lane: number): void {
     if (item.barrier) drop(this.#barrierOwner, item.table);
     const keys = item.keys;
-    for (let i = 0; i < keys.length; i++) drop(this.#keyOwner, keys[i]!);
+    const n = this.#lanes.length;
+    for (let i = 0; i < keys.length; i++) {
+      const held = this.#keyOwner.get(keys[i]!);
+      if (held === undefined) continue;
+      if (held < 2 * n) this.#keyOwner.delete(keys[i]!);
+      else this.#keyOwner.set(keys[i]!, held - n);
+    }
     const holders = this.#tableHolders.get(item.table);
     if (holders && holders[lane]! > 0) holders[lane]! -= 1;
   }

@@ -56,6 +56,11 @@ const NOTHING: RouteResult = Object.freeze([]);
 interface SinkIndex {
   readonly exact: Map<string, MappingRoute[]>;
   readonly mirror: Map<string, MappingRoute[]>;
+  /**
+   * The last table routed and its result: consecutive events of one table (the rows of a
+   * message) are routed once, without building the mapping key again.
+   */
+  last: { destination: string; database: string; table: string; result: RouteResult } | undefined;
 }
 
 const trim = (s: string | undefined) => (s ?? '').trim();
@@ -87,6 +92,25 @@ export class Router {
   route(sink: number, event: ChangeEvent): RouteResult {
     const index = this.#indexes[sink];
     if (index === undefined) return NO_MAPPING;
+    const last = index.last;
+    if (
+      last !== undefined &&
+      last.table === event.table &&
+      last.database === event.database &&
+      last.destination === event.destination
+    )
+      return last.result;
+    const result = this.#match(index, event);
+    index.last = {
+      destination: event.destination,
+      database: event.database,
+      table: event.table,
+      result,
+    };
+    return result;
+  }
+
+  #match(index: SinkIndex, event: ChangeEvent): RouteResult {
     const exact = index.exact.get(this.#eventKey(event.destination, event.database, event.table));
     const mirror = index.mirror.get(`${event.destination}.${event.database}`);
     if (!mirror) return exact ?? NOTHING;
@@ -134,6 +158,6 @@ export class Router {
       if (!list.some((x) => x.mapping.file === r.mapping.file)) list.push(r);
       exact.set(key, list);
     }
-    return { exact, mirror };
+    return { exact, mirror, last: undefined };
   }
 }

@@ -80,7 +80,9 @@ export function formatProblem(p: ConfigProblem): string {
   const where = p.path ? `${p.path}: ` : '';
   const expected = p.expected ? ` (expected ${p.expected})` : '';
   const suggestion = p.suggestion ? `; ${p.suggestion}` : '';
-  return `${problemLocation(p)}: ${p.severity}: ${where}${p.message}${expected}${suggestion}`;
+  // A message written as a sentence loses its full stop when more follows ("….; use …").
+  const message = expected || suggestion ? p.message.replace(/\.$/, '') : p.message;
+  return `${problemLocation(p)}: ${p.severity}: ${where}${message}${expected}${suggestion}`;
 }
 
 /**
