@@ -179,4 +179,64 @@ describe('toParam', () => {
     expect(() => param('abc', 'int', col('integer'))).toThrow(/src: value "abc" is not an integer/);
     expect(toParam('abc', undefined, col('text'), mysql, 'src')).toBe('abc');
   });
+
+  it('text canal sent as latin-1 bytes is decoded for text targets', () => {
+    expect(param(latin1('héllo'), 'text', col('text'), mysql, 2004)).toBe('héllo');
+    expect(param(latin1('héllo'), 'varchar(10)', col('enum'), mysql, -3)).toBe('héllo');
+  });
+
+  it('a value that cannot be converted is a ValueError (named so in logs and dead letters)', () => {
+    let error: unknown;
+    try {
+      param('2', 'enum', col('text'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValueError);
+    expect((error as Error).name).toBe('ValueError');
+  });
+
+  it('BIT targets take 0 (not negative)', () => {
+    expect(param('0', 'int', col('bit', { bitWidth: 8 }))).toEqual(Buffer.from([0]));
+    expect(param('0', 'int', col('bit', { bitWidth: 4, fixedBits: true }), pg)).toBe('0000');
+  });
+
+  it('instant targets: only DATETIME/TIMESTAMP sources are instants; text goes as sent', () => {
+    const zoned: ConvertOptions = { kind: 'mysql', instantsFromZone: '+08:00' };
+    const ts = col('timestamp');
+    expect(param('2024-01-02 03:04:05', 'varchar(19)', ts, zoned)).toBe('2024-01-02 03:04:05');
+    expect(param('2', "enum('a','b')", ts, zoned)).toBe('b');
+  });
+
+  it('instant targets without sourceTimeZone: as sent, whatever the process time zone', () => {
+    const saved = process.env['TZ'];
+    process.env['TZ'] = 'Asia/Tokyo';
+    try {
+      expect(param('2024-01-02 03:04:05', 'timestamp', col('timestamp'))).toBe(
+        '2024-01-02 03:04:05',
+      );
+      expect(param('2024-01-02 03:04:05', 'datetime', col('timestamp'))).toBe(
+        '2024-01-02 03:04:05',
+      );
+    } finally {
+      if (saved === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = saved;
+    }
+  });
+
+  it('integer targets: YEAR as a number, the rest of the non-integers as sent', () => {
+    expect(param('1999', 'year', col('integer'))).toBe(1999);
+    expect(param('2024-01-02', 'date', col('integer'))).toBe('2024-01-02');
+  });
+
+  it('integers as text lose leading zeros and the sign of zero (as the fast path does)', () => {
+    for (const family of ['decimal', 'float', 'text'] as const) {
+      expect(param('007', 'int', col(family))).toBe('7');
+      expect(param('-0', 'int', col(family))).toBe('0');
+      expect(param('007', 'bit(8)', col(family))).toBe('7');
+    }
+    expect(param('02', "enum('a','b')", col('decimal'))).toBe('2');
+    expect(param('05', "set('a','b','c')", col('decimal'))).toBe('5');
+    expect(param('0999', 'year', col('decimal'))).toBe('999');
+  });
 });

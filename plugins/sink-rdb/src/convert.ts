@@ -68,7 +68,11 @@ function bitParam(value: number | bigint, col: TargetColumn, o: ConvertOptions):
   return bits;
 }
 
-/** The value as text, for text-like targets. */
+/**
+ * The value as text, for text-like targets: labels for ENUM/SET, UTF-8 text for bytes, the
+ * decoded text of a value canal sent as latin-1 bytes, integers without leading zeros; every
+ * other value is canal's text as sent (decimals, dates and times).
+ */
 function asText(t: TypedValue, raw: string, col: TargetColumn): string {
   switch (t.kind) {
     case 'text':
@@ -93,13 +97,73 @@ function asText(t: TypedValue, raw: string, col: TargetColumn): string {
     case 'integer':
     case 'bit':
       return String(t.value);
-    case 'decimal':
+    default:
+      return raw;
+  }
+}
+
+/** A DECIMAL or FLOAT target: the exact number as text (`007` → `7`); any other value as sent. */
+function numericText(t: TypedValue, raw: string): string {
+  switch (t.kind) {
+    case 'integer':
+    case 'bit':
+      return t.value.toString();
+    case 'enum':
+      return String(t.index);
+    case 'set':
+      return t.mask.toString();
+    case 'year':
+      return String(t.value);
+    default:
+      return raw;
+  }
+}
+
+/** An integer or YEAR target: a number (bigint as text), an ENUM's index, a SET's bitmask. */
+function integerParam(t: TypedValue, raw: string, col: TargetColumn): Param {
+  switch (t.kind) {
+    case 'integer':
+    case 'bit':
+      return typeof t.value === 'bigint' ? t.value.toString() : t.value;
+    case 'enum':
+      return t.index;
+    case 'set':
+      return typeof t.mask === 'bigint' ? t.mask.toString() : t.mask;
+    case 'year':
       return t.value;
-    case 'date':
-    case 'datetime':
-    case 'timestamp':
-    case 'time':
-      return t.text;
+    case 'bytes':
+      return bytesToText(t.value, col.name);
+    default:
+      // DECIMAL and the rest: the text as sent; the target converts or refuses it.
+      return raw;
+  }
+}
+
+/** A boolean target: `true` for a non-zero number; any other value as sent. */
+function booleanParam(t: TypedValue, raw: string): Param {
+  switch (t.kind) {
+    case 'integer':
+    case 'bit':
+    case 'decimal':
+    case 'float':
+      // canal sends every number (BIT included) as its decimal text.
+      return Number(raw) !== 0 ? 'true' : 'false';
+    default:
+      return raw;
+  }
+}
+
+/** A BIT target: the bits of an integer, BIT or SET bitmask; MySQL takes bytes as they are. */
+function bitTargetParam(t: TypedValue, raw: string, col: TargetColumn, o: ConvertOptions): Param {
+  switch (t.kind) {
+    case 'bit':
+    case 'integer':
+      return bitParam(t.value, col, o);
+    case 'set':
+    case 'set-mask':
+      return bitParam(t.mask, col, o);
+    case 'bytes':
+      return o.kind === 'mysql' ? Buffer.from(t.value) : raw;
     default:
       return raw;
   }
@@ -118,66 +182,19 @@ export function toParam(
   sourceColumn: string,
 ): Param {
   if (raw === null) return null;
+  // Read (and validated) by the source type even where the text goes on as sent.
   const t = typedValue(raw, meta ?? '', sourceColumn);
   switch (col.family) {
     case 'integer':
     case 'year':
-      switch (t.kind) {
-        case 'integer':
-        case 'bit':
-          return typeof t.value === 'bigint' ? t.value.toString() : t.value;
-        case 'enum':
-          return t.index;
-        case 'set':
-          return typeof t.mask === 'bigint' ? t.mask.toString() : t.mask;
-        case 'year':
-          return t.value;
-        case 'decimal':
-          return t.value;
-        case 'bytes':
-          return bytesToText(t.value, col.name);
-        default:
-          return raw;
-      }
+      return integerParam(t, raw, col);
     case 'boolean':
-      switch (t.kind) {
-        case 'integer':
-        case 'bit':
-          return bigOf(t.value) !== 0n ? 'true' : 'false';
-        case 'decimal':
-        case 'float':
-          return Number(raw) !== 0 ? 'true' : 'false';
-        default:
-          return raw;
-      }
+      return booleanParam(t, raw);
     case 'decimal':
     case 'float':
-      switch (t.kind) {
-        case 'integer':
-        case 'bit':
-          return t.value.toString();
-        case 'enum':
-          return String(t.index);
-        case 'set':
-          return t.mask.toString();
-        case 'year':
-          return String(t.value);
-        default:
-          return raw;
-      }
+      return numericText(t, raw);
     case 'bit':
-      switch (t.kind) {
-        case 'bit':
-        case 'integer':
-          return bitParam(t.value, col, o);
-        case 'set':
-        case 'set-mask':
-          return bitParam(t.mask, col, o);
-        case 'bytes':
-          return o.kind === 'mysql' ? Buffer.from(t.value) : raw;
-        default:
-          return raw;
-      }
+      return bitTargetParam(t, raw, col, o);
     case 'enum':
       // Labels unknown: the index, which an ENUM column takes as a number.
       if (t.kind === 'enum-index') return t.index;

@@ -93,6 +93,12 @@ function placeholders(count: number, rows: number, next: () => string): string {
   return out.join(',');
 }
 
+/** `(?,?,…),(?,?,…)…`: `rows` groups of `count` question marks. */
+function questionMarks(count: number, rows: number): string {
+  const one = `(${'?,'.repeat(Math.max(0, count - 1))}?)`;
+  return rows <= 0 ? '' : one + `,${one}`.repeat(rows - 1);
+}
+
 function errno(error: unknown): number | undefined {
   const n = (error as { errno?: unknown } | null)?.errno;
   return typeof n === 'number' ? n : undefined;
@@ -261,6 +267,8 @@ export function mysqlDialect(o: TargetOptions): Dialect {
         multipleStatements: false,
         connectTimeout: Number(o.params['connectTimeout'] ?? 10_000),
         enableKeepAlive: true,
+        // No call-site stack captured per query (mysql2's default): errors keep their codes.
+        trace: false,
         ...(o.params['useSSL'] === 'true' || o.params['sslMode'] === 'REQUIRED' ? { ssl: {} } : {}),
       });
     },
@@ -329,17 +337,17 @@ export function mysqlDialect(o: TargetOptions): Dialect {
         .join(',');
       return (
         `INSERT INTO ${table} (${columns.map(q).join(',')}) VALUES ` +
-        placeholders(columns.length, rows, () => '?') +
+        questionMarks(columns.length, rows) +
         ` ON DUPLICATE KEY UPDATE ${update}`
       );
     },
     delete(table, keyColumns, rows) {
       const q = dialect.quote;
       if (keyColumns.length === 1)
-        return `DELETE FROM ${table} WHERE ${q(keyColumns[0]!)} IN (${Array(rows).fill('?').join(',')})`;
+        return `DELETE FROM ${table} WHERE ${q(keyColumns[0]!)} IN (${rows <= 0 ? '' : '?' + ',?'.repeat(rows - 1)})`;
       return (
         `DELETE FROM ${table} WHERE (${keyColumns.map(q).join(',')}) IN (` +
-        placeholders(keyColumns.length, rows, () => '?') +
+        questionMarks(keyColumns.length, rows) +
         ')'
       );
     },

@@ -126,4 +126,34 @@ describe('statementsOf', () => {
     };
     expect(statementsOf(bare, 10, 2, build).map((s) => s.sql)).toEqual(['t:2', 't:1']);
   });
+
+  it('column lists that join to the same text are different statements', () => {
+    const op = (columns: string[]): Operation => ({
+      kind: 'upsert',
+      table: 't',
+      row: { columns, values: columns },
+      key: key(columns.join('')),
+    });
+    const groups = groupOperations([op(['id', 'ab', 'c']), op(['id', 'a', 'bc'])]);
+    expect(groups.map((g) => g.columns.join(','))).toEqual(['id,ab,c', 'id,a,bc']);
+  });
+
+  it('an upsert and a delete whose column lists are alike stay different statements', () => {
+    // A table whose only column is its key: the upsert's row columns equal the delete's key columns.
+    const bare = (id: string): Operation => ({
+      kind: 'upsert',
+      table: 't',
+      row: { columns: ['id'], values: [id] },
+      key: key(id),
+    });
+    expect(shape([bare('1'), del('2'), bare('3')])).toEqual(['upsert:1,3', 'delete:2']);
+  });
+
+  it("each statement carries exactly its own rows' parameters", () => {
+    const g = groupOperations([up('1', 'a'), up('2', 'b'), up('3', 'c')])[0]!;
+    expect(statementsOf(g, 2, 1000, (_, rows) => `${rows}`)).toEqual([
+      { sql: '2', params: ['1', 'a', '2', 'b'] },
+      { sql: '1', params: ['3', 'c'] },
+    ]);
+  });
 });

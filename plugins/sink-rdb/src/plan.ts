@@ -36,17 +36,38 @@ export interface Group {
   readonly rows: Map<string, readonly Param[]>;
 }
 
+/** `columns` joined, cached per array (the compiled row shapes share theirs across rows). */
+const joinedColumns = new WeakMap<readonly string[], string>();
+
+function joined(columns: readonly string[]): string {
+  let j = joinedColumns.get(columns);
+  if (j === undefined) {
+    j = columns.join('\u0001');
+    joinedColumns.set(columns, j);
+  }
+  return j;
+}
+
+/** Per target table: latest group per statement signature (kind, columns), and per loose key. */
+interface TableIndex {
+  readonly upserts: Map<string, number>;
+  readonly deletes: Map<string, number>;
+  readonly keys: Map<string, number>;
+}
+
 /** Groups operations (in source order) into statements, see the module comment. */
 export function groupOperations(operations: readonly Operation[]): Group[] {
   const groups: Group[] = [];
-  const lastOfKind = new Map<string, number>();
-  const lastOfKey = new Map<string, number>();
+  const tables = new Map<string, TableIndex>();
   for (const op of operations) {
+    let t = tables.get(op.table);
+    if (t === undefined)
+      tables.set(op.table, (t = { upserts: new Map(), deletes: new Map(), keys: new Map() }));
     const columns = op.kind === 'upsert' ? op.row.columns : op.key.columns;
-    const signature = `${op.kind}\u0001${op.table}\u0001${columns.join('\u0001')}`;
-    const keyId = `${op.table}\u0001${op.key.looseId}`;
+    const signature = joined(columns);
+    const lastOfKind = op.kind === 'upsert' ? t.upserts : t.deletes;
     const g = lastOfKind.get(signature);
-    const k = lastOfKey.get(keyId) ?? -1;
+    const k = t.keys.get(op.key.looseId) ?? -1;
     let index: number;
     if (g !== undefined && g >= k) index = g;
     else {
@@ -60,10 +81,11 @@ export function groupOperations(operations: readonly Operation[]): Group[] {
       });
       lastOfKind.set(signature, index);
     }
-    lastOfKey.set(keyId, index);
-    const group = groups[index]!;
-    group.rows.delete(op.key.id);
-    group.rows.set(op.key.id, op.kind === 'upsert' ? op.row.values : op.key.values);
+    t.keys.set(op.key.looseId, index);
+    const rows = groups[index]!.rows;
+    const id = op.key.id;
+    if (rows.has(id)) rows.delete(id);
+    rows.set(id, op.kind === 'upsert' ? op.row.values : op.key.values);
   }
   return groups;
 }
@@ -83,13 +105,17 @@ export function statementsOf(
 ): Statement[] {
   const perRow = Math.max(1, group.columns.length);
   const chunk = Math.max(1, Math.min(maxRows, Math.floor(maxParams / perRow)));
-  const rows = [...group.rows.values()];
   const out: Statement[] = [];
-  for (let i = 0; i < rows.length; i += chunk) {
-    const slice = rows.slice(i, i + chunk);
-    const params: Param[] = [];
-    for (const r of slice) for (const v of r) params.push(v);
-    out.push({ sql: build(group, slice.length), params });
+  let params: Param[] = [];
+  let rows = 0;
+  for (const r of group.rows.values()) {
+    for (let i = 0; i < r.length; i++) params.push(r[i]!);
+    if (++rows === chunk) {
+      out.push({ sql: build(group, rows), params });
+      params = [];
+      rows = 0;
+    }
   }
+  if (rows > 0) out.push({ sql: build(group, rows), params });
   return out;
 }

@@ -29,10 +29,13 @@ import {
 } from './dialect.js';
 import { EtlGate } from './etlGate.js';
 import { groupOperations, statementsOf, type Operation } from './plan.js';
-import { MappingError, routeOf, sourceKeyText, targetKey, targetRow, type Route } from './route.js';
+import { MappingError, routeOf, type Route } from './route.js';
+import { rowPlanner } from './rowPlan.js';
 import type { RdbMapping, RdbProperties } from './schemas.js';
 import type { TargetTable } from './targetTypes.js';
 import { isValidTimeZone } from './timeZone.js';
+
+export { planRow } from './rowPlan.js';
 
 /** What the instance needs besides its properties. */
 export interface RdbSinkOptions {
@@ -48,6 +51,17 @@ const DDL_ALREADY_APPLIED = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1
 type RecordPlan =
   | { readonly ok: true; readonly ops: readonly Operation[] }
   | { readonly ok: false; readonly error: Error };
+
+/** The plan of a record that cannot be written; rethrows transient and fatal errors. */
+function refused(error: unknown): RecordPlan {
+  if (
+    error instanceof RetryableError ||
+    error instanceof NotConnectedError ||
+    error instanceof FatalError
+  )
+    throw error;
+  return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+}
 
 /** Maps a classified database error onto the plugin API's errors. */
 export function sinkError(cls: ErrorClass, error: unknown, what: string): Error {
@@ -85,6 +99,12 @@ export class RdbSink implements SinkInstance<RdbMapping> {
   readonly #convert: ConvertOptions;
   readonly #tables = new Map<string, Promise<TargetTable | undefined>>();
   readonly #routes = new Map<string, Route>();
+  /** routeFor's cache by mapping object (the string-keyed one keeps routes stable). */
+  readonly #routesOf = new WeakMap<MappingFile<RdbMapping>, Map<string, Route>>();
+  /** The row planner per route, once its target table is known (cleared with the catalog). */
+  readonly #resolved = new Map<Route, (event: RowChangeEvent) => Operation[]>();
+  /** Bumped when the catalog is forgotten: a lookup begun before does not fill #resolved. */
+  #catalogGeneration = 0;
   readonly #batchRows: number;
   /** Coordinates ETL writes with stream writes (see etlGate.ts). */
   readonly gate = new EtlGate();
@@ -145,7 +165,7 @@ export class RdbSink implements SinkInstance<RdbMapping> {
       throw sinkError(this.dialect.classify(error), error, 'Reading the target catalog');
     }
     // Column types are read again (lazily) after every connect: the target may have changed.
-    this.#tables.clear();
+    this.invalidateCatalog();
     if (!this.#connected)
       this.#log.info('Connected to the target.', {
         kind: this.dialect.kind,
@@ -189,15 +209,22 @@ export class RdbSink implements SinkInstance<RdbMapping> {
   /** Forgets cached column types (after a DDL or a schema error). */
   invalidateCatalog(): void {
     this.#tables.clear();
+    this.#resolved.clear();
+    this.#catalogGeneration++;
   }
 
   routeFor(mapping: MappingFile<RdbMapping>, table: string): Route {
+    let byTable = this.#routesOf.get(mapping);
+    if (byTable === undefined) this.#routesOf.set(mapping, (byTable = new Map()));
+    let r = byTable.get(table);
+    if (r !== undefined) return r;
     const id = `${mapping.file}\u0001${table}`;
-    let r = this.#routes.get(id);
+    r = this.#routes.get(id);
     if (!r) {
       r = routeOf(mapping.config, table);
       this.#routes.set(id, r);
     }
+    byTable.set(table, r);
     return r;
   }
 
@@ -206,26 +233,35 @@ export class RdbSink implements SinkInstance<RdbMapping> {
     return qualified(this.dialect, route.schema ?? this.#defaultSchema, route.table);
   }
 
-  async #plan(record: SinkRecord<RdbMapping>): Promise<RecordPlan> {
+  /** The plan of a record: synchronous once its target table is known. */
+  #plan(record: SinkRecord<RdbMapping>): RecordPlan | Promise<RecordPlan> {
     const event = record.event as RowChangeEvent;
     if (!record.mapping)
       return { ok: false, error: new MappingError('The record has no rdb mapping.') };
+    let route: Route;
     try {
-      const route = this.routeFor(record.mapping, event.table);
+      route = this.routeFor(record.mapping, event.table);
+      const plan = this.#resolved.get(route);
+      if (plan !== undefined) return { ok: true, ops: plan(event) };
+    } catch (error) {
+      return refused(error);
+    }
+    return this.#planResolving(event, route);
+  }
+
+  async #planResolving(event: RowChangeEvent, route: Route): Promise<RecordPlan> {
+    try {
+      const generation = this.#catalogGeneration;
       const table = await this.table(route.schema, route.table);
       if (!table)
         throw new MappingError(
           `Target table ${route.schema ?? this.#defaultSchema}.${route.table} does not exist.`,
         );
-      return { ok: true, ops: planRow(event, route, table, this.targetName(route), this.#convert) };
+      const plan = rowPlanner(route, table, this.targetName(route), this.#convert);
+      if (generation === this.#catalogGeneration) this.#resolved.set(route, plan);
+      return { ok: true, ops: plan(event) };
     } catch (error) {
-      if (
-        error instanceof RetryableError ||
-        error instanceof NotConnectedError ||
-        error instanceof FatalError
-      )
-        throw error;
-      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+      return refused(error);
     }
   }
 
@@ -247,7 +283,10 @@ export class RdbSink implements SinkInstance<RdbMapping> {
       let j = i;
       while (j < batch.length && batch[j]!.event.kind === 'row') j++;
       const plans: RecordPlan[] = [];
-      for (let k = i; k < j; k++) plans.push(await this.#plan(batch[k]!));
+      for (let k = i; k < j; k++) {
+        const p = this.#plan(batch[k]!);
+        plans.push(p instanceof Promise ? await p : p);
+      }
       const release = await this.gate.streamWrite(plans);
       try {
         const outcomes = await this.applyPlans(plans);
@@ -495,50 +534,4 @@ export function rewriteSchema(sql: string, source: string, target: string | unde
       new RegExp('(^|[^`\\w.])' + escaped + '\\s*\\.(?=[`\\w])', 'g'),
       `$1\`${target.replace(/`/g, '``')}\`.`,
     );
-}
-
-/** The operations of one row event (see plan.ts). */
-export function planRow(
-  event: RowChangeEvent,
-  route: Route,
-  table: TargetTable,
-  name: string,
-  o: ConvertOptions,
-): Operation[] {
-  const upsert = (image: NonNullable<RowChangeEvent['after']>): Operation => {
-    const key = targetKey(event, image, route, table, o);
-    let row = targetRow(event, image, route, table, o);
-    // The key columns must be in the INSERT even when targetColumns leaves them out.
-    const missing = key.columns.filter((c) => !row.columns.includes(c));
-    if (missing.length > 0) {
-      const columns = [...row.columns];
-      const values = [...row.values];
-      key.columns.forEach((c, i) => {
-        if (!columns.includes(c)) {
-          columns.push(c);
-          values.push(key.values[i]!);
-        }
-      });
-      row = { columns, values };
-    }
-    return { kind: 'upsert', table: name, row, key };
-  };
-  switch (event.type) {
-    case 'INSERT':
-      return [upsert(event.after ?? {})];
-    case 'DELETE':
-      return [
-        { kind: 'delete', table: name, key: targetKey(event, event.before ?? {}, route, table, o) },
-      ];
-    case 'UPDATE': {
-      const after = event.after ?? {};
-      const before = event.before ?? after;
-      if (sourceKeyText(event, before, route) !== sourceKeyText(event, after, route))
-        return [
-          { kind: 'delete', table: name, key: targetKey(event, before, route, table, o) },
-          upsert(after),
-        ];
-      return [upsert(after)];
-    }
-  }
 }

@@ -166,18 +166,35 @@ export function targetRow(
   return { columns, values };
 }
 
-function idOf(values: readonly Param[]): string {
-  return values
-    .map((v) =>
-      v === null
-        ? '\u0000'
-        : Buffer.isBuffer(v)
-          ? `x${v.toString('hex')}`
-          : typeof v === 'string'
-            ? `s${v}`
-            : `n${String(v)}`,
-    )
-    .join('\u0001');
+function idPart(v: Param): string {
+  return v === null
+    ? '\u0000'
+    : Buffer.isBuffer(v)
+      ? `x${v.toString('hex')}`
+      : typeof v === 'string'
+        ? `s${v}`
+        : `n${String(v)}`;
+}
+
+/** Identity of key values, for coalescing (exact). */
+export function keyId(values: readonly Param[]): string {
+  if (values.length === 1) return idPart(values[0]!);
+  return values.map(idPart).join('\u0001');
+}
+
+const TRAILING_BLANKS = /[ \t]+$/;
+
+/**
+ * The looser identity of key values (text keys with case and trailing blanks folded, as MySQL's
+ * default collations compare); `id` is their {@link keyId}, which it equals without text values.
+ */
+export function looseKeyId(values: readonly Param[], id: string): string {
+  let text = false;
+  for (const v of values) if (typeof v === 'string') text = true;
+  if (!text) return id;
+  return keyId(
+    values.map((v) => (typeof v === 'string' ? v.toLowerCase().replace(TRAILING_BLANKS, '') : v)),
+  );
 }
 
 /** The target key of `image` (targetPk, or the event's pkNames under the same names). */
@@ -204,11 +221,8 @@ export function targetKey(
     columns.push(col.name);
     values.push(convert(event, image, key, col, o));
   }
-  const id = idOf(values);
-  const looseId = idOf(
-    values.map((v) => (typeof v === 'string' ? v.toLowerCase().replace(/[ \t]+$/, '') : v)),
-  );
-  return { columns, values, id, looseId };
+  const id = keyId(values);
+  return { columns, values, id, looseId: looseKeyId(values, id) };
 }
 
 /** The raw source values of the key columns (to see whether an UPDATE moved the row). */

@@ -193,6 +193,14 @@ export function checkRdb(mapping: RdbMapping): MappingCheckProblem[] {
         message: `Sluice writes "${target}" as table ${target.slice(dot + 1)} of schema ${target.slice(0, dot)}; canal-adapter quotes it as one identifier and fails (issue #3834).`,
         suggestion: `use targetDb: ${target.slice(0, dot)} and targetTable: ${target.slice(dot + 1)}`,
       });
+    } else if (target?.includes('.')) {
+      // canal's SyncUtil.getDbTableName quotes targetDb and targetTable separately, so does Sluice.
+      out.push({
+        severity: 'warning',
+        path: ['dbMapping', 'targetTable'],
+        message: `with targetDb set, "${target}" is one table name containing a dot (written \`${text(db.targetDb)}\`.\`${target}\`, as canal-adapter does)`,
+        suggestion: `targetTable: ${target.slice(target.indexOf('.') + 1)}`,
+      });
     }
   }
   const etl = text(db.etlCondition);

@@ -59,3 +59,25 @@ describe('time zones: offsets and names', () => {
       expect(isValidTimeZone(z), z).toBe(false);
   });
 });
+
+describe('time zones: edges', () => {
+  it('a year, month or day of 0 is not an instant: left as written', () => {
+    expect(wallClockToUtc('0000-01-01 10:00:00', '+08:00')).toBe('0000-01-01 10:00:00');
+    expect(wallClockToUtc('2024-01-00 10:00:00', '+08:00')).toBe('2024-01-00 10:00:00');
+    expect(wallClockToUtc('2024-00-01 10:00:00', '+08:00')).toBe('2024-00-01 10:00:00');
+  });
+
+  it('a wall clock just after a daylight-saving jump uses the offset in force then', () => {
+    // New York jumped from 02:00 EST to 03:00 EDT on 2024-03-10 (07:00 UTC).
+    expect(wallClockToUtc('2024-03-10 03:30:00', 'America/New_York')).toBe('2024-03-10 07:30:00');
+    expect(wallClockToUtc('2024-03-10 01:30:00', 'America/New_York')).toBe('2024-03-10 06:30:00');
+    // Berlin jumped from 02:00 CET to 03:00 CEST on 2024-03-31 (01:00 UTC).
+    expect(wallClockToUtc('2024-03-31 03:30:00', 'Europe/Berlin')).toBe('2024-03-31 01:30:00');
+  });
+
+  it('only UTC, GMT and Z exactly are the zero offset; an unknown zone is a RangeError', () => {
+    expect(isValidTimeZone('NotUTC')).toBe(false);
+    expect(isValidTimeZone('XGMT')).toBe(false);
+    expect(() => wallClockToUtc('2024-06-01 08:00:00', 'NotUTC')).toThrow(RangeError);
+  });
+});

@@ -43,7 +43,8 @@ function offsetAt(zone: string, utcMs: number): number {
   const asUtc =
     new Date(0).setUTCFullYear(parts['year']!, parts['month']! - 1, parts['day']!) +
     ((parts['hour']! * 60 + parts['minute']!) * 60 + parts['second']!) * 1000;
-  return asUtc - (utcMs - (((utcMs % 1000) + 1000) % 1000));
+  // `utcMs` is whole seconds (wallClockToUtc keeps the fraction as text), like the parts.
+  return asUtc - utcMs;
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');

@@ -160,3 +160,64 @@ describe('renamed columns and refused rows on PostgreSQL', () => {
     expect(rows).toEqual(expected);
   });
 });
+
+describe('target catalog on MariaDB', () => {
+  const db = uniqueName('rdb_catalog');
+  let admin: mysql.Connection;
+  beforeAll(async () => {
+    admin = await mysqlAdmin();
+    await admin.query(`CREATE DATABASE \`${db}\``);
+    await admin.query(`CREATE TABLE \`${db}\`.item (id bigint PRIMARY KEY, name varchar(8))`);
+  });
+  afterAll(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    await admin.end();
+  });
+
+  it('plans with the column types read again after a DDL (compiled row plans are dropped with the catalog)', async () => {
+    const ev = new EventBuilder({
+      database: 'shop',
+      pkNames: ['id'],
+      columns: {
+        id: { mysqlType: 'bigint(20)', sqlType: -5 },
+        name: { mysqlType: 'varchar(8)', sqlType: 12 },
+        extra: { mysqlType: 'varchar(8)', sqlType: 12 },
+      },
+    });
+    const m = mapping('item', {
+      database: 'shop',
+      table: 'item',
+      targetTable: `${db}.item`,
+      mapAll: true,
+    });
+    const sink = createSink(
+      properties({ 'jdbc.url': mysqlJdbcUrl('mysql'), ...credentials('mysql') }),
+    );
+    await sink.connect(never);
+    try {
+      const first = await sink.write(
+        records([ev.insert('item', { id: '1', name: 'a', extra: 'x' })], m),
+        never,
+      );
+      expect(first[0]?.status).toBe('failed');
+      await admin.query(`ALTER TABLE \`${db}\`.item ADD COLUMN extra varchar(8)`);
+      const second = await sink.write(
+        records(
+          [
+            ev.ddl('item', 'ALTER TABLE item ADD COLUMN extra varchar(8)'),
+            ev.insert('item', { id: '2', name: 'b', extra: 'y' }),
+          ],
+          m,
+        ),
+        never,
+      );
+      expect(second.map((o) => o.status)).toEqual(['applied', 'applied']);
+    } finally {
+      await sink.close(never);
+    }
+    const [rows] = await admin.query(
+      `SELECT CAST(id AS CHAR) AS id, name, extra FROM \`${db}\`.item ORDER BY id`,
+    );
+    expect(rows).toEqual([{ id: '2', name: 'b', extra: 'y' }]);
+  });
+});
