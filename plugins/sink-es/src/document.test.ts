@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RowChangeEvent, RowImage } from '@sluice/plugin-api';
-import { buildDocument, DocumentError, fieldValue, keyText } from './document.js';
+import { buildDocument, DocumentError, fieldValue, keyText, routingOf } from './document.js';
 import type { ObjFieldSpec } from './esValue.js';
 import type { EsPlan } from './plan.js';
 
@@ -13,6 +13,7 @@ function plan(extra: Partial<EsPlan> = {}): EsPlan {
     upsert: false,
     fields: [f('name'), f('n', 'qty')],
     objFields: new Map<string, ObjFieldSpec>(),
+    relations: [],
     join: undefined,
     ...extra,
   };
@@ -111,5 +112,70 @@ describe('fieldValue and keyText', () => {
       /empty or not a scalar/,
     );
     expect(keyText(p, event({ id: '0' }), f('_id', 'id'), 'after')).toBe('0');
+  });
+});
+
+describe('relations (parent/child join field)', () => {
+  const child = plan({
+    fields: [f('name')],
+    relations: [{ field: 'rel', name: 'order', parent: f('parent', 'qty') }],
+  });
+
+  it('adds {name, parent} and routes by the parent id (canal putRelationData)', () => {
+    const e = event({ id: '1', name: 'o1', qty: '7' });
+    expect(buildDocument(child, e)).toEqual({ name: 'o1', rel: { name: 'order', parent: '7' } });
+    expect(routingOf(child, e, 'after')).toBe('7');
+  });
+
+  it('a parent-side relation has a name only and no routing', () => {
+    const parent = plan({ relations: [{ field: 'rel', name: 'customer', parent: undefined }] });
+    const e = event({ id: '1', name: 'c', qty: '1' });
+    expect(buildDocument(parent, e)).toEqual({ name: 'c', n: 1, rel: { name: 'customer' } });
+    expect(routingOf(parent, e, 'after')).toBeUndefined();
+  });
+
+  it('routes a delete by the deleted row, and refuses a child without a parent', () => {
+    expect(routingOf(child, event(undefined, { id: '1', name: 'o1', qty: '9' }), 'before')).toBe(
+      '9',
+    );
+    expect(() => buildDocument(child, event({ id: '1', name: 'o1', qty: null }))).toThrow(
+      /parent field "parent" is NULL/,
+    );
+    expect(() => routingOf(child, event({ id: '1', name: 'o1', qty: null }), 'after')).toThrow(
+      DocumentError,
+    );
+  });
+});
+
+describe('document errors', () => {
+  const on = (
+    parent: { name: string; column: string },
+    objFields = new Map<string, ObjFieldSpec>(),
+  ) =>
+    plan({ fields: [f('name')], objFields, relations: [{ field: 'rel', name: 'order', parent }] });
+
+  it('are DocumentErrors by name', () => {
+    expect(new DocumentError('x').name).toBe('DocumentError');
+  });
+
+  it('a child whose parent column is missing, empty or an object cannot be built', () => {
+    expect(() => buildDocument(on(f('parent', 'qty')), event({ id: '1', name: 'o1' }))).toThrow(
+      /column "qty" \(field "parent"\) is not in the after image/,
+    );
+    expect(() => buildDocument(on(f('parent', 'name')), event({ id: '1', name: '' }))).toThrow(
+      /the parent field "parent" is NULL or empty; a child document needs its parent id/,
+    );
+    const obj = on(f('parent', 'doc'), new Map([['parent', { kind: 'object' } as ObjFieldSpec]]));
+    expect(() => buildDocument(obj, event({ id: '1', name: 'o1', doc: '{"a":1}' }))).toThrow(
+      'a parent id must be a scalar',
+    );
+  });
+
+  it('routing without a parent id says which image lacks it', () => {
+    expect(() =>
+      routingOf(on(f('parent', 'name')), event(undefined, { id: '1', name: '' }), 'before'),
+    ).toThrow(
+      'relation "rel" (order): the parent field "parent" is NULL or empty in the before image; the document\'s routing is unknown',
+    );
   });
 });

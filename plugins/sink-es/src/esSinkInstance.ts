@@ -7,6 +7,8 @@ import {
   SinkClosedError,
   failed,
   type DataSources,
+  type EtlRequest,
+  type EtlResult,
   type MappingFile,
   type RowChangeEvent,
   type SinkInstance,
@@ -14,22 +16,35 @@ import {
   type WriteOutcome,
   type WriteResult,
 } from '@sluice/plugin-api';
-import { DocumentError, buildDocument, fieldValue, keyText } from './document.js';
+import { DocumentError, buildDocument, fieldValue, keyText, routingOf } from './document.js';
 import type { EsJson } from './esValue.js';
+import { runEsEtl } from './etl.js';
+import { EtlGate, docKey } from './etlGate.js';
 import {
   MAX_KEYS_PER_QUERY,
   byJoinedRow,
   byMainKeys,
   documentFromRow,
   isTable,
+  idColumnTexts,
+  idEvaluation,
   joinedValues,
+  mainKeyValues,
   rowKey,
+  rowRouting,
 } from './joinQuery.js';
+import { convertDocument, fieldTypes, type FieldType } from './fieldTypes.js';
 import { SourceDb } from './sourceDb.js';
 import type { EsMapping } from './mapping.js';
 import { planMapping, type EsPlan } from './plan.js';
 import { connection, type EsSinkProperties } from './properties.js';
-import { openSearchApi, SearchApiError, type BulkItem, type SearchApi } from './searchApi.js';
+import {
+  openSearchApi,
+  SearchApiError,
+  type BulkItem,
+  type FieldMapping,
+  type SearchApi,
+} from './searchApi.js';
 import { externalVersion } from './version.js';
 
 /** One bulk action of a record. */
@@ -39,6 +54,8 @@ interface Action {
   readonly index: string;
   readonly id: string;
   readonly version: string | undefined;
+  /** The shard routing (a child document's parent id), if any. */
+  readonly routing?: string | undefined;
   readonly doc?: Record<string, EsJson>;
 }
 
@@ -56,8 +73,10 @@ export interface EsSinkOptions {
   readonly hosts: string | undefined;
   readonly properties: EsSinkProperties;
   readonly configDir: string;
-  /** `srcDataSources`, for join mappings' back-queries (absent: join mappings stop the sink). */
+  /** `srcDataSources`, for join mappings' back-queries and ETL (absent: those stop with a FatalError). */
   readonly dataSources?: DataSources | undefined;
+  /** Where ETL checkpoints are kept (absent: an interrupted ETL starts over). */
+  readonly etlStateDir?: string | undefined;
 }
 
 /** What the source says about the documents of one join-mapping record. */
@@ -66,6 +85,10 @@ interface JoinRows {
   main?: EsJson[] | undefined;
   /** Joined-table event: the current rows of every document that joins the changed row. */
   joined?: EsJson[][];
+  /** Computed `_id`: the ids of the event's images, as the source computed them. */
+  keys?: { before?: string; after?: string };
+  /** The record already failed (its outcome is set). */
+  failed?: boolean;
 }
 
 /**
@@ -81,7 +104,15 @@ export class EsSink implements SinkInstance<EsMapping> {
   readonly #plans = new WeakMap<EsMapping, EsPlan>();
   readonly #written = new Set<string>();
   #client: SearchApi | undefined;
+  #opening: Promise<SearchApi> | undefined;
   readonly #sources = new Map<string, SourceDb>();
+  /** Coordinates ETL bulks with stream writes (see etlGate.ts). */
+  readonly #gate = new EtlGate();
+  /** Top-level field mappings by index, read once (again after a mapping error). */
+  readonly #indexFields = new Map<string, Record<string, FieldMapping>>();
+  readonly #indexTypes = new Map<string, Map<string, FieldType>>();
+  /** Per plan: the fields whose values the mapping file shapes (objFields, relations). */
+  readonly #keep = new WeakMap<EsPlan, Set<string>>();
   #closed = false;
 
   constructor(options: EsSinkOptions) {
@@ -90,17 +121,36 @@ export class EsSink implements SinkInstance<EsMapping> {
   }
 
   async connect(signal: AbortSignal): Promise<void> {
+    const client = await this.#open(signal);
+    await this.#call(() => client.health(signal), 'cluster health');
+  }
+
+  /**
+   * The client, created at the first call (by `connect`, or by `etl`/`count` when the admin API
+   * asks before the stream wrote anything: the core connects a sink at its first batch).
+   * Concurrent callers share one creation.
+   */
+  async #open(signal: AbortSignal): Promise<SearchApi> {
     if (this.#closed) throw new SinkClosedError(`${this.#where} is closed`);
-    if (!this.#client) {
+    if (this.#client) return this.#client;
+    this.#opening ??= (async () => {
       const conn = connection(
         this.#options.hosts,
         this.#options.properties,
         this.#options.configDir,
         this.#where,
       );
-      this.#client = await this.#call(() => openSearchApi(conn, signal), 'connect');
+      return this.#call(() => openSearchApi(conn, signal), 'connect');
+    })().finally(() => {
+      this.#opening = undefined;
+    });
+    const client = await this.#opening;
+    if (this.#closed) {
+      await client.close();
+      throw new SinkClosedError(`${this.#where} is closed`);
     }
-    await this.#call(() => this.#client!.health(signal), 'cluster health');
+    this.#client ??= client;
+    return this.#client;
   }
 
   async healthcheck(signal: AbortSignal): Promise<void> {
@@ -108,11 +158,29 @@ export class EsSink implements SinkInstance<EsMapping> {
   }
 
   async write(batch: readonly SinkRecord<EsMapping>[], signal: AbortSignal): Promise<WriteResult> {
+    return this.#write(batch, signal, false);
+  }
+
+  /**
+   * One attempt at a batch. When Elasticsearch rejects an item with a mapping error, the index
+   * mapping is read again; if it changed since it was read, the whole batch is written once more
+   * with values converted by the new mapping (every write is idempotent: versioned, current
+   * source state, or lookups made again). Otherwise the item fails to the dead-letter queue.
+   */
+  async #write(
+    batch: readonly SinkRecord<EsMapping>[],
+    signal: AbortSignal,
+    again: boolean,
+  ): Promise<WriteResult> {
     const client = this.#ready();
     const outcomes: (WriteOutcome | undefined)[] = batch.map(() => undefined);
     const fail = (i: number, message: string) => {
       outcomes[i] ??= failed(new PermanentEventError(message));
     };
+    const plans = new Set<EsPlan>();
+    for (const record of batch)
+      if (record.event.kind === 'row') plans.add(this.#plan(record.mapping));
+    await this.#readMappings(client, plans, signal);
     // Join mappings: ask the source for the documents' current rows first.
     const rows = await this.#joinRows(batch, fail);
     // pk mode: locate the documents (one _msearch for the whole batch).
@@ -133,6 +201,7 @@ export class EsSink implements SinkInstance<EsMapping> {
     const operations: string[] = [];
     for (const a of actions) {
       const meta: Record<string, unknown> = { _index: a.index, _id: a.id };
+      if (a.routing !== undefined) meta['routing'] = a.routing;
       let line = JSON.stringify({ [a.op]: meta });
       if (a.version !== undefined)
         // The version is written as a raw JSON number: it may exceed 2^53.
@@ -142,12 +211,15 @@ export class EsSink implements SinkInstance<EsMapping> {
       if (a.op === 'update') operations.push(JSON.stringify({ doc: a.doc, doc_as_upsert: true }));
       this.#written.add(a.index);
     }
+    if (this.#gate.active) await this.#gate.streamWrite(actions.map((a) => docKey(a.index, a.id)));
     const items = await this.#call(() => client.bulk(operations, signal), 'bulk request');
     if (items.length !== actions.length)
       throw new RetryableError(
         `${this.#where}: Elasticsearch answered ${items.length} bulk items for ${actions.length} actions`,
       );
     let retry: string | undefined;
+    let pressureOnly = true;
+    const mappingErrors = new Set<string>();
     items.forEach((entry, n) => {
       const action = actions[n]!;
       const item = Object.values(entry)[0] as BulkItem;
@@ -156,21 +228,39 @@ export class EsSink implements SinkInstance<EsMapping> {
       if (s === 404 && action.op === 'delete') return; // already gone
       if (s === 409 && action.version !== undefined) return; // a newer event already won
       const reason = `${item.error?.type ?? s}: ${item.error?.reason ?? ''}`;
-      if (s === 429 || s >= 500) {
+      const pressure = isBackPressure(s, item.error?.type);
+      if (pressure || s >= 500) {
         retry ??= reason;
+        pressureOnly &&= pressure;
         return;
       }
       if (item.error?.type === 'index_not_found_exception')
         throw new FatalError(`${this.#where}: index "${action.index}" does not exist (${reason})`);
+      if (MAPPING_ERRORS.has(item.error?.type ?? '')) mappingErrors.add(action.index);
       fail(
         action.record,
         `${this.#where}: Elasticsearch rejected ${action.op} of ${action.index}/${action.id} (status ${s}) ${reason}`,
       );
     });
+    // Back-pressure (429, es_rejected_execution_exception) says nothing about the documents: it
+    // is retried until it passes without using up canal's `retries`, so a busy cluster never
+    // dead-letters good documents. A 5xx item counts as an attempt.
     if (retry !== undefined)
       throw new RetryableError(
         `${this.#where}: Elasticsearch asked to retry a bulk item: ${retry}`,
+        { countsAsAttempt: !pressureOnly },
       );
+    if (mappingErrors.size > 0 && !again) {
+      let changed = false;
+      for (const index of mappingErrors) {
+        const before = JSON.stringify([...(this.#indexTypes.get(index) ?? new Map())]);
+        this.#indexFields.delete(index);
+        this.#indexTypes.delete(index);
+        await this.#mappingOf(client, index, signal);
+        changed ||= JSON.stringify([...(this.#indexTypes.get(index) ?? new Map())]) !== before;
+      }
+      if (changed) return this.#write(batch, signal, true);
+    }
     return outcomes.map((o) => o ?? APPLIED);
   }
 
@@ -183,9 +273,45 @@ export class EsSink implements SinkInstance<EsMapping> {
   }
 
   async count(mapping: MappingFile<EsMapping>, signal: AbortSignal): Promise<number> {
-    const client = this.#ready();
+    const client = await this.#open(signal);
     const index = mapping.config.esMapping._index;
     return this.#call(() => client.count(index, signal), 'count');
+  }
+
+  /**
+   * Full sync of one mapping from its `srcDataSources` entry (`sluice etl es8 …`, `POST
+   * /etl/es8/…`): keyset pages of `commitBatch` rows, one `_bulk` per page, progress and a
+   * checkpoint (see etl.ts). Safe while `write` runs: documents the stream touched since the
+   * ETL started are left to the stream (etlGate.ts).
+   *
+   * @throws FatalError for a dataSourceKey that names no MySQL/MariaDB source, a missing index
+   *   (auto-creation off), an etlCondition whose `{}` count differs from the params, or SQL the
+   *   source refuses; RetryableError/NotConnectedError for an unreachable source or server (a
+   *   new run resumes after the last page written).
+   */
+  async etl(request: EtlRequest<EsMapping>, signal: AbortSignal): Promise<EtlResult> {
+    const api = await this.#open(signal);
+    const plan = this.#plan(request.mapping);
+    const source = this.#source(request.mapping.config.dataSourceKey);
+    // The index's field types, as the stream converts by them (and its relations check).
+    await this.#readMappings(api, [plan], signal);
+    return runEsEtl(
+      {
+        where: this.#where,
+        key: this.#options.key,
+        api: {
+          bulk: (lines, s) => this.#call(() => api.bulk(lines, s), 'ETL bulk request'),
+          msearch: (lines, s) => this.#call(() => api.msearch(lines, s), 'ETL pk lookup'),
+        },
+        plan,
+        source,
+        gate: this.#gate,
+        stateDir: this.#options.etlStateDir,
+        convert: (doc) => this.#convert(plan, doc),
+      },
+      request,
+      signal,
+    );
   }
 
   async close(): Promise<void> {
@@ -196,6 +322,61 @@ export class EsSink implements SinkInstance<EsMapping> {
     await client?.close();
     for (const source of this.#sources.values()) await source.close();
     this.#sources.clear();
+  }
+
+  /**
+   * Reads the mapping of every index the plans write that is not known yet (`GET
+   * <index>/_mapping`, once per index), and checks that each `relations` field is a `join` field
+   * there: without it Elasticsearch would map `{name, parent}` as a plain object and routing
+   * would relate nothing.
+   *
+   * @throws FatalError when a relation's field is missing or not of type `join` (e.g.
+   *   Elasticsearch without the parent-join module).
+   */
+  async #readMappings(
+    client: SearchApi,
+    plans: Iterable<EsPlan>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    for (const plan of plans) {
+      const fields = await this.#mappingOf(client, plan.index, signal);
+      for (const r of plan.relations) {
+        const type = fields?.[r.field]?.type;
+        if (type !== 'join')
+          throw new FatalError(
+            `${this.#where}: relations: index "${plan.index}" ${fields ? `has ${type === undefined ? 'no field' : `a ${type} field`} "${r.field}"` : 'does not exist'}; parent/child documents need "${r.field}" mapped with type join (create the index with it; Elasticsearch needs its parent-join module, which the integ-test-zip distribution lacks)`,
+          );
+      }
+    }
+  }
+
+  /** The cached mapping of `index`, read when not known (an index that does not exist: undefined, asked again next time). */
+  async #mappingOf(
+    client: SearchApi,
+    index: string,
+    signal: AbortSignal,
+  ): Promise<Record<string, FieldMapping> | undefined> {
+    let fields = this.#indexFields.get(index);
+    if (!fields) {
+      fields = await this.#call(() => client.mapping(index, signal), 'mapping read');
+      if (fields) {
+        this.#indexFields.set(index, fields);
+        this.#indexTypes.set(index, fieldTypes(fields));
+      }
+    }
+    return fields;
+  }
+
+  /** `doc` with its values converted by the index's field types (see {@link convertDocument}). */
+  #convert(plan: EsPlan, doc: Record<string, EsJson>): Record<string, EsJson> {
+    const types = this.#indexTypes.get(plan.index);
+    if (!types) return doc;
+    let keep = this.#keep.get(plan);
+    if (!keep) {
+      keep = new Set([...plan.objFields.keys(), ...plan.relations.map((r) => r.field)]);
+      this.#keep.set(plan, keep);
+    }
+    return convertDocument(doc, types, keep);
   }
 
   #ready(): SearchApi {
@@ -218,7 +399,11 @@ export class EsSink implements SinkInstance<EsMapping> {
         const withStatus = `${message} (HTTP ${s})`;
         if (s === 401 || s === 403)
           throw new FatalError(`${withStatus}; check security.auth / apiKey`, { cause: e });
-        if (s === 429 || s >= 500) throw new RetryableError(withStatus, { cause: e });
+        if (s === 429 || s >= 500)
+          throw new RetryableError(withStatus, {
+            cause: e,
+            countsAsAttempt: !isBackPressure(s, errorType(e.cause)),
+          });
         // Too large a bulk: the core splits the batch and writes the halves.
         if (s === 413) throw new PermanentEventError(withStatus, { cause: e });
         throw new FatalError(withStatus, { cause: e });
@@ -302,7 +487,9 @@ export class EsSink implements SinkInstance<EsMapping> {
         const s = r.status ?? 500;
         const reason = `${r.error.type}: ${r.error.reason ?? ''}`;
         if (s === 429 || s >= 500)
-          throw new RetryableError(`${this.#where}: pk lookup in ${l.index} failed: ${reason}`);
+          throw new RetryableError(`${this.#where}: pk lookup in ${l.index} failed: ${reason}`, {
+            countsAsAttempt: !isBackPressure(s, r.error.type),
+          });
         throw new FatalError(
           `${this.#where}: pk lookup of ${l.field} in ${l.index} failed: ${reason}`,
         );
@@ -337,21 +524,46 @@ export class EsSink implements SinkInstance<EsMapping> {
     const idsOf = (image: 'before' | 'after'): string[] => this.#ids(plan, event, image, hits);
     const out: Action[] = [];
     if (event.type === 'DELETE') {
-      for (const id of idsOf('before')) out.push({ ...base, op: 'delete', id });
+      const routing = routingOf(plan, event, 'before');
+      for (const id of idsOf('before')) out.push({ ...base, op: 'delete', id, routing });
       return out;
     }
-    const doc = buildDocument(plan, event);
+    const doc = this.#convert(plan, buildDocument(plan, event));
     const ids = idsOf('after');
+    const routing = routingOf(plan, event, 'after');
+    // Deletes of the old copy: another id, or the same id under another routing (a child that
+    // changed parent lives on the parent's shard). With an external version the same-id delete
+    // goes after the write: on the same shard it meets the new version and gets a 409 (applied),
+    // on another shard it removes the old copy. Without a version it must go first.
+    const before: Action[] = [];
+    const after: Action[] = [];
     if (event.type === 'UPDATE' && event.before) {
       const field = plan.idField ?? plan.pkField!;
       const oldKey = keyText(plan, event, field, 'before');
       const newKey = keyText(plan, event, field, 'after');
-      if (oldKey !== newKey)
+      const oldRouting = routingOf(plan, event, 'before');
+      if (oldKey !== newKey) {
         for (const id of idsOf('before'))
-          if (!ids.includes(id)) out.push({ ...base, op: 'delete', id });
+          if (!ids.includes(id)) before.push({ ...base, op: 'delete', id, routing: oldRouting });
+      } else if (oldRouting !== routing)
+        for (const id of ids)
+          (version === undefined ? before : after).push({
+            ...base,
+            op: 'delete',
+            id,
+            routing: oldRouting,
+          });
     }
+    out.push(...before);
     for (const id of ids)
-      out.push({ ...base, op: plan.upsert ? 'update' : 'index', id, doc: { ...doc } });
+      out.push({
+        ...base,
+        op: plan.upsert ? 'update' : 'index',
+        id,
+        routing,
+        doc: ids.length === 1 ? doc : { ...doc },
+      });
+    out.push(...after);
     return out;
   }
 
@@ -373,28 +585,36 @@ export class EsSink implements SinkInstance<EsMapping> {
   /**
    * Re-queries the source for the join-mapping records of a batch: one query per mapping for the
    * main-table INSERT/UPDATEs (`WHERE a.<key> IN (…)`, in chunks of {@link MAX_KEYS_PER_QUERY}),
-   * one per joined-table event (`WHERE a.<join column> = ?` with the old and new values). A record
-   * whose event cannot be read fails alone (`fail`).
+   * one per joined-table event (`WHERE a.<join column> = ?` with the old and new values). For a
+   * computed `_id`, one query per mapping first has the source compute the id of every
+   * main-table event image ({@link idEvaluation}). A record whose event cannot be read fails
+   * alone (`fail`).
    */
   async #joinRows(
     batch: readonly SinkRecord<EsMapping>[],
     fail: (i: number, message: string) => void,
   ): Promise<Map<number, JoinRows>> {
     const out = new Map<number, JoinRows>();
-    const mainKeys = new Map<EsPlan, Map<string, { value: EsJson; records: number[] }>>();
+    const failed = (i: number, e: unknown) => {
+      if (e instanceof DocumentError) fail(i, `${this.#where}: ${e.message}`);
+      else throw e;
+    };
+    await this.#computeIds(batch, out, failed);
+    const mainKeys = new Map<EsPlan, Map<string, { value: EsJson[]; records: number[] }>>();
     for (const [i, record] of batch.entries()) {
       const event = record.event;
       if (event.kind !== 'row') continue;
       const plan = this.#plan(record.mapping);
       const join = plan.join;
       if (!join) continue;
-      const entry: JoinRows = {};
-      out.set(i, entry);
+      let entry = out.get(i);
+      if (!entry) out.set(i, (entry = {}));
       try {
-        if (isTable(event, join.select.main) && event.type !== 'DELETE') {
-          const keyField = plan.idField ?? plan.pkField!;
-          const text = keyText(plan, event, keyField, 'after');
-          const value = fieldValue(plan, event, keyField, 'after');
+        if (isTable(event, join.select.main) && event.type !== 'DELETE' && !entry.failed) {
+          const text = this.#key(plan, event, 'after', entry);
+          const value = join.idExpression
+            ? mainKeyValues(join.idExpression.columns, event, 'after')
+            : [fieldValue(plan, event, plan.idField ?? plan.pkField!, 'after')];
           let keys = mainKeys.get(plan);
           if (!keys) mainKeys.set(plan, (keys = new Map()));
           const k = keys.get(text) ?? { value, records: [] };
@@ -410,19 +630,18 @@ export class EsSink implements SinkInstance<EsMapping> {
           entry.joined = [...(entry.joined ?? []), ...found];
         }
       } catch (e) {
-        if (e instanceof DocumentError) fail(i, `${this.#where}: ${e.message}`);
-        else throw e;
+        failed(i, e);
       }
     }
     for (const [plan, keys] of mainKeys) {
       const join = plan.join!;
-      const keyField = plan.idField ?? plan.pkField!;
+      const columns = join.idExpression?.columns ?? [(plan.idField ?? plan.pkField!).column];
       const list = [...keys.values()];
       for (let n = 0; n < list.length; n += MAX_KEYS_PER_QUERY) {
         const chunk = list.slice(n, n + MAX_KEYS_PER_QUERY);
         const q = byMainKeys(
           join,
-          keyField.column,
+          columns,
           chunk.map((k) => k.value),
         );
         const found = await this.#source(join.dataSourceKey).rows(q.sql, q.params);
@@ -436,6 +655,84 @@ export class EsSink implements SinkInstance<EsMapping> {
       }
     }
     return out;
+  }
+
+  /**
+   * Computed `_id`s: for every main-table event of a mapping with `idExpression`, the ids of its
+   * images (DELETE: before; INSERT: after; UPDATE: both), computed by the source in one query
+   * per mapping and chunk, into `out[i].keys`.
+   */
+  async #computeIds(
+    batch: readonly SinkRecord<EsMapping>[],
+    out: Map<number, JoinRows>,
+    failed: (i: number, e: unknown) => void,
+  ): Promise<void> {
+    const wanted = new Map<
+      EsPlan,
+      { record: number; image: 'before' | 'after'; values: (string | null)[] }[]
+    >();
+    for (const [i, record] of batch.entries()) {
+      const event = record.event;
+      if (event.kind !== 'row') continue;
+      const plan = this.#plan(record.mapping);
+      const join = plan.join;
+      if (!join?.idExpression || !isTable(event, join.select.main)) continue;
+      const entry: JoinRows = { keys: {} };
+      out.set(i, entry);
+      const images: ('before' | 'after')[] =
+        event.type === 'DELETE'
+          ? ['before']
+          : event.type === 'UPDATE' && event.before
+            ? ['before', 'after']
+            : ['after'];
+      try {
+        const list = wanted.get(plan) ?? [];
+        wanted.set(plan, list);
+        const mine = images.map((image) => ({
+          record: i,
+          image,
+          values: idColumnTexts(join, event, image),
+        }));
+        list.push(...mine);
+      } catch (e) {
+        entry.failed = true;
+        failed(i, e);
+      }
+    }
+    for (const [plan, list] of wanted) {
+      const join = plan.join!;
+      for (let n = 0; n < list.length; n += MAX_KEYS_PER_QUERY) {
+        const chunk = list.slice(n, n + MAX_KEYS_PER_QUERY);
+        const q = idEvaluation(
+          join,
+          chunk.map((c) => c.values),
+        );
+        const found = await this.#source(join.dataSourceKey).rows(q.sql, q.params);
+        for (const row of found) {
+          const c = chunk[Number(row[0])];
+          const v = row[1];
+          if (!c || v === null || v === undefined || v === '' || typeof v === 'object') continue;
+          out.get(c.record)!.keys![c.image] = String(v);
+        }
+      }
+    }
+  }
+
+  /**
+   * The text of a record's key (`_id` or `pk` field) in `image`: the computed id for mappings
+   * with `idExpression`, else the field's value in the event.
+   *
+   * @throws DocumentError when it is NULL, empty or missing.
+   */
+  #key(plan: EsPlan, event: RowChangeEvent, image: 'before' | 'after', rows?: JoinRows): string {
+    const id = plan.join?.idExpression;
+    if (!id) return keyText(plan, event, plan.idField ?? plan.pkField!, image);
+    const key = rows?.keys?.[image];
+    if (key === undefined)
+      throw new DocumentError(
+        `the computed _id "${plan.idField!.name}" (${id.sql}) is NULL or empty for the ${image} image; the document cannot be addressed`,
+      );
+    return key;
   }
 
   /**
@@ -461,24 +758,36 @@ export class EsSink implements SinkInstance<EsMapping> {
     const write = (id: string, row: readonly EsJson[]) => {
       if (written.has(id)) return;
       written.add(id);
-      out.push({ ...base, op, id, doc: documentFromRow(plan, join, row) });
+      out.push({
+        ...base,
+        op,
+        id,
+        routing: rowRouting(plan, join, row),
+        doc: this.#convert(plan, documentFromRow(plan, join, row)),
+      });
     };
     if (isTable(event, join.select.main)) {
       if (event.type === 'DELETE') {
-        for (const id of this.#ids(plan, event, 'before', hits))
-          out.push({ ...base, op: 'delete', id });
+        const routing = routingOf(plan, event, 'before');
+        for (const id of this.#ids(plan, event, 'before', hits, rows))
+          out.push({ ...base, op: 'delete', id, routing });
       } else {
-        const ids = this.#ids(plan, event, 'after', hits);
+        const ids = this.#ids(plan, event, 'after', hits, rows);
+        const routing = routingOf(plan, event, 'after');
         if (event.type === 'UPDATE' && event.before) {
-          const field = plan.idField ?? plan.pkField!;
-          if (keyText(plan, event, field, 'before') !== keyText(plan, event, field, 'after'))
-            for (const id of this.#ids(plan, event, 'before', hits))
-              if (!ids.includes(id)) out.push({ ...base, op: 'delete', id });
+          const oldRouting = routingOf(plan, event, 'before');
+          // No version here: the old copy (another id, or the same id under the old parent's
+          // routing) is deleted before the document is written again.
+          if (this.#key(plan, event, 'before', rows) !== this.#key(plan, event, 'after', rows)) {
+            for (const id of this.#ids(plan, event, 'before', hits, rows))
+              if (!ids.includes(id)) out.push({ ...base, op: 'delete', id, routing: oldRouting });
+          } else if (oldRouting !== routing)
+            for (const id of ids) out.push({ ...base, op: 'delete', id, routing: oldRouting });
         }
         const row = rows.main;
         for (const id of ids)
           if (row) write(id, row);
-          else out.push({ ...base, op: 'delete', id });
+          else out.push({ ...base, op: 'delete', id, routing });
       }
     }
     for (const row of rows.joined ?? []) {
@@ -506,8 +815,9 @@ export class EsSink implements SinkInstance<EsMapping> {
     event: RowChangeEvent,
     image: 'before' | 'after',
     hits: ReadonlyMap<string, readonly string[]>,
+    rows?: JoinRows,
   ): string[] {
-    if (plan.idField) return [keyText(plan, event, plan.idField, image)];
+    if (plan.idField) return [this.#key(plan, event, image, rows)];
     const pk = plan.pkField!;
     const key = keyText(plan, event, pk, image);
     const value = fieldValue(plan, event, pk, image);
@@ -517,6 +827,29 @@ export class EsSink implements SinkInstance<EsMapping> {
     return found.length > 0 ? [...found] : [key];
   }
 }
+
+/**
+ * Whether an answer is Elasticsearch's back-pressure: HTTP 429 (a full write/search thread pool
+ * queue, a tripped circuit breaker) or an `es_rejected_execution_exception` item, whatever its
+ * status. Such failures are retried without using up an attempt (`countsAsAttempt: false`).
+ */
+export function isBackPressure(status: number, type: string | undefined): boolean {
+  return status === 429 || type === 'es_rejected_execution_exception';
+}
+
+/** The `error.type` of a client's ResponseError body, if any. */
+function errorType(e: unknown): string | undefined {
+  const body = (e as { meta?: { body?: unknown } } | undefined)?.meta?.body;
+  const t = (body as { error?: { type?: unknown } } | undefined)?.error?.type;
+  return typeof t === 'string' ? t : undefined;
+}
+/** Bulk item errors that say a value does not fit the index mapping. */
+const MAPPING_ERRORS = new Set([
+  'mapper_parsing_exception',
+  'document_parsing_exception',
+  'strict_dynamic_mapping_exception',
+  'illegal_argument_exception',
+]);
 
 const lookupKey = (l: Lookup): string =>
   `${l.index}\u0000${l.field}\u0000${JSON.stringify(l.value)}`;

@@ -105,3 +105,22 @@ describe('toEsValue, every kind', () => {
     expect(parseJsonExact('[12345678901234567890.5]')).toEqual([12345678901234567000]);
   });
 });
+
+describe('zero dates', () => {
+  const v = (text: string, type: string) => toEsValue(typedValue(text, type));
+  it('a year, month or day of 0 is null (not a date Elasticsearch can read)', () => {
+    expect(v('0000-01-01', 'date')).toBeNull();
+    expect(v('2024-00-01', 'date')).toBeNull();
+    expect(v('2024-01-00', 'date')).toBeNull();
+    expect(v('0000-01-01 10:00:00', 'datetime')).toBeNull();
+    expect(v('2024-01-00 10:00:00', 'timestamp')).toBeNull();
+    expect(v('2024-01-02 10:00:00', 'datetime')).toBe('2024-01-02T10:00:00');
+  });
+
+  it('textOf: JSON and character text as sent, NULL as null, bytes as UTF-8', () => {
+    expect(textOf(typedValue(null, 'json'))).toBeNull();
+    expect(textOf(typedValue('{"a": 1}', 'json'))).toBe('{"a": 1}');
+    expect(textOf(typedValue('a;b', 'varchar(5)'))).toBe('a;b');
+    expect(textOf(typedValue('5', 'int'))).toBe('5');
+  });
+});

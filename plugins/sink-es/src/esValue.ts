@@ -79,20 +79,11 @@ export function toEsValue(v: TypedValue): EsJson {
 
 /** The text of a value for `objFields` (`array:<sep>`, `object`): JSON/character text as sent. */
 export function textOf(v: TypedValue): string | null {
-  switch (v.kind) {
-    case 'null':
-      return null;
-    case 'json':
-      return v.text;
-    case 'text':
-      return v.value;
-    case 'bytes':
-      return Buffer.from(v.value).toString('utf8');
-    default: {
-      const j = toEsValue(v);
-      return j === null ? null : String(j as string | number);
-    }
-  }
+  if (v.kind === 'bytes') return Buffer.from(v.value).toString('utf8');
+  // NULL → null; JSON and character values → their text as sent; the rest → the text of
+  // their Elasticsearch value.
+  const j = toEsValue(v);
+  return j === null ? null : String(j as string | number);
 }
 
 /** What an `objFields` entry asks for (canal-adapter-behaviour.md §5.4). */

@@ -1,6 +1,6 @@
 import { readColumn } from '@sluice/canal-protocol';
 import type { RowChangeEvent } from '@sluice/plugin-api';
-import { DocumentError } from './document.js';
+import { addRelations, DocumentError } from './document.js';
 import { applyObjField, toEsValue, type EsJson } from './esValue.js';
 import type { JoinedTable, SqlTableRef } from './joinSql.js';
 import type { EsPlan, JoinPlan } from './plan.js';
@@ -23,20 +23,91 @@ export function isTable(event: RowChangeEvent, ref: SqlTableRef): boolean {
 }
 
 /**
- * The mapping SQL restricted to documents whose main-table key column is one of `keys`:
- * `<sql> WHERE a.<key> IN (?, …)` (canal appends its WHERE the same way, §5.3, but inlines the
- * values).
+ * The mapping SQL restricted to documents whose main-table key columns hold one of `keys` (a
+ * tuple of values per document, in `columns` order): `<sql> WHERE a.<key> IN (?, …)` for one
+ * column, `(a.c1 = ? AND a.c2 = ?) OR …` for several (canal appends its WHERE the same way,
+ * §5.3, but inlines the values).
  */
 export function byMainKeys(
   join: JoinPlan,
-  keyColumn: string,
-  keys: readonly EsJson[],
+  columns: readonly string[],
+  keys: readonly (readonly EsJson[])[],
 ): SourceQuery {
-  const main = join.select.main;
+  const alias = quote(join.select.main.alias);
+  const cols = columns.map((c) => `${alias}.${quote(c)}`);
+  const where =
+    cols.length === 1
+      ? `${cols[0]} IN (${keys.map(() => '?').join(', ')})`
+      : keys.map(() => `(${cols.map((c) => `${c} = ?`).join(' AND ')})`).join(' OR ');
+  return { sql: `${join.select.text}\nWHERE ${where}`, params: keys.flat() };
+}
+
+/**
+ * The query that has the source compute a computed `_id` for row images: `SELECT n, <id
+ * expression> FROM (SELECT ? AS n, ? AS c1 … UNION ALL SELECT ?, ? …) AS <main alias>`, one
+ * row per image in `images` (the raw text of the id columns, in `idExpression.columns` order),
+ * numbered from 0. The expression sees the values as text (MySQL converts them where it needs
+ * numbers), as canal's JDBC row values would print.
+ */
+export function idEvaluation(
+  join: JoinPlan,
+  images: readonly (readonly (string | null)[])[],
+): SourceQuery {
+  const id = join.idExpression!;
+  const n = quote('__sluice_n');
+  const first = `SELECT ? AS ${n}, ${id.columns.map((c) => `? AS ${quote(c)}`).join(', ')}`;
+  const more = `SELECT ?, ${id.columns.map(() => '?').join(', ')}`;
+  const rows = images.map((_, i) => (i === 0 ? first : more)).join(' UNION ALL ');
   return {
-    sql: `${join.select.text}\nWHERE ${quote(main.alias)}.${quote(keyColumn)} IN (${keys.map(() => '?').join(', ')})`,
-    params: keys,
+    sql: `SELECT ${n}, ${id.sql} FROM (${rows}) AS ${quote(join.select.main.alias)}`,
+    params: images.flatMap((values, i) => [i, ...values]),
   };
+}
+
+/**
+ * The raw text of the computed id's columns in `image` of a main-table event.
+ *
+ * @throws DocumentError when a column is not in the image (binlog_row_image must be FULL).
+ */
+export function idColumnTexts(
+  join: JoinPlan,
+  event: RowChangeEvent,
+  image: 'before' | 'after',
+): (string | null)[] {
+  const row = image === 'before' ? event.before : event.after;
+  return join.idExpression!.columns.map((c) => {
+    if (!row || !Object.prototype.hasOwnProperty.call(row, c))
+      throw new DocumentError(
+        `column "${c}" of the computed _id is not in the ${image} image of ${event.database}.${event.table} (binlog_row_image must be FULL)`,
+      );
+    return row[c] ?? null;
+  });
+}
+
+/**
+ * The typed values of the main-table key columns in `image` (the plain key column, or the
+ * computed id's columns), for {@link byMainKeys}.
+ *
+ * @throws DocumentError when a column is missing from the image or does not read.
+ */
+export function mainKeyValues(
+  columns: readonly string[],
+  event: RowChangeEvent,
+  image: 'before' | 'after',
+): EsJson[] {
+  return columns.map((c) => {
+    let typed;
+    try {
+      typed = readColumn(event, c, image);
+    } catch (e) {
+      throw new DocumentError(`column "${c}": ${(e as Error).message}`);
+    }
+    if (typed === undefined)
+      throw new DocumentError(
+        `key column "${c}" is not in the ${image} image of ${event.database}.${event.table} (binlog_row_image must be FULL)`,
+      );
+    return toEsValue(typed);
+  });
 }
 
 /**
@@ -98,13 +169,13 @@ export function joinedValues(event: RowChangeEvent, joined: JoinedTable): EsJson
 
 /**
  * The `_source` of a re-queried row: every planned field (select fields minus the `_id` field
- * and `skips`), with `objFields` applied.
+ * and `skips`), with `objFields` applied, and the relations' join fields.
  *
  * @throws DocumentError when an `objFields` value does not parse.
  */
 export function documentFromRow(
   plan: EsPlan,
-  join: JoinPlan,
+  join: Pick<JoinPlan, 'positions'>,
   row: readonly EsJson[],
 ): Record<string, EsJson> {
   const doc: Record<string, EsJson> = {};
@@ -123,11 +194,32 @@ export function documentFromRow(
       );
     }
   }
+  addRelations(plan, doc, (f) => row[join.positions.get(f.name)!] ?? null);
   return doc;
 }
 
+/** The routing of a re-queried row: its parent id when a relation has a parent. */
+export function rowRouting(
+  plan: EsPlan,
+  join: Pick<JoinPlan, 'positions'>,
+  row: readonly EsJson[],
+): string | undefined {
+  const r = plan.relations.find((x) => x.parent);
+  if (!r?.parent) return undefined;
+  const v = row[join.positions.get(r.parent.name)!] ?? null;
+  if (v === null || v === '' || typeof v === 'object')
+    throw new DocumentError(
+      `relation "${r.field}" (${r.name}): the parent field "${r.parent.name}" is NULL or empty; a child document needs its parent id`,
+    );
+  return String(v);
+}
+
 /** The key (`_id` or `pk` field) of a re-queried row, as text; undefined when NULL or empty. */
-export function rowKey(plan: EsPlan, join: JoinPlan, row: readonly EsJson[]): string | undefined {
+export function rowKey(
+  plan: EsPlan,
+  join: Pick<JoinPlan, 'positions'>,
+  row: readonly EsJson[],
+): string | undefined {
   const field = plan.idField ?? plan.pkField!;
   const v = row[join.positions.get(field.name)!];
   return v === null || v === undefined || v === '' || typeof v === 'object' ? undefined : String(v);

@@ -13,9 +13,16 @@ export interface SqlTableRef {
   readonly alias: string;
 }
 
-/** A LEFT JOINed table and its `ON` equalities (`<alias>.own = other.alias.column`). */
+/**
+ * A LEFT JOINed table and its `ON` equalities (`<alias>.own = other.alias.column`). For a joined
+ * sub-query (`LEFT JOIN (SELECT user_id, group_concat(…) AS labels FROM label GROUP BY user_id)
+ * l`), `database`/`table` name the one table it reads and `own` is that table's column behind
+ * the sub-query's output column of the ON.
+ */
 export interface JoinedTable extends SqlTableRef {
   readonly on: readonly { readonly own: string; readonly other: AliasColumn }[];
+  /** True for a joined sub-query (its own WHERE/GROUP BY run inside every back-query). */
+  readonly subquery: boolean;
 }
 
 /** One select item: a plain column of one table, or an expression over columns. */
@@ -26,6 +33,8 @@ export interface JoinField {
   readonly simple: AliasColumn | undefined;
   /** Every column the item reads. */
   readonly columns: readonly AliasColumn[];
+  /** For an expression: its SQL as node-sql-parser writes it back (identifiers quoted). */
+  readonly expression: string | undefined;
 }
 
 /** A mapping SQL with joins or expressions (canal's Case B, canal-adapter-behaviour.md §5.3). */
@@ -116,12 +125,58 @@ function onPairs(
 }
 
 /**
+ * A joined sub-query as canal allows it (§5.2): one plain table (no joins, no nested
+ * sub-queries); WHERE, GROUP BY, aggregates like `group_concat(… SEPARATOR ';')` are its own.
+ * Returns the table and, per output column name, the table column it is when it is a plain one.
+ */
+function subqueryTable(
+  expr: Node,
+  alias: string,
+): { ref: Omit<SqlTableRef, 'alias'>; plain: Map<string, string> } | string {
+  const ast = expr['ast'] as Node | undefined;
+  if (!ast || ast.type !== 'select') return `the sub-query "${alias}" must be a SELECT`;
+  const from = (ast['from'] ?? []) as Node[];
+  const t = from[0];
+  if (from.length !== 1 || !t || t['expr'] || typeof t['table'] !== 'string')
+    return `the sub-query "${alias}" must read exactly one table, without joins or nested sub-queries (canal's rule)`;
+  const inner = typeof t['as'] === 'string' ? t['as'] : undefined;
+  const plain = new Map<string, string>();
+  const columns = ast['columns'];
+  if (!Array.isArray(columns)) return `the sub-query "${alias}" must name its columns (no *)`;
+  for (const item of columns as { expr: Node; as: unknown }[]) {
+    const e = item.expr;
+    if (e.type !== 'column_ref') continue;
+    const owner = e['table'];
+    if (
+      owner !== null &&
+      owner !== undefined &&
+      owner !== '' &&
+      owner !== inner &&
+      owner !== t['table']
+    )
+      continue;
+    const column = columnName(e['column']);
+    plain.set(typeof item.as === 'string' && item.as !== '' ? item.as : column, column);
+  }
+  return {
+    ref: {
+      database: typeof t['db'] === 'string' && t['db'] !== '' ? t['db'] : undefined,
+      table: t['table'],
+    },
+    plain,
+  };
+}
+
+/**
  * Reads a mapping SQL with node-sql-parser (MariaDB dialect): `SELECT <items> FROM t a { LEFT
  * JOIN u b ON b.x = a.y [AND …] }`, items being `a.col [AS f]` or expressions with an alias
- * (`concat(a.x, '_', b.y) AS f`). Refused with a reason, as canal refuses or mis-applies them
- * (§5.2): sub-queries (joined or in the select list), aggregates and GROUP BY, WHERE/ORDER BY/
- * LIMIT/HAVING/DISTINCT, `*`, tables without alias, joins other than LEFT JOIN, ON conditions
- * other than AND-ed column equalities.
+ * (`concat(a.x, '_', b.y) AS f`), and LEFT JOINed single-table sub-queries (`LEFT JOIN (SELECT
+ * user_id, group_concat(label ORDER BY id DESC SEPARATOR ';') AS labels FROM label GROUP BY
+ * user_id) l ON l.user_id = a.id`) whose ON columns are plain columns of the sub-query. Refused
+ * with a reason, as canal refuses or mis-applies them (§5.2): a sub-query as the main table or
+ * in the select list, aggregates and GROUP BY at the top level, WHERE/ORDER BY/LIMIT/HAVING/
+ * DISTINCT at the top level, `*`, tables without alias, joins other than LEFT JOIN, ON
+ * conditions other than AND-ed column equalities.
  */
 export function parseJoinSelect(sql: string): JoinSelect | JoinSqlProblem {
   const text = sql.replace(/[\s;]+$/, '');
@@ -147,7 +202,7 @@ export function parseJoinSelect(sql: string): JoinSelect | JoinSqlProblem {
       (k === 'groupby' && (v as { columns?: unknown }).columns === null);
     if (!empty)
       return {
-        reason: `${k.toUpperCase()} in the mapping SQL is not applied (canal appends its own WHERE to the SQL; ${k === 'groupby' ? 'group_concat sub-queries are not applied yet' : 'filter in the source instead'})`,
+        reason: `${k === 'groupby' ? 'GROUP BY' : k === 'orderby' ? 'ORDER BY' : k.toUpperCase()} in the mapping SQL is not applied (canal appends its own WHERE to the SQL; ${k === 'groupby' ? 'aggregate in a LEFT JOINed sub-query instead, e.g. LEFT JOIN (SELECT user_id, group_concat(label) AS labels FROM label GROUP BY user_id) l ON l.user_id = a.id' : 'filter in the source instead'})`,
       };
   }
   const from = (sel['from'] ?? []) as Node[];
@@ -156,23 +211,28 @@ export function parseJoinSelect(sql: string): JoinSelect | JoinSqlProblem {
   const joins: JoinedTable[] = [];
   const known = new Set<string>();
   for (const [i, f] of from.entries()) {
-    if (f['expr'] || typeof f['table'] !== 'string')
-      return {
-        reason:
-          i === 0
-            ? 'the main table must be a table, not a sub-query'
-            : 'joined sub-queries (e.g. group_concat) are not applied yet',
-      };
     const alias = typeof f['as'] === 'string' ? f['as'] : undefined;
-    const table = f['table'];
-    if (!alias)
-      return { reason: `table "${table}" has no alias (canal needs an alias on every table)` };
+    let ref: SqlTableRef;
+    let plain: Map<string, string> | undefined;
+    if (f['expr']) {
+      if (i === 0) return { reason: 'the main table must be a table, not a sub-query' };
+      if (!alias) return { reason: 'a joined sub-query needs an alias' };
+      const sub = subqueryTable(f['expr'] as Node, alias);
+      if (typeof sub === 'string') return { reason: sub };
+      ref = { ...sub.ref, alias };
+      plain = sub.plain;
+    } else {
+      if (typeof f['table'] !== 'string') return { reason: 'expected a table' };
+      const table = f['table'];
+      if (!alias)
+        return { reason: `table "${table}" has no alias (canal needs an alias on every table)` };
+      ref = {
+        database: typeof f['db'] === 'string' && f['db'] !== '' ? f['db'] : undefined,
+        table,
+        alias,
+      };
+    }
     if (known.has(alias)) return { reason: `alias "${alias}" is used twice` };
-    const ref: SqlTableRef = {
-      database: typeof f['db'] === 'string' && f['db'] !== '' ? f['db'] : undefined,
-      table,
-      alias,
-    };
     if (i === 0) {
       if (f['join']) return { reason: 'the first table cannot be a join' };
     } else {
@@ -181,9 +241,18 @@ export function parseJoinSelect(sql: string): JoinSelect | JoinSqlProblem {
         return {
           reason: `${join || 'a comma join'} of "${alias}" is not applied; canal's semantics are LEFT JOIN (write LEFT JOIN)`,
         };
-      const on = onPairs(f['on'], alias, known);
+      let on = onPairs(f['on'], alias, known);
       if (typeof on === 'string') return { reason: on };
-      joins.push({ ...ref, on });
+      if (plain) {
+        const columns = plain;
+        const missing = on.find((p) => !columns.has(p.own));
+        if (missing)
+          return {
+            reason: `the ON column "${alias}.${missing.own}" must be a plain column of the sub-query's table in its select list (its changes are matched to documents by it)`,
+          };
+        on = on.map((p) => ({ own: columns.get(p.own)!, other: p.other }));
+      }
+      joins.push({ ...ref, on, subquery: plain !== undefined });
     }
     known.add(alias);
     tables.push(ref);
@@ -203,10 +272,16 @@ export function parseJoinSelect(sql: string): JoinSelect | JoinSqlProblem {
     if (expr.type === 'column_ref') {
       const c = cols[0]!;
       if (c.column === '*') return { reason: 'SELECT * is not applied (name the columns)' };
-      fields.push({ name: as ?? c.column, simple: c, columns: cols });
+      fields.push({ name: as ?? c.column, simple: c, columns: cols, expression: undefined });
     } else {
       if (!as) return { reason: 'an expression in the select list needs an alias (… AS name)' };
-      fields.push({ name: as, simple: undefined, columns: cols });
+      let expression: string;
+      try {
+        expression = parser.exprToSQL(expr, { database: 'MariaDB' });
+      } catch (e) {
+        return { reason: `the expression of "${as}" cannot be read: ${(e as Error).message}` };
+      }
+      fields.push({ name: as, simple: undefined, columns: cols, expression });
     }
   }
   return { main: tables[0]!, joins, fields, text };

@@ -96,7 +96,8 @@ export function esTables(mapping: EsMapping, context: MappingTablesContext): Map
 
 /**
  * Checks beyond the schema: `_id` or `pk`, SQL that names a table, and what this version cannot
- * apply yet (joins, computed fields, relations, syncByTimestamp; see {@link planMapping}).
+ * apply (SQL shapes, keys and relations it cannot address, syncByTimestamp; see
+ * {@link planMapping}).
  */
 export function checkEs(mapping: EsMapping): MappingCheckProblem[] {
   const es = mapping.esMapping;

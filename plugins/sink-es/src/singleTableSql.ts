@@ -15,7 +15,10 @@ export interface SingleTableSelect {
   readonly fields: readonly SelectField[];
 }
 
-/** Why a mapping SQL cannot be applied by this version (joins, expressions, `*`, WHERE …). */
+/**
+ * Why a mapping SQL is not the single-table case (joins, expressions, `*`, WHERE …); the planner
+ * then reads it as a join mapping (`joinSql.ts`), which reports what it cannot apply.
+ */
 export type SqlShapeProblem = { readonly reason: string };
 
 const ID = '(?:`[^`]+`|[A-Za-z0-9_$]+)';
@@ -49,8 +52,8 @@ function splitTopLevel(text: string): string[] {
  * Reads a mapping SQL of the form `SELECT a.col [AS f], … FROM [db.]table [a]` (canal-adapter's
  * single-table, all-simple-fields case; canal-adapter-behaviour.md §5.2/§5.3 Case A). Anything else
  * — joins, sub-queries, functions or arithmetic in select items, `*`, WHERE/GROUP BY, a column
- * owned by another alias — is returned as a problem: this version applies only that case, and
- * says so instead of mis-applying a join. Lexical, for canal's SQL subset; comments are removed.
+ * owned by another alias — is returned as a problem, and the planner (`plan.ts`) hands the SQL to
+ * the join parser instead, so a join is never mis-read as a single table. Lexical, for canal's SQL subset; comments are removed.
  */
 export function parseSingleTableSelect(sql: string): SingleTableSelect | SqlShapeProblem {
   const text = sql
@@ -58,17 +61,17 @@ export function parseSingleTableSelect(sql: string): SingleTableSelect | SqlShap
     .replace(/\s+/g, ' ')
     .trim();
   if (/'|"/.test(text))
-    return { reason: 'string literals in the SQL (expressions) are not applied yet' };
+    return { reason: 'string literals in the SQL (expressions): not a single-table select' };
   const m = /^select\s+([\s\S]+?)\s+from\s+([\s\S]+)$/i.exec(text);
   if (!m) return { reason: 'expected SELECT <columns> FROM <table> <alias>' };
   const items = m[1] ?? '';
   const from = m[2] ?? '';
   if (/\bjoin\b/i.test(from) || from.includes(',') || from.includes('('))
-    return { reason: 'join mappings are not applied yet' };
+    return { reason: 'a join or sub-query: not a single-table select' };
   const t = TABLE_RE.exec(from);
   if (!t || (t[3] !== undefined && KEYWORDS.has(t[3].toLowerCase())))
     return {
-      reason: `only "FROM table alias" is applied yet (no WHERE, GROUP BY or joins), got "FROM ${from}"`,
+      reason: `not a single-table select: expected "FROM table alias" (no WHERE, GROUP BY or joins), got "FROM ${from}"`,
     };
   const database = t[2] === undefined ? undefined : unquote(t[1] ?? '');
   const table = unquote(t[2] ?? t[1] ?? '');
@@ -78,7 +81,7 @@ export function parseSingleTableSelect(sql: string): SingleTableSelect | SqlShap
     const f = ITEM_RE.exec(item);
     if (!f || item.includes('(') || item === '*')
       return {
-        reason: `select item "${item}" is an expression; mappings with functions, arithmetic or * are not applied yet (join mappings are not applied yet either)`,
+        reason: `select item "${item}" is an expression (a function, arithmetic or *): not a single-table select`,
       };
     const owner = f[1] === undefined ? undefined : unquote(f[1]);
     if (owner !== undefined && owner !== alias && owner !== table)

@@ -61,6 +61,48 @@ describe('bulk outcomes', () => {
     }
   });
 
+  it('back-pressure (429 items, es_rejected_execution_exception) does not use up an attempt; 5xx does', async () => {
+    const counts = async (body: unknown, status = 200) => {
+      const e = (await writeWith(body, status)) as { code?: string; countsAsAttempt?: boolean };
+      expect(e.code).toBe(ErrorCodes.retryable);
+      return e.countsAsAttempt;
+    };
+    expect(
+      await counts({
+        errors: true,
+        items: [item(201), item(429, 'es_rejected_execution_exception')],
+      }),
+    ).toBe(false);
+    expect(
+      await counts({ errors: true, items: [item(429, 'circuit_breaking_exception'), item(201)] }),
+    ).toBe(false);
+    // The type says back-pressure whatever the status a proxy put on the item.
+    expect(
+      await counts({
+        errors: true,
+        items: [item(503, 'es_rejected_execution_exception'), item(201)],
+      }),
+    ).toBe(false);
+    expect(
+      await counts({ errors: true, items: [item(503, 'unavailable_shards_exception'), item(201)] }),
+    ).toBe(true);
+    // One 5xx item among 429 ones: the batch counts (a persistent 5xx may be the data's fault).
+    expect(
+      await counts({
+        errors: true,
+        items: [item(429, 'es_rejected_execution_exception'), item(500, 'x')],
+      }),
+    ).toBe(true);
+    // A whole-request 429 (every write thread busy, a tripped breaker) is back-pressure too.
+    expect(
+      await counts(
+        { error: { type: 'es_rejected_execution_exception', reason: 'r' }, status: 429 },
+        429,
+      ),
+    ).toBe(false);
+    expect(await counts({ error: { type: 'x', reason: 'r' }, status: 502 }, 502)).toBe(true);
+  });
+
   it('a 429 or 5xx response or a short answer is retryable, 413 splits the batch, 400 is fatal', async () => {
     const e429 = await writeWith({ error: { type: 'es_rejected_execution_exception' } }, 429);
     expect((e429 as { code?: string }).code).toBe(ErrorCodes.retryable);

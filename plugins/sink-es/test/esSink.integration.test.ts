@@ -177,32 +177,38 @@ describe('primary-key changes', () => {
 describe('per-record outcomes', () => {
   it('a document Elasticsearch rejects fails alone; its batch mates are applied and it is not re-sent', async () => {
     const index = newIndex('rejects');
-    await recreateIndex(client, index, { qty: { type: 'integer' } });
+    // A geo_point value goes as the source holds it, so Elasticsearch itself rejects a bad one.
+    await recreateIndex(client, index, { qty: { type: 'integer' }, at: { type: 'geo_point' } });
     const mapping = mappingFile({
       _index: index,
       _id: '_id',
-      sql: 'select a.id as _id, a.qty from t a',
+      sql: 'select a.id as _id, a.qty, a.at from t a',
     });
     const ev = new EventBuilder({ destination: 'd', database: 'db' });
     const sink = await connected();
     try {
       const result = await sink.write(
         records(mapping, [
-          ev.insert('t', { id: '1', qty: '1' }),
-          ev.insert('t', { id: '2', qty: 'many' }),
-          ev.insert('t', { id: '3', qty: '3' }),
+          ev.insert('t', { id: '1', qty: '1', at: '1,2' }),
+          ev.insert('t', { id: '2', qty: '2', at: 'nowhere' }),
+          ev.insert('t', { id: '3', qty: '3', at: '1,2' }),
+          ev.insert('t', { id: '5', qty: 'many', at: '1,2' }),
         ]),
         signal,
       );
-      expect(result.map((o) => o.status)).toEqual(['applied', 'failed', 'applied']);
+      expect(result.map((o) => o.status)).toEqual(['applied', 'failed', 'applied', 'failed']);
       const error = (result[1] as { error: Error }).error;
       expect(classifyError(error)).toBe('permanent');
       expect(error.message).toMatch(
         /rejected index of .*\/2 \(status 400\) document_parsing_exception|mapper_parsing_exception/,
       );
+      // A value the index's field type cannot take fails before Elasticsearch, saying why.
+      expect((result[3] as { error: Error }).error.message).toMatch(
+        /field "qty" \(integer\): "many" is not an integer/,
+      );
       // The next batch is not affected by the rejected document (canal re-sends it, §5.7).
       const next = await sink.write(
-        records(mapping, [ev.insert('t', { id: '4', qty: '4' })]),
+        records(mapping, [ev.insert('t', { id: '4', qty: '4', at: '1,2' })]),
         signal,
       );
       expect(next.map((o) => o.status)).toEqual(['applied']);

@@ -76,17 +76,27 @@ describe('es mapping tables and checks', () => {
     expect(problems({ _id: '_id', sql: 'select a.id as _id, upper(a.n) as n from t a' })).toEqual(
       [],
     );
-    expect(problems({ _id: '_id', sql: "select concat('x_', a.id) as _id from t a" })).toEqual([
-      'error esMapping._id: in a join mapping the _id field "_id" must be a plain column of the main table (a.<column>); computed ids are not applied yet',
+    expect(problems({ _id: '_id', sql: "select concat('x_', a.id) as _id from t a" })).toEqual([]);
+    expect(
+      problems({
+        _id: '_id',
+        sql: "select concat(a.id, '_', b.type) as _id from t a left join u b on b.id = a.u_id",
+      }),
+    ).toEqual([
+      'error esMapping._id: the computed _id "_id" reads b.type of a joined table: an id must come from main-table columns only (a joined row\'s change would move documents, and a deleted row\'s id could not be computed; canal then deletes nothing)',
+    ]);
+    expect(problems({ _id: '_id', sql: 'select now() as _id, a.n from t a' })).toEqual([
+      'error esMapping._id: the computed _id "_id" reads no column of the main table (a): every row would get the same id',
+    ]);
+    expect(problems({ pk: 'p', sql: "select concat('x_', a.id) as p from t a" })).toEqual([
+      'error esMapping.pk: in a join mapping the pk field "p" must be a plain column of the main table (a.<column>); documents are located by the pk value',
     ]);
     expect(
       problems({
         _id: '_id',
         sql: "select a.id as _id, b.x from user a left join (select id, group_concat(n separator ';') x from t group by id) b on b.id=a.role_id",
       }),
-    ).toEqual([
-      'error esMapping.sql: not applied by this version of Sluice: joined sub-queries (e.g. group_concat) are not applied yet.',
-    ]);
+    ).toEqual([]);
     expect(problems({ _id: '_id', sql: 'select a.id as _id from t a where a.x = 1' })[0]).toMatch(
       /WHERE in the mapping SQL is not applied/,
     );
@@ -105,7 +115,52 @@ describe('es mapping tables and checks', () => {
         relations: { j: { name: 'c', parent: 'p' } },
         syncByTimestamp: true,
       }).map((p) => p.split(':')[0]),
-    ).toEqual(['error esMapping.relations', 'error esMapping.syncByTimestamp']);
+    ).toEqual(['error esMapping.syncByTimestamp']);
+    // relations: canal's biz_order/customer shapes are applied; what cannot be routed is refused.
+    expect(
+      problems({
+        _id: 'id',
+        sql: 'select t.id, t.name from customer t',
+        relations: { customer_order: { name: 'customer' } },
+      }),
+    ).toEqual([]);
+    expect(
+      problems({
+        _id: '_id',
+        sql: 'select a.id as _id, a.p, upper(a.q) as q from t a',
+        relations: { j: { name: 'c', parent: 'nope' } },
+      }),
+    ).toEqual([
+      'error esMapping.relations.j.parent: parent "nope" is not a field of the SQL (fields: _id, p, q)',
+    ]);
+    expect(
+      problems({
+        _id: '_id',
+        sql: 'select a.id as _id, upper(a.p) as p from t a',
+        relations: { j: { name: 'c', parent: 'p' } },
+      }),
+    ).toEqual([
+      'error esMapping.relations.j.parent: parent "p" must be a plain column of the main table: a deleted row\'s routing is read from the row itself',
+    ]);
+    expect(
+      problems({
+        pk: 'id',
+        sql: 'select a.id, a.p from t a',
+        relations: { j: { name: 'c', parent: 'p' } },
+      }),
+    ).toEqual([
+      'error esMapping.relations: a relation with a parent needs _id: pk mode locates documents by search, without their routing',
+    ]);
+    expect(
+      problems({
+        _id: 'id',
+        sql: 'select a.id, a.p, a.q from t a',
+        relations: { j: { name: 'c', parent: 'p' }, k: { name: 'd', parent: 'q' }, l: {} },
+      }),
+    ).toEqual([
+      'error esMapping.relations.l.name: relation "l" needs a name (the relation of the documents, e.g. order)',
+      'error esMapping.relations: only one relation can name a parent (a document has one routing); got j, k',
+    ]);
     expect(
       problems({
         _id: '_id',

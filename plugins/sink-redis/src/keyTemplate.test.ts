@@ -114,6 +114,8 @@ describe('key templates: exact parts, messages and patterns', () => {
     expect(hashTag('a{b}c{d}')).toBe('b');
     expect(hashTag('{}{x}')).toBeUndefined();
     expect(hashTag('}{x}')).toBe('x');
+    expect(hashTag('ab}c')).toBeUndefined();
+    expect(new KeyTemplateError('m').name).toBe('KeyTemplateError');
     expect(hashTag('{x')).toBeUndefined();
     expect(hashTag('{a}')).toBe('a');
   });

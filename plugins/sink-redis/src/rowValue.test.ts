@@ -100,3 +100,11 @@ describe('hashValue', () => {
     expect(() => hashValue({ id: '7' }, [['n', 'name']])).toThrow(MissingColumnError);
   });
 });
+
+describe('MissingColumnError', () => {
+  it('names the column and itself', () => {
+    const e = new MissingColumnError('phone');
+    expect(e.name).toBe('MissingColumnError');
+    expect(e.message).toBe('Column "phone" is not in the row image.');
+  });
+});
