@@ -2,6 +2,11 @@
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /**
+   * True when stderr is a terminal: progress is redrawn in place (`\r`). Otherwise (a log file,
+   * a pipe, CI) progress is printed as whole lines, at most every 10 s. Default false.
+   */
+  readonly stderrIsTTY?: boolean;
 }
 
 /**
@@ -29,4 +34,7 @@ export const processIo: CliIo = {
     process.stdout.write(text);
   },
   stderr: (text) => process.stderr.write(text),
+  get stderrIsTTY() {
+    return process.stderr.isTTY === true;
+  },
 };

@@ -18,7 +18,10 @@ const commands: Record<string, { run: Command; summary: string }> = {
     run: statusCommand,
     summary: 'what a running Sluice does: switches, lag, throughput, dead letters',
   },
-  etl: { run: etlCommand, summary: 'full sync of one mapping file (sluice etl rdb [KEY] TASK)' },
+  etl: {
+    run: etlCommand,
+    summary: 'full sync of one mapping file (sluice etl rdb|es8 [KEY] TASK)',
+  },
   dlq: { run: dlqCommand, summary: 'list, show, replay or drop dead letters (sluice dlq --help)' },
   validate: {
     run: (args, io) => validateCommand(args, io),
@@ -38,7 +41,8 @@ Sluice applies canal's change messages (from Kafka, RabbitMQ, RocketMQ, canal-se
 or JSON-lines files) to sinks, reading
 canal-adapter's application.yml and mapping files unchanged. Built in today: the logger, rdb,
 redis and es8 sinks; rdb applies to MySQL, MariaDB and PostgreSQL, and es8 (also named es7, es6)
-applies single-table Elasticsearch mappings only (no joins yet). Plugin sinks load through
+applies Elasticsearch and OpenSearch mappings with joins, group_concat sub-queries and
+parent/child relations. Both have a full sync (sluice etl rdb|es8). Plugin sinks load through
 sluice.plugins.
 
 Commands:

@@ -15,8 +15,12 @@ describe('sluice --help', () => {
     for (const name of names) expect(registered).toContain(name);
   });
 
-  it('says what rdb applies to and that Elasticsearch joins are not applied yet', () => {
+  it('says what rdb and es8 apply to', () => {
     expect(help).toMatch(/rdb applies to MySQL, MariaDB and PostgreSQL/);
-    expect(help).toMatch(/single-table Elasticsearch mappings only \(no joins yet\)/);
+    expect(help).toMatch(
+      /Elasticsearch and OpenSearch mappings with joins, group_concat sub-queries and parent\/child relations/,
+    );
+    expect(help).toMatch(/full sync \(sluice etl rdb\|es8\)/);
+    expect(help).not.toMatch(/no ETL/);
   });
 });

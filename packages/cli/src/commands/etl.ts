@@ -17,10 +17,11 @@ import { AdminRequestError, adminRequest, adminTarget } from './adminClient.js';
 export const etlHelp = `Usage: sluice etl TYPE [KEY] TASK [--config DIR] [--params "a;b"] [--remote | --url URL]
 
 Full sync of one mapping file (canal's POST /etl/{type}/{key}/{task}): reads the source table of
-its dataSourceKey page by page (keyset pagination on the primary key) and writes every row to the
-sink's target. TYPE is the adapter name (rdb, redis), KEY the outerAdapters key (optional when only one
-instance owns the file), TASK the mapping file name (mytest_user.yml). An interrupted run resumes
-after its last committed page when started again with the same params.
+its dataSourceKey page by page (keyset pagination on the primary key, or on the document key for
+es mappings) and writes every row to the sink's target. TYPE is the adapter name (rdb, redis,
+es8, es7, es6), KEY the outerAdapters key (optional when only one instance owns the file), TASK
+the mapping file name (mytest_user.yml). An interrupted run resumes after its last committed
+page when started again with the same params.
 
 Options:
   -c, --config DIR     configuration directory holding application.yml (default: config)
@@ -60,6 +61,42 @@ export function progressLine(done: number, total: number | undefined, elapsedMs:
     '='.repeat(filled) + (filled < width ? '>' : '') + ' '.repeat(Math.max(0, width - filled - 1));
   const eta = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY;
   return `[${bar}] ${(ratio * 100).toFixed(1)}% ${n(done)}/${n(total)} rows  ${n(rate)} rows/s  ETA ${formatDuration(eta)}`;
+}
+
+/**
+ * Draws ETL progress on stderr: on a terminal one line redrawn in place (`\r`) at most every
+ * 200 ms; elsewhere (a log file, a pipe) one whole line at most every 10 s, so a log does not
+ * fill with carriage returns. `end` prints the final line (always, once).
+ */
+export function progressDrawer(
+  io: CliIo,
+  started: number,
+  now: () => number = Date.now,
+): {
+  draw(done: number, total: number | undefined): void;
+  end(done: number, total: number | undefined): void;
+} {
+  const tty = io.stderrIsTTY === true;
+  const every = tty ? 200 : 10_000;
+  let last = started;
+  let drawn = false;
+  const line = (done: number, total: number | undefined, t: number) =>
+    progressLine(done, total, t - started);
+  return {
+    draw(done, total) {
+      const t = now();
+      if (t - last < every) return;
+      last = t;
+      drawn = true;
+      io.stderr(tty ? `\r${line(done, total, t)}` : `${line(done, total, t)}\n`);
+    },
+    end(done, total) {
+      const t = now();
+      io.stderr(
+        tty ? `${drawn ? '\r' : ''}${line(done, total, t)}\n` : `${line(done, total, t)}\n`,
+      );
+    },
+  };
 }
 
 /** `sluice etl`: full sync of one mapping file through its sink's `etl`. */
@@ -164,13 +201,7 @@ export async function etlCommand(
   }
   const started = Date.now();
   let total: number | undefined;
-  let lastDraw = 0;
-  const draw = (done: number, final = false) => {
-    const now = Date.now();
-    if (!final && now - lastDraw < 200) return;
-    lastDraw = now;
-    io.stderr(`\r${progressLine(done, total, now - started)}${final ? '\n' : ''}`);
-  };
+  const progress = progressDrawer(io, started);
   try {
     await instance.connect(signal);
     const outcome = await instance.etl(
@@ -180,11 +211,11 @@ export async function etlCommand(
         onTotal: (rows) => {
           total = rows;
         },
-        onProgress: (rows) => draw(rows),
+        onProgress: (rows) => progress.draw(rows, total),
       },
       signal,
     );
-    draw(outcome.rows + outcome.errors.length, true);
+    progress.end(outcome.rows + outcome.errors.length, total);
     for (const e of outcome.errors) io.stderr(`error: ${e}\n`);
     io.stdout(
       `${type} ${owner.key} ${task}: ${outcome.rows} rows written, ${outcome.errors.length} errors, ${formatDuration((Date.now() - started) / 1000)}.\n`,
@@ -221,6 +252,7 @@ async function remoteEtl(
   const target = await adminTarget('etl', options);
   const path = `/etl/${encodeURIComponent(task.type)}/${task.key ? `${encodeURIComponent(task.key)}/` : ''}${encodeURIComponent(task.task)}?async=true`;
   const started = Date.now();
+  const progress = progressDrawer(io, started);
   let jobId: string | undefined;
   try {
     const answer = await adminRequest<{
@@ -247,9 +279,11 @@ async function remoteEtl(
     for (;;) {
       await new Promise((r) => setTimeout(r, 500));
       const job = (await adminRequest<JobStatus>(target, 'GET', statusUrl, signal)).body;
-      io.stderr(`\r${progressLine(job.rows, undefined, Date.now() - started)}`);
-      if (job.state === 'running') continue;
-      io.stderr('\n');
+      if (job.state === 'running') {
+        progress.draw(job.rows, undefined);
+        continue;
+      }
+      progress.end(job.rows, undefined);
       for (const e of job.errors) io.stderr(`error: ${e}\n`);
       io.stdout(
         `${task.type} ${task.task}: ${job.state}, ${job.rows} rows written, ${job.errors.length} errors, ${formatDuration((Date.now() - started) / 1000)} (job ${job.id}).\n`,

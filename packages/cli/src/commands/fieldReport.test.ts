@@ -85,10 +85,10 @@ describe('validate runs the checks start runs (issue #10 item 8)', () => {
     expect(start[1]).toContain('kafka.bootstrap.servers');
   });
 
-  it("gives the same verdict as start for the shipped example directory with canal's es7 join mapping", async () => {
-    // The shipped example selects from one table; a mapping joining a group_concat sub-query
-    // (canal allows it) is refused by the es sink: validate and start must both refuse it, at
-    // its SQL line.
+  it('gives the same verdict as start for the shipped example directory with an es7 mapping the sink refuses', async () => {
+    // The shipped example selects from one table; a mapping with a top-level WHERE (canal appends
+    // its own WHERE to the SQL) is refused by the es sink: validate and start must both refuse
+    // it, at its SQL line.
     const dir = await mkdtemp(join(tmpdir(), 'sluice-example-'));
     await cp(join(repo, 'examples/canal-adapter-conf'), dir, { recursive: true });
     await writeFile(
@@ -102,16 +102,16 @@ describe('validate runs the checks start runs (issue #10 item 8)', () => {
         '  _id: _id',
         '  sql: "select a.id as _id, a.name, b.role_names from user a left join',
         "        (select user_id, group_concat(role_name separator ';') as role_names",
-        '        from user_role group by user_id) b on b.user_id=a.id"',
+        '        from user_role group by user_id) b on b.user_id=a.id where a.id > 0"',
         '',
       ].join('\n'),
     );
     const v = capture();
     const code = await main(['validate', '--config', dir], v);
     expect(code).toBe(1);
-    // The es7 mapping joins a sub-query, which the es sink does not apply yet: refused at its SQL line.
+    // The es7 mapping has a top-level WHERE, which the es sink does not apply: refused at its SQL line.
     expect(v.out()).toMatch(
-      /es7\/mytest_user\.yml:\d+: error: esMapping\.sql: .*joined sub-queries .* are not applied yet/,
+      /es7\/mytest_user\.yml:\d+: error: esMapping\.sql: .*WHERE in the mapping SQL is not applied/,
     );
     const s = capture();
     expect(await main(['start', '--once', '--config', dir], s)).toBe(code);
