@@ -13,8 +13,10 @@
 //
 // Runs of a group are incremental: Stryker reuses the results in the committed
 // reports/stryker-incremental-<group>.json for every mutant whose code and covering tests did not
-// change, runs only the others, and rewrites the file (commit it). A file list uses
-// reports/stryker-incremental-files.json (not committed).
+// change, runs only the others, and rewrites the file (commit it). A file list (`file` or
+// `file:startLine-endLine`, Stryker's --mutate syntax) whose files all belong to one group uses
+// that group's report and keeps the stored results of everything outside the list; any other
+// list uses reports/stryker-incremental-files.json (not committed).
 //
 // Each group runs on its own (one Stryker process at a time). After a run, the per-file score is
 // recomputed without the equivalent mutants listed in docs/mutation-equivalents.md, and the
@@ -63,6 +65,18 @@ export const GROUPS = {
 GROUPS.sinks = [...GROUPS.rdb, ...GROUPS.es, ...GROUPS.redis];
 
 const FILE_THRESHOLD = 90;
+
+/**
+ * The one-sink or core/codecs group holding every file of a list (`file` or `file:lines`), if
+ * any. A file list inside one group runs against that group's incremental report: Stryker keeps
+ * the stored results of the group's other files (and of the lines outside a `file:lines` range),
+ * so a group's report can be built one file at a time and stays complete.
+ */
+export function groupOf(files) {
+  for (const g of ['core', 'codecs', 'rdb', 'es', 'redis'])
+    if (files.every((f) => GROUPS[g].includes(f.replace(/:[\d:-]+$/, '')))) return g;
+  return undefined;
+}
 
 /** Equivalent mutants: rows of the table in docs/mutation-equivalents.md. */
 function equivalents() {
@@ -189,7 +203,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (GROUPS[t]) jobs.push([t, GROUPS[t]]);
     else files.push(...t.split(',').filter(Boolean));
   }
-  if (files.length) jobs.push(['files', files]);
+  if (files.length) jobs.push([groupOf(files) ?? 'files', files]);
   let ok = true;
   for (const [name, list] of jobs) ok = run(name, list, force) && ok;
   process.exit(ok ? 0 : 1);

@@ -58,7 +58,8 @@ describe('pnpm package', () => {
     });
     expect(started.stdout).toContain('mytest.user INSERT [id=1] name="Eric"');
     expect(started.stderr).toContain('Applied 7 event(s)');
-  });
+    // Four node processes in a row: 30 s was once too short at load average 20-56.
+  }, 120_000);
 });
 
 describe('deploy/sluice.service', () => {
