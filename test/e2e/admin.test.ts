@@ -322,6 +322,7 @@ describe('a running sluice start serves the admin API', () => {
     expect(await rowsOf(target)).toEqual(await rowsOf(source));
     // canal's count endpoint, with and without the key.
     expect(await (await get('/count/rdb/mysql1/src_user.yml')).json()).toEqual({
+      targetTable: `\`${target}\`.\`user\``,
       count: 2_005,
       type: 'rdb',
       key: 'mysql1',

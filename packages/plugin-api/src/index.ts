@@ -81,6 +81,7 @@ export { APPLIED, allApplied, defineSink, failed } from './sink.js';
 export type {
   EtlRequest,
   EtlResult,
+  TargetCount,
   MappedTable,
   MappingCheckProblem,
   MappingFile,

@@ -79,6 +79,21 @@ export interface EtlRequest<M = unknown> {
   readonly onTotal?: (rows: number) => void;
 }
 
+/**
+ * @experimental See {@link SinkInstance.etl}.
+ *
+ * What {@link SinkInstance.count} answers: the number and the fields canal-adapter's
+ * `GET /count` answer carries besides it — its rdb adapter `{"count":N,"targetTable":"<quoted
+ * name>"}`, its es adapters `{"esIndex":"<index>","count":N}` (`CommonRest#count`, behaviour
+ * reference §6.1) — so a client written for canal-adapter reads the same keys.
+ */
+export interface TargetCount {
+  /** Rows/documents in the target. */
+  readonly count: number;
+  /** Extra answer fields, e.g. `{ targetTable: '`db`.`t`' }` or `{ esIndex: 'idx' }`. */
+  readonly fields?: Readonly<Record<string, string>>;
+}
+
 /** What a full sync did. */
 export interface EtlResult {
   /** Rows written to the target. */
@@ -186,9 +201,10 @@ export interface SinkInstance<M = unknown> {
    * @experimental See {@link SinkInstance.etl}.
    *
    * Number of rows/documents in the mapping's target (`GET /count/{type}/{key}/{task}`).
-   * Optional. Called on demand, possibly while `write` runs.
+   * Optional. Called on demand, possibly while `write` runs. A plain number is answered as
+   * `{count}`; a {@link TargetCount} also names the target the way canal-adapter's answer does.
    */
-  count?(mapping: MappingFile<M>, signal: AbortSignal): Promise<number>;
+  count?(mapping: MappingFile<M>, signal: AbortSignal): Promise<number | TargetCount>;
 
   /**
    * @experimental See {@link SinkInstance.etl}.

@@ -13,6 +13,7 @@ import {
   type RowChangeEvent,
   type SinkInstance,
   type SinkRecord,
+  type TargetCount,
   type WriteOutcome,
   type WriteResult,
 } from '@sluice/plugin-api';
@@ -272,10 +273,12 @@ export class EsSink implements SinkInstance<EsMapping> {
     for (const i of indices) this.#written.delete(i);
   }
 
-  async count(mapping: MappingFile<EsMapping>, signal: AbortSignal): Promise<number> {
+  /** Documents in the mapping's index, answered as canal's es adapters do: `{esIndex, count}`. */
+  async count(mapping: MappingFile<EsMapping>, signal: AbortSignal): Promise<TargetCount> {
     const client = await this.#open(signal);
     const index = mapping.config.esMapping._index;
-    return this.#call(() => client.count(index, signal), 'count');
+    const count = await this.#call(() => client.count(index, signal), 'count');
+    return { count, fields: { esIndex: index } };
   }
 
   /**

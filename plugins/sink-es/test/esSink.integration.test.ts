@@ -371,7 +371,7 @@ describe('values', () => {
         'applied',
       ]);
       await sink.flush(signal);
-      expect(await sink.count!(mapping, signal)).toBe(1);
+      expect(await sink.count!(mapping, signal)).toEqual({ count: 1, fields: { esIndex: index } });
     } finally {
       await sink.close(signal);
     }

@@ -222,7 +222,7 @@ describe.each([
     // count (GET /count/es8/…) answers the index's document count.
     const s = sink(url(), '/tmp');
     await s.connect(signal);
-    expect(await s.count!(items(), signal)).toBe(ROWS);
+    expect(await s.count!(items(), signal)).toEqual({ count: ROWS, fields: { esIndex: index } });
     await s.close(signal);
   }, 120_000);
 
@@ -475,7 +475,13 @@ describe('admin API of a running sluice start', () => {
       expect(r.status).toBe(200);
       await http(esUrl(), 'POST', `/${index}/_refresh`);
       const c = await fetch(`${url}/count/es8/es1/items.yml`);
-      expect(await c.json()).toMatchObject({ count: 300 });
+      expect(await c.json()).toEqual({
+        esIndex: index,
+        count: 300,
+        type: 'es8',
+        key: 'es1',
+        task: 'items.yml',
+      });
       const docs = await documents(esUrl(), index);
       const want = await expectedItems('WHERE id <= 300');
       expect(docs.size).toBe(300);

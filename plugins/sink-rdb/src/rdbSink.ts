@@ -15,6 +15,7 @@ import {
   type RowChangeEvent,
   type SinkInstance,
   type SinkRecord,
+  type TargetCount,
   type WriteOutcome,
   parseJdbcUrl,
 } from '@sluice/plugin-api';
@@ -481,16 +482,21 @@ export class RdbSink implements SinkInstance<RdbMapping> {
     }
   }
 
-  async count(mapping: MappingFile<RdbMapping>): Promise<number> {
+  /**
+   * `SELECT COUNT(1)` of the mapping's target table, answered as canal's rdb adapter does:
+   * `{count, targetTable}` with the quoted target name (`RdbAdapter#count`).
+   */
+  async count(mapping: MappingFile<RdbMapping>): Promise<TargetCount> {
     if (this.#closed) throw new SinkClosedError();
     const route = this.routeFor(mapping, mapping.config.dbMapping?.table ?? '');
     if (route.mirror)
       throw new FatalError('A mirrorDb mapping has no single target table to count.');
     const s = await this.#acquire('Connecting to the target');
     try {
-      const rows = await s.read(`SELECT COUNT(1) AS n FROM ${this.targetName(route)}`, []);
+      const targetTable = this.targetName(route);
+      const rows = await s.read(`SELECT COUNT(1) AS n FROM ${targetTable}`, []);
       s.release();
-      return Number(rows[0]?.['n'] ?? 0);
+      return { count: Number(rows[0]?.['n'] ?? 0), fields: { targetTable } };
     } catch (error) {
       s.release(true);
       throw sinkError(this.dialect.classify(error), error, 'Counting target rows');

@@ -1,4 +1,4 @@
-import type { EtlResult } from '@sluice/plugin-api';
+import type { EtlResult, TargetCount } from '@sluice/plugin-api';
 
 /** A held ETL lock (see {@link AdminRuntime.tryEtlLock}). */
 export interface EtlLockLease {
@@ -68,8 +68,16 @@ export interface AdminRuntime {
   tryEtlLock?(type: string, destination: string): Promise<EtlLockLease | undefined>;
   /** Runs a sink's full sync of one mapping. Rejects when the sink has no `etl`. */
   etl(request: AdminEtlRequest): Promise<EtlResult>;
-  /** Rows/documents in the mapping's target. Rejects when the sink has no `count`. */
-  count(type: string, key: string | undefined, task: string, signal: AbortSignal): Promise<number>;
+  /**
+   * Rows/documents in the mapping's target, with the sink's canal-compatible answer fields
+   * (a sink answering a plain number gets none). Rejects when the sink has no `count`.
+   */
+  count(
+    type: string,
+    key: string | undefined,
+    task: string,
+    signal: AbortSignal,
+  ): Promise<TargetCount>;
   /** What `GET /status` (and `sluice status`) reports. Cheap; no I/O. */
   status(): RuntimeStatus;
   /** Brings what {@link status} reports from elsewhere up to date (the dead-letter depth). */

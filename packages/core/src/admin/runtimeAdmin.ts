@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { EtlResult } from '@sluice/plugin-api';
+import type { EtlResult, TargetCount } from '@sluice/plugin-api';
 import type { ConfiguredMapping } from '../config/application/types.js';
 import { toMappingFile } from '../mappings/mappingIndex.js';
 import type { SinkInstanceInfo, SluiceRuntime } from '../runtime.js';
@@ -94,13 +94,14 @@ export class RuntimeAdmin implements AdminRuntime {
     key: string | undefined,
     task: string,
     signal: AbortSignal,
-  ): Promise<number> {
+  ): Promise<TargetCount> {
     const found = this.#resolve(type, key, task);
     if ('reason' in found) throw new Error(found.reason);
     const { sink, mapping } = found;
     if (!sink.instance.count)
       throw new Error(`The ${type} sink "${sink.key}" does not support count.`);
-    return sink.instance.count(toMappingFile(mapping), signal);
+    const answer = await sink.instance.count(toMappingFile(mapping), signal);
+    return typeof answer === 'number' ? { count: answer } : answer;
   }
 
   refreshStatus(): Promise<void> {

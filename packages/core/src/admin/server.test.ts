@@ -46,7 +46,8 @@ class FakeRuntime implements AdminRuntime {
     ]);
     return this.etlResult;
   };
-  count = async () => 42;
+  // A sink's field named like one of the answer's own keys must not replace it.
+  count = async () => ({ count: 42, fields: { targetTable: '`mytest`.`user`', count: 'x' } });
   status = () => ({
     version: '0.0.0-test',
     startedAt: '2026-12-01T00:00:00.000Z',
@@ -254,6 +255,7 @@ describe('admin API: canal-adapter endpoints', () => {
   it('counts a mapping target', async () => {
     const s = await start(new FakeRuntime());
     expect((await call(s, 'GET', '/count/rdb/rdb1/mytest_user.yml')).json).toEqual({
+      targetTable: '`mytest`.`user`',
       count: 42,
       type: 'rdb',
       key: 'rdb1',

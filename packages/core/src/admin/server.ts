@@ -241,8 +241,10 @@ export async function startAdminServer(
     const task = segment(p['task'], 'task');
     const found = runtime.findTask(type, key, task);
     if (!found.found) return reply.code(404).send({ code: 'not-found', message: found.reason });
-    const n = await runtime.count(type, found.key, task, AbortSignal.timeout(60_000));
-    return { count: n, type, key: found.key, task };
+    const answer = await runtime.count(type, found.key, task, AbortSignal.timeout(60_000));
+    // canal-adapter's keys first (its rdb answer has targetTable, its es answers esIndex), then
+    // which mapping was counted; a sink's field never replaces count/type/key/task.
+    return { ...answer.fields, count: answer.count, type, key: found.key, task };
   };
   app.get('/count/:type/:key/:task', count);
   app.get('/count/:type/:task', count);
