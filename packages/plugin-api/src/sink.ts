@@ -82,15 +82,15 @@ export interface EtlRequest<M = unknown> {
 /**
  * @experimental See {@link SinkInstance.etl}.
  *
- * What {@link SinkInstance.count} answers: the number and the fields canal-adapter's
- * `GET /count` answer carries besides it — its rdb adapter `{"count":N,"targetTable":"<quoted
- * name>"}`, its es adapters `{"esIndex":"<index>","count":N}` (`CommonRest#count`, behaviour
- * reference §6.1) — so a client written for canal-adapter reads the same keys.
+ * What {@link SinkInstance.count} answers: the number, and the fields canal-adapter's
+ * `GET /count` answer carries besides it (`CommonRest#count`, behaviour reference §6.1): its rdb
+ * adapter adds `targetTable` (the quoted target name), its es adapters add `esIndex`. A client
+ * written for canal-adapter then reads the same keys.
  */
 export interface TargetCount {
   /** Rows/documents in the target. */
   readonly count: number;
-  /** Extra answer fields, e.g. `{ targetTable: '`db`.`t`' }` or `{ esIndex: 'idx' }`. */
+  /** Extra answer fields by name, such as `targetTable` or `esIndex`. */
   readonly fields?: Readonly<Record<string, string>>;
 }
 
