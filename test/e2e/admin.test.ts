@@ -457,7 +457,7 @@ describe('a running sluice start serves the admin API', () => {
     expect((refused as { stderr: string }).stderr).toContain('requires a token');
   }, 120_000); // four CLI processes, each a node start-up
 
-  it('sluice status --config warns when another configuration’s Sluice answers on its port', async () => {
+  it('sluice status --config warns when another configuration’s Sluice answers on its port; sluice etl refuses a local run beside its own', async () => {
     const run = promisify(execFile);
     const port = new URL(url).port;
     // The configuration of a second instance that was given the same admin port by mistake.
@@ -514,6 +514,26 @@ sluice:
       '0',
     ]);
     expect(ok.stderr).toBe('');
+    // A local ETL beside the running stream of the same configuration is refused, naming
+    // --remote; nothing is written.
+    const before = await rowsOf(target);
+    const local = await run(process.execPath, [
+      sluiceBin,
+      'etl',
+      'rdb',
+      'mysql1',
+      'src_user.yml',
+      '--config',
+      configDir,
+    ]).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect(local).toMatchObject({ code: 1 });
+    expect((local as { stderr: string }).stderr).toContain(
+      `sluice etl: the Sluice of this configuration is running (pid ${sluice.child.pid} on `,
+    );
+    expect((local as { stderr: string }).stderr).toContain(
+      'Run it inside that process with --remote',
+    );
+    expect(await rowsOf(target)).toEqual(before);
   }, 120_000);
 
   it('sluice etl --url runs the ETL inside the running process', async () => {

@@ -1,3 +1,6 @@
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { ResolvedConfig } from '@sluice/core';
 import { checkConfiguration } from './validate.js';
 import { UsageError } from '../usageError.js';
 
@@ -36,11 +39,19 @@ export async function adminTarget(
     throw new UsageError(
       `sluice ${command}: cannot read the admin address from "${options.config}" (it has errors); pass --url.`,
     );
+  return adminTargetOf(config, options.token ?? envToken);
+}
+
+/**
+ * The admin API address of a loaded configuration (0.0.0.0/:: become loopback); the token is
+ * `token` when given, else `sluice.admin.token`.
+ */
+export function adminTargetOf(config: ResolvedConfig, token: string | undefined): AdminTarget {
   const admin = config.sluice.admin;
   const host = admin.host === '0.0.0.0' ? '127.0.0.1' : admin.host === '::' ? '::1' : admin.host;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${admin.port}`,
-    token: options.token ?? envToken ?? admin.token,
+    token: token ?? admin.token,
     configDir: config.dir,
   };
 }
@@ -87,4 +98,14 @@ export async function adminRequest<T>(
       `${method} ${path} answered ${response.status} with something that is not JSON: ${text.slice(0, 200)}`,
     );
   }
+}
+
+/**
+ * Whether two configuration directory paths name the same directory (symlinks resolved; a path
+ * that cannot be resolved is compared as an absolute path). Used to tell whether the Sluice that
+ * answered on an admin address runs the configuration at hand (`/status`'s `instance.configDir`).
+ */
+export async function sameConfigDir(a: string, b: string): Promise<boolean> {
+  const real = (p: string) => realpath(p).catch(() => resolve(p));
+  return (await real(a)) === (await real(b));
 }

@@ -7,12 +7,18 @@ import {
   formatReport,
   toMappingFile,
 } from '@sluice/core';
-import type { OuterAdapterConfig } from '@sluice/core';
+import type { OuterAdapterConfig, ResolvedConfig, RuntimeStatus } from '@sluice/core';
 import type { CliIo } from '../io.js';
 import { UsageError } from '../usageError.js';
 import { parseCommandArgs } from './parse.js';
 import { checkConfiguration } from './validate.js';
-import { AdminRequestError, adminRequest, adminTarget } from './adminClient.js';
+import {
+  AdminRequestError,
+  adminRequest,
+  adminTarget,
+  adminTargetOf,
+  sameConfigDir,
+} from './adminClient.js';
 
 export const etlHelp = `Usage: sluice etl TYPE [KEY] TASK [--config DIR] [--params "a;b"] [--remote | --url URL]
 
@@ -34,11 +40,14 @@ Options:
       --url URL        the same, against the admin API at URL (http://127.0.0.1:8081)
       --token T        bearer token for --remote/--url (default: SLUICE_ADMIN_TOKEN, then
                        sluice.admin.token)
+      --force          run in this process even though the Sluice of --config is running
   -h, --help           show this help
 
 Without --remote/--url the ETL runs in this process: run it while the destination's stream is
 stopped (or re-consume the stream from before the ETL's start afterwards), since a separate
-process cannot see the stream's writes (README, rdb ETL). Ctrl-C cancels a remote job too.
+process cannot see the stream's writes (README, rdb ETL). When the Sluice of --config answers on
+its admin address, a local run is refused (exit 1) unless --force is given: use --remote.
+Ctrl-C cancels a remote job too.
 `;
 
 function formatDuration(seconds: number): string {
@@ -114,6 +123,7 @@ export async function etlCommand(
       remote: { type: 'boolean', default: false },
       url: { type: 'string' },
       token: { type: 'string' },
+      force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     true,
@@ -179,6 +189,15 @@ export async function etlCommand(
     io.stderr(`sluice etl: no outerAdapters entry with key "${owner.key}".\n`);
     return 1;
   }
+  if (!values.force) {
+    const live = await runningInstance(config, values.token, signal);
+    if (live) {
+      io.stderr(
+        `sluice etl: the Sluice of this configuration is running (${live}): a local ETL beside its stream can leave a row older than the source (this process cannot see the stream's writes). Run it inside that process with --remote (it pauses the destination's stream while the ETL runs), stop it first, or pass --force.\n`,
+      );
+      return 1;
+    }
+  }
   const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
   const scope = registry.scope({
     logger,
@@ -227,6 +246,39 @@ export async function etlCommand(
   } finally {
     await instance.close(AbortSignal.timeout(10_000));
   }
+}
+
+/**
+ * The Sluice running `config` (its `pid on host, admin API at url`), if one answers on the
+ * configuration's admin address within 1.5 s and reports the same configuration directory
+ * (`GET /status`); undefined when nothing answers, the admin API is disabled, the token is
+ * refused (a process of another configuration), or another configuration's Sluice answers.
+ */
+async function runningInstance(
+  config: ResolvedConfig,
+  token: string | undefined,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  if (!config.sluice.admin.enabled) return undefined;
+  const target = adminTargetOf(config, token ?? (process.env['SLUICE_ADMIN_TOKEN'] || undefined));
+  let status: RuntimeStatus;
+  try {
+    const answer = await adminRequest<RuntimeStatus>(
+      target,
+      'GET',
+      '/status',
+      AbortSignal.any([signal, AbortSignal.timeout(1_500)]),
+    );
+    if (answer.status !== 200) return undefined;
+    status = answer.body;
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return undefined;
+  }
+  const instance = status.instance;
+  if (!instance) return undefined;
+  if (!(await sameConfigDir(instance.configDir, config.dir))) return undefined;
+  return `pid ${instance.pid} on ${instance.hostname}, admin API at ${target.url}`;
 }
 
 /** What `GET /etl/jobs/{id}` answers (core's EtlJobStatus). */

@@ -1,8 +1,6 @@
-import { realpath } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { PipelineStatus, RuntimeStatus } from '@sluice/core';
 import type { CliIo } from '../io.js';
-import { AdminRequestError, adminRequest, adminTarget } from './adminClient.js';
+import { AdminRequestError, adminRequest, adminTarget, sameConfigDir } from './adminClient.js';
 import { parseCommandArgs } from './parse.js';
 
 export const statusHelp = `Usage: sluice status [--config DIR | --url URL] [--token T] [--json] [--interval S]
@@ -173,7 +171,6 @@ async function identityMismatch(
 ): Promise<string | undefined> {
   const instance = status.instance;
   if (!instance) return undefined;
-  const real = (p: string) => realpath(p).catch(() => resolve(p));
-  if ((await real(instance.configDir)) === (await real(configDir))) return undefined;
+  if (await sameConfigDir(instance.configDir, configDir)) return undefined;
   return `the Sluice answering at this address (pid ${instance.pid} on ${instance.hostname}) runs ${instance.configDir}, not ${configDir}: another instance holds the admin port; the status below is ITS status. Give each instance its own sluice.admin.port (or pass --url).`;
 }
