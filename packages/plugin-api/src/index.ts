@@ -60,6 +60,7 @@ export type {
   DeadLetterRecord,
 } from './deadLetter.js';
 export { parseDeadLetterRecord } from './deadLetter.js';
+export { EtlStreamGate } from './etlGate.js';
 export { coreServices } from './services.js';
 export type {
   Clock,

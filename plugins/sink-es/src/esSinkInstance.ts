@@ -4,6 +4,7 @@ import {
   NotConnectedError,
   PermanentEventError,
   RetryableError,
+  EtlStreamGate,
   SinkClosedError,
   failed,
   type DataSources,
@@ -19,8 +20,7 @@ import {
 } from '@sluice/plugin-api';
 import { DocumentError, buildDocument, fieldValue, keyText, routingOf } from './document.js';
 import type { EsJson } from './esValue.js';
-import { runEsEtl } from './etl.js';
-import { EtlGate, docKey } from './etlGate.js';
+import { docKey, runEsEtl } from './etl.js';
 import {
   MAX_KEYS_PER_QUERY,
   byJoinedRow,
@@ -108,7 +108,7 @@ export class EsSink implements SinkInstance<EsMapping> {
   #opening: Promise<SearchApi> | undefined;
   readonly #sources = new Map<string, SourceDb>();
   /** Coordinates ETL bulks with stream writes (see etlGate.ts). */
-  readonly #gate = new EtlGate();
+  readonly #gate = new EtlStreamGate();
   /** Top-level field mappings by index, read once (again after a mapping error). */
   readonly #indexFields = new Map<string, Record<string, FieldMapping>>();
   readonly #indexTypes = new Map<string, Map<string, FieldType>>();

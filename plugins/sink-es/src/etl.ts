@@ -38,17 +38,20 @@ import {
   RetryableError,
   type EtlRequest,
   type EtlResult,
+  type EtlStreamGate,
   type MappingFile,
 } from '@sluice/plugin-api';
 import { DocumentError } from './document.js';
 import type { EsJson } from './esValue.js';
-import { docKey, type EtlGate } from './etlGate.js';
 import { documentFromRow, rowKey, rowRouting } from './joinQuery.js';
 import type { EsMapping } from './mapping.js';
 import type { EsPlan } from './plan.js';
 import type { BulkItem, SearchApi } from './searchApi.js';
 import { isSqlShapeProblem, parseSingleTableSelect } from './singleTableSql.js';
 import type { SourceDb } from './sourceDb.js';
+
+/** The ETL/stream gate's key of a document (the stream's writes and the ETL's build it alike). */
+export const docKey = (index: string, id: string): string => `${index}\u0000${id}`;
 
 /** Times a bulk item answered 429/5xx is sent before it becomes an error line. */
 export const ITEM_ATTEMPTS = 8;
@@ -64,7 +67,7 @@ export interface EsEtlContext {
   readonly plan: EsPlan;
   /** The pool of `srcDataSources.<dataSourceKey>`. */
   readonly source: SourceDb;
-  readonly gate: EtlGate;
+  readonly gate: EtlStreamGate;
   /** Where checkpoints live; undefined: no checkpoint (the run cannot resume). */
   readonly stateDir: string | undefined;
   /** Milliseconds to wait before re-sending items answered 429/5xx (attempt 1, 2, …). */
@@ -366,7 +369,7 @@ async function writePage(
   let pending = list;
   for (let attempt = 1; pending.length > 0; attempt++) {
     const retry: Action[] = [];
-    await ctx.gate.etlBulk(
+    await ctx.gate.etlWrite(
       pending,
       (a) => docKey(index, a.id),
       async (kept) => {

@@ -19,6 +19,7 @@ import {
   type RowChangeEvent,
 } from '@sluice/plugin-api';
 import type { Param } from './dialect.js';
+import { rowKeyOf } from './etlGate.js';
 import type { Operation } from './plan.js';
 import { planRow, type RdbSink } from './rdbSink.js';
 import type { RdbMapping } from './schemas.js';
@@ -256,7 +257,7 @@ export async function runEtl(
           errors.push(`${pk.map((k) => row[k]).join(',')}: ${(error as Error).message}`);
         }
       }
-      const outcomes = await sink.gate.etlBatch(ops, (kept) =>
+      const outcomes = await sink.gate.etlWrite(ops, rowKeyOf, (kept) =>
         sink.applyPlans(
           kept.map((op) => ({ ok: true as const, ops: [op] })),
           session,

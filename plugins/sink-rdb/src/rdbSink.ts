@@ -4,6 +4,7 @@
  */
 import {
   APPLIED,
+  EtlStreamGate,
   FatalError,
   NotConnectedError,
   RetryableError,
@@ -28,7 +29,7 @@ import {
   type ErrorClass,
   type Session,
 } from './dialect.js';
-import { EtlGate } from './etlGate.js';
+import { gateStreamWrite } from './etlGate.js';
 import { groupOperations, statementsOf, type Operation } from './plan.js';
 import { MappingError, routeOf, type Route } from './route.js';
 import { rowPlanner } from './rowPlan.js';
@@ -107,8 +108,8 @@ export class RdbSink implements SinkInstance<RdbMapping> {
   /** Bumped when the catalog is forgotten: a lookup begun before does not fill #resolved. */
   #catalogGeneration = 0;
   readonly #batchRows: number;
-  /** Coordinates ETL writes with stream writes (see etlGate.ts). */
-  readonly gate = new EtlGate();
+  /** Coordinates ETL writes with stream writes (EtlStreamGate; keys from etlGate.ts). */
+  readonly gate = new EtlStreamGate();
   #defaultSchema: string | undefined;
   #closed = false;
   #connected = false;
@@ -288,13 +289,9 @@ export class RdbSink implements SinkInstance<RdbMapping> {
         const p = this.#plan(batch[k]!);
         plans.push(p instanceof Promise ? await p : p);
       }
-      const release = await this.gate.streamWrite(plans);
-      try {
-        const outcomes = await this.applyPlans(plans);
-        for (let k = i; k < j; k++) out[k] = outcomes[k - i]!;
-      } finally {
-        release();
-      }
+      await gateStreamWrite(this.gate, plans);
+      const outcomes = await this.applyPlans(plans);
+      for (let k = i; k < j; k++) out[k] = outcomes[k - i]!;
       i = j;
     }
     return out;

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { EtlGate, docKey } from './etlGate.js';
+import { EtlStreamGate } from './etlGate.js';
 
-describe('EtlGate', () => {
-  it('an ETL bulk skips the documents the stream touched since the ETL started', async () => {
-    const gate = new EtlGate();
+const docKey = (index: string, id: string): string => `${index}\u0000${id}`;
+
+describe('EtlStreamGate', () => {
+  it('an ETL write skips the documents the stream touched since the ETL started', async () => {
+    const gate = new EtlStreamGate();
     await gate.streamWrite([docKey('i', 'before')]); // no ETL yet: not recorded
     const end = gate.beginEtl();
     await gate.streamWrite([docKey('i', '2')]);
-    const kept = await gate.etlBulk(
+    const kept = await gate.etlWrite(
       ['1', '2', 'before'],
       (id) => docKey('i', id),
       async (k) => k,
@@ -17,7 +19,7 @@ describe('EtlGate', () => {
     // After the last ETL ended, nothing is remembered.
     const end2 = gate.beginEtl();
     expect(
-      await gate.etlBulk(
+      await gate.etlWrite(
         ['2'],
         (id) => docKey('i', id),
         async (k) => k,
@@ -28,12 +30,12 @@ describe('EtlGate', () => {
     expect(gate.active).toBe(false);
   });
 
-  it('a stream write that arrives during an ETL bulk waits for its answer, then wins', async () => {
-    const gate = new EtlGate();
+  it('a stream write that arrives during an ETL write waits for its answer, then wins', async () => {
+    const gate = new EtlStreamGate();
     const end = gate.beginEtl();
     const order: string[] = [];
     let answer!: () => void;
-    const bulk = gate.etlBulk(
+    const bulk = gate.etlWrite(
       ['1'],
       (id) => docKey('i', id),
       async (k) => {
@@ -49,9 +51,9 @@ describe('EtlGate', () => {
     answer();
     await Promise.all([bulk, stream]);
     expect(order).toEqual(['etl 1', 'etl answered', 'stream']);
-    // The next ETL bulk of that document leaves it to the stream.
+    // The next ETL write of that document leaves it to the stream.
     expect(
-      await gate.etlBulk(
+      await gate.etlWrite(
         ['1'],
         (id) => docKey('i', id),
         async (k) => k,
