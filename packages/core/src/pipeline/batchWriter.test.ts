@@ -276,6 +276,41 @@ describe('BatchWriter', () => {
     expect(t.events).toEqual(['applied 1', 'dead 2', 'dead 1']);
   });
 
+  it('a failed outcome without an error (a plugin bug) is dead-lettered with a stated reason', async () => {
+    const t = setup((b) => b.map(() => ({ status: 'failed' }) as unknown as WriteResult[number]));
+    await t.writer.write([item('1')]);
+    expect(t.dead).toEqual([{ ids: ['1'], reason: 'rejected by the sink', attempts: 1 }]);
+  });
+
+  it('coalescing merges insert … delete of a row into the delete: still written, every member applied', async () => {
+    const insert = item('1', 'a');
+    const del = item('1', 'b');
+    const event = del.record.event as RowChangeEvent;
+    (del.record as { event: RowChangeEvent }).event = {
+      ...event,
+      type: 'DELETE',
+      before: event.after,
+      after: undefined,
+      changed: [],
+    };
+    (insert.record as { event: RowChangeEvent }).event = {
+      ...(insert.record.event as RowChangeEvent),
+      type: 'INSERT',
+      before: undefined,
+    };
+    const types: string[] = [];
+    const t = setup(
+      (b) => {
+        types.push(...b.map((r) => (r.event.kind === 'row' ? r.event.type : 'ddl')));
+        return ok(b);
+      },
+      { coalescing: true },
+    );
+    await t.writer.write([insert, del]);
+    expect(types).toEqual(['DELETE']);
+    expect(t.events).toEqual(['applied 2']);
+  });
+
   it('stops dead-lettering when a dead-letter write is abandoned', async () => {
     const t = setup(
       (b) =>

@@ -73,9 +73,7 @@ function plainSet<T extends CoalesceItem>(items: readonly T[]): WriteSet<T> {
   return { records, items, groups: undefined };
 }
 
-function groupedSet<T extends CoalesceItem>(
-  writes: readonly (CoalescedWrite<T> & { record: SinkRecord })[],
-): WriteSet<T> {
+function groupedSet<T extends CoalesceItem>(writes: readonly CoalescedWrite<T>[]): WriteSet<T> {
   return {
     records: writes.map((w) => w.record),
     items: undefined,
@@ -139,14 +137,7 @@ export class BatchWriter<T extends CoalesceItem> {
       await this.#write(plainSet(batch));
       return;
     }
-    let cancelled: T[] | undefined;
-    let live: (CoalescedWrite<T> & { record: SinkRecord })[] | undefined;
-    for (const w of coalesce(batch)) {
-      if (w.record === undefined) (cancelled ??= []).push(...w.members);
-      else (live ??= []).push(w as CoalescedWrite<T> & { record: SinkRecord });
-    }
-    if (cancelled) this.#o.hooks.applied(cancelled);
-    if (live) await this.#write(groupedSet(live));
+    await this.#write(groupedSet(coalesce(batch)));
   }
 
   async #write(live: WriteSet<T>): Promise<void> {

@@ -11,8 +11,8 @@ export interface CoalesceItem {
 
 /** One write of a coalesced batch and the items whose outcome it decides. */
 export interface CoalescedWrite<T extends CoalesceItem> {
-  /** What to write; `undefined` when the items need no write (insert … delete does: the delete). */
-  record: SinkRecord | undefined;
+  /** What to write (insert … delete is the delete: nothing is cancelled, see {@link coalesce}). */
+  record: SinkRecord;
   readonly members: T[];
 }
 
@@ -23,7 +23,7 @@ interface Run<T extends CoalesceItem> {
   changed: Set<string>;
 }
 
-function merged(run: Run<CoalesceItem>, mapping: SinkRecord['mapping']): SinkRecord | undefined {
+function merged(run: Run<CoalesceItem>, mapping: SinkRecord['mapping']): SinkRecord {
   const { first, last } = run;
   if (run.write.members.length === 1) return run.write.members[0]!.record;
   let event: ChangeEvent = last;
