@@ -105,7 +105,9 @@ function setup(
       },
       fail: (error) => failures.push(error as SluiceError),
       observeWrite: (seconds, records) => {
+        // Seconds, not milliseconds or a timestamp: a test's write takes well under a second.
         expect(seconds).toBeGreaterThanOrEqual(0);
+        expect(seconds).toBeLessThan(5);
         observed.push(records);
       },
     },
@@ -214,6 +216,17 @@ describe('BatchWriter', () => {
     const r = setup((b, n) => (n === 1 ? new RetryableError('busy') : ok(b)));
     await r.writer.write([item('1')]);
     expect(r.connects()).toBe(0);
+  });
+
+  it('an outage (NotConnectedError) does not use up retries: with retries 0 the batch is written after the reconnect', async () => {
+    const t = setup((b, n) => (n <= 2 ? new NotConnectedError('gone') : ok(b)), {
+      settings: { retries: 0 },
+    });
+    await t.writer.write([item('1')]);
+    expect(t.connects()).toBe(2);
+    expect(t.calls).toHaveLength(3);
+    expect(t.dead).toEqual([]);
+    expect(t.applied).toEqual(['1']);
   });
 
   it('a failed reconnect stops the pipeline with SLUICE_ERR_SINK_CONNECT (a fatal one as it is)', async () => {
