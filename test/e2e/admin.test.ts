@@ -533,6 +533,22 @@ sluice:
     expect((local as { stderr: string }).stderr).toContain(
       'Run it inside that process with --remote',
     );
+    // A token the running process refuses: it may be this configuration's, so refused too.
+    const wrongToken = await run(process.execPath, [
+      sluiceBin,
+      'etl',
+      'rdb',
+      'mysql1',
+      'src_user.yml',
+      '--config',
+      configDir,
+      '--token',
+      'not-the-token',
+    ]).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect(wrongToken).toMatchObject({ code: 1 });
+    expect((wrongToken as { stderr: string }).stderr).toContain(
+      'the Sluice of this configuration may be running (a Sluice admin API at ',
+    );
     expect(await rowsOf(target)).toEqual(before);
   }, 120_000);
 

@@ -20,7 +20,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   },
   etl: {
     run: etlCommand,
-    summary: 'full sync of one mapping file (sluice etl rdb|es8 [KEY] TASK)',
+    summary: 'full sync of one mapping file (sluice etl rdb|es8|redis [KEY] TASK)',
   },
   dlq: { run: dlqCommand, summary: 'list, show, replay or drop dead letters (sluice dlq --help)' },
   validate: {
@@ -42,7 +42,8 @@ or JSON-lines files) to sinks, reading
 canal-adapter's application.yml and mapping files unchanged. Built in today: the logger, rdb,
 redis and es8 sinks; rdb applies to MySQL, MariaDB and PostgreSQL, and es8 (also named es7, es6)
 applies Elasticsearch and OpenSearch mappings with joins, group_concat sub-queries and
-parent/child relations. Both have a full sync (sluice etl rdb|es8). Plugin sinks load through
+parent/child relations. rdb, es8 and redis (write mode) have a full sync (sluice etl). Plugin
+sinks load through
 sluice.plugins.
 
 Commands:

@@ -20,7 +20,7 @@ describe('sluice --help', () => {
     expect(help).toMatch(
       /Elasticsearch and OpenSearch mappings with joins, group_concat sub-queries and parent\/child relations/,
     );
-    expect(help).toMatch(/full sync \(sluice etl rdb\|es8\)/);
+    expect(help).toMatch(/rdb, es8 and redis \(write mode\) have a full sync \(sluice etl\)/);
     expect(help).not.toMatch(/no ETL/);
   });
 });

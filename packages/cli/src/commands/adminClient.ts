@@ -56,8 +56,15 @@ export function adminTargetOf(config: ResolvedConfig, token: string | undefined)
   };
 }
 
-/** A failed admin request, with what to do. */
-export class AdminRequestError extends Error {}
+/** A failed admin request, with what to do; `status` when the API answered (401). */
+export class AdminRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
 
 /** One JSON request to the admin API; throws {@link AdminRequestError} with a readable reason. */
 export async function adminRequest<T>(
@@ -89,6 +96,7 @@ export async function adminRequest<T>(
   if (response.status === 401)
     throw new AdminRequestError(
       `the admin API at ${target.url} requires a token: pass --token or set SLUICE_ADMIN_TOKEN.`,
+      401,
     );
   const text = await response.text();
   try {

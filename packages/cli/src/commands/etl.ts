@@ -35,8 +35,9 @@ Options:
                        (bound as parameters, never spliced into the SQL); without them the
                        condition is ignored, as canal-adapter does
       --remote         run it inside the running Sluice of --config, through its admin API
-                       (POST /etl/…): that process switches the destination's stream off while
-                       the ETL runs and back on after, so the two never interleave
+                       (POST /etl/…): that process takes nothing new from the destination's
+                       stream while the ETL runs (batches in hand finish; its ETL/stream gate
+                       keeps them from leaving a row older than the source)
       --url URL        the same, against the admin API at URL (http://127.0.0.1:8081)
       --token T        bearer token for --remote/--url (default: SLUICE_ADMIN_TOKEN, then
                        sluice.admin.token)
@@ -46,7 +47,9 @@ Options:
 Without --remote/--url the ETL runs in this process: run it while the destination's stream is
 stopped (or re-consume the stream from before the ETL's start afterwards), since a separate
 process cannot see the stream's writes (README, rdb ETL). When the Sluice of --config answers on
-its admin address, a local run is refused (exit 1) unless --force is given: use --remote.
+its admin address (or something there refuses the token), a local run is refused (exit 1) unless
+--force is given: use --remote. A Sluice started with another admin port or with the admin API
+disabled is not seen.
 Ctrl-C cancels a remote job too.
 `;
 
@@ -193,7 +196,7 @@ export async function etlCommand(
     const live = await runningInstance(config, values.token, signal);
     if (live) {
       io.stderr(
-        `sluice etl: the Sluice of this configuration is running (${live}): a local ETL beside its stream can leave a row older than the source (this process cannot see the stream's writes). Run it inside that process with --remote (it pauses the destination's stream while the ETL runs), stop it first, or pass --force.\n`,
+        `sluice etl: the Sluice of this configuration ${live}: a local ETL beside its stream can leave a row older than the source (this process cannot see the stream's writes). Run it inside that process with --remote (it pauses the destination's stream while the ETL runs), stop it first, or pass --force.\n`,
       );
       return 1;
     }
@@ -249,10 +252,12 @@ export async function etlCommand(
 }
 
 /**
- * The Sluice running `config` (its `pid on host, admin API at url`), if one answers on the
+ * Whether the Sluice running `config` is up ("is running (pid … on …, admin API at …)"), if one answers on the
  * configuration's admin address within 1.5 s and reports the same configuration directory
- * (`GET /status`); undefined when nothing answers, the admin API is disabled, the token is
- * refused (a process of another configuration), or another configuration's Sluice answers.
+ * (`GET /status`), or one answers there but refuses the token (it may be this configuration's,
+ * started with SLUICE_ADMIN_TOKEN in its environment); undefined when nothing answers, the
+ * admin API is disabled, or another configuration's Sluice answers. Blind to a Sluice started
+ * with another admin port than the configuration's (`--admin-port`, `sluice.admin.enabled: false`).
  */
 async function runningInstance(
   config: ResolvedConfig,
@@ -273,12 +278,16 @@ async function runningInstance(
     status = answer.body;
   } catch (error) {
     if (signal.aborted) throw error;
+    // A Sluice that refuses our token may well be this configuration's, started with the token
+    // in its environment: refuse rather than guess.
+    if (error instanceof AdminRequestError && error.status === 401)
+      return `may be running (a Sluice admin API at ${target.url} answers but refused the token, so it cannot say which configuration it runs; pass --token to let it)`;
     return undefined;
   }
   const instance = status.instance;
   if (!instance) return undefined;
   if (!(await sameConfigDir(instance.configDir, config.dir))) return undefined;
-  return `pid ${instance.pid} on ${instance.hostname}, admin API at ${target.url}`;
+  return `is running (pid ${instance.pid} on ${instance.hostname}, admin API at ${target.url})`;
 }
 
 /** What `GET /etl/jobs/{id}` answers (core's EtlJobStatus). */

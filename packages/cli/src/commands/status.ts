@@ -7,8 +7,9 @@ export const statusHelp = `Usage: sluice status [--config DIR | --url URL] [--to
 
 Prints what a running Sluice is doing, from its admin API (GET /status): per pipeline the
 sync switch, source connection, lag (now minus the binlog time of the newest applied event),
-events in flight, dead letters waiting in the queue (DLQ; file and kafka queues, '-' otherwise), and per
-sink instance events applied, applied per second and dead-lettered.
+events in flight, dead letters waiting in the queue (DLQ: file, kafka, rabbitmq and rocketmq
+queues; '-' while not yet counted), and per sink instance events applied, applied per second and
+dead-lettered.
 
 With --config, the answering process must run that configuration directory: when another
 Sluice answers on the port (a port clash), a warning names both and the exit code is 1.

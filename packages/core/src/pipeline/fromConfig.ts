@@ -19,6 +19,7 @@ export function pipelineSettingsOf(config: ResolvedConfig): Partial<PipelineSett
     lingerMs: p.batch.lingerMs,
     maxInFlight: p.maxInFlight,
     commitIntervalMs: p.commitIntervalMs,
+    shutdownTimeoutMs: p.shutdownTimeoutMs,
     retries: config.canal.retries,
     terminateOnException: config.canal.terminateOnException,
   };

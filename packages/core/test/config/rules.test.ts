@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { defineSink } from '@sluice/plugin-api';
-import { MappingIndex, pluginSchemasFromMap, printConfig, validateConfigDir } from '@sluice/core';
+import {
+  MappingIndex,
+  pipelineSettingsOf,
+  pluginSchemasFromMap,
+  printConfig,
+  validateConfigDir,
+} from '@sluice/core';
 import { application, writeConf } from './support.js';
 import { builtinSchemas } from './plugins.js';
 
@@ -33,6 +39,17 @@ describe('Spring-style overrides and placeholders in application.yml', () => {
     expect(config?.server.port).toBe(9090);
     expect(config?.sluice.pipeline.lanes).toBe(2);
     expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
+  });
+
+  it('reads sluice.pipeline.shutdownTimeoutMs into the pipeline settings (default 30 s)', async () => {
+    const dir = await writeConf({ 'application.yml': application('      - name: logger') });
+    const set = await validateConfigDir(dir, {
+      env: { SLUICE_PIPELINE_SHUTDOWNTIMEOUTMS: '5000' },
+    });
+    expect(set.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect(pipelineSettingsOf(set.config!).shutdownTimeoutMs).toBe(5000);
+    const unset = await validateConfigDir(dir, { env: {} });
+    expect(pipelineSettingsOf(unset.config!).shutdownTimeoutMs).toBe(30_000);
   });
 
   it('blames the environment variable for a bad override', async () => {

@@ -80,6 +80,13 @@ export const sluiceSettingsSchema = {
           description:
             'Least time between two offset commits (acks) of a partition, ms; 0 = after every advance. A source whose unacknowledged window is nearly full (RabbitMQ prefetch) gets a commit at once.',
         },
+        shutdownTimeoutMs: {
+          type: 'integer',
+          minimum: 0,
+          default: 30_000,
+          description:
+            "At shutdown (SIGTERM, a revoked partition), how long in-flight batches may take to finish before they are abandoned (uncommitted, so redelivered), ms; also the bound of the sinks' parallel close. sluice start --once drains without it.",
+        },
       },
     },
     deadLetter: {
