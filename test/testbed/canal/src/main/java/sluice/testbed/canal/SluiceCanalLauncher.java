@@ -195,6 +195,26 @@ public final class SluiceCanalLauncher {
 
     // ---------------------------------------------------------------- instances
 
+    /**
+     * Removes a destination's instance from canal's own instance map and returns it (null when
+     * absent). {@code CanalServerWithEmbedded.getCanalInstances()} returns a copy (canal 1.1.7:
+     * {@code Maps.newHashMap(canalInstances)}), so removing from it left the instance in the map:
+     * a destination re-created under the same name then started the OLD instance, with the old
+     * filter and position (tcp.test's "example" served an earlier run's table filter). canal's
+     * own {@code stop(destination)} removes from the real map but stops synchronously, while the
+     * MQ worker may still sit in getWithoutAck; hence the field.
+     */
+    @SuppressWarnings("unchecked")
+    private CanalInstance removeInstance(String name) {
+        try {
+            java.lang.reflect.Field f = CanalServerWithEmbedded.class.getDeclaredField("canalInstances");
+            f.setAccessible(true);
+            return ((Map<String, CanalInstance>) f.get(embedded)).remove(name);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("canal's instance map is not reachable", e);
+        }
+    }
+
     /** The CanalInstanceGenerator: builds canal's instance from our stored config. */
     private CanalInstance generate(String destination) {
         JSONObject c = configs.get(destination);
@@ -434,8 +454,7 @@ public final class SluiceCanalLauncher {
             CanalMQStarter s = mqStarters.get(c.getBooleanValue("flatMessage"));
             if (s != null) s.stopDestination(name);
         }
-        CanalInstance instance = embedded.getCanalInstances().containsKey(name)
-            ? embedded.getCanalInstances().remove(name) : null;
+        CanalInstance instance = removeInstance(name);
         stopping.add(name);
         stopper.execute(() -> {
             try {
@@ -639,10 +658,12 @@ public final class SluiceCanalLauncher {
         // An instance of an earlier destination of this name can still sit in canal's instance map
         // (a client's subscribe during the drop recreated it): embedded.start would return it and
         // serve the old filter and position (seen: an old "example" dumping from binlog position 4).
-        if (zkclientx == null && embedded.getCanalInstances().containsKey(name)) {
-            CanalInstance stale = embedded.getCanalInstances().remove(name);
-            if (stale != null && stale.isStart()) stale.stop();
-            log.warn("## destination {}: stopped a stale instance left from an earlier one", name);
+        if (zkclientx == null) {
+            CanalInstance stale = removeInstance(name);
+            if (stale != null) {
+                if (stale.isStart()) stale.stop();
+                log.warn("## destination {}: removed a stale instance left from an earlier one", name);
+            }
         }
         deleteMeta(name); // a re-created name starts from its new position, not an old cursor
         configs.put(name, c);
