@@ -38,9 +38,16 @@ export function esIds() {
   return isRoot() ? userIds(USER) : undefined;
 }
 
-export async function createUser() {
-  if (!isRoot() || userIds(USER)) return;
-  await run('useradd', [
+/** The useradd in flight: Elasticsearch and OpenSearch start in parallel and share the user. */
+let creatingUser;
+
+/**
+ * Creates the unprivileged ES user when running as root (once per process; a user that appears
+ * meanwhile, e.g. from a parallel testbed process, is fine).
+ */
+export function createUser() {
+  if (!isRoot() || userIds(USER)) return Promise.resolve();
+  creatingUser ??= run('useradd', [
     '--system',
     '--user-group',
     '--no-create-home',
@@ -51,7 +58,11 @@ export async function createUser() {
     '--comment',
     'sluice testbed Elasticsearch',
     USER,
-  ]);
+  ]).catch((error) => {
+    creatingUser = undefined;
+    if (!userIds(USER)) throw error;
+  });
+  return creatingUser;
 }
 
 async function install(say) {
