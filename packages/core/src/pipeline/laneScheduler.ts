@@ -17,6 +17,12 @@ interface Lane<T> {
   head: number;
 }
 
+/**
+ * Key buckets per lane: with up to a few tens of thousands of keys in flight (a delivered batch),
+ * 1024 per lane keeps the keys sharing a bucket few, at 4 KiB per lane.
+ */
+const BUCKETS_PER_LANE = 1024;
+
 interface Owner {
   lane: number;
   count: number;
@@ -42,13 +48,22 @@ export class LaneScheduler<T extends LaneItem> {
   readonly #intake: T[] = [];
   #intakeHead = 0;
   /**
-   * Per held row key: its lane and how many items hold it, as one number (`lane + count × lanes`):
-   * no object per key on the hot path.
+   * Held row keys by hash bucket (`hashString(key) % buckets`, {@link BUCKETS_PER_LANE} buckets
+   * per lane): the lane holding the bucket and how many held keys fall in it, as one number
+   * (`lane + count × lanes`, 0 when none). Keys sharing a bucket count as one key: they go to one
+   * lane and wait for each other, which only ever costs parallelism, never order. The bucket
+   * count is a multiple of the lane count, so a key's hashed lane is its bucket's: a key placed
+   * by its hash never moves another key of its bucket. No map and no allocation per key.
    */
-  readonly #keyOwner = new Map<string, number>();
+  readonly #buckets: Uint32Array;
+  /** The buckets {@link #pick} computed for the keys of the item it just picked, for {@link #hold}. */
+  #picked = new Uint32Array(2);
   readonly #barrierOwner = new Map<string, Owner>();
-  /** Per table: items held per lane (kept for every table seen; a table is a short string). */
-  readonly #tableHolders = new Map<string, Uint32Array>();
+  /**
+   * Items held per lane, whatever their table: a barrier waits for every lane holding anything
+   * (see {@link #pick}), so one count per lane is all it needs.
+   */
+  readonly #laneHeld: Uint32Array;
   readonly #wake: (lane: number) => void;
   readonly #alone: (item: T) => boolean;
   #pending = 0;
@@ -60,6 +75,8 @@ export class LaneScheduler<T extends LaneItem> {
    */
   constructor(lanes: number, wake: (lane: number) => void, alone: (item: T) => boolean) {
     this.#lanes = Array.from({ length: Math.max(1, lanes) }, () => ({ queue: [], head: 0 }));
+    this.#laneHeld = new Uint32Array(this.#lanes.length);
+    this.#buckets = new Uint32Array(this.#lanes.length * BUCKETS_PER_LANE);
     this.#wake = wake;
     this.#alone = alone;
   }
@@ -159,22 +176,29 @@ export class LaneScheduler<T extends LaneItem> {
       // A DDL waits for every table of the partition, not only its own: a RENAME (or any DDL
       // touching several tables) names one table but changes others, so rows of any table still
       // in flight must be applied before it (canal-adapter applies DDL in line too).
-      for (const holders of this.#tableHolders.values()) {
-        for (let lane = 0; lane < holders.length; lane++) {
-          if (holders[lane] === 0 || lane === found) continue;
-          if (found !== -1) return undefined;
-          found = lane;
-        }
+      const held = this.#laneHeld;
+      for (let lane = 0; lane < held.length; lane++) {
+        if (held[lane] === 0) continue;
+        if (found !== -1) return undefined; // rows in flight in two lanes: wait for one
+        found = lane;
       }
       return found !== -1 ? found : hashString(item.table) % this.#lanes.length;
     }
     const keys = item.keys;
+    const n = this.#lanes.length;
+    const buckets = this.#buckets;
+    if (keys.length > this.#picked.length) this.#picked = new Uint32Array(keys.length);
+    let hashed = -1;
     for (let i = 0; i < keys.length; i++) {
-      const owner = this.#keyOwner.get(keys[i]!);
-      if (owner === undefined) continue;
-      const lane = owner % this.#lanes.length;
+      const hash = hashString(keys[i]!);
+      if (i === 0) hashed = hash % n;
+      const bucket = hash % buckets.length;
+      this.#picked[i] = bucket;
+      const owner = buckets[bucket]!;
+      if (owner === 0) continue;
+      const lane = owner % n;
       if (lane === found) continue;
-      if (found !== -1) return undefined;
+      if (found !== -1) return undefined; // keys held in two lanes: wait for one
       found = lane;
     }
     // …and every row after a DDL waits for it, whatever its table (no iterator when none waits).
@@ -185,35 +209,35 @@ export class LaneScheduler<T extends LaneItem> {
         found = barrier.lane;
       }
     }
-    return found !== -1 ? found : hashString(keys[0] ?? item.table) % this.#lanes.length;
+    if (found !== -1) return found;
+    return hashed !== -1 ? hashed : hashString(item.table) % n;
   }
 
   #hold(item: T, lane: number): void {
     if (item.barrier) own(this.#barrierOwner, item.table, lane);
-    const keys = item.keys;
+    // #pick just computed the keys' buckets (nothing ran in between).
+    const buckets = this.#buckets;
     const n = this.#lanes.length;
-    for (let i = 0; i < keys.length; i++) {
-      const held = this.#keyOwner.get(keys[i]!);
-      this.#keyOwner.set(keys[i]!, held === undefined ? lane + n : held + n);
+    for (let i = 0; i < item.keys.length; i++) {
+      const bucket = this.#picked[i]!;
+      const held = buckets[bucket]!;
+      buckets[bucket] = held === 0 ? lane + n : held + n;
     }
-    let holders = this.#tableHolders.get(item.table);
-    if (!holders)
-      this.#tableHolders.set(item.table, (holders = new Uint32Array(this.#lanes.length)));
-    holders[lane]! += 1;
+    this.#laneHeld[lane]! += 1;
   }
 
   #unhold(item: T, lane: number): void {
     if (item.barrier) drop(this.#barrierOwner, item.table);
     const keys = item.keys;
+    const buckets = this.#buckets;
     const n = this.#lanes.length;
     for (let i = 0; i < keys.length; i++) {
-      const held = this.#keyOwner.get(keys[i]!);
-      if (held === undefined) continue;
-      if (held < 2 * n) this.#keyOwner.delete(keys[i]!);
-      else this.#keyOwner.set(keys[i]!, held - n);
+      const bucket = hashString(keys[i]!) % buckets.length;
+      const held = buckets[bucket]!;
+      if (held === 0) continue;
+      buckets[bucket] = held < 2 * n ? 0 : held - n;
     }
-    const holders = this.#tableHolders.get(item.table);
-    if (holders && holders[lane]! > 0) holders[lane]! -= 1;
+    if (this.#laneHeld[lane]! > 0) this.#laneHeld[lane]! -= 1;
   }
 }
 
