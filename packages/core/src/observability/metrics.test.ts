@@ -75,6 +75,34 @@ describe('MetricsRegistry', () => {
     expect(m.value('sluice_events_dead_lettered_total', frozen)).toBe(1);
   });
 
+  it('records frozen label sets through prom-client (bound children) like mutable ones', async () => {
+    const m = new MetricsRegistry({ prefix: 'p_' });
+    const c = m.counter({ name: 'c_total', help: 'c', labelNames: ['a'] });
+    const g = m.gauge({ name: 'g', help: 'g', labelNames: ['a'] });
+    const h = m.histogram({ name: 'h', help: 'h', labelNames: ['a'], buckets: [1, 10] });
+    const x = Object.freeze({ a: 'x' });
+    c.inc(x, 2);
+    c.inc(x, 3);
+    c.inc({ a: 'x' });
+    g.set(x, 7);
+    g.set(x, 4);
+    g.inc(x, 2);
+    g.dec(x);
+    h.observe(x, 0.5);
+    h.observe(x, 5);
+    h.observe({ a: 'x' }, 50);
+    const text = await m.exposition();
+    expect(text).toContain('p_c_total{a="x"} 6');
+    expect(text).toContain('p_g{a="x"} 5');
+    expect(text).toContain('p_h_bucket{le="1",a="x"} 1');
+    expect(text).toContain('p_h_bucket{le="10",a="x"} 2');
+    expect(text).toContain('p_h_count{a="x"} 3');
+    expect(text).toContain('p_h_sum{a="x"} 55.5');
+    expect(m.value('p_g', x)).toBe(5);
+    // Wrong label names in a frozen set: refused by prom-client, never thrown.
+    expect(() => c.inc(Object.freeze({ b: 'y' }) as unknown as { a: string })).not.toThrow();
+  });
+
   it('never throws on wrong labels (recording is safe from any flow)', () => {
     const m = new MetricsRegistry();
     const c = m.counter({ name: 'y_total', help: 'y', labelNames: ['a'] });
