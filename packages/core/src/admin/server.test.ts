@@ -202,6 +202,19 @@ describe('admin API: canal-adapter endpoints', () => {
     }
     expect((await call(s, 'GET', statusUrl)).json).toMatchObject({ state: 'cancelled' });
     expect(rt.switchLog).toEqual(['example:off', 'example:on']);
+    // The header form of ?async=true, and the list of this process's jobs (newest first).
+    const second = await call(s, 'POST', '/etl/rdb/rdb1/mytest_user.yml', {
+      prefer: 'respond-async',
+    });
+    expect(second.status).toBe(202);
+    const secondId = (second.json as { jobId: string }).jobId;
+    expect(secondId).not.toBe(jobId);
+    const list = await call(s, 'GET', '/etl/jobs');
+    expect((list.json as { id: string; state: string }[]).map((j) => [j.id, j.state])).toEqual([
+      [secondId, 'running'],
+      [jobId, 'cancelled'],
+    ]);
+    await call(s, 'DELETE', `/etl/jobs/${secondId}`);
     release();
   });
 
