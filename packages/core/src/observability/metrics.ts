@@ -44,18 +44,6 @@ interface Declared {
   readonly metric: AnyInstrument;
 }
 
-/** prom-client's child of one label set: `inc` (counter, gauge), `set` (gauge), `observe` (histogram). */
-interface BoundSeries {
-  inc?(value: number): void;
-  set?(value: number): void;
-  observe?(value: number): void;
-}
-
-interface FrozenSeries {
-  readonly key: string;
-  child: BoundSeries | undefined;
-}
-
 const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const NO_LABELS: MetricLabels = Object.freeze({});
 
@@ -82,13 +70,11 @@ export class MetricsRegistry implements Metrics, CoreMetrics {
   readonly #values = new Map<string, number>();
   readonly #hooks = new Set<() => void | Promise<void>>();
   /**
-   * The series of frozen label objects, per object and metric name: their key and prom-client's
-   * child bound to the labels. The pipeline records with the same frozen labels per partition
-   * and sink, so the hot path neither sorts and stringifies them (our key) nor hashes them
-   * (prom-client's) on every call. Mutable label objects are keyed afresh each time (they may
-   * change).
+   * Series keys of frozen label objects, per object and metric name: the pipeline records with
+   * the same frozen labels per partition and sink, so the hot path does not sort and stringify
+   * them on every call. Mutable label objects are keyed afresh each time (they may change).
    */
-  readonly #frozen = new WeakMap<MetricLabels, Map<string, FrozenSeries>>();
+  readonly #frozenKeys = new WeakMap<MetricLabels, Map<string, string>>();
 
   constructor(options: MetricsOptions = {}) {
     this.#prefix = options.prefix ?? 'sluice_';
@@ -178,13 +164,13 @@ export class MetricsRegistry implements Metrics, CoreMetrics {
     return this.registry.contentType;
   }
 
-  #frozenSeries(name: string, labels: MetricLabels): FrozenSeries {
-    let byName = this.#frozen.get(labels);
-    if (byName === undefined) this.#frozen.set(labels, (byName = new Map()));
-    let series = byName.get(name);
-    if (series === undefined)
-      byName.set(name, (series = { key: seriesKey(name, labels), child: undefined }));
-    return series;
+  #seriesKey(name: string, labels: MetricLabels): string {
+    if (!Object.isFrozen(labels)) return seriesKey(name, labels);
+    let byName = this.#frozenKeys.get(labels);
+    if (byName === undefined) this.#frozenKeys.set(labels, (byName = new Map()));
+    let key = byName.get(name);
+    if (key === undefined) byName.set(name, (key = seriesKey(name, labels)));
+    return key;
   }
 
   #bare(name: string): string {
@@ -249,18 +235,11 @@ export class MetricsRegistry implements Metrics, CoreMetrics {
     how: 'add' | 'set',
   ): void {
     const l = labels ?? NO_LABELS;
-    const frozen = Object.isFrozen(l) ? this.#frozenSeries(name, l) : undefined;
-    const key = frozen?.key ?? seriesKey(name, l);
+    const key = this.#seriesKey(name, l);
     if (how === 'set') this.#values.set(key, value);
     else this.#values.set(key, (this.#values.get(key) ?? 0) + value);
     try {
-      if (frozen !== undefined) {
-        // prom-client's child of these labels (created once; throws on wrong label names).
-        const child = (frozen.child ??= (d.metric as PromHistogram).labels(l) as BoundSeries);
-        if (d.kind === 'histogram') child.observe!(value);
-        else if (how === 'set') child.set!(value);
-        else child.inc!(value);
-      } else if (d.kind === 'counter') (d.metric as PromCounter).inc(l, value);
+      if (d.kind === 'counter') (d.metric as PromCounter).inc(l, value);
       else if (d.kind === 'gauge') {
         if (how === 'set') (d.metric as PromGauge).set(l, value);
         else (d.metric as PromGauge).inc(l, value);
