@@ -50,6 +50,7 @@ function entry(
     barrier: ck.barrier,
     coalescible: false,
     bytes: opts.bytes ?? 10,
+    executedAt: e.executedAt,
     ticket: tracker.open(String(offset++), 1),
     origin: { partition: '0', offset: id, payload: '' },
   };

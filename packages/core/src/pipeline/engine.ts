@@ -741,7 +741,7 @@ export class PipelineEngine implements SourceHandler {
         run = 0;
       }
       run += 1;
-      const executedAt = e.record.event.executedAt;
+      const executedAt = e.executedAt;
       if (executedAt > latest) latest = executedAt;
       // One observation per run of events with the same binlog time (a transaction's rows share
       // it): the histogram's cost stays per transaction, not per row.

@@ -187,8 +187,10 @@ export class Ingest {
       barrier: ck.barrier,
       coalescible: ordering === 'per-key' && event.pkNames.length > 0,
       bytes,
+      executedAt: event.executedAt,
       ticket: message.ticket,
       origin: message.origin,
+      held: 0,
     };
   }
 }

@@ -10,6 +10,12 @@ export interface LaneItem {
   readonly keys: readonly string[];
   /** Approximate size, for `take`'s byte bound. */
   readonly bytes: number;
+  /**
+   * Written by the scheduler when the item goes to a lane: its keys' hash buckets, read back by
+   * {@link LaneScheduler.release} so the keys are not hashed again (the item is cold by then).
+   * Create items with 0, so they keep one shape.
+   */
+  held?: number;
 }
 
 interface Lane<T> {
@@ -218,26 +224,47 @@ export class LaneScheduler<T extends LaneItem> {
     // #pick just computed the keys' buckets (nothing ran in between).
     const buckets = this.#buckets;
     const n = this.#lanes.length;
-    for (let i = 0; i < item.keys.length; i++) {
+    const keys = item.keys.length;
+    for (let i = 0; i < keys; i++) {
       const bucket = this.#picked[i]!;
       const held = buckets[bucket]!;
       buckets[bucket] = held === 0 ? lane + n : held + n;
     }
+    // One number for release: bucket 0, and bucket 1 + 1 over the bucket count (−1: hash again).
+    const b = buckets.length;
+    item.held =
+      keys === 0
+        ? 0
+        : keys === 1
+          ? this.#picked[0]!
+          : keys === 2
+            ? this.#picked[0]! + (this.#picked[1]! + 1) * b
+            : -1;
     this.#laneHeld[lane]! += 1;
   }
 
   #unhold(item: T, lane: number): void {
     if (item.barrier) drop(this.#barrierOwner, item.table);
-    const keys = item.keys;
-    const buckets = this.#buckets;
-    const n = this.#lanes.length;
-    for (let i = 0; i < keys.length; i++) {
-      const bucket = hashString(keys[i]!) % buckets.length;
-      const held = buckets[bucket]!;
-      if (held === 0) continue;
-      buckets[bucket] = held < 2 * n ? 0 : held - n;
+    const keys = item.keys.length;
+    if (keys > 0) {
+      const buckets = this.#buckets;
+      const b = buckets.length;
+      const held = item.held ?? -1;
+      if (keys <= 2 && held >= 0) {
+        this.#unholdBucket(held % b);
+        if (keys === 2) this.#unholdBucket(Math.floor(held / b) - 1);
+      } else {
+        for (let i = 0; i < keys; i++) this.#unholdBucket(hashString(item.keys[i]!) % b);
+      }
     }
     if (this.#laneHeld[lane]! > 0) this.#laneHeld[lane]! -= 1;
+  }
+
+  #unholdBucket(bucket: number): void {
+    const n = this.#lanes.length;
+    const held = this.#buckets[bucket]!;
+    if (held === 0) return;
+    this.#buckets[bucket] = held < 2 * n ? 0 : held - n;
   }
 }
 
