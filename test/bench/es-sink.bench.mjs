@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { orderMessages } from './lib/orders.mjs';
+import { sluiceNodeArgs } from './lib/launch.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
@@ -179,6 +180,7 @@ sluice:
   const child = spawn(
     process.execPath,
     [
+      ...sluiceNodeArgs(),
       ...(process.env.ES_BENCH_PROF
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ES_BENCH_PROF}`]
         : []),

@@ -11,7 +11,8 @@
 //              older build), in the same rounds (each round: ceiling, baseline, sluice), so old
 //              and new are compared in the same conditions
 // Usage: pnpm build && node test/bench/kafka-pipeline.bench.mjs [--rows N] [--rows-per-message N]
-//        [--partitions 1,4] [--rounds N] [--baseline path/to/bin.js] [--json]
+//        [--partitions 1,4] [--rounds N] [--baseline path/to/bin.js] [--baseline-node-args "…"]
+//        [--json]
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
@@ -36,6 +37,7 @@ const { values: opts } = parseArgs({
     partitions: { type: 'string', default: '1,4' },
     rounds: { type: 'string', default: '3' },
     baseline: { type: 'string' },
+    'baseline-node-args': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -43,6 +45,17 @@ const ROWS = Number(opts.rows);
 const PER_MESSAGE = Number(opts['rows-per-message']);
 const PARTITIONS = opts.partitions.split(',').map(Number);
 const ROUNDS = Number(opts.rounds);
+// --baseline-node-args "…" runs the baseline (this tree's build unless --baseline names another)
+// with these node options instead of the launch lines' ("" for none): an A/B of V8 options.
+const BASELINE_NODE_ARGS =
+  opts['baseline-node-args'] === undefined
+    ? undefined
+    : opts['baseline-node-args'].split(' ').filter(Boolean);
+const BASELINE =
+  opts.baseline ??
+  (BASELINE_NODE_ARGS
+    ? new URL('../../packages/cli/dist/bin.js', import.meta.url).pathname
+    : undefined);
 
 function kafkaBroker() {
   if (process.env.SLUICE_TEST_KAFKA)
@@ -115,9 +128,10 @@ async function ceiling(topic, partitions) {
   return { rows, seconds: (last - first) / 1000 };
 }
 
-async function sluice(topic, bin) {
+async function sluice(topic, bin, nodeArgs) {
   return runSluiceIntoNoop({
     ...(bin ? { bin } : {}),
+    ...(nodeArgs ? { nodeArgs } : {}),
     instance: topic,
     groupId: `bench_sluice_${tag}_${Math.random().toString(36).slice(2, 8)}`,
     conf: `  mode: kafka
@@ -152,8 +166,8 @@ try {
     for (let round = 0; round < ROUNDS; round++) {
       // alternate, so drift on a shared machine hits both sides
       c.push(await ceiling(topic, partitions));
-      if (opts.baseline) {
-        b.push(await sluice(topic, opts.baseline));
+      if (BASELINE) {
+        b.push(await sluice(topic, BASELINE, BASELINE_NODE_ARGS));
         if (b.at(-1).rows !== ROWS)
           throw new Error(`baseline applied ${b.at(-1).rows} rows, expected ${ROWS}`);
       }
@@ -166,6 +180,8 @@ try {
     const baselineRate = b.length > 0 ? median(b.map((x) => x.rows / x.seconds)) : undefined;
     results.push({
       partitions,
+      // The ratio of each round to its own ceiling (the ceiling swings between rounds too).
+      ratioPerRound: s.map((x, i) => +(x.rows / x.seconds / (c[i].rows / c[i].seconds)).toFixed(2)),
       rows: ROWS,
       messages,
       mib: +(bytes / 2 ** 20).toFixed(1),
@@ -207,9 +223,10 @@ else {
     console.log(
       `${r.partitions} | ${r.sluiceRowsPerSec} | ${r.ceilingRowsPerSec} | ${r.ratio} | ${r.sluiceWallSeconds} | ${r.sluicePeakRssMiB}`,
     );
+    console.log(`  sluice/ceiling per round: ${r.ratioPerRound.join(', ')}`);
     if (r.baselineRowsPerSec !== undefined)
       console.log(
-        `  baseline ${opts.baseline}: ${r.baselineRowsPerSec} rows/s, ratio ${r.baselineRatio}, peak RSS ${r.baselinePeakRssMiB} MiB; per round ceiling/baseline/sluice: ${r.perRound.map((x) => x.join('/')).join(', ')}; process CPU s baseline/sluice: ${r.cpuSeconds.map((x) => x.join('/')).join(', ')}`,
+        `  baseline ${BASELINE}${BASELINE_NODE_ARGS ? ` with node args "${BASELINE_NODE_ARGS.join(' ')}"` : ''}: ${r.baselineRowsPerSec} rows/s, ratio ${r.baselineRatio}, peak RSS ${r.baselinePeakRssMiB} MiB; per round ceiling/baseline/sluice: ${r.perRound.map((x) => x.join('/')).join(', ')}; process CPU s baseline/sluice: ${r.cpuSeconds.map((x) => x.join('/')).join(', ')}`,
       );
   }
 }

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
+import { sluiceNodeArgs } from './lib/launch.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
@@ -153,7 +154,7 @@ sluice:
   const nodeArgs = opts['node-args'].split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [...nodeArgs, bin, 'start', '--config', dir, '--admin-port', '0'],
+    [...sluiceNodeArgs(), ...nodeArgs, bin, 'start', '--config', dir, '--admin-port', '0'],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, SLUICE_LOG_FORMAT: 'json' },

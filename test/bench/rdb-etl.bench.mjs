@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
+import { sluiceNodeArgs } from './lib/launch.mjs';
 
 const require = createRequire(import.meta.url);
 const mysql = require('../../plugins/sink-rdb/node_modules/mysql2/promise.js');
@@ -220,9 +221,13 @@ async function sluiceEtl(target) {
     `dataSourceKey: defaultDS\ndestination: etlbench\ngroupId: g\nouterAdapterKey: t\ndbMapping:\n  database: ${src}\n  table: orders\n  targetTable: orders\n  targetPk:\n    id: id\n  mapAll: true\n  commitBatch: ${PAGE}\n`,
   );
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [bin, 'etl', 'rdb', 't', 'orders.yml', '--config', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...sluiceNodeArgs(), bin, 'etl', 'rdb', 't', 'orders.yml', '--config', dir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (out += c));

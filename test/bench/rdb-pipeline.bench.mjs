@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
+import { sluiceNodeArgs } from './lib/launch.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
@@ -284,10 +285,14 @@ sluice:
     join(dir, 'rdb', 'orders.yml'),
     `destination: ${topic}\ngroupId: ${groupId}\nouterAdapterKey: t\ndbMapping:\n  database: shop\n  table: orders\n  targetTable: orders\n  targetPk:\n    id: id\n  mapAll: true\n`,
   );
-  const child = spawn(process.execPath, [bin, 'start', '--once', '--config', dir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, SLUICE_LOG_FORMAT: 'json' },
-  });
+  const child = spawn(
+    process.execPath,
+    [...sluiceNodeArgs(), bin, 'start', '--once', '--config', dir],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, SLUICE_LOG_FORMAT: 'json' },
+    },
+  );
   let log = '';
   let joinedAt;
   child.stderr.on('data', (c) => {

@@ -6,16 +6,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sluiceNodeArgs } from './launch.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/dist/bin.js');
-
-/**
- * Extra node options for the sluice process from SLUICE_BENCH_NODE_ARGS, e.g. "--cpu-prof
- * --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS does not allow --cpu-prof).
- */
-export const benchNodeArgs = () =>
-  (process.env.SLUICE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** The median of a list of numbers (the upper one of an even count). */
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -35,6 +29,7 @@ export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
  */
 export async function runSluiceIntoNoop(o) {
   // o.bin: another build's bin.js (a baseline compared in the same run); default this tree's.
+  // o.nodeArgs: node options instead of the launch lines' (lib/launch.mjs).
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   const report = join(dir, 'report.json');
   await writeFile(
@@ -60,7 +55,7 @@ sluice:
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [...benchNodeArgs(), o.bin ?? bin, 'start', '--config', dir, '--once'],
+    [...(o.nodeArgs ?? sluiceNodeArgs()), o.bin ?? bin, 'start', '--config', dir, '--once'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
