@@ -26,5 +26,8 @@ export default defineConfig({
     ],
     testTimeout: 30_000,
     pool: 'forks',
+    // Tests that read a module's source text (the lane scheduler's hand-made mutants) skip
+    // themselves: under Stryker that text is the instrumented copy.
+    env: { SLUICE_MUTATION_RUN: '1' },
   },
 });

@@ -502,29 +502,34 @@ async function loadMutant(mutant: (typeof MUTANTS)[number]): Promise<{ impl: Imp
   return { impl: { LaneScheduler: scheduler.LaneScheduler, conflictKeys: keys.conflictKeys }, dir };
 }
 
-describe('LaneScheduler properties catch broken schedulers', () => {
-  it('every property is expected to catch at least one mutant', () => {
-    const caught = new Set(MUTANTS.flatMap((m) => m.caughtBy));
-    for (const name of caught) expect(Object.keys(properties)).toContain(name);
-    expect(Object.keys(properties).filter((name) => !caught.has(name))).toEqual([]);
-  });
-
-  for (const mutant of MUTANTS) {
-    it(`catches: ${mutant.name}`, async () => {
-      const { impl, dir } = await loadMutant(mutant);
-      try {
-        for (const name of mutant.caughtBy) {
-          expect(
-            () => properties[name]!(impl, { numRuns: 1000, endOnFailure: true }),
-            name,
-          ).toThrow();
-        }
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+// Skipped under `pnpm mutate`: Stryker instruments laneScheduler.ts, so its text no longer holds
+// the lines these mutants rewrite (and Stryker's own mutants are what that run measures).
+describe.skipIf(process.env['SLUICE_MUTATION_RUN'] === '1')(
+  'LaneScheduler properties catch broken schedulers',
+  () => {
+    it('every property is expected to catch at least one mutant', () => {
+      const caught = new Set(MUTANTS.flatMap((m) => m.caughtBy));
+      for (const name of caught) expect(Object.keys(properties)).toContain(name);
+      expect(Object.keys(properties).filter((name) => !caught.has(name))).toEqual([]);
     });
-  }
-});
+
+    for (const mutant of MUTANTS) {
+      it(`catches: ${mutant.name}`, async () => {
+        const { impl, dir } = await loadMutant(mutant);
+        try {
+          for (const name of mutant.caughtBy) {
+            expect(
+              () => properties[name]!(impl, { numRuns: 1000, endOnFailure: true }),
+              name,
+            ).toThrow();
+          }
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
+    }
+  },
+);
 
 describe('LaneScheduler.take', () => {
   const item = (table: string, keys: string[], extra: Partial<LaneItem> = {}) => ({
@@ -762,6 +767,74 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
     s.release(0, s.take(0, 1, 10));
     expect(s.blocked).toBe(0);
     expect(ids(s.take(1, 10, 10))).toEqual(['b1', 'a→b']);
+  });
+
+  it('counts as blocked only what is still waiting once part of intake went to lanes', () => {
+    const { s } = make(2);
+    const [a, a2] = [keyOn(0, 2, 'a'), keyOn(0, 2, 'c')];
+    const [b, b2] = [keyOn(1, 2, 'b'), keyOn(1, 2, 'd')];
+    for (const k of [a, a2, b, b2]) s.push(row('t', [k], k));
+    s.push(row('t', [a, b], 'X'));
+    s.push(row('t', [a2, b2], 'Y'));
+    expect(s.blocked).toBe(2);
+    // a is released: X goes to b's lane; Y (a2 and b2 still in two lanes) waits alone.
+    s.release(0, s.take(0, 1, 10));
+    expect(s.blocked).toBe(1);
+    expect([s.queued(0), s.queued(1)]).toEqual([1, 3]);
+  });
+
+  it('sends items of free keys to their hashed lanes (they spread over the lanes)', () => {
+    const { s } = make(4);
+    for (let lane = 0; lane < 4; lane++) s.push(row('t', [keyOn(lane, 4)]));
+    expect([0, 1, 2, 3].map((lane) => s.queued(lane))).toEqual([1, 1, 1, 1]);
+  });
+
+  it('release frees the buckets its items took at push (not what their keys say later)', () => {
+    const { s } = make(2);
+    const a = keyOn(0, 2);
+    const item = row('t', [a]);
+    s.push(item);
+    const taken = s.take(0, 1, 10);
+    // The scheduler recorded a's bucket at push: release frees it even if the keys were replaced.
+    (item as { keys: readonly string[] }).keys = [keyOn(1, 2)];
+    s.release(0, taken);
+    // a is free again: a two-key item of a and a key held in lane 1 is not blocked by lane 0.
+    const b = keyOn(1, 2, 'b');
+    s.push(row('t', [b]));
+    s.push(row('t', [a, b]));
+    expect(s.blocked).toBe(0);
+    expect(s.queued(1)).toBe(2);
+  });
+
+  it('holds and frees every key of an item with more than two keys', () => {
+    const { s } = make(3);
+    const [k0, k1, k2] = [keyOn(0, 3), keyOn(1, 3), keyOn(2, 3)];
+    s.push(row('t', [k0, k1, k2], 'three'));
+    expect(s.queued(0)).toBe(1);
+    // Each of the three keys is held in lane 0 now.
+    for (const k of [k1, k2]) s.push(row('t', [k], k));
+    expect([s.queued(0), s.queued(1), s.queued(2)]).toEqual([3, 0, 0]);
+    for (;;) {
+      const batch = s.take(0, 10, 100);
+      if (batch.length === 0) break;
+      s.release(0, batch);
+    }
+    // All free: each key goes to its own hashed lane again.
+    for (const k of [k0, k1, k2]) s.push(row('t', [k], k));
+    expect([s.queued(0), s.queued(1), s.queued(2)]).toEqual([1, 1, 1]);
+  });
+
+  it('two DDLs of one table held in one lane: rows wait behind the second after the first is applied', () => {
+    const { s } = make(4);
+    s.push(barrier('t', 'ddl1'));
+    s.push(barrier('t', 'ddl2'));
+    const lane = [0, 1, 2, 3].find((l) => s.queued(l) === 2)!;
+    expect(lane).toBeDefined();
+    s.release(lane, s.take(lane, 10, 100));
+    // ddl2 is still held: a row of any key goes behind it, in its lane.
+    s.push(row('t', [keyOn((lane + 1) % 4, 4)], 'row'));
+    expect(s.queued(lane)).toBe(2);
+    expect(ids(s.take(lane, 10, 100))).toEqual(['ddl2']);
   });
 
   it('compacts a long lane queue and keeps its order', () => {
