@@ -806,6 +806,30 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
     expect(s.queued(1)).toBe(2);
   });
 
+  it('an item whose keys are all held in one lane goes there at once (not blocked)', () => {
+    const { s } = make(2);
+    const [a, a2] = [keyOn(0, 2, 'a'), keyOn(0, 2, 'c')];
+    s.push(row('t', [a], 'a'));
+    s.push(row('t', [a2], 'a2'));
+    s.push(row('t', [a, a2], 'a→a2'));
+    expect(s.blocked).toBe(0);
+    expect(ids(s.take(0, 10, 10))).toEqual(['a', 'a2', 'a→a2']);
+  });
+
+  it('release frees both buckets a two-key item took at push', () => {
+    const { s } = make(2);
+    const [a, b] = [keyOn(0, 2, 'a'), keyOn(1, 2, 'b')];
+    const item = row('t', [a, b]);
+    s.push(item);
+    const taken = s.take(0, 1, 10);
+    (item as { keys: readonly string[] }).keys = [keyOn(1, 2, 'x'), keyOn(1, 2, 'y')];
+    s.release(0, taken);
+    // a and b are free: each goes to its own hashed lane.
+    s.push(row('t', [a]));
+    s.push(row('t', [b]));
+    expect([s.queued(0), s.queued(1)]).toEqual([1, 1]);
+  });
+
   it('holds and frees every key of an item with more than two keys', () => {
     const { s } = make(3);
     const [k0, k1, k2] = [keyOn(0, 3), keyOn(1, 3), keyOn(2, 3)];
@@ -835,6 +859,21 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
     s.push(row('t', [keyOn((lane + 1) % 4, 4)], 'row'));
     expect(s.queued(lane)).toBe(2);
     expect(ids(s.take(lane, 10, 100))).toEqual(['ddl2']);
+    // A second row of the same key, while ddl2 is still held: behind it in that lane, not blocked.
+    s.push(row('t', [keyOn((lane + 1) % 4, 4)], 'row again'));
+    expect(s.blocked).toBe(0);
+  });
+
+  it('once its DDLs are applied, a table is no longer a barrier: rows spread again', () => {
+    const { s } = make(4);
+    s.push(barrier('t', 'ddl1'));
+    s.push(barrier('t', 'ddl2'));
+    const lane = [0, 1, 2, 3].find((l) => s.queued(l) === 2)!;
+    s.release(lane, s.take(lane, 10, 100));
+    s.release(lane, s.take(lane, 10, 100));
+    expect(s.pending).toBe(0);
+    for (let l = 0; l < 4; l++) s.push(row('t', [keyOn(l, 4)]));
+    expect([0, 1, 2, 3].map((l) => s.queued(l))).toEqual([1, 1, 1, 1]);
   });
 
   it('compacts a long lane queue and keeps its order', () => {

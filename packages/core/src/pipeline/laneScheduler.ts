@@ -211,7 +211,7 @@ export class LaneScheduler<T extends LaneItem> {
     if (this.#barrierOwner.size > 0) {
       for (const barrier of this.#barrierOwner.values()) {
         if (barrier.lane === found) continue;
-        if (found !== -1) return undefined;
+        if (found !== -1) return undefined; // a DDL held in another lane: wait for it
         found = barrier.lane;
       }
     }
@@ -230,33 +230,25 @@ export class LaneScheduler<T extends LaneItem> {
       const held = buckets[bucket]!;
       buckets[bucket] = held === 0 ? lane + n : held + n;
     }
-    // One number for release: bucket 0, and bucket 1 + 1 over the bucket count (−1: hash again).
-    const b = buckets.length;
+    // One number for release: bucket 0, plus bucket 1 + 1 over the bucket count (two keys; more
+    // than two are hashed again on release).
     item.held =
-      keys === 0
-        ? 0
-        : keys === 1
-          ? this.#picked[0]!
-          : keys === 2
-            ? this.#picked[0]! + (this.#picked[1]! + 1) * b
-            : -1;
+      keys === 2 ? this.#picked[0]! + (this.#picked[1]! + 1) * buckets.length : this.#picked[0]!;
     this.#laneHeld[lane]! += 1;
   }
 
   #unhold(item: T, lane: number): void {
     if (item.barrier) drop(this.#barrierOwner, item.table);
     const keys = item.keys.length;
-    if (keys > 0) {
-      const buckets = this.#buckets;
-      const b = buckets.length;
-      const held = item.held ?? -1;
-      if (keys <= 2 && held >= 0) {
-        this.#unholdBucket(held % b);
-        if (keys === 2) this.#unholdBucket(Math.floor(held / b) - 1);
-      } else {
-        for (let i = 0; i < keys; i++) this.#unholdBucket(hashString(item.keys[i]!) % b);
-      }
+    const b = this.#buckets.length;
+    if (keys === 1 || keys === 2) {
+      const held = item.held!; // written by #hold
+      this.#unholdBucket(held % b);
+      if (keys === 2) this.#unholdBucket(Math.floor(held / b) - 1);
+    } else {
+      for (let i = 0; i < keys; i++) this.#unholdBucket(hashString(item.keys[i]!) % b);
     }
+    // Never below 0 for items this scheduler held; a release of anything else must not wrap.
     if (this.#laneHeld[lane]! > 0) this.#laneHeld[lane]! -= 1;
   }
 
