@@ -131,6 +131,8 @@ export class RecordingHandler implements SourceHandler {
   readonly deliveries: Delivery[] = [];
   readonly events: string[] = [];
   readonly violations: string[] = [];
+  /** Every failed `commit` (partition@offset: error), retried up to 5 times 200 ms apart. */
+  readonly commitErrors: string[] = [];
   readonly #busy = new Set<string>();
   source: SourceInstance | undefined;
   commitEach = false;
@@ -156,10 +158,19 @@ export class RecordingHandler implements SourceHandler {
       this.events.push(`deliver ${batch.partition}`);
       await this.onDeliver?.(batch);
       if (this.commitEach && this.source) {
-        await this.source.commit(
-          batch.partition,
-          (BigInt(batch.messages.at(-1)!.offset) + 1n).toString(),
-        );
+        const next = (BigInt(batch.messages.at(-1)!.offset) + 1n).toString();
+        // A failed commit is retried, as the core does (SourceInstance.commit); each failure is
+        // recorded for the test's report.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.source.commit(batch.partition, next);
+            break;
+          } catch (error) {
+            this.commitErrors.push(`${batch.partition}@${next}: ${String(error)}`);
+            if (attempt >= 5) throw error;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
       }
     } finally {
       this.#busy.delete(batch.partition);

@@ -47,18 +47,24 @@ async function startMember(
   });
   const handler = new RecordingHandler();
   const t0 = Date.now();
+  let outcome = 'running';
   onTestFailed(() => {
     console.error(
       `member of ${topic} (${handler.count()} delivered): ${JSON.stringify(handler.events.filter((e) => !e.startsWith('deliver')))}`,
     );
     for (const l of logger.lines) console.error(`  ${l.level} ${l.message}`);
-    console.error(`  started ${Date.now() - t0} ms ago`);
+    for (const e of handler.commitErrors) console.error(`  commit failed: ${e}`);
+    console.error(`  started ${Date.now() - t0} ms ago; run: ${outcome}`);
   });
   handler.source = source;
   handler.commitEach = commitEach;
   const stop = new AbortController();
   await source.connect(stop.signal);
   const done = source.run(handler, { once: false, signal: stop.signal });
+  done.then(
+    () => (outcome = 'ended'),
+    (error: unknown) => (outcome = `failed: ${String(error)}`),
+  );
   return { source, handler, stop, done };
 }
 

@@ -149,6 +149,52 @@ describe('CommitCoordinator', () => {
     expect(t.commits.committed).toBe(9n);
   });
 
+  it('tries a failed commit or flush again after the interval (at least 1 s) with no new advance', async () => {
+    for (const interval of [0, 5000]) {
+      const t = setup({ commitIntervalMs: interval });
+      let fail = 2;
+      t.setCommit((_p, offset) => {
+        t.log.push(fail > 0 ? `commit ${offset} failed` : `commit ${offset}`);
+        return fail-- > 0 ? Promise.reject(new Error('broker gone')) : Promise.resolve();
+      });
+      t.advance(4n);
+      if (interval > 0) await vi.advanceTimersByTimeAsync(interval);
+      await settle();
+      expect(t.log).toEqual(['flush', 'commit 4 failed']);
+      const wait = Math.max(interval, 1000);
+      await vi.advanceTimersByTimeAsync(wait - 1);
+      expect(t.log).toEqual(['flush', 'commit 4 failed']);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(t.log).toEqual(['flush', 'commit 4 failed', 'flush', 'commit 4 failed']);
+      await vi.advanceTimersByTimeAsync(wait);
+      expect(t.log.slice(4)).toEqual(['flush', 'commit 4']);
+      expect(t.commits.committed).toBe(4n);
+      // Committed: no more retries.
+      await vi.advanceTimersByTimeAsync(10 * wait);
+      expect(t.log).toHaveLength(6);
+    }
+    // A failed flush is retried the same way; an aborted partition is not.
+    let ok = false;
+    const f = setup({
+      commitIntervalMs: 0,
+      flush: (log) => {
+        log.push(ok ? 'flush' : 'flush failed');
+        return Promise.resolve(ok);
+      },
+    });
+    f.advance(3n);
+    await settle();
+    ok = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(f.log).toEqual(['flush failed', 'flush', 'commit 3']);
+    ok = false;
+    f.advance(4n);
+    await settle();
+    f.abort.abort();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(f.log).toEqual(['flush failed', 'flush', 'commit 3', 'flush failed']);
+  });
+
   it('stop cancels a pending interval commit; an aborted partition schedules none, but commitNow still commits', async () => {
     const t = setup({ commitIntervalMs: 1000 });
     t.advance(1n);

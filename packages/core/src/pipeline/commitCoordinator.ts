@@ -101,8 +101,9 @@ export interface CommitCoordinatorOptions {
  * once when the source asked ({@link request}), and on {@link commitNow} (revocation, shutdown).
  * Commits are serialised (one at a time, in order), each preceded by a sink flush that started
  * after the watermark was read, and never go backwards. A failed flush or commit is retried with
- * the next one (a failed commit is logged at WARN: the offsets are replayed after a restart,
- * which per-key idempotent sinks absorb).
+ * the next one, or after the interval (at least 1 s) when no advance comes first (a failed
+ * commit is logged at WARN: the offsets are replayed after a restart, which per-key idempotent
+ * sinks absorb).
  *
  * Not thread-safe by design: called from the one event loop of the engine.
  */
@@ -167,7 +168,10 @@ export class CommitCoordinator {
     this.#chain = this.#chain.then(async () => {
       const next = this.#o.committable();
       if (next === undefined || (this.#committed !== undefined && next <= this.#committed)) return;
-      if (!(await this.#o.flush())) return; // retried with the next commit
+      if (!(await this.#o.flush())) {
+        this.#retryLater();
+        return;
+      }
       try {
         await this.#o.commit(this.#o.partition, next.toString());
         this.#committed = next;
@@ -177,8 +181,29 @@ export class CommitCoordinator {
           offset: next.toString(),
           error: messageOf(error),
         });
+        this.#retryLater();
       }
     });
     return this.#chain;
   }
+
+  /**
+   * After a failed flush or commit: tries again once the interval (at least
+   * {@link COMMIT_RETRY_MIN_MS}) passed, unless an advance commits first or the partition is
+   * abandoned meanwhile. Without it an idle
+   * partition would keep its committed offset behind what was applied until the next message.
+   */
+  #retryLater(): void {
+    if (this.#o.signal.aborted) return;
+    this.#timer ??= setTimeout(
+      () => {
+        this.#timer = undefined;
+        if (!this.#o.signal.aborted) void this.commitNow();
+      },
+      Math.max(this.#o.commitIntervalMs, COMMIT_RETRY_MIN_MS),
+    ).unref();
+  }
 }
+
+/** Least wait, ms, before a failed flush or commit is tried again without a new advance. */
+export const COMMIT_RETRY_MIN_MS = 1000;
