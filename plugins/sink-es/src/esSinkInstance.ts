@@ -47,18 +47,7 @@ import {
   type SearchApi,
 } from './searchApi.js';
 import { externalVersion } from './version.js';
-
-/** One bulk action of a record. */
-interface Action {
-  readonly record: number;
-  readonly op: 'index' | 'update' | 'delete';
-  readonly index: string;
-  readonly id: string;
-  readonly version: string | undefined;
-  /** The shard routing (a child document's parent id), if any. */
-  readonly routing?: string | undefined;
-  readonly doc?: Record<string, EsJson>;
-}
+import { action, actionLine, type Action } from './bulkAction.js';
 
 /** A pk-mode lookup: documents of `index` whose `field` is `value`. */
 interface Lookup {
@@ -201,13 +190,7 @@ export class EsSink implements SinkInstance<EsMapping> {
     if (actions.length === 0) return outcomes.map((o) => o ?? APPLIED);
     const operations: string[] = [];
     for (const a of actions) {
-      const meta: Record<string, unknown> = { _index: a.index, _id: a.id };
-      if (a.routing !== undefined) meta['routing'] = a.routing;
-      let line = JSON.stringify({ [a.op]: meta });
-      if (a.version !== undefined)
-        // The version is written as a raw JSON number: it may exceed 2^53.
-        line = `${line.slice(0, -2)},"version":${a.version},"version_type":"external"}}`;
-      operations.push(line);
+      operations.push(actionLine(a));
       if (a.op === 'index') operations.push(JSON.stringify(a.doc));
       if (a.op === 'update') operations.push(JSON.stringify({ doc: a.doc, doc_as_upsert: true }));
       this.#written.add(a.index);
@@ -528,7 +511,7 @@ export class EsSink implements SinkInstance<EsMapping> {
     const out: Action[] = [];
     if (event.type === 'DELETE') {
       const routing = routingOf(plan, event, 'before');
-      for (const id of idsOf('before')) out.push({ ...base, op: 'delete', id, routing });
+      for (const id of idsOf('before')) out.push(action(base, 'delete', id, routing));
       return out;
     }
     const doc = this.#convert(plan, buildDocument(plan, event));
@@ -547,25 +530,22 @@ export class EsSink implements SinkInstance<EsMapping> {
       const oldRouting = routingOf(plan, event, 'before');
       if (oldKey !== newKey) {
         for (const id of idsOf('before'))
-          if (!ids.includes(id)) before.push({ ...base, op: 'delete', id, routing: oldRouting });
+          if (!ids.includes(id)) before.push(action(base, 'delete', id, oldRouting));
       } else if (oldRouting !== routing)
         for (const id of ids)
-          (version === undefined ? before : after).push({
-            ...base,
-            op: 'delete',
-            id,
-            routing: oldRouting,
-          });
+          (version === undefined ? before : after).push(action(base, 'delete', id, oldRouting));
     }
     out.push(...before);
     for (const id of ids)
-      out.push({
-        ...base,
-        op: plan.upsert ? 'update' : 'index',
-        id,
-        routing,
-        doc: ids.length === 1 ? doc : { ...doc },
-      });
+      out.push(
+        action(
+          base,
+          plan.upsert ? 'update' : 'index',
+          id,
+          routing,
+          ids.length === 1 ? doc : { ...doc },
+        ),
+      );
     out.push(...after);
     return out;
   }
@@ -761,19 +741,21 @@ export class EsSink implements SinkInstance<EsMapping> {
     const write = (id: string, row: readonly EsJson[]) => {
       if (written.has(id)) return;
       written.add(id);
-      out.push({
-        ...base,
-        op,
-        id,
-        routing: rowRouting(plan, join, row),
-        doc: this.#convert(plan, documentFromRow(plan, join, row)),
-      });
+      out.push(
+        action(
+          base,
+          op,
+          id,
+          rowRouting(plan, join, row),
+          this.#convert(plan, documentFromRow(plan, join, row)),
+        ),
+      );
     };
     if (isTable(event, join.select.main)) {
       if (event.type === 'DELETE') {
         const routing = routingOf(plan, event, 'before');
         for (const id of this.#ids(plan, event, 'before', hits, rows))
-          out.push({ ...base, op: 'delete', id, routing });
+          out.push(action(base, 'delete', id, routing));
       } else {
         const ids = this.#ids(plan, event, 'after', hits, rows);
         const routing = routingOf(plan, event, 'after');
@@ -783,14 +765,14 @@ export class EsSink implements SinkInstance<EsMapping> {
           // routing) is deleted before the document is written again.
           if (this.#key(plan, event, 'before', rows) !== this.#key(plan, event, 'after', rows)) {
             for (const id of this.#ids(plan, event, 'before', hits, rows))
-              if (!ids.includes(id)) out.push({ ...base, op: 'delete', id, routing: oldRouting });
+              if (!ids.includes(id)) out.push(action(base, 'delete', id, oldRouting));
           } else if (oldRouting !== routing)
-            for (const id of ids) out.push({ ...base, op: 'delete', id, routing: oldRouting });
+            for (const id of ids) out.push(action(base, 'delete', id, oldRouting));
         }
         const row = rows.main;
         for (const id of ids)
           if (row) write(id, row);
-          else out.push({ ...base, op: 'delete', id, routing });
+          else out.push(action(base, 'delete', id, routing));
       }
     }
     for (const row of rows.joined ?? []) {

@@ -20,6 +20,27 @@ export interface BulkItem {
  */
 const BULK_FILTER = 'errors,items.*.status,items.*.error';
 
+/**
+ * The NDJSON body of a `_bulk`/`_msearch` as UTF-8 bytes: strings as they are, objects
+ * JSON-encoded, each line ended by `\n`, encoded straight into one buffer. The clients' own
+ * serializer concatenated line by line, and both the rope's byte length (for `content-length`)
+ * and the socket write then walked it again — a fifth of the sink's CPU time in the es-sink
+ * benchmark profile.
+ */
+export function ndjsonBody(lines: readonly (string | object)[]): Buffer {
+  const text = lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l)));
+  let units = 0;
+  for (const t of text) units += t.length + 1;
+  // A UTF-16 code unit takes at most 3 UTF-8 bytes (a surrogate pair, two units, takes 4).
+  const out = Buffer.allocUnsafe(units * 3);
+  let at = 0;
+  for (const t of text) {
+    at += out.write(t, at, 'utf8');
+    out[at++] = 0x0a;
+  }
+  return out.subarray(0, at);
+}
+
 /** One hit of a search. */
 export interface SearchHit {
   readonly _id?: string;
@@ -142,11 +163,16 @@ class ElasticApi implements SearchApi {
   }
   bulk(lines: readonly (string | object)[], signal: AbortSignal) {
     return this.#do(async () => {
-      const r = await this.client.bulk(
-        { operations: [...lines], filter_path: BULK_FILTER },
+      const r = await this.client.transport.request<{ items: Record<string, BulkItem>[] }>(
+        {
+          method: 'POST',
+          path: '/_bulk',
+          querystring: { filter_path: BULK_FILTER },
+          bulkBody: ndjsonBody(lines),
+        },
         { signal },
       );
-      return r.items as unknown as Record<string, BulkItem>[];
+      return r.items;
     });
   }
   msearch(lines: readonly object[], signal: AbortSignal) {
@@ -194,15 +220,14 @@ class OpenSearchApi implements SearchApi {
     params: {
       method: string;
       path: string;
-      bulkBody?: (string | object)[];
+      bulkBody?: readonly (string | object)[];
       querystring?: Record<string, unknown>;
     },
     signal: AbortSignal,
   ): Promise<T> {
-    // The serializer writes strings as they are and JSON-encodes objects (Serializer.ndserialize).
     const { bulkBody, ...rest } = params;
     const p = this.client.transport.request(
-      bulkBody ? { ...rest, bulkBody: bulkBody as string[] } : rest,
+      bulkBody ? { ...rest, bulkBody: ndjsonBody(bulkBody) } : rest,
     );
     const abort = () => p.abort();
     signal.addEventListener('abort', abort, { once: true });
@@ -223,7 +248,7 @@ class OpenSearchApi implements SearchApi {
       {
         method: 'POST',
         path: '/_bulk',
-        bulkBody: [...lines],
+        bulkBody: lines,
         querystring: { filter_path: BULK_FILTER },
       },
       signal,
@@ -232,7 +257,7 @@ class OpenSearchApi implements SearchApi {
   }
   async msearch(lines: readonly object[], signal: AbortSignal) {
     const r = await this.#request<{ responses: MsearchAnswer[] }>(
-      { method: 'POST', path: '/_msearch', bulkBody: [...lines] },
+      { method: 'POST', path: '/_msearch', bulkBody: lines },
       signal,
     );
     return r.responses;
