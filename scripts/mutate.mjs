@@ -3,7 +3,7 @@
 // the ordering core, the codecs and the sinks' conversion modules. See docs/testing.md.
 //
 //   pnpm mutate core              the ordering core (lanes, conflict keys, coalescing, ack, applier,
-//                                 batch writer, retry)
+//                                 batch writer, commit coordination, retry)
 //   pnpm mutate codecs            flat message, protobuf fast/checked paths, typed values, partition hash
 //   pnpm mutate sinks             sink-rdb, sink-es, sink-redis value conversion and statement building
 //   pnpm mutate rdb|es|redis      one sink
@@ -37,6 +37,7 @@ export const GROUPS = {
     'packages/core/src/pipeline/ackTracker.ts',
     'packages/core/src/pipeline/applier.ts',
     'packages/core/src/pipeline/batchWriter.ts',
+    'packages/core/src/pipeline/commitCoordinator.ts',
     'packages/core/src/pipeline/retry.ts',
   ],
   codecs: [
@@ -55,7 +56,11 @@ export const GROUPS = {
     'plugins/sink-rdb/src/plan.ts',
     'plugins/sink-rdb/src/timeZone.ts',
   ],
-  es: ['plugins/sink-es/src/esValue.ts', 'plugins/sink-es/src/document.ts'],
+  es: [
+    'plugins/sink-es/src/esValue.ts',
+    'plugins/sink-es/src/document.ts',
+    'plugins/sink-es/src/bulkAction.ts',
+  ],
   redis: [
     'plugins/sink-redis/src/rowValue.ts',
     'plugins/sink-redis/src/keyTemplate.ts',
