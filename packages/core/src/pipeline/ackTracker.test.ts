@@ -154,6 +154,18 @@ describe('AckTracker', () => {
     expect(await settled(idle)).toBe(true);
   });
 
+  it('goes idle again and again: each whenIdle resolves once, the next completion finds no stale waiter', async () => {
+    const t = new AckTracker();
+    for (let round = 0; round < 3; round++) {
+      const m = t.open(String(round), 1);
+      const idle = t.whenIdle();
+      expect(await settled(idle)).toBe(false);
+      expect(() => t.release(m)).not.toThrow();
+      expect(await settled(idle)).toBe(true);
+    }
+    expect(t.committable).toBe(3n);
+  });
+
   it('whenProgress resolves at the next completion of any message', async () => {
     const t = new AckTracker();
     await expect(settled(t.whenProgress())).resolves.toBe(true);

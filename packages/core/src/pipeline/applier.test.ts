@@ -156,6 +156,17 @@ describe('Applier', () => {
     expect(none.sink.batches).toEqual([['1'], ['2']]);
   });
 
+  it('with lingerMs 0 a lane writes what is queued at once, without a timer turn', async () => {
+    // A record pushed from the next timer callback comes after the first batch was cut: waiting
+    // for even a 0 ms timer would let it join.
+    const { sink, applier } = setup({ lingerMs: 0 });
+    applier.push(entry('1'));
+    setTimeout(() => applier.push(entry('2')), 0);
+    await new Promise((r) => setTimeout(r, 20));
+    await applier.whenIdle();
+    expect(sink.batches).toEqual([['1'], ['2']]);
+  });
+
   it('an abort while lingering writes nothing and ends whenIdle', async () => {
     const stop = new AbortController();
     const { sink, applier } = setup({ lingerMs: 60_000 }, stop.signal);

@@ -6,8 +6,8 @@ import {
   RetryableError,
   type RowChangeEvent,
   type SinkInstance,
+  SluiceError,
   type SinkRecord,
-  type SluiceError,
   type WriteResult,
 } from '@sluice/plugin-api';
 import { quietLogger } from '../../test/support/pipeline.js';
@@ -53,6 +53,8 @@ function setup(
     signal?: AbortSignal;
     deadLetterOk?: boolean;
     connect?: () => Promise<void>;
+    /** Replaces the SinkHandle's own connect (its retry loop), as a handle that fails otherwise. */
+    handleConnect?: () => Promise<void>;
   } = {},
 ) {
   const calls: string[][] = [];
@@ -76,6 +78,7 @@ function setup(
     baseMs: 1,
     maxMs: 2,
   });
+  if (opts.handleConnect) handle.connect = opts.handleConnect;
   const applied: string[] = [];
   const dead: { ids: string[]; reason: string; attempts: number }[] = [];
   const failures: SluiceError[] = [];
@@ -165,6 +168,9 @@ describe('BatchWriter', () => {
       { ids: ['1', '2'], reason: 'write failed after 1 attempt(s): down', attempts: 1 },
     ]);
     expect(t.applied).toEqual([]);
+    expect(t.warnings.at(-1)).toBe(
+      'error Sink "s1" failed after 1 attempt(s); the batch goes to the dead-letter queue. {"records":2,"error":"down"}',
+    );
     const three = setup(() => new RetryableError('down'), { settings: { retries: 3 } });
     await three.writer.write([item('1')]);
     expect(three.calls).toHaveLength(3);
@@ -242,6 +248,55 @@ describe('BatchWriter', () => {
     expect(t.applied).toEqual([]);
   });
 
+  it('a reconnect that fails with something other than a fatal SluiceError stops the pipeline as SLUICE_ERR_SINK_CONNECT; a fatal SluiceError as it is', async () => {
+    const plain = setup(() => new NotConnectedError('gone'), {
+      handleConnect: () => Promise.reject(new Error('socket hang up')),
+    });
+    await plain.writer.write([item('1')]);
+    expect(plain.failures).toHaveLength(1);
+    expect(plain.failures[0]!.code).toBe('SLUICE_ERR_SINK_CONNECT');
+    expect(plain.failures[0]!.message).toBe(
+      'Sink "s1" could not connect (1 attempt(s)): socket hang up',
+    );
+    // A SluiceError that is not fatal is wrapped too.
+    const down = setup(() => new NotConnectedError('gone'), {
+      handleConnect: () => Promise.reject(new NotConnectedError('still down')),
+    });
+    await down.writer.write([item('1')]);
+    expect(down.failures.map((f) => [f.code, f.message])).toEqual([
+      ['SLUICE_ERR_SINK_CONNECT', 'Sink "s1" could not connect (1 attempt(s)): still down'],
+    ]);
+    const fatal = new SluiceError('SLUICE_ERR_FATAL', 'handle gave up');
+    const own = setup(() => new NotConnectedError('gone'), {
+      handleConnect: () => Promise.reject(fatal),
+    });
+    await own.writer.write([item('1')]);
+    expect(own.failures).toEqual([fatal]);
+    expect(own.applied).toEqual([]);
+    expect(own.dead).toEqual([]);
+  });
+
+  it('an empty batch writes nothing', async () => {
+    const t = setup(ok);
+    await t.writer.write([]);
+    await setup(ok, { coalescing: true }).writer.write([]);
+    expect(t.calls).toEqual([]);
+    expect(t.events).toEqual([]);
+  });
+
+  it('a thrown null or undefined (a plugin bug) is retried like any unknown error', async () => {
+    for (const thrown of [null, undefined]) {
+      const t = setup((b, n) => {
+        if (n === 1) throw thrown;
+        return ok(b);
+      });
+      await t.writer.write([item('1')]);
+      expect(t.calls).toHaveLength(2);
+      expect(t.applied).toEqual(['1']);
+      expect(t.failures).toEqual([]);
+    }
+  });
+
   it('a fatal write error stops the pipeline and reports nothing', async () => {
     const t = setup(() => new FatalError('no such index'));
     await t.writer.write([item('1')]);
@@ -267,7 +322,20 @@ describe('BatchWriter', () => {
     ]);
     expect(t.applied).toEqual(['1', '2', '4', '5']);
     expect(t.dead).toEqual([{ ids: ['3'], reason: 'bad row', attempts: 1 }]);
-    expect(t.warnings.some((w) => w.includes('splitting it to find the record'))).toBe(true);
+    expect(t.warnings.filter((w) => w.includes('splitting it to find the record'))[0]).toMatch(
+      /"records":5,"error":"bad row"/,
+    );
+  });
+
+  it('a coalesced batch rejected as a whole is halved with its members: those of the bad record are dead-lettered, the others applied', async () => {
+    const t = setup(
+      (b) => (b.some((r) => idOf(r) === 'c') ? new PermanentEventError('bad row') : ok(b)),
+      { coalescing: true },
+    );
+    await t.writer.write([item('1', 'a'), item('1', 'b'), item('2', 'c'), item('3', 'd')]);
+    expect(t.calls).toEqual([['b', 'c', 'd'], ['b', 'c'], ['b'], ['c'], ['d']]);
+    expect(t.applied).toEqual(['a', 'b', 'd']);
+    expect(t.dead).toEqual([{ ids: ['c'], reason: 'bad row', attempts: 1 }]);
   });
 
   it('per-record failures go to the dead-letter queue grouped by reason; the rest is applied', async () => {

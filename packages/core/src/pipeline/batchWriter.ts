@@ -144,7 +144,7 @@ export class BatchWriter<T extends CoalesceItem> {
     const { hooks, signal, sink, logger } = this.#o;
     const s = this.#o.settings;
     const records = live.records;
-    let reconnectFailure: unknown;
+    let reconnectFailed = false;
     const outcome = await retry(
       async (_, sig): Promise<WriteResult> => {
         const started = performance.now();
@@ -176,7 +176,8 @@ export class BatchWriter<T extends CoalesceItem> {
           try {
             await sink.connect(signal);
           } catch (e) {
-            reconnectFailure = e;
+            // Ends the loop as 'stopped' with this error (retry's beforeRetry contract).
+            reconnectFailed = true;
             throw e;
           }
         },
@@ -189,7 +190,7 @@ export class BatchWriter<T extends CoalesceItem> {
     const { error, attempts } = outcome;
     if (outcome.reason === 'aborted') return;
     if (outcome.reason === 'stopped') {
-      if (reconnectFailure !== undefined && error === reconnectFailure) {
+      if (reconnectFailed) {
         hooks.fail(asFatal(error, () => coreErrors.sinkConnect(sink.key, attempts, error)));
         return;
       }

@@ -116,6 +116,25 @@ describe('CommitCoordinator', () => {
     expect(t.log).toEqual(['flush', 'commit 2', 'flush', 'commit 3']);
   });
 
+  it('a request with nothing new to commit is kept for the next advance; one before any commit commits at once', async () => {
+    const t = setup({ commitIntervalMs: 60_000 });
+    // Nothing committed yet, the watermark moved: the request commits now.
+    t.advance(2n);
+    await settle();
+    expect(t.log).toEqual([]);
+    t.commits.request();
+    await settle();
+    expect(t.log).toEqual(['flush', 'commit 2']);
+    // The watermark is where the last commit left it: the request waits for the next advance,
+    // which then commits at once (not after the interval).
+    t.commits.request();
+    await settle();
+    expect(t.log).toEqual(['flush', 'commit 2']);
+    t.advance(3n);
+    await settle();
+    expect(t.log).toEqual(['flush', 'commit 2', 'flush', 'commit 3']);
+  });
+
   it('does not commit when the flush fails, and commits with the next attempt', async () => {
     let ok = false;
     const t = setup({

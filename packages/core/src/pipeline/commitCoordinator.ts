@@ -146,7 +146,7 @@ export class CommitCoordinator {
    * when the watermark is past the last commit, else at the next advance (not after the interval).
    */
   request(): void {
-    if (this.#o.signal.aborted) return;
+    // On an aborted partition `advanced` schedules nothing, and the remembered request is unused.
     this.#requested = true;
     const next = this.#o.committable();
     if (next !== undefined && (this.#committed === undefined || next > this.#committed))
@@ -190,11 +190,10 @@ export class CommitCoordinator {
   /**
    * After a failed flush or commit: tries again once the interval (at least
    * {@link COMMIT_RETRY_MIN_MS}) passed, unless an advance commits first or the partition is
-   * abandoned meanwhile. Without it an idle
-   * partition would keep its committed offset behind what was applied until the next message.
+   * abandoned by then. Without it an idle partition would keep its committed offset behind what
+   * was applied until the next message.
    */
   #retryLater(): void {
-    if (this.#o.signal.aborted) return;
     this.#timer ??= setTimeout(
       () => {
         this.#timer = undefined;
