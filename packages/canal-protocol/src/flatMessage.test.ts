@@ -4,8 +4,13 @@ import {
   decodeFlatMessage,
   encodeFlatMessage,
   flatMessageFromJson,
+  jsonErrorReason,
   type FlatMessage,
 } from './flatMessage.js';
+import { preview } from './preview.js';
+
+/** How a 60-character string shows in a message: cut to 40 characters. */
+const LONG = preview('y'.repeat(60), 40);
 
 const insert: FlatMessage = {
   id: 3,
@@ -194,6 +199,55 @@ describe('decodeFlatMessage: strict about what makes data wrong', () => {
     expect(
       decodeError('{"type":"INSERT","data":[{"id":"1"},{"id":"2","amount":19.9}]}').message,
     ).toBe('data[1].amount: expected a string or null, got a number (19.9)');
+  });
+
+  it('says exactly what it found, with the value (strings quoted, at most 40 characters)', () => {
+    const cases: [string, string][] = [
+      ['{"type":1}', 'type: expected a non-empty string, got a number (1)'],
+      ['\ufeff{"type":1}', 'type: expected a non-empty string, got a number (1)'],
+      ['{"type":"ALTER","isDdl":"yes"}', 'isDdl: expected a boolean, got a string ("yes")'],
+      ['{"type":"ALTER","isDdl":0}', 'isDdl: expected a boolean, got a number (0)'],
+      [
+        '{"type":"INSERT","pkNames":"id"}',
+        'pkNames: expected an array of column names, got a string ("id")',
+      ],
+      ['{"type":"INSERT","es":true}', 'es: expected a number, got a boolean (true)'],
+      ['{"type":"INSERT","es":1e999}', 'es: expected a number, got a number (Infinity)'],
+      ['{"type":"INSERT","ts":"5"}', 'ts: expected a number, got a string ("5")'],
+      ['{"type":"INSERT","gtid":false}', 'gtid: expected a string, got a boolean (false)'],
+      ['{"type":"UPDATE","old":[{}]}', 'old: has 1 rows but data has 0: rows are not aligned'],
+      [
+        '{"type":"UPDATE","data":[{"a":"1"}],"old":[{},{}]}',
+        'old: has 2 rows but data has 1: rows are not aligned',
+      ],
+      ['"just a string"', 'expected a FlatMessage object, got a string ("just a string")'],
+      ['12', 'expected a FlatMessage object, got a number (12)'],
+      ['true', 'expected a FlatMessage object, got a boolean (true)'],
+      [
+        `{"type":"ALTER","isDdl":"${'y'.repeat(60)}"}`,
+        `isDdl: expected a boolean, got a string (${LONG})`,
+      ],
+    ];
+    for (const [input, message] of cases) expect(decodeError(input).message).toBe(message);
+    expect(() => flatMessageFromJson(undefined)).toThrow(
+      /^expected a FlatMessage object, got undefined$/,
+    );
+  });
+
+  it('gives the JSON parser’s reason without the piece of input it quotes, and an escaped preview', () => {
+    expect(decodeError('{"a":\n x}').message).toBe(
+      `not valid JSON (Unexpected token 'x'): "{\\"a\\":\\n x}"`,
+    );
+    // V8's wording (Node 20–24): the quoted input, newlines and all, is dropped.
+    expect(
+      jsonErrorReason(new SyntaxError('Unexpected token \'x\', "{\n x}" is not valid JSON')),
+    ).toBe("Unexpected token 'x'");
+    // Other reasons are kept, escaped, without the preview's surrounding quotes.
+    expect(jsonErrorReason(new SyntaxError('Unexpected end of JSON input'))).toBe(
+      'Unexpected end of JSON input',
+    );
+    expect(jsonErrorReason(new SyntaxError('bad "x"\ny'))).toBe('bad \\"x\\"\\ny');
+    expect(jsonErrorReason('"quoted"')).toBe('\\"quoted\\"');
   });
 
   it('flatMessageFromJson checks an already-parsed value the same way', () => {

@@ -49,7 +49,7 @@ function typeOf(value: unknown): string {
   if (typeof value === 'string') return `a string (${preview(value, 40)})`;
   if (typeof value === 'number' || typeof value === 'boolean')
     return `a ${typeof value} (${String(value)})`;
-  return `a ${typeof value}`;
+  return typeof value; // undefined, bigint, function: never from JSON.parse, only from a caller
 }
 
 function optionalString(obj: JsonObject, key: string): string {
