@@ -60,6 +60,7 @@ export const GROUPS = {
     'plugins/sink-es/src/esValue.ts',
     'plugins/sink-es/src/document.ts',
     'plugins/sink-es/src/bulkAction.ts',
+    'plugins/sink-es/src/fieldTypes.ts',
   ],
   redis: [
     'plugins/sink-redis/src/rowValue.ts',
