@@ -205,4 +205,4 @@ export class CommitCoordinator {
 }
 
 /** Least wait, ms, before a failed flush or commit is tried again without a new advance. */
-export const COMMIT_RETRY_MIN_MS = 1000;
+const COMMIT_RETRY_MIN_MS = 1000;
