@@ -5,6 +5,7 @@
  * unknown fields, props), and never accepting a payload the checked decoder rejects.
  */
 import fc from 'fast-check';
+import type { RowChangeEvent } from '@sluice/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { canalMessagesToChangeEvents, decodeCanalMessages, encodeCanalMessages } from '../index.js';
 import type { CanalColumn, CanalEntry, CanalPair, CanalRowData } from './entryProtocol.js';
@@ -12,6 +13,14 @@ import { encodeRowChange, encodeTransactionBegin } from './entryProtocol.js';
 import { fastProtobufEvents, imageBuilder, slowImage } from './fastDecode.js';
 
 const origin = { destination: 'd', partition: '3', offset: '77' };
+
+/**
+ * Property runs: under `pnpm mutate` (SLUICE_MUTATION_RUN) a fifth of them with a fixed seed,
+ * so each of the fast path's ~700 mutants costs seconds, not tens, and runs repeat exactly.
+ */
+const mutationRun = process.env.SLUICE_MUTATION_RUN === '1';
+const runs = (n: number): { numRuns: number; seed?: number } =>
+  mutationRun ? { numRuns: Math.ceil(n / 5), seed: 18 } : { numRuns: n };
 
 type Outcome = { ok: true; events: unknown[] } | { ok: false };
 
@@ -204,7 +213,7 @@ describe('protobuf fast path', () => {
           expectSame(fast(bytes, o), expected);
         },
       ),
-      { numRuns: 1500 },
+      runs(1500),
     );
   });
 
@@ -234,7 +243,7 @@ describe('protobuf fast path', () => {
           expectSame(fast(valid), checked(valid));
         },
       ),
-      { numRuns: 3000 },
+      runs(3000),
     );
   });
 
@@ -244,7 +253,7 @@ describe('protobuf fast path', () => {
         for (let n = 0; n < valid.length; n += 1 + (n >> 4))
           expectSame(fast(valid.subarray(0, n)), checked(valid.subarray(0, n)));
       }),
-      { numRuns: 100 },
+      runs(100),
     );
   });
 
@@ -255,7 +264,7 @@ describe('protobuf fast path', () => {
         padded.set(valid, 3);
         expectSame(fast(padded.subarray(3, 3 + valid.length)), checked(valid));
       }),
-      { numRuns: 200 },
+      runs(200),
     );
   });
 
@@ -341,5 +350,256 @@ describe('protobuf fast path', () => {
         Object.getOwnPropertyDescriptors(plain),
       );
     }
+  });
+});
+
+describe('what the fast path keeps between rows, entries and payloads', () => {
+  const col = (
+    name: string,
+    value: string | null,
+    extra: Partial<CanalColumn> = {},
+  ): CanalColumn => ({
+    index: 0,
+    sqlType: 12,
+    name,
+    isKey: false,
+    updated: false,
+    isNull: value === null,
+    props: [],
+    value: value ?? '',
+    length: 0,
+    mysqlType: 'varchar(9)',
+    ...extra,
+  });
+  const entryOf = (
+    table: string,
+    eventType: number,
+    rows: { before?: CanalColumn[]; after?: CanalColumn[] }[],
+    gtid = '',
+  ): CanalEntry => ({
+    header: {
+      version: 1,
+      logfileName: 'f',
+      logfileOffset: 4n,
+      serverId: 1n,
+      serverenCode: 'UTF-8',
+      executeTime: 1_700_000_000_000n,
+      sourceType: 2,
+      schemaName: 'keep',
+      tableName: table,
+      eventLength: 1n,
+      eventType,
+      props: [],
+      gtid,
+    },
+    entryType: 2,
+    storeValue: encodeRowChange({
+      tableId: 1n,
+      eventType,
+      isDdl: false,
+      sql: '',
+      rowDatas: rows.map((r) => ({
+        beforeColumns: r.before ?? [],
+        afterColumns: r.after ?? [],
+        props: [],
+      })),
+      props: [],
+      ddlSchemaName: '',
+    }),
+  });
+  const payloadOf = (...entries: CanalEntry[]) =>
+    encodeCanalMessages({ batchId: 1n, entries }, 'raw');
+  const decode = (bytes: Uint8Array): RowChangeEvent[] => {
+    const expected = checked(bytes);
+    const actual = fast(bytes);
+    expectSame(actual, expected);
+    if (!actual.ok) throw new Error('fast path refused a valid payload');
+    return actual.events as RowChangeEvent[];
+  };
+  const shape = (id: string, v: string | null, type = 'varchar(9)') => [
+    col('id', id, { isKey: true, sqlType: 4, mysqlType: 'int' }),
+    col('v', v, { mysqlType: type }),
+  ];
+
+  it('one column map and pkNames per table shape: across rows, entries and payloads', () => {
+    const t = `ident${Math.random()}`;
+    const [a, b, c] = decode(
+      payloadOf(
+        entryOf(t, 1, [{ after: shape('1', 'x') }, { after: shape('2', null) }]),
+        entryOf(t, 1, [{ after: shape('3', 'z') }]),
+      ),
+    );
+    expect(b!.columns).toBe(a!.columns);
+    expect(c!.columns).toBe(a!.columns);
+    expect(b!.pkNames).toBe(a!.pkNames);
+    expect(c!.pkNames).toBe(a!.pkNames);
+    expect(Object.isFrozen(a!.columns)).toBe(true);
+    expect(Object.isFrozen(a!.pkNames)).toBe(true);
+    const [d] = decode(payloadOf(entryOf(t, 1, [{ after: shape('4', 'w') }])));
+    expect(d!.columns).toBe(a!.columns);
+    expect(d!.pkNames).toBe(a!.pkNames);
+    // A DELETE of the table has its own (before) side, with the same types: equal, not shared.
+    const [del] = decode(payloadOf(entryOf(t, 3, [{ before: shape('4', 'w') }])));
+    expect(del!.columns).toEqual(a!.columns);
+    // Another table of the same shape: equal maps, its own objects.
+    const [o] = decode(payloadOf(entryOf(`${t}-other`, 1, [{ after: shape('1', 'x') }])));
+    expect(o!.columns).toEqual(a!.columns);
+    expect(o!.columns).not.toBe(a!.columns);
+  });
+
+  it('a new map when a type changes, the old one again never reused by mistake', () => {
+    const t = `types${Math.random()}`;
+    const events = decode(
+      payloadOf(
+        entryOf(t, 1, [
+          { after: shape('1', 'x') },
+          { after: shape('2', 'y', 'text') },
+          { after: shape('3', 'z', 'text') },
+          { after: shape('4', 'w') },
+        ]),
+      ),
+    );
+    const maps = events.map((e) => e.columns);
+    expect(maps[1]).not.toBe(maps[0]);
+    expect(maps[2]).toBe(maps[1]);
+    expect(maps[1]!.v).toEqual({ mysqlType: 'text', sqlType: 12 });
+    expect(maps[3]!.v).toEqual({ mysqlType: 'varchar(9)', sqlType: 12 });
+    // The next payload starts from the last shape seen.
+    const [next] = decode(payloadOf(entryOf(t, 1, [{ after: shape('5', 'q', 'text') }])));
+    expect(next!.columns.v).toEqual({ mysqlType: 'text', sqlType: 12 });
+    const [back] = decode(payloadOf(entryOf(t, 1, [{ after: shape('6', 'q') }])));
+    expect(back!.columns.v).toEqual({ mysqlType: 'varchar(9)', sqlType: 12 });
+  });
+
+  it('a sqlType, a column count or a name change between rows and payloads is seen', () => {
+    const t = `counts${Math.random()}`;
+    const three = [...shape('1', 'x'), col('w', 'y')];
+    decode(payloadOf(entryOf(t, 1, [{ after: three }])));
+    const [fewer] = decode(payloadOf(entryOf(t, 1, [{ after: shape('2', 'x') }])));
+    expect(Object.keys(fewer!.columns)).toEqual(['id', 'v']);
+    expect(Object.keys(fewer!.after!)).toEqual(['id', 'v']);
+    const [renamed] = decode(
+      payloadOf(
+        entryOf(t, 1, [
+          { after: [col('id', '3', { isKey: true, sqlType: 4, mysqlType: 'int' }), col('u', 'x')] },
+        ]),
+      ),
+    );
+    expect(renamed!.after).toEqual({ id: '3', u: 'x' });
+    const [retyped] = decode(
+      payloadOf(
+        entryOf(t, 1, [
+          {
+            after: [col('id', '3', { isKey: true, sqlType: -5, mysqlType: 'int' }), col('u', 'x')],
+          },
+        ]),
+      ),
+    );
+    expect(retyped!.columns.id).toEqual({ mysqlType: 'int', sqlType: -5 });
+    const [more] = decode(payloadOf(entryOf(t, 1, [{ after: three }])));
+    expect(Object.keys(more!.after!)).toEqual(['id', 'v', 'w']);
+  });
+
+  it('keys follow each row: a key column added, dropped, or only in the before image', () => {
+    const t = `keys${Math.random()}`;
+    const events = decode(
+      payloadOf(
+        entryOf(t, 2, [
+          { before: shape('1', 'a'), after: shape('1', 'b') },
+          {
+            before: shape('2', 'a'),
+            after: [col('id', '2', { sqlType: 4, mysqlType: 'int' }), col('v', 'b')],
+          },
+          {
+            before: [col('id', '3', { sqlType: 4, mysqlType: 'int' }), col('v', 'a')],
+            after: [col('id', '3', { sqlType: 4, mysqlType: 'int' }), col('v', 'b')],
+          },
+          {
+            before: [
+              col('id', '4', { isKey: true, sqlType: 4, mysqlType: 'int' }),
+              col('v', 'a', { isKey: true }),
+            ],
+            after: [
+              col('id', '4', { isKey: true, sqlType: 4, mysqlType: 'int' }),
+              col('v', 'b', { isKey: true }),
+            ],
+          },
+        ]),
+      ),
+    );
+    expect(events.map((e) => e.pkNames)).toEqual([['id'], ['id'], [], ['id', 'v']]);
+    expect(events[1]!.pkNames).toBe(events[0]!.pkNames);
+    expect(Object.isFrozen(events[2]!.pkNames)).toBe(true);
+  });
+
+  it('ASCII values of one payload never come from the text of another', () => {
+    const t = `latin${Math.random()}`;
+    const first = payloadOf(entryOf(t, 1, [{ after: shape('1', 'aaaa') }]));
+    const second = payloadOf(entryOf(t, 1, [{ after: shape('2', 'bbbbbbbb') }]));
+    decode(first);
+    expect(decode(second)[0]!.after).toEqual({ id: '2', v: 'bbbbbbbb' });
+    // Also when the previous payload was refused halfway.
+    expect(fast(first.subarray(0, first.length - 3)).ok).toBe(false);
+    expect(decode(second)[0]!.after).toEqual({ id: '2', v: 'bbbbbbbb' });
+    expect(decode(first)[0]!.after).toEqual({ id: '1', v: 'aaaa' });
+  });
+
+  it('UPDATE: changed columns, a before-only column, the gtid; INSERT/DELETE images only', () => {
+    const t = `upd${Math.random()}`;
+    const [u, i, d] = decode(
+      payloadOf(
+        entryOf(
+          t,
+          2,
+          [
+            {
+              before: [...shape('1', 'a'), col('blob', 'B', { sqlType: 2004, mysqlType: 'blob' })],
+              after: [
+                col('id', '1', { isKey: true, sqlType: 4, mysqlType: 'int', updated: false }),
+                col('v', 'b', { updated: true }),
+              ],
+            },
+          ],
+          'g:7',
+        ),
+        entryOf(t, 1, [{ before: shape('9', 'ignored'), after: shape('2', 'n') }]),
+        entryOf(t, 3, [{ before: shape('3', 'o'), after: shape('9', 'ignored') }]),
+      ),
+    );
+    expect(u).toMatchObject({
+      type: 'UPDATE',
+      before: { id: '1', v: 'a', blob: 'B' },
+      after: { id: '1', v: 'b' },
+      changed: ['v'],
+      gtid: 'g:7',
+    });
+    expect(Object.keys(u!.columns)).toEqual(['blob', 'id', 'v']);
+    expect(i!.before).toBeUndefined();
+    expect(i!.after).toEqual({ id: '2', v: 'n' });
+    expect('gtid' in i!).toBe(false);
+    expect(d!.after).toBeUndefined();
+    expect(d!.before).toEqual({ id: '3', v: 'o' });
+  });
+
+  it('many tables: still right after the table cache is dropped and rebuilt', () => {
+    const entries: CanalEntry[] = [];
+    for (let i = 0; i < 4200; i++)
+      entries.push(entryOf(`many${i}`, 1, [{ after: shape(String(i), 'x') }]));
+    const events = decode(payloadOf(...entries));
+    expect(events).toHaveLength(4200);
+    expect(events[4199]!.after).toEqual({ id: '4199', v: 'x' });
+    const again = decode(payloadOf(entries[0]!, entries[4199]!));
+    expect(again.map((e) => e.table)).toEqual(['many0', 'many4199']);
+  });
+
+  it('the image builder cache holds many shapes and is dropped when full', () => {
+    for (let i = 0; i < 600; i++) {
+      const list = [`s${i}`, 'x'];
+      const values = ['1', null];
+      expect(imageBuilder(list)(values, list, 2)).toEqual({ [`s${i}`]: '1', x: null });
+    }
+    expect(imageBuilder([])).toBe(slowImage);
+    const list = ['p', 'q'];
+    expect(imageBuilder(list)).toBe(imageBuilder(['p', 'q']));
   });
 });

@@ -461,3 +461,143 @@ describe('both formats give the same events', () => {
     },
   );
 });
+
+describe('decodeProtobufMessage: notices and errors, fast path or checked', () => {
+  const statementInsert = (table: string): CanalEntry => ({
+    header: header({ eventType: EventType.INSERT, tableName: table }),
+    entryType: EntryType.ROWDATA,
+    storeValue: encodeRowChange({
+      tableId: 1n,
+      eventType: EventType.INSERT,
+      isDdl: false,
+      sql: `insert into ${table} values (1)`,
+      rowDatas: [],
+      props: [],
+      ddlSchemaName: '',
+    }),
+  });
+  const rows: CanalEntry = {
+    header: header({ eventType: EventType.INSERT }),
+    entryType: EntryType.ROWDATA,
+    storeValue: encodeRowChange({
+      tableId: 1n,
+      eventType: EventType.INSERT,
+      isDdl: false,
+      sql: '',
+      rowDatas: [{ beforeColumns: [], afterColumns: [column('id', '1')], props: [] }],
+      props: [],
+      ddlSchemaName: '',
+    }),
+  };
+  const notice = (table: string) => ({
+    kind: 'statement-dml',
+    database: 'shop',
+    table,
+    type: 'INSERT',
+    sql: `insert into ${table} values (1)`,
+  });
+
+  it('adds the notices of a payload to the list given, after what it held', () => {
+    const bytes = encodeCanalMessages({
+      batchId: 1n,
+      entries: [statementInsert('a'), rows, statementInsert('b')],
+    });
+    const notices: unknown[] = [{ earlier: true }];
+    const events = decodeProtobufMessage(bytes, origin, notices as never);
+    expect(events).toHaveLength(1);
+    expect(notices).toEqual([{ earlier: true }, notice('a'), notice('b')]);
+    // Without a list: the same events, nothing thrown.
+    expect(decodeProtobufMessage(bytes, origin)).toEqual(events);
+  });
+
+  it('the checked path reports the notice of each statement-format entry, in order', () => {
+    const notices: unknown[] = [];
+    const events = canalMessagesToChangeEvents(
+      { batchId: 1n, entries: [statementInsert('a'), rows, statementInsert('b')] },
+      origin,
+      notices as never,
+    );
+    expect(events).toHaveLength(1);
+    expect(notices).toEqual([notice('a'), notice('b')]);
+  });
+
+  it('a payload neither path reads adds no notices and throws the checked decoder’s error', () => {
+    const good = encodeCanalMessages({ batchId: 1n, entries: [statementInsert('a'), rows] });
+    const broken = encodeCanalMessages({
+      batchId: 1n,
+      entries: [statementInsert('a'), { ...rows, storeValue: rows.storeValue.subarray(0, 9) }],
+    });
+    const notices: unknown[] = [];
+    expect(() => decodeProtobufMessage(broken, origin, notices as never)).toThrow(
+      /^messages\[1\]\.storeValue\.rowDatas\[0\]: embedded message of \d+ bytes at byte \d+ runs past the end/,
+    );
+    expect(notices).toEqual([]);
+    expect(decodeProtobufMessage(good, origin, notices as never)).toHaveLength(1);
+    expect(notices).toEqual([notice('a')]);
+  });
+
+  it('says what the payload is when it is not protobuf at all', () => {
+    const text = (s: string) => new TextEncoder().encode(s);
+    const message = (bytes: Uint8Array): string => {
+      try {
+        decodeProtobufMessage(bytes, origin);
+      } catch (error) {
+        expect(error).toBeInstanceOf(DecodeError);
+        return (error as Error).message;
+      }
+      throw new Error('did not throw');
+    };
+    expect(message(text('  [{"type":"INSERT"}]'))).toBe(
+      'not a canal protobuf Packet: it is JSON text, like FlatMessage JSON (is canal.conf.flatMessage set right?): "  [{\\"type\\":\\"INSERT\\"}]"',
+    );
+    expect(message(text('hello world'))).toBe(
+      'neither FlatMessage JSON nor canal protobuf: the payload is plain text: "hello world"',
+    );
+    // Binary that is not a Packet: the wire error itself.
+    expect(message(Uint8Array.of(0x18, 0x07, 0x2a, 0x09, 0x01))).toMatch(
+      /runs past the end of its message/,
+    );
+    expect(message(Uint8Array.of(0x18, 0x07, 0x2a, 0x09, 0x01))).not.toMatch(/plain text|JSON/);
+  });
+
+  it('skips entries that are not ROWDATA, whatever their storeValue holds', () => {
+    const junk = Uint8Array.of(0xff, 0xff);
+    const bytes = encodeCanalMessages({
+      batchId: 1n,
+      entries: [
+        { ...begin, storeValue: junk },
+        { ...rows, entryType: EntryType.HEARTBEAT, storeValue: junk },
+        { ...rows, entryType: EntryType.GTIDLOG, storeValue: junk },
+        rows,
+        { ...end, storeValue: junk },
+      ],
+    });
+    expect(decodeProtobufMessage(bytes, origin)).toHaveLength(1);
+    expect(
+      canalMessagesToChangeEvents(decodeCanalMessages(bytes), origin).map((e) => e.type),
+    ).toEqual(['INSERT']);
+  });
+
+  it('numbers the events of all entries on, and reads each header of the checked path', () => {
+    const other: CanalEntry = {
+      ...rows,
+      header: header({
+        eventType: EventType.INSERT,
+        schemaName: '`crm`',
+        tableName: '`users`',
+        executeTime: 1718000009000n,
+        gtid: 'g:2',
+      }),
+    };
+    const events = canalMessagesToChangeEvents(
+      { batchId: 1n, entries: [rows, other] },
+      { ...origin, producedAt: undefined },
+    );
+    expect(events.map((e) => [e.database, e.table, e.executedAt, e.position.index])).toEqual([
+      ['shop', 'orders', 1718000000000, 0],
+      ['crm', 'users', 1718000009000, 1],
+    ]);
+    expect(events[1]).toMatchObject({ gtid: 'g:2', producedAt: 1718000009000 });
+    expect('gtid' in events[0]!).toBe(false);
+  });
+});

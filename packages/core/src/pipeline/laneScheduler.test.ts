@@ -725,6 +725,20 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
     expect(idle.woken).toEqual([hashString('v') % 4]);
   });
 
+  it('rows of its table applied before it leave a waiting barrier in place', () => {
+    const { s } = make(2);
+    s.push(row('t', [keyOn(0, 2)], 'a'));
+    s.push(barrier('t'));
+    expect(s.queued(0)).toBe(2);
+    // The row ahead of the DDL is applied; the DDL is not taken yet.
+    s.release(0, s.take(0, 10, 10));
+    // A row after the DDL whose key hashes to the other lane still waits behind the DDL.
+    s.push(row('t', [keyOn(1, 2, 'late')], 'late'));
+    expect(s.queued(1)).toBe(0);
+    expect(ids(s.take(0, 10, 10))).toEqual(['ddl t']);
+    expect(ids(s.take(0, 10, 10))).toEqual(['late']);
+  });
+
   it('a barrier also waits for rows of other tables still in flight (RENAME a TO b)', () => {
     const { s } = make(2);
     s.push(row('a', [keyOn(1, 2, 'a')], 'row of a'));
