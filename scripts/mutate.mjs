@@ -60,6 +60,8 @@ export const GROUPS = {
     'plugins/sink-rdb/src/convert.ts',
     'plugins/sink-rdb/src/plan.ts',
     'plugins/sink-rdb/src/timeZone.ts',
+    'plugins/sink-rdb/src/fastConvert.ts',
+    'plugins/sink-rdb/src/rowPlan.ts',
   ],
   es: [
     'plugins/sink-es/src/esValue.ts',
@@ -125,7 +127,7 @@ export function scores(report, eq = equivalents()) {
       const isEq = eq.some(
         (e) =>
           file.endsWith(e.file) &&
-          e.mutator === m.mutatorName &&
+          (e.mutator === '*' || e.mutator === m.mutatorName) &&
           line.includes(e.code) &&
           (e.replacement === '*' || (m.replacement ?? '').replace(/\s+/g, ' ') === e.replacement),
       );
@@ -206,7 +208,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         );
     }
   } else if (targets.length === 0) {
-    console.error('usage: pnpm mutate <core|codecs|protobuf|sinks|rdb|es|redis|file ...> [--force] | --ci');
+    console.error(
+      'usage: pnpm mutate <core|codecs|protobuf|sinks|rdb|es|redis|file ...> [--force] | --ci',
+    );
     process.exit(2);
   }
   const files = [];

@@ -363,3 +363,50 @@ describe('ProtoWriter', () => {
     expect(Array.from(w.finish())).toEqual([1, 2]);
   });
 });
+
+describe('more exact edges', () => {
+  it('names every wire type', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map(wireTypeName)).toEqual([
+      'varint',
+      'fixed64',
+      'length-delimited',
+      'start-group',
+      'end-group',
+      'fixed32',
+      'wire type 6',
+      'wire type 7',
+    ]);
+  });
+
+  it('never reads a one-byte varint that lies past the limit', () => {
+    expect(() => new ProtoReader(hex('00 05'), 1, 1).uint32()).toThrow(
+      'truncated varint at byte 1',
+    );
+    expect(() => new ProtoReader(hex('00 05'), 2, 1).uint32()).toThrow('truncated varint');
+  });
+
+  it('a same-length string of the same cache slot is compared byte by byte, in order', () => {
+    // The cache's hash (wire.ts cachedUtf8), to build a collision on purpose.
+    const slotOf = (bytes: Uint8Array): number => {
+      let h = Math.imul(bytes.length, 0x9e3779b1);
+      for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+      return (h ^ (h >>> 15)) & 4095;
+    };
+    const key = Buffer.from('abc');
+    let other: Buffer | undefined;
+    for (let x = 0; x < 256 && other === undefined; x++)
+      for (let y = 0; y < 256; y++) {
+        const candidate = Buffer.from([0x61, x, y]);
+        if (!candidate.equals(key) && slotOf(candidate) === slotOf(key)) {
+          other = candidate;
+          break;
+        }
+      }
+    if (other === undefined) throw new Error('no collision found');
+    expect(cachedUtf8(key, 0, 3)).toBe('abc');
+    // The colliding bytes, preceded by the key's bytes in reverse: read in order, never as "abc".
+    const buf = Buffer.concat([Buffer.from('cb'), other]);
+    expect(cachedUtf8(buf, 2, 5)).toBe(other.toString('utf8'));
+    expect(cachedUtf8(key, 0, 3)).toBe('abc');
+  });
+});

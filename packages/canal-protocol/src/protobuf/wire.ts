@@ -20,20 +20,24 @@ export const WireType = {
   fixed32: 5,
 } as const;
 
-const WIRE_TYPE_NAMES = [
-  'varint',
-  'fixed64',
-  'length-delimited',
-  'start-group',
-  'end-group',
-  'fixed32',
-  'wire type 6',
-  'wire type 7',
-];
-
 /** Human-readable name of a wire type, for error messages. */
 export function wireTypeName(wireType: number): string {
-  return WIRE_TYPE_NAMES[wireType] ?? `wire type ${wireType}`;
+  switch (wireType) {
+    case WireType.varint:
+      return 'varint';
+    case WireType.fixed64:
+      return 'fixed64';
+    case WireType.lengthDelimited:
+      return 'length-delimited';
+    case WireType.startGroup:
+      return 'start-group';
+    case WireType.endGroup:
+      return 'end-group';
+    case WireType.fixed32:
+      return 'fixed32';
+    default:
+      return `wire type ${wireType}`;
+  }
 }
 
 const CACHE_SLOTS = 4096;
