@@ -397,3 +397,50 @@ describe('row events', () => {
     expect(maps[1]!.constructor).toEqual({ mysqlType: 'varchar(8)', sqlType: 12 });
   });
 });
+
+describe('column maps of MINIMAL images and stray images', () => {
+  it('UPDATE rows of one MINIMAL shape share one column map (before-only columns counted)', () => {
+    const row = (id: string) => ({
+      beforeColumns: [
+        col('id', id, { isKey: true, sqlType: 4, mysqlType: 'int' }),
+        col('blob', 'b', { sqlType: 2004, mysqlType: 'blob' }),
+        col('c', 'x'),
+      ],
+      afterColumns: [col('id', id, { isKey: true, sqlType: 4, mysqlType: 'int' })],
+      props: [],
+    });
+    const { events } = run(rc({ eventType: EventType.UPDATE, rowDatas: [row('1'), row('2')] }));
+    const [a, b] = events as RowChangeEvent[];
+    expect(Object.keys(a!.columns)).toEqual(['blob', 'c', 'id']);
+    expect(b!.columns).toBe(a!.columns);
+  });
+
+  it('an INSERT with a before image, a DELETE with an after image: only the main image counts', () => {
+    const ins = run(
+      rc({
+        eventType: EventType.INSERT,
+        rowDatas: [
+          {
+            beforeColumns: [col('id', '1'), col('ghost', 'g')],
+            afterColumns: [col('id', '1')],
+            props: [],
+          },
+        ],
+      }),
+    ).events[0] as RowChangeEvent;
+    expect(Object.keys(ins.columns)).toEqual(['id']);
+    const del = run(
+      rc({
+        eventType: EventType.DELETE,
+        rowDatas: [
+          {
+            beforeColumns: [col('id', '1')],
+            afterColumns: [col('id', '1'), col('ghost', 'g')],
+            props: [],
+          },
+        ],
+      }),
+    ).events[0] as RowChangeEvent;
+    expect(Object.keys(del.columns)).toEqual(['id']);
+  });
+});

@@ -569,3 +569,38 @@ describe('enum names', () => {
     expect(entryTypeName(6)).toBe('ENTRYTYPE_6');
   });
 });
+
+describe('more field edges', () => {
+  it('a Pair skips its unknown fields', () => {
+    const pair = new ProtoWriter()
+      .tag(3, VARINT)
+      .uint32(5)
+      .tag(1, LEN)
+      .string('k')
+      .tag(4, LEN)
+      .string('zz')
+      .tag(2, LEN)
+      .string('v')
+      .finish();
+    expect(decodeRowChange(wrap(13, pair)).props).toEqual([{ key: 'k', value: 'v' }]);
+  });
+
+  it('a NULL column that still carries a value text keeps it through a round trip', () => {
+    const c: CanalColumn = {
+      index: 0,
+      sqlType: 12,
+      name: 'a',
+      isKey: false,
+      updated: false,
+      isNull: true,
+      props: [],
+      value: 'x',
+      length: 0,
+      mysqlType: 'varchar(1)',
+    };
+    expect(Buffer.from(encodeColumn(c)).toString('hex')).toContain('420178');
+    expect(
+      decodeRowChange(wrap(12, wrap(2, encodeColumn(c)))).rowDatas[0]!.afterColumns[0],
+    ).toEqual(c);
+  });
+});

@@ -84,7 +84,7 @@ export function decodeProtobufMessage(
   }
   try {
     const events = canalMessagesToChangeEvents(decodeCanalMessages(bytes), origin, found);
-    if (found !== undefined) notices!.push(...found);
+    if (notices !== undefined) notices.push(...found!);
     return events;
   } catch (error) {
     throw notProtobufHint(bytes) ?? error;
