@@ -60,6 +60,7 @@ export const GROUPS = {
     'plugins/sink-rdb/src/convert.ts',
     'plugins/sink-rdb/src/plan.ts',
     'plugins/sink-rdb/src/timeZone.ts',
+    'plugins/sink-rdb/src/fastConvert.ts',
   ],
   es: [
     'plugins/sink-es/src/esValue.ts',
