@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { canalMessagesToChangeEvents, decodeCanalMessages, encodeCanalMessages } from '../index.js';
 import type { CanalColumn, CanalEntry, CanalPair, CanalRowData } from './entryProtocol.js';
 import { encodeRowChange, encodeTransactionBegin } from './entryProtocol.js';
+import { ProtoWriter, WireType } from './wire.js';
 import { fastProtobufEvents, imageBuilder, slowImage } from './fastDecode.js';
 
 const origin = { destination: 'd', partition: '3', offset: '77' };
@@ -601,5 +602,97 @@ describe('what the fast path keeps between rows, entries and payloads', () => {
     expect(imageBuilder([])).toBe(slowImage);
     const list = ['p', 'q'];
     expect(imageBuilder(list)).toBe(imageBuilder(['p', 'q']));
+  });
+});
+
+/**
+ * Sparse messages: canal's encoder writes every field, but proto2 lets any be absent (then it
+ * reads as its default: isKey/updated/isNull false, eventType UPDATE, …) and fields come in any
+ * order, repeated (the last wins), with unknown ones in between. The checked decoder handles
+ * that; the fast path must give the same events.
+ */
+const sparseColumn = fc
+  .record({
+    fields: fc.shuffledSubarray([1, 2, 3, 4, 5, 6, 8, 8, 9, 10, 99], { minLength: 0 }),
+    name: names,
+    value: text,
+    mysqlType: types,
+    sqlType: fc.constantFrom(4, -5, 12, 2004),
+    flag: fc.constantFrom(0, 1, 2, 300),
+  })
+  .map((g) => {
+    const w = new ProtoWriter();
+    for (const f of g.fields) {
+      if (f === 3) w.tag(3, WireType.lengthDelimited).string(g.name);
+      else if (f === 8) w.tag(8, WireType.lengthDelimited).string(g.value);
+      else if (f === 10) w.tag(10, WireType.lengthDelimited).string(g.mysqlType);
+      else if (f === 99) w.tag(99, WireType.lengthDelimited).string('future');
+      else if (f === 2) w.tag(2, WireType.varint).int32(g.sqlType);
+      else w.tag(f, WireType.varint).uint32(g.flag);
+    }
+    return w.finish();
+  });
+
+const sparseRowChange = fc
+  .record({
+    eventType: fc.option(fc.constantFrom(1, 2, 3), { nil: undefined }),
+    rows: fc.array(
+      fc.record({
+        before: fc.array(sparseColumn, { maxLength: 4 }),
+        after: fc.array(sparseColumn, { maxLength: 4 }),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
+    unknownFirst: fc.boolean(),
+  })
+  .map((g) => {
+    const w = new ProtoWriter();
+    if (g.unknownFirst) w.tag(15, WireType.varint).uint32(1);
+    for (const row of g.rows) {
+      const r = new ProtoWriter();
+      for (const c of row.before) r.tag(1, WireType.lengthDelimited).bytes(c);
+      for (const c of row.after) r.tag(2, WireType.lengthDelimited).bytes(c);
+      w.tag(12, WireType.lengthDelimited).bytes(r.finish());
+    }
+    if (g.eventType !== undefined) w.tag(2, WireType.varint).int32(g.eventType);
+    return w.finish();
+  });
+
+describe('protobuf fast path on sparse messages', () => {
+  it('absent fields read as their proto2 defaults, in any order, as the checked decoder reads them', () => {
+    fc.assert(
+      fc.property(
+        fc.array(sparseRowChange, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom('t1', 't2'),
+        (stores, table) => {
+          const entries: CanalEntry[] = stores.map((storeValue) => ({
+            header: {
+              version: 1,
+              logfileName: 'f',
+              logfileOffset: 4n,
+              serverId: 1n,
+              serverenCode: 'UTF-8',
+              executeTime: 1n,
+              sourceType: 2,
+              schemaName: 'sparse',
+              tableName: table,
+              eventLength: 1n,
+              eventType: 2,
+              props: [],
+              gtid: '',
+            },
+            entryType: 2,
+            storeValue,
+          }));
+          const bytes = encodeCanalMessages({ batchId: 1n, entries });
+          const expected = checked(bytes);
+          expect(expected.ok).toBe(true);
+          const actual = fast(bytes);
+          expect(actual.ok).toBe(true);
+          expectSame(actual, expected);
+        },
+      ),
+      runs(500),
+    );
   });
 });
