@@ -696,3 +696,268 @@ describe('protobuf fast path on sparse messages', () => {
     );
   });
 });
+
+describe('protobuf fast path on hand-built edge payloads (same outcome as the checked decoder)', () => {
+  const W = () => new ProtoWriter();
+  const LEN = WireType.lengthDelimited;
+  const VAR = WireType.varint;
+  const cat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => Array.from(p)));
+  const field = (n: number, bytes: Uint8Array) => W().tag(n, LEN).bytes(bytes).finish();
+  const varintField = (n: number, v: number | bigint) =>
+    typeof v === 'bigint' ? W().tag(n, VAR).int64(v).finish() : W().tag(n, VAR).uint32(v).finish();
+  const str = (n: number, s: string) => W().tag(n, LEN).string(s).finish();
+  /** Unknown fields of every wire type, with one- and multi-byte field numbers. */
+  const unknowns = cat(
+    varintField(90, 2n ** 40n),
+    str(91, 'x'.repeat(200)),
+    W()
+      .tag(16, WireType.fixed64)
+      .uint32(0)
+      .uint32(0)
+      .uint32(0)
+      .uint32(0)
+      .uint32(0)
+      .uint32(0)
+      .uint32(0)
+      .uint32(0)
+      .finish(),
+    W().tag(2047, WireType.fixed32).uint32(0).uint32(0).uint32(0).uint32(0).finish(),
+    varintField(15, 128),
+  );
+  const column = (name: string, value: string, extra: Uint8Array = new Uint8Array(0)) =>
+    cat(
+      varintField(1, 300),
+      varintField(2, 12),
+      str(3, name),
+      varintField(4, name === 'id' ? 1 : 0),
+      varintField(9, 2 ** 20),
+      str(8, value),
+      str(10, 'varchar(255)'),
+      extra,
+    );
+  const header = (extra: Uint8Array = new Uint8Array(0), schema = true) =>
+    cat(
+      varintField(1, 1),
+      str(2, 'mysql-bin.000001'),
+      varintField(3, 2n ** 40n),
+      varintField(4, 2n ** 33n),
+      str(5, 'UTF-8'),
+      varintField(6, 1_700_000_000_000n),
+      varintField(7, 1),
+      schema ? str(8, 'edge') : new Uint8Array(0),
+      schema ? str(9, 'tbl') : new Uint8Array(0),
+      varintField(10, 2n ** 36n),
+      varintField(11, 1),
+      extra,
+    );
+  const rowChange = (columns: Uint8Array[], extra: Uint8Array = new Uint8Array(0)) =>
+    cat(
+      varintField(1, 2n ** 40n),
+      varintField(2, 1),
+      varintField(10, 0),
+      field(12, cat(...columns.map((c) => field(2, c)))),
+      extra,
+    );
+  const entry = (h: Uint8Array, store: Uint8Array, extra: Uint8Array = new Uint8Array(0)) =>
+    cat(field(1, h), varintField(2, 2), field(3, store), extra);
+  const packet = (entries: Uint8Array[], extra: Uint8Array = new Uint8Array(0)) =>
+    cat(
+      varintField(3, 7),
+      field(5, cat(varintField(1, 2n ** 40n), ...entries.map((e) => field(2, e)), extra)),
+    );
+  const same = (bytes: Uint8Array, ok: boolean) => {
+    const expected = checked(bytes);
+    expect(expected.ok).toBe(ok);
+    expectSame(fast(bytes), expected);
+  };
+  const valid = () => [column('id', '1'), column('v', 'y'.repeat(300))];
+
+  it('reads long varints, long lengths and unknown fields of every wire type at every level', () => {
+    same(packet([entry(header(), rowChange(valid()))]), true);
+    same(
+      packet(
+        [
+          entry(
+            header(unknowns),
+            rowChange(
+              [column('id', '1', unknowns), column('v', 'é'.repeat(100), unknowns)],
+              unknowns,
+            ),
+            unknowns,
+          ),
+        ],
+        unknowns,
+      ),
+      true,
+    );
+    // A header without schema and table names: the defaults, "".
+    same(packet([entry(header(new Uint8Array(0), false), rowChange(valid()))]), true);
+  });
+
+  it('flags and enums keep only the low 32 bits of a long varint', () => {
+    for (const n of [4, 5, 6])
+      same(
+        packet([entry(header(), rowChange([column('id', '1', varintField(n, 2n ** 35n))]))]),
+        true,
+      );
+    same(packet([entry(header(), cat(rowChange(valid()), varintField(2, 2n ** 32n + 3n)))]), true);
+    same(packet([entry(header(), cat(rowChange(valid()), varintField(10, 2n ** 33n)))]), true);
+  });
+
+  it('refuses a varint or length that runs past its message, or is longer than 10 bytes', () => {
+    const bareTag = (n: number, wt: number) => W().tag(n, wt).finish();
+    const eleven = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
+    for (const [n, wt] of [
+      [1, VAR],
+      [2, VAR],
+      [3, LEN],
+      [4, VAR],
+      [6, VAR],
+      [8, LEN],
+      [9, VAR],
+      [90, VAR],
+      [91, LEN],
+    ] as const) {
+      // The tag is the column's last byte: its value would be read from the next column.
+      same(
+        packet([entry(header(), rowChange([column('id', '1', bareTag(n, wt)), column('v', '7')]))]),
+        false,
+      );
+      if (wt === VAR)
+        same(
+          packet([entry(header(), rowChange([column('id', '1', cat(bareTag(n, wt), eleven))]))]),
+          false,
+        );
+    }
+    for (const [n, wt] of [
+      [1, VAR],
+      [2, LEN],
+      [6, VAR],
+      [8, LEN],
+      [13, LEN],
+      [90, VAR],
+    ] as const) {
+      same(packet([entry(cat(header(), bareTag(n, wt)), rowChange(valid()))]), false);
+      if (wt === VAR)
+        same(packet([entry(cat(header(), bareTag(n, wt), eleven), rowChange(valid()))]), false);
+    }
+    for (const [n, wt] of [
+      [1, VAR],
+      [2, VAR],
+      [10, VAR],
+      [11, LEN],
+      [12, LEN],
+    ] as const)
+      same(packet([entry(header(), cat(rowChange(valid()), bareTag(n, wt)))]), false);
+    same(packet([cat(entry(header(), rowChange(valid())), bareTag(2, VAR))]), false);
+    // Unknown fixed-width fields that end exactly at the message end are fine; one byte short is not.
+    same(
+      packet([
+        entry(header(), rowChange([column('id', '1', W().tag(16, WireType.fixed64).finish())])),
+      ]),
+      false,
+    );
+  });
+
+  it('refuses a known field with the wrong wire type at every level, as the checked decoder does', () => {
+    const wrong = (n: number, expected: number) =>
+      expected === VAR ? str(n, 'x') : varintField(n, 1);
+    const columnFields: [number, number][] = [
+      [1, VAR],
+      [2, VAR],
+      [3, LEN],
+      [4, VAR],
+      [5, VAR],
+      [6, VAR],
+      [7, LEN],
+      [8, LEN],
+      [9, VAR],
+      [10, LEN],
+    ];
+    for (const [n, wt] of columnFields)
+      same(packet([entry(header(), rowChange([column('id', '1', wrong(n, wt))]))]), false);
+    for (const n of [1, 2, 3])
+      same(packet([entry(header(), cat(rowChange(valid()), field(12, wrong(n, LEN))))]), false);
+    const rowChangeFields: [number, number][] = [
+      [1, VAR],
+      [2, VAR],
+      [10, VAR],
+      [11, LEN],
+      [12, LEN],
+      [13, LEN],
+      [14, LEN],
+    ];
+    for (const [n, wt] of rowChangeFields)
+      same(packet([entry(header(), cat(rowChange(valid()), wrong(n, wt)))]), false);
+    const headerFields: [number, number][] = [
+      [1, VAR],
+      [2, LEN],
+      [3, VAR],
+      [4, VAR],
+      [5, LEN],
+      [6, VAR],
+      [7, VAR],
+      [8, LEN],
+      [9, LEN],
+      [10, VAR],
+      [11, VAR],
+      [12, LEN],
+      [13, LEN],
+    ];
+    for (const [n, wt] of headerFields)
+      same(packet([entry(cat(header(), wrong(n, wt)), rowChange(valid()))]), false);
+    for (const [n, wt] of [
+      [1, LEN],
+      [2, VAR],
+      [3, LEN],
+    ] as [number, number][])
+      same(packet([cat(entry(header(), rowChange(valid())), wrong(n, wt))]), false);
+    // A Pair's key or value as a varint, and a Pair with an unknown varint field (fine).
+    for (const pair of [varintField(1, 5), varintField(2, 5)]) {
+      same(packet([entry(cat(header(), field(12, pair)), rowChange(valid()))]), false);
+      same(packet([entry(header(), rowChange([column('id', '1', field(7, pair))]))]), false);
+    }
+    same(
+      packet([
+        entry(cat(header(), field(12, cat(varintField(3, 5), str(1, 'k')))), rowChange(valid())),
+      ]),
+      true,
+    );
+    // Packet and Messages fields.
+    same(cat(varintField(3, 7), varintField(5, 1)), false);
+    same(cat(str(3, 'x'), field(5, new Uint8Array(0))), false);
+    same(cat(varintField(3, 7), varintField(4, 2), field(5, new Uint8Array(0))), false);
+    same(cat(varintField(3, 7), varintField(4, 1), field(5, new Uint8Array(0))), true);
+    same(cat(varintField(3, 7), field(5, str(1, 'x'))), false);
+    same(cat(varintField(3, 7), field(5, varintField(2, 1))), false);
+  });
+
+  it('a name that matches the previous row only when read backwards is decoded anew', () => {
+    // Row 1 names a column "a\u0002"; row 2 "aX": same length, and the byte before row 2's name
+    // (its length, 2) equals the second byte of row 1's name.
+    const rows = [column('a\u0002', '1'), column('aX', '2')].map((c) => field(12, field(2, c)));
+    same(packet([entry(header(), cat(varintField(2, 1), ...rows))]), true);
+    const events = fast(packet([entry(header(), cat(varintField(2, 1), ...rows))]));
+    if (!events.ok) throw new Error('refused');
+    expect((events.events as RowChangeEvent[]).map((e) => Object.keys(e.after!))).toEqual([
+      ['a\u0002'],
+      ['aX'],
+    ]);
+  });
+
+  it('column maps stay shared per table across entries of interleaved tables', () => {
+    const schema = str(8, `inter-${Date.now()}`);
+    const hd = (table: string) => cat(varintField(6, 1n), schema, str(9, table));
+    const bytes = packet([
+      entry(hd('t1'), rowChange(valid())),
+      entry(hd('t2'), rowChange(valid())),
+      entry(hd('t1'), rowChange(valid())),
+    ]);
+    same(bytes, true);
+    const out = fast(bytes);
+    if (!out.ok) throw new Error('refused');
+    const [a, b, c] = out.events as RowChangeEvent[];
+    expect(c!.columns).toBe(a!.columns);
+    expect(b!.columns).not.toBe(a!.columns);
+  });
+});
