@@ -19,7 +19,10 @@ export default {
   clearTextReporter: { allowEmojis: false, logTests: false, reportScoreTable: true },
   jsonReporter: { fileName: `reports/mutation/${process.env.MUTATE_NAME ?? 'mutation'}.json` },
   htmlReporter: { fileName: `reports/mutation/${process.env.MUTATE_NAME ?? 'mutation'}.html` },
-  thresholds: { high: 95, low: 90, break: 90 },
+  // No `break` on Stryker's raw total: scripts/mutate.mjs fails the run when any file is below
+  // 90 % without the equivalent mutants of docs/mutation-equivalents.md (the fast path's raw
+  // score counts ~60 mutants that only cost speed).
+  thresholds: { high: 95, low: 90, break: null },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
   ignorePatterns: ['.testbed', '.sluice', 'reports', '**/dist', 'coverage', '.turbo'],

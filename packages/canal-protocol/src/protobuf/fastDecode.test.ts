@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import type { RowChangeEvent } from '@sluice/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { canalMessagesToChangeEvents, decodeCanalMessages, encodeCanalMessages } from '../index.js';
+import type { DecodeNotice } from '../notices.js';
 import type { CanalColumn, CanalEntry, CanalPair, CanalRowData } from './entryProtocol.js';
 import { encodeRowChange, encodeTransactionBegin } from './entryProtocol.js';
 import { ProtoWriter, WireType } from './wire.js';
@@ -925,13 +926,90 @@ describe('protobuf fast path on hand-built edge payloads (same outcome as the ch
       ]),
       true,
     );
-    // Packet and Messages fields.
+    // Packet and Messages fields (again with values that stay well-formed under the other type).
+    const empty = new Uint8Array(0);
+    same(cat(varintField(3, 7), varintField(5, 0)), false);
     same(cat(varintField(3, 7), varintField(5, 1)), false);
-    same(cat(str(3, 'x'), field(5, new Uint8Array(0))), false);
-    same(cat(varintField(3, 7), varintField(4, 2), field(5, new Uint8Array(0))), false);
-    same(cat(varintField(3, 7), varintField(4, 1), field(5, new Uint8Array(0))), true);
+    same(cat(str(3, 'x'), field(5, empty)), false);
+    for (const n of [1, 2, 4]) same(cat(wrong(n, VAR), varintField(3, 7), field(5, empty)), false);
+    same(cat(varintField(3, 7), varintField(4, 2), field(5, empty)), false);
+    same(cat(varintField(3, 7), varintField(4, 1), field(5, empty)), true);
+    same(cat(varintField(3, 7), field(5, str(1, ''))), false);
     same(cat(varintField(3, 7), field(5, str(1, 'x'))), false);
+    same(cat(varintField(3, 7), field(5, varintField(2, 0))), false);
     same(cat(varintField(3, 7), field(5, varintField(2, 1))), false);
+    // Unknown Packet fields of any wire type are skipped.
+    same(cat(varintField(1, 17), str(6, ''), varintField(3, 7), field(5, empty)), true);
+  });
+
+  it('reads two-byte tags (field 16 and up) and refuses field number 0 at every level', () => {
+    // Field 16, wire type 0, is the two-byte tag 0x80 0x01: its first byte is not a one-byte tag.
+    const f16 = varintField(16, 5);
+    const field0 = Uint8Array.of(0x00, 0x00);
+    for (const [extra, ok] of [
+      [f16, true],
+      [field0, false],
+    ] as const) {
+      same(packet([entry(header(), rowChange([column('id', '1', extra)]))]), ok);
+      same(packet([entry(header(), rowChange(valid(), extra))]), ok);
+      same(packet([entry(header(extra), rowChange(valid()))]), ok);
+      same(packet([entry(header(), rowChange(valid()), extra)]), ok);
+      same(packet([entry(header(), rowChange(valid()))], extra), ok);
+      same(cat(extra, packet([entry(header(), rowChange(valid()))])), ok);
+    }
+    // A column without a value (""), in a payload whose first byte is such a tag's.
+    const noValue = cat(varintField(2, 4), str(3, 'id'), varintField(4, 1), str(10, 'int'));
+    same(cat(f16, packet([entry(header(), rowChange([noValue]))])), true);
+  });
+
+  it('an unknown fixed64 field ending exactly at its message end is skipped', () => {
+    const fixed64 = W().tag(16, WireType.fixed64);
+    for (let i = 0; i < 8; i++) fixed64.uint32(i);
+    same(packet([entry(header(), rowChange([column('id', '1', fixed64.finish())]))]), true);
+  });
+
+  it('a value with a lone 0x80 byte is UTF-8 decoded (U+FFFD), not read as latin-1', () => {
+    const raw = cat(
+      varintField(1, 0),
+      varintField(2, 12),
+      str(3, 'v'),
+      field(8, Uint8Array.of(0x61, 0x80, 0x62)),
+      str(10, 'varchar(255)'),
+    );
+    const bytes = packet([entry(header(), rowChange([column('id', '1'), raw]))]);
+    same(bytes, true);
+    const out = fast(bytes);
+    if (!out.ok) throw new Error('refused');
+    expect((out.events[0] as RowChangeEvent).after!['v']).toBe('a\ufffdb');
+  });
+
+  it('an entry without a header has the header defaults, also after an entry with one', () => {
+    const headless = cat(varintField(2, 2), field(3, rowChange(valid())));
+    same(packet([headless]), true);
+    same(packet([entry(header(), rowChange(valid())), headless]), true);
+    const out = fast(packet([entry(header(), rowChange(valid())), headless]));
+    if (!out.ok) throw new Error('refused');
+    const [a, b] = out.events as RowChangeEvent[];
+    expect([a!.database, a!.table, b!.database, b!.table]).toEqual(['edge', 'tbl', '', '']);
+  });
+
+  it("notices go to the call's own list only (none kept for the next call)", () => {
+    const statement = packet([
+      entry(header(), cat(varintField(2, 1), str(11, 'insert into tbl values (1)'))),
+    ]);
+    const first: DecodeNotice[] = [];
+    expect(fastProtobufEvents(statement, origin, first)).toEqual([]);
+    expect(first).toEqual([
+      {
+        kind: 'statement-dml',
+        database: 'edge',
+        table: 'tbl',
+        type: 'INSERT',
+        sql: 'insert into tbl values (1)',
+      },
+    ]);
+    expect(fastProtobufEvents(statement, origin)).toEqual([]);
+    expect(first).toHaveLength(1);
   });
 
   it('a name that matches the previous row only when read backwards is decoded anew', () => {
