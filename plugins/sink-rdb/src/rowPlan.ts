@@ -37,21 +37,17 @@ export function planRowReference(
 ): Operation[] {
   const upsert = (image: NonNullable<RowChangeEvent['after']>): Operation => {
     const key = targetKey(event, image, route, table, o);
-    let row = targetRow(event, image, route, table, o);
+    const row = targetRow(event, image, route, table, o);
     // The key columns must be in the INSERT even when targetColumns leaves them out.
-    const missing = key.columns.filter((c) => !row.columns.includes(c));
-    if (missing.length > 0) {
-      const columns = [...row.columns];
-      const values = [...row.values];
-      key.columns.forEach((c, i) => {
-        if (!columns.includes(c)) {
-          columns.push(c);
-          values.push(key.values[i]!);
-        }
-      });
-      row = { columns, values };
-    }
-    return { kind: 'upsert', table: name, row, key };
+    const columns = [...row.columns];
+    const values = [...row.values];
+    key.columns.forEach((c, i) => {
+      if (!columns.includes(c)) {
+        columns.push(c);
+        values.push(key.values[i]!);
+      }
+    });
+    return { kind: 'upsert', table: name, row: { columns, values }, key };
   };
   switch (event.type) {
     case 'INSERT':
@@ -181,13 +177,8 @@ function compile(
   if (columns.length === 0) rowOk = false;
 
   const keyParts: KeyPart[] = keyTargets.map(({ source, col }) => {
-    let rowIndex = -1;
-    if (rowOk)
-      for (let i = 0; i < columns.length; i++)
-        if (sources[i] === source && columns[i] === col.name) {
-          rowIndex = i;
-          break;
-        }
+    // (Also when the row cannot be built: its converter is the one a key needs all the same.)
+    const rowIndex = columns.findIndex((c, i) => c === col.name && sources[i] === source);
     return {
       source,
       convert: rowIndex >= 0 ? converters[rowIndex]! : converterFor(metaOf(source), col, o, source),
@@ -220,7 +211,6 @@ function compile(
 }
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -290,11 +280,12 @@ function upsertOf(shape: Shape, image: RowImage, name: string): Operation {
   return { kind: 'upsert', table: name, row, key };
 }
 
-function sameRaw(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || a === undefined) return b === null || b === undefined;
-  return b !== null && b !== undefined && `${a as string}` === `${b as string}`;
-}
+/**
+ * Whether two raw key values are the same key (route.ts `sourceKeyText`: NULL and absent alike).
+ * Values that are not text differ here even when their texts are equal: the fast path then plans
+ * a key move, converts them, and hands the event to the reference, which decides.
+ */
+const sameRaw = (a: unknown, b: unknown): boolean => (a ?? null) === (b ?? null);
 
 /** Compiled shapes of one (route, target table, name, options). */
 class Planner {
