@@ -65,6 +65,7 @@ export const GROUPS = {
     'plugins/sink-rdb/src/timeZone.ts',
     'plugins/sink-rdb/src/fastConvert.ts',
     'plugins/sink-rdb/src/rowPlan.ts',
+    'plugins/sink-rdb/src/route.ts',
   ],
   es: [
     'plugins/sink-es/src/esValue.ts',
