@@ -72,6 +72,7 @@ export const GROUPS = {
     'plugins/sink-es/src/document.ts',
     'plugins/sink-es/src/bulkAction.ts',
     'plugins/sink-es/src/fieldTypes.ts',
+    'plugins/sink-es/src/singleTableSql.ts',
   ],
   redis: [
     'plugins/sink-redis/src/rowValue.ts',
