@@ -78,6 +78,7 @@ export const GROUPS = {
     'plugins/sink-redis/src/rowValue.ts',
     'plugins/sink-redis/src/keyTemplate.ts',
     'plugins/sink-redis/src/plan.ts',
+    'plugins/sink-redis/src/mapping.ts',
   ],
 };
 GROUPS.sinks = [...GROUPS.rdb, ...GROUPS.es, ...GROUPS.redis];

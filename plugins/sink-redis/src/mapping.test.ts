@@ -45,6 +45,130 @@ describe('mapping check and tables', () => {
   });
 });
 
+describe('compileMapping', () => {
+  it('every setting, with modes and formats in any case, ms from seconds; compiled once per object', () => {
+    const m = file({
+      mode: 'WRITE',
+      format: 'Hash',
+      keys: ['user:{id}'],
+      evictKeys: ['user:email:{email}'],
+      columns: { id: '', mail: 'email', name: null as unknown as string },
+      ttl: 5,
+      tombstoneTtl: 7,
+      delayedEviction: 250,
+      condition: { changedColumns: ['email'], ignoredColumns: ['updated_at'] },
+      etlCondition: 'where id > {}',
+      readBatch: 10,
+    }).redisMapping!;
+    const c = compileMapping(m);
+    expect({ ...c, keys: c.keys.map((k) => k.columns), evictKeys: c.evictKeys.length }).toEqual({
+      mode: 'write',
+      keys: [['id']],
+      evictKeys: 1,
+      format: 'hash',
+      fields: [
+        ['id', 'id'],
+        ['mail', 'email'],
+        ['name', 'name'],
+      ],
+      ttlMs: 5000,
+      tombstoneTtlMs: 7000,
+      delayMs: 250,
+      changedColumns: new Set(['email']),
+      ignoredColumns: new Set(['updated_at']),
+      keyColumns: new Set(['id', 'email']),
+      etlCondition: 'where id > {}',
+      readBatch: 10,
+    });
+    expect(compileMapping(m)).toBe(c);
+  });
+
+  it('defaults: evict, json, every column, no keys, no conditions, no ETL condition', () => {
+    const c = compileMapping(
+      file({ mode: 'Evict', format: 'JSON', keys: undefined, etlCondition: '' }).redisMapping!,
+    );
+    expect(c).toMatchObject({ mode: 'evict', format: 'json', fields: undefined, keys: [] });
+    expect([c.evictKeys, c.changedColumns, c.ignoredColumns, c.keyColumns]).toEqual([
+      [],
+      new Set(),
+      new Set(),
+      new Set(),
+    ]);
+    expect(c.etlCondition).toBeUndefined();
+    expect(compileMapping(file({ mode: 'other', format: 'other' }).redisMapping!)).toMatchObject({
+      mode: 'evict',
+      format: 'json',
+    });
+  });
+});
+
+describe('checkRedisMapping, problem by problem', () => {
+  const check = (m: Partial<RedisMapping>) => checkRedisMapping(file(m));
+
+  it('a key template without a placeholder: an error in keys, a warning in evictKeys', () => {
+    const constant = (severity: string, path: string[]) => ({
+      severity,
+      path,
+      message: '"all" has no {column} placeholder: every row maps to the same key.',
+      suggestion: 'add a placeholder such as {id}',
+    });
+    expect(check({ keys: ['user:{id}', 'all'], evictKeys: ['all'] })).toEqual([
+      constant('error', ['redisMapping', 'keys', '1']),
+      constant('warning', ['redisMapping', 'evictKeys', '0']),
+    ]);
+  });
+
+  it('literal braces that make no valid Redis Cluster hash tag', () => {
+    const warning = (source: string) => ({
+      severity: 'warning',
+      path: ['redisMapping', 'keys', '0'],
+      message: `"${source}" has literal braces but no valid hash tag; in Redis Cluster its keys are hashed whole.`,
+    });
+    expect(check({ keys: ['user:{{}}:{id}'] })).toEqual([warning('user:{{}}:{id}')]);
+    expect(check({ keys: ['user}}:{id}'] })).toEqual([warning('user}}:{id}')]);
+    // A tag of literal text, or around a placeholder (the column's value is the tag): fine.
+    expect(check({ keys: ['user:{{shard}}:{id}'] })).toEqual([]);
+    expect(check({ keys: ['user:{{{id}}}'] })).toEqual([]);
+  });
+
+  it('write-mode options in evict mode are warnings; none in write mode', () => {
+    const misplaced = (key: string) => ({
+      severity: 'warning',
+      path: ['redisMapping', key],
+      message: `"${key}" applies to mode: write only; evict mode ignores it.`,
+    });
+    const options = { columns: { id: '' }, etlCondition: 'where 1', ttl: 5 };
+    expect(check({ mode: 'evict', ...options })).toEqual([
+      misplaced('columns'),
+      misplaced('etlCondition'),
+      misplaced('ttl'),
+    ]);
+    expect(check({ mode: 'Write', ...options })).toEqual([]);
+    // Unset mode (a file the schema refused): evict.
+    const unset = { ...file(options).redisMapping!, mode: undefined } as unknown as RedisMapping;
+    expect(checkRedisMapping({ redisMapping: unset })).toHaveLength(3);
+  });
+
+  it('changedColumns and ignoredColumns together are an error; either alone is fine', () => {
+    expect(check({ condition: { changedColumns: ['a'], ignoredColumns: ['b'] } })).toEqual([
+      {
+        severity: 'error',
+        path: ['redisMapping', 'condition'],
+        message: 'Set changedColumns or ignoredColumns, not both.',
+      },
+    ]);
+    expect(check({ condition: { changedColumns: ['a'] } })).toEqual([]);
+    expect(check({ condition: { ignoredColumns: ['b'] } })).toEqual([]);
+    expect(check({ condition: { changedColumns: [], ignoredColumns: ['b'] } })).toEqual([]);
+  });
+
+  it('a file without redisMapping, or without a table, names no table and reports nothing', () => {
+    expect(redisTables({} as RedisMappingFile)).toEqual([]);
+    expect(redisTables(file({ table: '' }))).toEqual([]);
+    expect(checkRedisMapping({} as RedisMappingFile)).toEqual([]);
+  });
+});
+
 describe('plan', () => {
   const ev = new EventBuilder({ database: 'shop' });
   const opts = { prefix: 'p:', scheduleKey: 'p:sched', now: 1000 };
