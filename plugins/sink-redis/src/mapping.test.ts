@@ -48,8 +48,8 @@ describe('mapping check and tables', () => {
 describe('compileMapping', () => {
   it('every setting, with modes and formats in any case, ms from seconds; compiled once per object', () => {
     const m = file({
-      mode: 'WRITE',
-      format: 'Hash',
+      mode: 'WRITE' as RedisMapping['mode'],
+      format: 'Hash' as RedisMapping['format'],
       keys: ['user:{id}'],
       evictKeys: ['user:email:{email}'],
       columns: { id: '', mail: 'email', name: null as unknown as string },
@@ -85,7 +85,12 @@ describe('compileMapping', () => {
 
   it('defaults: evict, json, every column, no keys, no conditions, no ETL condition', () => {
     const c = compileMapping(
-      file({ mode: 'Evict', format: 'JSON', keys: undefined, etlCondition: '' }).redisMapping!,
+      file({
+        mode: 'Evict' as RedisMapping['mode'],
+        format: 'JSON' as RedisMapping['format'],
+        keys: undefined,
+        etlCondition: '',
+      }).redisMapping!,
     );
     expect(c).toMatchObject({ mode: 'evict', format: 'json', fields: undefined, keys: [] });
     expect([c.evictKeys, c.changedColumns, c.ignoredColumns, c.keyColumns]).toEqual([
@@ -95,7 +100,12 @@ describe('compileMapping', () => {
       new Set(),
     ]);
     expect(c.etlCondition).toBeUndefined();
-    expect(compileMapping(file({ mode: 'other', format: 'other' }).redisMapping!)).toMatchObject({
+    expect(
+      compileMapping(
+        file({ mode: 'other' as RedisMapping['mode'], format: 'other' as RedisMapping['format'] })
+          .redisMapping!,
+      ),
+    ).toMatchObject({
       mode: 'evict',
       format: 'json',
     });
@@ -143,7 +153,7 @@ describe('checkRedisMapping, problem by problem', () => {
       misplaced('etlCondition'),
       misplaced('ttl'),
     ]);
-    expect(check({ mode: 'Write', ...options })).toEqual([]);
+    expect(check({ mode: 'Write' as RedisMapping['mode'], ...options })).toEqual([]);
     // Unset mode (a file the schema refused): evict.
     const unset = { ...file(options).redisMapping!, mode: undefined } as unknown as RedisMapping;
     expect(checkRedisMapping({ redisMapping: unset })).toHaveLength(3);
