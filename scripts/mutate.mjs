@@ -73,6 +73,8 @@ export const GROUPS = {
     'plugins/sink-es/src/bulkAction.ts',
     'plugins/sink-es/src/fieldTypes.ts',
     'plugins/sink-es/src/singleTableSql.ts',
+    'plugins/sink-es/src/joinQuery.ts',
+    'plugins/sink-es/src/plan.ts',
   ],
   redis: [
     'plugins/sink-redis/src/rowValue.ts',
