@@ -9,6 +9,7 @@
 //   pnpm mutate fastpath          the protobuf fast path (fastDecode.ts)
 //   pnpm mutate sinks             sink-rdb, sink-es, sink-redis value conversion and statement building
 //   pnpm mutate rdb|es|redis      one sink
+//   pnpm mutate api               plugin-api helpers sinks build statements with (ETL SQL)
 //   pnpm mutate path/to/file.ts   any files (comma or space separated)
 //   --force                       run every mutant (default: incremental, see below)
 //   --ci                          every group, one after the other (the CI step)
@@ -59,6 +60,8 @@ export const GROUPS = {
   // The protobuf fast path on its own (about 800 mutants, 17 min at concurrency 2 from scratch);
   // many of its shortcuts' mutants only cost speed (listed in docs/mutation-equivalents.md).
   fastpath: ['packages/canal-protocol/src/protobuf/fastDecode.ts'],
+  // Helpers of @sluice/plugin-api that build SQL for every sink's ETL.
+  api: ['packages/plugin-api/src/etlSql.ts'],
   rdb: [
     'plugins/sink-rdb/src/convert.ts',
     'plugins/sink-rdb/src/plan.ts',
@@ -94,7 +97,7 @@ const FILE_THRESHOLD = 90;
  * so a group's report can be built one file at a time and stays complete.
  */
 export function groupOf(files) {
-  for (const g of ['core', 'codecs', 'protobuf', 'fastpath', 'rdb', 'es', 'redis'])
+  for (const g of ['core', 'codecs', 'protobuf', 'fastpath', 'api', 'rdb', 'es', 'redis'])
     if (files.every((f) => GROUPS[g].includes(f.replace(/:[\d:-]+$/, '')))) return g;
   return undefined;
 }
@@ -207,7 +210,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (argv.includes('--ci')) {
     // Only groups with a committed incremental report: without one every mutant would run
     // (hours on a 2-core machine), so a group joins CI once its report is committed.
-    for (const g of ['core', 'codecs', 'protobuf', 'fastpath', 'rdb', 'es', 'redis']) {
+    for (const g of ['core', 'codecs', 'protobuf', 'fastpath', 'api', 'rdb', 'es', 'redis']) {
       if (existsSync(join(root, `reports/stryker-incremental-${g}.json`)))
         jobs.push([g, GROUPS[g]]);
       else
@@ -217,7 +220,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     }
   } else if (targets.length === 0) {
     console.error(
-      'usage: pnpm mutate <core|codecs|protobuf|fastpath|sinks|rdb|es|redis|file ...> [--force] | --ci',
+      'usage: pnpm mutate <core|codecs|protobuf|fastpath|api|sinks|rdb|es|redis|file ...> [--force] | --ci',
     );
     process.exit(2);
   }

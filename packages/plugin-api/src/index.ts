@@ -61,6 +61,8 @@ export type {
 } from './deadLetter.js';
 export { parseDeadLetterRecord } from './deadLetter.js';
 export { EtlStreamGate } from './etlGate.js';
+export { etlCondition, keysetAfterSql, keysetPageSql, quoteMysqlName, whereSql } from './etlSql.js';
+export type { EtlCondition, KeysetPage } from './etlSql.js';
 export { coreServices } from './services.js';
 export type {
   Clock,

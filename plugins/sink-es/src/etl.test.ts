@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { etlSelect, parseCondition } from './etl.js';
+import { etlSelect } from './etl.js';
 import type { EsMapping } from './mapping.js';
 import { planMapping, type EsPlan } from './plan.js';
 
@@ -55,15 +55,5 @@ describe('etlSelect', () => {
     );
     expect(s.keys).toEqual(['`a`.`id`']);
     expect(s.positions.get('role_name')).toBe(3);
-  });
-});
-
-describe('parseCondition', () => {
-  it('drops a leading where and counts the {} placeholders', () => {
-    expect(parseCondition(' WHERE a.c_time >= {} and a.x = {}')).toEqual({
-      text: 'a.c_time >= {} and a.x = {}',
-      holes: 2,
-    });
-    expect(parseCondition(undefined)).toEqual({ text: '', holes: 0 });
   });
 });

@@ -36,6 +36,10 @@ import { dirname, join } from 'node:path';
 import {
   FatalError,
   RetryableError,
+  etlCondition,
+  keysetPageSql,
+  quoteMysqlName as quote,
+  whereSql,
   type EtlRequest,
   type EtlResult,
   type EtlStreamGate,
@@ -103,14 +107,6 @@ export interface EtlSelect {
   readonly keys: readonly string[];
   /** Position of each select field in a result row, by field name (after the key columns). */
   readonly positions: ReadonlyMap<string, number>;
-}
-
-const quote = (id: string): string => '`' + id.replace(/`/g, '``') + '`';
-
-/** canal's condition without its leading `where`, and how many `{}` it has. */
-export function parseCondition(condition: string | undefined): { text: string; holes: number } {
-  const text = (condition ?? '').trim().replace(/^where\s+/i, '');
-  return { text, holes: text.split('{}').length - 1 };
 }
 
 /** Where the checkpoint of one task lives. */
@@ -188,18 +184,10 @@ export async function runEsEtl(
   const select = etlSelect(mapping.config, plan);
   const keyField = plan.idField ?? plan.pkField!;
   const rowsPlan = { positions: select.positions };
-  const cond = parseCondition(es.etlCondition);
-  const useCondition = cond.text !== '' && request.params.length > 0;
-  if (useCondition && cond.holes !== request.params.length)
-    throw new FatalError(
-      `${mapping.file}: etlCondition has ${cond.holes} {} placeholder(s) but ${request.params.length} param(s) were given.`,
-    );
-  const condition = useCondition ? cond.text.split('{}').join('?') : '';
-  const condParams: EsJson[] = useCondition ? [...request.params] : [];
-  const whereOf = (extra: string[]): string => {
-    const parts = [...(condition ? [`(${condition})`] : []), ...extra];
-    return parts.length > 0 ? `\nWHERE ${parts.join(' AND ')}` : '';
-  };
+  const cond = etlCondition(es.etlCondition, request.params, mapping.file);
+  const condTerms = cond ? [cond.sql] : [];
+  const condParams: EsJson[] = cond ? [...cond.params] : [];
+  const whereOf = (extra: string[]): string => whereSql([...condTerms, ...extra]);
   const pageSize = Math.max(1, es.commitBatch ?? 1000);
   const backoff = ctx.backoffMs ?? defaultBackoff;
   const op = plan.upsert ? 'update' : 'index';
@@ -208,8 +196,8 @@ export async function runEsEtl(
   const identity = {
     sql: select.sql,
     index: plan.index,
-    condition: useCondition ? cond.text : '',
-    params: useCondition ? [...request.params] : [],
+    condition: cond?.text ?? '',
+    params: cond?.params ?? [],
   };
   let lastKey: readonly EsJson[] | undefined;
   let rows = 0;
@@ -260,11 +248,14 @@ export async function runEsEtl(
     request.onProgress?.(rows);
     for (;;) {
       signal.throwIfAborted();
-      const tuple = (c: readonly string[]) => (c.length === 1 ? c[0]! : `(${c.join(', ')})`);
-      const marks = k.map(() => '?');
-      const after = lastKey === undefined ? [] : [`${tuple(k)} > ${tuple(marks)}`];
       let page = await source.rows(
-        `${select.sql}${whereOf([...k.map((c) => `${c} IS NOT NULL`), ...after])}\nORDER BY ${k.join(', ')} LIMIT ${pageSize}`,
+        keysetPageSql({
+          select: select.sql,
+          keys: k,
+          where: [...condTerms, ...k.map((c) => `${c} IS NOT NULL`)],
+          after: lastKey !== undefined,
+          limit: pageSize,
+        }),
         [...condParams, ...(lastKey ?? [])],
       );
       if (page.length === 0) break;

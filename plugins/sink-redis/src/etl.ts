@@ -3,10 +3,15 @@
  * or MariaDB through mysql2), in primary-key order with keyset pagination (`WHERE (pk) > (last)
  * ORDER BY pk LIMIT readBatch`), so a large table is read in constant memory and never with
  * OFFSET. A row is written only where its key has no version (see APPLY_SCRIPT op `etl`): what an
- * event wrote or deleted is never overwritten by the snapshot.
+ * event wrote or deleted is never overwritten by the snapshot. `etlCondition` follows canal's rule
+ * for the rdb and es ETL (plugin-api `etlCondition`): with params, its `{}` are bound to them in
+ * order (a count mismatch is refused); without params it is ignored.
  */
 import {
   FatalError,
+  etlCondition,
+  keysetPageSql,
+  quoteMysqlName,
   type ColumnMeta,
   type DataSources,
   type EtlRequest,
@@ -31,8 +36,6 @@ export interface EtlJob {
   /** Sends commands; resolves with one error (or undefined) per command. */
   apply(commands: readonly Command[]): Promise<readonly (Error | undefined)[]>;
 }
-
-const ident = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 /** A mysql2 value as canal would render it (text, or null). */
 function asText(value: unknown): string | null {
@@ -85,32 +88,28 @@ export async function runEtl(job: EtlJob): Promise<EtlResult> {
     const columns: Record<string, ColumnMeta> = {};
     for (const r of typeRows)
       columns[String(r['name'])] = { mysqlType: String(r['type']), sqlType: 0 };
-    let condition = (job.mapping.etlCondition ?? '').trim().replace(/^where\s+/i, '');
-    const conditionParams: string[] = [];
-    if (condition !== '') {
-      let n = 0;
-      condition = condition.replace(/\{\}/g, () => {
-        const param = job.request.params[n++];
-        if (param === undefined)
-          throw new FatalError(
-            `etlCondition has more {} placeholders than the ${job.request.params.length} params given.`,
-          );
-        conditionParams.push(param);
-        return '?';
-      });
-    }
-    const pkList = pk.map(ident).join(', ');
+    const cond = etlCondition(
+      job.mapping.etlCondition,
+      job.request.params,
+      job.request.mapping.file,
+    );
+    const keys = pk.map(quoteMysqlName);
     const versionTtl =
       job.mapping.ttlMs > 0 ? Math.max(job.mapping.ttlMs, job.mapping.tombstoneTtlMs) : 0;
     let last: unknown[] | undefined;
     for (;;) {
-      if (job.signal.aborted) throw new Error('ETL aborted.');
-      const where = [
-        ...(condition ? [`(${condition})`] : []),
-        ...(last ? [`(${pkList}) > (${pk.map(() => '?').join(', ')})`] : []),
-      ];
-      const sql = `SELECT * FROM ${ident(database)}.${ident(table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${pkList} LIMIT ${job.mapping.readBatch}`;
-      const [page] = await conn.query<RowDataPacket[]>(sql, [...conditionParams, ...(last ?? [])]);
+      job.signal.throwIfAborted();
+      const sql = keysetPageSql({
+        select: `SELECT * FROM ${quoteMysqlName(database)}.${quoteMysqlName(table)}`,
+        keys,
+        where: cond ? [cond.sql] : [],
+        after: last !== undefined,
+        limit: job.mapping.readBatch,
+      });
+      const [page] = await conn.query<RowDataPacket[]>(sql, [
+        ...(cond?.params ?? []),
+        ...(last ?? []),
+      ]);
       if (page.length === 0) break;
       const commands: Command[] = [];
       const rowOf: number[] = [];

@@ -145,3 +145,37 @@ it('refuses ETL in evict mode', async () => {
     await sink.close(signal);
   }
 });
+
+it('applies etlCondition only with params (canal’s rule) and refuses a placeholder/param mismatch', async () => {
+  const own = `${uniqueName('etl_cond')}:`;
+  const mapping = mappingFile(
+    {
+      database: db,
+      table: 'items',
+      mode: 'write',
+      keys: ['item:{shop}:{id}'],
+      readBatch: 10,
+      etlCondition: 'WHERE shop = {} -- one shop',
+    },
+    'items.yml',
+    { dataSourceKey: 'src' },
+  );
+  const sink = createSink({ prefix: own, dataSources });
+  const signal = new AbortController().signal;
+  await sink.connect(signal);
+  try {
+    // A trailing comment in the condition does not hide the rest of the query.
+    expect(await sink.etl({ mapping, params: ['3'] }, signal)).toEqual({ rows: 9, errors: [] });
+    expect(await keysUnder(client, own)).toHaveLength(9);
+    await wipe(client, own);
+    // Without params the condition is ignored: the whole table.
+    expect(await sink.etl({ mapping, params: [] }, signal)).toEqual({ rows: 27, errors: [] });
+    expect(await keysUnder(client, own)).toHaveLength(27);
+    await expect(sink.etl({ mapping, params: ['1', '2'] }, signal)).rejects.toThrow(
+      'redis/items.yml: etlCondition has 1 {} placeholder(s) but 2 param(s) were given.',
+    );
+  } finally {
+    await sink.close(signal);
+    await wipe(client, own);
+  }
+});
