@@ -69,6 +69,11 @@ export const GROUPS = {
     'plugins/sink-rdb/src/fastConvert.ts',
     'plugins/sink-rdb/src/rowPlan.ts',
     'plugins/sink-rdb/src/route.ts',
+    // dialect.ts's pure part; the driver part (pools, sessions) is left to the integration tests.
+    'plugins/sink-rdb/src/statementSql.ts',
+    'plugins/sink-rdb/src/errorClass.ts',
+    'plugins/sink-rdb/src/catalog.ts',
+    'plugins/sink-rdb/src/connectionSettings.ts',
   ],
   es: [
     'plugins/sink-es/src/esValue.ts',
@@ -78,6 +83,7 @@ export const GROUPS = {
     'plugins/sink-es/src/singleTableSql.ts',
     'plugins/sink-es/src/joinQuery.ts',
     'plugins/sink-es/src/plan.ts',
+    'plugins/sink-es/src/joinSql.ts',
   ],
   redis: [
     'plugins/sink-redis/src/rowValue.ts',

@@ -10,7 +10,10 @@
  */
 import { FatalError } from './errors.js';
 
-/** A MySQL identifier in backticks, inner backticks doubled (`` a`b `` → `` `a``b` ``). */
+/**
+ * A MySQL identifier in backticks, inner backticks doubled (a name with one backtick inside gets
+ * it twice).
+ */
 export function quoteMysqlName(name: string): string {
   return '`' + name.replace(/`/g, '``') + '`';
 }
@@ -24,7 +27,7 @@ export interface EtlCondition {
   readonly text: string;
   /** The condition in parentheses, every `{}` replaced by `?`: one term of a WHERE. */
   readonly sql: string;
-  /** The parameters of {@link sql}'s `?`, in order (the ETL request's params, as strings). */
+  /** The parameters of the `?` in `sql`, in order (the ETL request's params, as strings). */
   readonly params: readonly string[];
 }
 
@@ -40,7 +43,7 @@ export interface EtlCondition {
  * does not replace them either). A `?` written in the condition itself would be taken for a
  * placeholder by the driver: write literals without it.
  *
- * @param file the mapping file, for the error message
+ * @param file - the mapping file, for the error message
  * @throws FatalError `<file>: etlCondition has N {} placeholder(s) but M param(s) were given.`
  */
 export function etlCondition(
@@ -64,11 +67,11 @@ export function whereSql(terms: readonly string[]): string {
 }
 
 /**
- * The keyset term "after the last key": `` `id` > ? `` for one column, `` (`a`, `b`) > (?, ?) ``
- * (a row comparison, MySQL's lexicographic order) for several. Bind the last row's key values,
+ * The keyset term "after the last key": `k > ?` for one key column k, `(a, b) > (?, ?)` (a row
+ * comparison, MySQL's lexicographic order) for several. Bind the last row's key values,
  * in column order.
  *
- * @param keys the key columns as SQL (quoted, possibly qualified), in ORDER BY order
+ * @param keys - the key columns as SQL (quoted, possibly qualified), in ORDER BY order
  * @throws RangeError for no key column
  */
 export function keysetAfterSql(keys: readonly string[]): string {

@@ -57,3 +57,15 @@ describe('etlSelect', () => {
     expect(s.positions.get('role_name')).toBe(3);
   });
 });
+
+describe('etlSelect of a join mapping with comments', () => {
+  it('reads past leading comments and stops at the semicolon (not the comment after it)', () => {
+    const m = mapping(
+      '-- users and roles\n/* v2 */ SELECT/* all */a.id as _id, b.role_name from user a left join role b on b.id = a.role_id; -- end',
+    );
+    const s = etlSelect(m, plan(m));
+    expect(s.sql).toBe(
+      'SELECT `a`.`id` AS `__sluice_k0`, /* all */a.id as _id, b.role_name from user a left join role b on b.id = a.role_id',
+    );
+  });
+});

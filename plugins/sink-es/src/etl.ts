@@ -133,7 +133,7 @@ export function etlSelect(mapping: EsMapping, plan: EsPlan): EtlSelect {
     alias = plan.join.select.main.alias;
     // A computed _id pages on the main-table columns it reads.
     columns = plan.join.idExpression?.columns ?? [keyField.column];
-    body = plan.join.select.text.replace(/^\s*select\s+/i, '');
+    body = plan.join.select.text.replace(/^select\b\s*/i, '');
     fields = [...plan.join.positions.keys()];
     if (body === plan.join.select.text) throw new FatalError('the mapping SQL is not a SELECT');
   } else {

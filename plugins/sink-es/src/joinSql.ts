@@ -42,7 +42,10 @@ export interface JoinSelect {
   readonly main: SqlTableRef;
   readonly joins: readonly JoinedTable[];
   readonly fields: readonly JoinField[];
-  /** The SQL text as written, without a trailing `;`; back-queries append `WHERE …`. */
+  /**
+   * The SQL text as written but its leading comments and trailing `;` ({@link statementText});
+   * back-queries append `WHERE …`.
+   */
   readonly text: string;
 }
 
@@ -58,34 +61,34 @@ interface Node {
 
 const parser = new sqlParser.Parser();
 
-function columnName(c: unknown): string {
-  if (typeof c === 'string') return c;
-  const v = (c as { expr?: { value?: unknown } } | null)?.expr?.value;
-  return typeof v === 'string' ? v : String(c);
+/**
+ * The table alias of a column reference (`a` of `a.id`), undefined without one. node-sql-parser
+ * gives a backquoted alias (`` `a`.`id` ``) as `{ type: 'backticks_quote_string', value: 'a' }`.
+ */
+function ownerOf(ref: Node): string | undefined {
+  const t = ref['table'] as string | { readonly value: string } | null;
+  return typeof t === 'string' ? t : t?.value;
 }
 
-/** Every column reference inside an expression; a problem for sub-queries and aggregates. */
+/**
+ * Every column reference inside an expression (node-sql-parser's AST: a select item's or an ON
+ * side's); a problem for sub-queries, aggregates, `*` and columns without a table alias.
+ */
 function columnsOf(expr: unknown, out: AliasColumn[]): string | undefined {
   if (expr === null || typeof expr !== 'object') return undefined;
-  if (Array.isArray(expr)) {
-    for (const e of expr) {
-      const p = columnsOf(e, out);
-      if (p) return p;
-    }
-    return undefined;
-  }
   const node = expr as Node;
-  if (node.type === 'select' || 'ast' in node) return 'sub-queries in the select list';
+  if ('ast' in node) return 'sub-queries in the select list';
   if (node.type === 'aggr_func') return 'aggregate functions (GROUP BY is not applied)';
   if (node.type === 'column_ref') {
-    const column = columnName(node['column']);
-    if (typeof node['table'] !== 'string' || node['table'] === '')
+    const column = String(node['column']);
+    if (column === '*') return 'SELECT * is not applied (name the columns)';
+    const alias = ownerOf(node);
+    if (alias === undefined)
       return `column "${column}" has no table alias (write <alias>.${column})`;
-    out.push({ alias: node['table'], column });
+    out.push({ alias, column });
     return undefined;
   }
-  for (const [k, v] of Object.entries(node)) {
-    if (k === 'loc') continue;
+  for (const v of Object.values(node)) {
     const p = columnsOf(v, out);
     if (p) return p;
   }
@@ -99,26 +102,25 @@ function onPairs(
 ): JoinedTable['on'] | string {
   const node = on as Node | null;
   if (!node) return `the join of "${alias}" has no ON condition`;
-  if (node.type === 'binary_expr' && node['operator'] === 'AND') {
+  if (node['operator'] === 'AND') {
     const l = onPairs(node['left'], alias, known);
     if (typeof l === 'string') return l;
     const r = onPairs(node['right'], alias, known);
     if (typeof r === 'string') return r;
     return [...l, ...r];
   }
-  const left = node['left'] as Node | undefined;
-  const right = node['right'] as Node | undefined;
-  if (
-    node.type !== 'binary_expr' ||
-    node['operator'] !== '=' ||
-    left?.type !== 'column_ref' ||
-    right?.type !== 'column_ref'
-  )
+  // Only a binary_expr has an operator, and always both sides.
+  const left = node['left'] as Node;
+  const right = node['right'] as Node;
+  if (node['operator'] !== '=' || left.type !== 'column_ref' || right.type !== 'column_ref')
     return `the ON condition of "${alias}" must be equalities between columns joined by AND (canal: "Unsupported for complex of on-condition")`;
-  const l = { alias: String(left['table']), column: columnName(left['column']) };
-  const r = { alias: String(right['table']), column: columnName(right['column']) };
-  const [own, other] = l.alias === alias ? [l, r] : r.alias === alias ? [r, l] : [undefined, l];
+  const sides: AliasColumn[] = [];
+  const problem = columnsOf([left, right], sides);
+  if (problem) return problem;
+  const [l, r] = sides as [AliasColumn, AliasColumn];
+  const own = l.alias === alias ? l : r.alias === alias ? r : undefined;
   if (!own) return `the ON condition of "${alias}" must name a column of "${alias}" on one side`;
+  const other = own === l ? r : l;
   if (!known.has(other.alias))
     return `the ON condition of "${alias}" names "${other.alias}", which is not a table joined before it`;
   return [{ own: own.column, other }];
@@ -126,45 +128,51 @@ function onPairs(
 
 /**
  * A joined sub-query as canal allows it (§5.2): one plain table (no joins, no nested
- * sub-queries); WHERE, GROUP BY, aggregates like `group_concat(… SEPARATOR ';')` are its own.
- * Returns the table and, per output column name, the table column it is when it is a plain one.
+ * sub-queries, no UNION); WHERE, GROUP BY, aggregates like `group_concat(… SEPARATOR ';')` are
+ * its own. Returns the table and, per output column name, the table column it is when it is a
+ * plain one.
  */
 function subqueryTable(
   expr: Node,
   alias: string,
 ): { ref: Omit<SqlTableRef, 'alias'>; plain: Map<string, string> } | string {
   const ast = expr['ast'] as Node | undefined;
-  if (!ast || ast.type !== 'select') return `the sub-query "${alias}" must be a SELECT`;
+  if (!ast) return `the sub-query "${alias}" must be a SELECT`;
   const from = (ast['from'] ?? []) as Node[];
-  const t = from[0];
-  if (from.length !== 1 || !t || t['expr'] || typeof t['table'] !== 'string')
+  const t = from[0]!; // read below only when it is the one table
+  if (from.length !== 1 || typeof t['table'] !== 'string' || ast['_next'])
     return `the sub-query "${alias}" must read exactly one table, without joins or nested sub-queries (canal's rule)`;
-  const inner = typeof t['as'] === 'string' ? t['as'] : undefined;
+  const table = t['table'];
   const plain = new Map<string, string>();
-  const columns = ast['columns'];
-  if (!Array.isArray(columns)) return `the sub-query "${alias}" must name its columns (no *)`;
-  for (const item of columns as { expr: Node; as: unknown }[]) {
+  for (const item of ast['columns'] as { expr: Node; as: string | null }[]) {
     const e = item.expr;
     if (e.type !== 'column_ref') continue;
-    const owner = e['table'];
-    if (
-      owner !== null &&
-      owner !== undefined &&
-      owner !== '' &&
-      owner !== inner &&
-      owner !== t['table']
-    )
-      continue;
-    const column = columnName(e['column']);
-    plain.set(typeof item.as === 'string' && item.as !== '' ? item.as : column, column);
+    const owner = ownerOf(e);
+    if (owner !== undefined && owner !== t['as'] && owner !== table) continue;
+    const column = String(e['column']);
+    plain.set(item.as || column, column);
   }
-  return {
-    ref: {
-      database: typeof t['db'] === 'string' && t['db'] !== '' ? t['db'] : undefined,
-      table: t['table'],
-    },
-    plain,
-  };
+  return { ref: { database: (t['db'] as string | null) || undefined, table }, plain };
+}
+
+/** Semicolons, blanks and MySQL comments only: `-- …` (a blank after the dashes), `# …`, block comments. */
+const ONLY_TAIL = /^(?:[;\s]|--(?=\s|$)[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*$/;
+/** Leading blanks and MySQL comments. */
+const LEADING_COMMENTS = /^(?:\s|--(?=\s|$)[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/;
+
+/**
+ * The statement of a mapping SQL as back-queries and the ETL extend it (`text + "\nWHERE …"`,
+ * `SELECT keys, <text without SELECT>`): without leading comments, and without trailing `;`s
+ * and the blanks and comments after them (`select …; -- note` would otherwise become two
+ * statements once a WHERE is appended). A comment that ends the last line without a `;` stays:
+ * what is appended starts on a new line.
+ */
+export function statementText(sql: string): string {
+  const text = sql.replace(LEADING_COMMENTS, '');
+  // The first semicolon after which nothing but semicolons, blanks and comments follows.
+  for (let i = text.indexOf(';'); i >= 0; i = text.indexOf(';', i + 1))
+    if (ONLY_TAIL.test(text.slice(i))) return text.slice(0, i).trimEnd();
+  return text.trimEnd();
 }
 
 /**
@@ -175,32 +183,28 @@ function subqueryTable(
  * user_id) l ON l.user_id = a.id`) whose ON columns are plain columns of the sub-query. Refused
  * with a reason, as canal refuses or mis-applies them (§5.2): a sub-query as the main table or
  * in the select list, aggregates and GROUP BY at the top level, WHERE/ORDER BY/LIMIT/HAVING/
- * DISTINCT at the top level, `*`, tables without alias, joins other than LEFT JOIN, ON
- * conditions other than AND-ed column equalities.
+ * DISTINCT/WITH at the top level, UNION (and EXCEPT, …), `*`, tables without alias, columns
+ * without a table alias, joins other than LEFT JOIN, ON conditions other than AND-ed column
+ * equalities. Identifiers may be backquoted (`` `a`.`id` ``); keywords are case-insensitive.
  */
 export function parseJoinSelect(sql: string): JoinSelect | JoinSqlProblem {
-  const text = sql.replace(/[\s;]+$/, '');
+  const text = statementText(sql);
   let ast: unknown;
   try {
     ast = parser.astify(text, { database: 'MariaDB' });
   } catch (e) {
     return { reason: `the SQL does not parse: ${(e as Error).message.split('\n')[0]}` };
   }
-  if (Array.isArray(ast)) {
-    if (ast.length !== 1) return { reason: 'expected one SELECT statement' };
-    ast = ast[0];
-  }
+  // statementText cut the trailing semicolons: a list means several statements.
+  if (Array.isArray(ast)) return { reason: 'expected one SELECT statement' };
   const sel = ast as Node;
   if (sel.type !== 'select') return { reason: 'expected a SELECT statement' };
+  if (sel['_next'])
+    return {
+      reason: `${String(sel['set_op']).toUpperCase()} is not applied: the mapping SQL must be one SELECT (canal refuses it too; back-queries append their WHERE to the SQL)`,
+    };
   for (const k of ['where', 'groupby', 'having', 'orderby', 'limit', 'with', 'distinct'] as const) {
-    const v = sel[k] as { value?: unknown[]; columns?: unknown } | null | undefined;
-    const empty =
-      v === null ||
-      v === undefined ||
-      (Array.isArray((v as { value?: unknown[] }).value) &&
-        (v as { value: unknown[] }).value.length === 0) ||
-      (k === 'groupby' && (v as { columns?: unknown }).columns === null);
-    if (!empty)
+    if (sel[k])
       return {
         reason: `${k === 'groupby' ? 'GROUP BY' : k === 'orderby' ? 'ORDER BY' : k.toUpperCase()} in the mapping SQL is not applied (canal appends its own WHERE to the SQL; ${k === 'groupby' ? 'aggregate in a LEFT JOINed sub-query instead, e.g. LEFT JOIN (SELECT user_id, group_concat(label) AS labels FROM label GROUP BY user_id) l ON l.user_id = a.id' : 'filter in the source instead'})`,
       };
@@ -211,7 +215,7 @@ export function parseJoinSelect(sql: string): JoinSelect | JoinSqlProblem {
   const joins: JoinedTable[] = [];
   const known = new Set<string>();
   for (const [i, f] of from.entries()) {
-    const alias = typeof f['as'] === 'string' ? f['as'] : undefined;
+    const alias = f['as'] as string | null;
     let ref: SqlTableRef;
     let plain: Map<string, string> | undefined;
     if (f['expr']) {
@@ -222,24 +226,19 @@ export function parseJoinSelect(sql: string): JoinSelect | JoinSqlProblem {
       ref = { ...sub.ref, alias };
       plain = sub.plain;
     } else {
-      if (typeof f['table'] !== 'string') return { reason: 'expected a table' };
       const table = f['table'];
+      if (typeof table !== 'string') return { reason: 'expected a table' };
       if (!alias)
         return { reason: `table "${table}" has no alias (canal needs an alias on every table)` };
-      ref = {
-        database: typeof f['db'] === 'string' && f['db'] !== '' ? f['db'] : undefined,
-        table,
-        alias,
-      };
+      ref = { database: (f['db'] as string | null) || undefined, table, alias };
     }
     if (known.has(alias)) return { reason: `alias "${alias}" is used twice` };
-    if (i === 0) {
-      if (f['join']) return { reason: 'the first table cannot be a join' };
-    } else {
-      const join = String(f['join'] ?? '').toUpperCase();
-      if (join !== 'LEFT JOIN' && join !== 'LEFT OUTER JOIN')
+    if (i > 0) {
+      // node-sql-parser writes every join keyword in capitals, LEFT OUTER JOIN as LEFT JOIN.
+      const join = f['join'] as string | undefined;
+      if (join !== 'LEFT JOIN')
         return {
-          reason: `${join || 'a comma join'} of "${alias}" is not applied; canal's semantics are LEFT JOIN (write LEFT JOIN)`,
+          reason: `${join ?? 'a comma join'} of "${alias}" is not applied; canal's semantics are LEFT JOIN (write LEFT JOIN)`,
         };
       let on = onPairs(f['on'], alias, known);
       if (typeof on === 'string') return { reason: on };
@@ -258,10 +257,8 @@ export function parseJoinSelect(sql: string): JoinSelect | JoinSqlProblem {
     tables.push(ref);
   }
   const fields: JoinField[] = [];
-  const columns = sel['columns'];
-  if (!Array.isArray(columns)) return { reason: 'SELECT * is not applied (name the columns)' };
-  for (const item of columns as { expr: Node; as: unknown }[]) {
-    const as = typeof item.as === 'string' && item.as !== '' ? item.as : undefined;
+  for (const item of sel['columns'] as { expr: Node; as: string | null }[]) {
+    const as = item.as || undefined;
     const expr = item.expr;
     const cols: AliasColumn[] = [];
     const problem = columnsOf(expr, cols);
@@ -271,13 +268,13 @@ export function parseJoinSelect(sql: string): JoinSelect | JoinSqlProblem {
         return { reason: `column "${c.alias}.${c.column}" names an unknown table alias` };
     if (expr.type === 'column_ref') {
       const c = cols[0]!;
-      if (c.column === '*') return { reason: 'SELECT * is not applied (name the columns)' };
       fields.push({ name: as ?? c.column, simple: c, columns: cols, expression: undefined });
     } else {
       if (!as) return { reason: 'an expression in the select list needs an alias (… AS name)' };
       let expression: string;
       try {
-        expression = parser.exprToSQL(expr, { database: 'MariaDB' });
+        // MySQL's and MariaDB's writers are the same: identifiers in backquotes.
+        expression = parser.exprToSQL(expr);
       } catch (e) {
         return { reason: `the expression of "${as}" cannot be read: ${(e as Error).message}` };
       }

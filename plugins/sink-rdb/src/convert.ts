@@ -8,7 +8,7 @@
  */
 import { typedValue, type TypedValue } from '@sluice/canal-protocol';
 import type { ColumnMeta, ColumnValue } from '@sluice/plugin-api';
-import type { Param } from './dialect.js';
+import type { Param } from './statementSql.js';
 import type { TargetColumn } from './targetTypes.js';
 import { wallClockToUtc } from './timeZone.js';
 

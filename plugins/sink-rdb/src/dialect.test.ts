@@ -1,7 +1,18 @@
 import { RetryableError } from '@sluice/plugin-api';
 import { describe, expect, it } from 'vitest';
-import { mysqlDialect, pgDialect, type TargetOptions } from './dialect.js';
+import { loadMysqlTable, loadPgTable, mysqlDefaultSchema, pgDefaultSchema } from './catalog.js';
+import type { TargetOptions } from './connectionSettings.js';
+import { mysqlDialect, pgDialect } from './dialect.js';
+import { classifyMysql, classifyPg } from './errorClass.js';
 import { sinkError } from './rdbSink.js';
+import {
+  mysqlDelete,
+  mysqlUpsert,
+  pgDelete,
+  pgUpsert,
+  quoteMysql,
+  quotePg,
+} from './statementSql.js';
 
 const options: TargetOptions = {
   host: '127.0.0.1',
@@ -21,25 +32,44 @@ const mysqlError = (errno: number, sqlState = 'HY000') =>
   Object.assign(new Error(`errno ${errno}`), { errno, sqlState, code: 'ER_X' });
 const pgError = (code: string) => Object.assign(new Error(`code ${code}`), { code });
 
-describe('error classes', () => {
-  it('MySQL/MariaDB: deadlock and lock wait timeout are contention; other transient errors retryable; data errors permanent', () => {
+describe('dialects', () => {
+  // The pieces themselves are pinned in statementSql/errorClass/catalog/connectionSettings tests;
+  // pools, sessions and queries by the integration tests (plugins/sink-rdb/test).
+  it('MySQL/MariaDB: backticks, ? parameters, mysql2 error numbers, TIMESTAMP converted by the sink', () => {
     const d = mysqlDialect(options);
-    expect(d.classify(mysqlError(1213, '40001'))).toBe('contention');
-    expect(d.classify(mysqlError(1205))).toBe('contention');
-    expect(d.classify(mysqlError(1040))).toBe('retryable');
-    expect(d.classify(mysqlError(1048, '23000'))).toBe('permanent');
-    expect(d.classify(mysqlError(1045, '28000'))).toBe('fatal');
+    expect(d.kind).toBe('mysql');
+    expect(d.maxParams).toBe(60_000);
+    expect(d.convertsInstants).toBe(true);
+    expect(d.quote).toBe(quoteMysql);
+    expect(d.upsert).toBe(mysqlUpsert);
+    expect(d.delete).toBe(mysqlDelete);
+    expect(d.classify).toBe(classifyMysql);
+    expect(d.defaultSchema).toBe(mysqlDefaultSchema);
+    expect(d.loadTable).toBe(loadMysqlTable);
   });
 
-  it('PostgreSQL: serialization failure, deadlock and lock not available are contention', () => {
+  it('PostgreSQL: double quotes, $n parameters, SQLSTATEs, TIMESTAMP read in the session zone', () => {
     const d = pgDialect(options);
-    expect(d.classify(pgError('40001'))).toBe('contention');
-    expect(d.classify(pgError('40P01'))).toBe('contention');
-    expect(d.classify(pgError('55P03'))).toBe('contention');
-    expect(d.classify(pgError('57014'))).toBe('retryable');
-    expect(d.classify(pgError('23505'))).toBe('permanent');
+    expect(d.kind).toBe('postgresql');
+    expect(d.maxParams).toBe(65_535);
+    expect(d.convertsInstants).toBe(false);
+    expect(d.quote).toBe(quotePg);
+    expect(d.upsert).toBe(pgUpsert);
+    expect(d.delete).toBe(pgDelete);
+    expect(d.classify).toBe(classifyPg);
+    expect(d.defaultSchema).toBe(pgDefaultSchema);
+    expect(d.loadTable).toBe(loadPgTable);
   });
 
+  it('a pool that was never opened is refused at checkout; closing it is a no-op', async () => {
+    for (const d of [mysqlDialect(options), pgDialect(options)]) {
+      await expect(d.acquire()).rejects.toThrow('The target pool is not open.');
+      await expect(d.close()).resolves.toBeUndefined();
+    }
+  });
+});
+
+describe('sink errors', () => {
   it('contention becomes a RetryableError that does not use up retries; other retryable errors do', () => {
     const contention = sinkError('contention', mysqlError(1213), 'Writing to the target');
     expect(contention).toBeInstanceOf(RetryableError);
@@ -47,5 +77,6 @@ describe('error classes', () => {
     expect(contention.message).toBe('Writing to the target: errno 1213');
     const busy = sinkError('retryable', mysqlError(1040), 'Writing to the target');
     expect((busy as RetryableError).countsAsAttempt).toBe(true);
+    expect(sinkError('permanent', pgError('23505'), 'Writing').message).toBe('Writing: code 23505');
   });
 });

@@ -12,17 +12,21 @@ import { dirname, join } from 'node:path';
 import mysql from 'mysql2/promise';
 import {
   FatalError,
+  etlCondition,
+  keysetPageSql,
+  quoteMysqlName,
+  whereSql,
   type DataSourceOptions,
   type DataSources,
   type EtlRequest,
   type EtlResult,
   type RowChangeEvent,
 } from '@sluice/plugin-api';
-import type { Param } from './dialect.js';
 import { rowKeyOf } from './etlGate.js';
 import type { Operation } from './plan.js';
 import { planRow, type RdbSink } from './rdbSink.js';
 import type { RdbMapping } from './schemas.js';
+import type { Param } from './statementSql.js';
 
 /** What a checkpoint file holds. */
 interface Checkpoint {
@@ -38,14 +42,6 @@ export function checkpointFile(stateDir: string, key: string, task: string): str
   const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
   return join(stateDir, `${safe(key)}--${safe(task)}.json`);
 }
-
-/** canal's condition without its leading `where`, and how many `{}` it has. */
-export function parseCondition(condition: string | undefined): { text: string; holes: number } {
-  const text = (condition ?? '').trim().replace(/^where\s+/i, '');
-  return { text, holes: text.split('{}').length - 1 };
-}
-
-const quoteMy = (id: string): string => '`' + id.replace(/`/g, '``') + '`';
 
 /** Source column type as the typed accessor should read the ETL's text. */
 function etlMysqlType(columnType: string, dataType: string): string {
@@ -95,12 +91,7 @@ export async function runEtl(
     throw new FatalError(`${mapping.file}: the target table ${route.table} does not exist.`);
   const name = sink.targetName(route);
 
-  const cond = parseCondition(db.etlCondition);
-  const useCondition = cond.text !== '' && request.params.length > 0;
-  if (useCondition && cond.holes !== request.params.length)
-    throw new FatalError(
-      `${mapping.file}: etlCondition has ${cond.holes} {} placeholder(s) but ${request.params.length} param(s) were given.`,
-    );
+  const cond = etlCondition(db.etlCondition, request.params, mapping.file);
 
   const source = await mysql.createConnection({
     host: ds.host,
@@ -179,8 +170,8 @@ export async function runEtl(
         .catch(() => undefined);
       if (
         saved &&
-        saved.condition === (useCondition ? cond.text : '') &&
-        JSON.stringify(saved.params) === JSON.stringify(useCondition ? request.params : [])
+        saved.condition === (cond?.text ?? '') &&
+        JSON.stringify(saved.params) === JSON.stringify(cond?.params ?? [])
       ) {
         lastKey = saved.lastKey;
         rows = saved.rows;
@@ -194,40 +185,30 @@ export async function runEtl(
     const columnTypes = Object.fromEntries(
       columns.map((c) => [c.name, { mysqlType: c.mysqlType, sqlType: 12 }]),
     );
-    const selectList = columns.map((c) => quoteMy(c.name)).join(',');
-    const from = `${quoteMy(database)}.${quoteMy(table)}`;
-    const order = pk.map(quoteMy).join(',');
+    const from = `${quoteMysqlName(database)}.${quoteMysqlName(table)}`;
+    const select = `SELECT ${columns.map((c) => quoteMysqlName(c.name)).join(', ')} FROM ${from}`;
+    const keys = pk.map(quoteMysqlName);
+    const where = cond ? [cond.sql] : [];
+    const condParams: Param[] = cond ? [...cond.params] : [];
     const errors: string[] = [];
     if (request.onTotal) {
       const [counted] = await source.query(
-        `SELECT COUNT(1) AS n FROM ${quoteMy(database)}.${quoteMy(table)}` +
-          (useCondition ? ` WHERE (${cond.text.split('{}').join('?')})` : ''),
-        useCondition ? [...request.params] : [],
+        `SELECT COUNT(1) AS n FROM ${from}${whereSql(where)}`,
+        condParams,
       );
       request.onTotal(Number((counted as { n: unknown }[])[0]?.n ?? 0));
     }
     request.onProgress?.(rows);
     for (;;) {
       signal.throwIfAborted();
-      const where: string[] = [];
-      const params: Param[] = [];
-      if (useCondition) {
-        where.push(`(${cond.text.split('{}').join('?')})`);
-        params.push(...request.params);
-      }
-      if (lastKey) {
-        where.push(
-          pk.length === 1
-            ? `${quoteMy(pk[0]!)} > ?`
-            : `(${order}) > (${pk.map(() => '?').join(',')})`,
-        );
-        params.push(...lastKey);
-      }
-      const sql =
-        `SELECT ${selectList} FROM ${from}` +
-        (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
-        ` ORDER BY ${order} LIMIT ${pageSize}`;
-      const [page] = await source.query(sql, params);
+      const sql = keysetPageSql({
+        select,
+        keys,
+        where,
+        after: lastKey !== undefined,
+        limit: pageSize,
+      });
+      const [page] = await source.query(sql, [...condParams, ...(lastKey ?? [])]);
       const list = page as Record<string, string | null>[];
       if (list.length === 0) break;
       const ops: Operation[] = [];
@@ -269,8 +250,8 @@ export async function runEtl(
       lastKey = pk.map((k) => String(last[k]));
       if (file)
         await saveCheckpoint(file, {
-          condition: useCondition ? cond.text : '',
-          params: useCondition ? request.params : [],
+          condition: cond?.text ?? '',
+          params: cond?.params ?? [],
           lastKey,
           rows,
         });

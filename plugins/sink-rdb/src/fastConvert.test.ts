@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnMeta } from '@sluice/plugin-api';
 import { toParam, type ConvertOptions } from './convert.js';
-import type { Param } from './dialect.js';
 import { converterFor, isGenericConverter } from './fastConvert.js';
+import type { Param } from './statementSql.js';
 import type { TargetColumn, TargetFamily } from './targetTypes.js';
 
 const FAMILIES: readonly TargetFamily[] = [

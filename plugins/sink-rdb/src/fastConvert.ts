@@ -23,7 +23,7 @@
 import { parseMysqlType } from '@sluice/canal-protocol';
 import type { ColumnMeta } from '@sluice/plugin-api';
 import { toParam, type ConvertOptions } from './convert.js';
-import type { Param } from './dialect.js';
+import type { Param } from './statementSql.js';
 import type { TargetColumn } from './targetTypes.js';
 import { wallClockToUtc } from './timeZone.js';
 

@@ -46,7 +46,7 @@ export const rdbSink = defineSink({
 
 export { RdbSink, planRow, rewriteSchema } from './rdbSink.js';
 export type { RdbSinkOptions } from './rdbSink.js';
-export { runEtl, parseCondition, checkpointFile } from './etl.js';
+export { runEtl, checkpointFile } from './etl.js';
 export { checkRdb, rdbMappingSchema, rdbPropertiesSchema, rdbTables } from './schemas.js';
 export type { RdbMapping, RdbProperties } from './schemas.js';
 export { toParam, ValueError } from './convert.js';

@@ -11,8 +11,8 @@
  * process their rows in order). Deletes and upserts of different rows commute, so the result
  * equals the sequential one.
  */
-import type { Param } from './dialect.js';
 import type { TargetKey, TargetRow } from './route.js';
+import type { Param } from './statementSql.js';
 
 /** One write to one target row. */
 export type Operation =

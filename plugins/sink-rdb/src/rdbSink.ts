@@ -21,19 +21,14 @@ import {
   parseJdbcUrl,
 } from '@sluice/plugin-api';
 import type { ConvertOptions } from './convert.js';
-import {
-  mysqlDialect,
-  pgDialect,
-  qualified,
-  type Dialect,
-  type ErrorClass,
-  type Session,
-} from './dialect.js';
+import { mysqlDialect, pgDialect, type Dialect, type Session } from './dialect.js';
+import type { ErrorClass } from './errorClass.js';
 import { gateStreamWrite } from './etlGate.js';
 import { groupOperations, statementsOf, type Operation } from './plan.js';
 import { MappingError, routeOf, type Route } from './route.js';
 import { rowPlanner } from './rowPlan.js';
 import type { RdbMapping, RdbProperties } from './schemas.js';
+import { qualified } from './statementSql.js';
 import type { TargetTable } from './targetTypes.js';
 import { isValidTimeZone } from './timeZone.js';
 
@@ -446,7 +441,7 @@ export class RdbSink implements SinkInstance<RdbMapping> {
         });
         return APPLIED;
       }
-      if (cls === 'permanent' || (typeof n === 'number' && n === 1064)) {
+      if (cls === 'permanent') {
         return failed(new MappingError(`The target refused the DDL: ${dbMessage(error)}`));
       }
       if (cls === 'notConnected') broken = true;

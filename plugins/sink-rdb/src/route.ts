@@ -5,8 +5,8 @@
  */
 import type { RowChangeEvent, RowImage } from '@sluice/plugin-api';
 import { toParam, ValueError, type ConvertOptions } from './convert.js';
-import type { Param } from './dialect.js';
 import type { RdbMapping } from './schemas.js';
+import type { Param } from './statementSql.js';
 import type { TargetColumn, TargetTable } from './targetTypes.js';
 
 /** Where one mapping sends one source table's rows. */

@@ -12,7 +12,6 @@
  */
 import type { ColumnMeta, RowChangeEvent, RowImage } from '@sluice/plugin-api';
 import type { ConvertOptions } from './convert.js';
-import type { Param } from './dialect.js';
 import { converterFor, type Converter } from './fastConvert.js';
 import type { Operation } from './plan.js';
 import {
@@ -25,6 +24,7 @@ import {
   type TargetKey,
   type TargetRow,
 } from './route.js';
+import type { Param } from './statementSql.js';
 import type { TargetColumn, TargetTable } from './targetTypes.js';
 
 /** The operations of one row event, resolved by name for every row (the definition). */

@@ -5,7 +5,7 @@
 
 /**
  * How a target column takes values. MySQL/MariaDB `DATA_TYPE` and PostgreSQL `data_type` are
- * mapped onto these (see `familyOf` in each dialect).
+ * mapped onto these (`mysqlFamily` and `pgFamily` in catalog.ts).
  */
 export type TargetFamily =
   | 'integer'

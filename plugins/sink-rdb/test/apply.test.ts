@@ -5,6 +5,7 @@
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FatalError } from '@sluice/plugin-api';
 import { EventBuilder } from '@sluice/testkit';
 import {
   applyAll,
@@ -99,6 +100,36 @@ describe('renamed columns, db.table target and refused rows on MariaDB', () => {
       `SELECT CAST(UID AS CHAR) AS uid, UNAME AS uname, AMOUNT AS amount, CAST(PRICE AS CHAR) AS price FROM \`${db}\`.t_user ORDER BY UNAME`,
     );
     expect(rows).toEqual(expected);
+  });
+});
+
+describe('settings the target refuses stop the sink (no endless reconnect)', () => {
+  it('an unknown MariaDB database (1049) is a FatalError naming it', async () => {
+    const sink = createSink(
+      properties({ 'jdbc.url': mysqlJdbcUrl(uniqueName('nodb')), ...credentials('mysql') }),
+    );
+    try {
+      const error: unknown = await sink.connect(never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FatalError);
+      expect((error as Error).message).toMatch(
+        /^Connecting to the target: Unknown database 'nodb_/,
+      );
+    } finally {
+      await sink.close(never);
+    }
+  });
+
+  it('an unknown PostgreSQL database (3D000) is a FatalError naming it', async () => {
+    const sink = createSink(
+      properties({ 'jdbc.url': pgJdbcUrl(uniqueName('nodb')), ...credentials('pg') }),
+    );
+    try {
+      const error: unknown = await sink.connect(never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FatalError);
+      expect((error as Error).message).toMatch(/database "nodb_\w+" does not exist/);
+    } finally {
+      await sink.close(never);
+    }
   });
 });
 
