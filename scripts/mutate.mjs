@@ -74,6 +74,7 @@ export const GROUPS = {
     'plugins/sink-rdb/src/errorClass.ts',
     'plugins/sink-rdb/src/catalog.ts',
     'plugins/sink-rdb/src/connectionSettings.ts',
+    'plugins/sink-rdb/src/targetTypes.ts',
   ],
   es: [
     'plugins/sink-es/src/esValue.ts',
