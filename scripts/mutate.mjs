@@ -8,7 +8,7 @@
 //   pnpm mutate protobuf          protobuf wire, checked path, entry events
 //   pnpm mutate fastpath          the protobuf fast path (fastDecode.ts)
 //   pnpm mutate sinks             sink-rdb, sink-es, sink-redis value conversion and statement building
-//   pnpm mutate rdb|es|redis      one sink
+//   pnpm mutate rdb|es|redis|logger  one sink
 //   pnpm mutate api               plugin-api helpers sinks build statements with (ETL SQL)
 //   pnpm mutate path/to/file.ts   any files (comma or space separated)
 //   --force                       run every mutant (default: incremental, see below)
@@ -92,8 +92,10 @@ export const GROUPS = {
     'plugins/sink-redis/src/plan.ts',
     'plugins/sink-redis/src/mapping.ts',
   ],
+  // The logger sink's event → log line.
+  logger: ['plugins/sink-logger/src/formatChange.ts'],
 };
-GROUPS.sinks = [...GROUPS.rdb, ...GROUPS.es, ...GROUPS.redis];
+GROUPS.sinks = [...GROUPS.rdb, ...GROUPS.es, ...GROUPS.redis, ...GROUPS.logger];
 
 const FILE_THRESHOLD = 90;
 
@@ -104,7 +106,7 @@ const FILE_THRESHOLD = 90;
  * so a group's report can be built one file at a time and stays complete.
  */
 export function groupOf(files) {
-  for (const g of ['core', 'codecs', 'protobuf', 'fastpath', 'api', 'rdb', 'es', 'redis'])
+  for (const g of ['core', 'codecs', 'protobuf', 'fastpath', 'api', 'rdb', 'es', 'redis', 'logger'])
     if (files.every((f) => GROUPS[g].includes(f.replace(/:[\d:-]+$/, '')))) return g;
   return undefined;
 }
@@ -217,7 +219,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (argv.includes('--ci')) {
     // Only groups with a committed incremental report: without one every mutant would run
     // (hours on a 2-core machine), so a group joins CI once its report is committed.
-    for (const g of ['core', 'codecs', 'protobuf', 'fastpath', 'api', 'rdb', 'es', 'redis']) {
+    for (const g of [
+      'core',
+      'codecs',
+      'protobuf',
+      'fastpath',
+      'api',
+      'rdb',
+      'es',
+      'redis',
+      'logger',
+    ]) {
       if (existsSync(join(root, `reports/stryker-incremental-${g}.json`)))
         jobs.push([g, GROUPS[g]]);
       else
@@ -227,7 +239,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     }
   } else if (targets.length === 0) {
     console.error(
-      'usage: pnpm mutate <core|codecs|protobuf|fastpath|api|sinks|rdb|es|redis|file ...> [--force] | --ci',
+      'usage: pnpm mutate <core|codecs|protobuf|fastpath|api|sinks|rdb|es|redis|logger|file ...> [--force] | --ci',
     );
     process.exit(2);
   }

@@ -76,4 +76,25 @@ describe('formatChange', () => {
     expect(line).toBe('mytest.user INSERT [id=1] name="a \\"b\\"\\nc"');
     expect(line).not.toContain('\n');
   });
+
+  it('prints a statement without database or table as "-"', () => {
+    const noDb = new EventBuilder({ database: '' });
+    expect(formatChange(noDb.ddl('', 'FLUSH PRIVILEGES', 'QUERY'))).toBe(
+      '- QUERY FLUSH PRIVILEGES',
+    );
+  });
+
+  it('prints a key column missing from the image as NULL (a MINIMAL row image)', () => {
+    expect(formatChange(ev.delete('user', { name: 'x' }, { pkNames: ['id'] }))).toBe(
+      'mytest.user DELETE [id=NULL]',
+    );
+  });
+
+  it('prints a multi-character old key unquoted, and several changed columns comma-separated', () => {
+    expect(
+      formatChange(
+        ev.update('user', { id: '12', name: 'A', age: '3' }, { id: '345', name: 'B', age: '4' }),
+      ),
+    ).toBe('mytest.user UPDATE [id=12→345] id: "12" → "345", name: "A" → "B", age: "3" → "4"');
+  });
 });
