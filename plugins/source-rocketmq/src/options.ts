@@ -39,6 +39,13 @@ export interface RocketMQSourceOptions {
    */
   readonly lockMaxLiveMs: number;
   /**
+   * How often the committed offsets of the queues this member reads are read back from the
+   * brokers and written again when a broker lost them, ms (the Java client writes every offset
+   * again every 5 000, `persistConsumerOffsetInterval`). Not a configuration key (tests shorten
+   * it). See `OffsetWriter` (offsets.ts).
+   */
+  readonly offsetCheckIntervalMs: number;
+  /**
    * This member's client id: `host@pid@random#topic`. The topic is part of it because canal
    * configurations often use one groupId for several instances (topics): the broker lists every
    * member of a group whatever it subscribes to, and queues of a topic must be shared only among
@@ -159,6 +166,7 @@ export function rocketmqSourceOptions(input: {
     requestTimeoutMs: positiveInt(props, 'rocketmq.request.timeout.ms', 10_000),
     rebalanceIntervalMs: positiveInt(props, 'rocketmq.rebalance.interval.ms', 10_000, 100),
     lockMaxLiveMs: positiveInt(props, 'rocketmq.lock.max.live.ms', 30_000, 300),
+    offsetCheckIntervalMs: 5_000,
     clientId: `${hostname()}@${process.pid}@${Math.random().toString(36).slice(2, 8)}#${wrapNamespace(namespace, topic)}`,
     credentials: accessKey ? { accessKey, secretKey } : undefined,
     notes,

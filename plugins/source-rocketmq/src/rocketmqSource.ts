@@ -12,6 +12,7 @@ import {
 import { RocketMQClient, RocketMQResponseError, type MessageQueue } from './client.js';
 import { rocketmqDeadLetters } from './deadLetters.js';
 import { MessageFormatError } from './message.js';
+import { OffsetWriter } from './offsets.js';
 import { RequestCode, RemotingTransportError } from './remoting.js';
 import { rocketmqSourceOptions, type RocketMQSourceOptions } from './options.js';
 
@@ -25,7 +26,10 @@ interface QueueState {
   active: boolean;
   /** Next offset to pull. */
   next: bigint;
-  /** Our last successful commit (never committed backwards). */
+  /**
+   * Our last commit the broker acknowledged (never committed backwards; written again when the
+   * broker lost it, see {@link OffsetWriter}).
+   */
   floor: bigint | undefined;
   /** For `once`: the queue's end when the run started. */
   end: bigint | undefined;
@@ -95,6 +99,7 @@ export class RocketMQSource implements SourceInstance {
   readonly #o: RocketMQSourceOptions;
   readonly #log: Logger;
   #client: RocketMQClient | undefined;
+  #offsets: OffsetWriter | undefined;
   #handler: SourceHandler | undefined;
   #owned = new Map<string, QueueState>();
   #masters = new Set<string>();
@@ -107,6 +112,9 @@ export class RocketMQSource implements SourceInstance {
   #lockWaitWarned = new Set<string>();
   #renewing: Promise<void> = Promise.resolve();
   #renewBusy = false;
+  #keepLocks: NodeJS.Timeout | undefined;
+  #checking: Promise<void> = Promise.resolve();
+  #checkBusy = false;
 
   /** How often the rebalance (which renews the locks) runs when nothing happens, ms. */
   get #renewEveryMs(): number {
@@ -135,6 +143,7 @@ export class RocketMQSource implements SourceInstance {
         if (command.code === RequestCode.NOTIFY_CONSUMER_IDS_CHANGED) this.#rebalanceSoon?.();
       },
     });
+    this.#offsets = new OffsetWriter(this.#client, this.#o.groupId, this.#log);
     if (signal.aborted) return;
     try {
       const route = await this.#client.route(this.#o.topic);
@@ -162,10 +171,22 @@ export class RocketMQSource implements SourceInstance {
     this.#handler = handler;
     const onAbort = () => this.#stop.abort();
     options.signal.addEventListener('abort', onAbort, { once: true });
+    // Locks are renewed on their own timer, from here until `close` unlocks them: a rebalance can
+    // wait long for a revoked queue's delivery to finish (a sink retrying through an outage), and
+    // after `run` the core still drains and commits (then `close` checks those commits), all of
+    // which must happen while no other member can take the queue.
+    this.#keepLocks ??= setInterval(() => this.#renewInBackground(false), this.#renewEveryMs);
+    this.#keepLocks.unref();
+    // Brokers may lose acknowledged offsets (see OffsetWriter): check them while reading.
+    const checkTimer = setInterval(
+      () => this.#checkOffsetsInBackground(),
+      this.#o.offsetCheckIntervalMs,
+    );
     try {
       if (options.once) await this.#runOnce();
       else await this.#runForever();
     } finally {
+      clearInterval(checkTimer);
       options.signal.removeEventListener('abort', onAbort);
       this.#stop.abort();
       await Promise.allSettled([...this.#owned.values()].map((q) => q.loop));
@@ -178,11 +199,6 @@ export class RocketMQSource implements SourceInstance {
     const aborted = new Promise<void>((resolve) =>
       stop.aborted ? resolve() : stop.addEventListener('abort', () => resolve(), { once: true }),
     );
-    // Locks are renewed on their own timer too: a rebalance can wait long for a revoked queue's
-    // delivery to finish (a sink retrying through an outage), and the broker must not give that
-    // queue to another member meanwhile.
-    const renewTimer = setInterval(() => this.#renewInBackground(false), this.#renewEveryMs);
-    stop.addEventListener('abort', () => clearInterval(renewTimer), { once: true });
     while (!stop.aborted) {
       let wake!: () => void;
       const woken = new Promise<void>((resolve) => (wake = resolve));
@@ -368,6 +384,43 @@ export class RocketMQSource implements SourceInstance {
       .finally(() => (this.#renewBusy = false));
   }
 
+  /** True while `q`'s broker lock is ours and recent enough to trust (quiet {@link #lockLapsed}). */
+  #lockTrusted(q: QueueState): boolean {
+    return !q.released && Date.now() - q.lockedAt <= this.#o.lockMaxLiveMs;
+  }
+
+  /**
+   * Reads the committed offsets of `queues` back from their brokers and writes again what a
+   * broker lost ({@link OffsetWriter.verify}), as long as the queue's lock is trusted. Failures
+   * are logged (the next check retries). Never rejects.
+   */
+  async #checkOffsets(queues: readonly QueueState[]): Promise<void> {
+    const offsets = this.#offsets;
+    if (!offsets) return;
+    await Promise.all(
+      queues
+        .filter((q) => q.floor !== undefined)
+        .map((q) =>
+          offsets
+            .verify(q, () => this.#lockTrusted(q))
+            .catch((error: unknown) =>
+              this.#log.warn(
+                `Checking the committed offset of queue ${q.partition} on its broker failed (checked again later): ${message(error)}`,
+                { partition: q.partition },
+              ),
+            ),
+        ),
+    );
+  }
+
+  /** Starts {@link #checkOffsets} for the queues being read, unless a check is still running. */
+  #checkOffsetsInBackground(): void {
+    if (this.#checkBusy) return;
+    this.#checkBusy = true;
+    const queues = [...this.#owned.values()].filter((q) => q.active);
+    this.#checking = this.#checkOffsets(queues).finally(() => (this.#checkBusy = false));
+  }
+
   /** True when `q`'s lock is too old to trust (see `lockMaxLiveMs`); logs it once per lapse. */
   #lockLapsed(q: QueueState): boolean {
     const age = Date.now() - q.lockedAt;
@@ -422,6 +475,8 @@ export class RocketMQSource implements SourceInstance {
     await this.#handler!.revoked?.(queues.map((q) => q.partition));
     for (const q of queues) this.#owned.delete(q.partition);
     if (!unlock) return;
+    // The next owner starts at the committed offset it reads: make sure the broker holds ours.
+    await this.#checkOffsets(queues);
     // No renewal may lock them again after the unlock (one already sent is waited for).
     for (const q of queues) q.released = true;
     await this.#renewing;
@@ -488,6 +543,8 @@ export class RocketMQSource implements SourceInstance {
         if (result.nextBeginOffset < q.next) {
           // The queue went back (recreated topic): a new incarnation, so nothing is dropped.
           await this.#handler!.revoked?.([q.partition]);
+          // Its commits start over: the old ones must neither hide nor be written over them.
+          q.floor = undefined;
           await this.#handler!.assigned?.([q.partition]);
         }
         q.next = result.nextBeginOffset;
@@ -525,11 +582,8 @@ export class RocketMQSource implements SourceInstance {
 
   async commit(partition: string, nextOffset: string): Promise<void> {
     const q = this.#owned.get(partition);
-    if (!q || !this.#client) return; // not ours any more: the new owner commits
-    const offset = BigInt(nextOffset);
-    if (q.floor !== undefined && offset <= q.floor) return;
-    await this.#client.updateOffset(q.address, this.#o.groupId, q.mq.topic, q.mq.queueId, offset);
-    if (q.floor === undefined || offset > q.floor) q.floor = offset;
+    if (!q || !this.#offsets) return; // not ours any more: the new owner commits
+    await this.#offsets.commit(q, BigInt(nextOffset));
   }
 
   #fail(error: unknown): void {
@@ -541,10 +595,14 @@ export class RocketMQSource implements SourceInstance {
     if (this.#closed) return;
     this.#closed = true;
     this.#stop.abort();
+    clearInterval(this.#keepLocks);
     const client = this.#client;
     if (!client) return;
     const release = async () => {
       await this.#renewing;
+      await this.#checking;
+      // Before the unlock, like a revocation: the next owner starts at what the broker holds.
+      await this.#checkOffsets([...this.#owned.values()]);
       const byAddress = new Map<string, MessageQueue[]>();
       for (const q of this.#owned.values())
         byAddress.set(q.address, [...(byAddress.get(q.address) ?? []), q.mq]);

@@ -122,7 +122,8 @@ export class TestRocketMQ {
 /**
  * A source on the testbed broker (whose queue locks expire after 5 s: locks are trusted for 3 s
  * and renewed every second here). `clientId` replaces the random member id, for tests that need
- * to know how `AllocateMessageQueueAveragely` (sorted ids) shares the queues.
+ * to know how `AllocateMessageQueueAveragely` (sorted ids) shares the queues;
+ * `offsetCheckIntervalMs` replaces how often committed offsets are read back (5 s).
  */
 export function createSource(options: {
   topic: string;
@@ -130,6 +131,7 @@ export function createSource(options: {
   properties?: Record<string, string>;
   logger?: Logger;
   clientId?: string;
+  offsetCheckIntervalMs?: number;
 }): SourceInstance {
   const properties = {
     'rocketmq.namesrv.addr': nameServer(),
@@ -140,13 +142,22 @@ export function createSource(options: {
     ...options.properties,
   };
   const logger = options.logger ?? recordingLogger();
-  if (options.clientId !== undefined) {
+  if (options.clientId !== undefined || options.offsetCheckIntervalMs !== undefined) {
     const o = rocketmqSourceOptions({
       properties,
       topic: options.topic,
       groupId: options.groupId,
     });
-    return new RocketMQSource({ ...o, clientId: `${options.clientId}#${o.topic}` }, logger);
+    return new RocketMQSource(
+      {
+        ...o,
+        ...(options.clientId !== undefined ? { clientId: `${options.clientId}#${o.topic}` } : {}),
+        ...(options.offsetCheckIntervalMs !== undefined
+          ? { offsetCheckIntervalMs: options.offsetCheckIntervalMs }
+          : {}),
+      },
+      logger,
+    );
   }
   return rocketmqSource.create({
     instance: options.topic,
