@@ -61,6 +61,22 @@ describe('dialects', () => {
     expect(d.loadTable).toBe(loadPgTable);
   });
 
+  it('opening again on every reconnect keeps one pool and one error listener (no MaxListeners warning)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      for (const d of [mysqlDialect(options), pgDialect(options)]) {
+        for (let i = 0; i < 12; i++) d.open();
+        await new Promise((resolve) => setImmediate(resolve));
+        await d.close();
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.name)).toEqual([]);
+  });
+
   it('a pool that was never opened is refused at checkout; closing it is a no-op', async () => {
     for (const d of [mysqlDialect(options), pgDialect(options)]) {
       await expect(d.acquire()).rejects.toThrow('The target pool is not open.');

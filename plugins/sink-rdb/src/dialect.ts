@@ -175,7 +175,9 @@ export function pgDialect(o: TargetOptions): Dialect {
     convertsInstants: false,
     quote: quotePg,
     open() {
-      pool ??= new pg.Pool(pgPoolOptions(o));
+      // Called again on every reconnect: the pool (and its one listener) is made once.
+      if (pool) return;
+      pool = new pg.Pool(pgPoolOptions(o));
       // An idle client that loses its connection emits 'error' on the pool; without a listener
       // that would crash the process. The next checkout gets a fresh client.
       pool.on('error', () => undefined);
