@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import zookeeper from 'node-zookeeper-client';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { kafkaBroker, mysqlEndpoint, uniqueName, zookeeperHosts } from '../support/testbed.js';
 import { SluiceProcess } from './support/sluice.js';
 import { useE2eServices } from './support/verify.js';
@@ -161,15 +161,24 @@ async function withTargetLocked<T>(run: () => Promise<T>): Promise<T> {
 const jobState = async (url: string, statusUrl: string) =>
   ((await (await fetch(url + statusUrl)).json()) as { state: string }).state;
 
+/** The step the test is at (printed with both processes' last log lines when it fails). */
+let step = 'starting A and B';
+
 it('refuses the same ETL in a second process while one runs, accepts it after, and survives a kill -9 of the holder', async () => {
   const a = SluiceProcess.start(dir);
   const b = SluiceProcess.start(dir);
   processes.push(a, b);
+  onTestFailed(() => {
+    console.error(
+      `etlLockShared failed at: ${step}\n--- A (last lines) ---\n${a.tail(30)}\n--- B (last lines) ---\n${b.tail(30)}`,
+    );
+  });
   const [urlA, urlB] = await Promise.all([a.adminUrl(), b.adminUrl()]);
 
   // 1. An ETL runs in A (held by the table lock): B's is refused with canal's answer, and a
   //    second one in A too (the in-process lock).
   let statusUrl = '';
+  step = '1: an ETL in A, refused in B';
   await withTargetLocked(async () => {
     const started = await post(urlA, '/etl/rdb/mysql1/src_user.yml?async=true');
     expect(started.status).toBe(202);
@@ -186,11 +195,13 @@ it('refuses the same ETL in a second process while one runs, accepts it after, a
   expect(await lockNodes()).toEqual([]);
 
   // 2. It ended: the same ETL in B is accepted.
+  step = '2: the same ETL in B after A ended';
   const accepted = await post(urlB, '/etl/rdb/mysql1/src_user.yml');
   expect(accepted.body).toEqual({ succeeded: true, resultMessage: 'Imported 50 rdb rows.' });
 
   // 3. A holder killed with -9 never releases the lock itself: ZooKeeper does, once its
   //    session expires; until then B is refused.
+  step = '3: A killed while holding the lock';
   await withTargetLocked(async () => {
     const held = await post(urlA, '/etl/rdb/mysql1/src_user.yml?async=true');
     expect(held.status).toBe(202);
@@ -206,6 +217,7 @@ it('refuses the same ETL in a second process while one runs, accepts it after, a
     }, 'the lock of the killed process to be released');
     statusUrl = answer.body['statusUrl'] as string;
   });
+  step = '3: the ETL in B after the lock was released';
   await until(async () => (await jobState(urlB, statusUrl)) === 'succeeded', 'the ETL in B');
   expect(await lockNodes()).toEqual([]);
   const [rows] = await my.query(`SELECT COUNT(*) AS n FROM \`${target}\`.user`);
