@@ -66,6 +66,10 @@ export function whereSql(terms: readonly string[]): string {
   return terms.length === 0 ? '' : `\nWHERE ${terms.join(' AND ')}`;
 }
 
+function needKeys(keys: readonly string[]): void {
+  if (keys.length === 0) throw new RangeError('A keyset needs at least one key column.');
+}
+
 /**
  * The keyset term "after the last key": `k > ?` for one key column k, `(a, b) > (?, ?)` (a row
  * comparison, MySQL's lexicographic order) for several. Bind the last row's key values,
@@ -75,7 +79,7 @@ export function whereSql(terms: readonly string[]): string {
  * @throws RangeError for no key column
  */
 export function keysetAfterSql(keys: readonly string[]): string {
-  if (keys.length === 0) throw new RangeError('A keyset needs at least one key column.');
+  needKeys(keys);
   if (keys.length === 1) return `${keys[0]} > ?`;
   return `(${keys.join(', ')}) > (${keys.map(() => '?').join(', ')})`;
 }
@@ -104,8 +108,8 @@ export interface KeysetPage {
 export function keysetPageSql(page: KeysetPage): string {
   if (!Number.isSafeInteger(page.limit) || page.limit < 1)
     throw new RangeError(`A page limit must be a positive integer, got ${page.limit}.`);
+  needKeys(page.keys);
   const terms = [...(page.where ?? [])];
   if (page.after) terms.push(keysetAfterSql(page.keys));
-  else if (page.keys.length === 0) throw new RangeError('A keyset needs at least one key column.');
   return `${page.select}${whereSql(terms)}\nORDER BY ${page.keys.join(', ')} LIMIT ${page.limit}`;
 }
