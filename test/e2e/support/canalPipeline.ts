@@ -7,11 +7,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import type { Connection } from 'mysql2/promise';
 import pg from 'pg';
 import { mysqlRoot } from '../../support/canal.js';
 import {
+  canalDestination,
   createCanalDestination,
   dropCanalDestination,
   esUrl,
@@ -19,6 +21,7 @@ import {
   mysqlEndpoint,
   pgEndpoint,
   redisUrl,
+  testbedStateFile,
   uniqueName,
   type CanalDestination,
 } from '../../support/testbed.js';
@@ -200,8 +203,58 @@ sluice:
       await new Promise((r) => setTimeout(r, 300));
     }
     throw new Error(
-      `target did not catch up in ${timeoutMs} ms: ${diff}\n--- sluice ---\n${this.sluice?.tail(30) ?? ''}`,
+      `target did not catch up in ${timeoutMs} ms: ${diff}\n--- sluice ---\n${this.sluice?.tail(30) ?? ''}\n${await this.diagnosis()}`,
     );
+  }
+
+  /**
+   * What the pipeline's other stages say, for a failure message: the canal destination's status
+   * (store head, MQ cursor, parser error), the topic's end offsets beside the group's committed
+   * offsets, and canal.log's lines about this destination. Tells "canal did not publish" from
+   * "Sluice did not consume". Never throws.
+   */
+  async diagnosis(): Promise<string> {
+    const out: string[] = [];
+    try {
+      out.push(
+        `--- canal destination ---\n${JSON.stringify(await canalDestination(this.destination))}`,
+      );
+    } catch (e) {
+      out.push(`--- canal destination: ${String(e)}`);
+    }
+    const admin = new Kafka({
+      clientId: 'sluice-e2e-diagnosis',
+      brokers: [kafkaBroker()],
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    try {
+      await admin.connect();
+      const end = await admin.fetchTopicOffsets(this.topic);
+      const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] });
+      const group = await admin.describeGroups([this.groupId]);
+      out.push(
+        `--- kafka ---\nend offsets ${JSON.stringify(end.map((o) => [o.partition, o.low, o.high]))}` +
+          `\ncommitted ${JSON.stringify(committed.flatMap((t) => t.partitions.map((o) => [o.partition, o.offset])))}` +
+          `\ngroup ${JSON.stringify(group.groups.map((g) => ({ state: g.state, members: g.members.map((m) => m.clientId) })))}`,
+      );
+    } catch (e) {
+      out.push(`--- kafka: ${String(e)}`);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    try {
+      const log = await readFile(
+        join(dirname(testbedStateFile()), 'canal', 'logs', 'canal.log'),
+        'utf8',
+      );
+      const lines = log
+        .split('\n')
+        .filter((l) => l.includes(this.destination) || /ERROR|Exception/.test(l));
+      out.push(`--- canal.log (this destination, errors) ---\n${lines.slice(-40).join('\n')}`);
+    } catch (e) {
+      out.push(`--- canal.log: ${String(e)}`);
+    }
+    return out.join('\n');
   }
 
   async close(): Promise<void> {

@@ -77,6 +77,15 @@ import org.slf4j.LoggerFactory;
  * (instead of canal's deployer reading {@code instance.properties} through spring XML), the control
  * endpoint, and persisting the destination list so a restarted JVM serves the same destinations.
  *
+ * <p>One deviation from canal's deployer: each Kafka-mode destination gets its own
+ * {@link CanalMQStarter} and {@link CanalKafkaProducer}, where canal-server shares one producer
+ * between its destinations. canal's send ends with {@code producer.flush()}, which waits for every
+ * record of the producer; tests drop destinations and delete their topics while the worker may
+ * still send one more batch, and a record for a deleted topic sits in the producer for
+ * {@code delivery.timeout.ms} (120 s). With one shared producer every other destination's flush
+ * waited that long: their topics stayed behind for two minutes (seen as end-to-end tests whose
+ * target "did not catch up", with canal's store full and its MQ cursor unmoved).
+ *
  * <p>Control endpoint (JSON, loopback only; see test/testbed/README.md):
  *
  * <ul>
@@ -136,7 +145,8 @@ public final class SluiceCanalLauncher {
 
     /** destination → its config (the JSON of PUT, completed). Insertion order is kept. */
     private final Map<String, JSONObject> configs = Collections.synchronizedMap(new LinkedHashMap<>());
-    private final Map<Boolean, CanalMQStarter> mqStarters = new ConcurrentHashMap<>();
+    /** Kafka-mode destination → its own MQ starter and producer (see the class comment). */
+    private final Map<String, CanalMQStarter> mqStarters = new ConcurrentHashMap<>();
     private CanalServerWithEmbedded embedded;
     private final java.util.concurrent.ExecutorService stopper = Executors.newCachedThreadPool();
     private final java.util.Set<String> stopping = ConcurrentHashMap.newKeySet();
@@ -178,7 +188,7 @@ public final class SluiceCanalLauncher {
                     if (m.isStart()) m.stop();
                 }
             }
-            for (CanalMQStarter s : mqStarters.values()) s.destroy();
+            for (String name : new ArrayList<>(mqStarters.keySet())) closeMqStarter(name, mqStarters.remove(name));
             netty.stop();
             // canal's instance stop waits for each binlog dump read to return: bounded here
             Thread stop = new Thread(embedded::stop, "stop-embedded");
@@ -300,16 +310,18 @@ public final class SluiceCanalLauncher {
         }
     }
 
-    private synchronized CanalMQStarter mqStarter(boolean flat, int batchSize) {
-        return mqStarters.computeIfAbsent(flat, f -> {
+    /** The destination's MQ starter, made (with its own producer) on first use. */
+    private synchronized CanalMQStarter mqStarter(String destination, boolean flat, int batchSize) {
+        return mqStarters.computeIfAbsent(destination, d -> {
             Properties props = new Properties();
-            props.setProperty("canal.mq.flatMessage", String.valueOf(f));
+            props.setProperty("canal.mq.flatMessage", String.valueOf(flat));
             props.setProperty("canal.mq.canalBatchSize", String.valueOf(batchSize));
             props.setProperty("canal.mq.canalGetTimeout", "100");
             props.setProperty("canal.mq.accessChannel", "local");
             props.setProperty("canal.mq.database.hash", "true");
-            props.setProperty("canal.mq.send.thread.size", "30");
-            props.setProperty("canal.mq.build.thread.size", "8");
+            // per destination here (canal.properties: 30 and 8 for the whole server)
+            props.setProperty("canal.mq.send.thread.size", "4");
+            props.setProperty("canal.mq.build.thread.size", "2");
             props.setProperty("kafka.bootstrap.servers", kafka);
             props.setProperty("kafka.acks", "all");
             props.setProperty("kafka.compression.type", "none");
@@ -323,9 +335,45 @@ public final class SluiceCanalLauncher {
             producer.init(props);
             CanalMQStarter starter = new CanalMQStarter(producer);
             starter.start("");
-            log.info("## canal Kafka producer started (flatMessage={})", f);
+            dropStarterShutdownHook();
+            log.info("## canal Kafka producer of {} started (flatMessage={})", d, flat);
             return starter;
         });
+    }
+
+    /**
+     * canal 1.1.7's CanalMQStarter.start registers a shutdown hook and keeps it in a STATIC field,
+     * which the next starter overwrites: every earlier hook (and with it its starter and producer)
+     * would stay registered until the JVM exits. Our own shutdown hook destroys the starters, so
+     * the starter's hook is taken out at once.
+     */
+    private static void dropStarterShutdownHook() {
+        try {
+            java.lang.reflect.Field f = CanalMQStarter.class.getDeclaredField("shutdownThread");
+            f.setAccessible(true);
+            Thread hook = (Thread) f.get(null);
+            if (hook != null) {
+                Runtime.getRuntime().removeShutdownHook(hook);
+                f.set(null, null);
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("CanalMQStarter's shutdown hook is not reachable", e);
+        }
+    }
+
+    /**
+     * Stops a dropped destination's MQ worker and closes its producer. The close waits for the
+     * records the producer still holds (up to delivery.timeout.ms when their topic was deleted), so
+     * it runs last, after the destination's name is free again.
+     */
+    private static void closeMqStarter(String name, CanalMQStarter s) {
+        if (s == null) return;
+        try {
+            s.stopDestination(name);
+            s.destroy();
+        } catch (RuntimeException e) {
+            log.error("## closing the MQ producer of " + name, e);
+        }
     }
 
     private void startDestination(String name) throws Exception {
@@ -347,7 +395,7 @@ public final class SluiceCanalLauncher {
         JSONObject c = configs.get(name);
         embedded.start(name);
         if (c != null && "kafka".equals(c.getString("mode"))) {
-            mqStarter(c.getBooleanValue("flatMessage"), c.getIntValue("batchSize", 50)).startDestination(name);
+            mqStarter(name, c.getBooleanValue("flatMessage"), c.getIntValue("batchSize", 50)).startDestination(name);
         }
     }
 
@@ -378,11 +426,8 @@ public final class SluiceCanalLauncher {
                     }
 
                     public void processActiveExit() {
-                        JSONObject c = configs.get(destination);
-                        if (c != null && "kafka".equals(c.getString("mode"))) {
-                            CanalMQStarter s = mqStarters.get(c.getBooleanValue("flatMessage"));
-                            if (s != null) s.stopDestination(destination);
-                        }
+                        CanalMQStarter s = mqStarters.get(destination);
+                        if (s != null) s.stopDestination(destination);
                         embedded.stop(destination);
                     }
 
@@ -437,8 +482,10 @@ public final class SluiceCanalLauncher {
             if (monitor != null && monitor.isStart()) {
                 stopping.add(name);
                 stopper.execute(() -> {
+                    CanalMQStarter mq = null;
                     try {
                         monitor.stop(); // releases `running` (processActiveExit stops the instance)
+                        mq = mqStarters.remove(name);
                         if (deleteMetaAfter) deleteMeta(name);
                         log.info("## destination {} stopped and released in ZooKeeper", name);
                     } catch (Exception e) {
@@ -446,14 +493,13 @@ public final class SluiceCanalLauncher {
                     } finally {
                         stopping.remove(name);
                     }
+                    closeMqStarter(name, mq);
                 });
             }
             return;
         }
-        if (c != null && "kafka".equals(c.getString("mode"))) {
-            CanalMQStarter s = mqStarters.get(c.getBooleanValue("flatMessage"));
-            if (s != null) s.stopDestination(name);
-        }
+        CanalMQStarter mq = mqStarters.remove(name);
+        if (mq != null) mq.stopDestination(name);
         CanalInstance instance = removeInstance(name);
         stopping.add(name);
         stopper.execute(() -> {
@@ -467,6 +513,7 @@ public final class SluiceCanalLauncher {
             } finally {
                 stopping.remove(name);
             }
+            closeMqStarter(name, mq);
         });
     }
 
