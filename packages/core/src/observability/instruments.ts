@@ -111,7 +111,7 @@ export const CORE_INSTRUMENTS: Readonly<Record<string, CoreInstrument>> = {
     kind: 'histogram',
     spec: {
       name: 'apply_lag_seconds',
-      help: "End-to-end lag of applied events: when applied minus their binlog time (canal's es), observed once per run of events sharing a binlog time (a transaction's rows), per destination and group.",
+      help: "End-to-end lag of applied events: when applied minus binlog time (canal's es), observed once per sink write (a lane's batch) with the lag of its oldest event, per destination and group.",
       unit: 'seconds',
       labelNames: ['destination', 'groupId'],
       buckets: LAG_SECONDS,

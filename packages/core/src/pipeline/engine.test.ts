@@ -34,6 +34,7 @@ function setup(options: {
   settings?: Partial<PipelineSettings>;
   sourceBatch?: number;
   firstOffset?: bigint;
+  clock?: { now(): number };
 }) {
   const source = new MemorySource(options.partitions, {
     batchSize: options.sourceBatch ?? 10,
@@ -52,6 +53,7 @@ function setup(options: {
     logger: quietLogger(lines),
     metrics,
     settings: { commitIntervalMs: 0, retryBaseMs: 0, retryMaxMs: 0, ...options.settings },
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const controller = new AbortController();
   return {
@@ -176,6 +178,41 @@ describe('PipelineEngine acknowledgement', () => {
     gate.resolve();
     await running;
     expect(source.committed.get('p')).toBe('1');
+  });
+});
+
+describe('PipelineEngine metrics', () => {
+  it('observes the apply lag once per sink write, with the lag of its oldest event', async () => {
+    const sink = new RecordingSink();
+    // Binlog times out of order within a write: the oldest is not the first.
+    const es = [5_000, 3_000, 3_000, 7_000, 1_000, 9_000, 2_000, 4_000];
+    const { metrics, run } = setup({
+      partitions: {
+        p: es.map((t, i) => flat({ type: 'INSERT', data: [{ id: String(i), v: 'x' }], es: t })),
+      },
+      sinks: [{ key: 's', instance: sink }],
+      settings: { lanes: 1, batchSize: 3 },
+      sourceBatch: 8,
+      clock: { now: () => 10_000 },
+    });
+    await run();
+    expect(sink.applied).toHaveLength(8);
+    // The writes as the sink saw them; each one's oldest binlog time.
+    const oldest: number[] = [];
+    let at = 0;
+    for (const n of sink.batches) {
+      const times = sink.applied.slice(at, at + n).map((r) => r.event.executedAt);
+      expect(new Set(times).size, 'a write mixing binlog times').toBeGreaterThan(1);
+      oldest.push(Math.min(...times));
+      at += n;
+    }
+    expect(oldest).toEqual([3_000, 1_000, 2_000]);
+    const text = await metrics.exposition();
+    expect(text).toContain('sluice_apply_lag_seconds_count{destination="example",groupId="g1"} 3');
+    // (10 000 − 3 000) + (10 000 − 1 000) + (10 000 − 2 000) ms
+    expect(
+      metrics.value('sluice_apply_lag_seconds', { destination: 'example', groupId: 'g1' }),
+    ).toBe(24);
   });
 });
 
@@ -500,13 +537,42 @@ describe('PipelineEngine flow control', () => {
     const running = run();
     await until(() => source.delivered.get('p') === 1);
     for (let i = 0; i < 50; i++) await tick();
-    // 4 in flight < 5: the second batch was taken; with 8 in flight the third waits.
-    expect(engine.inFlight('p')).toBe(8);
+    // 4 in flight < 5: the second batch is taken up to 5 in flight, then waits (within the
+    // batch: its other 3 messages are not decoded yet).
+    expect(engine.inFlight('p')).toBe(5);
     expect(source.delivered.get('p')).toBe(1);
     gate.resolve();
     await running;
     expect(source.delivered.get('p')).toBe(5);
     expect(source.committed.get('p')).toBe('20');
+  });
+
+  it('stops taking a batch midway when its partition is revoked while it waits for room', async () => {
+    const gate = deferred();
+    const sink = new RecordingSink({ script: async () => (await gate.promise, undefined) });
+    const { source, engine } = setup({
+      partitions: {},
+      sinks: [{ key: 's', instance: sink }],
+      settings: { maxInFlight: 2 },
+    });
+    await engine.assigned(['p']);
+    let delivered = false;
+    const delivering = engine
+      .deliver({
+        partition: 'p',
+        messages: ['0', '1', '2', '3', '4'].map((id) => ({ offset: id, payload: insert(id) })),
+      })
+      .then(() => (delivered = true));
+    for (let i = 0; i < 20; i++) await tick();
+    expect(engine.inFlight('p')).toBe(2);
+    expect(delivered).toBe(false);
+    const revoking = engine.revoked(['p']);
+    gate.resolve();
+    await Promise.all([delivering, revoking]);
+    // The two taken were applied and committed; the other three were never taken (a revoked
+    // partition's messages are the next owner's).
+    expect(sink.applied.map(idOf)).toEqual(['0', '1']);
+    expect(source.committed.get('p')).toBe('2');
   });
 
   it('drains a revoked partition, commits what was applied, then forgets it', async () => {

@@ -591,7 +591,37 @@ export class PipelineEngine implements SourceHandler {
       return;
     }
     const counts: IngestCounts = { consumed: new Map(), skipped: new Map() };
-    for (const message of batch.messages) this.#accept(p, message.offset, message.payload, counts);
+    const max = this.#settings.maxInFlight;
+    try {
+      for (const message of batch.messages) {
+        // maxInFlight holds within a batch too (a source batch may be 20 000 rows): decoded
+        // events waiting in memory are what the young generation has to copy at every scavenge.
+        if (p.tracker.inFlight >= max && !(await this.#room(p))) return;
+        this.#accept(p, message.offset, message.payload, counts);
+      }
+    } finally {
+      this.#counted(counts);
+    }
+    this.#o.metrics.gauge('sluice_in_flight_events', p.tracker.inFlight, p.labels);
+    await this.#room(p);
+    this.#o.metrics.gauge('sluice_in_flight_events', p.tracker.inFlight, p.labels);
+    if (this.#fatal) throw this.#fatal;
+  }
+
+  /**
+   * Waits while `p` holds maxInFlight events or more. True when intake may go on; false when the
+   * partition was abandoned or the pipeline is stopping (the rest of the batch is not taken);
+   * throws the pipeline's fatal error.
+   */
+  async #room(p: PartitionState): Promise<boolean> {
+    while (p.tracker.inFlight >= this.#settings.maxInFlight && !this.#fatal && !p.signal.aborted)
+      await p.tracker.whenProgress();
+    if (this.#fatal) throw this.#fatal;
+    return !p.signal.aborted && p.accepting && !this.#stopping && !this.#intake.signal.aborted;
+  }
+
+  /** The per-batch ingest counters as metrics (once per delivered batch, not per event). */
+  #counted(counts: IngestCounts): void {
     for (const [table, n] of counts.consumed) {
       this.#o.metrics.increment(
         'sluice_events_consumed_total',
@@ -603,12 +633,6 @@ export class PipelineEngine implements SourceHandler {
       const [sink, table] = key.split('\u0000') as [string, string];
       this.#o.metrics.increment('sluice_events_skipped_total', { sink, table }, n);
     }
-    this.#o.metrics.gauge('sluice_in_flight_events', p.tracker.inFlight, p.labels);
-    while (p.tracker.inFlight >= this.#settings.maxInFlight && !this.#fatal && !p.signal.aborted) {
-      await p.tracker.whenProgress();
-    }
-    this.#o.metrics.gauge('sluice_in_flight_events', p.tracker.inFlight, p.labels);
-    if (this.#fatal) throw this.#fatal;
   }
 
   /** Waits until intake is resumed or aborted. */
@@ -728,7 +752,7 @@ export class PipelineEngine implements SourceHandler {
   #applied(p: PartitionState, sinkKey: string, entries: readonly ApplierEntry[]): void {
     const metrics = this.#o.metrics;
     let latest = 0;
-    let observed = 0;
+    let oldest = 0;
     const now = this.#clock.now();
     // Runs of one table (a message's rows share it) count as one increment each.
     let table: string | undefined;
@@ -743,19 +767,15 @@ export class PipelineEngine implements SourceHandler {
       run += 1;
       const executedAt = e.executedAt;
       if (executedAt > latest) latest = executedAt;
-      // One observation per run of events with the same binlog time (a transaction's rows share
-      // it): the histogram's cost stays per transaction, not per row.
-      if (executedAt > 0 && executedAt !== observed) {
-        observed = executedAt;
-        metrics.observe(
-          'sluice_apply_lag_seconds',
-          Math.max(0, now - executedAt) / 1000,
-          p.lagLabels,
-        );
-      }
+      if (executedAt > 0 && (oldest === 0 || executedAt < oldest)) oldest = executedAt;
     }
     if (run > 0)
       metrics.increment('sluice_events_applied_total', this.#tableLabels(sinkKey, table!), run);
+    // One observation per applied write, its oldest event's lag (the write's worst). Per event or
+    // per transaction, the histogram cost ~0.25 µs a row: lanes split a message's rows over
+    // several writes, so runs of one binlog time are short (BENCHMARKS.md, issue 11).
+    if (oldest > 0)
+      metrics.observe('sluice_apply_lag_seconds', Math.max(0, now - oldest) / 1000, p.lagLabels);
     this.#count(sinkKey).applied += entries.length;
     if (latest > this.#latestExecutedAt) this.#latestExecutedAt = latest;
     if (latest > p.latestExecutedAt) p.latestExecutedAt = latest;
