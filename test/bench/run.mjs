@@ -9,6 +9,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const benches = {
   decode: { file: 'test/bench/decode.bench.mjs', testbed: [] },
   applier: { file: 'test/bench/applier.bench.mjs', testbed: [] },
+  engine: { file: 'test/bench/engine.bench.mjs', testbed: [] },
   'kafka-pipeline': { file: 'test/bench/kafka-pipeline.bench.mjs', testbed: ['kafka'] },
   'redis-sink': { file: 'test/bench/redis-sink.bench.mjs', testbed: ['redis'] },
   'rabbitmq-pipeline': { file: 'test/bench/rabbitmq-pipeline.bench.mjs', testbed: ['rabbitmq'] },
