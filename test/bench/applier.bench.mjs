@@ -1,36 +1,12 @@
 // Cost per event of the pipeline applier into a no-op sink, beside a ceiling measured in the same run.
 // Run after `pnpm build`:  node test/bench/applier.bench.mjs [events=200000] [keys=10000]
 import os from 'node:os';
-import {
-  AckTracker,
-  Applier,
-  PipelineEngine,
-  SinkHandle,
-  conflictKeys,
-  MetricsRegistry,
-} from '../../packages/core/dist/index.js';
+import { AckTracker, Applier, SinkHandle, conflictKeys } from '../../packages/core/dist/index.js';
+import { noopSink, quiet, runEngineOnce } from './lib/engineRun.mjs';
 
 const N = Number(process.argv[2] ?? 200_000);
 const KEYS = Number(process.argv[3] ?? 10_000);
 const BATCH = 1000;
-const quiet = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return quiet;
-  },
-};
-const APPLIED = Object.freeze({ status: 'applied' });
-const noopSink = () => ({
-  async connect() {},
-  async write(batch) {
-    return batch.map(() => APPLIED);
-  },
-  async flush() {},
-  async close() {},
-});
 
 const events = Array.from({ length: N }, (_, i) => {
   const id = String(i % KEYS);
@@ -119,50 +95,6 @@ async function applier(lanes) {
   return seconds;
 }
 
-async function engine(lanes, payloads) {
-  const source = {
-    async connect() {},
-    async close() {},
-    committed: undefined,
-    async commit(_p, next) {
-      this.committed = next;
-    },
-    async run(handler) {
-      for (let i = 0; i < payloads.length; i += BATCH) {
-        await handler.deliver({
-          partition: '0',
-          messages: payloads
-            .slice(i, i + BATCH)
-            .map((payload, j) => ({ offset: String(i + j), payload })),
-        });
-      }
-    },
-  };
-  const e = new PipelineEngine({
-    destination: 'bench',
-    groupId: 'g',
-    format: 'flat',
-    source,
-    sinks: [{ key: 'noop', instance: noopSink() }],
-    deadLetter: {
-      location: 'none',
-      async write() {
-        throw new Error('unexpected dead letter');
-      },
-      async close() {},
-    },
-    logger: quiet,
-    metrics: new MetricsRegistry(),
-    settings: { lanes, batchSize: BATCH, lingerMs: 0, commitIntervalMs: 1000 },
-  });
-  const t0 = process.hrtime.bigint();
-  await e.run({ once: true, signal: new AbortController().signal });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (source.committed !== String(payloads.length))
-    throw new Error(`committed ${source.committed}`);
-  return seconds;
-}
-
 function flatPayload(i) {
   const id = String(i % KEYS);
   return JSON.stringify({
@@ -204,6 +136,10 @@ for (const lanes of [1, 8]) {
 }
 const payloads = Array.from({ length: N }, (_, i) => flatPayload(i));
 for (const lanes of [1, 8]) {
-  const s = await best(() => engine(lanes, payloads), 3);
+  const s =
+    (await best(
+      () => runEngineOnce(payloads, { sourceBatch: BATCH, settings: { lanes, batchSize: BATCH } }),
+      3,
+    )) / 1000;
   console.log(`engine incl. FlatMessage decode + routing + ack, ${lanes} lane(s): ${fmt(s)}`);
 }

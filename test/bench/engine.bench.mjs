@@ -23,7 +23,8 @@ const load = async (pkg) =>
     process.exit(2);
   });
 const protocol = await load('canal-protocol');
-const { PipelineEngine, MetricsRegistry } = await load('core');
+await load('core'); // a clear message when the build is missing
+const { runEngineOnce } = await import('./lib/engineRun.mjs');
 
 const { values: opts } = parseArgs({
   options: {
@@ -40,74 +41,6 @@ const SOURCE_BATCH = 1000; // kafka.max.poll.records of the Kafka benchmark
 const [values] = orderMessagesByPartition(protocol, ROWS, 20, 1);
 const payloads = values.map((v) => Buffer.from(v));
 
-const quiet = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return quiet;
-  },
-};
-const APPLIED = Object.freeze({ status: 'applied' });
-const noopSink = () => ({
-  async connect() {},
-  async write(batch) {
-    return batch.map(() => APPLIED);
-  },
-  async flush() {},
-  async close() {},
-});
-
-/** One `run --once` of a fresh engine over every payload; ms from start to the last commit. */
-async function engine() {
-  const source = {
-    committed: undefined,
-    async connect() {},
-    async close() {},
-    async commit(_partition, next) {
-      this.committed = next;
-    },
-    async run(handler) {
-      for (let i = 0; i < payloads.length; i += SOURCE_BATCH) {
-        await handler.deliver({
-          partition: '0',
-          messages: payloads
-            .slice(i, i + SOURCE_BATCH)
-            .map((payload, j) => ({ offset: String(i + j), payload })),
-        });
-      }
-    },
-  };
-  const e = new PipelineEngine({
-    destination: 'bench',
-    groupId: 'g',
-    format: 'flat',
-    source,
-    sinks: [{ key: 'noop', instance: noopSink() }],
-    deadLetter: {
-      location: 'none',
-      async write() {
-        throw new Error('unexpected dead letter');
-      },
-      async close() {},
-    },
-    logger: quiet,
-    metrics: new MetricsRegistry(),
-    settings: {
-      lingerMs: 0,
-      commitIntervalMs: 1000,
-      ...(opts['max-in-flight'] ? { maxInFlight: Number(opts['max-in-flight']) } : {}),
-    },
-  });
-  const t0 = performance.now();
-  await e.run({ once: true, signal: new AbortController().signal });
-  const ms = performance.now() - t0;
-  if (source.committed !== String(payloads.length))
-    throw new Error(`committed ${source.committed}, expected ${payloads.length}`);
-  return ms;
-}
-
 /** The ceiling: JSON.parse of every payload (what the Kafka ceiling does besides kafkajs). */
 function parse() {
   const t0 = performance.now();
@@ -122,7 +55,12 @@ const ceiling = [];
 const sluice = [];
 for (let r = 0; r < ROUNDS; r++) {
   ceiling.push(parse());
-  sluice.push(await engine());
+  sluice.push(
+    await runEngineOnce(payloads, {
+      sourceBatch: SOURCE_BATCH,
+      settings: opts['max-in-flight'] ? { maxInFlight: Number(opts['max-in-flight']) } : {},
+    }),
+  );
 }
 const us = (ms) => (ms * 1000) / ROWS;
 const result = {
