@@ -8,6 +8,7 @@ import { afterAll, expect, it } from 'vitest';
 import type { Logger } from '@sluice/plugin-api';
 import { ZooKeeperEtlLock, etlLockPath } from '../src/admin/zooKeeperEtlLock.js';
 import { uniqueName, zookeeperHosts } from '../../../test/support/testbed.js';
+import { zooKeeperProxy } from './support/zooKeeperProxy.js';
 
 const warnings: string[] = [];
 const logger: Logger = {
@@ -107,4 +108,35 @@ it('says so when ZooKeeper cannot be reached', async () => {
   await expect(l.tryAcquire(etlLockPath('rdb', 'x'))).rejects.toThrow(
     /ZooKeeper at 127\.0\.0\.1:1 \(canal\.conf\.zookeeperHosts\) did not answer within 1 s/,
   );
+});
+
+it('gives up on a ZooKeeper that keeps the connection but stops answering: an error in time, not a hang', async () => {
+  const proxy = await zooKeeperProxy();
+  try {
+    const l = new ZooKeeperEtlLock({
+      hosts: proxy.hosts,
+      logger,
+      sessionTimeoutMs: 4_000,
+      requestTimeoutMs: 1_000,
+    });
+    locks.push(l);
+    const path = etlLockPath('rdb', uniqueName('etl_lock'));
+    const first = await l.tryAcquire(path);
+    expect(first).toBeDefined();
+    await first!.release();
+    proxy.freeze();
+    const started = Date.now();
+    await expect(l.tryAcquire(path)).rejects.toThrow(
+      `ZooKeeper at ${proxy.hosts} (canal.conf.zookeeperHosts) did not answer creating the lock path (${path}) within 1 s.`,
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    // The stuck session was dropped: the next acquisition opens a new one (a new connection
+    // through the proxy, which passes again) and gets the lock.
+    const again = await l.tryAcquire(path);
+    expect(again).toBeDefined();
+    await again!.release();
+    expect(await children(path)).toEqual([]);
+  } finally {
+    await proxy.close();
+  }
 });

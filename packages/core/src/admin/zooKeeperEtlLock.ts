@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import zookeeper from 'node-zookeeper-client';
 import type { Logger } from '@sluice/plugin-api';
 import type { EtlLockLease } from './adminRuntime.js';
+import { zooKeeperRequest, type ZooKeeperCallback } from './zooKeeperRequest.js';
 
 /**
  * canal-adapter's ZooKeeper path of the ETL lock of one (adapter type, destination):
@@ -37,11 +38,15 @@ export interface ZooKeeperEtlLockOptions {
    * (kill -9, power loss) its node, and with it the lock, survives.
    */
   readonly sessionTimeoutMs?: number;
-  /** How long an acquisition waits for a connection, ms. */
+  /** How long an acquisition waits for a connection, ms (default 10 s). */
   readonly connectTimeoutMs?: number;
+  /**
+   * How long each request waits for ZooKeeper's answer, ms (default 10 s). When one does not
+   * come, the acquisition fails and the session is closed (ZooKeeper then drops the node it may
+   * have created); the next acquisition opens a new one.
+   */
+  readonly requestTimeoutMs?: number;
 }
-
-type Callback<T> = (error: Error | zookeeper.Exception | null, value: T) => void;
 
 const isCode = (error: unknown, code: number): boolean =>
   error instanceof zookeeper.Exception && error.getCode() === code;
@@ -57,7 +62,7 @@ const isCode = (error: unknown, code: number): boolean =>
  *
  * Concurrency: any number of {@link tryAcquire} calls may run at once. The session is opened on
  * first use and opened again after an expiry (node-zookeeper-client does not renew an expired
- * session).
+ * session) or after a request that got no answer in time.
  */
 export class ZooKeeperEtlLock {
   readonly #o: ZooKeeperEtlLockOptions;
@@ -73,18 +78,26 @@ export class ZooKeeperEtlLock {
    * Takes the lock of `path`, waiting at most `waitMs` for a holder to release it.
    *
    * @returns the lease, or undefined when another process (or another job) holds the lock.
-   * @throws Error when ZooKeeper cannot be reached within the connect timeout or refuses a
-   *   request: the caller must not run the ETL (canal answers "busy" then; Sluice says why).
+   * @throws Error when ZooKeeper cannot be reached within the connect timeout, does not answer a
+   *   request within the request timeout or refuses one: the caller must not run the ETL (canal
+   *   answers "busy" then; Sluice says why).
    */
   async tryAcquire(path: string, waitMs = ETL_LOCK_WAIT_MS): Promise<EtlLockLease | undefined> {
     const deadline = Date.now() + waitMs;
     const client = await this.#connect();
-    await call<string>((cb) => client.mkdirp(path, zookeeper.CreateMode.PERSISTENT, cb)).catch(
-      (error: unknown) => {
-        if (!isCode(error, zookeeper.Exception.NODE_EXISTS)) throw error;
-      },
-    );
-    const ours = await call<string>((cb) =>
+    const call = <T>(what: string, run: (cb: ZooKeeperCallback<T>) => void) =>
+      zooKeeperRequest(run, {
+        hosts: this.#o.hosts,
+        what: `${what} (${path})`,
+        timeoutMs: this.#o.requestTimeoutMs ?? 10_000,
+        onTimeout: () => this.#drop(client),
+      });
+    await call<string>('creating the lock path', (cb) =>
+      client.mkdirp(path, zookeeper.CreateMode.PERSISTENT, cb),
+    ).catch((error: unknown) => {
+      if (!isCode(error, zookeeper.Exception.NODE_EXISTS)) throw error;
+    });
+    const ours = await call<string>('creating the lock node', (cb) =>
       client.create(
         `${path}/_c_${randomUUID()}-${LOCK_NAME}`,
         Buffer.from(`sluice pid ${process.pid}`),
@@ -94,20 +107,22 @@ export class ZooKeeperEtlLock {
     );
     const name = ours.slice(path.length + 1);
     const release = async () => {
-      await call<null>((cb) => client.remove(ours, -1, (e) => cb(e, null))).catch(
-        (error: unknown) => {
-          if (isCode(error, zookeeper.Exception.NO_NODE)) return;
-          this.#o.logger.warn(
-            'Releasing the ETL lock in ZooKeeper failed; it is released when the session ends.',
-            { lock: path, node: ours, error: (error as Error).message },
-          );
-        },
-      );
+      await call<null>('removing the lock node', (cb) =>
+        client.remove(ours, -1, (e) => cb(e, null)),
+      ).catch((error: unknown) => {
+        if (isCode(error, zookeeper.Exception.NO_NODE)) return;
+        this.#o.logger.warn(
+          'Releasing the ETL lock in ZooKeeper failed; it is released when the session ends.',
+          { lock: path, node: ours, error: (error as Error).message },
+        );
+      });
     };
     try {
       for (;;) {
-        const children = (await call<string[]>((cb) => client.getChildren(path, cb))).sort(
-          (a, b) => (sequenceOf(a) < sequenceOf(b) ? -1 : sequenceOf(a) > sequenceOf(b) ? 1 : 0),
+        const children = (
+          await call<string[]>('listing the lock nodes', (cb) => client.getChildren(path, cb))
+        ).sort((a, b) =>
+          sequenceOf(a) < sequenceOf(b) ? -1 : sequenceOf(a) > sequenceOf(b) ? 1 : 0,
         );
         const index = children.indexOf(name);
         if (index < 0) throw new Error(`The ETL lock node ${ours} vanished (session expired?).`);
@@ -131,6 +146,15 @@ export class ZooKeeperEtlLock {
     } catch (error) {
       await release();
       throw error;
+    }
+  }
+
+  /** Closes `client`'s session and forgets it (the next acquisition opens a new one). */
+  #drop(client: zookeeper.Client): void {
+    client.close();
+    if (this.#client === client) {
+      this.#client = undefined;
+      this.#connected = undefined;
     }
   }
 
@@ -176,11 +200,7 @@ export class ZooKeeperEtlLock {
     const timeoutMs = this.#o.connectTimeoutMs ?? 10_000;
     const connected = new Promise<zookeeper.Client>((resolve, reject) => {
       const timer = setTimeout(() => {
-        client.close();
-        if (this.#client === client) {
-          this.#client = undefined;
-          this.#connected = undefined;
-        }
+        this.#drop(client);
         reject(
           new Error(
             `ZooKeeper at ${this.#o.hosts} (canal.conf.zookeeperHosts) did not answer within ${timeoutMs / 1000} s; the distributed ETL lock cannot be taken.`,
@@ -197,20 +217,10 @@ export class ZooKeeperEtlLock {
         'The ZooKeeper session of the ETL lock expired: locks held by this process are released; a new session is opened on the next ETL.',
         { zookeeperHosts: this.#o.hosts },
       );
-      client.close();
-      if (this.#client === client) {
-        this.#client = undefined;
-        this.#connected = undefined;
-      }
+      this.#drop(client);
     });
     client.connect();
     this.#connected = connected;
     return connected;
   }
-}
-
-function call<T>(run: (cb: Callback<T>) => void): Promise<T> {
-  return new Promise((resolve, reject) =>
-    run((error, value) => (error ? reject(error) : resolve(value))),
-  );
 }

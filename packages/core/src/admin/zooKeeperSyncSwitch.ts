@@ -1,6 +1,7 @@
 import zookeeper from 'node-zookeeper-client';
 import type { Logger } from '@sluice/plugin-api';
 import type { SwitchState } from './adminRuntime.js';
+import { zooKeeperRequest, type ZooKeeperCallback } from './zooKeeperRequest.js';
 
 /**
  * canal-adapter's ZooKeeper layout for the distributed sync switch (`SyncSwitch.java` with a
@@ -21,6 +22,12 @@ export interface ZooKeeperSyncSwitchOptions {
   readonly sessionTimeoutMs?: number;
   /** How long {@link ZooKeeperSyncSwitch.start} waits for the first connection, ms. */
   readonly connectTimeoutMs?: number;
+  /**
+   * How long a read or write of a switch node waits for ZooKeeper's answer, ms (default 10 s):
+   * `start` and `set` fail after it instead of waiting on a ZooKeeper that holds the connection
+   * without answering.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 const stateOf = (data: Buffer | undefined): SwitchState =>
@@ -98,17 +105,27 @@ export class ZooKeeperSyncSwitch {
     return this.#states.get(destination) ?? 'on';
   }
 
-  /** Writes a destination's node (creating it and its parents when absent). */
+  /**
+   * Writes a destination's node (creating it and its parents when absent).
+   *
+   * @throws the client's error, or when ZooKeeper does not answer within the request timeout.
+   */
   async set(destination: string, state: SwitchState): Promise<void> {
     const path = syncSwitchPath(destination);
     const data = Buffer.from(state, 'utf8');
-    await new Promise<void>((resolve, reject) => {
-      this.#client.mkdirp(path, data, zookeeper.CreateMode.PERSISTENT, (error) => {
-        if (error) return reject(error);
-        this.#client.setData(path, data, -1, (e) => (e ? reject(e) : resolve()));
-      });
-    });
+    await this.#call<string>(`creating ${path}`, (cb) =>
+      this.#client.mkdirp(path, data, zookeeper.CreateMode.PERSISTENT, cb),
+    );
+    await this.#call<unknown>(`writing ${path}`, (cb) => this.#client.setData(path, data, -1, cb));
     this.#report(destination, state);
+  }
+
+  #call<T>(what: string, run: (cb: ZooKeeperCallback<T>) => void): Promise<T> {
+    return zooKeeperRequest(run, {
+      hosts: this.#o.hosts,
+      what,
+      timeoutMs: this.#o.requestTimeoutMs ?? 10_000,
+    });
   }
 
   /** Closes the session. Idempotent. */
@@ -141,19 +158,16 @@ export class ZooKeeperSyncSwitch {
     const rearm = () => {
       if (!this.#closed) this.#watch(destination);
     };
-    return new Promise((resolve, reject) => {
+    return this.#call<SwitchState>(`reading ${path}`, (cb) => {
       this.#client.exists(path, rearm, (error, stat) => {
-        if (error) return reject(error);
-        if (!stat) return resolve('on');
+        if (error) return cb(error, 'on');
+        if (!stat) return cb(null, 'on');
         // exists() already watches the node (data changes and deletion): no second watch here.
         this.#client.getData(path, (e, data) => {
-          if (e) {
-            // Deleted between exists and getData: absent means on.
-            if (e instanceof zookeeper.Exception && e.getCode() === zookeeper.Exception.NO_NODE)
-              return resolve('on');
-            return reject(e);
-          }
-          resolve(stateOf(data ?? undefined));
+          // Deleted between exists and getData: absent means on.
+          if (e instanceof zookeeper.Exception && e.getCode() === zookeeper.Exception.NO_NODE)
+            return cb(null, 'on');
+          cb(e, stateOf(data ?? undefined));
         });
       });
     });
