@@ -13,7 +13,6 @@ import {
 import { quietLogger } from '../../test/support/pipeline.js';
 import { BatchWriter, type BatchWriterSettings } from './batchWriter.js';
 import type { CoalesceItem } from './coalesce.js';
-import { conflictKeys } from './conflictKeys.js';
 import { SinkHandle } from './connection.js';
 
 function update(id: string, v: string, changed = ['v']): RowChangeEvent {
@@ -37,7 +36,6 @@ const item = (id: string, v = id): CoalesceItem => {
   const event = update(id, v);
   return {
     record: { event, mapping: undefined },
-    keys: conflictKeys(event, 'per-key').keys,
     coalescible: true,
   };
 };

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, MappingFile, RowChangeEvent, RowImage } from '@sluice/plugin-api';
 import { coalesce, type CoalesceItem } from './coalesce.js';
-import { conflictKeys } from './conflictKeys.js';
 
 let seq = 0;
 function row(
@@ -48,7 +47,6 @@ const item = (
   opts: { mapping?: MappingFile; coalescible?: boolean } = {},
 ): CoalesceItem => ({
   record: { event, mapping: opts.mapping },
-  keys: conflictKeys(event, 'per-key').keys,
   coalescible: opts.coalescible ?? true,
 });
 const sizes = (items: CoalesceItem[]) => coalesce(items).map((w) => w.members.length);

@@ -1,12 +1,23 @@
 import type { ChangeEvent, RowChangeEvent, SinkRecord } from '@sluice/plugin-api';
+import { rowKey } from './conflictKeys.js';
 
 /** One item of a lane batch, as coalescing sees it. */
 export interface CoalesceItem {
   readonly record: SinkRecord;
-  /** Conflict keys (two for a primary-key change, none for a DDL). */
-  readonly keys: readonly string[];
   /** False when this item must be written as is (no primary key, non-`key` ordering). */
   readonly coalescible: boolean;
+}
+
+/**
+ * The exact row keys ({@link rowKey}) of a row: one, two (old, new) for an UPDATE that changes
+ * the primary key. Exact, not the lanes' hashes: a shared hash must never merge two rows.
+ */
+function exactKeys(event: RowChangeEvent): string[] {
+  if (event.type === 'INSERT') return [rowKey(event, event.after)];
+  if (event.type === 'DELETE') return [rowKey(event, event.before)];
+  const oldKey = rowKey(event, event.before ?? event.after);
+  const newKey = rowKey(event, event.after);
+  return oldKey === newKey ? [newKey] : [oldKey, newKey];
 }
 
 /** One write of a coalesced batch and the items whose outcome it decides. */
@@ -49,28 +60,32 @@ export function coalesce<T extends CoalesceItem>(items: readonly T[]): Coalesced
   const out: CoalescedWrite<T>[] = [];
   const runs = new Map<string, Run<T>>();
   for (const item of items) {
-    const event = item.record.event;
-    const single = item.coalescible && event.kind === 'row' && item.keys.length === 1;
-    if (!single) {
-      if (event.kind === 'ddl' || item.keys.length === 0) runs.clear();
-      for (const key of item.keys) {
+    const row = item.record.event;
+    if (row.kind === 'ddl') {
+      runs.clear();
+      out.push({ record: item.record, members: [item] });
+      continue;
+    }
+    const keys = exactKeys(row);
+    if (!item.coalescible || keys.length !== 1) {
+      for (const key of keys) {
         for (const runKey of [...runs.keys()])
           if (runKey.endsWith('\u0003' + key)) runs.delete(runKey);
       }
       out.push({ record: item.record, members: [item] });
       continue;
     }
-    const runKey = (item.record.mapping?.file ?? '') + '\u0003' + item.keys[0]!;
+    const runKey = (item.record.mapping?.file ?? '') + '\u0003' + keys[0]!;
     const run = runs.get(runKey);
     if (!run) {
       const write: CoalescedWrite<T> = { record: item.record, members: [item] };
       out.push(write);
-      runs.set(runKey, { write, first: event, last: event, changed: new Set(event.changed) });
+      runs.set(runKey, { write, first: row, last: row, changed: new Set(row.changed) });
       continue;
     }
     run.write.members.push(item);
-    run.last = event;
-    for (const c of event.changed) run.changed.add(c);
+    run.last = row;
+    for (const c of row.changed) run.changed.add(c);
     run.write.record = merged(run as Run<CoalesceItem>, item.record.mapping);
   }
   return out;

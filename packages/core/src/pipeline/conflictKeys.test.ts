@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, DdlChangeEvent, RowChangeEvent, RowImage } from '@sluice/plugin-api';
-import { changesPrimaryKey, conflictKeys, hashString, rowKey } from './conflictKeys.js';
+import { changesPrimaryKey, conflictKeys, hashString, rowHash, rowKey } from './conflictKeys.js';
 
 function row(
   type: RowChangeEvent['type'],
@@ -105,7 +105,7 @@ describe('conflictKeys', () => {
     expect(conflictKeys(ins({ id: '1' }), 'per-key')).toEqual({
       table: 'db.t',
       barrier: false,
-      keys: [rowKey(ins({ id: '1' }), { id: '1' })],
+      keys: [hashString(rowKey(ins({ id: '1' }), { id: '1' }))],
     });
     expect(conflictKeys(row('DELETE', { before: { id: '1' } }), 'per-key')).toEqual({
       table: 'db.t',
@@ -140,12 +140,12 @@ describe('conflictKeys', () => {
     expect(conflictKeys(ins({ id: '1' }), 'table')).toEqual({
       table: 'db.t',
       barrier: false,
-      keys: ['db.t'],
+      keys: [hashString('db.t')],
     });
     expect(conflictKeys(ins({ v: '1' }, { pkNames: [] }), 'per-key')).toEqual({
       table: 'db.t',
       barrier: false,
-      keys: ['db.t'],
+      keys: [hashString('db.t')],
     });
   });
 
@@ -165,6 +165,25 @@ describe('conflictKeys', () => {
       expect(ck.keys).toEqual(all[0]!.keys);
     }
     expect(all[1]!.table).toBe('db.u');
+  });
+});
+
+describe('rowHash', () => {
+  it('is hashString of rowKey, without building the key', () => {
+    const cases: [RowChangeEvent, RowImage | undefined][] = [
+      [ins({ id: '1' }), { id: '1' }],
+      [ins({ id: '1' }, { database: 'a', table: 'b.c' }), { id: '1' }],
+      [ins({ a: '1', b: '23' }, { pkNames: ['a', 'b'] }), { a: '1', b: '23' }],
+      [ins({ a: '1', b: null }, { pkNames: ['a', 'b'] }), { a: '1', b: null }],
+      [ins({ id: null }), {}],
+      [ins({ id: null }), undefined],
+      [ins({ id: '' }), { id: '' }],
+      [ins({ id: '中文 😀' }, { database: 'bäse', table: '表' }), { id: '中文 😀' }],
+    ];
+    for (const [event, image] of cases)
+      expect(rowHash(event, image)).toBe(hashString(rowKey(event, image)));
+    // Distinct keys here, distinct hashes (order, NULL and '' included).
+    expect(new Set(cases.map(([e, i]) => rowHash(e, i))).size).toBe(cases.length - 1);
   });
 });
 

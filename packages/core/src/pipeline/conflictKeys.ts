@@ -8,13 +8,18 @@ export interface ConflictKeys {
   /** True for a DDL: it conflicts with every key of its table. */
   readonly barrier: boolean;
   /**
-   * Row keys (one, or two for an UPDATE that changes the primary key: old and new). Empty for a
-   * barrier.
+   * The row keys' hashes, {@link hashString} of each key (one, or two for an UPDATE that changes
+   * the primary key: old and new), made without building the key strings: the lane scheduler
+   * needs nothing else. Empty for a barrier. Two keys may share a hash (then they share a lane,
+   * which costs parallelism, never order); where keys must be told apart exactly (coalescing),
+   * use {@link rowKey}.
    */
-  readonly keys: readonly string[];
+  readonly keys: readonly number[];
 }
 
 const SEP = '\u0001';
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 
 function pkValues(pkNames: readonly string[], image: RowImage | undefined): string {
   let out = '';
@@ -41,6 +46,9 @@ export function changesPrimaryKey(event: ChangeEvent): boolean {
   return pkValues(event.pkNames, event.before) !== pkValues(event.pkNames, event.after);
 }
 
+/** The key every event shares under `partition` ordering, hashed. */
+const PARTITION_KEY = hashString('\u0002partition');
+
 /**
  * Computes the conflict keys of `event` under an ordering mode (see DESIGN.md §3). `table` is the
  * event's `database.table`, when the caller already has it (built here otherwise).
@@ -50,24 +58,41 @@ export function conflictKeys(
   ordering: OrderingMode,
   table = `${event.database}.${event.table}`,
 ): ConflictKeys {
-  if (ordering === 'partition') return { table, barrier: false, keys: ['\u0002partition'] };
+  if (ordering === 'partition') return { table, barrier: false, keys: [PARTITION_KEY] };
   if (event.kind === 'ddl') return { table, barrier: true, keys: [] };
   if (ordering === 'table' || event.pkNames.length === 0)
-    return { table, barrier: false, keys: [table] };
-  if (event.type === 'INSERT') return { table, barrier: false, keys: [rowKey(event, event.after)] };
+    return { table, barrier: false, keys: [hashString(table)] };
+  if (event.type === 'INSERT')
+    return { table, barrier: false, keys: [rowHash(event, event.after)] };
   if (event.type === 'DELETE')
-    return { table, barrier: false, keys: [rowKey(event, event.before)] };
-  const oldKey = rowKey(event, event.before ?? event.after);
-  const newKey = rowKey(event, event.after);
+    return { table, barrier: false, keys: [rowHash(event, event.before)] };
+  const oldKey = rowHash(event, event.before ?? event.after);
+  const newKey = rowHash(event, event.after);
   return { table, barrier: false, keys: oldKey === newKey ? [newKey] : [oldKey, newKey] };
+}
+
+/** FNV-1a state `h` continued over the characters of `text`. */
+function fnv(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+/**
+ * {@link hashString} of {@link rowKey} for an event of a table with a primary key, computed over
+ * the same characters without building the string (the hot path: one call per row).
+ */
+export function rowHash(event: RowChangeEvent, image: RowImage | undefined): number {
+  let h = fnv(FNV_OFFSET, event.database);
+  h = fnv(Math.imul(h ^ 1, FNV_PRIME), event.table); // SEP is U+0001
+  for (const name of event.pkNames) {
+    const v = image?.[name];
+    h = Math.imul(h ^ 1, FNV_PRIME);
+    h = v === null || v === undefined ? Math.imul(h, FNV_PRIME) : fnv(h, v); // NULL is U+0000
+  }
+  return h >>> 0;
 }
 
 /** A stable 32-bit hash of a string (FNV-1a), for picking a lane. */
 export function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fnv(FNV_OFFSET, text) >>> 0;
 }

@@ -470,7 +470,7 @@ const MUTANTS: readonly {
   {
     name: 'partition-wide key emptied',
     file: 'conflictKeys.ts',
-    from: "keys: ['\\u0002partition']",
+    from: 'keys: [PARTITION_KEY]',
     to: 'keys: []',
     caughtBy: [
       'partition ordering is strictly sequential across tables: source order, one batch at a time',
@@ -534,7 +534,7 @@ describe.skipIf(process.env['SLUICE_MUTATION_RUN'] === '1')(
 describe('LaneScheduler.take', () => {
   const item = (table: string, keys: string[], extra: Partial<LaneItem> = {}) => ({
     table,
-    keys,
+    keys: keys.map(hashString) as readonly number[],
     barrier: false,
     bytes: 10,
     ddl: false,
@@ -635,7 +635,7 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
   type It = LaneItem & { id: string; ddl: boolean };
   const row = (table: string, keys: string[], id = keys.join('+')): It => ({
     table,
-    keys,
+    keys: keys.map(hashString),
     barrier: false,
     bytes: 1,
     ddl: false,
@@ -810,7 +810,7 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
     s.push(item);
     const taken = s.take(0, 1, 10);
     // The scheduler recorded a's bucket at push: release frees it even if the keys were replaced.
-    (item as { keys: readonly string[] }).keys = [keyOn(1, 2)];
+    (item as { keys: readonly number[] }).keys = [hashString(keyOn(1, 2))];
     s.release(0, taken);
     // a is free again: a two-key item of a and a key held in lane 1 is not blocked by lane 0.
     const b = keyOn(1, 2, 'b');
@@ -836,7 +836,9 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
     const item = row('t', [a, b]);
     s.push(item);
     const taken = s.take(0, 1, 10);
-    (item as { keys: readonly string[] }).keys = [keyOn(1, 2, 'x'), keyOn(1, 2, 'y')];
+    (item as { keys: readonly number[] }).keys = [keyOn(1, 2, 'x'), keyOn(1, 2, 'y')].map(
+      hashString,
+    );
     s.release(0, taken);
     // a and b are free: each goes to its own hashed lane.
     s.push(row('t', [a]));

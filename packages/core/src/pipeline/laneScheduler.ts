@@ -6,8 +6,11 @@ export interface LaneItem {
   readonly table: string;
   /** True for a DDL under `per-key`/`table` ordering: it conflicts with every key of its table. */
   readonly barrier: boolean;
-  /** Row keys: one, two for a primary-key change, none for a barrier. */
-  readonly keys: readonly string[];
+  /**
+   * Row keys as 32-bit hashes ({@link conflictKeys}): one, two for a primary-key change, none for
+   * a barrier.
+   */
+  readonly keys: readonly number[];
   /** Approximate size, for `take`'s byte bound. */
   readonly bytes: number;
   /**
@@ -54,7 +57,7 @@ export class LaneScheduler<T extends LaneItem> {
   readonly #intake: T[] = [];
   #intakeHead = 0;
   /**
-   * Held row keys by hash bucket (`hashString(key) % buckets`, {@link BUCKETS_PER_LANE} buckets
+   * Held row keys by hash bucket (`key hash % buckets`, {@link BUCKETS_PER_LANE} buckets
    * per lane): the lane holding the bucket and how many held keys fall in it, as one number
    * (`lane + count × lanes`, 0 when none). Keys sharing a bucket count as one key: they go to one
    * lane and wait for each other, which only ever costs parallelism, never order. The bucket
@@ -196,7 +199,7 @@ export class LaneScheduler<T extends LaneItem> {
     if (keys.length > this.#picked.length) this.#picked = new Uint32Array(keys.length);
     let hashed = -1;
     for (let i = 0; i < keys.length; i++) {
-      const hash = hashString(keys[i]!);
+      const hash = keys[i]!;
       if (i === 0) hashed = hash % n;
       const bucket = hash % buckets.length;
       this.#picked[i] = bucket;
@@ -231,7 +234,7 @@ export class LaneScheduler<T extends LaneItem> {
       buckets[bucket] = held === 0 ? lane + n : held + n;
     }
     // One number for release: bucket 0, plus bucket 1 + 1 over the bucket count (two keys; more
-    // than two are hashed again on release).
+    // than two are looked up again on release).
     item.held =
       keys === 2 ? this.#picked[0]! + (this.#picked[1]! + 1) * buckets.length : this.#picked[0]!;
     this.#laneHeld[lane]! += 1;
@@ -246,7 +249,7 @@ export class LaneScheduler<T extends LaneItem> {
       this.#unholdBucket(held % b);
       if (keys === 2) this.#unholdBucket(Math.floor(held / b) - 1);
     } else {
-      for (let i = 0; i < keys; i++) this.#unholdBucket(hashString(item.keys[i]!) % b);
+      for (let i = 0; i < keys; i++) this.#unholdBucket(item.keys[i]! % b);
     }
     // Never below 0 for items this scheduler held; a release of anything else must not wrap.
     if (this.#laneHeld[lane]! > 0) this.#laneHeld[lane]! -= 1;
