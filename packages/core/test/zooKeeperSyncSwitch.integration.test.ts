@@ -4,18 +4,12 @@
  * it to pause and to resume the stream).
  */
 import { afterAll, expect, it } from 'vitest';
-import type { Logger } from '@sluice/plugin-api';
 import { ZooKeeperSyncSwitch, syncSwitchPath } from '../src/admin/zooKeeperSyncSwitch.js';
 import { uniqueName, zookeeperHosts } from '../../../test/support/testbed.js';
+import { quietLogger } from './support/pipeline.js';
 import { zooKeeperProxy } from './support/zooKeeperProxy.js';
 
-const logger: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  child: () => logger,
-};
+const logger = quietLogger();
 const switches: ZooKeeperSyncSwitch[] = [];
 afterAll(() => {
   for (const s of switches) s.close();
