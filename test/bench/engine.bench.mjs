@@ -53,14 +53,26 @@ function parse() {
 
 const ceiling = [];
 const sluice = [];
+// Process CPU time (all threads: the GC's helpers too) per round: steadier than the wall clock on
+// a VM whose neighbours take the CPU now and then (stolen time is not counted).
+const ceilingCpu = [];
+const sluiceCpu = [];
+const cpuMs = (start) => {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1000;
+};
 for (let r = 0; r < ROUNDS; r++) {
+  let c = process.cpuUsage();
   ceiling.push(parse());
+  ceilingCpu.push(cpuMs(c));
+  c = process.cpuUsage();
   sluice.push(
     await runEngineOnce(payloads, {
       sourceBatch: SOURCE_BATCH,
       settings: opts['max-in-flight'] ? { maxInFlight: Number(opts['max-in-flight']) } : {},
     }),
   );
+  sluiceCpu.push(cpuMs(c));
 }
 const us = (ms) => (ms * 1000) / ROWS;
 const result = {
@@ -68,6 +80,11 @@ const result = {
   rounds: ROUNDS,
   ceilingUsPerRow: us(median(ceiling)),
   engineUsPerRow: us(median(sluice)),
+  // The fastest round: on a shared VM the least disturbed one, steadier than the median for A/B.
+  engineMinUsPerRow: us(Math.min(...sluice)),
+  ceilingMinUsPerRow: us(Math.min(...ceiling)),
+  engineCpuUsPerRow: us(median(sluiceCpu)),
+  ceilingCpuUsPerRow: us(median(ceilingCpu)),
   ratio: median(ceiling) / median(sluice),
   perRound: sluice.map((s, i) => ceiling[i] / s),
 };
@@ -84,6 +101,8 @@ else {
     `ceiling JSON.parse:  ${result.ceilingUsPerRow.toFixed(3)} µs/row (${Math.round(1e6 / result.ceilingUsPerRow)} rows/s)`,
   );
   console.log(
-    `ratio ${result.ratio.toFixed(2)}; per round ${result.perRound.map((x) => x.toFixed(2)).join(', ')}`,
+    `process CPU (median): engine ${result.engineCpuUsPerRow.toFixed(3)} µs/row, ceiling ${result.ceilingCpuUsPerRow.toFixed(3)} µs/row\n` +
+      `fastest round: engine ${result.engineMinUsPerRow.toFixed(3)} µs/row, ceiling ${result.ceilingMinUsPerRow.toFixed(3)} µs/row\n` +
+      `ratio ${result.ratio.toFixed(2)}; per round ${result.perRound.map((x) => x.toFixed(2)).join(', ')}`,
   );
 }

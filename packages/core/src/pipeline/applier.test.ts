@@ -9,7 +9,7 @@ import type {
 import { quietLogger } from '../../test/support/pipeline.js';
 import { AckTracker } from './ackTracker.js';
 import { Applier, type ApplierEntry, type ApplierSettings } from './applier.js';
-import { conflictKeys } from './conflictKeys.js';
+import { writeConflictKeys } from './conflictKeys.js';
 import { SinkHandle } from './connection.js';
 import type { OrderingMode } from './settings.js';
 
@@ -42,12 +42,15 @@ function entry(
   opts: { bytes?: number; kind?: 'row' | 'ddl'; ordering?: OrderingMode; table?: string } = {},
 ): ApplierEntry {
   const e = event(id, opts.kind, opts.table);
-  const ck = conflictKeys(e, opts.ordering ?? 'per-key');
+  const slots = { key: 0, key2: 0 };
+  const table = `${e.database}.${e.table}`;
+  const barrier = writeConflictKeys(e, opts.ordering ?? 'per-key', table, slots);
   return {
-    record: { event: e, mapping: undefined },
-    keys: ck.keys,
-    table: ck.table,
-    barrier: ck.barrier,
+    event: e,
+    mapping: undefined,
+    ...slots,
+    table,
+    barrier,
     coalescible: false,
     bytes: opts.bytes ?? 10,
     executedAt: e.executedAt,
@@ -227,7 +230,7 @@ describe('Applier', () => {
   it('a crash in a lane stops the pipeline with SLUICE_ERR_PIPELINE_STOPPED', async () => {
     const { applier, failures } = setup();
     const bad = entry('1');
-    Object.defineProperty(bad, 'record', {
+    Object.defineProperty(bad, 'event', {
       get() {
         throw new Error('boom');
       },

@@ -25,7 +25,7 @@ export interface ApplierEntry extends CoalesceItem, LaneItem {
   /** Approximate size, for `batchBytes`. */
   readonly bytes: number;
   /**
-   * The event's binlog time (`record.event.executedAt`), ms, kept beside the entry: the engine
+   * The event's binlog time (`event.executedAt`), ms, kept beside the entry: the engine
    * reads it for every applied entry (lag), when the event itself is no longer in the cache.
    */
   readonly executedAt: number;
@@ -81,7 +81,7 @@ export interface ApplierOptions {
   readonly logger: Logger;
 }
 
-const isDdl = (entry: ApplierEntry): boolean => entry.record.event.kind === 'ddl';
+const isDdl = (entry: ApplierEntry): boolean => entry.event.kind === 'ddl';
 
 /**
  * Applies the records of one sink instance and one partition through N lanes (DESIGN.md §3): a

@@ -34,10 +34,7 @@ function update(id: string, v: string, changed = ['v']): RowChangeEvent {
 }
 const item = (id: string, v = id): CoalesceItem => {
   const event = update(id, v);
-  return {
-    record: { event, mapping: undefined },
-    coalescible: true,
-  };
+  return { event, mapping: undefined, coalescible: true };
 };
 const idOf = (r: SinkRecord) => (r.event.kind === 'row' ? String(r.event.after?.['v']) : '');
 
@@ -96,11 +93,11 @@ function setup(
     logger: quietLogger(warnings),
     hooks: {
       applied: (items) => {
-        applied.push(...items.map((i) => idOf(i.record)));
+        applied.push(...items.map((i) => idOf(i)));
         events.push(`applied ${items.length}`);
       },
       deadLetter: async (items, reason, attempts) => {
-        dead.push({ ids: items.map((i) => idOf(i.record)), reason, attempts });
+        dead.push({ ids: items.map((i) => idOf(i)), reason, attempts });
         events.push(`dead ${items.length}`);
         return opts.deadLetterOk ?? true;
       },
@@ -364,16 +361,16 @@ describe('BatchWriter', () => {
   it('coalescing merges insert … delete of a row into the delete: still written, every member applied', async () => {
     const insert = item('1', 'a');
     const del = item('1', 'b');
-    const event = del.record.event as RowChangeEvent;
-    (del.record as { event: RowChangeEvent }).event = {
+    const event = del.event as RowChangeEvent;
+    (del as { event: RowChangeEvent }).event = {
       ...event,
       type: 'DELETE',
       before: event.after,
       after: undefined,
       changed: [],
     };
-    (insert.record as { event: RowChangeEvent }).event = {
-      ...(insert.record.event as RowChangeEvent),
+    (insert as { event: RowChangeEvent }).event = {
+      ...(insert.event as RowChangeEvent),
       type: 'INSERT',
       before: undefined,
     };

@@ -8,7 +8,7 @@ import {
   type WriteResult,
 } from '@sluice/plugin-api';
 import { coreErrors, messageOf } from '../errors.js';
-import { coalesce, type CoalesceItem, type CoalescedWrite } from './coalesce.js';
+import { coalesce, recordOf, type CoalesceItem, type CoalescedWrite } from './coalesce.js';
 import type { SinkHandle } from './connection.js';
 import { maxAttempts, retry, retryAfter, type RetryDecision } from './retry.js';
 import type { PipelineSettings } from './settings.js';
@@ -58,7 +58,7 @@ class WriteResultMismatch extends Error {}
 
 /**
  * The records of one `write` call and the items whose outcome each decides: without coalescing,
- * record `i` is item `i`'s (no per-item wrapper on the hot path); with coalescing, `groups[i]`
+ * record `i` is item `i`'s; with coalescing, `groups[i]`
  * holds the items merged into record `i`.
  */
 interface WriteSet<T> {
@@ -69,7 +69,7 @@ interface WriteSet<T> {
 
 function plainSet<T extends CoalesceItem>(items: readonly T[]): WriteSet<T> {
   const records = new Array<SinkRecord>(items.length);
-  for (let i = 0; i < items.length; i++) records[i] = items[i]!.record;
+  for (let i = 0; i < items.length; i++) records[i] = recordOf(items[i]!);
   return { records, items, groups: undefined };
 }
 

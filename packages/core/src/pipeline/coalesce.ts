@@ -1,9 +1,13 @@
 import type { ChangeEvent, RowChangeEvent, SinkRecord } from '@sluice/plugin-api';
 import { rowKey } from './conflictKeys.js';
 
-/** One item of a lane batch, as coalescing sees it. */
+/**
+ * One item of a lane batch, as coalescing sees it: the event and its mapping (what the sink
+ * receives as a {@link SinkRecord}, made for the write).
+ */
 export interface CoalesceItem {
-  readonly record: SinkRecord;
+  readonly event: ChangeEvent;
+  readonly mapping: SinkRecord['mapping'];
   /** False when this item must be written as is (no primary key, non-`key` ordering). */
   readonly coalescible: boolean;
 }
@@ -36,7 +40,7 @@ interface Run<T extends CoalesceItem> {
 
 function merged(run: Run<CoalesceItem>, mapping: SinkRecord['mapping']): SinkRecord {
   const { first, last } = run;
-  if (run.write.members.length === 1) return run.write.members[0]!.record;
+  if (run.write.members.length === 1) return recordOf(run.write.members[0]!);
   let event: ChangeEvent = last;
   if (last.type === 'DELETE') {
     // Insert … delete does not cancel: after a crash the insert may be in the target already
@@ -50,6 +54,11 @@ function merged(run: Run<CoalesceItem>, mapping: SinkRecord['mapping']): SinkRec
   return { event, mapping };
 }
 
+/** The sink record of one item (a new object: sinks see the record's two properties only). */
+export function recordOf(item: CoalesceItem): SinkRecord {
+  return { event: item.event, mapping: item.mapping };
+}
+
 /**
  * Coalesces a lane batch per key and mapping: the final image wins (insert-then-delete becomes
  * the delete, which is idempotent, so a replay converges). Order per key is kept (a merged write sits where its first item was); an UPDATE that
@@ -60,10 +69,10 @@ export function coalesce<T extends CoalesceItem>(items: readonly T[]): Coalesced
   const out: CoalescedWrite<T>[] = [];
   const runs = new Map<string, Run<T>>();
   for (const item of items) {
-    const row = item.record.event;
+    const row = item.event;
     if (row.kind === 'ddl') {
       runs.clear();
-      out.push({ record: item.record, members: [item] });
+      out.push({ record: recordOf(item), members: [item] });
       continue;
     }
     const keys = exactKeys(row);
@@ -72,13 +81,13 @@ export function coalesce<T extends CoalesceItem>(items: readonly T[]): Coalesced
         for (const runKey of [...runs.keys()])
           if (runKey.endsWith('\u0003' + key)) runs.delete(runKey);
       }
-      out.push({ record: item.record, members: [item] });
+      out.push({ record: recordOf(item), members: [item] });
       continue;
     }
-    const runKey = (item.record.mapping?.file ?? '') + '\u0003' + keys[0]!;
+    const runKey = (item.mapping?.file ?? '') + '\u0003' + keys[0]!;
     const run = runs.get(runKey);
     if (!run) {
-      const write: CoalescedWrite<T> = { record: item.record, members: [item] };
+      const write: CoalescedWrite<T> = { record: recordOf(item), members: [item] };
       out.push(write);
       runs.set(runKey, { write, first: row, last: row, changed: new Set(row.changed) });
       continue;
@@ -86,7 +95,7 @@ export function coalesce<T extends CoalesceItem>(items: readonly T[]): Coalesced
     run.write.members.push(item);
     run.last = row;
     for (const c of row.changed) run.changed.add(c);
-    run.write.record = merged(run as Run<CoalesceItem>, item.record.mapping);
+    run.write.record = merged(run as Run<CoalesceItem>, item.mapping);
   }
   return out;
 }

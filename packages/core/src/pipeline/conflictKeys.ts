@@ -50,25 +50,60 @@ export function changesPrimaryKey(event: ChangeEvent): boolean {
 const PARTITION_KEY = hashString('\u0002partition');
 
 /**
- * Computes the conflict keys of `event` under an ordering mode (see DESIGN.md §3). `table` is the
- * event's `database.table`, when the caller already has it (built here otherwise).
+ * Where {@link writeConflictKeys} puts the row keys of one event: their {@link hashString}s as
+ * signed 32-bit integers (`hash | 0`, so they stay small integers in the object that holds them;
+ * `>>> 0` gives the hash back). `key2` is `key` unless the event has a second key.
+ */
+export interface ConflictKeySlots {
+  key: number;
+  key2: number;
+}
+
+/**
+ * Computes the conflict keys of `event` under an ordering mode (see DESIGN.md §3) into `slots`
+ * and says whether the event is a barrier (a DDL under `per-key` or `table` ordering: it
+ * conflicts with every key of its table; its slots are left as they were). Row keys: one, or two
+ * for an UPDATE that changes the primary key (old in `key`, new in `key2`). `table` is the
+ * event's `database.table`.
+ *
+ * The hot path of the ingest step: one call per routed record, nothing allocated.
+ */
+export function writeConflictKeys(
+  event: ChangeEvent,
+  ordering: OrderingMode,
+  table: string,
+  slots: ConflictKeySlots,
+): boolean {
+  let key: number;
+  let key2: number | undefined;
+  if (ordering === 'partition') key = PARTITION_KEY;
+  else if (event.kind === 'ddl') return true;
+  else if (ordering === 'table' || event.pkNames.length === 0) key = hashString(table);
+  else if (event.type === 'INSERT') key = rowHash(event, event.after);
+  else if (event.type === 'DELETE') key = rowHash(event, event.before);
+  else {
+    key = rowHash(event, event.before ?? event.after);
+    key2 = rowHash(event, event.after);
+  }
+  slots.key = key | 0;
+  slots.key2 = (key2 ?? key) | 0;
+  return false;
+}
+
+/**
+ * The conflict keys of `event` under an ordering mode, as one object ({@link writeConflictKeys}
+ * without the slots; for tests and tools). `table` is the event's `database.table`, when the
+ * caller already has it (built here otherwise).
  */
 export function conflictKeys(
   event: ChangeEvent,
   ordering: OrderingMode,
   table = `${event.database}.${event.table}`,
 ): ConflictKeys {
-  if (ordering === 'partition') return { table, barrier: false, keys: [PARTITION_KEY] };
-  if (event.kind === 'ddl') return { table, barrier: true, keys: [] };
-  if (ordering === 'table' || event.pkNames.length === 0)
-    return { table, barrier: false, keys: [hashString(table)] };
-  if (event.type === 'INSERT')
-    return { table, barrier: false, keys: [rowHash(event, event.after)] };
-  if (event.type === 'DELETE')
-    return { table, barrier: false, keys: [rowHash(event, event.before)] };
-  const oldKey = rowHash(event, event.before ?? event.after);
-  const newKey = rowHash(event, event.after);
-  return { table, barrier: false, keys: oldKey === newKey ? [newKey] : [oldKey, newKey] };
+  const slots: ConflictKeySlots = { key: 0, key2: 0 };
+  if (writeConflictKeys(event, ordering, table, slots)) return { table, barrier: true, keys: [] };
+  const keys = slots.key === slots.key2 ? [slots.key >>> 0] : [slots.key >>> 0, slots.key2 >>> 0];
+  return { table, barrier: false, keys };
 }
 
 /** FNV-1a state `h` continued over the characters of `text`. */

@@ -547,6 +547,43 @@ describe('PipelineEngine flow control', () => {
     expect(source.committed.get('p')).toBe('20');
   });
 
+  it('lets the lanes write every batchSize events of a delivered batch: a sink that keeps up holds about one batch, not maxInFlight', async () => {
+    const seen: { read: number; inFlight: number }[] = [];
+    let read = 0;
+    let engineRef: PipelineEngine | undefined;
+    const sink = new RecordingSink({
+      script: () => {
+        seen.push({ read, inFlight: engineRef!.inFlight('p') });
+        return undefined;
+      },
+    });
+    const { engine } = setup({
+      partitions: {},
+      sinks: [{ key: 's', instance: sink }],
+      settings: { maxInFlight: 10_000, batchSize: 5, lanes: 1 },
+    });
+    engineRef = engine;
+    await engine.assigned(['p']);
+    // A batch of 40 one-row messages; the engine's reads of it are counted.
+    const messages = Array.from({ length: 40 }, (_, i) => ({
+      offset: String(i),
+      payload: insert(String(i)),
+    }));
+    const counted = messages.map((_, i) =>
+      Object.defineProperty({}, 'offset', {
+        get: () => ((read = Math.max(read, i + 1)), messages[i]!.offset),
+      }),
+    ) as { offset: string; payload: string }[];
+    counted.forEach((m, i) => Object.defineProperty(m, 'payload', { value: messages[i]!.payload }));
+    await engine.deliver({ partition: 'p', messages: counted });
+    await until(() => sink.applied.length === 40);
+    // The first write came after one batch (5 events) was taken, long before the 40th message;
+    // and never more than two batches were in flight (without the yield: all 40 at once).
+    expect(seen[0]!.read).toBeLessThanOrEqual(6);
+    expect(Math.max(...seen.map((s) => s.inFlight))).toBeLessThanOrEqual(10);
+    expect(sink.applied.map(idOf)).toEqual(messages.map((m) => m.offset));
+  });
+
   it('stops taking a batch midway when its partition is revoked while it waits for room', async () => {
     const gate = deferred();
     const sink = new RecordingSink({ script: async () => (await gate.promise, undefined) });

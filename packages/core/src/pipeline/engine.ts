@@ -22,6 +22,9 @@ import { Ingest, type IngestCounts, type RoutedEntry } from './ingest.js';
 import { resolvePipelineSettings, type OrderingMode, type PipelineSettings } from './settings.js';
 import { SinkHandle } from './connection.js';
 
+/** One turn of the event loop: every lane's pending microtasks (a fast sink's writes) run first. */
+const yieldToLanes = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** A sink instance of the group. */
 export interface EngineSink {
   /** The instance key (`outerAdapters[].key`). */
@@ -592,12 +595,26 @@ export class PipelineEngine implements SourceHandler {
     }
     const counts: IngestCounts = { consumed: new Map(), skipped: new Map() };
     const max = this.#settings.maxInFlight;
+    const yieldEvery = this.#settings.batchSize;
+    let sinceYield = 0;
     try {
       for (const message of batch.messages) {
         // maxInFlight holds within a batch too (a source batch may be 20 000 rows): decoded
         // events waiting in memory are what the young generation has to copy at every scavenge.
-        if (p.tracker.inFlight >= max && !(await this.#room(p))) return;
+        if (p.tracker.inFlight >= max) {
+          if (!(await this.#room(p))) return;
+          sinceYield = 0;
+        } else if (sinceYield >= yieldEvery) {
+          // Let the lanes write what is queued before decoding more: a sink that keeps up then
+          // holds about one batch in memory, not maxInFlight (fewer rows for every scavenge to
+          // copy); a slower one still fills the window.
+          await yieldToLanes();
+          if (!(await this.#room(p))) return;
+          sinceYield = 0;
+        }
+        const before = p.tracker.inFlight;
         this.#accept(p, message.offset, message.payload, counts);
+        sinceYield += p.tracker.inFlight - before;
       }
     } finally {
       this.#counted(counts);
@@ -807,9 +824,9 @@ export class PipelineEngine implements SourceHandler {
     for (const e of entries) {
       const ok = await this.#deadLetters.write(
         this.#deadLetters.record(e.origin, reason, {
-          index: e.record.event.position.index,
+          index: e.event.position.index,
           sink: sinkKey,
-          ...(e.record.mapping ? { mapping: e.record.mapping.file } : {}),
+          ...(e.mapping ? { mapping: e.mapping.file } : {}),
         }),
         signal,
       );
@@ -822,7 +839,7 @@ export class PipelineEngine implements SourceHandler {
         {
           partition: e.origin.partition,
           offset: e.origin.offset,
-          index: e.record.event.position.index,
+          index: e.event.position.index,
           table,
           reason,
         },

@@ -3,7 +3,7 @@ import type { MappingRoute, Router } from '../router/router.js';
 import { takesRoute, takesSink, type MessageOverride } from '../router/routeFilter.js';
 import type { MessageTicket } from './ackTracker.js';
 import type { ApplierEntry, SourceOrigin } from './applier.js';
-import { conflictKeys } from './conflictKeys.js';
+import { writeConflictKeys } from './conflictKeys.js';
 import { decodeMessage, type MessageFormat } from './decodeMessage.js';
 import type { OrderingMode } from './settings.js';
 
@@ -57,6 +57,8 @@ function approxBytes(payload: Uint8Array | string, events: number): number {
   const size = typeof payload === 'string' ? payload.length : payload.byteLength;
   return Math.ceil(size / Math.max(1, events));
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function add(map: Map<string, number>, key: string, n: number): void {
   map.set(key, (map.get(key) ?? 0) + n);
@@ -178,13 +180,14 @@ export class Ingest {
     message: IngestMessage,
   ): RoutedEntry {
     const ordering = route?.ordering ?? this.#o.sinks[sink]!.ordering;
-    const ck = conflictKeys(event, ordering, table);
-    return {
+    const entry: Mutable<RoutedEntry> = {
       sink,
-      record: { event, mapping: route?.mapping },
-      keys: ck.keys,
-      table: ck.table,
-      barrier: ck.barrier,
+      event,
+      mapping: route?.mapping,
+      key: 0,
+      key2: 0,
+      table,
+      barrier: false,
       coalescible: ordering === 'per-key' && event.pkNames.length > 0,
       bytes,
       executedAt: event.executedAt,
@@ -192,5 +195,8 @@ export class Ingest {
       origin: message.origin,
       held: 0,
     };
+    // The keys go straight into the entry: no conflict-key object or array per record.
+    entry.barrier = writeConflictKeys(event, ordering, table, entry);
+    return entry;
   }
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '@sluice/plugin-api';
-import { conflictKeys, hashString } from './conflictKeys.js';
+import { hashString, writeConflictKeys } from './conflictKeys.js';
 import { LaneScheduler, type LaneItem } from './laneScheduler.js';
 import type { OrderingMode } from './settings.js';
 
@@ -108,9 +108,18 @@ interface Trace {
 /** The scheduler and conflict keys under test (the real ones, or a mutant of them). */
 interface Impl {
   readonly LaneScheduler: typeof LaneScheduler;
-  readonly conflictKeys: typeof conflictKeys;
+  readonly writeConflictKeys: typeof writeConflictKeys;
 }
-const real: Impl = { LaneScheduler, conflictKeys };
+const real: Impl = { LaneScheduler, writeConflictKeys };
+
+/** An item's row keys as uint32 hashes: none for a barrier, one, or two for a key change. */
+const keysOf = (i: LaneItem): number[] =>
+  i.barrier ? [] : i.key === i.key2 ? [i.key >>> 0] : [i.key >>> 0, i.key2 >>> 0];
+/** The key fields of an item with these row-key hashes (see {@link writeConflictKeys}). */
+const keyFields = (hashes: readonly number[]): { key: number; key2: number } => ({
+  key: (hashes[0] ?? 0) | 0,
+  key2: (hashes[1] ?? hashes[0] ?? 0) | 0,
+});
 
 /**
  * Runs a workload through a scheduler while simulated lanes take and complete batches in the
@@ -125,13 +134,18 @@ function simulate(
   steps: readonly Step[],
 ): Trace {
   const items: Item[] = ops.map((op, index) => {
-    const ck = impl.conflictKeys(eventOf(op, index), ordering);
+    const event = eventOf(op, index);
+    const table = `${event.database}.${event.table}`;
+    const slots = { key: 0, key2: 0 };
+    const barrier = impl.writeConflictKeys(event, ordering, table, slots);
     return {
       index,
       ddl: op.kind === 'DDL' || op.kind === 'RENAME',
       touches: touches(op),
       bytes: 1,
-      ...ck,
+      table,
+      barrier,
+      ...slots,
     };
   });
   const violations: string[] = [];
@@ -155,9 +169,9 @@ function simulate(
       item.takenAt = clock;
       item.batch = batches;
     }
-    const busy = new Set([...inFlight.values()].flat().flatMap((i) => [...i.keys]));
+    const busy = new Set([...inFlight.values()].flat().flatMap(keysOf));
     for (const item of batch)
-      for (const key of item.keys)
+      for (const key of keysOf(item))
         if (busy.has(key)) violations.push(`item ${item.index}: key ${key} in flight in two lanes`);
     inFlight.set(lane, batch);
     return true;
@@ -275,9 +289,9 @@ const properties: Record<string, (impl: Impl, run: RunOptions) => void> = {
         const trace = simulate(impl, ops, 'per-key', lanes, steps);
         expect(trace.violations).toEqual([]);
         expect(sorted(trace.applied)).toEqual(ops.map((_, i) => i)); // everything, once
-        const keys = new Set(trace.items.flatMap((i) => [...i.keys]));
+        const keys = new Set(trace.items.flatMap(keysOf));
         for (const key of keys) {
-          const order = orderOf(trace, (i) => i.keys.includes(key));
+          const order = orderOf(trace, (i) => keysOf(i).includes(key));
           expect(order, `key ${key}`).toEqual(sorted(order));
         }
       }),
@@ -291,10 +305,10 @@ const properties: Record<string, (impl: Impl, run: RunOptions) => void> = {
     fc.assert(
       fc.property(heavyArb, ({ ops, lanes, steps }) => {
         const trace = simulate(impl, ops, 'per-key', lanes, steps);
-        for (const change of trace.items.filter((i) => i.keys.length === 2)) {
-          for (const key of change.keys) {
+        for (const change of trace.items.filter((i) => keysOf(i).length === 2)) {
+          for (const key of keysOf(change)) {
             for (const other of trace.items) {
-              if (other === change || !other.keys.includes(key)) continue;
+              if (other === change || !keysOf(other).includes(key)) continue;
               if (other.index < change.index) expectBefore(other, change, `key ${key}`);
               else expectBefore(change, other, `key ${key}`);
             }
@@ -459,8 +473,8 @@ const MUTANTS: readonly {
   {
     name: 'a primary-key change looks only at its new key',
     file: 'laneScheduler.ts',
-    from: 'const owner = buckets[bucket]!;',
-    to: 'const owner = i === keys.length - 1 ? buckets[bucket]! : 0;',
+    from: 'if (owner0 !== 0) found = owner0 % n;',
+    to: 'if (owner0 !== 0 && item.key2 === item.key) found = owner0 % n;',
     caughtBy: [
       'per-key: every key is applied in source order, and never in flight in two lanes at once',
       'a primary-key change across lanes is ordered against both its old and its new key',
@@ -468,10 +482,10 @@ const MUTANTS: readonly {
     ],
   },
   {
-    name: 'partition-wide key emptied',
+    name: 'partition-wide key replaced by the table key',
     file: 'conflictKeys.ts',
-    from: 'keys: [PARTITION_KEY]',
-    to: 'keys: []',
+    from: "if (ordering === 'partition') key = PARTITION_KEY;",
+    to: "if (ordering === 'partition') key = hashString(table);",
     caughtBy: [
       'partition ordering is strictly sequential across tables: source order, one batch at a time',
       'partition ordering: the target ends as if applied in source order',
@@ -497,9 +511,12 @@ async function loadMutant(mutant: (typeof MUTANTS)[number]): Promise<{ impl: Imp
     LaneScheduler: typeof LaneScheduler;
   };
   const keys = (await import(/* @vite-ignore */ join(dir, 'conflictKeys.ts'))) as {
-    conflictKeys: typeof conflictKeys;
+    writeConflictKeys: typeof writeConflictKeys;
   };
-  return { impl: { LaneScheduler: scheduler.LaneScheduler, conflictKeys: keys.conflictKeys }, dir };
+  return {
+    impl: { LaneScheduler: scheduler.LaneScheduler, writeConflictKeys: keys.writeConflictKeys },
+    dir,
+  };
 }
 
 // Skipped under `pnpm mutate`: Stryker instruments laneScheduler.ts, so its text no longer holds
@@ -534,7 +551,7 @@ describe.skipIf(process.env['SLUICE_MUTATION_RUN'] === '1')(
 describe('LaneScheduler.take', () => {
   const item = (table: string, keys: string[], extra: Partial<LaneItem> = {}) => ({
     table,
-    keys: keys.map(hashString) as readonly number[],
+    ...keyFields(keys.map(hashString)),
     barrier: false,
     bytes: 10,
     ddl: false,
@@ -635,7 +652,7 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
   type It = LaneItem & { id: string; ddl: boolean };
   const row = (table: string, keys: string[], id = keys.join('+')): It => ({
     table,
-    keys: keys.map(hashString),
+    ...keyFields(keys.map(hashString)),
     barrier: false,
     bytes: 1,
     ddl: false,
@@ -643,7 +660,8 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
   });
   const barrier = (table: string, id = `ddl ${table}`): It => ({
     table,
-    keys: [],
+    key: 0,
+    key2: 0,
     barrier: true,
     bytes: 1,
     ddl: true,
@@ -810,7 +828,7 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
     s.push(item);
     const taken = s.take(0, 1, 10);
     // The scheduler recorded a's bucket at push: release frees it even if the keys were replaced.
-    (item as { keys: readonly number[] }).keys = [hashString(keyOn(1, 2))];
+    Object.assign(item, keyFields([hashString(keyOn(1, 2))]));
     s.release(0, taken);
     // a is free again: a two-key item of a and a key held in lane 1 is not blocked by lane 0.
     const b = keyOn(1, 2, 'b');
@@ -836,32 +854,12 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
     const item = row('t', [a, b]);
     s.push(item);
     const taken = s.take(0, 1, 10);
-    (item as { keys: readonly number[] }).keys = [keyOn(1, 2, 'x'), keyOn(1, 2, 'y')].map(
-      hashString,
-    );
+    Object.assign(item, keyFields([keyOn(1, 2, 'x'), keyOn(1, 2, 'y')].map(hashString)));
     s.release(0, taken);
     // a and b are free: each goes to its own hashed lane.
     s.push(row('t', [a]));
     s.push(row('t', [b]));
     expect([s.queued(0), s.queued(1)]).toEqual([1, 1]);
-  });
-
-  it('holds and frees every key of an item with more than two keys', () => {
-    const { s } = make(3);
-    const [k0, k1, k2] = [keyOn(0, 3), keyOn(1, 3), keyOn(2, 3)];
-    s.push(row('t', [k0, k1, k2], 'three'));
-    expect(s.queued(0)).toBe(1);
-    // Each of the three keys is held in lane 0 now.
-    for (const k of [k1, k2]) s.push(row('t', [k], k));
-    expect([s.queued(0), s.queued(1), s.queued(2)]).toEqual([3, 0, 0]);
-    for (;;) {
-      const batch = s.take(0, 10, 100);
-      if (batch.length === 0) break;
-      s.release(0, batch);
-    }
-    // All free: each key goes to its own hashed lane again.
-    for (const k of [k0, k1, k2]) s.push(row('t', [k], k));
-    expect([s.queued(0), s.queued(1), s.queued(2)]).toEqual([1, 1, 1]);
   });
 
   it('two DDLs of one table held in one lane: rows wait behind the second after the first is applied', () => {

@@ -7,10 +7,12 @@ export interface LaneItem {
   /** True for a DDL under `per-key`/`table` ordering: it conflicts with every key of its table. */
   readonly barrier: boolean;
   /**
-   * Row keys as 32-bit hashes ({@link conflictKeys}): one, two for a primary-key change, none for
-   * a barrier.
+   * The row key as a 32-bit hash held in a signed integer (`hash | 0`, see
+   * {@link writeConflictKeys}); not read for a barrier.
    */
-  readonly keys: readonly number[];
+  readonly key: number;
+  /** The second row key of a primary-key change (the new one), like {@link key}; else `key`. */
+  readonly key2: number;
   /** Approximate size, for `take`'s byte bound. */
   readonly bytes: number;
   /**
@@ -66,7 +68,8 @@ export class LaneScheduler<T extends LaneItem> {
    */
   readonly #buckets: Uint32Array;
   /** The buckets {@link #pick} computed for the keys of the item it just picked, for {@link #hold}. */
-  #picked = new Uint32Array(2);
+  #picked0 = 0;
+  #picked1 = -1;
   readonly #barrierOwner = new Map<string, Owner>();
   /**
    * Items held per lane, whatever their table: a barrier waits for every lane holding anything
@@ -193,22 +196,23 @@ export class LaneScheduler<T extends LaneItem> {
       }
       return found !== -1 ? found : hashString(item.table) % this.#lanes.length;
     }
-    const keys = item.keys;
     const n = this.#lanes.length;
-    const buckets = this.#buckets;
-    if (keys.length > this.#picked.length) this.#picked = new Uint32Array(keys.length);
-    let hashed = -1;
-    for (let i = 0; i < keys.length; i++) {
-      const hash = keys[i]!;
-      if (i === 0) hashed = hash % n;
-      const bucket = hash % buckets.length;
-      this.#picked[i] = bucket;
-      const owner = buckets[bucket]!;
-      if (owner === 0) continue;
-      const lane = owner % n;
-      if (lane === found) continue;
-      if (found !== -1) return undefined; // keys held in two lanes: wait for one
-      found = lane;
+    const buckets = this.#buckets.length;
+    const key = item.key >>> 0;
+    const bucket0 = key % buckets;
+    const owner0 = this.#buckets[bucket0]!;
+    if (owner0 !== 0) found = owner0 % n;
+    this.#picked0 = bucket0;
+    this.#picked1 = -1;
+    if (item.key2 !== item.key) {
+      const bucket1 = (item.key2 >>> 0) % buckets;
+      this.#picked1 = bucket1;
+      const owner1 = this.#buckets[bucket1]!;
+      if (owner1 !== 0) {
+        const lane = owner1 % n;
+        if (found === -1) found = lane;
+        else if (lane !== found) return undefined; // keys held in two lanes: wait for one
+      }
     }
     // …and every row after a DDL waits for it, whatever its table (no iterator when none waits).
     if (this.#barrierOwner.size > 0) {
@@ -218,38 +222,33 @@ export class LaneScheduler<T extends LaneItem> {
         found = barrier.lane;
       }
     }
-    if (found !== -1) return found;
-    return hashed !== -1 ? hashed : hashString(item.table) % n;
+    return found !== -1 ? found : key % n;
   }
 
   #hold(item: T, lane: number): void {
     if (item.barrier) own(this.#barrierOwner, item.table, lane);
-    // #pick just computed the keys' buckets (nothing ran in between).
-    const buckets = this.#buckets;
-    const n = this.#lanes.length;
-    const keys = item.keys.length;
-    for (let i = 0; i < keys; i++) {
-      const bucket = this.#picked[i]!;
-      const held = buckets[bucket]!;
-      buckets[bucket] = held === 0 ? lane + n : held + n;
+    // #pick just computed the keys' buckets (nothing ran in between); a barrier holds none.
+    if (!item.barrier) {
+      this.#holdBucket(this.#picked0, lane);
+      if (this.#picked1 !== -1) this.#holdBucket(this.#picked1, lane);
+      // One number for release: bucket 0, plus bucket 1 + 1 over the bucket count (two keys).
+      item.held = this.#picked0 + (this.#picked1 + 1) * this.#buckets.length;
     }
-    // One number for release: bucket 0, plus bucket 1 + 1 over the bucket count (two keys; more
-    // than two are looked up again on release).
-    item.held =
-      keys === 2 ? this.#picked[0]! + (this.#picked[1]! + 1) * buckets.length : this.#picked[0]!;
     this.#laneHeld[lane]! += 1;
+  }
+
+  #holdBucket(bucket: number, lane: number): void {
+    const held = this.#buckets[bucket]!;
+    this.#buckets[bucket] = held === 0 ? lane + this.#lanes.length : held + this.#lanes.length;
   }
 
   #unhold(item: T, lane: number): void {
     if (item.barrier) drop(this.#barrierOwner, item.table);
-    const keys = item.keys.length;
-    const b = this.#buckets.length;
-    if (keys === 1 || keys === 2) {
+    else {
       const held = item.held!; // written by #hold
+      const b = this.#buckets.length;
       this.#unholdBucket(held % b);
-      if (keys === 2) this.#unholdBucket(Math.floor(held / b) - 1);
-    } else {
-      for (let i = 0; i < keys; i++) this.#unholdBucket(item.keys[i]! % b);
+      if (held >= b) this.#unholdBucket(Math.floor(held / b) - 1);
     }
     // Never below 0 for items this scheduler held; a release of anything else must not wrap.
     if (this.#laneHeld[lane]! > 0) this.#laneHeld[lane]! -= 1;

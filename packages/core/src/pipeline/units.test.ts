@@ -46,7 +46,8 @@ const ddl: ChangeEvent = {
   position: { source: 'd', partition: '0', offset: '99', index: 0 },
 };
 const item = (event: ChangeEvent): CoalesceItem => ({
-  record: { event, mapping: undefined },
+  event,
+  mapping: undefined,
   coalescible: true,
 });
 
