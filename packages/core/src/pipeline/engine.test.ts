@@ -20,7 +20,7 @@ import {
   flat,
   quietLogger,
 } from '../../test/support/pipeline.js';
-import { PipelineEngine, type EngineSink } from './engine.js';
+import { PipelineEngine, YIELD_BYTES, type EngineSink } from './engine.js';
 import type { PipelineSettings } from './settings.js';
 
 const insert = (id: string, table = 't') =>
@@ -547,7 +547,7 @@ describe('PipelineEngine flow control', () => {
     expect(source.committed.get('p')).toBe('20');
   });
 
-  it('lets the lanes write every batchSize events of a delivered batch: a sink that keeps up holds about one batch, not maxInFlight', async () => {
+  it('lets the lanes write after every YIELD_BYTES of a delivered batch: a sink that keeps up holds a few hundred KiB decoded, not maxInFlight events', async () => {
     const seen: { read: number; inFlight: number }[] = [];
     let read = 0;
     let engineRef: PipelineEngine | undefined;
@@ -560,28 +560,32 @@ describe('PipelineEngine flow control', () => {
     const { engine } = setup({
       partitions: {},
       sinks: [{ key: 's', instance: sink }],
-      settings: { maxInFlight: 10_000, batchSize: 5, lanes: 1 },
+      settings: { maxInFlight: 10_000, lanes: 1 },
     });
     engineRef = engine;
     await engine.assigned(['p']);
-    // A batch of 40 one-row messages; the engine's reads of it are counted.
-    const messages = Array.from({ length: 40 }, (_, i) => ({
-      offset: String(i),
-      payload: insert(String(i)),
-    }));
-    const counted = messages.map((_, i) =>
-      Object.defineProperty({}, 'offset', {
-        get: () => ((read = Math.max(read, i + 1)), messages[i]!.offset),
-      }),
+    // 40 one-row messages of a quarter of YIELD_BYTES each; the engine's reads are counted.
+    const big = 'x'.repeat(YIELD_BYTES / 4);
+    const payloads = Array.from({ length: 40 }, (_, i) =>
+      flat({ type: 'INSERT', table: 't', data: [{ id: String(i), v: big }] }),
+    );
+    const messages = payloads.map((payload, i) =>
+      Object.defineProperties(
+        {},
+        {
+          offset: { get: () => ((read = Math.max(read, i + 1)), String(i)) },
+          payload: { value: payload },
+        },
+      ),
     ) as { offset: string; payload: string }[];
-    counted.forEach((m, i) => Object.defineProperty(m, 'payload', { value: messages[i]!.payload }));
-    await engine.deliver({ partition: 'p', messages: counted });
+    await engine.deliver({ partition: 'p', messages });
     await until(() => sink.applied.length === 40);
-    // The first write came after one batch (5 events) was taken, long before the 40th message;
-    // and never more than two batches were in flight (without the yield: all 40 at once).
+    // The first write came after about YIELD_BYTES (4 messages and the one that crossed it), long
+    // before the 40th message; at most two such stretches were ever in flight (without the
+    // yield: all 40 before the first write).
     expect(seen[0]!.read).toBeLessThanOrEqual(6);
     expect(Math.max(...seen.map((s) => s.inFlight))).toBeLessThanOrEqual(10);
-    expect(sink.applied.map(idOf)).toEqual(messages.map((m) => m.offset));
+    expect(sink.applied.map(idOf)).toEqual(payloads.map((_, i) => String(i)));
   });
 
   it('stops taking a batch midway when its partition is revoked while it waits for room', async () => {

@@ -23,6 +23,17 @@ import { resolvePipelineSettings, type OrderingMode, type PipelineSettings } fro
 import { SinkHandle } from './connection.js';
 
 /** One turn of the event loop: every lane's pending microtasks (a fast sink's writes) run first. */
+/**
+ * Payload bytes `deliver` decodes before it lets the lanes run (one turn of the event loop). A
+ * sink that keeps up then holds this much decoded (about 3× in objects: ~1.5 MiB, a few thousand
+ * rows) instead of `maxInFlight` events, so rows die young and scavenges copy little; measured
+ * with test/bench/engine.bench.mjs (BENCHMARKS.md, session 14). Bytes, not events: a table of
+ * large rows yields sooner.
+ */
+export const YIELD_BYTES = 512 * 1024;
+
+const payloadBytes = (payload: Uint8Array | string): number =>
+  typeof payload === 'string' ? payload.length : payload.byteLength;
 const yieldToLanes = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A sink instance of the group. */
@@ -595,7 +606,6 @@ export class PipelineEngine implements SourceHandler {
     }
     const counts: IngestCounts = { consumed: new Map(), skipped: new Map() };
     const max = this.#settings.maxInFlight;
-    const yieldEvery = this.#settings.batchSize;
     let sinceYield = 0;
     try {
       for (const message of batch.messages) {
@@ -604,17 +614,16 @@ export class PipelineEngine implements SourceHandler {
         if (p.tracker.inFlight >= max) {
           if (!(await this.#room(p))) return;
           sinceYield = 0;
-        } else if (sinceYield >= yieldEvery) {
+        } else if (sinceYield >= YIELD_BYTES) {
           // Let the lanes write what is queued before decoding more: a sink that keeps up then
-          // holds about one batch in memory, not maxInFlight (fewer rows for every scavenge to
-          // copy); a slower one still fills the window.
+          // holds about this much decoded, not maxInFlight events (fewer rows for every
+          // scavenge to copy); a slower one still fills the window.
           await yieldToLanes();
           if (!(await this.#room(p))) return;
           sinceYield = 0;
         }
-        const before = p.tracker.inFlight;
         this.#accept(p, message.offset, message.payload, counts);
-        sinceYield += p.tracker.inFlight - before;
+        sinceYield += payloadBytes(message.payload);
       }
     } finally {
       this.#counted(counts);
