@@ -7,6 +7,10 @@
 // same payloads in a loop. Kafka's own cost and its run-to-run noise are left out, so a change to
 // the engine shows here first; the Kafka benchmark says what a user gets.
 //
+// Prints the median µs a row of both, their ratio, the fastest round of each (on a shared VM the
+// least disturbed one: steadier than the median for an A/B of two builds) and the process CPU a
+// row (all threads, the GC's helpers too; time stolen by the VM's neighbours is not counted).
+//
 // Usage: pnpm build && node test/bench/engine.bench.mjs [--rows N] [--rounds N]
 //        [--max-in-flight N] [--json]
 // Node options (e.g. --max-semi-space-size=64) go before the file name.

@@ -1,5 +1,5 @@
 import type { ChangeEvent, RowChangeEvent, SinkRecord } from '@sluice/plugin-api';
-import { rowKey } from './conflictKeys.js';
+import { newKeyImage, oldKeyImage, rowKey } from './conflictKeys.js';
 
 /**
  * One item of a lane batch, as coalescing sees it: the event and its mapping (what the sink
@@ -17,10 +17,11 @@ export interface CoalesceItem {
  * the primary key. Exact, not the lanes' hashes: a shared hash must never merge two rows.
  */
 function exactKeys(event: RowChangeEvent): string[] {
-  if (event.type === 'INSERT') return [rowKey(event, event.after)];
-  if (event.type === 'DELETE') return [rowKey(event, event.before)];
-  const oldKey = rowKey(event, event.before ?? event.after);
-  const newKey = rowKey(event, event.after);
+  const old = oldKeyImage(event);
+  const now = newKeyImage(event);
+  const newKey = rowKey(event, now);
+  if (now === old) return [newKey];
+  const oldKey = rowKey(event, old);
   return oldKey === newKey ? [newKey] : [oldKey, newKey];
 }
 

@@ -40,6 +40,21 @@ export function rowKey(event: RowChangeEvent, image: RowImage | undefined): stri
   return event.database + SEP + event.table + pkValues(event.pkNames, image);
 }
 
+/**
+ * The image that holds a row event's key before the event: `after` for an INSERT (the row did
+ * not exist), `before` for a DELETE and an UPDATE (an UPDATE without a before image: `after`).
+ * With {@link newKeyImage}, the one rule for which images name a row, for the lanes
+ * ({@link writeConflictKeys}) and for coalescing alike.
+ */
+export function oldKeyImage(event: RowChangeEvent): RowImage | undefined {
+  return event.type === 'INSERT' ? event.after : (event.before ?? event.after);
+}
+
+/** The image that holds a row event's key after the event: `before` for a DELETE, else `after`. */
+export function newKeyImage(event: RowChangeEvent): RowImage | undefined {
+  return event.type === 'DELETE' ? event.before : event.after;
+}
+
 /** True for an UPDATE whose primary-key values differ between the before and after images. */
 export function changesPrimaryKey(event: ChangeEvent): boolean {
   if (event.kind !== 'row' || event.type !== 'UPDATE' || event.pkNames.length === 0) return false;
@@ -79,11 +94,11 @@ export function writeConflictKeys(
   if (ordering === 'partition') key = PARTITION_KEY;
   else if (event.kind === 'ddl') return true;
   else if (ordering === 'table' || event.pkNames.length === 0) key = hashString(table);
-  else if (event.type === 'INSERT') key = rowHash(event, event.after);
-  else if (event.type === 'DELETE') key = rowHash(event, event.before);
   else {
-    key = rowHash(event, event.before ?? event.after);
-    key2 = rowHash(event, event.after);
+    const old = oldKeyImage(event);
+    const now = newKeyImage(event);
+    key = rowHash(event, old);
+    if (now !== old) key2 = rowHash(event, now);
   }
   slots.key = key | 0;
   slots.key2 = (key2 ?? key) | 0;

@@ -476,7 +476,7 @@ public final class SluiceCanalLauncher {
      * are deleted after that. canal's parser stop joins the dump thread, which sits in a blocking
      * read of the binlog connection until the next binlog event or heartbeat arrives.
      */
-    private void stopDestination(String name, JSONObject c, boolean deleteMetaAfter) {
+    private void stopDestination(String name) {
         if (zkclientx != null) {
             ServerRunningMonitor monitor = ServerRunningMonitors.getRunningMonitors().remove(name);
             if (monitor != null && monitor.isStart()) {
@@ -486,7 +486,7 @@ public final class SluiceCanalLauncher {
                     try {
                         monitor.stop(); // releases `running` (processActiveExit stops the instance)
                         mq = mqStarters.remove(name);
-                        if (deleteMetaAfter) deleteMeta(name);
+                        deleteMeta(name);
                         log.info("## destination {} stopped and released in ZooKeeper", name);
                     } catch (Exception e) {
                         log.error("## stopping destination " + name, e);
@@ -506,7 +506,7 @@ public final class SluiceCanalLauncher {
             try {
                 Thread.sleep(300); // the MQ worker leaves its getWithoutAck (100 ms timeout)
                 if (instance != null && instance.isStart()) instance.stop();
-                if (deleteMetaAfter) deleteMeta(name);
+                deleteMeta(name);
                 log.info("## destination {} stopped", name);
             } catch (Exception e) {
                 log.error("## stopping destination " + name, e);
@@ -718,7 +718,7 @@ public final class SluiceCanalLauncher {
             startDestination(name);
         } catch (Exception e) {
             configs.remove(name);
-            stopDestination(name, c, true);
+            stopDestination(name);
             throw e;
         }
         saveDestinations();
@@ -730,9 +730,9 @@ public final class SluiceCanalLauncher {
             reply(ex, 404, error("no destination " + name));
             return;
         }
-        JSONObject c = configs.remove(name);
+        configs.remove(name);
         saveDestinations();
-        stopDestination(name, c, true);
+        stopDestination(name);
         JSONObject r = new JSONObject();
         r.put("deleted", name);
         reply(ex, 200, r);
