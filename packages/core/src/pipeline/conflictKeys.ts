@@ -41,13 +41,13 @@ export function rowKey(event: RowChangeEvent, image: RowImage | undefined): stri
 }
 
 /**
- * The image that holds a row event's key before the event: `after` for an INSERT (the row did
- * not exist), `before` for a DELETE and an UPDATE (an UPDATE without a before image: `after`).
- * With {@link newKeyImage}, the one rule for which images name a row, for the lanes
+ * The image that holds a row event's key before the event: `before` for an UPDATE and a DELETE,
+ * `after` for an INSERT (it has no before image) and an UPDATE without one. With
+ * {@link newKeyImage}, the one rule for which images name a row, for the lanes
  * ({@link writeConflictKeys}) and for coalescing alike.
  */
 export function oldKeyImage(event: RowChangeEvent): RowImage | undefined {
-  return event.type === 'INSERT' ? event.after : (event.before ?? event.after);
+  return event.before ?? event.after;
 }
 
 /** The image that holds a row event's key after the event: `before` for a DELETE, else `after`. */

@@ -682,6 +682,63 @@ describe('LaneScheduler: conflicts, barriers and bookkeeping', () => {
   };
   const ids = (items: It[]) => items.map((i) => i.id);
 
+  /** Keys whose hash falls in `bucket` of a scheduler with `lanes` lanes (1024 buckets a lane). */
+  const keysInBucket = (bucket: number, lanes: number, count = 1, prefix = 'b'): string[] => {
+    const out: string[] = [];
+    for (let i = 0; out.length < count; i++)
+      if (hashString(`${prefix}${i}`) % (lanes * 1024) === bucket) out.push(`${prefix}${i}`);
+    return out;
+  };
+  /** Takes and releases everything queued in `lane`. */
+  const drain = (s: LaneScheduler<It>, lane: number) => {
+    for (let batch = s.take(lane, 100, 1e9); batch.length > 0; batch = s.take(lane, 100, 1e9))
+      s.release(lane, batch);
+  };
+
+  it('an item of one key holds its own bucket only', () => {
+    const { s } = make(4);
+    const a = keyOn(0, 4);
+    const [b] = keysInBucket(1, 4); // hashed to lane 1
+    s.push(row('t', [a], 'a'));
+    s.push(row('t', [b!], 'b'));
+    expect([s.queued(0), s.queued(1)]).toEqual([1, 1]);
+  });
+
+  it('a primary-key change holds the bucket of its second key, bucket 1 included', () => {
+    const { s } = make(4);
+    const a = keyOn(0, 4);
+    const [b] = keysInBucket(1, 4);
+    s.push(row('t', [a, b!], 'a→b')); // both free: a's lane, 0
+    s.push(row('t', [b!], 'b')); // b is held there
+    expect([s.queued(0), s.queued(1)]).toEqual([2, 0]);
+  });
+
+  it('release frees both buckets of a primary-key change whose two keys share bucket 0', () => {
+    const { s } = make(4);
+    const [a, a2] = keysInBucket(0, 4, 2);
+    s.push(row('t', [a!, a2!], 'a→a2'));
+    drain(s, 0);
+    // Bucket 0 is free again: a change from a key held in lane 1 to a goes to lane 1 at once.
+    const x = keyOn(1, 4, 'x');
+    s.push(row('t', [x], 'x'));
+    s.push(row('t', [x, a!], 'x→a'));
+    expect(s.blocked).toBe(0);
+    expect(s.queued(1)).toBe(2);
+  });
+
+  it('a barrier holds no row bucket: once it is released, rows go to their hashed lanes again', () => {
+    const { s } = make(4);
+    const k = keyOn(2, 4);
+    let table = 't0';
+    for (let i = 1; hashString(table) % 4 === 2; i++) table = `t${i}`;
+    s.push(row('t', [k], 'k'));
+    drain(s, 2);
+    s.push(barrier(table)); // its table's lane: not 2
+    drain(s, hashString(table) % 4);
+    s.push(row('t', [k], 'k again'));
+    expect(s.queued(2)).toBe(1);
+  });
+
   it('has at least one lane, and counts queued, blocked and pending items', () => {
     expect(make(0).s.lanes).toBe(1);
     expect(make(-3).s.lanes).toBe(1);

@@ -69,7 +69,8 @@ export class LaneScheduler<T extends LaneItem> {
   readonly #buckets: Uint32Array;
   /** The buckets {@link #pick} computed for the keys of the item it just picked, for {@link #hold}. */
   #picked0 = 0;
-  #picked1 = -1;
+  /** The second key's bucket, -1 when the item has one key (set by every {@link #pick}). */
+  #picked1 = 0;
   readonly #barrierOwner = new Map<string, Owner>();
   /**
    * Items held per lane, whatever their table: a barrier waits for every lane holding anything
