@@ -550,10 +550,10 @@ describe('PipelineEngine flow control', () => {
   it('lets the lanes write after every YIELD_BYTES of a delivered batch: a sink that keeps up holds a few hundred KiB decoded, not maxInFlight events', async () => {
     const seen: { read: number; inFlight: number }[] = [];
     let read = 0;
-    let engineRef: PipelineEngine | undefined;
+    const ref: { engine?: PipelineEngine } = {};
     const sink = new RecordingSink({
       script: () => {
-        seen.push({ read, inFlight: engineRef!.inFlight('p') });
+        seen.push({ read, inFlight: ref.engine!.inFlight('p') });
         return undefined;
       },
     });
@@ -562,7 +562,7 @@ describe('PipelineEngine flow control', () => {
       sinks: [{ key: 's', instance: sink }],
       settings: { maxInFlight: 10_000, lanes: 1 },
     });
-    engineRef = engine;
+    ref.engine = engine;
     await engine.assigned(['p']);
     // 40 one-row messages of a quarter of YIELD_BYTES each; the engine's reads are counted.
     const big = 'x'.repeat(YIELD_BYTES / 4);
