@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type {
   FatalError,
   ChangeEvent,
@@ -18,11 +19,10 @@ import { AckTracker, type MessageTicket } from './ackTracker.js';
 import { Applier, type ApplierEntry, type SourceOrigin } from './applier.js';
 import { CommitCoordinator, SinkFlusher } from './commitCoordinator.js';
 import type { MessageFormat } from './decodeMessage.js';
-import { Ingest, type IngestCounts, type RoutedEntry } from './ingest.js';
+import { Ingest, payloadSize, type IngestCounts, type RoutedEntry } from './ingest.js';
 import { resolvePipelineSettings, type OrderingMode, type PipelineSettings } from './settings.js';
 import { SinkHandle } from './connection.js';
 
-/** One turn of the event loop: every lane's pending microtasks (a fast sink's writes) run first. */
 /**
  * Payload bytes `deliver` decodes before it lets the lanes run (one turn of the event loop). A
  * sink that keeps up then holds this much decoded (about 3× in objects: ~1.5 MiB, a few thousand
@@ -31,10 +31,6 @@ import { SinkHandle } from './connection.js';
  * large rows yields sooner.
  */
 export const YIELD_BYTES = 512 * 1024;
-
-const payloadBytes = (payload: Uint8Array | string): number =>
-  typeof payload === 'string' ? payload.length : payload.byteLength;
-const yieldToLanes = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A sink instance of the group. */
 export interface EngineSink {
@@ -611,19 +607,16 @@ export class PipelineEngine implements SourceHandler {
       for (const message of batch.messages) {
         // maxInFlight holds within a batch too (a source batch may be 20 000 rows): decoded
         // events waiting in memory are what the young generation has to copy at every scavenge.
-        if (p.tracker.inFlight >= max) {
-          if (!(await this.#room(p))) return;
-          sinceYield = 0;
-        } else if (sinceYield >= YIELD_BYTES) {
-          // Let the lanes write what is queued before decoding more: a sink that keeps up then
-          // holds about this much decoded, not maxInFlight events (fewer rows for every
-          // scavenge to copy); a slower one still fills the window.
-          await yieldToLanes();
+        // Past YIELD_BYTES, one turn of the event loop lets the lanes write what is queued
+        // before more is decoded: a sink that keeps up then holds about that much decoded, not
+        // maxInFlight events; a slower one still fills the window.
+        if (p.tracker.inFlight >= max || sinceYield >= YIELD_BYTES) {
+          if (p.tracker.inFlight < max) await nextTurn();
           if (!(await this.#room(p))) return;
           sinceYield = 0;
         }
         this.#accept(p, message.offset, message.payload, counts);
-        sinceYield += payloadBytes(message.payload);
+        sinceYield += payloadSize(message.payload);
       }
     } finally {
       this.#counted(counts);

@@ -52,10 +52,14 @@ export interface RoutedEntry extends ApplierEntry {
   readonly sink: number;
 }
 
+/** Size of a raw message, bytes (UTF-16 code units for text). */
+export function payloadSize(payload: Uint8Array | string): number {
+  return typeof payload === 'string' ? payload.length : payload.byteLength;
+}
+
 /** Approximate size of one record of a message: the payload's size over its events, bytes. */
 function approxBytes(payload: Uint8Array | string, events: number): number {
-  const size = typeof payload === 'string' ? payload.length : payload.byteLength;
-  return Math.ceil(size / Math.max(1, events));
+  return Math.ceil(payloadSize(payload) / Math.max(1, events));
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -228,8 +228,8 @@ export class LaneScheduler<T extends LaneItem> {
 
   #hold(item: T, lane: number): void {
     if (item.barrier) own(this.#barrierOwner, item.table, lane);
-    // #pick just computed the keys' buckets (nothing ran in between); a barrier holds none.
-    if (!item.barrier) {
+    else {
+      // #pick just computed the keys' buckets (nothing ran in between); a barrier holds none.
       this.#holdBucket(this.#picked0, lane);
       if (this.#picked1 !== -1) this.#holdBucket(this.#picked1, lane);
       // One number for release: bucket 0, plus bucket 1 + 1 over the bucket count (two keys).
