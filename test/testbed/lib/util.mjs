@@ -6,6 +6,22 @@ import path from 'node:path';
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The pid a daemon wrote to `file`, waiting up to `timeoutMs` for it: the file can exist and
+ * still be empty for a moment (created, not yet written), which read as pid 0 and made a node
+ * that was starting look like one that had exited.
+ * @returns {Promise<number>} the pid, or 0 when none was written in time
+ */
+export async function readPidFile(file, timeoutMs) {
+  for (let waited = 0; ; waited += 100) {
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
+    const pid = Number(text);
+    if (Number.isInteger(pid) && pid > 0) return pid;
+    if (waited >= timeoutMs) return 0;
+    await sleep(100);
+  }
+}
+
 const t0 = Date.now();
 /** Seconds since the CLI started, for log lines. */
 export const elapsed = () => ((Date.now() - t0) / 1000).toFixed(1).padStart(5);

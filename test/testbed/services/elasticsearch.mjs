@@ -11,8 +11,8 @@ import {
   isRoot,
   mkdirOwned,
   ownsPid,
+  readPidFile,
   run,
-  sleep,
   stopPid,
   TestbedError,
   tailFile,
@@ -160,8 +160,7 @@ export const elasticsearch = {
         `elasticsearch launcher exited ${code}\n--- ${STDOUT} ---\n${tailFile(STDOUT)}\n` +
           `--- ${LOG} ---\n${tailFile(LOG)}`,
       );
-    for (let i = 0; i < 50 && !fs.existsSync(PIDFILE); i++) await sleep(100);
-    const pid = Number(fs.readFileSync(PIDFILE, 'utf8').trim());
+    const pid = await readPidFile(PIDFILE, 50 * 100);
     return { pid, marker: `${HOME}/lib` };
   },
   async probe(endpoint) {

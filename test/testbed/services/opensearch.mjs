@@ -13,8 +13,8 @@ import {
   chownR,
   mkdirOwned,
   ownsPid,
+  readPidFile,
   run,
-  sleep,
   stopPid,
   TestbedError,
   tailFile,
@@ -229,8 +229,7 @@ export const opensearch = {
           `--- ${LOG} ---\n${tailFile(LOG)}`,
       );
     // The pid file appears once the node has initialised (seconds after the launcher returns).
-    for (let i = 0; i < 1200 && !fs.existsSync(PIDFILE); i++) await sleep(100);
-    const pid = Number(fs.readFileSync(PIDFILE, 'utf8').trim());
+    const pid = await readPidFile(PIDFILE, 1200 * 100);
     return { pid, marker: `${HOME}/lib` };
   },
   async probe(endpoint) {
