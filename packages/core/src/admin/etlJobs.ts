@@ -130,6 +130,11 @@ export class EtlJobs {
     return { id };
   }
 
+  /**
+   * Runs the job to its end. The end state (and `endedAt`) is published only after the sync
+   * switch is back and both locks are released: a client that sees `succeeded` can start the
+   * same ETL here or in another process at once.
+   */
   async #run(
     j: Job,
     lock: string,
@@ -139,9 +144,11 @@ export class EtlJobs {
     const { destination, type, key, task } = j;
     const signal = j.controller.signal;
     const wasOn = this.#runtime.syncSwitch(destination) === 'on';
+    let state: EtlJobState;
+    let result: EtlResult | undefined;
     try {
       if (wasOn) await this.#runtime.setSyncSwitch(destination, 'off');
-      const result = await this.#runtime.etl({
+      result = await this.#runtime.etl({
         type,
         key,
         task,
@@ -153,19 +160,18 @@ export class EtlJobs {
       });
       j.rows = result.rows;
       j.errors.push(...result.errors);
-      j.state = signal.aborted ? 'cancelled' : result.errors.length > 0 ? 'failed' : 'succeeded';
-      return result;
+      state = signal.aborted ? 'cancelled' : result.errors.length > 0 ? 'failed' : 'succeeded';
     } catch (error) {
-      j.state = signal.aborted ? 'cancelled' : 'failed';
+      state = signal.aborted ? 'cancelled' : 'failed';
       j.errors.push((error as Error).message);
-      return undefined;
-    } finally {
-      j.endedAt = this.#now();
-      if (wasOn) await this.#runtime.setSyncSwitch(destination, 'on').catch(() => undefined);
-      // canal switches back on inside the lock, then unlocks (CommonRest.java).
-      await lease.release();
-      this.#locks.delete(lock);
     }
+    if (wasOn) await this.#runtime.setSyncSwitch(destination, 'on').catch(() => undefined);
+    // canal switches back on inside the lock, then unlocks (CommonRest.java).
+    await lease.release();
+    this.#locks.delete(lock);
+    j.endedAt = this.#now();
+    j.state = state;
+    return result;
   }
 
   /** Waits for a job to end; undefined for an unknown id. */

@@ -265,6 +265,40 @@ describe('admin API: canal-adapter endpoints', () => {
     expect(rt.switchLog).toEqual([]);
   });
 
+  it('reports a job ended only after the switch is back on and its locks are released', async () => {
+    const rt = new FakeRuntime();
+    let releaseStarted!: () => void;
+    const releasing = new Promise<void>((r) => (releaseStarted = r));
+    let finishRelease!: () => void;
+    const released = new Promise<void>((r) => (finishRelease = r));
+    rt.tryEtlLock = async () => ({
+      release: async () => {
+        releaseStarted();
+        await released;
+      },
+    });
+    const s = await start(rt);
+    const started = await call(s, 'POST', '/etl/rdb/rdb1/mytest_user.yml?async=true');
+    const { statusUrl } = started.json as { statusUrl: string };
+    try {
+      await releasing; // the ETL is done; ZooKeeper has not yet confirmed the lock node's removal
+      expect(rt.switchLog).toEqual(['example:off', 'example:on']);
+      const during = (await call(s, 'GET', statusUrl)).json as Record<string, unknown>;
+      expect(during['state']).toBe('running');
+      expect(during['endedAt']).toBeUndefined();
+      expect((await call(s, 'POST', '/etl/rdb/rdb1/mytest_user.yml')).status).toBe(409);
+    } finally {
+      finishRelease(); // also when an expectation failed: the server's close waits for the job
+    }
+    let after: Record<string, unknown> = { state: 'running' };
+    for (let i = 0; i < 50 && after['state'] === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      after = (await call(s, 'GET', statusUrl)).json as Record<string, unknown>;
+    }
+    expect(after).toMatchObject({ state: 'succeeded', rows: 3, errors: [] });
+    expect(after['endedAt']).toEqual(expect.any(String));
+  });
+
   it('counts a mapping target', async () => {
     const s = await start(new FakeRuntime());
     expect((await call(s, 'GET', '/count/rdb/rdb1/mytest_user.yml')).json).toEqual({
