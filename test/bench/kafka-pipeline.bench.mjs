@@ -5,11 +5,15 @@
 //              engine and a no-op sink plugin (test/bench/kafka-noop-sink.mjs); rows/s from the
 //              sink's first write to its last
 //   ceiling  — a bare kafkajs consumer (eachBatch) reading the same topic and JSON.parse-ing
-//              every value; rows/s from the first batch to the last
+//              every value (test/bench/lib/kafkaCeiling.mjs); rows/s from the first batch to the
+//              last. Run as a trivial script in a fresh process, as Sluice is (the ratio); and
+//              also in this benchmark's own process, warm from producing and from earlier rounds
+//              (the "in-process ceiling", shown beside it: a process grows faster over rounds
+//              than a fresh Sluice can, so that ratio understates Sluice)
 // Rows are canal FlatMessage rows (multi-row INSERT messages of an 8-column table).
 //   baseline — with --baseline PATH: the same as sluice with another build's bin.js (a copy of an
-//              older build), in the same rounds (each round: ceiling, baseline, sluice), so old
-//              and new are compared in the same conditions
+//              older build), in the same rounds (each round: ceiling, in-process ceiling,
+//              baseline, sluice), so old and new are compared in the same conditions
 // Usage: pnpm build && node test/bench/kafka-pipeline.bench.mjs [--rows N] [--rows-per-message N]
 //        [--partitions 1,4] [--rounds N] [--baseline path/to/bin.js] [--baseline-node-args "…"]
 //        [--json]
@@ -18,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { orderMessagesByPartition } from './lib/orders.mjs';
 import { median, runSluiceIntoNoop } from './lib/noopRun.mjs';
+import { freshKafkaCeiling, kafkaCeiling } from './lib/kafkaCeiling.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, Partitioners, logLevel } = require('kafkajs');
@@ -101,33 +106,6 @@ async function prepareTopic(admin, producer, partitions) {
 }
 
 // ---------------------------------------------------------------------------------------------
-async function ceiling(topic, partitions) {
-  const consumer = kafka.consumer({
-    groupId: `bench_ceiling_${tag}_${Math.random().toString(36).slice(2, 8)}`,
-    maxWaitTimeInMs: 100,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let rows = 0;
-  let first = 0;
-  let last = 0;
-  let done;
-  const finished = new Promise((r) => (done = r));
-  await consumer.run({
-    autoCommit: false,
-    partitionsConsumedConcurrently: partitions,
-    eachBatch: async ({ batch }) => {
-      if (first === 0) first = performance.now();
-      for (const m of batch.messages) rows += JSON.parse(m.value.toString('utf8')).data.length;
-      last = performance.now();
-      if (rows >= ROWS) done();
-    },
-  });
-  await finished;
-  await consumer.disconnect();
-  return { rows, seconds: (last - first) / 1000 };
-}
-
 async function sluice(topic, bin, nodeArgs) {
   return runSluiceIntoNoop({
     ...(bin ? { bin } : {}),
@@ -162,10 +140,12 @@ try {
     topics.push(topic);
     const s = [];
     const c = [];
+    const w = [];
     const b = [];
     for (let round = 0; round < ROUNDS; round++) {
       // alternate, so drift on a shared machine hits both sides
-      c.push(await ceiling(topic, partitions));
+      c.push(await freshKafkaCeiling({ broker, topic, rows: ROWS, partitions }));
+      w.push(await kafkaCeiling({ broker, topic, rows: ROWS, partitions }));
       if (BASELINE) {
         b.push(await sluice(topic, BASELINE, BASELINE_NODE_ARGS));
         if (b.at(-1).rows !== ROWS)
@@ -177,17 +157,23 @@ try {
     }
     const sluiceRate = median(s.map((x) => x.rows / x.seconds));
     const ceilingRate = median(c.map((x) => x.rows / x.seconds));
+    const warmRate = median(w.map((x) => x.rows / x.seconds));
     const baselineRate = b.length > 0 ? median(b.map((x) => x.rows / x.seconds)) : undefined;
     results.push({
       partitions,
       // The ratio of each round to its own ceiling (the ceiling swings between rounds too).
       ratioPerRound: s.map((x, i) => +(x.rows / x.seconds / (c[i].rows / c[i].seconds)).toFixed(2)),
+      rowsPerRound: s.map((x, i) => [c[i], w[i], x].map((y) => Math.round(y.rows / y.seconds))),
       rows: ROWS,
       messages,
       mib: +(bytes / 2 ** 20).toFixed(1),
       sluiceRowsPerSec: Math.round(sluiceRate),
       ceilingRowsPerSec: Math.round(ceilingRate),
       ratio: +(sluiceRate / ceilingRate).toFixed(2),
+      inProcessCeilingRowsPerSec: Math.round(warmRate),
+      ratioToInProcessCeiling: +(sluiceRate / warmRate).toFixed(2),
+      ceilingCpuSeconds: c.map((x) => +x.cpuSeconds.toFixed(2)),
+      sluiceCpuSeconds: s.map((x) => +x.cpuSeconds.toFixed(2)),
       sluiceWallSeconds: +median(s.map((x) => x.wall)).toFixed(2),
       sluicePeakRssMiB: Math.round(Math.max(...s.map((x) => x.rssMiB))),
       ...(baselineRate === undefined
@@ -217,13 +203,16 @@ else {
     `machine: ${machine.nproc} cpus, ${machine.cpu}, node ${machine.node}; ${ROWS} rows in ${PER_MESSAGE}-row messages; median of ${ROUNDS}`,
   );
   console.log(
-    'partitions | sluice rows/s | ceiling rows/s (kafkajs + JSON.parse) | ratio | sluice wall s (incl. start, join, shutdown) | sluice peak RSS MiB (max of rounds)',
+    'partitions | sluice rows/s | ceiling rows/s (kafkajs + JSON.parse, fresh process) | ratio | in-process ceiling rows/s | ratio to it | sluice wall s (incl. start, join, shutdown) | sluice peak RSS MiB (max of rounds)',
   );
   for (const r of results) {
     console.log(
-      `${r.partitions} | ${r.sluiceRowsPerSec} | ${r.ceilingRowsPerSec} | ${r.ratio} | ${r.sluiceWallSeconds} | ${r.sluicePeakRssMiB}`,
+      `${r.partitions} | ${r.sluiceRowsPerSec} | ${r.ceilingRowsPerSec} | ${r.ratio} | ${r.inProcessCeilingRowsPerSec} | ${r.ratioToInProcessCeiling} | ${r.sluiceWallSeconds} | ${r.sluicePeakRssMiB}`,
     );
     console.log(`  sluice/ceiling per round: ${r.ratioPerRound.join(', ')}`);
+    console.log(
+      `  per round rows/s ceiling/in-process ceiling/sluice: ${r.ratioPerRound.map((_, i) => r.rowsPerRound[i].join('/')).join(', ')}; process CPU s ceiling/sluice (start-up included): ${r.ceilingCpuSeconds.map((x, i) => `${x}/${r.sluiceCpuSeconds[i]}`).join(', ')}`,
+    );
     if (r.baselineRowsPerSec !== undefined)
       console.log(
         `  baseline ${BASELINE}${BASELINE_NODE_ARGS ? ` with node args "${BASELINE_NODE_ARGS.join(' ')}"` : ''}: ${r.baselineRowsPerSec} rows/s, ratio ${r.baselineRatio}, peak RSS ${r.baselinePeakRssMiB} MiB; per round ceiling/baseline/sluice: ${r.perRound.map((x) => x.join('/')).join(', ')}; process CPU s baseline/sluice: ${r.cpuSeconds.map((x) => x.join('/')).join(', ')}`,
