@@ -6,12 +6,12 @@ import { createBuiltinRegistry, mainHelp } from '@sluice/cli';
 describe('sluice --help', () => {
   const help = mainHelp().replace(/\s+/g, ' ');
 
-  it('names as built in only sinks that are registered', () => {
+  it('names as built in only sinks that are registered', async () => {
     const listed = /Built in today: the (.+?) sinks;/.exec(help)?.[1];
     expect(listed, help).toBeDefined();
     const names = listed!.split(/, | and /).map((n) => n.trim());
     expect(names).toEqual(['logger', 'rdb', 'redis', 'es8']);
-    const registered = createBuiltinRegistry().sinkNames();
+    const registered = (await createBuiltinRegistry()).sinkNames();
     for (const name of names) expect(registered).toContain(name);
   });
 

@@ -7,7 +7,12 @@ import {
   type PluginRegistry,
   type ValidationResult,
 } from '@sluice/core';
-import { createBuiltinRegistry } from '../builtins.js';
+import {
+  createBuiltinRegistry,
+  registerBuiltins,
+  registersAll,
+  usedPluginNames,
+} from '../builtins.js';
 import type { CliIo } from '../io.js';
 import { parseCommandArgs } from './parse.js';
 
@@ -35,33 +40,39 @@ export interface CheckedConfiguration {
 
 /**
  * Every check `sluice start` makes before it runs, and nothing else: validates a configuration
- * directory against the built-in plugins plus those listed under `sluice.plugins` (loaded into
+ * directory against the built-in plugins it uses (only those are imported) plus those listed under `sluice.plugins` (loaded into
  * the returned registry), with plugin availability required and each configured source and sink
  * created once through its plugin. `sluice validate` prints the result; `sluice start` runs it
  * when it has no error. A plugin that fails to load is an error of the result.
  */
 export async function checkConfiguration(dir: string): Promise<CheckedConfiguration> {
-  const registry = createBuiltinRegistry();
-  const first = await validateConfigDir(dir, { plugins: registry, requirePlugins: true });
-  if (first.config === undefined || first.config.sluice.plugins.length === 0)
-    return { result: first, registry };
+  // What the configuration uses, read by a pass without plugins; only those built-in plugins are
+  // imported (all of them when application.yml cannot be read: the report is then that pass's).
+  const names = await validateConfigDir(dir, { requirePlugins: false });
+  const config = names.config;
+  const used = config ? await usedPluginNames(config, dir) : undefined;
+  const registry = await createBuiltinRegistry(used);
   const loadProblems: ConfigProblem[] = [];
-  try {
-    await loadConfiguredPlugins(registry, first.config);
-  } catch (error) {
-    loadProblems.push({
-      severity: 'error',
-      code: 'plugin-missing',
-      file: 'application.yml',
-      line: 0,
-      path: 'sluice.plugins',
-      message: (error as Error).message,
-    });
+  if (config !== undefined && config.sluice.plugins.length > 0) {
+    try {
+      await loadConfiguredPlugins(registry, config);
+    } catch (error) {
+      loadProblems.push({
+        severity: 'error',
+        code: 'plugin-missing',
+        file: 'application.yml',
+        line: 0,
+        path: 'sluice.plugins',
+        message: (error as Error).message,
+      });
+    }
   }
-  const second = await validateConfigDir(dir, { plugins: registry, requirePlugins: true });
-  if (loadProblems.length === 0) return { result: second, registry };
+  // A name nothing registered (a typo, a plugin not listed): its error names every built-in.
+  if (used !== undefined && !registersAll(registry, used)) await registerBuiltins(registry);
+  const result = await validateConfigDir(dir, { plugins: registry, requirePlugins: true });
+  if (loadProblems.length === 0) return { result, registry };
   return {
-    result: { ...second, ok: false, problems: [...loadProblems, ...second.problems] },
+    result: { ...result, ok: false, problems: [...loadProblems, ...result.problems] },
     registry,
   };
 }
