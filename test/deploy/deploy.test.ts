@@ -43,13 +43,30 @@ describe('pnpm package', () => {
     // Linked as a command (the README's and the Dockerfile's way), it runs by its shebang.
     await run('ln', ['-s', bin, join(cwd, 'sluice')]);
     expect((await run(join(cwd, 'sluice'), ['--version'], { cwd })).stdout).toMatch(/^sluice /);
-    // Every built-in plugin loads (validate creates each configured sink and source).
+    // The configured plugins load (validate creates each configured sink and source).
     const validated = await run(
       process.execPath,
       [bin, 'validate', '--config', join(root, 'examples/canal-adapter-conf')],
       { cwd },
     );
     expect(validated.stdout).toContain('valid (3 mapping files)');
+    // A process imports only the plugins its configuration uses: import every one of them from
+    // the packaged tree (what `createBuiltinRegistry()` without arguments does).
+    const registered = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { createBuiltinRegistry } = await import(${JSON.stringify(join(out, 'dist/index.js'))});
+const r = await createBuiltinRegistry();
+console.log(JSON.stringify([r.sinkNames(), r.sourceNames()]));`,
+      ],
+      { cwd },
+    );
+    expect(JSON.parse(registered.stdout)).toEqual([
+      ['es6', 'es7', 'es8', 'logger', 'rdb', 'redis'],
+      ['file', 'kafka', 'rabbitmq', 'rocketmq', 'tcp'],
+    ]);
     // And it runs: the embedded default configuration, once, from a copy outside the repo.
     const conf = join(cwd, 'conf');
     await run('cp', ['-r', join(root, 'config'), conf]);

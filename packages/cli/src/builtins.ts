@@ -15,61 +15,29 @@ interface BuiltinPlugin {
   readonly load: () => Promise<unknown>;
 }
 
+/** A built-in plugin: the definition `exportName` of package `pkg`, imported when first needed. */
+const builtin = (
+  kind: BuiltinPlugin['kind'],
+  names: readonly string[],
+  pkg: string,
+  exportName: string,
+): BuiltinPlugin => ({
+  kind,
+  names,
+  origin: `built-in ${pkg}`,
+  load: async () => ((await import(pkg)) as Record<string, unknown>)[exportName],
+});
+
 const BUILTINS: readonly BuiltinPlugin[] = [
-  {
-    kind: 'source',
-    names: ['file'],
-    origin: 'built-in @sluice/source-file',
-    load: async () => (await import('@sluice/source-file')).fileSource,
-  },
-  {
-    kind: 'sink',
-    names: ['logger'],
-    origin: 'built-in @sluice/sink-logger',
-    load: async () => (await import('@sluice/sink-logger')).loggerSink,
-  },
-  {
-    kind: 'sink',
-    names: ['es8', 'es7', 'es6'],
-    origin: 'built-in @sluice/sink-es',
-    load: async () => (await import('@sluice/sink-es')).esSink,
-  },
-  {
-    kind: 'sink',
-    names: ['rdb'],
-    origin: 'built-in @sluice/sink-rdb',
-    load: async () => (await import('@sluice/sink-rdb')).rdbSink,
-  },
-  {
-    kind: 'sink',
-    names: ['redis'],
-    origin: 'built-in @sluice/sink-redis',
-    load: async () => (await import('@sluice/sink-redis')).redisSink,
-  },
-  {
-    kind: 'source',
-    names: ['kafka'],
-    origin: 'built-in @sluice/source-kafka',
-    load: async () => (await import('@sluice/source-kafka')).kafkaSource,
-  },
-  {
-    kind: 'source',
-    names: ['rabbitmq'],
-    origin: 'built-in @sluice/source-rabbitmq',
-    load: async () => (await import('@sluice/source-rabbitmq')).rabbitmqSource,
-  },
-  {
-    kind: 'source',
-    names: ['rocketmq'],
-    origin: 'built-in @sluice/source-rocketmq',
-    load: async () => (await import('@sluice/source-rocketmq')).rocketmqSource,
-  },
-  {
-    kind: 'source',
-    names: ['tcp'],
-    origin: 'built-in @sluice/source-tcp',
-    load: async () => (await import('@sluice/source-tcp')).tcpSource,
-  },
+  builtin('source', ['file'], '@sluice/source-file', 'fileSource'),
+  builtin('sink', ['logger'], '@sluice/sink-logger', 'loggerSink'),
+  builtin('sink', ['es8', 'es7', 'es6'], '@sluice/sink-es', 'esSink'),
+  builtin('sink', ['rdb'], '@sluice/sink-rdb', 'rdbSink'),
+  builtin('sink', ['redis'], '@sluice/sink-redis', 'redisSink'),
+  builtin('source', ['kafka'], '@sluice/source-kafka', 'kafkaSource'),
+  builtin('source', ['rabbitmq'], '@sluice/source-rabbitmq', 'rabbitmqSource'),
+  builtin('source', ['rocketmq'], '@sluice/source-rocketmq', 'rocketmqSource'),
+  builtin('source', ['tcp'], '@sluice/source-tcp', 'tcpSource'),
 ];
 
 /** The plugin names a configuration uses, by kind (see {@link usedPluginNames}). */

@@ -27,6 +27,19 @@ async function configDir(yaml: string, subdirs: readonly string[] = []): Promise
   return dir;
 }
 
+/** An application.yml of the Kafka source (unreachable broker) and one adapter, then `more`. */
+const kafkaConfig = (adapter: string, more = '') => `canal.conf:
+  mode: kafka
+  consumerProperties:
+    kafka.bootstrap.servers: 127.0.0.1:1
+  canalAdapters:
+  - instance: t
+    groups:
+    - groupId: g
+      outerAdapters:
+      - name: ${adapter}
+${more}`;
+
 describe('built-in plugins', () => {
   it('registers every built-in name and alias when nothing says which are used', async () => {
     const all = await createBuiltinRegistry();
@@ -65,17 +78,7 @@ describe('built-in plugins', () => {
   });
 
   it('reports an unknown adapter name against every built-in name, as before the lazy import', async () => {
-    const dir = await configDir(`canal.conf:
-  mode: kafka
-  consumerProperties:
-    kafka.bootstrap.servers: 127.0.0.1:1
-  canalAdapters:
-  - instance: t
-    groups:
-    - groupId: g
-      outerAdapters:
-      - name: es9
-`);
+    const dir = await configDir(kafkaConfig('es9'));
     const { result, registry } = await checkConfiguration(dir);
     expect(result.ok).toBe(false);
     expect(formatReport(result.problems)).toContain(
@@ -174,20 +177,9 @@ console.log(JSON.stringify({
     expect(seen['modules']).toBeGreaterThan(0); // the check can see loaded modules at all
     // A third-party sink from sluice.plugins beside the Kafka source: the plugin and kafka only.
     const plugin = join(repo, 'test/bench/kafka-noop-sink.mjs');
-    const withPlugin = await configDir(`canal.conf:
-  mode: kafka
-  consumerProperties:
-    kafka.bootstrap.servers: 127.0.0.1:1
-  canalAdapters:
-  - instance: t
-    groups:
-    - groupId: g
-      outerAdapters:
-      - name: noop
-sluice:
-  plugins:
-  - ${JSON.stringify(plugin)}
-`);
+    const withPlugin = await configDir(
+      kafkaConfig('noop', `sluice:\n  plugins:\n  - ${JSON.stringify(plugin)}\n`),
+    );
     expect(await checkInFreshProcess(withPlugin)).toMatchObject({
       ok: true,
       sinks: ['noop'],
