@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PluginRegistry, type ResolvedConfig } from '@sluice/core';
 
 /**
@@ -62,38 +63,54 @@ export async function usedPluginNames(
       a.groups.flatMap((g) => g.outerAdapters.map((o) => o.name)),
     ),
   );
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries)
-    if (
-      entry.isDirectory() &&
-      BUILTINS.some((b) => b.kind === 'sink' && b.names.includes(entry.name))
-    )
-      sinks.add(entry.name);
+  // stat follows symbolic links: a mapping directory may be a link to one kept elsewhere.
+  const sinkNames = BUILTINS.filter((b) => b.kind === 'sink').flatMap((b) => b.names);
+  const present = await Promise.all(
+    sinkNames.map((name) =>
+      stat(join(dir, name)).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ),
+    ),
+  );
+  sinkNames.forEach((name, i) => {
+    if (present[i]) sinks.add(name);
+  });
   const sources = new Set([config.canal.mode]);
   if (config.sluice.deadLetter.type !== 'file') sources.add(config.sluice.deadLetter.type);
   return { sinks: [...sinks], sources: [...sources] };
 }
 
 /**
- * Registers built-in plugins in `registry`, each imported on first use: with `used`, those that
- * register one of its names; without, every one not registered yet (so that a name nothing
- * provides is reported against every built-in name). Called once or twice per runtime, before
- * the configuration's own plugins are looked up.
+ * Registers the built-in plugins not registered yet, after the configuration's own plugins:
+ * with `all`, every one (a used name nothing provides is then reported against every built-in
+ * name); otherwise only those a configured plugin took a name of. Either way a configured
+ * plugin that takes a built-in name is refused as when every built-in was registered first,
+ * whether or not the configuration uses that built-in.
  *
- * @throws Error when a built-in plugin's package cannot be imported (a broken installation);
- *   `SluiceError` from {@link PluginRegistry.register} when a name is taken.
+ * @returns one error per clash (`SLUICE_ERR_PLUGIN_DUPLICATE`, naming both plugins); the
+ *   clashing built-in is left out.
+ * @throws Error when a built-in plugin's package cannot be imported (a broken installation).
  */
-export async function registerBuiltins(
+export async function registerRemainingBuiltins(
   registry: PluginRegistry,
-  used?: UsedPluginNames,
-): Promise<void> {
-  const wanted = BUILTINS.filter((b) =>
-    used === undefined
-      ? registry.origin(b.kind, b.names[0]!) === undefined
-      : b.names.some((n) => (b.kind === 'sink' ? used.sinks : used.sources).includes(n)),
+  all: boolean,
+): Promise<Error[]> {
+  const wanted = BUILTINS.filter(
+    (b) =>
+      !b.names.some((n) => registry.origin(b.kind, n) === b.origin) &&
+      (all || b.names.some((n) => registry.origin(b.kind, n) !== undefined)),
   );
   const definitions = await Promise.all(wanted.map((b) => b.load()));
-  wanted.forEach((b, i) => registry.register(definitions[i], b.origin));
+  const clashes: Error[] = [];
+  wanted.forEach((b, i) => {
+    try {
+      registry.register(definitions[i], b.origin);
+    } catch (error) {
+      clashes.push(error as Error);
+    }
+  });
+  return clashes;
 }
 
 /** True when every name of `used` is registered in `registry`. */
@@ -105,12 +122,21 @@ export function registersAll(registry: PluginRegistry, used: UsedPluginNames): b
 }
 
 /**
- * A new registry holding the plugins that ship with Sluice ({@link registerBuiltins}): with
- * `used`, only those of its names; without, all of them. Each call returns a fresh registry with
- * its own container; plugins from `sluice.plugins` are added to it by `loadConfiguredPlugins`.
+ * A new registry holding the plugins that ship with Sluice, each imported on first use: with
+ * `used`, those that register one of its names; without, all of them. Each call returns a fresh
+ * registry with its own container; plugins from `sluice.plugins` are added to it by
+ * `loadConfiguredPlugins`, then {@link registerRemainingBuiltins}.
+ *
+ * @throws Error when a built-in plugin's package cannot be imported (a broken installation).
  */
 export async function createBuiltinRegistry(used?: UsedPluginNames): Promise<PluginRegistry> {
+  const wanted = BUILTINS.filter(
+    (b) =>
+      used === undefined ||
+      b.names.some((n) => (b.kind === 'sink' ? used.sinks : used.sources).includes(n)),
+  );
+  const definitions = await Promise.all(wanted.map((b) => b.load()));
   const registry = new PluginRegistry();
-  await registerBuiltins(registry, used);
+  wanted.forEach((b, i) => registry.register(definitions[i], b.origin));
   return registry;
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { formatReport, validateConfigDir } from '@sluice/core';
 import {
   createBuiltinRegistry,
-  registerBuiltins,
+  registerRemainingBuiltins,
   registersAll,
   usedPluginNames,
 } from '../src/builtins.js';
@@ -72,7 +72,11 @@ describe('built-in plugins', () => {
     expect(registersAll(registry, used)).toBe(false);
     expect(registersAll(registry, { sinks: ['rdb'], sources: ['kafka'] })).toBe(true);
     expect(registersAll(registry, { sinks: ['rdb'], sources: ['kafka', 'tcp'] })).toBe(false);
-    await registerBuiltins(registry); // the rest, without registering rdb or kafka twice
+    // Only the clashing ones: none here, so nothing is added.
+    expect(await registerRemainingBuiltins(registry, false)).toEqual([]);
+    expect(registry.sinkNames()).toEqual(['rdb']);
+    // All: the rest, without registering rdb or kafka twice.
+    expect(await registerRemainingBuiltins(registry, true)).toEqual([]);
     expect(registry.sinkNames()).toEqual(SINKS);
     expect(registry.sourceNames()).toEqual(SOURCES);
   });
@@ -112,9 +116,12 @@ sluice:
       ['es7', 'redis', 'notes', 'rdb'],
     );
     await writeFile(join(dir, 'hbase'), 'a file, not a directory');
+    // A mapping directory may be a symbolic link to one kept elsewhere.
+    const elsewhere = await mkdtemp(join(tmpdir(), 'sluice-builtins-es8-'));
+    await symlink(elsewhere, join(dir, 'es8'));
     const { config } = await validateConfigDir(dir, { requirePlugins: false });
     const used = await usedPluginNames(config!, dir);
-    expect([...used.sinks].sort()).toEqual(['es7', 'logger', 'rdb', 'redis']);
+    expect([...used.sinks].sort()).toEqual(['es7', 'es8', 'logger', 'rdb', 'redis']);
     expect([...used.sources].sort()).toEqual(['kafka', 'rabbitmq']);
     // The file dead-letter queue is core's own: no source plugin for it.
     const fileDlq = await configDir(
@@ -136,6 +143,32 @@ sluice:
       sinks: ['logger'],
       sources: ['kafka'],
     });
+  });
+
+  it('refuses a configured plugin that takes the name of a built-in one, used or not', async () => {
+    const api = join(repo, 'packages/plugin-api/dist/index.js');
+    const plugin = (name: string, aliases: readonly string[] = []) =>
+      `import { allApplied, defineSink } from ${JSON.stringify(api)};
+export default defineSink({
+  name: ${JSON.stringify(name)},
+  aliases: ${JSON.stringify(aliases)},
+  description: 'a test sink',
+  create: () => ({ async connect() {}, async write(b) { return allApplied(b); }, async flush() {}, async close() {} }),
+});
+`;
+    for (const [name, aliases, taken] of [
+      ['rdb', [], 'sink name "rdb"'],
+      ['es7', [], 'sink alias "es7"'],
+      ['mysink', ['redis'], 'sink name "redis"'],
+    ] as const) {
+      const dir = await configDir(kafkaConfig('logger', 'sluice:\n  plugins:\n  - ./custom.mjs\n'));
+      await writeFile(join(dir, 'custom.mjs'), plugin(name, aliases));
+      const { result } = await checkConfiguration(dir);
+      expect(result.ok, name).toBe(false);
+      expect(formatReport(result.problems), name).toMatch(
+        new RegExp(`${taken} is registered twice: .*Remove one of them from sluice.plugins`),
+      );
+    }
   });
 
   /** What `checkConfiguration` of `dir` registers and which clients it loads, in a fresh process. */

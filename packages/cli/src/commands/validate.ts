@@ -9,7 +9,7 @@ import {
 } from '@sluice/core';
 import {
   createBuiltinRegistry,
-  registerBuiltins,
+  registerRemainingBuiltins,
   registersAll,
   usedPluginNames,
 } from '../builtins.js';
@@ -32,6 +32,18 @@ Options:
 Exit codes: 0 valid (warnings allowed), 1 errors, 2 usage error.
 `;
 
+/** A plugin that could not be loaded or registered, as a problem of `sluice.plugins`. */
+function pluginProblem(error: Error): ConfigProblem {
+  return {
+    severity: 'error',
+    code: 'plugin-missing',
+    file: 'application.yml',
+    line: 0,
+    path: 'sluice.plugins',
+    message: error.message,
+  };
+}
+
 /** A validated configuration and the registry holding the built-in and configured plugins. */
 export interface CheckedConfiguration {
   readonly result: ValidationResult;
@@ -40,10 +52,11 @@ export interface CheckedConfiguration {
 
 /**
  * Every check `sluice start` makes before it runs, and nothing else: validates a configuration
- * directory against the built-in plugins it uses (only those are imported) plus those listed under `sluice.plugins` (loaded into
- * the returned registry), with plugin availability required and each configured source and sink
- * created once through its plugin. `sluice validate` prints the result; `sluice start` runs it
- * when it has no error. A plugin that fails to load is an error of the result.
+ * directory against the built-in plugins it uses (only those are imported) plus those listed
+ * under `sluice.plugins` (loaded into the returned registry), with plugin availability required
+ * and each configured source and sink created once through its plugin. `sluice validate` prints
+ * the result; `sluice start` runs it when it has no error. A plugin that fails to load, or takes
+ * the name of a built-in one (used or not), is an error of the result.
  */
 export async function checkConfiguration(dir: string): Promise<CheckedConfiguration> {
   // What the configuration uses, read by a pass without plugins; only those built-in plugins are
@@ -57,18 +70,15 @@ export async function checkConfiguration(dir: string): Promise<CheckedConfigurat
     try {
       await loadConfiguredPlugins(registry, config);
     } catch (error) {
-      loadProblems.push({
-        severity: 'error',
-        code: 'plugin-missing',
-        file: 'application.yml',
-        line: 0,
-        path: 'sluice.plugins',
-        message: (error as Error).message,
-      });
+      loadProblems.push(pluginProblem(error as Error));
     }
   }
-  // A name nothing registered (a typo, a plugin not listed): its error names every built-in.
-  if (used !== undefined && !registersAll(registry, used)) await registerBuiltins(registry);
+  // The built-ins a configured plugin took a name of, or every one when a used name is still
+  // unknown (a typo, a plugin not listed: its error then names every built-in).
+  if (used !== undefined) {
+    const clashes = await registerRemainingBuiltins(registry, !registersAll(registry, used));
+    for (const clash of clashes) loadProblems.push(pluginProblem(clash));
+  }
   const result = await validateConfigDir(dir, { plugins: registry, requirePlugins: true });
   if (loadProblems.length === 0) return { result, registry };
   return {
