@@ -101,16 +101,7 @@ export async function registerRemainingBuiltins(
       !b.names.some((n) => registry.origin(b.kind, n) === b.origin) &&
       (all || b.names.some((n) => registry.origin(b.kind, n) !== undefined)),
   );
-  const definitions = await Promise.all(wanted.map((b) => b.load()));
-  const clashes: Error[] = [];
-  wanted.forEach((b, i) => {
-    try {
-      registry.register(definitions[i], b.origin);
-    } catch (error) {
-      clashes.push(error as Error);
-    }
-  });
-  return clashes;
+  return register(registry, wanted);
 }
 
 /** True when every name of `used` is registered in `registry`. */
@@ -135,8 +126,29 @@ export async function createBuiltinRegistry(used?: UsedPluginNames): Promise<Plu
       used === undefined ||
       b.names.some((n) => (b.kind === 'sink' ? used.sinks : used.sources).includes(n)),
   );
-  const definitions = await Promise.all(wanted.map((b) => b.load()));
   const registry = new PluginRegistry();
-  wanted.forEach((b, i) => registry.register(definitions[i], b.origin));
+  const [refused] = await register(registry, wanted);
+  if (refused) throw refused;
   return registry;
+}
+
+/**
+ * Imports `plugins` (all at once) and registers each in `registry`, in table order.
+ *
+ * @returns the error of each registration {@link PluginRegistry.register} refused.
+ */
+async function register(
+  registry: PluginRegistry,
+  plugins: readonly BuiltinPlugin[],
+): Promise<Error[]> {
+  const definitions = await Promise.all(plugins.map((b) => b.load()));
+  const refused: Error[] = [];
+  plugins.forEach((b, i) => {
+    try {
+      registry.register(definitions[i], b.origin);
+    } catch (error) {
+      refused.push(error as Error);
+    }
+  });
+  return refused;
 }

@@ -59,9 +59,9 @@ export interface CheckedConfiguration {
  * the name of a built-in one (used or not), is an error of the result.
  */
 export async function checkConfiguration(dir: string): Promise<CheckedConfiguration> {
-  // What the configuration uses, read by a pass without plugins; only those built-in plugins are
-  // imported (all of them when application.yml cannot be read: the report is then that pass's).
-  const names = await validateConfigDir(dir, { requirePlugins: false });
+  // What the configuration uses, read from application.yml alone; only those built-in plugins are
+  // imported (all of them when it cannot be read: the final pass then reports why).
+  const names = await validateConfigDir(dir, { requirePlugins: false, mappings: false });
   const config = names.config;
   const used = config ? await usedPluginNames(config, dir) : undefined;
   const registry = await createBuiltinRegistry(used);

@@ -104,4 +104,18 @@ describe('a broken configuration directory', () => {
       { code: 'file-unreadable', file: 'application.yml', severity: 'error' },
     ]);
   });
+
+  it('reads application.yml alone with mappings: false (no mapping file read or checked)', async () => {
+    const result = await validateConfigDir(fixture('broken'), {
+      env: {},
+      plugins: builtinSchemas(),
+      mappings: false,
+    });
+    expect(result.config?.canal.mode).toBeDefined();
+    expect(result.config?.mappings).toEqual([]);
+    expect(result.problems.filter((p) => p.file !== 'application.yml')).toEqual([]);
+    expect(result.problems.map(brief)).toContain(
+      'error application.yml:38 sluice.pipeline.lanes [invalid-value]',
+    );
+  });
 });

@@ -93,7 +93,11 @@ export async function validateConfigDir(
     sluice: undefined,
     mappings: [],
   };
-  for (const pass of VALIDATION_PASSES) {
+  const passes =
+    options.mappings === false
+      ? VALIDATION_PASSES.slice(0, VALIDATION_PASSES.indexOf(loadMappings))
+      : VALIDATION_PASSES;
+  for (const pass of passes) {
     await pass(state);
     if (state.stop) break;
   }

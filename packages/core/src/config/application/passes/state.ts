@@ -29,6 +29,12 @@ export interface ValidateOptions {
    * that check a configuration without the plugins that will run it (then a warning).
    */
   readonly requirePlugins?: boolean;
+  /**
+   * Read and check the mapping files (and create the configured instances); default true. False
+   * reads `application.yml` alone: what a caller needs to know which plugins a configuration
+   * names before it loads them (`sluice start` does, then validates everything with them).
+   */
+  readonly mappings?: boolean;
 }
 
 /** `Readonly<Record<string, unknown>>`, the shape of a bound YAML mapping. */
