@@ -244,6 +244,11 @@ export class BatchWriter<T extends CoalesceItem> {
   /** Reports per-record outcomes: applied ones at once, failed ones to the dead-letter queue. */
   async #report(live: WriteSet<T>, result: WriteResult, attempts: number): Promise<void> {
     const { hooks, signal } = this.#o;
+    if (live.items !== undefined && result.every(isApplied)) {
+      // The common case: one record per item, all applied; no second array of the items.
+      hooks.applied(live.items);
+      return;
+    }
     let ok: T[] | undefined;
     let rejected: Map<string, T[]> | undefined;
     for (let i = 0; i < result.length; i++) {
@@ -265,6 +270,8 @@ export class BatchWriter<T extends CoalesceItem> {
     }
   }
 }
+
+const isApplied = (outcome: WriteResult[number]): boolean => outcome.status === 'applied';
 
 /** Fatal and permanent failures stop the retry loop; everything else is retried. */
 function classifyWriteFailure(error: unknown): RetryDecision {

@@ -95,7 +95,8 @@ export function coalesce<T extends CoalesceItem>(items: readonly T[]): Coalesced
     }
     run.write.members.push(item);
     run.last = row;
-    for (const c of row.changed) run.changed.add(c);
+    const changed = row.changed; // indexed: may be the frozen NO_NAMES (see conflictKeys.ts)
+    for (let c = 0; c < changed.length; c++) run.changed.add(changed[c]!);
     run.write.record = merged(run as Run<CoalesceItem>, item.mapping);
   }
   return out;

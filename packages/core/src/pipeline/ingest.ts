@@ -136,7 +136,9 @@ export class Ingest {
           add(counts.skipped, sinks[i]!.key + '\u0000' + table, 1);
           continue;
         }
-        for (const route of routes) out.push(this.#entry(i, event, route, table, bytes, message));
+        // Indexed: a RouteResult may be frozen (see conflictKeys.ts, pkValues).
+        for (let r = 0; r < routes.length; r++)
+          out.push(this.#entry(i, event, routes[r], table, bytes, message));
       }
     }
     if (run > 0) add(counts.consumed, table, run);
@@ -167,9 +169,11 @@ export class Ingest {
           add(counts.skipped, sinks[i]!.key + '\u0000' + table, 1);
           continue;
         }
-        for (const route of routes)
+        for (let r = 0; r < routes.length; r++) {
+          const route = routes[r];
           if (takesRoute(override, route))
             out.push(this.#entry(i, event, route, table, bytes, message));
+        }
       }
     }
     return out;

@@ -23,9 +23,48 @@ export interface LaneItem {
   held?: number;
 }
 
-interface Lane<T> {
-  readonly queue: T[];
-  head: number;
+/**
+ * A first-in first-out queue over one array that keeps its capacity. A plain array emptied with
+ * `length = 0` gives its backing store back, so the next `push` allocates a new one: on the hot
+ * path that was one allocation per record (BENCHMARKS.md, issue 11, session 17). Slots are
+ * cleared as items leave, so the queue never keeps an item alive after handing it out.
+ */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+  #tail = 0;
+
+  /** Items in the queue. */
+  get size(): number {
+    return this.#tail - this.#head;
+  }
+
+  /** The item `i` places from the front (0: the next one out), undefined past the end. */
+  at(i: number): T | undefined {
+    return this.#head + i < this.#tail ? this.#items[this.#head + i] : undefined;
+  }
+
+  push(item: T): void {
+    if (this.#tail === this.#items.length && this.#head * 2 >= this.#tail && this.#head > 0) {
+      // Full, and at least half of it already taken: move the rest to the front (amortised O(1)).
+      const items = this.#items;
+      const n = this.#tail - this.#head;
+      items.copyWithin(0, this.#head, this.#tail);
+      items.fill(undefined, n, this.#tail);
+      this.#head = 0;
+      this.#tail = n;
+    }
+    this.#items[this.#tail++] = item;
+  }
+
+  /** Removes and returns the front item; undefined when empty. */
+  shift(): T | undefined {
+    if (this.#head === this.#tail) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head === this.#tail) this.#head = this.#tail = 0;
+    return item;
+  }
 }
 
 /**
@@ -55,9 +94,9 @@ interface Owner {
  * ordering the key is the table (one lane per table at a time).
  */
 export class LaneScheduler<T extends LaneItem> {
-  readonly #lanes: Lane<T>[];
-  readonly #intake: T[] = [];
-  #intakeHead = 0;
+  readonly #lanes: Fifo<T>[];
+  /** Items that could not go to a lane yet (a conflict across lanes), in source order. */
+  readonly #intake = new Fifo<T>();
   /**
    * Held row keys by hash bucket (`key hash % buckets`, {@link BUCKETS_PER_LANE} buckets
    * per lane): the lane holding the bucket and how many held keys fall in it, as one number
@@ -87,7 +126,7 @@ export class LaneScheduler<T extends LaneItem> {
    * @param alone items that are always taken as a batch of their own (a DDL)
    */
   constructor(lanes: number, wake: (lane: number) => void, alone: (item: T) => boolean) {
-    this.#lanes = Array.from({ length: Math.max(1, lanes) }, () => ({ queue: [], head: 0 }));
+    this.#lanes = Array.from({ length: Math.max(1, lanes) }, () => new Fifo<T>());
     this.#laneHeld = new Uint32Array(this.#lanes.length);
     this.#buckets = new Uint32Array(this.#lanes.length * BUCKETS_PER_LANE);
     this.#wake = wake;
@@ -106,18 +145,24 @@ export class LaneScheduler<T extends LaneItem> {
 
   /** Items of a lane waiting to be taken. */
   queued(lane: number): number {
-    const l = this.#lanes[lane]!;
-    return l.queue.length - l.head;
+    return this.#lanes[lane]!.size;
   }
 
   /** Items waiting in intake, blocked by a conflict across lanes. */
   get blocked(): number {
-    return this.#intake.length - this.#intakeHead;
+    return this.#intake.size;
   }
 
   /** Queues one item (in source order) and dispatches what can go to a lane. */
   push(item: T): void {
     this.#pending += 1;
+    if (this.#intake.size === 0) {
+      // Nothing blocked ahead of it: straight to its lane, or into intake if its keys conflict.
+      const lane = this.#pick(item);
+      if (lane === undefined) this.#intake.push(item);
+      else this.#assign(item, lane);
+      return;
+    }
     this.#intake.push(item);
     this.#dispatch();
   }
@@ -128,58 +173,51 @@ export class LaneScheduler<T extends LaneItem> {
    * The items keep their keys until {@link release}.
    */
   take(lane: number, maxItems: number, maxBytes: number): T[] {
-    const l = this.#lanes[lane]!;
-    if (l.head >= l.queue.length) return [];
-    const first = l.queue[l.head]!;
+    const queue = this.#lanes[lane]!;
+    const first = queue.at(0);
+    if (first === undefined) return [];
     if (first.barrier || this.#alone(first)) {
-      l.head += 1;
-      this.#compact(l);
+      queue.shift();
       return [first];
     }
-    const batch: T[] = [];
+    // Counted first, so the batch is allocated once, at its size.
+    let n = 0;
     let bytes = 0;
-    while (l.head < l.queue.length && batch.length < maxItems) {
-      const next = l.queue[l.head]!;
+    for (let next = first; n < maxItems; next = queue.at(n)!) {
       if (next.barrier || this.#alone(next)) break;
-      if (batch.length > 0 && bytes + next.bytes > maxBytes) break;
+      if (n > 0 && bytes + next.bytes > maxBytes) break;
       bytes += next.bytes;
-      batch.push(next);
-      l.head += 1;
+      n += 1;
+      if (n === queue.size) break;
     }
-    this.#compact(l);
+    const batch = new Array<T>(n);
+    for (let i = 0; i < n; i++) batch[i] = queue.shift()!;
     return batch;
   }
 
   /** The items (taken from `lane`) are finished: frees their keys and dispatches blocked intake. */
   release(lane: number, items: readonly T[]): void {
-    for (const item of items) this.#unhold(item, lane);
+    for (let i = 0; i < items.length; i++) this.#unhold(items[i]!, lane);
     this.#pending -= items.length;
     this.#dispatch();
   }
 
-  #compact(l: Lane<T>): void {
-    if (l.head === l.queue.length) {
-      l.queue.length = 0;
-      l.head = 0;
-    } else if (l.head > 1024 && l.head * 2 > l.queue.length) {
-      l.queue.splice(0, l.head);
-      l.head = 0;
+  /** Moves intake items to lanes until one is blocked by a conflict across lanes. */
+  #dispatch(): void {
+    const intake = this.#intake;
+    for (let item = intake.at(0); item !== undefined; item = intake.at(0)) {
+      const lane = this.#pick(item);
+      if (lane === undefined) return; // dispatched again when a lane releases keys
+      intake.shift();
+      this.#assign(item, lane);
     }
   }
 
-  /** Moves intake items to lanes until one is blocked by a conflict across lanes. */
-  #dispatch(): void {
-    while (this.#intakeHead < this.#intake.length) {
-      const item = this.#intake[this.#intakeHead]!;
-      const lane = this.#pick(item);
-      if (lane === undefined) return; // dispatched again when a lane releases keys
-      this.#intakeHead += 1;
-      this.#hold(item, lane);
-      this.#lanes[lane]!.queue.push(item);
-      this.#wake(lane);
-    }
-    this.#intake.length = 0;
-    this.#intakeHead = 0;
+  /** Puts `item` in `lane` (just picked for it) and wakes the lane. */
+  #assign(item: T, lane: number): void {
+    this.#hold(item, lane);
+    this.#lanes[lane]!.push(item);
+    this.#wake(lane);
   }
 
   /** The lane for `item`, or undefined when its keys sit in two lanes (no closure: hot path). */
