@@ -57,6 +57,20 @@ class Fifo<T> {
     this.#items[this.#tail++] = item;
   }
 
+  /** Removes the first `n` items (at most {@link size}) and returns them, in order. */
+  take(n: number): T[] {
+    const out = new Array<T>(n);
+    const items = this.#items;
+    const head = this.#head;
+    for (let i = 0; i < n; i++) {
+      out[i] = items[head + i]!;
+      items[head + i] = undefined;
+    }
+    this.#head = head + n;
+    if (this.#head === this.#tail) this.#head = this.#tail = 0;
+    return out;
+  }
+
   /** Removes and returns the front item; undefined when empty. */
   shift(): T | undefined {
     if (this.#head === this.#tail) return undefined;
@@ -181,18 +195,15 @@ export class LaneScheduler<T extends LaneItem> {
       return [first];
     }
     // Counted first, so the batch is allocated once, at its size.
-    let n = 0;
-    let bytes = 0;
-    for (let next = first; n < maxItems; next = queue.at(n)!) {
-      if (next.barrier || this.#alone(next)) break;
-      if (n > 0 && bytes + next.bytes > maxBytes) break;
+    const most = Math.min(maxItems, queue.size);
+    let n = 1;
+    let bytes = first.bytes;
+    for (; n < most; n++) {
+      const next = queue.at(n)!;
+      if (next.barrier || this.#alone(next) || bytes + next.bytes > maxBytes) break;
       bytes += next.bytes;
-      n += 1;
-      if (n === queue.size) break;
     }
-    const batch = new Array<T>(n);
-    for (let i = 0; i < n; i++) batch[i] = queue.shift()!;
-    return batch;
+    return queue.take(n);
   }
 
   /** The items (taken from `lane`) are finished: frees their keys and dispatches blocked intake. */
