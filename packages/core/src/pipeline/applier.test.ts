@@ -53,7 +53,6 @@ function entry(
     barrier,
     coalescible: false,
     bytes: opts.bytes ?? 10,
-    executedAt: e.executedAt,
     ticket: tracker.open(String(offset++), 1),
     origin: { partition: '0', offset: id, payload: '' },
   };

@@ -24,11 +24,6 @@ export interface ApplierEntry extends CoalesceItem, LaneItem {
   readonly barrier: boolean;
   /** Approximate size, for `batchBytes`. */
   readonly bytes: number;
-  /**
-   * The event's binlog time (`event.executedAt`), ms, kept beside the entry: the engine
-   * reads it for every applied entry (lag), when the event itself is no longer in the cache.
-   */
-  readonly executedAt: number;
   /** The message this record belongs to. */
   readonly ticket: MessageTicket;
   readonly origin: SourceOrigin;

@@ -784,7 +784,9 @@ export class PipelineEngine implements SourceHandler {
         run = 0;
       }
       run += 1;
-      const executedAt = e.executedAt;
+      // Read from the event, not copied into every entry: a copy of a time in ms (beyond a small
+      // integer) costs one boxed number per record.
+      const executedAt = e.event.executedAt;
       if (executedAt > latest) latest = executedAt;
       if (executedAt > 0 && (oldest === 0 || executedAt < oldest)) oldest = executedAt;
     }

@@ -113,8 +113,10 @@ export class Ingest {
     message: IngestMessage,
     counts: IngestCounts,
   ): RoutedEntry[] {
-    const out: RoutedEntry[] = [];
     const sinks = this.#o.sinks;
+    // Sized for one mapping per sink (the usual case), so it is allocated once, not grown.
+    const out = new Array<RoutedEntry>(events.length * sinks.length);
+    let k = 0;
     const router = this.#o.router;
     const bytes = approxBytes(message.origin.payload, events.length);
     let database: string | undefined;
@@ -138,10 +140,11 @@ export class Ingest {
         }
         // Indexed: a RouteResult may be frozen (see conflictKeys.ts, pkValues).
         for (let r = 0; r < routes.length; r++)
-          out.push(this.#entry(i, event, routes[r], table, bytes, message));
+          out[k++] = this.#entry(i, event, routes[r], table, bytes, message);
       }
     }
     if (run > 0) add(counts.consumed, table, run);
+    if (k < out.length) out.length = k;
     return out;
   }
 
@@ -198,7 +201,6 @@ export class Ingest {
       barrier: false,
       coalescible: ordering === 'per-key' && event.pkNames.length > 0,
       bytes,
-      executedAt: event.executedAt,
       ticket: message.ticket,
       origin: message.origin,
       held: 0,
