@@ -123,6 +123,25 @@ export function conflictKeys(
   return { table, barrier: false, keys };
 }
 
+/** The last table {@link tablePrefix} hashed: the rows of a message share their table. */
+let prefixDatabase = '';
+let prefixTable = '';
+let prefixHash = tablePrefixOf('', '');
+
+function tablePrefixOf(database: string, table: string): number {
+  return fnv(Math.imul(fnv(FNV_OFFSET, database) ^ 1, FNV_PRIME), table); // SEP is U+0001
+}
+
+/** FNV-1a state after `database`, SEP and `table` (remembered for the last table asked). */
+function tablePrefix(database: string, table: string): number {
+  if (database !== prefixDatabase || table !== prefixTable) {
+    prefixHash = tablePrefixOf(database, table);
+    prefixDatabase = database;
+    prefixTable = table;
+  }
+  return prefixHash;
+}
+
 /** FNV-1a state `h` continued over the characters of `text`. */
 function fnv(h: number, text: string): number {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
@@ -134,8 +153,7 @@ function fnv(h: number, text: string): number {
  * the same characters without building the string (the hot path: one call per row).
  */
 export function rowHash(event: RowChangeEvent, image: RowImage | undefined): number {
-  let h = fnv(FNV_OFFSET, event.database);
-  h = fnv(Math.imul(h ^ 1, FNV_PRIME), event.table); // SEP is U+0001
+  let h = tablePrefix(event.database, event.table);
   const pkNames = event.pkNames;
   for (let i = 0; i < pkNames.length; i++) {
     const v = image?.[pkNames[i]!]; // indexed: pkNames is frozen (see pkValues)

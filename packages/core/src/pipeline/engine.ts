@@ -773,10 +773,12 @@ export class PipelineEngine implements SourceHandler {
     let latest = 0;
     let oldest = 0;
     const now = this.#clock.now();
-    // Runs of one table (a message's rows share it) count as one increment each.
+    // Runs of one table (a message's rows share it) count as one increment each, and runs of
+    // one message (its records sit together in a batch) complete in one call, after the metrics.
     let table: string | undefined;
     let run = 0;
-    for (const e of entries) {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
       if (e.table !== table) {
         if (run > 0)
           metrics.increment('sluice_events_applied_total', this.#tableLabels(sinkKey, table!), run);
@@ -804,10 +806,10 @@ export class PipelineEngine implements SourceHandler {
       p.lagMs = Math.max(0, now - latest);
       metrics.gauge('sluice_lag_seconds', p.lagMs / 1000, p.labels);
     }
-    // Runs of one message (its records sit together in a batch) complete in one call.
     let ticket: MessageTicket | undefined;
     let done = 0;
-    for (const e of entries) {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
       if (e.ticket !== ticket) {
         if (ticket !== undefined) p.tracker.complete(ticket, done);
         ticket = e.ticket;

@@ -1,5 +1,5 @@
 import type { ChangeEvent, Logger } from '@sluice/plugin-api';
-import type { MappingRoute, Router } from '../router/router.js';
+import type { MappingRoute, RouteResult, Router } from '../router/router.js';
 import { takesRoute, takesSink, type MessageOverride } from '../router/routeFilter.js';
 import type { MessageTicket } from './ackTracker.js';
 import type { ApplierEntry, SourceOrigin } from './applier.js';
@@ -80,9 +80,12 @@ function add(map: Map<string, number>, key: string, n: number): void {
  */
 export class Ingest {
   readonly #o: IngestOptions;
+  /** Scratch of {@link route}: the current table's routes, per sink. */
+  readonly #routes: RouteResult[];
 
   constructor(options: IngestOptions) {
     this.#o = options;
+    this.#routes = new Array<RouteResult>(options.sinks.length);
   }
 
   /**
@@ -123,17 +126,21 @@ export class Ingest {
     let tableName: string | undefined;
     let table = '';
     let run = 0;
-    for (const event of events) {
+    // The routes of the current run of one table, per sink: looked up once per run.
+    const routesBySink = this.#routes;
+    for (let e = 0; e < events.length; e++) {
+      const event = events[e]!;
       if (event.table !== tableName || event.database !== database) {
         if (run > 0) add(counts.consumed, table, run);
         database = event.database;
         tableName = event.table;
         table = `${database}.${tableName}`;
         run = 0;
+        for (let i = 0; i < sinks.length; i++) routesBySink[i] = router.route(i, event);
       }
       run += 1;
       for (let i = 0; i < sinks.length; i++) {
-        const routes = router.route(i, event);
+        const routes = routesBySink[i]!;
         if (routes.length === 0) {
           add(counts.skipped, sinks[i]!.key + '\u0000' + table, 1);
           continue;
