@@ -72,17 +72,22 @@ async function applier(lanes) {
     for (let j = i; j < Math.min(N, i + BATCH); j++) {
       const event = events[j];
       const ticket = tracker.open(event.position.offset, 1);
-      const ck = conflictKeys(event, 'per-key');
       tracker.add(ticket, 1);
+      // An entry as the ingest step builds it (packages/core/src/pipeline/ingest.ts): the
+      // conflict keys as signed 32-bit hashes, `key2` the second key of a key change, else `key`.
+      const ck = conflictKeys(event, 'per-key');
       a.push({
-        record: { event, mapping: undefined },
-        keys: ck.keys,
+        event,
+        mapping: undefined,
+        key: ck.keys[0] | 0,
+        key2: (ck.keys[1] ?? ck.keys[0]) | 0,
         table: ck.table,
         barrier: ck.barrier,
         coalescible: true,
         bytes: 100,
         ticket,
         origin,
+        held: 0,
       });
       tracker.release(ticket);
     }
