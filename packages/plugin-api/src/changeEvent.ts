@@ -60,7 +60,11 @@ export interface ChangeEventBase {
   readonly database: string;
   /** Source table. `""` for statements without a table. */
   readonly table: string;
-  /** Primary-key column names (canal's `pkNames`); empty when the table has none. */
+  /**
+   * Primary-key column names (canal's `pkNames`); empty when the table has none. Frozen, and
+   * shared by the events of a table. In per-row code, loop over it by index: on Node 20 a
+   * `for…of` over a frozen array allocates an iterator on every call (BENCHMARKS.md, issue 11).
+   */
   readonly pkNames: readonly string[];
   /** Per-column type information; empty for DDL. */
   readonly columns: Readonly<Record<string, ColumnMeta>>;
