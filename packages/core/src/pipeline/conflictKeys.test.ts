@@ -172,7 +172,11 @@ describe('rowHash', () => {
   it('is hashString of rowKey, without building the key', () => {
     const cases: [RowChangeEvent, RowImage | undefined][] = [
       [ins({ id: '1' }), { id: '1' }],
+      // The same database, another table, then back: the remembered table prefix must follow.
+      [ins({ id: '1' }, { table: 'u' }), { id: '1' }],
+      [ins({ id: '2' }), { id: '2' }],
       [ins({ id: '1' }, { database: 'a', table: 'b.c' }), { id: '1' }],
+      [ins({ id: '1' }, { database: 'a', table: 'b' }), { id: '1' }],
       [ins({ a: '1', b: '23' }, { pkNames: ['a', 'b'] }), { a: '1', b: '23' }],
       [ins({ a: '1', b: null }, { pkNames: ['a', 'b'] }), { a: '1', b: null }],
       [ins({ id: null }), {}],

@@ -2,6 +2,8 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '@sluice/plugin-api';
@@ -599,6 +601,58 @@ describe('LaneScheduler.take', () => {
     expect(out).toEqual(Array.from({ length: next }, (_, i) => i));
     expect(s.pending).toBe(0);
     expect(s.take(0, 10, 1000)).toEqual([]);
+  });
+
+  it('keeps no item alive once it is taken (its slot is cleared)', async () => {
+    // The queue reuses its array: a slot left holding a taken item would keep that record, its
+    // event and its row alive until the slot is overwritten.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const s = new LaneScheduler<ReturnType<typeof item>>(
+      1,
+      () => undefined,
+      (i) => i.ddl,
+    );
+    const refs: WeakRef<object>[] = [];
+    // Pushed and taken in a function of its own, so the test holds no reference to the items.
+    const cycle = (n: number, take: number) => {
+      for (let k = 0; k < n; k++) {
+        const it = item('t', [`k${k}`]);
+        refs.push(new WeakRef(it));
+        s.push(it);
+      }
+      s.release(0, s.take(0, take, Number.POSITIVE_INFINITY));
+    };
+    cycle(5, 2); // two taken, three still queued
+    cycle(0, 3); // the rest taken: the queue is empty
+    expect(s.queued(0)).toBe(0);
+    // The intake too: a primary-key change whose keys sit in two lanes waits there.
+    const two = new LaneScheduler<ReturnType<typeof item>>(
+      2,
+      () => undefined,
+      (i) => i.ddl,
+    );
+    const keys = Array.from({ length: 8 }, (_, k) => `k${k}`);
+    const a = keys.find((k) => hashString(k) % 2 === 0)!;
+    const b = keys.find((k) => hashString(k) % 2 === 1)!;
+    const throughIntake = () => {
+      const [first, second, change] = [item('t', [a]), item('t', [b]), item('t', [a, b])];
+      for (const it of [first, second, change]) refs.push(new WeakRef(it));
+      two.push(first);
+      two.push(second);
+      two.push(change);
+      expect(two.blocked).toBe(1);
+      two.release(0, two.take(0, 10, Number.POSITIVE_INFINITY)); // frees a: the change moves on
+      expect(two.blocked).toBe(0);
+      two.release(1, two.take(1, 10, Number.POSITIVE_INFINITY));
+      for (const lane of [0, 1]) two.release(lane, two.take(lane, 10, Number.POSITIVE_INFINITY));
+      expect(two.pending).toBe(0);
+    };
+    throughIntake();
+    // WeakRef targets stay alive until the current job ends.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
   });
 
   it('a key held twice in a lane other than its hashed one stays held until both release', () => {
