@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCodes, SluiceError, type Logger } from '@sluice/plugin-api';
 import type { AdminRuntime } from './adminRuntime.js';
 import { EtlJobs } from './etlJobs.js';
@@ -86,6 +86,9 @@ export async function startAdminServer(
       `The admin API would listen on ${host} without a token: set sluice.admin.token, or bind 127.0.0.1.`,
     );
   const jobs = new EtlJobs(runtime);
+  // Loaded here, not at start-up: fastify is ~3 MB of heap that a runtime without the admin API
+  // does not need, and a larger heap slows JSON.parse (BENCHMARKS.md, issue 11, session 17).
+  const { default: Fastify } = await import('fastify');
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   const log = options.logger;
 

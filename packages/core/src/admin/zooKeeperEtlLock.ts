@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import zookeeper from 'node-zookeeper-client';
+import type zookeeper from 'node-zookeeper-client';
 import type { Logger } from '@sluice/plugin-api';
 import type { EtlLockLease } from './adminRuntime.js';
-import { zooKeeperRequest, type ZooKeeperCallback } from './zooKeeperRequest.js';
+import { zooKeeperClient, zooKeeperRequest, type ZooKeeperCallback } from './zooKeeperRequest.js';
 
 /**
  * canal-adapter's ZooKeeper path of the ETL lock of one (adapter type, destination):
@@ -49,7 +49,7 @@ export interface ZooKeeperEtlLockOptions {
 }
 
 const isCode = (error: unknown, code: number): boolean =>
-  error instanceof zookeeper.Exception && error.getCode() === code;
+  error instanceof zooKeeperClient().Exception && error.getCode() === code;
 
 /**
  * canal-adapter's distributed ETL lock (`EtlLock.java`, Curator `InterProcessMutex`, used when
@@ -93,15 +93,15 @@ export class ZooKeeperEtlLock {
         onTimeout: () => this.#drop(client),
       });
     await call<string>('creating the lock path', (cb) =>
-      client.mkdirp(path, zookeeper.CreateMode.PERSISTENT, cb),
+      client.mkdirp(path, zooKeeperClient().CreateMode.PERSISTENT, cb),
     ).catch((error: unknown) => {
-      if (!isCode(error, zookeeper.Exception.NODE_EXISTS)) throw error;
+      if (!isCode(error, zooKeeperClient().Exception.NODE_EXISTS)) throw error;
     });
     const ours = await call<string>('creating the lock node', (cb) =>
       client.create(
         `${path}/_c_${randomUUID()}-${LOCK_NAME}`,
         Buffer.from(`sluice pid ${process.pid}`),
-        zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
+        zooKeeperClient().CreateMode.EPHEMERAL_SEQUENTIAL,
         cb,
       ),
     );
@@ -110,7 +110,7 @@ export class ZooKeeperEtlLock {
       await call<null>('removing the lock node', (cb) =>
         client.remove(ours, -1, (e) => cb(e, null)),
       ).catch((error: unknown) => {
-        if (isCode(error, zookeeper.Exception.NO_NODE)) return;
+        if (isCode(error, zooKeeperClient().Exception.NO_NODE)) return;
         this.#o.logger.warn(
           'Releasing the ETL lock in ZooKeeper failed; it is released when the session ends.',
           { lock: path, node: ours, error: (error as Error).message },
@@ -191,7 +191,7 @@ export class ZooKeeperEtlLock {
   #connect(): Promise<zookeeper.Client> {
     if (this.#closed) return Promise.reject(new Error('The ETL lock is closed.'));
     if (this.#connected) return this.#connected;
-    const client = zookeeper.createClient(this.#o.hosts, {
+    const client = zooKeeperClient().createClient(this.#o.hosts, {
       sessionTimeout: this.#o.sessionTimeoutMs ?? 6_000,
       spinDelay: 1_000,
       retries: 3,

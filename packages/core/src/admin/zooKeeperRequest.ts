@@ -1,4 +1,16 @@
+import { createRequire } from 'node:module';
 import type zookeeper from 'node-zookeeper-client';
+
+let loaded: typeof zookeeper | undefined;
+
+/**
+ * node-zookeeper-client, loaded on first use: only a configuration with `zookeeperHosts` needs
+ * it, and a process without it keeps ~1.3 MB less heap (a larger heap slows JSON.parse:
+ * BENCHMARKS.md, issue 11, session 17).
+ */
+export function zooKeeperClient(): typeof zookeeper {
+  return (loaded ??= createRequire(import.meta.url)('node-zookeeper-client') as typeof zookeeper);
+}
 
 /** A node-zookeeper-client callback. */
 export type ZooKeeperCallback<T> = (error: Error | zookeeper.Exception | null, value: T) => void;

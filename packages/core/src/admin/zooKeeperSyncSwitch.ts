@@ -1,7 +1,7 @@
-import zookeeper from 'node-zookeeper-client';
+import type zookeeper from 'node-zookeeper-client';
 import type { Logger } from '@sluice/plugin-api';
 import type { SwitchState } from './adminRuntime.js';
-import { zooKeeperRequest, type ZooKeeperCallback } from './zooKeeperRequest.js';
+import { zooKeeperClient, zooKeeperRequest, type ZooKeeperCallback } from './zooKeeperRequest.js';
 
 /**
  * canal-adapter's ZooKeeper layout for the distributed sync switch (`SyncSwitch.java` with a
@@ -51,16 +51,19 @@ export class ZooKeeperSyncSwitch {
 
   constructor(options: ZooKeeperSyncSwitchOptions) {
     this.#o = options;
-    this.#client = zookeeper.createClient(options.hosts, {
+    this.#client = zooKeeperClient().createClient(options.hosts, {
       sessionTimeout: options.sessionTimeoutMs ?? 6_000,
       spinDelay: 1_000,
       retries: 3,
     });
     this.#client.on('state', (state) => {
       if (this.#closed) return;
-      if (state === zookeeper.State.SYNC_CONNECTED) {
+      if (state === zooKeeperClient().State.SYNC_CONNECTED) {
         for (const destination of this.#states.keys()) this.#watch(destination);
-      } else if (state === zookeeper.State.DISCONNECTED || state === zookeeper.State.EXPIRED) {
+      } else if (
+        state === zooKeeperClient().State.DISCONNECTED ||
+        state === zooKeeperClient().State.EXPIRED
+      ) {
         this.#o.logger.warn(
           'ZooKeeper of the shared sync switch is unreachable; the last known switch states stay in force.',
           { zookeeperHosts: this.#o.hosts, state: String(state) },
@@ -114,7 +117,7 @@ export class ZooKeeperSyncSwitch {
     const path = syncSwitchPath(destination);
     const data = Buffer.from(state, 'utf8');
     await this.#call<string>(`creating ${path}`, (cb) =>
-      this.#client.mkdirp(path, data, zookeeper.CreateMode.PERSISTENT, cb),
+      this.#client.mkdirp(path, data, zooKeeperClient().CreateMode.PERSISTENT, cb),
     );
     await this.#call<unknown>(`writing ${path}`, (cb) => this.#client.setData(path, data, -1, cb));
     this.#report(destination, state);
@@ -165,7 +168,10 @@ export class ZooKeeperSyncSwitch {
         // exists() already watches the node (data changes and deletion): no second watch here.
         this.#client.getData(path, (e, data) => {
           // Deleted between exists and getData: absent means on.
-          if (e instanceof zookeeper.Exception && e.getCode() === zookeeper.Exception.NO_NODE)
+          if (
+            e instanceof zooKeeperClient().Exception &&
+            e.getCode() === zooKeeperClient().Exception.NO_NODE
+          )
             return cb(null, 'on');
           cb(e, stateOf(data ?? undefined));
         });

@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { pino, stdTimeFunctions, type DestinationStream } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import { printable } from '@sluice/canal-protocol';
 import type { Logger } from '@sluice/plugin-api';
 import { redact } from './redact.js';
@@ -36,6 +37,14 @@ function envFormat(): LogFormat | undefined {
 }
 
 /**
+ * pino-pretty, loaded on first use: only a terminal needs it, and a process without one keeps its
+ * ~1 MB of heap (a larger heap slows JSON.parse: BENCHMARKS.md, issue 11, session 17).
+ */
+function prettyStream(): typeof PinoPretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+}
+
+/**
  * The core's {@link Logger}, on pino: JSON lines (`{"level":"warn","time":"…","msg":"…",…}`)
  * for log collectors, or one readable line per entry on a terminal (pino-pretty, in-process and
  * synchronous so nothing is lost at exit). Fields are redacted in one place ({@link redact}):
@@ -57,7 +66,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
   });
   const destination = pretty
-    ? pinoPretty({
+    ? prettyStream()({
         destination: prettySink,
         sync: true,
         colorize: !options.write && process.stderr.isTTY === true,
