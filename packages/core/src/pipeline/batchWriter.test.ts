@@ -419,6 +419,19 @@ describe('BatchWriter', () => {
     expect(bad.dead).toEqual([]);
   });
 
+  it('a sparse result of the right length (a plugin bug) never counts its holes as applied', async () => {
+    // [APPLIED, <hole>]: the length matches, the second outcome is missing. The write fails (the
+    // applier stops the pipeline on it) and neither record is reported applied.
+    const t = setup((b) => {
+      const result: WriteResult[number][] = new Array(b.length);
+      result[0] = { status: 'applied' };
+      return result;
+    });
+    await expect(t.writer.write([item('1'), item('2')])).rejects.toThrow(TypeError);
+    expect(t.applied).toEqual([]);
+    expect(t.dead).toEqual([]);
+  });
+
   it('an abort abandons the batch: nothing applied, dead-lettered or failed', async () => {
     const stop = new AbortController();
     const t = setup(

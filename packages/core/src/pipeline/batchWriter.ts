@@ -244,7 +244,7 @@ export class BatchWriter<T extends CoalesceItem> {
   /** Reports per-record outcomes: applied ones at once, failed ones to the dead-letter queue. */
   async #report(live: WriteSet<T>, result: WriteResult, attempts: number): Promise<void> {
     const { hooks, signal } = this.#o;
-    if (live.items !== undefined && result.every(isApplied)) {
+    if (live.items !== undefined && everyApplied(result)) {
       // The common case: one record per item, all applied; no second array of the items.
       hooks.applied(live.items);
       return;
@@ -271,7 +271,15 @@ export class BatchWriter<T extends CoalesceItem> {
   }
 }
 
-const isApplied = (outcome: WriteResult[number]): boolean => outcome.status === 'applied';
+/**
+ * True when every outcome is `applied`. Indexed, not `every`: `every` skips the holes of a sparse
+ * result (a plugin bug), which must fail below as the loop over each outcome does, not count as
+ * applied.
+ */
+function everyApplied(result: WriteResult): boolean {
+  for (let i = 0; i < result.length; i++) if (result[i]?.status !== 'applied') return false;
+  return true;
+}
 
 /** Fatal and permanent failures stop the retry loop; everything else is retried. */
 function classifyWriteFailure(error: unknown): RetryDecision {

@@ -177,6 +177,8 @@ describe('rowHash', () => {
       [ins({ id: '2' }), { id: '2' }],
       [ins({ id: '1' }, { database: 'a', table: 'b.c' }), { id: '1' }],
       [ins({ id: '1' }, { database: 'a', table: 'b' }), { id: '1' }],
+      // …and another database, the same table.
+      [ins({ id: '1' }, { database: 'x', table: 'b' }), { id: '1' }],
       [ins({ a: '1', b: '23' }, { pkNames: ['a', 'b'] }), { a: '1', b: '23' }],
       [ins({ a: '1', b: null }, { pkNames: ['a', 'b'] }), { a: '1', b: null }],
       [ins({ id: null }), {}],

@@ -135,6 +135,9 @@ describe('Ingest.route', () => {
     expect(Object.fromEntries(c.skipped)).toEqual({ 'rdb\u0000db.u': 1 });
     expect(routed.filter((r) => r.sink === 0)).toHaveLength(5);
     expect(routed.filter((r) => r.sink === 1)).toHaveLength(6);
+    // Fewer records than events × sinks: the array ends at the last record, without holes.
+    expect(routed).toHaveLength(11);
+    expect(Object.keys(routed)).toHaveLength(11);
   });
 });
 
