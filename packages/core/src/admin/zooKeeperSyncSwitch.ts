@@ -58,12 +58,10 @@ export class ZooKeeperSyncSwitch {
     });
     this.#client.on('state', (state) => {
       if (this.#closed) return;
-      if (state === zooKeeperClient().State.SYNC_CONNECTED) {
+      const { State } = zooKeeperClient();
+      if (state === State.SYNC_CONNECTED) {
         for (const destination of this.#states.keys()) this.#watch(destination);
-      } else if (
-        state === zooKeeperClient().State.DISCONNECTED ||
-        state === zooKeeperClient().State.EXPIRED
-      ) {
+      } else if (state === State.DISCONNECTED || state === State.EXPIRED) {
         this.#o.logger.warn(
           'ZooKeeper of the shared sync switch is unreachable; the last known switch states stay in force.',
           { zookeeperHosts: this.#o.hosts, state: String(state) },
@@ -168,11 +166,8 @@ export class ZooKeeperSyncSwitch {
         // exists() already watches the node (data changes and deletion): no second watch here.
         this.#client.getData(path, (e, data) => {
           // Deleted between exists and getData: absent means on.
-          if (
-            e instanceof zooKeeperClient().Exception &&
-            e.getCode() === zooKeeperClient().Exception.NO_NODE
-          )
-            return cb(null, 'on');
+          const { Exception } = zooKeeperClient();
+          if (e instanceof Exception && e.getCode() === Exception.NO_NODE) return cb(null, 'on');
           cb(e, stateOf(data ?? undefined));
         });
       });

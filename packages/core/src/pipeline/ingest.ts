@@ -1,5 +1,5 @@
 import type { ChangeEvent, Logger } from '@sluice/plugin-api';
-import type { MappingRoute, RouteResult, Router } from '../router/router.js';
+import type { MappingRoute, Router } from '../router/router.js';
 import { takesRoute, takesSink, type MessageOverride } from '../router/routeFilter.js';
 import type { MessageTicket } from './ackTracker.js';
 import type { ApplierEntry, SourceOrigin } from './applier.js';
@@ -80,12 +80,9 @@ function add(map: Map<string, number>, key: string, n: number): void {
  */
 export class Ingest {
   readonly #o: IngestOptions;
-  /** Scratch of {@link route}: the current table's routes, per sink. */
-  readonly #routes: RouteResult[];
 
   constructor(options: IngestOptions) {
     this.#o = options;
-    this.#routes = new Array<RouteResult>(options.sinks.length);
   }
 
   /**
@@ -127,8 +124,6 @@ export class Ingest {
     let tableName: string | undefined;
     let table = '';
     let run = 0;
-    // The routes of the current run of one table, per sink: looked up once per run.
-    const routesBySink = this.#routes;
     for (let e = 0; e < events.length; e++) {
       const event = events[e]!;
       if (event.table !== tableName || event.database !== database) {
@@ -137,11 +132,11 @@ export class Ingest {
         tableName = event.table;
         table = `${database}.${tableName}`;
         run = 0;
-        for (let i = 0; i < sinks.length; i++) routesBySink[i] = router.route(i, event);
       }
       run += 1;
       for (let i = 0; i < sinks.length; i++) {
-        const routes = routesBySink[i]!;
+        // The router remembers the last table's result per sink: a run of one table is matched once.
+        const routes = router.route(i, event);
         if (routes.length === 0) {
           add(counts.skipped, sinks[i]!.key + '\u0000' + table, 1);
           continue;
