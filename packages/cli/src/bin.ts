@@ -1,9 +1,18 @@
 #!/usr/bin/env node
 import { exitQuietlyOnBrokenPipe } from './io.js';
 import { main } from './main.js';
+import { tuneHeapGrowth } from './heapGrowth.js';
 
 // Sinks such as the logger print straight to stdout: `sluice start | head` must not crash either.
 exitQuietlyOnBrokenPipe();
+
+// V8's old-generation growth, before any command runs (heapGrowth.ts says why).
+try {
+  tuneHeapGrowth();
+} catch (error) {
+  process.stderr.write(`sluice: ${(error as Error).message}\n`);
+  process.exit(2);
+}
 
 const controller = new AbortController();
 let signals = 0;

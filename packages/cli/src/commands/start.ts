@@ -12,6 +12,7 @@ import {
 } from '@sluice/core';
 import { UsageError } from '../usageError.js';
 import { cliVersion } from '../version.js';
+import { appliedHeapGrowth } from '../heapGrowth.js';
 import type { CliIo } from '../io.js';
 import { parseCommandArgs } from './parse.js';
 import { checkConfiguration } from './validate.js';
@@ -61,6 +62,7 @@ export async function startCommand(
     version: cliVersion(),
     configDir: resolve(config.dir),
     once: values.once,
+    ...heapGrowthFields(),
   });
   // A dead-letter directory that cannot be written would hold the first bad event (and its
   // partition) forever: refuse to start instead, saying where and why.
@@ -180,4 +182,12 @@ export function formatSummary(summary: RunSummary): string {
     ),
   ];
   return lines.join('\n') + '\n';
+}
+
+/** The start-up log's word on V8's old-generation growth (absent when main runs in-process). */
+function heapGrowthFields(): { heapGrowingPercent?: number; heapGrowingPercentSetBy?: string } {
+  const growth = appliedHeapGrowth();
+  return growth
+    ? { heapGrowingPercent: growth.percent, heapGrowingPercentSetBy: growth.setBy }
+    : {};
 }

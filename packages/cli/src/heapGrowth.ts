@@ -1,0 +1,88 @@
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * The V8 old-generation growing percent `sluice` runs with unless told otherwise: after a full
+ * (mark-compact) GC, the next one starts when the old generation has grown to
+ * (1 + percent/100) × what survived. V8's own choice is dynamic, up to 4× on a small heap.
+ *
+ * Why Sluice sets it: `JSON.parse` internalizes string values of up to 10 characters (V8's
+ * `JsonParser`, `kMaxInternalizedStringValueLength`), and canal's ids, amounts, states and
+ * short dates are that short. Each becomes an entry of V8's string table, allocated in the old
+ * generation; dead ones leave only at a full GC. With 4× growth the table holds ~3× more dead
+ * entries between full GCs and every lookup gets slower (`StringTable::LookupKey`, perf: 1 253
+ * samples in Sluice against 768 in the ceiling over the same 1M rows). At 100 % the Kafka →
+ * no-op benchmark ran ~15 % faster with less CPU and ~40 % less peak RSS (BENCHMARKS.md,
+ * "The string table").
+ */
+export const SLUICE_HEAP_GROWING_PERCENT = 100;
+
+/** The environment variable that overrides {@link SLUICE_HEAP_GROWING_PERCENT}. */
+export const HEAP_GROWING_PERCENT_ENV = 'SLUICE_HEAP_GROWING_PERCENT';
+
+/** What {@link tuneHeapGrowth} decided. */
+export interface HeapGrowth {
+  /** The percent in force; 0 means V8's own dynamic factor. */
+  readonly percent: number;
+  /**
+   * `node`: the process was started with its own `--heap-growing-percent`, left alone;
+   * `env`: {@link HEAP_GROWING_PERCENT_ENV}; `sluice`: {@link SLUICE_HEAP_GROWING_PERCENT}.
+   */
+  readonly setBy: 'node' | 'env' | 'sluice';
+}
+
+const FLAG = /^--heap[-_]growing[-_]percent(?:=(.*))?$/;
+
+/**
+ * The `--heap-growing-percent` node was started with (`process.execArgv`: `=N` or a separate
+ * `N`), or undefined. V8 accepts `-` and `_` in flag names alike.
+ */
+export function heapGrowingPercentOf(execArgv: readonly string[]): number | undefined {
+  for (let i = 0; i < execArgv.length; i++) {
+    const match = FLAG.exec(execArgv[i]!);
+    if (!match) continue;
+    const value = match[1] ?? execArgv[i + 1];
+    const percent = Number(value);
+    return Number.isInteger(percent) && percent >= 0 ? percent : 0;
+  }
+  return undefined;
+}
+
+/**
+ * Sets V8's old-generation growing percent for this process, once, at start-up (the binary
+ * calls it before any command runs; V8 reads the flag at every full GC, so setting it after
+ * start is effective — the test in heapGrowth.test.ts checks that on the running Node).
+ * Precedence: node's own `--heap-growing-percent` (left alone), then
+ * `SLUICE_HEAP_GROWING_PERCENT` (an integer ≥ 0; 0 restores V8's dynamic factor), then
+ * {@link SLUICE_HEAP_GROWING_PERCENT}.
+ *
+ * @throws RangeError when the environment variable is not an integer ≥ 0 (the binary prints it
+ *   and exits 2).
+ */
+export function tuneHeapGrowth(
+  execArgv: readonly string[] = process.execArgv,
+  env: NodeJS.ProcessEnv = process.env,
+  setFlags: (flags: string) => void = setFlagsFromString,
+): HeapGrowth {
+  const own = heapGrowingPercentOf(execArgv);
+  if (own !== undefined) return (applied = { percent: own, setBy: 'node' });
+  const raw = env[HEAP_GROWING_PERCENT_ENV];
+  let growth: HeapGrowth = { percent: SLUICE_HEAP_GROWING_PERCENT, setBy: 'sluice' };
+  if (raw !== undefined && raw.trim() !== '') {
+    const percent = Number(raw);
+    if (!Number.isInteger(percent) || percent < 0 || percent > 10_000)
+      throw new RangeError(
+        `${HEAP_GROWING_PERCENT_ENV} must be an integer from 0 to 10000 (0: V8's own choice), got "${raw}".`,
+      );
+    growth = { percent, setBy: 'env' };
+  }
+  setFlags(`--heap-growing-percent=${growth.percent}`);
+  applied = growth;
+  return growth;
+}
+
+let applied: HeapGrowth | undefined;
+
+/** What {@link tuneHeapGrowth} set in this process; undefined when it was not called. */
+export function appliedHeapGrowth(): HeapGrowth | undefined {
+  return applied;
+}
