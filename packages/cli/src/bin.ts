@@ -6,12 +6,21 @@ import { tuneHeapGrowth } from './heapGrowth.js';
 // Sinks such as the logger print straight to stdout: `sluice start | head` must not crash either.
 exitQuietlyOnBrokenPipe();
 
-// V8's old-generation growth, before any command runs (heapGrowth.ts says why).
+// V8's old-generation growth, before any command runs (heapGrowth.ts says why). A bad
+// SLUICE_HEAP_GROWING_PERCENT stops every command but the help and the version, which must
+// still say how to set it.
 try {
   tuneHeapGrowth();
 } catch (error) {
-  process.stderr.write(`sluice: ${(error as Error).message}\n`);
-  process.exit(2);
+  const args = process.argv.slice(2);
+  const informational =
+    args.length === 0 ||
+    args[0] === 'help' ||
+    args.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version');
+  if (!informational) {
+    process.stderr.write(`sluice: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
 }
 
 const controller = new AbortController();

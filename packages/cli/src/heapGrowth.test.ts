@@ -11,9 +11,7 @@ describe('heapGrowingPercentOf', () => {
   it('reads node’s own flag in each spelling V8 accepts', () => {
     expect(heapGrowingPercentOf(['--heap-growing-percent=30'])).toBe(30);
     expect(heapGrowingPercentOf(['--heap_growing_percent=45'])).toBe(45);
-    expect(heapGrowingPercentOf(['--max-old-space-size=512', '--heap-growing-percent', '7'])).toBe(
-      7,
-    );
+    expect(heapGrowingPercentOf(['--max-old-space-size=512', '--heap-growing-percent=7'])).toBe(7);
     expect(heapGrowingPercentOf(['--heap-growing-percent=0'])).toBe(0);
   });
 
@@ -25,6 +23,8 @@ describe('heapGrowingPercentOf', () => {
 
   it('reads a value V8 would not take as 0 (V8’s own factor)', () => {
     expect(heapGrowingPercentOf(['--heap-growing-percent=x'])).toBe(0);
+    expect(heapGrowingPercentOf(['--heap-growing-percent=-5'])).toBe(0);
+    expect(heapGrowingPercentOf(['--heap-growing-percent'])).toBe(0);
   });
 });
 
@@ -43,13 +43,24 @@ describe('tuneHeapGrowth', () => {
     expect(appliedHeapGrowth()).toEqual(growth);
   });
 
-  it('leaves node’s own flag alone, even over the environment variable', () => {
+  it('leaves node’s own flag alone, and says which environment value it overrode', () => {
     const { growth, flags } = run(['--heap-growing-percent=20'], {
       [HEAP_GROWING_PERCENT_ENV]: '300',
     });
-    expect(growth).toEqual({ percent: 20, setBy: 'node' });
+    expect(growth).toEqual({ percent: 20, setBy: 'node', ignoredEnv: '300' });
     expect(flags).toEqual([]);
     expect(appliedHeapGrowth()).toEqual(growth);
+    expect(run(['--heap-growing-percent=20'], {}).growth).toEqual({ percent: 20, setBy: 'node' });
+  });
+
+  it('refuses a malformed environment variable even when node’s flag wins', () => {
+    expect(() =>
+      tuneHeapGrowth(
+        ['--heap-growing-percent=20'],
+        { [HEAP_GROWING_PERCENT_ENV]: 'abc' },
+        () => {},
+      ),
+    ).toThrow(RangeError);
   });
 
   it('takes the environment variable, 0 included (V8’s dynamic factor)', () => {
@@ -61,10 +72,14 @@ describe('tuneHeapGrowth', () => {
       '--heap-growing-percent=0',
     ]);
     expect(run([], { [HEAP_GROWING_PERCENT_ENV]: ' ' }).growth.setBy).toBe('sluice');
+    expect(run([], { [HEAP_GROWING_PERCENT_ENV]: ' 50 ' }).growth).toEqual({
+      percent: 50,
+      setBy: 'env',
+    });
   });
 
   it('refuses an environment variable that is not an integer from 0 to 10000, setting nothing', () => {
-    for (const bad of ['abc', '-1', '1.5', '10001', '1e9']) {
+    for (const bad of ['abc', '-1', '1.5', '10001', '1e9', '1e2', '0x10', '+5']) {
       const flags: string[] = [];
       expect(() =>
         tuneHeapGrowth([], { [HEAP_GROWING_PERCENT_ENV]: bad }, (f) => flags.push(f)),

@@ -29,21 +29,27 @@ export interface HeapGrowth {
    * `env`: {@link HEAP_GROWING_PERCENT_ENV}; `sluice`: {@link SLUICE_HEAP_GROWING_PERCENT}.
    */
   readonly setBy: 'node' | 'env' | 'sluice';
+  /**
+   * The {@link HEAP_GROWING_PERCENT_ENV} value that node's own flag overrode (`setBy: 'node'`
+   * only), for a warning.
+   */
+  readonly ignoredEnv?: string;
 }
 
 const FLAG = /^--heap[-_]growing[-_]percent(?:=(.*))?$/;
 
 /**
- * The `--heap-growing-percent` node was started with (`process.execArgv`: `=N` or a separate
- * `N`), or undefined. V8 accepts `-` and `_` in flag names alike.
+ * The `--heap-growing-percent=N` node was started with (`process.execArgv`), or undefined. V8
+ * accepts `-` and `_` in flag names alike; node refuses the flag without `=N` and in
+ * `NODE_OPTIONS`, so neither reaches here. A value V8 does not take as a count reads as 0 (V8's
+ * own choice).
  */
 export function heapGrowingPercentOf(execArgv: readonly string[]): number | undefined {
-  for (let i = 0; i < execArgv.length; i++) {
-    const match = FLAG.exec(execArgv[i]!);
+  for (const arg of execArgv) {
+    const match = FLAG.exec(arg);
     if (!match) continue;
-    const value = match[1] ?? execArgv[i + 1];
-    const percent = Number(value);
-    return Number.isInteger(percent) && percent >= 0 ? percent : 0;
+    const value = match[1] ?? '';
+    return /^\d+$/.test(value) ? Number(value) : 0;
   }
   return undefined;
 }
@@ -52,30 +58,39 @@ export function heapGrowingPercentOf(execArgv: readonly string[]): number | unde
  * Sets V8's old-generation growing percent for this process, once, at start-up (the binary
  * calls it before any command runs; V8 reads the flag at every full GC, so setting it after
  * start is effective — the test in heapGrowth.test.ts checks that on the running Node).
- * Precedence: node's own `--heap-growing-percent` (left alone), then
- * `SLUICE_HEAP_GROWING_PERCENT` (an integer ≥ 0; 0 restores V8's dynamic factor), then
- * {@link SLUICE_HEAP_GROWING_PERCENT}.
+ * Precedence: node's own `--heap-growing-percent` (left alone; the environment variable is then
+ * reported as `ignoredEnv`), then `SLUICE_HEAP_GROWING_PERCENT` (digits, 0–10000; 0 restores
+ * V8's dynamic factor), then {@link SLUICE_HEAP_GROWING_PERCENT}.
  *
- * @throws RangeError when the environment variable is not an integer ≥ 0 (the binary prints it
- *   and exits 2).
+ * @throws RangeError when the environment variable is set to anything else, whether or not node's
+ *   flag wins (the binary prints it and exits 2, except for `--help` and `--version`).
  */
 export function tuneHeapGrowth(
   execArgv: readonly string[] = process.execArgv,
   env: NodeJS.ProcessEnv = process.env,
   setFlags: (flags: string) => void = setFlagsFromString,
 ): HeapGrowth {
-  const own = heapGrowingPercentOf(execArgv);
-  if (own !== undefined) return (applied = { percent: own, setBy: 'node' });
-  const raw = env[HEAP_GROWING_PERCENT_ENV];
-  let growth: HeapGrowth = { percent: SLUICE_HEAP_GROWING_PERCENT, setBy: 'sluice' };
-  if (raw !== undefined && raw.trim() !== '') {
-    const percent = Number(raw);
-    if (!Number.isInteger(percent) || percent < 0 || percent > 10_000)
+  // Checked even when node's flag wins: a typo must not wait for the day the flag goes away.
+  const raw = env[HEAP_GROWING_PERCENT_ENV]?.trim();
+  let fromEnv: number | undefined;
+  if (raw !== undefined && raw !== '') {
+    fromEnv = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!(fromEnv <= 10_000))
       throw new RangeError(
         `${HEAP_GROWING_PERCENT_ENV} must be an integer from 0 to 10000 (0: V8's own choice), got "${raw}".`,
       );
-    growth = { percent, setBy: 'env' };
   }
+  const own = heapGrowingPercentOf(execArgv);
+  if (own !== undefined)
+    return (applied = {
+      percent: own,
+      setBy: 'node',
+      ...(fromEnv === undefined ? {} : { ignoredEnv: raw }),
+    });
+  const growth: HeapGrowth =
+    fromEnv === undefined
+      ? { percent: SLUICE_HEAP_GROWING_PERCENT, setBy: 'sluice' }
+      : { percent: fromEnv, setBy: 'env' };
   setFlags(`--heap-growing-percent=${growth.percent}`);
   applied = growth;
   return growth;

@@ -284,6 +284,44 @@ describe('sluice --log-level', () => {
   });
 });
 
+describe('sluice log format', () => {
+  // A new user ran `sluice start` on a terminal and got JSON: the CLI writes the log lines itself,
+  // and the logger could not tell the destination was a terminal.
+  it('is readable lines when stderr is a terminal, JSON otherwise, unless SLUICE_LOG_FORMAT says', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-logformat-'));
+    await writeFile(join(dir, 'in.jsonl'), '');
+    await writeFile(
+      join(dir, 'application.yml'),
+      'canal.conf:\n  mode: file\n  consumerProperties:\n    file.path: in.jsonl\n  canalAdapters:\n  - instance: example\n    groups:\n    - groupId: g1\n      outerAdapters:\n      - name: logger\n',
+    );
+    const before = process.env['SLUICE_LOG_FORMAT'];
+    const run = async (stderrIsTTY: boolean, format?: string) => {
+      if (format === undefined) delete process.env['SLUICE_LOG_FORMAT'];
+      else process.env['SLUICE_LOG_FORMAT'] = format;
+      const io = capture();
+      const terminal: CliIo = { stdout: io.stdout, stderr: io.stderr, stderrIsTTY };
+      expect(await main(['start', '--config', dir, '--once'], terminal)).toBe(0);
+      return io
+        .err()
+        .split('\n')
+        .find((l) => l.includes('Starting Sluice.'))!;
+    };
+    try {
+      expect(await run(true)).toMatch(/INFO.*Starting Sluice\./);
+      expect(await run(true)).not.toContain('"level"');
+      expect(JSON.parse(await run(false))).toMatchObject({
+        level: 'info',
+        msg: 'Starting Sluice.',
+      });
+      expect(JSON.parse(await run(true, 'json'))).toMatchObject({ msg: 'Starting Sluice.' });
+      expect(await run(false, 'pretty')).toMatch(/INFO.*Starting Sluice\./);
+    } finally {
+      if (before === undefined) delete process.env['SLUICE_LOG_FORMAT'];
+      else process.env['SLUICE_LOG_FORMAT'] = before;
+    }
+  });
+});
+
 describe('sluice start: the dead-letter directory', () => {
   it('refuses to start when sluice.deadLetter.dir cannot be written', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-dlqdir-'));

@@ -57,8 +57,9 @@ Options:
   --log-level LEVEL    debug, info, warn or error (default info, or SLUICE_LOG_LEVEL); logs are
                        JSON lines unless stderr is a terminal (SLUICE_LOG_FORMAT=json|pretty)
 
-Environment: SLUICE_HEAP_GROWING_PERCENT=N sets V8's old-generation growth (default 100; 0 is
-V8's own choice; node's --heap-growing-percent wins). README, "Memory and V8".
+Environment: SLUICE_HEAP_GROWING_PERCENT=N (an integer 0-10000) sets V8's old-generation
+growth: a full GC when the old generation has grown N % (default 100; 0 = V8's own choice;
+node's --heap-growing-percent=N before bin.js wins). README, "Memory and V8".
 
 Exit codes: 0 success, 1 failure, 2 usage error.
 `;

@@ -72,20 +72,38 @@ describe('V8 old-generation growth', () => {
     );
     const node = start(['--heap-growing-percent=20'], { SLUICE_HEAP_GROWING_PERCENT: '50' });
     expect(node.stderr).toMatch(/"heapGrowingPercent":20,"heapGrowingPercentSetBy":"node"/);
+    expect(node.stderr).toContain(
+      'SLUICE_HEAP_GROWING_PERCENT=50 is ignored: node was started with its own --heap-growing-percent, which wins.',
+    );
+    expect(own.stderr).not.toContain('is ignored');
     const env = start([], { SLUICE_HEAP_GROWING_PERCENT: '0' });
     expect(env.stderr).toMatch(/"heapGrowingPercent":0,"heapGrowingPercentSetBy":"env"/);
   }, 60_000);
 
-  it('refuses a malformed SLUICE_HEAP_GROWING_PERCENT before any command runs', () => {
-    const run = spawnSync(process.execPath, [bin, '--version'], {
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: { ...process.env, SLUICE_HEAP_GROWING_PERCENT: 'lots' },
-    });
-    expect(run.status).toBe(2);
-    expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(
-      `sluice: SLUICE_HEAP_GROWING_PERCENT must be an integer from 0 to 10000 (0: V8's own choice), got "lots".\n`,
-    );
+  it('refuses a malformed SLUICE_HEAP_GROWING_PERCENT before any command runs, but still helps', () => {
+    const sluice = (args: string[]) =>
+      spawnSync(process.execPath, [bin, ...args], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, SLUICE_HEAP_GROWING_PERCENT: 'lots' },
+      });
+    for (const args of [
+      ['validate', '--config', 'config'],
+      ['start', '--once'],
+    ]) {
+      const run = sluice(args);
+      expect(run.status, args.join(' ')).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(
+        `sluice: SLUICE_HEAP_GROWING_PERCENT must be an integer from 0 to 10000 (0: V8's own choice), got "lots".\n`,
+      );
+    }
+    // The help says how to set it; the version is asked for when reporting a problem.
+    const version = sluice(['--version']);
+    expect([version.status, version.stdout]).toEqual([0, expect.stringMatching(/^sluice \d/)]);
+    const help = sluice(['start', '--help']);
+    expect(help.status).toBe(0);
+    expect(sluice(['--help']).stdout).toContain('SLUICE_HEAP_GROWING_PERCENT=N');
   });
 });

@@ -320,7 +320,10 @@ async function replay(
   io: CliIo,
   signal: AbortSignal,
 ): Promise<number> {
-  const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
+  const logger = createLogger({
+    write: (line) => io.stderr(line + '\n'),
+    terminal: io.stderrIsTTY === true,
+  });
   const deadLetter = deadLetterQueueOf(config, registry);
   try {
     let summary;

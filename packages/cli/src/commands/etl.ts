@@ -201,7 +201,10 @@ export async function etlCommand(
       return 1;
     }
   }
-  const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
+  const logger = createLogger({
+    write: (line) => io.stderr(line + '\n'),
+    terminal: io.stderrIsTTY === true,
+  });
   const scope = registry.scope({
     logger,
     metrics: new MetricsRegistry({ prefix: config.sluice.metrics.prefix, processMetrics: false }),

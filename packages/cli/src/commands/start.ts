@@ -49,7 +49,10 @@ export async function startCommand(
   }
   // Usage errors first: nothing is logged as starting for a command line that cannot run.
   const adminPort = portOption(values['admin-port']);
-  const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
+  const logger = createLogger({
+    write: (line) => io.stderr(line + '\n'),
+    terminal: io.stderrIsTTY === true,
+  });
   // The same checks as `sluice validate`: refuse to start on errors, print the warnings.
   const { result, registry } = await checkConfiguration(values.config);
   if (result.problems.length > 0) io.stderr(formatReport(result.problems));
@@ -64,6 +67,11 @@ export async function startCommand(
     once: values.once,
     ...heapGrowthFields(),
   });
+  const ignoredEnv = appliedHeapGrowth()?.ignoredEnv;
+  if (ignoredEnv !== undefined)
+    logger.warn(
+      `SLUICE_HEAP_GROWING_PERCENT=${ignoredEnv} is ignored: node was started with its own --heap-growing-percent, which wins.`,
+    );
   // A dead-letter directory that cannot be written would hold the first bad event (and its
   // partition) forever: refuse to start instead, saying where and why.
   if (config.sluice.deadLetter.type.toLowerCase() === 'file') {

@@ -84,6 +84,23 @@ describe('createLogger', () => {
     }
   });
 
+  it('writes readable lines under auto when the caller says its destination is a terminal', () => {
+    const lines: string[] = [];
+    const before = process.env['SLUICE_LOG_FORMAT'];
+    delete process.env['SLUICE_LOG_FORMAT'];
+    try {
+      createLogger({ write: (l) => lines.push(l), terminal: true }).info('On a terminal.');
+      createLogger({ write: (l) => lines.push(l), terminal: false }).info('In a file.');
+      createLogger({ write: (l) => lines.push(l) }).info('Default.');
+    } finally {
+      if (before !== undefined) process.env['SLUICE_LOG_FORMAT'] = before;
+    }
+    expect(lines[0]).toMatch(/INFO.*On a terminal\./);
+    expect(lines[0]).toContain('\u001b['); // coloured, as on a terminal
+    expect(JSON.parse(lines[1]!)).toMatchObject({ msg: 'In a file.' });
+    expect(JSON.parse(lines[2]!)).toMatchObject({ msg: 'Default.' });
+  });
+
   it('never throws, even when the destination does', () => {
     const logger = createLogger({
       format: 'json',

@@ -20,6 +20,12 @@ export interface LoggerOptions {
   readonly format?: LogFormat;
   /** Where lines go (one call per line, without its newline); default stderr. */
   readonly write?: (line: string) => void;
+  /**
+   * Whether the destination is a terminal (readable, coloured lines under `auto`). Default:
+   * stderr's `isTTY` when `write` is not given, false when it is (a caller that writes to
+   * stderr itself, as the CLI does, passes stderr's).
+   */
+  readonly terminal?: boolean;
   /** Fields on every line. */
   readonly fields?: Record<string, unknown>;
 }
@@ -55,8 +61,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? envLevel() ?? 'info';
   const write = options.write ?? ((line: string) => void process.stderr.write(line + '\n'));
   const format = options.format ?? envFormat() ?? 'auto';
-  const pretty =
-    format === 'pretty' || (format === 'auto' && !options.write && process.stderr.isTTY === true);
+  const terminal = options.terminal ?? (!options.write && process.stderr.isTTY === true);
+  const pretty = format === 'pretty' || (format === 'auto' && terminal);
   const sink: DestinationStream = { write: (chunk: string) => write(chunk.replace(/\n$/, '')) };
   // pino-pretty writes to a stream; this one hands each line on synchronously.
   const prettySink = new Writable({
@@ -69,7 +75,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     ? prettyStream()({
         destination: prettySink,
         sync: true,
-        colorize: !options.write && process.stderr.isTTY === true,
+        colorize: terminal,
         translateTime: 'SYS:HH:MM:ss.l',
         ignore: 'pid,hostname',
         singleLine: true,
