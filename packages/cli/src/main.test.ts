@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from './main.js';
 import type { CliIo } from './io.js';
 
@@ -255,46 +255,43 @@ describe('sluice start: the admin API', () => {
   });
 });
 
-describe('sluice --log-level', () => {
-  it('sets the level for the run, before or after the command, and rejects unknown levels', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-loglevel-'));
+describe('sluice logging', () => {
+  let dir = '';
+  const saved = {
+    SLUICE_LOG_LEVEL: process.env['SLUICE_LOG_LEVEL'],
+    SLUICE_LOG_FORMAT: process.env['SLUICE_LOG_FORMAT'],
+  };
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-logging-'));
     await writeFile(join(dir, 'in.jsonl'), '');
     await writeFile(
       join(dir, 'application.yml'),
       'canal.conf:\n  mode: file\n  consumerProperties:\n    file.path: in.jsonl\n  canalAdapters:\n  - instance: example\n    groups:\n    - groupId: g1\n      outerAdapters:\n      - name: logger\n',
     );
-    const before = process.env['SLUICE_LOG_LEVEL'];
-    try {
-      const info = capture();
-      expect(await main(['start', '--config', dir, '--once', '--log-level=info'], info)).toBe(0);
-      expect(info.err()).toContain('Starting Sluice.');
-      const warn = capture();
-      expect(await main(['--log-level', 'WARN', 'start', '--config', dir, '--once'], warn)).toBe(0);
-      expect(warn.err()).not.toContain('Starting Sluice.');
-      expect(warn.err()).toContain('Applied 0 event(s)');
-      const bad = capture();
-      expect(await main(['start', '--log-level', 'loud'], bad)).toBe(2);
-      expect(bad.err()).toContain(
-        '--log-level must be one of debug, info, warn, error, not "loud"',
-      );
-    } finally {
-      if (before === undefined) delete process.env['SLUICE_LOG_LEVEL'];
-      else process.env['SLUICE_LOG_LEVEL'] = before;
+  });
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
     }
   });
-});
 
-describe('sluice log format', () => {
+  it('--log-level sets the level for the run, before or after the command, and rejects unknown levels', async () => {
+    const info = capture();
+    expect(await main(['start', '--config', dir, '--once', '--log-level=info'], info)).toBe(0);
+    expect(info.err()).toContain('Starting Sluice.');
+    const warn = capture();
+    expect(await main(['--log-level', 'WARN', 'start', '--config', dir, '--once'], warn)).toBe(0);
+    expect(warn.err()).not.toContain('Starting Sluice.');
+    expect(warn.err()).toContain('Applied 0 event(s)');
+    const bad = capture();
+    expect(await main(['start', '--log-level', 'loud'], bad)).toBe(2);
+    expect(bad.err()).toContain('--log-level must be one of debug, info, warn, error, not "loud"');
+  });
+
   // A new user ran `sluice start` on a terminal and got JSON: the CLI writes the log lines itself,
   // and the logger could not tell the destination was a terminal.
   it('is readable lines when stderr is a terminal, JSON otherwise, unless SLUICE_LOG_FORMAT says', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-logformat-'));
-    await writeFile(join(dir, 'in.jsonl'), '');
-    await writeFile(
-      join(dir, 'application.yml'),
-      'canal.conf:\n  mode: file\n  consumerProperties:\n    file.path: in.jsonl\n  canalAdapters:\n  - instance: example\n    groups:\n    - groupId: g1\n      outerAdapters:\n      - name: logger\n',
-    );
-    const before = process.env['SLUICE_LOG_FORMAT'];
     const run = async (stderrIsTTY: boolean, format?: string) => {
       if (format === undefined) delete process.env['SLUICE_LOG_FORMAT'];
       else process.env['SLUICE_LOG_FORMAT'] = format;
@@ -306,19 +303,11 @@ describe('sluice log format', () => {
         .split('\n')
         .find((l) => l.includes('Starting Sluice.'))!;
     };
-    try {
-      expect(await run(true)).toMatch(/INFO.*Starting Sluice\./);
-      expect(await run(true)).not.toContain('"level"');
-      expect(JSON.parse(await run(false))).toMatchObject({
-        level: 'info',
-        msg: 'Starting Sluice.',
-      });
-      expect(JSON.parse(await run(true, 'json'))).toMatchObject({ msg: 'Starting Sluice.' });
-      expect(await run(false, 'pretty')).toMatch(/INFO.*Starting Sluice\./);
-    } finally {
-      if (before === undefined) delete process.env['SLUICE_LOG_FORMAT'];
-      else process.env['SLUICE_LOG_FORMAT'] = before;
-    }
+    expect(await run(true)).toMatch(/INFO.*Starting Sluice\./);
+    expect(await run(true)).not.toContain('"level"');
+    expect(JSON.parse(await run(false))).toMatchObject({ level: 'info', msg: 'Starting Sluice.' });
+    expect(JSON.parse(await run(true, 'json'))).toMatchObject({ msg: 'Starting Sluice.' });
+    expect(await run(false, 'pretty')).toMatch(/INFO.*Starting Sluice\./);
   });
 });
 
