@@ -47,11 +47,14 @@ const FLAG = /^--heap[-_]growing[-_]percent(?:=(.*))?$/;
 export function heapGrowingPercentOf(execArgv: readonly string[]): number | undefined {
   for (const arg of execArgv) {
     const match = FLAG.exec(arg);
-    if (!match) continue;
-    const value = match[1] ?? '';
-    return /^\d+$/.test(value) ? Number(value) : 0;
+    if (match) return countOf(match[1] ?? '') ?? 0;
   }
   return undefined;
+}
+
+/** `text` as a count when it is digits only (no sign, exponent, hex or fraction), else undefined. */
+function countOf(text: string): number | undefined {
+  return /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
 /**
@@ -71,27 +74,20 @@ export function tuneHeapGrowth(
   setFlags: (flags: string) => void = setFlagsFromString,
 ): HeapGrowth {
   // Checked even when node's flag wins: a typo must not wait for the day the flag goes away.
-  const raw = env[HEAP_GROWING_PERCENT_ENV]?.trim();
-  let fromEnv: number | undefined;
-  if (raw !== undefined && raw !== '') {
-    fromEnv = /^\d+$/.test(raw) ? Number(raw) : NaN;
-    if (!(fromEnv <= 10_000))
-      throw new RangeError(
-        `${HEAP_GROWING_PERCENT_ENV} must be an integer from 0 to 10000 (0: V8's own choice), got "${raw}".`,
-      );
-  }
+  const raw = env[HEAP_GROWING_PERCENT_ENV]?.trim() || undefined;
+  const fromEnv = raw === undefined ? undefined : countOf(raw);
+  if (raw !== undefined && !(fromEnv !== undefined && fromEnv <= 10_000))
+    throw new RangeError(
+      `${HEAP_GROWING_PERCENT_ENV} must be an integer from 0 to 10000 (0: V8's own choice), got "${raw}".`,
+    );
   const own = heapGrowingPercentOf(execArgv);
-  if (own !== undefined)
-    return (applied = {
-      percent: own,
-      setBy: 'node',
-      ...(fromEnv === undefined ? {} : { ignoredEnv: raw }),
-    });
   const growth: HeapGrowth =
-    fromEnv === undefined
-      ? { percent: SLUICE_HEAP_GROWING_PERCENT, setBy: 'sluice' }
-      : { percent: fromEnv, setBy: 'env' };
-  setFlags(`--heap-growing-percent=${growth.percent}`);
+    own !== undefined
+      ? { percent: own, setBy: 'node', ...(raw === undefined ? {} : { ignoredEnv: raw }) }
+      : fromEnv !== undefined
+        ? { percent: fromEnv, setBy: 'env' }
+        : { percent: SLUICE_HEAP_GROWING_PERCENT, setBy: 'sluice' };
+  if (growth.setBy !== 'node') setFlags(`--heap-growing-percent=${growth.percent}`);
   applied = growth;
   return growth;
 }

@@ -1,3 +1,5 @@
+import { createLogger } from '@sluice/core';
+import type { Logger } from '@sluice/plugin-api';
 /** Where a command writes; replaced in tests. */
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -38,3 +40,14 @@ export const processIo: CliIo = {
     return process.stderr.isTTY === true;
   },
 };
+
+/**
+ * The logger of a command: one line per entry on `io.stderr`, readable when stderr is a
+ * terminal (`SLUICE_LOG_FORMAT` decides otherwise).
+ */
+export function commandLogger(io: CliIo): Logger {
+  return createLogger({
+    write: (line) => io.stderr(line + '\n'),
+    terminal: io.stderrIsTTY === true,
+  });
+}

@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
-  createLogger,
   deadLetterDir,
   deadLetterFileName,
   deadLetterFiles,
@@ -17,7 +16,7 @@ import {
   type DeadLetterTransport,
   type ResolvedConfig,
 } from '@sluice/core';
-import type { CliIo } from '../io.js';
+import { commandLogger, type CliIo } from '../io.js';
 import { UsageError } from '../usageError.js';
 import {
   formatLine,
@@ -320,10 +319,7 @@ async function replay(
   io: CliIo,
   signal: AbortSignal,
 ): Promise<number> {
-  const logger = createLogger({
-    write: (line) => io.stderr(line + '\n'),
-    terminal: io.stderrIsTTY === true,
-  });
+  const logger = commandLogger(io);
   const deadLetter = deadLetterQueueOf(config, registry);
   try {
     let summary;

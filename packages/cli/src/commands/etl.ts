@@ -2,13 +2,12 @@ import {
   MappingIndex,
   MetricsRegistry,
   createGroupSinks,
-  createLogger,
   dataSourcesOf,
   formatReport,
   toMappingFile,
 } from '@sluice/core';
 import type { OuterAdapterConfig, ResolvedConfig, RuntimeStatus } from '@sluice/core';
-import type { CliIo } from '../io.js';
+import { commandLogger, type CliIo } from '../io.js';
 import { UsageError } from '../usageError.js';
 import { parseCommandArgs } from './parse.js';
 import { checkConfiguration } from './validate.js';
@@ -201,10 +200,7 @@ export async function etlCommand(
       return 1;
     }
   }
-  const logger = createLogger({
-    write: (line) => io.stderr(line + '\n'),
-    terminal: io.stderrIsTTY === true,
-  });
+  const logger = commandLogger(io);
   const scope = registry.scope({
     logger,
     metrics: new MetricsRegistry({ prefix: config.sluice.metrics.prefix, processMetrics: false }),

@@ -2,7 +2,6 @@ import { constants } from 'node:fs';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
-  createLogger,
   formatReport,
   RuntimeAdmin,
   SluiceRuntime,
@@ -13,7 +12,7 @@ import {
 import { UsageError } from '../usageError.js';
 import { cliVersion } from '../version.js';
 import { appliedHeapGrowth } from '../heapGrowth.js';
-import type { CliIo } from '../io.js';
+import { commandLogger, type CliIo } from '../io.js';
 import { parseCommandArgs } from './parse.js';
 import { checkConfiguration } from './validate.js';
 
@@ -49,10 +48,7 @@ export async function startCommand(
   }
   // Usage errors first: nothing is logged as starting for a command line that cannot run.
   const adminPort = portOption(values['admin-port']);
-  const logger = createLogger({
-    write: (line) => io.stderr(line + '\n'),
-    terminal: io.stderrIsTTY === true,
-  });
+  const logger = commandLogger(io);
   // The same checks as `sluice validate`: refuse to start on errors, print the warnings.
   const { result, registry } = await checkConfiguration(values.config);
   if (result.problems.length > 0) io.stderr(formatReport(result.problems));
@@ -61,13 +57,17 @@ export async function startCommand(
     io.stderr(`sluice start: the configuration in "${values.config}" has errors; not starting.\n`);
     return 1;
   }
+  const growth = appliedHeapGrowth();
   logger.info('Starting Sluice.', {
     version: cliVersion(),
     configDir: resolve(config.dir),
     once: values.once,
-    ...heapGrowthFields(),
+    // V8's old-generation growth (absent when main runs in-process, without the binary).
+    ...(growth
+      ? { heapGrowingPercent: growth.percent, heapGrowingPercentSetBy: growth.setBy }
+      : {}),
   });
-  const ignoredEnv = appliedHeapGrowth()?.ignoredEnv;
+  const ignoredEnv = growth?.ignoredEnv;
   if (ignoredEnv !== undefined)
     logger.warn(
       `SLUICE_HEAP_GROWING_PERCENT=${ignoredEnv} is ignored: node was started with its own --heap-growing-percent, which wins.`,
@@ -190,12 +190,4 @@ export function formatSummary(summary: RunSummary): string {
     ),
   ];
   return lines.join('\n') + '\n';
-}
-
-/** The start-up log's word on V8's old-generation growth (absent when main runs in-process). */
-function heapGrowthFields(): { heapGrowingPercent?: number; heapGrowingPercentSetBy?: string } {
-  const growth = appliedHeapGrowth();
-  return growth
-    ? { heapGrowingPercent: growth.percent, heapGrowingPercentSetBy: growth.setBy }
-    : {};
 }
