@@ -11,6 +11,10 @@
 //              (the "in-process ceiling", shown beside it: a process grows faster over rounds
 //              than a fresh Sluice can, so that ratio understates Sluice)
 // Rows are canal FlatMessage rows (multi-row INSERT messages of an 8-column table).
+// Both are also counted past warm-up: from the first write (sluice) or batch (ceiling) at which a
+// quarter of the rows was done, to the last ("warm" rows/s and ratio, printed beside the whole
+// window's: the whole window is the target's measure; the warm one says how much of the gap is a
+// young process's JIT and heap).
 //   baseline — with --baseline PATH: the same as sluice with another build's bin.js (a copy of an
 //              older build), in the same rounds (each round: ceiling, in-process ceiling,
 //              baseline, sluice), so old and new are compared in the same conditions
@@ -50,6 +54,8 @@ const ROWS = Number(opts.rows);
 const PER_MESSAGE = Number(opts['rows-per-message']);
 const PARTITIONS = opts.partitions.split(',').map(Number);
 const ROUNDS = Number(opts.rounds);
+// Rows after which both sides count their warm rate (a quarter of the run).
+const MARK = Math.ceil(ROWS / 4);
 // --baseline-node-args "…" runs the baseline (this tree's build unless --baseline names another)
 // with these node options instead of the launch lines' ("" for none): an A/B of V8 options.
 const BASELINE_NODE_ARGS =
@@ -111,6 +117,7 @@ async function sluice(topic, bin, nodeArgs) {
     ...(bin ? { bin } : {}),
     ...(nodeArgs ? { nodeArgs } : {}),
     instance: topic,
+    mark: MARK,
     groupId: `bench_sluice_${tag}_${Math.random().toString(36).slice(2, 8)}`,
     conf: `  mode: kafka
   flatMessage: true
@@ -144,7 +151,7 @@ try {
     const b = [];
     for (let round = 0; round < ROUNDS; round++) {
       // alternate, so drift on a shared machine hits both sides
-      c.push(await freshKafkaCeiling({ broker, topic, rows: ROWS, partitions }));
+      c.push(await freshKafkaCeiling({ broker, topic, rows: ROWS, partitions, mark: MARK }));
       w.push(await kafkaCeiling({ broker, topic, rows: ROWS, partitions }));
       if (BASELINE) {
         b.push(await sluice(topic, BASELINE, BASELINE_NODE_ARGS));
@@ -157,7 +164,10 @@ try {
     }
     const sluiceRate = median(s.map((x) => x.rows / x.seconds));
     const ceilingRate = median(c.map((x) => x.rows / x.seconds));
-    const warmRate = median(w.map((x) => x.rows / x.seconds));
+    const inProcessRate = median(w.map((x) => x.rows / x.seconds));
+    const warm = (x) => x.warmRows / x.warmSeconds;
+    const sluiceWarmRate = median(s.map(warm));
+    const ceilingWarmRate = median(c.map(warm));
     const baselineRate = b.length > 0 ? median(b.map((x) => x.rows / x.seconds)) : undefined;
     results.push({
       partitions,
@@ -170,8 +180,13 @@ try {
       sluiceRowsPerSec: Math.round(sluiceRate),
       ceilingRowsPerSec: Math.round(ceilingRate),
       ratio: +(sluiceRate / ceilingRate).toFixed(2),
-      inProcessCeilingRowsPerSec: Math.round(warmRate),
-      ratioToInProcessCeiling: +(sluiceRate / warmRate).toFixed(2),
+      // Past the first quarter of the rows (warm-up excluded on both sides).
+      sluiceWarmRowsPerSec: Math.round(sluiceWarmRate),
+      ceilingWarmRowsPerSec: Math.round(ceilingWarmRate),
+      warmRatio: +(sluiceWarmRate / ceilingWarmRate).toFixed(2),
+      warmRatioPerRound: s.map((x, i) => +(warm(x) / warm(c[i])).toFixed(2)),
+      inProcessCeilingRowsPerSec: Math.round(inProcessRate),
+      ratioToInProcessCeiling: +(sluiceRate / inProcessRate).toFixed(2),
       ceilingCpuSeconds: c.map((x) => +x.cpuSeconds.toFixed(2)),
       sluiceCpuSeconds: s.map((x) => +x.cpuSeconds.toFixed(2)),
       sluiceWallSeconds: +median(s.map((x) => x.wall)).toFixed(2),
@@ -182,6 +197,7 @@ try {
             baselineRowsPerSec: Math.round(baselineRate),
             baselineRatio: +(baselineRate / ceilingRate).toFixed(2),
             baselinePeakRssMiB: Math.round(Math.max(...b.map((x) => x.rssMiB))),
+            baselineWarmRatio: +(median(b.map(warm)) / ceilingWarmRate).toFixed(2),
             // Per round (rows/s of ceiling, baseline, sluice), so a reader sees the spread.
             perRound: c.map((x, i) => [x, b[i], s[i]].map((y) => Math.round(y.rows / y.seconds))),
             // CPU seconds of the whole process per round (start-up included), baseline/sluice.
@@ -211,11 +227,14 @@ else {
     );
     console.log(`  sluice/ceiling per round: ${r.ratioPerRound.join(', ')}`);
     console.log(
+      `  past the first quarter of the rows (warm): sluice ${r.sluiceWarmRowsPerSec} rows/s, ceiling ${r.ceilingWarmRowsPerSec}, ratio ${r.warmRatio}; per round ${r.warmRatioPerRound.join(', ')}`,
+    );
+    console.log(
       `  per round rows/s ceiling/in-process ceiling/sluice: ${r.ratioPerRound.map((_, i) => r.rowsPerRound[i].join('/')).join(', ')}; process CPU s ceiling/sluice (start-up included): ${r.ceilingCpuSeconds.map((x, i) => `${x}/${r.sluiceCpuSeconds[i]}`).join(', ')}`,
     );
     if (r.baselineRowsPerSec !== undefined)
       console.log(
-        `  baseline ${BASELINE}${BASELINE_NODE_ARGS ? ` with node args "${BASELINE_NODE_ARGS.join(' ')}"` : ''}: ${r.baselineRowsPerSec} rows/s, ratio ${r.baselineRatio}, peak RSS ${r.baselinePeakRssMiB} MiB; per round ceiling/baseline/sluice: ${r.perRound.map((x) => x.join('/')).join(', ')}; process CPU s baseline/sluice: ${r.cpuSeconds.map((x) => x.join('/')).join(', ')}`,
+        `  baseline ${BASELINE}${BASELINE_NODE_ARGS ? ` with node args "${BASELINE_NODE_ARGS.join(' ')}"` : ''}: ${r.baselineRowsPerSec} rows/s, ratio ${r.baselineRatio} (warm ${r.baselineWarmRatio}), peak RSS ${r.baselinePeakRssMiB} MiB; per round ceiling/baseline/sluice: ${r.perRound.map((x) => x.join('/')).join(', ')}; process CPU s baseline/sluice: ${r.cpuSeconds.map((x) => x.join('/')).join(', ')}`,
       );
   }
 }

@@ -18,9 +18,12 @@ const { Kafka, logLevel } = require('kafkajs');
 /**
  * Consumes `rows` rows of `topic` (all `partitions` concurrently) and JSON.parses each value.
  *
- * @param {{ broker: string, topic: string, rows: number, partitions: number }} o
- * @returns {Promise<{ rows: number, seconds: number }>} rows counted (`data.length` of each
- *   message) and seconds from the first batch to the last.
+ * @param {{ broker: string, topic: string, rows: number, partitions: number, mark?: number }} o
+ *   `mark`: a row count past warm-up, from which `warmRows`/`warmSeconds` are counted as well.
+ * @returns {Promise<{ rows: number, seconds: number, warmRows?: number, warmSeconds?: number }>}
+ *   rows counted (`data.length` of each message) and seconds from the first batch to the last;
+ *   with `mark`, rows and seconds from the end of the first batch that reached `mark` rows to the
+ *   last (that batch and those before excluded), as the Sluice side counts them.
  */
 export async function kafkaCeiling(o) {
   const kafka = new Kafka({
@@ -37,6 +40,8 @@ export async function kafkaCeiling(o) {
   let rows = 0;
   let first = 0;
   let last = 0;
+  let markMs = 0;
+  let markRows = 0;
   let done;
   const finished = new Promise((r) => (done = r));
   await consumer.run({
@@ -46,12 +51,20 @@ export async function kafkaCeiling(o) {
       if (first === 0) first = performance.now();
       for (const m of batch.messages) rows += JSON.parse(m.value.toString('utf8')).data.length;
       last = performance.now();
+      if (o.mark && markMs === 0 && rows >= o.mark) {
+        markMs = last;
+        markRows = rows;
+      }
       if (rows >= o.rows) done();
     },
   });
   await finished;
   await consumer.disconnect();
-  return { rows, seconds: (last - first) / 1000 };
+  return {
+    rows,
+    seconds: (last - first) / 1000,
+    ...(markMs > 0 ? { warmRows: rows - markRows, warmSeconds: (last - markMs) / 1000 } : {}),
+  };
 }
 
 /**

@@ -17,14 +17,17 @@ export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 /**
  * Runs `sluice start --once` with the no-op sink until the source is drained.
  *
- * @param {{ conf: string, instance: string, groupId?: string, bin?: string }} o `conf`: the `canal.conf` keys
- *   before `canalAdapters` (mode, flatMessage, syncBatchSize, consumerProperties, …), indented
- *   by two spaces, one per line.
+ * @param {{ conf: string, instance: string, groupId?: string, bin?: string, mark?: number }} o
+ *   `conf`: the `canal.conf` keys before `canalAdapters` (mode, flatMessage, syncBatchSize,
+ *   consumerProperties, …), indented by two spaces, one per line; `mark`: an event count past
+ *   warm-up, from which `warmRows`/`warmSeconds` are counted as well.
  * @returns {Promise<{ report: { events: number, rows?: number, kinds?: object, firstMs: number,
  *   lastMs: number, maxRssKiB: number }, wall: number, rows: number, seconds: number,
- *   rssMiB: number }>} the sink's report; `wall` is the process's whole life in seconds (start,
- *   join and shutdown included); `rows`/`seconds` count events from the sink's first write to its
- *   last.
+ *   rssMiB: number, cpuSeconds: number, warmRows?: number, warmSeconds?: number }>} the sink's
+ *   report; `wall` is the process's whole life in seconds (start, join and shutdown included);
+ *   `rows`/`seconds` count events from the sink's first write to its last; with `mark`,
+ *   `warmRows`/`warmSeconds` count them from the first write that reached `mark` events to the
+ *   last (the events of that write and before excluded).
  * @throws Error with the end of sluice's stderr when it exits non-zero.
  */
 export async function runSluiceIntoNoop(o) {
@@ -44,7 +47,7 @@ ${o.conf.replace(/\n+$/, '')}
       - name: noop
         key: noop
         properties:
-          report: ${JSON.stringify(report)}
+          report: ${JSON.stringify(report)}${o.mark ? `\n          mark: ${o.mark}` : ''}
 sluice:
   plugins:
   - ${JSON.stringify(join(root, 'test/bench/kafka-noop-sink.mjs'))}
@@ -72,5 +75,8 @@ sluice:
     seconds: (r.lastMs - r.firstMs) / 1000,
     rssMiB: r.maxRssKiB / 1024,
     cpuSeconds: ((r.cpuUserUs ?? 0) + (r.cpuSystemUs ?? 0)) / 1e6,
+    ...(r.markMs > 0
+      ? { warmRows: r.events - r.markEvents, warmSeconds: (r.lastMs - r.markMs) / 1000 }
+      : {}),
   };
 }
