@@ -224,6 +224,41 @@ describe('SluiceRuntime', () => {
     expect(runtime.pipelines()[0]!.deadLetterDepth).toBe(0);
   });
 
+  it('untilStopped: runs beforeStop, then stops with the signal’s reason, and resolves once closed', async () => {
+    const { source, sink, runtime } = await setup();
+    await runtime.start();
+    source.push(1);
+    await until(() => sink.written.length === 1);
+    const order: string[] = [];
+    const controller = new AbortController();
+    const waiting = runtime.untilStopped(controller.signal, async () => {
+      order.push(`beforeStop, stopping=${runtime.stopping}`);
+      throw new Error('ignored');
+    });
+    let settled = false;
+    void waiting.finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false); // runs until the signal aborts
+    controller.abort(new Error('SIGTERM'));
+    await waiting;
+    order.push(`done, stopped=${runtime.pipelines()[0]!.stopped}`);
+    expect(order).toEqual(['beforeStop, stopping=false', 'done, stopped=true']);
+    expect(runtime.summary()).toMatchObject({ applied: 1 });
+  });
+
+  it('untilStopped: stops at once on a signal already aborted, and rethrows a failure only when not aborted', async () => {
+    const first = await setup();
+    await first.runtime.start();
+    await first.runtime.untilStopped(AbortSignal.abort());
+    expect(first.runtime.pipelines()[0]!.stopped).toBe(true);
+
+    const second = await setup();
+    await expect(second.runtime.untilStopped(new AbortController().signal)).rejects.toThrow(
+      'SluiceRuntime was not started.',
+    );
+    await expect(second.runtime.untilStopped(AbortSignal.abort())).resolves.toBeUndefined();
+  });
+
   it('shows its pipelines and health, pauses a destination with its sync switch, and stops', async () => {
     const { source, sink, runtime } = await setup();
     expect(runtime.destinations()).toEqual(['example']);

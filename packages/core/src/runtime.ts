@@ -379,6 +379,29 @@ export class SluiceRuntime {
     ]);
   }
 
+  /**
+   * Waits for a started runtime to end, stopping it when `signal` aborts (at once when it already
+   * has): `beforeStop` runs first (its failure is ignored), then {@link stop} with the signal's
+   * reason. Resolves when {@link finished} settles; rejects with the runtime's failure unless
+   * `signal` aborted. What `runSluice` and `sluice start` do after {@link start}.
+   */
+  async untilStopped(signal: AbortSignal, beforeStop?: () => Promise<void>): Promise<void> {
+    const onAbort = () =>
+      void (async () => {
+        await beforeStop?.().catch(() => undefined);
+        await this.stop(undefined, signal.reason);
+      })();
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.finished;
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
   /** True once {@link stop} was called (or a fatal error stopped every pipeline). */
   get stopping(): boolean {
     return this.#stopAll.signal.aborted;
@@ -654,16 +677,7 @@ export class SluiceRuntime {
 export async function runSluice(options: RunOptions): Promise<SluiceRuntime> {
   const { signal, ...rest } = options;
   const runtime = new SluiceRuntime(rest);
-  const onAbort = () => void runtime.stop(undefined, signal.reason);
   await runtime.start();
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    await runtime.finished;
-  } catch (error) {
-    if (!signal.aborted) throw error;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
+  await runtime.untilStopped(signal);
   return runtime;
 }

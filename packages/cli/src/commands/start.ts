@@ -114,21 +114,11 @@ export async function startCommand(
       return 1;
     }
   }
-  const onAbort = () =>
-    void (async () => {
-      // Running ETL jobs end first (cancelled): they use the sinks the runtime is about to close.
-      await admin?.close().catch(() => undefined);
-      await runtime.stop(undefined, signal.reason);
-    })();
   await runtime.start();
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await runtime.finished;
-  } catch (error) {
-    if (!signal.aborted) throw error;
+    // Running ETL jobs end first (cancelled): they use the sinks the runtime is about to close.
+    await runtime.untilStopped(signal, async () => admin?.close());
   } finally {
-    signal.removeEventListener('abort', onAbort);
     await admin?.close().catch(() => undefined);
     const summary = runtime.summary();
     logger.info('Stopped.', { applied: summary.applied, deadLettered: summary.deadLettered });

@@ -1,7 +1,7 @@
-import type { FatalError, Logger, SluiceError } from '@sluice/plugin-api';
+import type { Logger } from '@sluice/plugin-api';
 import { coreErrors } from '../errors.js';
 import type { MessageTicket } from './ackTracker.js';
-import { BatchWriter } from './batchWriter.js';
+import { BatchWriter, type BatchWriterHooks } from './batchWriter.js';
 import type { CoalesceItem } from './coalesce.js';
 import type { SinkHandle } from './connection.js';
 import { LaneScheduler, type LaneItem } from './laneScheduler.js';
@@ -29,27 +29,11 @@ export interface ApplierEntry extends CoalesceItem, LaneItem {
   readonly origin: SourceOrigin;
 }
 
-/** What an applier reports to its engine. */
-export interface ApplierHooks {
-  /** These entries were applied (or cancelled out by coalescing). */
-  applied(entries: readonly ApplierEntry[]): void;
-  /**
-   * These entries go to the dead-letter queue. Resolves true once written (the engine then
-   * completes them), false when the write was abandoned (signal aborted): never completes them.
-   */
-  deadLetter(
-    entries: readonly ApplierEntry[],
-    reason: string,
-    attempts: number,
-    signal: AbortSignal,
-  ): Promise<boolean>;
-  /** Nothing can go on: stop the pipeline without committing unfinished work. */
-  fail(error: FatalError | SluiceError): void;
-  /** One `write` call finished (for the batch latency histogram). */
-  observeWrite(seconds: number, records: number): void;
-  /** A `write` call failed transiently and will be retried (for the retry counter). */
-  observeRetry?(): void;
-}
+/**
+ * What an applier reports to its engine: the batch writer's hooks over the applier's entries
+ * (the applier hands them to its {@link BatchWriter} unchanged).
+ */
+export type ApplierHooks = BatchWriterHooks<ApplierEntry>;
 
 /** Tuning an applier uses. */
 export type ApplierSettings = Pick<
