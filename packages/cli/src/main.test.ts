@@ -217,6 +217,8 @@ describe('sluice start: the admin API', () => {
       url = /"url":"(http:\/\/127\.0\.0\.1:\d+)".*Admin API listening/.exec(io.err())?.[1];
     }
     expect(url, io.err()).toBeDefined();
+    // Says (unredacted) that no token guards it.
+    expect(io.err()).toMatch(/"access":"open \(no token\)".*Admin API listening/);
     expect(await (await fetch(`${url}/destinations`)).json()).toEqual([
       { destination: 'example', status: 'on' },
     ]);

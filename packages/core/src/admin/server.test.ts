@@ -1,8 +1,9 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EtlResult, Logger } from '@sluice/plugin-api';
 import { MetricsRegistry } from '../observability/metrics.js';
 import type { AdminEtlRequest, AdminRuntime, SwitchState } from './adminRuntime.js';
-import { startAdminServer, type AdminServer } from './server.js';
+import { CLOSE_GRACE_MS, startAdminServer, type AdminServer } from './server.js';
 
 const quiet: Logger = {
   debug: () => {},
@@ -354,6 +355,24 @@ describe('admin API: health, metrics, security', () => {
     await expect(
       startAdminServer(new FakeRuntime(), { host: '0.0.0.0', port: 0, logger: quiet }),
     ).rejects.toThrow(/without a token/);
+  });
+
+  it('closes in bounded time while a client holds a connection with half a request', async () => {
+    const s = await startAdminServer(new FakeRuntime(), { port: 0, logger: quiet });
+    const { hostname, port } = new URL(s.url);
+    const socket = connect(Number(port), hostname);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve).once('error', reject);
+    });
+    socket.write('GET /status HTTP/1.1\r\nHost: x\r\n'); // the headers never end
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await new Promise((r) => setTimeout(r, 50));
+    const started = performance.now();
+    await s.close();
+    const took = performance.now() - started;
+    await ended; // the server cut it
+    expect(took).toBeGreaterThanOrEqual(CLOSE_GRACE_MS - 50);
+    expect(took).toBeLessThan(CLOSE_GRACE_MS + 3_000);
   });
 
   it('answers unknown endpoints with a JSON 404', async () => {

@@ -20,9 +20,16 @@ export interface AdminServerOptions {
 export interface AdminServer {
   /** `http://host:port` it listens on. */
   readonly url: string;
-  /** Stops accepting requests, cancels running ETL jobs, closes. */
+  /**
+   * Stops accepting requests, cancels running ETL jobs, closes. Requests still in progress get
+   * {@link CLOSE_GRACE_MS} to finish; connections left after that are cut, so a client holding
+   * one never holds up shutdown.
+   */
   close(): Promise<void>;
 }
+
+/** How long {@link AdminServer.close} lets requests in progress finish before it cuts them, ms. */
+export const CLOSE_GRACE_MS = 1_000;
 
 /** Path segments (adapter types, keys, mapping file names, destinations): no separators, no `..`. */
 const SEGMENT = /^(?!\.\.?$)[A-Za-z0-9_.@-]{1,200}$/;
@@ -256,13 +263,26 @@ export async function startAdminServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  // (not a field named "token": the logger redacts those, and the value here is no secret)
-  log.info('Admin API listening.', { url, auth: token ? 'bearer token required' : 'none' });
+  // Not a field named "token" or "auth": the logger redacts those (SECRET_KEY_PATTERN), and
+  // the value here is no secret.
+  log.info('Admin API listening.', {
+    url,
+    access: token ? 'bearer token required' : 'open (no token)',
+  });
   return {
     url,
     close: async () => {
       await jobs.close();
-      await app.close();
+      // fastify closes idle connections; one with a request that never finished (a client that
+      // sent half a request and waits) would hold the close, and with it the process's
+      // shutdown, for ever. After a grace period every connection left is cut.
+      const closed = app.close();
+      const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await closed;
+      } finally {
+        clearTimeout(cut);
+      }
     },
   };
 }
